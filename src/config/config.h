@@ -1,0 +1,94 @@
+/* config: frp's TOML schema (frps.toml / frpc.toml) mapped onto burrow's settings.
+ *
+ * config_load_server()/config_load_client() read a file, expand frp's
+ * `{{ .Envs.NAME }}` templates, parse TOML, apply defaults and validate.
+ * Diagnostics go to the `diag` stream (stderr when NULL), one line each:
+ *   FILE:LINE: warning: unknown key 'foo'
+ *   FILE:LINE: warning: frp key 'webServer.port' is not supported by burrow yet; ignored
+ *   FILE:LINE: error: key 'bindPort': expected an integer, got a string
+ *   FILE:LINE: error: key 'proxies[1].localPort': 70000 is out of range 1..65535
+ *   FILE: error: missing required key 'serverAddr'
+ * A load that returns an error has printed at least one error line; the CLI
+ * then exits with status 2. The config owns every string in it; free with
+ * config_*_free(). */
+#ifndef BURROW_CONFIG_H
+#define BURROW_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct port_range {
+    int start, end; /* inclusive; a single port has start == end */
+} port_range_t;
+
+typedef struct log_cfg {
+    char *to;  /* "console" or a file path; default "console" */
+    int level; /* log_level_t; default LOG_INFO */
+} log_cfg_t;
+
+typedef enum { PROXY_TCP = 0, PROXY_UDP = 1 } proxy_kind_t;
+
+typedef struct proxy_cfg {
+    char *name;      /* as written; the client prefixes `user.` on the wire */
+    proxy_kind_t kind;
+    char *local_ip;  /* default "127.0.0.1" */
+    int local_port;  /* required, 1..65535 */
+    int remote_port; /* 0 = server picks; 0..65535; default 0 */
+    int line;        /* line of the [[proxies]] header, for messages */
+} proxy_cfg_t;
+
+typedef struct server_cfg {
+    char *bind_addr;       /* default "0.0.0.0" */
+    int bind_port;         /* default 7000 */
+    char *proxy_bind_addr; /* default: same as bind_addr */
+    char *token;           /* auth.token; default "" */
+    port_range_t *allow_ports; /* empty = all ports allowed */
+    int n_allow_ports;
+    int max_ports_per_client; /* 0 = unlimited (default) */
+    char *tls_cert_file;      /* transport.tls.certFile; NULL = self-signed in state dir */
+    char *tls_key_file;       /* transport.tls.keyFile */
+    bool tls_force;           /* transport.tls.force: refuse plain clients; default false */
+    int heartbeat_timeout;    /* seconds; default 90; <= 0 disables */
+    int max_pool_count;       /* transport.maxPoolCount; default 5 */
+    log_cfg_t log;
+} server_cfg_t;
+
+typedef struct client_cfg {
+    char *server_addr; /* default "127.0.0.1" (frp's default) */
+    int server_port;   /* default 7000 */
+    char *token;       /* auth.token; default "" */
+    char *user;        /* prefix for proxy names; default "" */
+    bool login_fail_exit; /* default false: keep retrying */
+    int pool_count;       /* transport.poolCount; default 1 */
+    bool tls_enable;      /* transport.tls.enable; default true */
+    char *tls_trusted_ca_file;  /* transport.tls.trustedCaFile */
+    char *tls_server_name;      /* transport.tls.serverName; default server_addr */
+    char *tls_server_fingerprint; /* transport.tls.serverFingerprint, "sha256:<64 hex>" */
+    int heartbeat_interval; /* seconds; default 30; <= 0 disables */
+    int heartbeat_timeout;  /* seconds; default 90 */
+    log_cfg_t log;
+    proxy_cfg_t *proxies;
+    int n_proxies;
+} client_cfg_t;
+
+/* Returns 0, or -1 after printing errors to `diag` (stderr when NULL). */
+int config_load_server(const char *path, server_cfg_t *out, FILE *diag);
+int config_load_client(const char *path, client_cfg_t *out, FILE *diag);
+/* Same, from text already in memory; `name` is used in messages. */
+int config_parse_server(const char *name, const char *text, size_t len, server_cfg_t *out,
+                        FILE *diag);
+int config_parse_client(const char *name, const char *text, size_t len, client_cfg_t *out,
+                        FILE *diag);
+
+void config_server_free(server_cfg_t *cfg); /* frees members; cfg itself is the caller's */
+void config_client_free(client_cfg_t *cfg);
+
+/* True when `port` is allowed by the server's allowPorts (always true when empty). */
+bool config_port_allowed(const server_cfg_t *cfg, int port);
+
+/* Expands `{{ .Envs.NAME }}` in `text` from the environment (unset -> "").
+ * Returns a malloc'd NUL-terminated string and its length in *out_len, or NULL
+ * on allocation failure. Line structure is preserved. */
+char *config_expand_env(const char *text, size_t len, size_t *out_len);
+
+#endif

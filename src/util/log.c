@@ -1,0 +1,79 @@
+/* log: see log.h. Single-threaded by design: burrow runs one event loop. */
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static log_level_t g_level = LOG_INFO;
+static FILE *g_out;
+static const char *g_tag = "";
+
+static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
+
+int log_level_parse(const char *name)
+{
+    static const char *const lower[] = {"trace", "debug", "info", "warn", "error"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, lower[i]) == 0) return i;
+    return -1;
+}
+
+void log_set_level(log_level_t level)
+{
+    g_level = level;
+}
+
+log_level_t log_get_level(void)
+{
+    return g_level;
+}
+
+void log_set_tag(const char *tag)
+{
+    g_tag = tag ? tag : "";
+}
+
+int log_set_output(const char *to)
+{
+    if (!to || strcmp(to, "console") == 0 || to[0] == '\0') {
+        if (g_out && g_out != stderr) fclose(g_out);
+        g_out = stderr;
+        return 0;
+    }
+    FILE *f = fopen(to, "a");
+    if (!f) return -errno;
+    setvbuf(f, NULL, _IOLBF, 0);
+    if (g_out && g_out != stderr) fclose(g_out);
+    g_out = f;
+    return 0;
+}
+
+void log_vwrite(log_level_t level, const char *fmt, va_list ap)
+{
+    if (level < g_level) return;
+    FILE *out = g_out ? g_out : stderr;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    localtime_r(&tv.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    char line[2048];
+    int n = snprintf(line, sizeof line, "%s.%03d %-5s %s%s", ts, (int)(tv.tv_usec / 1000),
+                     level_names[level], g_tag, g_tag[0] ? ": " : "");
+    if (n < 0) return;
+    if ((size_t)n < sizeof line) vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    fprintf(out, "%s\n", line);
+    fflush(out);
+}
+
+void log_write(log_level_t level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(level, fmt, ap);
+    va_end(ap);
+}

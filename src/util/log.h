@@ -1,0 +1,31 @@
+/* log: leveled logging to stderr or a file.
+ *
+ * Lines look like `2026-11-23 11:04:01.123 INFO  what happened key=value`.
+ * Messages a remote peer can trigger at will belong at DEBUG, or go through
+ * log_ratelimited(). */
+#ifndef BURROW_LOG_H
+#define BURROW_LOG_H
+
+#include <stdarg.h>
+
+typedef enum { LOG_TRACE = 0, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
+
+/* Parses "trace", "debug", "info", "warn", "error". Returns -1 when unknown. */
+int log_level_parse(const char *name);
+void log_set_level(log_level_t level);
+log_level_t log_get_level(void);
+/* `to` is "console" (stderr) or a file path opened for append. 0 or -errno. */
+int log_set_output(const char *to);
+/* A tag printed on every line, e.g. "server" or "client". Borrowed, must outlive use. */
+void log_set_tag(const char *tag);
+
+void log_write(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vwrite(log_level_t level, const char *fmt, va_list ap);
+
+#define LOG_T(...) log_write(LOG_TRACE, __VA_ARGS__)
+#define LOG_D(...) log_write(LOG_DEBUG, __VA_ARGS__)
+#define LOG_I(...) log_write(LOG_INFO, __VA_ARGS__)
+#define LOG_W(...) log_write(LOG_WARN, __VA_ARGS__)
+#define LOG_E(...) log_write(LOG_ERROR, __VA_ARGS__)
+
+#endif
