@@ -1,0 +1,1001 @@
+/* config: loads frps.toml / frpc.toml into server_cfg_t / client_cfg_t.
+ *
+ * This file owns the mapping from frp's TOML key paths to burrow's settings:
+ * the `{{ .Envs.NAME }}` template pass over the raw text, the per-file key
+ * tables (server, client, proxy, allowPorts entry) that say what each key path
+ * is and where its value goes, the walker that visits every key of the parsed
+ * tree against one of those tables, value checks (types, ranges, log levels,
+ * fingerprints, proxy names) and all diagnostics printed while loading.
+ * Known frp keys that burrow ignores warn once each; any other key warns as
+ * unknown; errors are counted so that one load reports every problem it finds.
+ * Proxy indexes in messages (`proxies[N]`) count from 0 in file order.
+ * TOML syntax itself is toml.c's business; this file never reads text. */
+#include "config/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/toml.h"
+#include "util/log.h"
+
+#define PATH_LEN 256
+#define SHOW_LEN 80
+#define FRP_EACH_DEPTH 8
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+typedef struct ctx {
+    const char *file;
+    FILE *diag;
+    int errors;
+    bool oom;
+} ctx_t;
+
+static void vreport(ctx_t *c, int line, const char *kind, const char *fmt, va_list ap)
+{
+    if (line > 0)
+        fprintf(c->diag, "%s:%d: %s: ", c->file, line, kind);
+    else
+        fprintf(c->diag, "%s: %s: ", c->file, kind);
+    vfprintf(c->diag, fmt, ap);
+    fputc('\n', c->diag);
+}
+
+__attribute__((format(printf, 3, 4))) static void error_at(ctx_t *c, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, line, "error", fmt, ap);
+    va_end(ap);
+    c->errors++;
+}
+
+__attribute__((format(printf, 3, 4))) static void warn_at(ctx_t *c, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, line, "warning", fmt, ap);
+    va_end(ap);
+}
+
+static void out_of_memory(ctx_t *c)
+{
+    if (!c->oom) error_at(c, 0, "out of memory");
+    c->oom = true;
+}
+
+/* Copies `len` bytes of `s` into `buf` for printing: control bytes become
+ * \xNN and long text is cut with "...", so that no user input can break the
+ * one-line-per-diagnostic format. Returns `buf`. */
+static const char *show(char *buf, size_t size, const char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (o + 8 >= size) {
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (ch < 0x20 || ch == 0x7f)
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
+        else
+            buf[o++] = (char)ch;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static const char *type_phrase(toml_type_t t)
+{
+    static const char *const names[] = {
+        [TOML_TABLE] = "a table",           [TOML_ARRAY] = "an array",
+        [TOML_STRING] = "a string",         [TOML_INTEGER] = "an integer",
+        [TOML_FLOAT] = "a float",           [TOML_BOOL] = "a boolean",
+        [TOML_DATETIME] = "a date-time",    [TOML_DATETIME_LOCAL] = "a local date-time",
+        [TOML_DATE_LOCAL] = "a local date", [TOML_TIME_LOCAL] = "a local time",
+    };
+    if ((unsigned)t < sizeof names / sizeof names[0] && names[t]) return names[t];
+    return "a value";
+}
+
+/* True when `v` has type `t`; otherwise reports a type error naming `path`. */
+static bool expect(ctx_t *c, const char *path, int line, const toml_value_t *v, toml_type_t t)
+{
+    if (v->type == t) return true;
+    error_at(c, line, "key '%s': expected %s, got %s", path, type_phrase(t), type_phrase(v->type));
+    return false;
+}
+
+/* A string value without embedded NUL bytes, which no setting can hold. */
+static bool expect_string(ctx_t *c, const char *path, int line, const toml_value_t *v)
+{
+    if (!expect(c, path, line, v, TOML_STRING)) return false;
+    if (strlen(v->u.s.ptr) == v->u.s.len) return true;
+    error_at(c, line, "key '%s': string contains a NUL character", path);
+    return false;
+}
+
+static char *dup_mem(ctx_t *c, const char *s, size_t len)
+{
+    char *p = malloc(len + 1);
+    if (!p) {
+        out_of_memory(c);
+        return NULL;
+    }
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+static void set_str(ctx_t *c, char **field, const char *s, size_t len)
+{
+    char *p = dup_mem(c, s, len);
+    if (!p) return;
+    free(*field);
+    *field = p;
+}
+
+static void default_str(ctx_t *c, char **field, const char *s)
+{
+    if (!*field) *field = dup_mem(c, s, strlen(s));
+}
+
+/* ---- key tables -------------------------------------------------------- */
+
+typedef enum {
+    K_SECTION,     /* a table whose keys are listed under this path */
+    K_STRING,      /* char * at `off` */
+    K_INT,         /* int at `off`, min..max */
+    K_BOOL,        /* bool at `off` */
+    K_LOG_LEVEL,   /* int at `off`, via log_level_parse() */
+    K_AUTH_METHOD, /* must be "token" */
+    K_FINGERPRINT, /* char * at `off`, normalised "sha256:<hex>" */
+    K_ALLOW_PORTS, /* server_cfg_t allow_ports */
+    K_PROXIES,     /* client_cfg_t proxies */
+    K_PROXY_NAME,  /* char * at `off`, checked charset */
+    K_PROXY_TYPE,  /* read before the proxy's walk; nothing to do */
+    K_FRP,         /* frp key burrow ignores: one warning for the whole value */
+    K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
+    K_KIND_COUNT
+} key_kind_t;
+
+typedef struct key_spec {
+    const char *path; /* dotted, relative to the table being walked */
+    key_kind_t kind;
+    size_t off;
+    int min, max;
+} key_spec_t;
+
+#define SECTION(p)                                                                                 \
+    {                                                                                              \
+        p, K_SECTION, 0, 0, 0                                                                      \
+    }
+#define STR(p, T, f)                                                                               \
+    {                                                                                              \
+        p, K_STRING, offsetof(T, f), 0, 0                                                          \
+    }
+#define INT(p, T, f, lo, hi)                                                                       \
+    {                                                                                              \
+        p, K_INT, offsetof(T, f), lo, hi                                                           \
+    }
+#define PORT(p, T, f) INT(p, T, f, 1, 65535)
+#define BOOL(p, T, f)                                                                              \
+    {                                                                                              \
+        p, K_BOOL, offsetof(T, f), 0, 0                                                            \
+    }
+#define SPECIAL(p, kind, T, f)                                                                     \
+    {                                                                                              \
+        p, kind, offsetof(T, f), 0, 0                                                              \
+    }
+#define FRP(p)                                                                                     \
+    {                                                                                              \
+        p, K_FRP, 0, 0, 0                                                                          \
+    }
+#define FRP_EACH(p)                                                                                \
+    {                                                                                              \
+        p, K_FRP_EACH, 0, 0, 0                                                                     \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, K_FRP, 0, 0, 0                                                                       \
+    }
+
+/* Keys of frps.toml and frpc.toml that both share. */
+#define LOG_KEYS(T)                                                                                \
+    SECTION("log"), STR("log.to", T, log.to), SPECIAL("log.level", K_LOG_LEVEL, T, log.level),     \
+        FRP("log.maxDays"), FRP("log.disablePrintColor")
+#define AUTH_KEYS(T)                                                                               \
+    SECTION("auth"), STR("auth.token", T, token), SPECIAL("auth.method", K_AUTH_METHOD, T, token), \
+        FRP_EACH("auth.oidc"), FRP("auth.additionalScopes")
+
+static const key_spec_t server_keys[] = {
+    STR("bindAddr", server_cfg_t, bind_addr),
+    PORT("bindPort", server_cfg_t, bind_port),
+    STR("proxyBindAddr", server_cfg_t, proxy_bind_addr),
+    AUTH_KEYS(server_cfg_t),
+    SPECIAL("allowPorts", K_ALLOW_PORTS, server_cfg_t, allow_ports),
+    INT("maxPortsPerClient", server_cfg_t, max_ports_per_client, 0, INT_MAX),
+    SECTION("transport"),
+    SECTION("transport.tls"),
+    STR("transport.tls.certFile", server_cfg_t, tls_cert_file),
+    STR("transport.tls.keyFile", server_cfg_t, tls_key_file),
+    BOOL("transport.tls.force", server_cfg_t, tls_force),
+    FRP("transport.tls.trustedCaFile"),
+    INT("transport.heartbeatTimeout", server_cfg_t, heartbeat_timeout, INT_MIN, INT_MAX),
+    INT("transport.maxPoolCount", server_cfg_t, max_pool_count, 0, INT_MAX),
+    FRP("transport.tcpMux"),
+    FRP("transport.tcpMuxKeepaliveInterval"),
+    FRP("transport.tcpKeepalive"),
+    FRP_EACH("transport.quic"),
+    LOG_KEYS(server_cfg_t),
+    FRP_EACH("webServer"),
+    FRP("kcpBindPort"),
+    FRP("quicBindPort"),
+    FRP("vhostHTTPPort"),
+    FRP("vhostHTTPSPort"),
+    FRP("vhostHTTPTimeout"),
+    FRP("tcpmuxHTTPConnectPort"),
+    FRP("tcpmuxPassthrough"),
+    FRP("subDomainHost"),
+    FRP("custom404Page"),
+    FRP_EACH("sshTunnelGateway"),
+    FRP("enablePrometheus"),
+    FRP("detailedErrorsToClient"),
+    FRP("userConnTimeout"),
+    FRP("udpPacketSize"),
+    FRP("natholeAnalysisDataReserveHours"),
+    FRP("httpPlugins"),
+    END,
+};
+
+static const key_spec_t client_keys[] = {
+    STR("serverAddr", client_cfg_t, server_addr),
+    PORT("serverPort", client_cfg_t, server_port),
+    AUTH_KEYS(client_cfg_t),
+    STR("user", client_cfg_t, user),
+    BOOL("loginFailExit", client_cfg_t, login_fail_exit),
+    SECTION("transport"),
+    INT("transport.poolCount", client_cfg_t, pool_count, 0, INT_MAX),
+    INT("transport.heartbeatInterval", client_cfg_t, heartbeat_interval, INT_MIN, INT_MAX),
+    INT("transport.heartbeatTimeout", client_cfg_t, heartbeat_timeout, INT_MIN, INT_MAX),
+    SECTION("transport.tls"),
+    BOOL("transport.tls.enable", client_cfg_t, tls_enable),
+    STR("transport.tls.trustedCaFile", client_cfg_t, tls_trusted_ca_file),
+    STR("transport.tls.serverName", client_cfg_t, tls_server_name),
+    SPECIAL("transport.tls.serverFingerprint", K_FINGERPRINT, client_cfg_t, tls_server_fingerprint),
+    FRP("transport.tls.certFile"),
+    FRP("transport.tls.keyFile"),
+    FRP("transport.tls.disableCustomTLSFirstByte"),
+    FRP("transport.protocol"),
+    FRP("transport.dialServerTimeout"),
+    FRP("transport.dialServerKeepalive"),
+    FRP("transport.connectServerLocalIP"),
+    FRP("transport.proxyURL"),
+    FRP("transport.tcpMux"),
+    FRP("transport.tcpMuxKeepaliveInterval"),
+    FRP_EACH("transport.quic"),
+    LOG_KEYS(client_cfg_t),
+    SPECIAL("proxies", K_PROXIES, client_cfg_t, proxies),
+    FRP("visitors"),
+    FRP_EACH("webServer"),
+    FRP("natHoleStunServer"),
+    FRP("dnsServer"),
+    FRP("start"),
+    FRP("udpPacketSize"),
+    FRP("metadatas"),
+    FRP("includes"),
+    FRP_EACH("virtualNet"),
+    FRP("featureGates"),
+    END,
+};
+
+static const key_spec_t proxy_keys[] = {
+    SPECIAL("name", K_PROXY_NAME, proxy_cfg_t, name),
+    SPECIAL("type", K_PROXY_TYPE, proxy_cfg_t, kind),
+    STR("localIP", proxy_cfg_t, local_ip),
+    PORT("localPort", proxy_cfg_t, local_port),
+    INT("remotePort", proxy_cfg_t, remote_port, 0, 65535),
+    SECTION("transport"),
+    FRP("transport.useEncryption"),
+    FRP("transport.useCompression"),
+    FRP("transport.bandwidthLimit"),
+    FRP("transport.bandwidthLimitMode"),
+    FRP("transport.proxyProtocolVersion"),
+    FRP("loadBalancer"),
+    FRP("healthCheck"),
+    FRP("metadatas"),
+    FRP("annotations"),
+    FRP("plugin"),
+    FRP("customDomains"),
+    FRP("subdomain"),
+    FRP("locations"),
+    FRP("httpUser"),
+    FRP("httpPassword"),
+    FRP("hostHeaderRewrite"),
+    FRP("requestHeaders"),
+    FRP("responseHeaders"),
+    FRP("routeByHTTPUser"),
+    FRP("multiplexer"),
+    FRP("secretKey"),
+    FRP("allowUsers"),
+    FRP("natTraversal"),
+    END,
+};
+
+/* One allowPorts entry: `{ start = A, end = B }` or `{ single = P }`; 0 = unset. */
+typedef struct port_entry {
+    int start, end, single;
+} port_entry_t;
+
+static const key_spec_t port_entry_keys[] = {
+    PORT("start", port_entry_t, start),
+    PORT("end", port_entry_t, end),
+    PORT("single", port_entry_t, single),
+    END,
+};
+
+/* frp proxy types burrow knows of but does not carry (yet). */
+static const char *const frp_only_proxy_types[] = {"http",   "https", "stcp", "xtcp",
+                                                   "tcpmux", "sudp",  NULL};
+
+/* ---- the walker -------------------------------------------------------- */
+
+typedef struct walk {
+    const key_spec_t *specs;
+    void *base;  /* struct the specs' offsets point into */
+    size_t skip; /* length of the display prefix ("proxies[2].") not in spec paths */
+} walk_t;
+
+typedef void (*handler_fn)(ctx_t *c, const walk_t *w, const key_spec_t *k, const char *path,
+                           const toml_kv_t *kv);
+
+static void walk(ctx_t *c, const walk_t *w, const toml_value_t *tab, const char *prefix);
+
+/* Handlers share one signature; most use only some of the arguments. */
+#define UNUSED __attribute__((unused))
+#define HANDLER(fn)                                                                                \
+    static void fn(UNUSED ctx_t *c, UNUSED const walk_t *w, UNUSED const key_spec_t *k,            \
+                   UNUSED const char *path, UNUSED const toml_kv_t *kv)
+
+static bool is_bare_key(const char *s, size_t len)
+{
+    if (len == 0) return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* Builds "prefix.key". A key that is not a plain identifier (say `"a.b"`) is
+ * shown quoted, so it can never match a table path. */
+static void join_path(char *out, size_t size, const char *prefix, const toml_kv_t *kv)
+{
+    char key[SHOW_LEN];
+    const char *sep = prefix[0] ? "." : "";
+    show(key, sizeof key, kv->key, kv->key_len);
+    if (is_bare_key(kv->key, kv->key_len))
+        snprintf(out, size, "%s%s%s", prefix, sep, key);
+    else
+        snprintf(out, size, "%s%s\"%s\"", prefix, sep, key);
+}
+
+static const key_spec_t *find_spec(const walk_t *w, const char *path)
+{
+    if (strlen(path) < w->skip) return NULL;
+    for (const key_spec_t *k = w->specs; k->path; k++)
+        if (strcmp(k->path, path + w->skip) == 0) return k;
+    return NULL;
+}
+
+static void *field_of(const walk_t *w, const key_spec_t *k)
+{
+    return (char *)w->base + k->off;
+}
+
+/* ---- handlers: one per key kind ---------------------------------------- */
+
+HANDLER(h_section)
+{
+    if (expect(c, path, kv->line, kv->value, TOML_TABLE)) walk(c, w, kv->value, path);
+}
+
+HANDLER(h_string)
+{
+    const toml_value_t *v = kv->value;
+    if (expect_string(c, path, kv->line, v)) set_str(c, field_of(w, k), v->u.s.ptr, v->u.s.len);
+}
+
+HANDLER(h_int)
+{
+    if (!expect(c, path, kv->line, kv->value, TOML_INTEGER)) return;
+    int64_t n = kv->value->u.i;
+    if (n < k->min || n > k->max) {
+        error_at(c, kv->line, "key '%s': %lld is out of range %d..%d", path, (long long)n, k->min,
+                 k->max);
+        return;
+    }
+    *(int *)field_of(w, k) = (int)n;
+}
+
+HANDLER(h_bool)
+{
+    if (expect(c, path, kv->line, kv->value, TOML_BOOL)) *(bool *)field_of(w, k) = kv->value->u.b;
+}
+
+HANDLER(h_log_level)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    int level = log_level_parse(v->u.s.ptr);
+    if (level >= 0) {
+        *(int *)field_of(w, k) = level;
+        return;
+    }
+    char shown[SHOW_LEN];
+    error_at(c, kv->line,
+             "key '%s': unknown log level '%s' (expected trace, debug, info, warn or error)", path,
+             show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+HANDLER(h_auth_method)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v) || strcmp(v->u.s.ptr, "token") == 0) return;
+    char shown[SHOW_LEN];
+    error_at(c, kv->line, "key '%s': auth method '%s' is not supported (burrow supports \"token\")",
+             path, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+static int hex_value(char ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* "sha256:" + 32 hex byte pairs, optionally separated by ':', into
+ * "sha256:<64 lowercase hex>" in `out` (72 bytes). */
+static bool normalise_fingerprint(const char *s, size_t len, char out[72])
+{
+    static const char digits[] = "0123456789abcdef";
+    if (len < 7 || strncasecmp(s, "sha256:", 7) != 0) return false;
+    memcpy(out, "sha256:", 7);
+    size_t i = 7;
+    for (int pair = 0; pair < 32; pair++) {
+        if (pair > 0 && i < len && s[i] == ':') i++;
+        if (i + 2 > len) return false;
+        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[7 + 2 * pair] = digits[hi];
+        out[8 + 2 * pair] = digits[lo];
+        i += 2;
+    }
+    out[71] = '\0';
+    return i == len;
+}
+
+HANDLER(h_fingerprint)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    char norm[72];
+    if (normalise_fingerprint(v->u.s.ptr, v->u.s.len, norm)) {
+        set_str(c, field_of(w, k), norm, strlen(norm));
+        return;
+    }
+    error_at(c, kv->line, "key '%s': expected \"sha256:\" followed by 64 hex digits", path);
+}
+
+HANDLER(h_frp)
+{
+    warn_at(c, kv->line, "frp key '%s' is not supported by burrow yet; ignored", path);
+}
+
+static void frp_each(ctx_t *c, const char *path, const toml_kv_t *kv, int depth)
+{
+    const toml_value_t *v = kv->value;
+    if (v->type != TOML_TABLE || depth >= FRP_EACH_DEPTH) {
+        h_frp(c, NULL, NULL, path, kv);
+        return;
+    }
+    for (size_t i = 0; i < v->u.tab.len; i++) {
+        char sub[PATH_LEN];
+        join_path(sub, sizeof sub, path, &v->u.tab.items[i]);
+        frp_each(c, sub, &v->u.tab.items[i], depth + 1);
+    }
+}
+
+HANDLER(h_frp_each)
+{
+    frp_each(c, path, kv, 0);
+}
+
+HANDLER(h_nothing) {}
+
+HANDLER(h_proxy_name)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (v->u.s.len == 0) {
+        error_at(c, kv->line, "key '%s': proxy name must not be empty", path);
+        return;
+    }
+    for (size_t i = 0; i < v->u.s.len; i++) {
+        char ch = v->u.s.ptr[i];
+        if (!is_bare_key(&ch, 1) && ch != '.') {
+            char shown[SHOW_LEN];
+            error_at(c, kv->line, "key '%s': invalid proxy name '%s' (allowed: A-Z a-z 0-9 . _ -)",
+                     path, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+            return;
+        }
+    }
+    set_str(c, field_of(w, k), v->u.s.ptr, v->u.s.len);
+}
+
+/* ---- allowPorts -------------------------------------------------------- */
+
+static void add_port_range(server_cfg_t *cfg, int start, int end)
+{
+    port_range_t *r = &cfg->allow_ports[cfg->n_allow_ports++];
+    r->start = start;
+    r->end = end;
+}
+
+static void check_port_entry(ctx_t *c, server_cfg_t *cfg, const char *scope, int line,
+                             const toml_value_t *tab, const port_entry_t *e)
+{
+    bool has_single = toml_table_get(tab, "single") != NULL;
+    bool has_start = toml_table_get(tab, "start") != NULL;
+    bool has_end = toml_table_get(tab, "end") != NULL;
+    if (has_single && (has_start || has_end)) {
+        error_at(c, line, "key '%s': give either 'single' or 'start' and 'end', not both", scope);
+    } else if (!has_single && !has_start && !has_end) {
+        error_at(c, line, "key '%s': expected 'single' or 'start' and 'end'", scope);
+    } else if (!has_single && (!has_start || !has_end)) {
+        error_at(c, line, "missing required key '%s.%s'", scope, has_start ? "end" : "start");
+    } else if (has_single) {
+        add_port_range(cfg, e->single, e->single);
+    } else if (e->start > e->end) {
+        error_at(c, line, "key '%s': start %d is greater than end %d", scope, e->start, e->end);
+    } else {
+        add_port_range(cfg, e->start, e->end);
+    }
+}
+
+static void load_port_entry(ctx_t *c, server_cfg_t *cfg, size_t index, const toml_value_t *v)
+{
+    char scope[PATH_LEN];
+    snprintf(scope, sizeof scope, "allowPorts[%zu]", index);
+    if (!expect(c, scope, v->line, v, TOML_TABLE)) return;
+    port_entry_t e = {0, 0, 0};
+    walk_t ew = {port_entry_keys, &e, strlen(scope) + 1};
+    int before = c->errors;
+    walk(c, &ew, v, scope);
+    if (c->errors == before) check_port_entry(c, cfg, scope, v->line, v, &e);
+}
+
+HANDLER(h_allow_ports)
+{
+    server_cfg_t *cfg = w->base;
+    const toml_value_t *arr = kv->value;
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || cfg->allow_ports) return;
+    cfg->allow_ports = calloc(arr->u.arr.len + 1, sizeof *cfg->allow_ports);
+    if (!cfg->allow_ports) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++)
+        load_port_entry(c, cfg, i, arr->u.arr.items[i]);
+}
+
+/* ---- proxies ----------------------------------------------------------- */
+
+enum { TYPE_SKIP = -2, TYPE_BAD = -1 };
+
+static bool is_frp_only_type(const char *type)
+{
+    for (const char *const *t = frp_only_proxy_types; *t; t++)
+        if (strcmp(*t, type) == 0) return true;
+    return false;
+}
+
+/* Reads the proxy's `type`: a proxy_kind_t, TYPE_SKIP for an frp type burrow
+ * does not carry (warned), or TYPE_BAD (error reported). */
+static int proxy_type(ctx_t *c, const char *scope, const toml_value_t *tab)
+{
+    const toml_kv_t *kv = toml_table_get_kv(tab, "type");
+    char path[PATH_LEN], shown[SHOW_LEN], name[SHOW_LEN];
+    snprintf(path, sizeof path, "%s.type", scope);
+    if (!kv) {
+        error_at(c, tab->line, "missing required key '%s'", path);
+        return TYPE_BAD;
+    }
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return TYPE_BAD;
+    if (strcmp(v->u.s.ptr, "tcp") == 0) return PROXY_TCP;
+    if (strcmp(v->u.s.ptr, "udp") == 0) return PROXY_UDP;
+    show(shown, sizeof shown, v->u.s.ptr, v->u.s.len);
+    if (!is_frp_only_type(v->u.s.ptr)) {
+        error_at(c, kv->line, "key '%s': unknown proxy type '%s' (expected tcp or udp)", path,
+                 shown);
+        return TYPE_BAD;
+    }
+    const toml_value_t *n = toml_table_get(tab, "name");
+    if (n && n->type == TOML_STRING)
+        show(name, sizeof name, n->u.s.ptr, n->u.s.len);
+    else
+        show(name, sizeof name, scope, strlen(scope));
+    warn_at(c, kv->line, "proxy type '%s' is not supported by burrow yet; proxy '%s' skipped",
+            shown, name);
+    return TYPE_SKIP;
+}
+
+static void check_required(ctx_t *c, const char *scope, const toml_value_t *tab, const char *key)
+{
+    if (!toml_table_get(tab, key))
+        error_at(c, tab->line, "missing required key '%s.%s'", scope, key);
+}
+
+static void check_unique_name(ctx_t *c, const client_cfg_t *cfg, const char *scope,
+                              const proxy_cfg_t *p)
+{
+    for (int i = 0; i < cfg->n_proxies; i++) {
+        const proxy_cfg_t *q = &cfg->proxies[i];
+        if (q->name && strcmp(q->name, p->name) == 0) {
+            error_at(c, p->line, "key '%s.name': duplicate proxy name '%s' (first at line %d)",
+                     scope, p->name, q->line);
+            return;
+        }
+    }
+}
+
+static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v)
+{
+    char scope[PATH_LEN];
+    snprintf(scope, sizeof scope, "proxies[%zu]", index);
+    if (!expect(c, scope, v->line, v, TOML_TABLE)) return;
+    int kind = proxy_type(c, scope, v);
+    if (kind == TYPE_SKIP) return;
+    proxy_cfg_t *p = &cfg->proxies[cfg->n_proxies];
+    p->kind = kind == PROXY_UDP ? PROXY_UDP : PROXY_TCP;
+    p->line = v->line;
+    walk_t pw = {proxy_keys, p, strlen(scope) + 1};
+    walk(c, &pw, v, scope);
+    check_required(c, scope, v, "name");
+    check_required(c, scope, v, "localPort");
+    if (p->name) check_unique_name(c, cfg, scope, p);
+    default_str(c, &p->local_ip, "127.0.0.1");
+    cfg->n_proxies++;
+}
+
+HANDLER(h_proxies)
+{
+    client_cfg_t *cfg = w->base;
+    const toml_value_t *arr = kv->value;
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || cfg->proxies) return;
+    cfg->proxies = calloc(arr->u.arr.len + 1, sizeof *cfg->proxies);
+    if (!cfg->proxies) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++)
+        load_proxy(c, cfg, i, arr->u.arr.items[i]);
+}
+
+static const handler_fn handlers[K_KIND_COUNT] = {
+    [K_SECTION] = h_section,
+    [K_STRING] = h_string,
+    [K_INT] = h_int,
+    [K_BOOL] = h_bool,
+    [K_LOG_LEVEL] = h_log_level,
+    [K_AUTH_METHOD] = h_auth_method,
+    [K_FINGERPRINT] = h_fingerprint,
+    [K_ALLOW_PORTS] = h_allow_ports,
+    [K_PROXIES] = h_proxies,
+    [K_PROXY_NAME] = h_proxy_name,
+    [K_PROXY_TYPE] = h_nothing,
+    [K_FRP] = h_frp,
+    [K_FRP_EACH] = h_frp_each,
+};
+
+static void walk(ctx_t *c, const walk_t *w, const toml_value_t *tab, const char *prefix)
+{
+    for (size_t i = 0; i < tab->u.tab.len; i++) {
+        const toml_kv_t *kv = &tab->u.tab.items[i];
+        char path[PATH_LEN];
+        join_path(path, sizeof path, prefix, kv);
+        const key_spec_t *k = find_spec(w, path);
+        if (k)
+            handlers[k->kind](c, w, k, path, kv);
+        else
+            warn_at(c, kv->line, "unknown key '%s'", path);
+    }
+}
+
+/* ---- {{ .Envs.NAME }} -------------------------------------------------- */
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} buf_t;
+
+static void buf_put(buf_t *b, const char *s, size_t n)
+{
+    if (b->failed) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static size_t skip_blanks(const char *s, size_t len, size_t i)
+{
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+static bool is_name_char(char ch, bool first)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
+           (!first && ch >= '0' && ch <= '9');
+}
+
+/* Matches `{{ .Envs.NAME }}` at s[i]. On success stores NAME (NUL-terminated)
+ * in `name` and returns the index just past "}}"; otherwise returns 0. */
+static size_t match_template(const char *s, size_t len, size_t i, char *name, size_t name_size)
+{
+    static const char envs[] = ".Envs.";
+    if (i + 2 > len || s[i] != '{' || s[i + 1] != '{') return 0;
+    i = skip_blanks(s, len, i + 2);
+    if (len - i < sizeof envs - 1 || memcmp(s + i, envs, sizeof envs - 1) != 0) return 0;
+    i += sizeof envs - 1;
+    size_t n = 0;
+    while (i < len && is_name_char(s[i], n == 0)) {
+        if (n + 1 >= name_size) return 0;
+        name[n++] = s[i++];
+    }
+    name[n] = '\0';
+    i = skip_blanks(s, len, i);
+    if (n == 0 || i + 2 > len || s[i] != '}' || s[i + 1] != '}') return 0;
+    return i + 2;
+}
+
+char *config_expand_env(const char *text, size_t len, size_t *out_len)
+{
+    buf_t b = {NULL, 0, 0, false};
+    size_t i = 0, run = 0; /* text[run..i) is literal, not yet copied */
+    buf_put(&b, "", 0);
+    while (i < len) {
+        char name[256];
+        size_t end = text[i] == '{' ? match_template(text, len, i, name, sizeof name) : 0;
+        if (!end) {
+            i++;
+            continue;
+        }
+        buf_put(&b, text + run, i - run);
+        const char *value = getenv(name);
+        if (value) buf_put(&b, value, strlen(value));
+        i = run = end;
+    }
+    buf_put(&b, text + run, len - run);
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    if (out_len) *out_len = b.len;
+    return b.p;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+/* Expands templates, parses and walks `specs` over the tree into `base`.
+ * Returns the number of errors reported. */
+static int parse_into(ctx_t *c, const char *text, size_t len, const key_spec_t *specs, void *base)
+{
+    size_t n = 0;
+    char *expanded = config_expand_env(text, len, &n);
+    if (!expanded) {
+        out_of_memory(c);
+        return c->errors;
+    }
+    toml_error_t terr;
+    memset(&terr, 0, sizeof terr);
+    toml_value_t *root = toml_parse(expanded, n, &terr);
+    free(expanded);
+    if (!root) {
+        char shown[sizeof terr.msg];
+        terr.msg[sizeof terr.msg - 1] = '\0';
+        fprintf(c->diag, "%s:%d:%d: error: %s\n", c->file, terr.line, terr.col,
+                show(shown, sizeof shown, terr.msg, strlen(terr.msg)));
+        return ++c->errors;
+    }
+    walk_t w = {specs, base, 0};
+    if (root->type == TOML_TABLE) walk(c, &w, root, "");
+    toml_free(root);
+    return c->errors;
+}
+
+static void server_defaults(server_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->bind_port = 7000;
+    cfg->heartbeat_timeout = 90;
+    cfg->max_pool_count = 5;
+    cfg->log.level = LOG_INFO;
+}
+
+static void server_string_defaults(ctx_t *c, server_cfg_t *cfg)
+{
+    default_str(c, &cfg->bind_addr, "0.0.0.0");
+    if (cfg->bind_addr) default_str(c, &cfg->proxy_bind_addr, cfg->bind_addr);
+    default_str(c, &cfg->token, "");
+    default_str(c, &cfg->log.to, "console");
+}
+
+static void client_defaults(client_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->server_port = 7000;
+    cfg->pool_count = 1;
+    cfg->tls_enable = true;
+    cfg->heartbeat_interval = 30;
+    cfg->heartbeat_timeout = 90;
+    cfg->log.level = LOG_INFO;
+}
+
+static void client_string_defaults(ctx_t *c, client_cfg_t *cfg)
+{
+    default_str(c, &cfg->server_addr, "127.0.0.1");
+    if (cfg->server_addr) default_str(c, &cfg->tls_server_name, cfg->server_addr);
+    default_str(c, &cfg->token, "");
+    default_str(c, &cfg->user, "");
+    default_str(c, &cfg->log.to, "console");
+}
+
+int config_parse_server(const char *name, const char *text, size_t len, server_cfg_t *out,
+                        FILE *diag)
+{
+    ctx_t c = {name, diag ? diag : stderr, 0, false};
+    server_defaults(out);
+    if (parse_into(&c, text, len, server_keys, out) == 0) server_string_defaults(&c, out);
+    if (c.errors == 0) return 0;
+    config_server_free(out);
+    return -1;
+}
+
+int config_parse_client(const char *name, const char *text, size_t len, client_cfg_t *out,
+                        FILE *diag)
+{
+    ctx_t c = {name, diag ? diag : stderr, 0, false};
+    client_defaults(out);
+    if (parse_into(&c, text, len, client_keys, out) == 0) client_string_defaults(&c, out);
+    if (c.errors == 0) return 0;
+    config_client_free(out);
+    return -1;
+}
+
+/* Reads a whole file into a malloc'd buffer. NULL with errno set on failure. */
+static char *read_file(const char *path, size_t *out_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    buf_t b = {NULL, 0, 0, false};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_put(&b, chunk, n);
+    int failed = ferror(f) ? EIO : b.failed ? ENOMEM : 0;
+    fclose(f);
+    if (!failed && !b.p) buf_put(&b, "", 0);
+    if (failed || b.failed) {
+        free(b.p);
+        errno = failed ? failed : ENOMEM;
+        return NULL;
+    }
+    *out_len = b.len;
+    return b.p;
+}
+
+static char *read_config(const char *path, size_t *len, FILE *diag)
+{
+    char *text = read_file(path, len);
+    if (!text) fprintf(diag ? diag : stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+    return text;
+}
+
+int config_load_server(const char *path, server_cfg_t *out, FILE *diag)
+{
+    size_t len = 0;
+    char *text = read_config(path, &len, diag);
+    if (!text) {
+        server_defaults(out);
+        return -1;
+    }
+    int rc = config_parse_server(path, text, len, out, diag);
+    free(text);
+    return rc;
+}
+
+int config_load_client(const char *path, client_cfg_t *out, FILE *diag)
+{
+    size_t len = 0;
+    char *text = read_config(path, &len, diag);
+    if (!text) {
+        client_defaults(out);
+        return -1;
+    }
+    int rc = config_parse_client(path, text, len, out, diag);
+    free(text);
+    return rc;
+}
+
+/* ---- freeing and queries ----------------------------------------------- */
+
+static void log_cfg_free(log_cfg_t *log)
+{
+    free(log->to);
+    log->to = NULL;
+}
+
+void config_server_free(server_cfg_t *cfg)
+{
+    if (!cfg) return;
+    free(cfg->bind_addr);
+    free(cfg->proxy_bind_addr);
+    free(cfg->token);
+    free(cfg->allow_ports);
+    free(cfg->tls_cert_file);
+    free(cfg->tls_key_file);
+    log_cfg_free(&cfg->log);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+void config_client_free(client_cfg_t *cfg)
+{
+    if (!cfg) return;
+    free(cfg->server_addr);
+    free(cfg->token);
+    free(cfg->user);
+    free(cfg->tls_trusted_ca_file);
+    free(cfg->tls_server_name);
+    free(cfg->tls_server_fingerprint);
+    log_cfg_free(&cfg->log);
+    for (int i = 0; i < cfg->n_proxies; i++) {
+        free(cfg->proxies[i].name);
+        free(cfg->proxies[i].local_ip);
+    }
+    free(cfg->proxies);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+bool config_port_allowed(const server_cfg_t *cfg, int port)
+{
+    if (cfg->n_allow_ports == 0) return true;
+    for (int i = 0; i < cfg->n_allow_ports; i++)
+        if (port >= cfg->allow_ports[i].start && port <= cfg->allow_ports[i].end) return true;
+    return false;
+}
