@@ -1,0 +1,488 @@
+/* conn: see conn.h.
+ *
+ * TLS runs over memory BIOs so that libuv keeps owning the socket: bytes read
+ * from the socket go into `rbio`, OpenSSL's output is drained from `wbio` and
+ * queued as uv writes. This keeps every platform dependency inside libuv. */
+#include "net/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+enum {
+    F_TLS = 1u << 0,
+    F_HANDSHAKE = 1u << 1, /* TLS handshake in progress */
+    F_READY = 1u << 2,     /* on_ready(0) delivered */
+    F_PAUSED = 1u << 3,
+    F_EOF = 1u << 4,       /* peer finished; on_eof delivered */
+    F_SHUT = 1u << 5,      /* our write side is shut */
+    F_CLOSING = 1u << 6,
+    F_NEED_DRAIN = 1u << 7,
+    F_DISPATCH = 1u << 8, /* inside tls_dispatch: no re-entry */
+    F_ERRORED = 1u << 9,  /* on_error delivered once */
+};
+
+struct conn {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_shutdown_t sreq;
+    const conn_cbs_t *cbs;
+    void *data;
+    SSL *ssl;
+    BIO *rbio, *wbio; /* owned by ssl */
+    unsigned flags;
+    size_t pending; /* bytes queued in uv writes */
+    char *verify_host;
+    char *sni;
+    SSL_CTX *connect_ctx; /* borrowed: must outlive the handshake */
+    char peer[64];
+};
+
+typedef struct wreq {
+    uv_write_t req;
+    size_t len;
+    uint8_t data[];
+} wreq_t;
+
+/* One loop, one thread: raw socket reads land here and are consumed (or copied
+ * into the TLS read BIO) before the next read callback can run. */
+static uint8_t g_rbuf[64 * 1024];
+
+static void tls_process(conn_t *c);
+
+conn_t *conn_new(uv_loop_t *loop, const conn_cbs_t *cbs, void *data)
+{
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (uv_tcp_init(loop, &c->tcp) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->tcp.data = c;
+    c->cbs = cbs;
+    c->data = data;
+    strcpy(c->peer, "?");
+    return c;
+}
+
+void conn_set_cbs(conn_t *c, const conn_cbs_t *cbs, void *data)
+{
+    c->cbs = cbs;
+    c->data = data;
+}
+
+void *conn_data(const conn_t *c)
+{
+    return c->data;
+}
+
+uv_stream_t *conn_stream(conn_t *c)
+{
+    return (uv_stream_t *)&c->tcp;
+}
+
+bool conn_is_closing(const conn_t *c)
+{
+    return c->flags & F_CLOSING;
+}
+
+bool conn_is_tls(const conn_t *c)
+{
+    return c->flags & F_TLS;
+}
+
+SSL *conn_ssl(conn_t *c)
+{
+    return c->ssl;
+}
+
+const char *conn_peer(conn_t *c)
+{
+    return c->peer;
+}
+
+size_t conn_pending(const conn_t *c)
+{
+    return c->pending;
+}
+
+static void fill_peer(conn_t *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) return;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        uv_ip4_name(a, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "%s:%d", ip, ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(a, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, ntohs(a->sin6_port));
+    }
+}
+
+static void fail(conn_t *c, int err)
+{
+    if (c->flags & (F_CLOSING | F_ERRORED)) return;
+    c->flags |= F_ERRORED;
+    if (c->cbs->on_error) c->cbs->on_error(c, err);
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static void write_cb(uv_write_t *req, int status)
+{
+    wreq_t *w = (wreq_t *)req;
+    conn_t *c = req->data;
+    c->pending -= w->len;
+    free(w);
+    if (c->flags & F_CLOSING) return;
+    if (status < 0) {
+        fail(c, status);
+        return;
+    }
+    if ((c->flags & F_NEED_DRAIN) && c->pending <= CONN_LOW_WATER) {
+        c->flags &= ~F_NEED_DRAIN;
+        if (c->cbs->on_drain) c->cbs->on_drain(c);
+    }
+}
+
+/* Queues raw bytes, trying a direct write first when nothing is queued. */
+static int queue_raw(conn_t *c, const uint8_t *p, size_t n)
+{
+    if (c->pending == 0) {
+        uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+        int r = uv_try_write(conn_stream(c), &b, 1);
+        if (r == (int)n) return 0;
+        if (r > 0) {
+            p += r;
+            n -= (size_t)r;
+        } else if (r != UV_EAGAIN) {
+            return r;
+        }
+    }
+    wreq_t *w = malloc(sizeof *w + n);
+    if (!w) return UV_ENOMEM;
+    memcpy(w->data, p, n);
+    w->len = n;
+    w->req.data = c;
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)n);
+    int r = uv_write(&w->req, conn_stream(c), &b, 1, write_cb);
+    if (r != 0) {
+        free(w);
+        return r;
+    }
+    c->pending += n;
+    return 0;
+}
+
+static int flush_wbio(conn_t *c)
+{
+    uint8_t buf[32 * 1024];
+    int n;
+    while ((n = BIO_read(c->wbio, buf, sizeof buf)) > 0) {
+        int r = queue_raw(c, buf, (size_t)n);
+        if (r != 0) return r;
+    }
+    return 0;
+}
+
+static int backpressure(conn_t *c)
+{
+    if (c->pending > CONN_HIGH_WATER) {
+        c->flags |= F_NEED_DRAIN;
+        return 1;
+    }
+    return 0;
+}
+
+int conn_write(conn_t *c, const void *p, size_t n)
+{
+    if (c->flags & (F_CLOSING | F_SHUT)) return UV_EPIPE;
+    if (n == 0) return backpressure(c);
+    int r;
+    if (c->flags & F_TLS) {
+        ERR_clear_error();
+        /* Memory BIOs never block, so SSL_write takes everything at once. */
+        if (SSL_write(c->ssl, p, (int)n) <= 0) return UV_EPROTO;
+        r = flush_wbio(c);
+    } else {
+        r = queue_raw(c, p, n);
+    }
+    if (r != 0) return r;
+    return backpressure(c);
+}
+
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status; /* a failed FIN shows up as a read error or close later */
+}
+
+void conn_shutdown(conn_t *c)
+{
+    if (c->flags & (F_SHUT | F_CLOSING)) return;
+    c->flags |= F_SHUT;
+    if ((c->flags & F_TLS) && !(c->flags & F_HANDSHAKE)) {
+        ERR_clear_error();
+        SSL_shutdown(c->ssl); /* queues close_notify; we may still read */
+        flush_wbio(c);
+    }
+    c->sreq.data = c;
+    uv_shutdown(&c->sreq, conn_stream(c), shutdown_cb);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    *buf = uv_buf_init((char *)g_rbuf, sizeof g_rbuf);
+}
+
+static void deliver_eof(conn_t *c)
+{
+    if (c->flags & (F_EOF | F_CLOSING)) return;
+    c->flags |= F_EOF;
+    uv_read_stop(conn_stream(c));
+    if (c->cbs->on_eof) c->cbs->on_eof(c);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    conn_t *c = s->data;
+    if (c->flags & F_CLOSING) return;
+    if (nread > 0) {
+        if (c->flags & F_TLS) {
+            BIO_write(c->rbio, buf->base, (int)nread);
+            tls_process(c);
+        } else if (c->cbs->on_data) {
+            c->cbs->on_data(c, (const uint8_t *)buf->base, (size_t)nread);
+        }
+        return;
+    }
+    if (nread == UV_EOF) {
+        uv_read_stop(s);
+        if (c->flags & F_HANDSHAKE) {
+            c->flags &= ~F_HANDSHAKE;
+            if (c->cbs->on_ready) c->cbs->on_ready(c, UV_ECONNRESET);
+            return;
+        }
+        /* Without TLS, or a TLS peer that vanished without close_notify. */
+        deliver_eof(c);
+        return;
+    }
+    if (nread < 0) {
+        if (c->flags & F_HANDSHAKE) {
+            c->flags &= ~F_HANDSHAKE;
+            if (c->cbs->on_ready) c->cbs->on_ready(c, (int)nread);
+            return;
+        }
+        fail(c, (int)nread);
+    }
+}
+
+static void start_reading(conn_t *c)
+{
+    if (c->flags & (F_CLOSING | F_PAUSED | F_EOF)) return;
+    uv_read_start(conn_stream(c), alloc_cb, read_cb);
+}
+
+static void tls_dispatch(conn_t *c)
+{
+    uint8_t buf[16 * 1024]; /* one TLS record's plaintext at most */
+    if (c->flags & F_DISPATCH) return;
+    c->flags |= F_DISPATCH;
+    while (!(c->flags & (F_PAUSED | F_CLOSING | F_EOF))) {
+        ERR_clear_error();
+        int n = SSL_read(c->ssl, buf, sizeof buf);
+        if (n > 0) {
+            if (c->cbs->on_data) c->cbs->on_data(c, buf, (size_t)n);
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        if (e == SSL_ERROR_WANT_READ) break;
+        if (e == SSL_ERROR_ZERO_RETURN) {
+            c->flags &= ~F_DISPATCH;
+            deliver_eof(c);
+            return;
+        }
+        c->flags &= ~F_DISPATCH;
+        LOG_D("tls read failed peer=%s err=%s", c->peer, ERR_reason_error_string(ERR_peek_error()));
+        fail(c, UV_EPROTO);
+        return;
+    }
+    c->flags &= ~F_DISPATCH;
+    if (!(c->flags & F_CLOSING)) flush_wbio(c); /* post-handshake messages */
+}
+
+static void tls_process(conn_t *c)
+{
+    if (c->flags & F_HANDSHAKE) {
+        ERR_clear_error();
+        int r = SSL_do_handshake(c->ssl);
+        flush_wbio(c);
+        if (r != 1) {
+            int e = SSL_get_error(c->ssl, r);
+            if (e == SSL_ERROR_WANT_READ) return;
+            unsigned long ec = ERR_peek_error();
+            LOG_D("tls handshake failed peer=%s err=%s", c->peer,
+                  ec ? ERR_reason_error_string(ec) : "unexpected");
+            c->flags &= ~F_HANDSHAKE;
+            if (c->cbs->on_ready) c->cbs->on_ready(c, UV_EPROTO);
+            return;
+        }
+        c->flags &= ~F_HANDSHAKE;
+        c->flags |= F_READY;
+        if (c->cbs->on_ready) c->cbs->on_ready(c, 0);
+        if (c->flags & F_CLOSING) return;
+    }
+    tls_dispatch(c);
+}
+
+void conn_pause(conn_t *c)
+{
+    if (c->flags & (F_PAUSED | F_CLOSING)) return;
+    c->flags |= F_PAUSED;
+    uv_read_stop(conn_stream(c));
+}
+
+void conn_resume(conn_t *c)
+{
+    if (!(c->flags & F_PAUSED) || (c->flags & F_CLOSING)) return;
+    c->flags &= ~F_PAUSED;
+    start_reading(c);
+    /* Plaintext may already wait inside OpenSSL; no socket event would
+     * announce it. */
+    if ((c->flags & F_TLS) && (c->flags & F_READY)) tls_dispatch(c);
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int tls_setup(conn_t *c, SSL_CTX *ctx)
+{
+    c->ssl = SSL_new(ctx);
+    c->rbio = BIO_new(BIO_s_mem());
+    c->wbio = BIO_new(BIO_s_mem());
+    if (!c->ssl || !c->rbio || !c->wbio) {
+        BIO_free(c->rbio);
+        BIO_free(c->wbio);
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        return UV_ENOMEM;
+    }
+    /* An empty read BIO means "wait for the socket", not end of stream. */
+    BIO_set_mem_eof_return(c->rbio, -1);
+    SSL_set_bio(c->ssl, c->rbio, c->wbio);
+    c->flags |= F_TLS | F_HANDSHAKE;
+    c->flags &= ~F_READY;
+    return 0;
+}
+
+static int is_ip_literal(const char *s)
+{
+    unsigned char tmp[16];
+    return inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1;
+}
+
+static int tls_client_setup(conn_t *c)
+{
+    int r = tls_setup(c, c->connect_ctx);
+    if (r != 0) return r;
+    if (c->sni && !is_ip_literal(c->sni)) SSL_set_tlsext_host_name(c->ssl, c->sni);
+    if (c->verify_host) {
+        if (is_ip_literal(c->verify_host))
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->verify_host);
+        else
+            SSL_set1_host(c->ssl, c->verify_host);
+    }
+    SSL_set_connect_state(c->ssl);
+    return 0;
+}
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+    conn_t *c = req->data;
+    if (c->flags & F_CLOSING) return;
+    if (status < 0) {
+        if (c->cbs->on_ready) c->cbs->on_ready(c, status);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    fill_peer(c);
+    if (c->connect_ctx) {
+        int r = tls_client_setup(c);
+        if (r != 0) {
+            if (c->cbs->on_ready) c->cbs->on_ready(c, r);
+            return;
+        }
+        start_reading(c);
+        tls_process(c); /* sends the ClientHello */
+        return;
+    }
+    c->flags |= F_READY;
+    if (c->cbs->on_ready) c->cbs->on_ready(c, 0);
+    start_reading(c);
+}
+
+int conn_connect(conn_t *c, const struct sockaddr *addr, SSL_CTX *ctx, const char *sni,
+                 const char *verify_host)
+{
+    c->connect_ctx = ctx;
+    if (sni && !(c->sni = strdup(sni))) return UV_ENOMEM;
+    if (verify_host && !(c->verify_host = strdup(verify_host))) return UV_ENOMEM;
+    c->creq.data = c;
+    return uv_tcp_connect(&c->creq, &c->tcp, addr, connect_cb);
+}
+
+int conn_start(conn_t *c)
+{
+    uv_tcp_nodelay(&c->tcp, 1);
+    fill_peer(c);
+    c->flags |= F_READY;
+    return uv_read_start(conn_stream(c), alloc_cb, read_cb);
+}
+
+int conn_tls_accept(conn_t *c, SSL_CTX *ctx, const uint8_t *already, size_t n)
+{
+    int r = tls_setup(c, ctx);
+    if (r != 0) return r;
+    SSL_set_accept_state(c->ssl);
+    if (n) BIO_write(c->rbio, already, (int)n);
+    tls_process(c);
+    return 0;
+}
+
+int conn_tls_binding(conn_t *c, const char *label, uint8_t out[32])
+{
+    if (!(c->flags & F_TLS) || !c->ssl) return -1;
+    return SSL_export_keying_material(c->ssl, out, 32, label, strlen(label), NULL, 0, 0) == 1
+               ? 0
+               : -1;
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    conn_t *c = h->data;
+    if (c->cbs && c->cbs->on_close) c->cbs->on_close(c);
+    SSL_free(c->ssl);
+    free(c->sni);
+    free(c->verify_host);
+    free(c);
+}
+
+void conn_close(conn_t *c)
+{
+    if (!c || (c->flags & F_CLOSING)) return;
+    c->flags |= F_CLOSING;
+    uv_read_stop(conn_stream(c));
+    uv_close((uv_handle_t *)&c->tcp, close_cb);
+}

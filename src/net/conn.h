@@ -1,0 +1,80 @@
+/* conn: one TCP connection, optionally wrapped in TLS, on the libuv loop.
+ *
+ * Owns the uv_tcp_t, the OpenSSL SSL object and its memory BIOs, and the
+ * accounting of bytes queued for writing. Users see plaintext only.
+ *
+ * Ownership: conn_new() returns a conn owned by the caller; conn_close()
+ * starts closing it and `on_close` runs from the loop afterwards, after which
+ * the memory is gone. Callbacks never run after conn_close() except on_close.
+ * A conn is never freed inside one of its own callbacks (libuv closes
+ * asynchronously), so callers may call conn_close() from any callback.
+ *
+ * Backpressure: conn_write() always queues (memory grows only by what the
+ * caller writes) and returns 1 once more than CONN_HIGH_WATER bytes wait;
+ * the caller then stops reading its source, and on_drain tells it when the
+ * queue fell below CONN_LOW_WATER. */
+#ifndef BURROW_CONN_H
+#define BURROW_CONN_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define CONN_HIGH_WATER (256 * 1024)
+#define CONN_LOW_WATER (64 * 1024)
+
+typedef struct conn conn_t;
+
+typedef struct conn_cbs {
+    /* TCP connected and, with TLS, the handshake done (status 0), or failed (<0). */
+    void (*on_ready)(conn_t *c, int status);
+    /* Plaintext arrived; borrowed for the call only. */
+    void (*on_data)(conn_t *c, const uint8_t *p, size_t n);
+    /* The peer will send no more (FIN or TLS close_notify). */
+    void (*on_eof)(conn_t *c);
+    /* The write queue fell below CONN_LOW_WATER after a conn_write returned 1. */
+    void (*on_drain)(conn_t *c);
+    /* A read or write failed (negative uv/errno code); the owner should close. */
+    void (*on_error)(conn_t *c, int err);
+    /* The conn is closed; its memory is freed right after this returns. */
+    void (*on_close)(conn_t *c);
+} conn_cbs_t;
+
+/* Callbacks in `cbs` are borrowed (usually a static table); `data` is the
+ * owner's. Returns NULL on allocation failure. */
+conn_t *conn_new(uv_loop_t *loop, const conn_cbs_t *cbs, void *data);
+void conn_set_cbs(conn_t *c, const conn_cbs_t *cbs, void *data);
+void *conn_data(const conn_t *c);
+uv_stream_t *conn_stream(conn_t *c); /* for uv_accept() */
+
+/* Starts an outgoing TCP connection. With ctx, runs a TLS client handshake
+ * (SNI = sni when it is a host name; host name verification against
+ * verify_host when set). on_ready reports the outcome. */
+int conn_connect(conn_t *c, const struct sockaddr *addr, SSL_CTX *ctx, const char *sni,
+                 const char *verify_host);
+
+/* Accepted connections: start reading plaintext (no TLS yet). */
+int conn_start(conn_t *c);
+/* Switches an accepted connection to a TLS server handshake, feeding the
+ * bytes already read. on_ready reports the outcome. */
+int conn_tls_accept(conn_t *c, SSL_CTX *ctx, const uint8_t *already, size_t n);
+
+int conn_write(conn_t *c, const void *p, size_t n);
+size_t conn_pending(const conn_t *c);
+void conn_pause(conn_t *c);
+void conn_resume(conn_t *c);
+/* Half-close: after queued data, send close_notify (TLS) and FIN. */
+void conn_shutdown(conn_t *c);
+void conn_close(conn_t *c);
+bool conn_is_closing(const conn_t *c);
+
+bool conn_is_tls(const conn_t *c);
+SSL *conn_ssl(conn_t *c);
+/* 32 bytes of TLS exporter output under `label`. 0, or -1 without TLS. */
+int conn_tls_binding(conn_t *c, const char *label, uint8_t out[32]);
+/* "ip:port" of the peer, or "?" */
+const char *conn_peer(conn_t *c);
+
+#endif

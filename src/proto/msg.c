@@ -1,0 +1,73 @@
+/* msg: see msg.h. */
+#include "proto/msg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *msg_name(uint8_t type)
+{
+    switch (type) {
+    case MSG_HELLO: return "HELLO";
+    case MSG_CHALLENGE: return "CHALLENGE";
+    case MSG_LOGIN: return "LOGIN";
+    case MSG_LOGIN_OK: return "LOGIN_OK";
+    case MSG_ERROR: return "ERROR";
+    case MSG_NEW_PROXY: return "NEW_PROXY";
+    case MSG_NEW_PROXY_RESP: return "NEW_PROXY_RESP";
+    case MSG_CLOSE_PROXY: return "CLOSE_PROXY";
+    case MSG_REQ_WORK_CONN: return "REQ_WORK_CONN";
+    case MSG_START_WORK: return "START_WORK";
+    case MSG_PING: return "PING";
+    case MSG_PONG: return "PONG";
+    case MSG_UDP_DATA: return "UDP_DATA";
+    default: return "UNKNOWN";
+    }
+}
+
+json_t *msg_parse(const frame_t *f)
+{
+    /* JSON_DISABLE_EOF_CHECK is not used: trailing bytes make the frame invalid. */
+    json_t *o = json_loadb((const char *)f->payload, f->len, JSON_REJECT_DUPLICATES, NULL);
+    if (o && !json_is_object(o)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+uint8_t *msg_encode(uint8_t type, const json_t *obj, size_t *out_len)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    if (!text) return NULL;
+    size_t n = strlen(text);
+    if (n > FRAME_MAX_PAYLOAD) {
+        free(text);
+        return NULL;
+    }
+    uint8_t *buf = malloc(FRAME_HDR_LEN + n);
+    if (buf) {
+        frame_encode_header(buf, type, (uint32_t)n);
+        memcpy(buf + FRAME_HDR_LEN, text, n);
+        *out_len = FRAME_HDR_LEN + n;
+    }
+    free(text);
+    return buf;
+}
+
+const char *msg_str(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+long long msg_int(const json_t *o, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+int msg_bool(const json_t *o, const char *key, int dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}

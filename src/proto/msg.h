@@ -1,0 +1,49 @@
+/* msg: burrow's control messages — type codes, names, and JSON payloads.
+ *
+ * Control messages are frames (frame.h) whose payload is a JSON object;
+ * UDP_DATA is binary. Unknown JSON fields are ignored, so later protocol
+ * versions can add fields; a new message type needs a new protocol version.
+ * See docs/ARCHITECTURE.md for the conversation. */
+#ifndef BURROW_MSG_H
+#define BURROW_MSG_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "proto/frame.h"
+
+#define PROTO_VERSION_MIN 1
+#define PROTO_VERSION_MAX 1
+
+enum {
+    MSG_HELLO = 0x01,          /* c->s first frame: {proto_min, proto_max, role, ...} */
+    MSG_CHALLENGE = 0x02,      /* s->c: {proto, nonce} */
+    MSG_LOGIN = 0x03,          /* c->s: {user, client_nonce, mac, version, hostname} */
+    MSG_LOGIN_OK = 0x04,       /* s->c: {run_id, heartbeat_timeout, max_pool} */
+    MSG_ERROR = 0x05,          /* either way, then close: {code, message} */
+    MSG_NEW_PROXY = 0x10,      /* c->s: {name, type, remote_port} */
+    MSG_NEW_PROXY_RESP = 0x11, /* s->c: {name, ok, remote_port, error} */
+    MSG_CLOSE_PROXY = 0x12,    /* c->s: {name} */
+    MSG_REQ_WORK_CONN = 0x20,  /* s->c: {count} */
+    MSG_START_WORK = 0x21,     /* s->c on a work conn: {proxy, type, src} then raw bytes */
+    MSG_PING = 0x30,           /* {} */
+    MSG_PONG = 0x31,           /* {} */
+    MSG_UDP_DATA = 0x40,       /* binary: u32 session id (BE), datagram */
+};
+
+const char *msg_name(uint8_t type);
+
+/* Parses a frame's payload as a JSON object. NULL when it is not one. */
+json_t *msg_parse(const frame_t *f);
+
+/* Serialises a whole frame (header + compact JSON) into a malloc'd buffer.
+ * Returns NULL when the encoding would exceed FRAME_MAX_PAYLOAD. Does not
+ * take ownership of obj. */
+uint8_t *msg_encode(uint8_t type, const json_t *obj, size_t *out_len);
+
+/* Accessors that tolerate absent or mistyped fields. */
+const char *msg_str(const json_t *o, const char *key); /* NULL when absent */
+long long msg_int(const json_t *o, const char *key, long long dflt);
+int msg_bool(const json_t *o, const char *key, int dflt);
+
+#endif
