@@ -1,0 +1,798 @@
+/* test_config: frps.toml / frpc.toml loading — values, defaults, both key
+ * spellings, allowPorts, env templates, every diagnostic class with its
+ * file:line text, frp keys burrow ignores, and the example configs. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "testlib.h"
+#include "util/log.h"
+
+/* Diagnostics of the last parse, as one string. */
+static char *g_diag;
+
+static void diag_reset(void)
+{
+    free(g_diag);
+    g_diag = NULL;
+}
+
+static FILE *diag_open(void)
+{
+    static size_t len;
+    diag_reset();
+    return open_memstream(&g_diag, &len);
+}
+
+static int server(const char *text, server_cfg_t *cfg)
+{
+    FILE *f = diag_open();
+    int rc = config_parse_server("frps.toml", text, strlen(text), cfg, f);
+    fclose(f);
+    return rc;
+}
+
+static int client(const char *text, client_cfg_t *cfg)
+{
+    FILE *f = diag_open();
+    int rc = config_parse_client("frpc.toml", text, strlen(text), cfg, f);
+    fclose(f);
+    return rc;
+}
+
+static int diag_lines(void)
+{
+    int n = 0;
+    for (const char *p = g_diag; p && *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+static bool diag_has(const char *line)
+{
+    if (g_diag && strstr(g_diag, line)) return true;
+    fprintf(stderr, "  missing diagnostic: %s\n  got:\n%s", line, g_diag ? g_diag : "");
+    return false;
+}
+
+/* Expects the client text to fail with exactly `lines` diagnostics, one of them `want`. */
+static void client_fails(const char *text, const char *want, int lines)
+{
+    client_cfg_t cfg;
+    CHECK_EQ_INT(client(text, &cfg), -1);
+    CHECK(diag_has(want));
+    CHECK_EQ_INT(diag_lines(), lines);
+    CHECK(cfg.proxies == NULL && cfg.server_addr == NULL);
+    config_client_free(&cfg);
+}
+
+static void server_fails(const char *text, const char *want, int lines)
+{
+    server_cfg_t cfg;
+    CHECK_EQ_INT(server(text, &cfg), -1);
+    CHECK(diag_has(want));
+    CHECK_EQ_INT(diag_lines(), lines);
+    config_server_free(&cfg);
+}
+
+static const char full_frps[] = "# frps.toml in frp's documented style\n"
+                                "bindAddr = \"0.0.0.0\"\n"
+                                "bindPort = 7001\n"
+                                "proxyBindAddr = \"10.0.0.1\"\n"
+                                "\n"
+                                "auth.method = \"token\"\n"
+                                "auth.token = \"s3cret\"\n"
+                                "\n"
+                                "allowPorts = [\n"
+                                "  { start = 2000, end = 3000 },\n"
+                                "  { single = 3001 },\n"
+                                "  { single = 3003 },\n"
+                                "  { start = 4000, end = 50000 }\n"
+                                "]\n"
+                                "maxPortsPerClient = 8\n"
+                                "\n"
+                                "transport.tls.certFile = \"/etc/burrow/server.crt\"\n"
+                                "transport.tls.keyFile = \"/etc/burrow/server.key\"\n"
+                                "transport.tls.force = true\n"
+                                "transport.heartbeatTimeout = 60\n"
+                                "transport.maxPoolCount = 10\n"
+                                "\n"
+                                "log.to = \"/var/log/frps.log\"\n"
+                                "log.level = \"debug\"\n";
+
+static void test_full_server(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server(full_frps, &s), 0);
+    CHECK_EQ_STR(g_diag, "");
+    CHECK_EQ_STR(s.bind_addr, "0.0.0.0");
+    CHECK_EQ_INT(s.bind_port, 7001);
+    CHECK_EQ_STR(s.proxy_bind_addr, "10.0.0.1");
+    CHECK_EQ_STR(s.token, "s3cret");
+    CHECK_EQ_INT(s.n_allow_ports, 4);
+    CHECK_EQ_INT(s.allow_ports[0].start, 2000);
+    CHECK_EQ_INT(s.allow_ports[0].end, 3000);
+    CHECK_EQ_INT(s.allow_ports[1].start, 3001);
+    CHECK_EQ_INT(s.allow_ports[1].end, 3001);
+    CHECK_EQ_INT(s.allow_ports[3].end, 50000);
+    CHECK_EQ_INT(s.max_ports_per_client, 8);
+    CHECK_EQ_STR(s.tls_cert_file, "/etc/burrow/server.crt");
+    CHECK_EQ_STR(s.tls_key_file, "/etc/burrow/server.key");
+    CHECK(s.tls_force);
+    CHECK_EQ_INT(s.heartbeat_timeout, 60);
+    CHECK_EQ_INT(s.max_pool_count, 10);
+    CHECK_EQ_STR(s.log.to, "/var/log/frps.log");
+    CHECK_EQ_INT(s.log.level, LOG_DEBUG);
+    config_server_free(&s);
+    CHECK(s.bind_addr == NULL && s.allow_ports == NULL);
+}
+
+static const char full_frpc[] =
+    "# frpc.toml in frp's documented style\n"
+    "serverAddr = \"frps.example.com\"\n"
+    "serverPort = 7001\n"
+    "user = \"alice\"\n"
+    "loginFailExit = true\n"
+    "\n"
+    "auth.method = \"token\"\n"
+    "auth.token = \"s3cret\"\n"
+    "\n"
+    "transport.poolCount = 3\n"
+    "transport.heartbeatInterval = 10\n"
+    "transport.heartbeatTimeout = 40\n"
+    "transport.tls.enable = false\n"
+    "transport.tls.trustedCaFile = \"/etc/burrow/ca.crt\"\n"
+    "transport.tls.serverName = \"tunnel.example.com\"\n"
+    "transport.tls.serverFingerprint = "
+    "\"sha256:00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"\n"
+    "\n"
+    "log.to = \"/tmp/frpc.log\"\n"
+    "log.level = \"warn\"\n"
+    "\n"
+    "[[proxies]]\n"
+    "name = \"ssh\"\n"
+    "type = \"tcp\"\n"
+    "localIP = \"192.168.1.10\"\n"
+    "localPort = 22\n"
+    "remotePort = 6000\n"
+    "\n"
+    "[[proxies]]\n"
+    "name = \"dns\"\n"
+    "type = \"udp\"\n"
+    "localPort = 53\n";
+
+static void test_full_client(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client(full_frpc, &c), 0);
+    CHECK_EQ_STR(g_diag, "");
+    CHECK_EQ_STR(c.server_addr, "frps.example.com");
+    CHECK_EQ_INT(c.server_port, 7001);
+    CHECK_EQ_STR(c.user, "alice");
+    CHECK(c.login_fail_exit);
+    CHECK_EQ_STR(c.token, "s3cret");
+    CHECK_EQ_INT(c.pool_count, 3);
+    CHECK_EQ_INT(c.heartbeat_interval, 10);
+    CHECK_EQ_INT(c.heartbeat_timeout, 40);
+    CHECK(!c.tls_enable);
+    CHECK_EQ_STR(c.tls_trusted_ca_file, "/etc/burrow/ca.crt");
+    CHECK_EQ_STR(c.tls_server_name, "tunnel.example.com");
+    CHECK_EQ_STR(c.tls_server_fingerprint,
+                 "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    CHECK_EQ_STR(c.log.to, "/tmp/frpc.log");
+    CHECK_EQ_INT(c.log.level, LOG_WARN);
+    CHECK_EQ_INT(c.n_proxies, 2);
+    if (c.n_proxies == 2) {
+        CHECK_EQ_STR(c.proxies[0].name, "ssh");
+        CHECK_EQ_INT(c.proxies[0].kind, PROXY_TCP);
+        CHECK_EQ_STR(c.proxies[0].local_ip, "192.168.1.10");
+        CHECK_EQ_INT(c.proxies[0].local_port, 22);
+        CHECK_EQ_INT(c.proxies[0].remote_port, 6000);
+        CHECK_EQ_INT(c.proxies[0].line, 21);
+        CHECK_EQ_STR(c.proxies[1].name, "dns");
+        CHECK_EQ_INT(c.proxies[1].kind, PROXY_UDP);
+        CHECK_EQ_STR(c.proxies[1].local_ip, "127.0.0.1");
+        CHECK_EQ_INT(c.proxies[1].local_port, 53);
+        CHECK_EQ_INT(c.proxies[1].remote_port, 0);
+        CHECK_EQ_INT(c.proxies[1].line, 28);
+    }
+    config_client_free(&c);
+}
+
+static void test_defaults(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server("", &s), 0);
+    CHECK_EQ_STR(s.bind_addr, "0.0.0.0");
+    CHECK_EQ_INT(s.bind_port, 7000);
+    CHECK_EQ_STR(s.proxy_bind_addr, "0.0.0.0");
+    CHECK_EQ_STR(s.token, "");
+    CHECK_EQ_INT(s.n_allow_ports, 0);
+    CHECK_EQ_INT(s.max_ports_per_client, 0);
+    CHECK(s.tls_cert_file == NULL && s.tls_key_file == NULL && !s.tls_force);
+    CHECK_EQ_INT(s.heartbeat_timeout, 90);
+    CHECK_EQ_INT(s.max_pool_count, 5);
+    CHECK_EQ_STR(s.log.to, "console");
+    CHECK_EQ_INT(s.log.level, LOG_INFO);
+    config_server_free(&s);
+
+    CHECK_EQ_INT(server("bindAddr = \"10.1.2.3\"\n", &s), 0);
+    CHECK_EQ_STR(s.proxy_bind_addr, "10.1.2.3");
+    config_server_free(&s);
+
+    client_cfg_t c;
+    CHECK_EQ_INT(client("", &c), 0);
+    CHECK_EQ_STR(g_diag, "");
+    CHECK_EQ_STR(c.server_addr, "127.0.0.1");
+    CHECK_EQ_INT(c.server_port, 7000);
+    CHECK_EQ_STR(c.token, "");
+    CHECK_EQ_STR(c.user, "");
+    CHECK(!c.login_fail_exit);
+    CHECK_EQ_INT(c.pool_count, 1);
+    CHECK(c.tls_enable);
+    CHECK(c.tls_trusted_ca_file == NULL && c.tls_server_fingerprint == NULL);
+    CHECK_EQ_STR(c.tls_server_name, "127.0.0.1");
+    CHECK_EQ_INT(c.heartbeat_interval, 30);
+    CHECK_EQ_INT(c.heartbeat_timeout, 90);
+    CHECK_EQ_STR(c.log.to, "console");
+    CHECK_EQ_INT(c.log.level, LOG_INFO);
+    CHECK_EQ_INT(c.n_proxies, 0);
+    config_client_free(&c);
+
+    CHECK_EQ_INT(client("serverAddr = \"vps.example.net\"\n", &c), 0);
+    CHECK_EQ_STR(c.tls_server_name, "vps.example.net");
+    config_client_free(&c);
+}
+
+static void test_dotted_and_table_forms(void)
+{
+    static const char dotted[] = "auth.token = \"t\"\n"
+                                 "transport.tls.force = true\n"
+                                 "transport.heartbeatTimeout = 12\n"
+                                 "log.level = \"error\"\n";
+    static const char tables[] = "[auth]\n"
+                                 "token = \"t\"\n"
+                                 "[transport]\n"
+                                 "heartbeatTimeout = 12\n"
+                                 "[transport.tls]\n"
+                                 "force = true\n"
+                                 "[log]\n"
+                                 "level = \"error\"\n";
+    static const char mixed[] = "[transport]\n"
+                                "tls.force = true\n"
+                                "heartbeatTimeout = 12\n"
+                                "[auth]\n"
+                                "token = \"t\"\n"
+                                "[log]\n"
+                                "level = \"error\"\n";
+    const char *forms[] = {dotted, tables, mixed};
+    for (int i = 0; i < 3; i++) {
+        server_cfg_t s;
+        CHECK_EQ_INT(server(forms[i], &s), 0);
+        CHECK_EQ_STR(g_diag, "");
+        CHECK_EQ_STR(s.token, "t");
+        CHECK(s.tls_force);
+        CHECK_EQ_INT(s.heartbeat_timeout, 12);
+        CHECK_EQ_INT(s.log.level, LOG_ERROR);
+        config_server_free(&s);
+    }
+    /* Unknown keys inside a table are named by their full path and line. */
+    server_cfg_t s;
+    CHECK_EQ_INT(server("[transport.tls]\nforce = true\nbogus = 1\n", &s), 0);
+    CHECK(diag_has("frps.toml:3: warning: unknown key 'transport.tls.bogus'\n"));
+    config_server_free(&s);
+}
+
+static void test_allow_ports(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server("allowPorts = [{ start = 2000, end = 3000 }, { single = 3001 }]\n", &s), 0);
+    CHECK_EQ_INT(s.n_allow_ports, 2);
+    CHECK(!config_port_allowed(&s, 1999));
+    CHECK(config_port_allowed(&s, 2000));
+    CHECK(config_port_allowed(&s, 2500));
+    CHECK(config_port_allowed(&s, 3000));
+    CHECK(config_port_allowed(&s, 3001));
+    CHECK(!config_port_allowed(&s, 3002));
+    CHECK(!config_port_allowed(&s, 80));
+    config_server_free(&s);
+
+    CHECK_EQ_INT(server("[[allowPorts]]\nstart = 10\nend = 20\n", &s), 0);
+    CHECK_EQ_INT(s.n_allow_ports, 1);
+    CHECK(config_port_allowed(&s, 15) && !config_port_allowed(&s, 21));
+    config_server_free(&s);
+
+    CHECK_EQ_INT(server("allowPorts = []\n", &s), 0);
+    CHECK(config_port_allowed(&s, 1) && config_port_allowed(&s, 65535));
+    config_server_free(&s);
+
+    server_cfg_t zero;
+    memset(&zero, 0, sizeof zero);
+    CHECK(config_port_allowed(&zero, 1234));
+
+    server_fails("allowPorts = [{ start = 3000, end = 2000 }]\n",
+                 "frps.toml:1: error: key 'allowPorts[0]': start 3000 is greater than end 2000\n",
+                 1);
+    server_fails("allowPorts = [\n  { single = 1 },\n  { start = 5 },\n]\n",
+                 "frps.toml:3: error: missing required key 'allowPorts[1].end'\n", 1);
+    server_fails("allowPorts = [{ single = 70000 }]\n",
+                 "frps.toml:1: error: key 'allowPorts[0].single': 70000 is out of range 1..65535\n",
+                 1);
+    server_fails("allowPorts = [2000]\n",
+                 "frps.toml:1: error: key 'allowPorts[0]': expected a table, got an integer\n", 1);
+    server_fails("allowPorts = \"2000-3000\"\n",
+                 "frps.toml:1: error: key 'allowPorts': expected an array, got a string\n", 1);
+    server_fails("allowPorts = [{ single = 1, start = 1, end = 2 }]\n",
+                 "frps.toml:1: error: key 'allowPorts[0]': give either 'single' or 'start' and "
+                 "'end', not both\n",
+                 1);
+    server_fails("allowPorts = [{}]\n",
+                 "frps.toml:1: error: key 'allowPorts[0]': expected 'single' or 'start' and "
+                 "'end'\n",
+                 1);
+}
+
+static void test_env_templates(void)
+{
+    setenv("BURROW_TEST_TOKEN", "from-env", 1);
+    setenv("BURROW_TEST_PORT", "7443", 1);
+    unsetenv("BURROW_TEST_UNSET");
+
+    size_t n = 0;
+    static const char in[] = "a={{ .Envs.BURROW_TEST_TOKEN }} b={{.Envs.BURROW_TEST_PORT}} "
+                             "c=[{{   .Envs.BURROW_TEST_UNSET\t}}] d={{ .Envs.X } e={{ .Other }} "
+                             "f={{ .Envs. }}\n{{";
+    char *out = config_expand_env(in, strlen(in), &n);
+    CHECK_EQ_STR(out, "a=from-env b=7443 c=[] d={{ .Envs.X } e={{ .Other }} f={{ .Envs. }}\n{{");
+    CHECK_EQ_INT(n, out ? strlen(out) : 0);
+    free(out);
+
+    out = config_expand_env("", 0, &n);
+    CHECK_EQ_STR(out, "");
+    CHECK_EQ_INT(n, 0);
+    free(out);
+
+    client_cfg_t c;
+    CHECK_EQ_INT(client("serverPort = {{ .Envs.BURROW_TEST_PORT }}\n"
+                        "auth.token = \"{{ .Envs.BURROW_TEST_TOKEN }}\"\n"
+                        "user = \"{{ .Envs.BURROW_TEST_UNSET }}\"\n",
+                        &c),
+                 0);
+    CHECK_EQ_INT(c.server_port, 7443);
+    CHECK_EQ_STR(c.token, "from-env");
+    CHECK_EQ_STR(c.user, "");
+    config_client_free(&c);
+}
+
+static void test_type_errors(void)
+{
+    server_fails("bindPort = \"7000\"\n",
+                 "frps.toml:1: error: key 'bindPort': expected an integer, got a string\n", 1);
+    server_fails("\ntransport.tls.force = \"true\"\n",
+                 "frps.toml:2: error: key 'transport.tls.force': expected a boolean, got a "
+                 "string\n",
+                 1);
+    server_fails("bindAddr = 0\n",
+                 "frps.toml:1: error: key 'bindAddr': expected a string, got an integer\n", 1);
+    server_fails("transport = 5\n",
+                 "frps.toml:1: error: key 'transport': expected a table, got an integer\n", 1);
+    server_fails("maxPortsPerClient = 1.5\n",
+                 "frps.toml:1: error: key 'maxPortsPerClient': expected an integer, got a "
+                 "float\n",
+                 1);
+    client_fails("proxies = \"ssh\"\n",
+                 "frpc.toml:1: error: key 'proxies': expected an array, got a string\n", 1);
+}
+
+static void test_range_errors(void)
+{
+    server_fails("bindPort = 70000\n",
+                 "frps.toml:1: error: key 'bindPort': 70000 is out of range 1..65535\n", 1);
+    server_fails("bindPort = 0\n",
+                 "frps.toml:1: error: key 'bindPort': 0 is out of range 1..65535\n", 1);
+    server_fails("transport.heartbeatTimeout = 9999999999\n",
+                 "frps.toml:1: error: key 'transport.heartbeatTimeout': 9999999999 is out of "
+                 "range -2147483648..2147483647\n",
+                 1);
+    server_fails("maxPortsPerClient = -1\n",
+                 "frps.toml:1: error: key 'maxPortsPerClient': -1 is out of range 0..2147483647\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = 1\n"
+                 "[[proxies]]\nname = \"b\"\ntype = \"tcp\"\nlocalPort = 70000\n",
+                 "frpc.toml:8: error: key 'proxies[1].localPort': 70000 is out of range 1..65535\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"udp\"\nlocalPort = 1\nremotePort = -1\n",
+                 "frpc.toml:5: error: key 'proxies[0].remotePort': -1 is out of range 0..65535\n",
+                 1);
+}
+
+static void test_value_errors(void)
+{
+    server_fails("log.level = \"verbose\"\n",
+                 "frps.toml:1: error: key 'log.level': unknown log level 'verbose' (expected "
+                 "trace, debug, info, warn or error)\n",
+                 1);
+    server_fails("[auth]\nmethod = \"oidc\"\n",
+                 "frps.toml:2: error: key 'auth.method': auth method 'oidc' is not supported "
+                 "(burrow supports \"token\")\n",
+                 1);
+    client_fails("transport.tls.serverFingerprint = \"sha256:abcd\"\n",
+                 "frpc.toml:1: error: key 'transport.tls.serverFingerprint': expected "
+                 "\"sha256:\" followed by 64 hex digits\n",
+                 1);
+    client_fails("user = \"a\\u0000b\"\n",
+                 "frpc.toml:1: error: key 'user': string contains a NUL character\n", 1);
+}
+
+static void test_proxy_errors(void)
+{
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"tcp\"\n",
+                 "frpc.toml:1: error: missing required key 'proxies[0].localPort'\n", 1);
+    client_fails("[[proxies]]\ntype = \"tcp\"\nlocalPort = 22\n",
+                 "frpc.toml:1: error: missing required key 'proxies[0].name'\n", 1);
+    client_fails("[[proxies]]\nname = \"a\"\nlocalPort = 22\n",
+                 "frpc.toml:1: error: missing required key 'proxies[0].type'\n", 1);
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"sctp\"\nlocalPort = 22\n",
+                 "frpc.toml:3: error: key 'proxies[0].type': unknown proxy type 'sctp' (expected "
+                 "tcp or udp)\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"ssh\"\ntype = \"tcp\"\nlocalPort = 22\n\n"
+                 "[[proxies]]\nname = \"ssh\"\ntype = \"udp\"\nlocalPort = 22\n",
+                 "frpc.toml:6: error: key 'proxies[1].name': duplicate proxy name 'ssh' (first "
+                 "at line 1)\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"\"\ntype = \"tcp\"\nlocalPort = 22\n",
+                 "frpc.toml:2: error: key 'proxies[0].name': proxy name must not be empty\n", 1);
+    client_fails("[[proxies]]\nname = \"my ssh\"\ntype = \"tcp\"\nlocalPort = 22\n",
+                 "frpc.toml:2: error: key 'proxies[0].name': invalid proxy name 'my ssh' "
+                 "(allowed: A-Z a-z 0-9 . _ -)\n",
+                 1);
+    client_fails("proxies = [1]\n",
+                 "frpc.toml:1: error: key 'proxies[0]': expected a table, got an integer\n", 1);
+
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"web.v2_x-1\"\ntype = \"tcp\"\nlocalPort = 80\n", &c),
+                 0);
+    CHECK_EQ_STR(c.proxies[0].name, "web.v2_x-1");
+    config_client_free(&c);
+}
+
+static void test_syntax_error(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server("bindPort = 7000\nbindAddr = \n", &s), -1);
+    CHECK(g_diag && strncmp(g_diag, "frps.toml:2:", 12) == 0);
+    CHECK(diag_has(": error: "));
+    CHECK_EQ_INT(diag_lines(), 1);
+    config_server_free(&s);
+
+    client_cfg_t c;
+    CHECK_EQ_INT(client("serverPort = 1\nserverPort = 2\n", &c), -1);
+    CHECK(g_diag && strncmp(g_diag, "frpc.toml:2:", 12) == 0);
+    CHECK_EQ_INT(diag_lines(), 1);
+    config_client_free(&c);
+}
+
+static void test_all_errors_reported(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server("bindPort = \"7000\"\n"
+                        "log.level = \"loud\"\n"
+                        "nope = 1\n"
+                        "transport.maxPoolCount = -3\n",
+                        &s),
+                 -1);
+    CHECK(diag_has("frps.toml:1: error: key 'bindPort'"));
+    CHECK(diag_has("frps.toml:2: error: key 'log.level'"));
+    CHECK(diag_has("frps.toml:3: warning: unknown key 'nope'\n"));
+    CHECK(diag_has("frps.toml:4: error: key 'transport.maxPoolCount'"));
+    CHECK_EQ_INT(diag_lines(), 4);
+    CHECK(s.bind_addr == NULL && s.log.to == NULL);
+    config_server_free(&s);
+
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"a b\"\ntype = \"tcp\"\nlocalPort = 0\n"
+                        "[[proxies]]\nname = \"c\"\ntype = \"tcp\"\n",
+                        &c),
+                 -1);
+    CHECK(diag_has("frpc.toml:2: error: key 'proxies[0].name'"));
+    CHECK(diag_has("frpc.toml:4: error: key 'proxies[0].localPort'"));
+    CHECK(diag_has("frpc.toml:5: error: missing required key 'proxies[1].localPort'\n"));
+    CHECK_EQ_INT(diag_lines(), 3);
+    config_client_free(&c);
+}
+
+static void test_unknown_keys_warn(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("serverAddr = \"x\"\n"
+                        "server_addr = \"legacy\"\n"
+                        "[extra]\n"
+                        "a = 1\n"
+                        "b = 2\n"
+                        "[[proxies]]\n"
+                        "name = \"a\"\n"
+                        "type = \"tcp\"\n"
+                        "localPort = 1\n"
+                        "local_port = 2\n"
+                        "\"quoted.key\" = 3\n",
+                        &c),
+                 0);
+    CHECK(diag_has("frpc.toml:2: warning: unknown key 'server_addr'\n"));
+    CHECK(diag_has("frpc.toml:3: warning: unknown key 'extra'\n"));
+    CHECK(diag_has("frpc.toml:10: warning: unknown key 'proxies[0].local_port'\n"));
+    CHECK(diag_has("frpc.toml:11: warning: unknown key 'proxies[0].\"quoted.key\"'\n"));
+    CHECK_EQ_INT(diag_lines(), 4);
+    CHECK_EQ_STR(c.server_addr, "x");
+    CHECK_EQ_INT(c.n_proxies, 1);
+    config_client_free(&c);
+}
+
+static void test_frp_unsupported_keys(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("serverAddr = \"x\"\n"                    /* 1 */
+                        "transport.protocol = \"kcp\"\n"          /* 2 */
+                        "transport.tcpMux = true\n"               /* 3 */
+                        "transport.tls.certFile = \"c.crt\"\n"    /* 4 */
+                        "log.maxDays = 3\n"                       /* 5 */
+                        "log.disablePrintColor = true\n"          /* 6 */
+                        "includes = [\"./confd/*.toml\"]\n"       /* 7 */
+                        "start = [\"ssh\"]\n"                     /* 8 */
+                        "udpPacketSize = 1500\n"                  /* 9 */
+                        "natHoleStunServer = \"stun.x:3478\"\n"   /* 10 */
+                        "dnsServer = \"8.8.8.8\"\n"               /* 11 */
+                        "metadatas.var1 = \"abc\"\n"              /* 12 */
+                        "webServer.addr = \"127.0.0.1\"\n"        /* 13 */
+                        "webServer.port = 7400\n"                 /* 14 */
+                        "\n"                                      /* 15 */
+                        "[[proxies]]\n"                           /* 16 */
+                        "name = \"ssh\"\n"                        /* 17 */
+                        "type = \"tcp\"\n"                        /* 18 */
+                        "localPort = 22\n"                        /* 19 */
+                        "transport.useEncryption = true\n"        /* 20 */
+                        "transport.useCompression = true\n"       /* 21 */
+                        "transport.bandwidthLimit = \"1MB\"\n"    /* 22 */
+                        "annotations = { owner = \"me\" }\n"      /* 23 */
+                        "healthCheck.type = \"tcp\"\n"            /* 24 */
+                        "healthCheck.intervalSeconds = 10\n"      /* 25 */
+                        "loadBalancer.group = \"g\"\n"            /* 26 */
+                        "\n"                                      /* 27 */
+                        "[[proxies]]\n"                           /* 28 */
+                        "name = \"web\"\n"                        /* 29 */
+                        "type = \"http\"\n"                       /* 30 */
+                        "localPort = 80\n"                        /* 31 */
+                        "customDomains = [\"www.example.com\"]\n" /* 32 */
+                        "\n"                                      /* 33 */
+                        "[[proxies]]\n"                           /* 34 */
+                        "name = \"p\"\n"                          /* 35 */
+                        "type = \"udp\"\n"                        /* 36 */
+                        "localPort = 5353\n"                      /* 37 */
+                        "plugin.type = \"http_proxy\"\n"          /* 38 */
+                        "\n"                                      /* 39 */
+                        "[[visitors]]\n"                          /* 40 */
+                        "name = \"v\"\n"                          /* 41 */
+                        "type = \"stcp\"\n",                      /* 42 */
+                        &c),
+                 0);
+#define NS(line, key)                                                                              \
+    "frpc.toml:" #line ": warning: frp key '" key "' is not supported by burrow yet; ignored\n"
+    CHECK(diag_has(NS(2, "transport.protocol")));
+    CHECK(diag_has(NS(3, "transport.tcpMux")));
+    CHECK(diag_has(NS(4, "transport.tls.certFile")));
+    CHECK(diag_has(NS(5, "log.maxDays")));
+    CHECK(diag_has(NS(6, "log.disablePrintColor")));
+    CHECK(diag_has(NS(7, "includes")));
+    CHECK(diag_has(NS(8, "start")));
+    CHECK(diag_has(NS(9, "udpPacketSize")));
+    CHECK(diag_has(NS(10, "natHoleStunServer")));
+    CHECK(diag_has(NS(11, "dnsServer")));
+    CHECK(diag_has("warning: frp key 'metadatas' is not supported by burrow yet; ignored\n"));
+    CHECK(diag_has(NS(13, "webServer.addr")));
+    CHECK(diag_has(NS(14, "webServer.port")));
+    CHECK(diag_has(NS(20, "proxies[0].transport.useEncryption")));
+    CHECK(diag_has(NS(21, "proxies[0].transport.useCompression")));
+    CHECK(diag_has(NS(22, "proxies[0].transport.bandwidthLimit")));
+    CHECK(diag_has(NS(23, "proxies[0].annotations")));
+    CHECK(diag_has("warning: frp key 'proxies[0].healthCheck' is not supported"));
+    CHECK(diag_has("warning: frp key 'proxies[0].loadBalancer' is not supported"));
+    CHECK(diag_has("frpc.toml:30: warning: proxy type 'http' is not supported by burrow yet; "
+                   "proxy 'web' skipped\n"));
+    CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
+    CHECK(diag_has("warning: frp key 'visitors' is not supported by burrow yet; ignored\n"));
+    CHECK_EQ_INT(diag_lines(), 22);
+#undef NS
+    CHECK_EQ_INT(c.n_proxies, 2);
+    if (c.n_proxies == 2) {
+        CHECK_EQ_STR(c.proxies[0].name, "ssh");
+        CHECK_EQ_STR(c.proxies[1].name, "p");
+        CHECK_EQ_INT(c.proxies[1].kind, PROXY_UDP);
+    }
+    config_client_free(&c);
+
+    server_cfg_t s;
+    CHECK_EQ_INT(server("vhostHTTPPort = 80\n"
+                        "vhostHTTPSPort = 443\n"
+                        "subDomainHost = \"example.com\"\n"
+                        "[webServer]\n"
+                        "addr = \"0.0.0.0\"\n"
+                        "port = 7500\n"
+                        "user = \"admin\"\n"
+                        "[transport]\n"
+                        "tcpMux = false\n"
+                        "[log]\n"
+                        "maxDays = 7\n",
+                        &s),
+                 0);
+    CHECK(diag_has("frps.toml:1: warning: frp key 'vhostHTTPPort' is not supported"));
+    CHECK(diag_has("frps.toml:3: warning: frp key 'subDomainHost' is not supported"));
+    CHECK(diag_has("frps.toml:6: warning: frp key 'webServer.port' is not supported by burrow "
+                   "yet; ignored\n"));
+    CHECK(diag_has("frps.toml:9: warning: frp key 'transport.tcpMux' is not supported"));
+    CHECK(diag_has("frps.toml:11: warning: frp key 'log.maxDays' is not supported"));
+    CHECK_EQ_INT(diag_lines(), 8);
+    config_server_free(&s);
+}
+
+static void test_skipped_proxy_types(void)
+{
+    static const char *const types[] = {"http", "https", "stcp", "xtcp", "tcpmux", "sudp"};
+    for (int i = 0; i < 6; i++) {
+        char text[256], want[256];
+        snprintf(text, sizeof text, "[[proxies]]\nname = \"x\"\ntype = \"%s\"\n", types[i]);
+        snprintf(want, sizeof want,
+                 "frpc.toml:3: warning: proxy type '%s' is not supported by burrow yet; proxy "
+                 "'x' skipped\n",
+                 types[i]);
+        client_cfg_t c;
+        CHECK_EQ_INT(client(text, &c), 0);
+        CHECK(diag_has(want));
+        CHECK_EQ_INT(diag_lines(), 1);
+        CHECK_EQ_INT(c.n_proxies, 0);
+        config_client_free(&c);
+    }
+}
+
+static void test_fingerprints(void)
+{
+    static const char *const good[] = {
+        "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        "sha256:00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF",
+        "SHA256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
+        "AA:BB:CC:DD:EE:FF",
+    };
+    static const char *const bad[] = {
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        "sha1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeef",
+        "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00",
+        "sha256:0g112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        "sha256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
+        "aa:bb:cc:dd:ee:ff:",
+        "sha256::00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        "sha256:0:0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        "",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "transport.tls.serverFingerprint = \"%s\"\n", good[i]);
+        client_cfg_t c;
+        CHECK_EQ_INT(client(text, &c), 0);
+        CHECK_EQ_STR(c.tls_server_fingerprint,
+                     "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+        config_client_free(&c);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "transport.tls.serverFingerprint = \"%s\"\n", bad[i]);
+        client_fails(text, "frpc.toml:1: error: key 'transport.tls.serverFingerprint'", 1);
+    }
+}
+
+static void test_files(void)
+{
+    char path[] = "/tmp/burrow_test_config_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    CHECK(write(fd, full_frps, strlen(full_frps)) == (ssize_t)strlen(full_frps));
+    close(fd);
+
+    server_cfg_t s;
+    FILE *f = diag_open();
+    CHECK_EQ_INT(config_load_server(path, &s, f), 0);
+    fclose(f);
+    CHECK_EQ_INT(s.bind_port, 7001);
+    config_server_free(&s);
+
+    /* Diagnostics name the path they were given; server keys only warn in a client file. */
+    client_cfg_t c;
+    f = diag_open();
+    CHECK_EQ_INT(config_load_client(path, &c, f), 0);
+    fclose(f);
+    char want[128];
+    snprintf(want, sizeof want, "%s:2: warning: unknown key 'bindAddr'\n", path);
+    CHECK(diag_has(want));
+    config_client_free(&c);
+    unlink(path);
+
+    f = diag_open();
+    CHECK_EQ_INT(config_load_client(path, &c, f), -1);
+    fclose(f);
+    snprintf(want, sizeof want, "%s: error: cannot read: ", path);
+    CHECK(diag_has(want));
+    config_client_free(&c);
+}
+
+static void test_free_is_safe(void)
+{
+    server_cfg_t s;
+    client_cfg_t c;
+    memset(&s, 0, sizeof s);
+    memset(&c, 0, sizeof c);
+    config_server_free(&s);
+    config_client_free(&c);
+    config_server_free(NULL);
+    config_client_free(NULL);
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = \"x\"\n", &c), -1);
+    config_client_free(&c);
+    config_client_free(&c);
+}
+
+static void load_example(const char *name, bool is_server)
+{
+    const char *src = getenv("BURROW_SRC");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/%s", src ? src : ".", name);
+    FILE *f = diag_open();
+    int rc;
+    if (is_server) {
+        server_cfg_t s;
+        rc = config_load_server(path, &s, f);
+        config_server_free(&s);
+    } else {
+        client_cfg_t c;
+        rc = config_load_client(path, &c, f);
+        CHECK_EQ_INT(c.n_proxies, 2);
+        if (c.n_proxies == 2) {
+            CHECK_EQ_INT(c.proxies[0].kind, PROXY_TCP);
+            CHECK_EQ_INT(c.proxies[1].kind, PROXY_UDP);
+        }
+        config_client_free(&c);
+    }
+    fclose(f);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(g_diag, "");
+}
+
+static void test_examples(void)
+{
+    load_example("frps.toml", true);
+    load_example("frpc.toml", false);
+}
+
+int main(void)
+{
+    RUN(test_full_server);
+    RUN(test_full_client);
+    RUN(test_defaults);
+    RUN(test_dotted_and_table_forms);
+    RUN(test_allow_ports);
+    RUN(test_env_templates);
+    RUN(test_type_errors);
+    RUN(test_range_errors);
+    RUN(test_value_errors);
+    RUN(test_proxy_errors);
+    RUN(test_syntax_error);
+    RUN(test_all_errors_reported);
+    RUN(test_unknown_keys_warn);
+    RUN(test_frp_unsupported_keys);
+    RUN(test_skipped_proxy_types);
+    RUN(test_fingerprints);
+    RUN(test_files);
+    RUN(test_free_is_safe);
+    RUN(test_examples);
+    diag_reset();
+    return TEST_SUMMARY();
+}
