@@ -659,8 +659,8 @@ static void test_fingerprints(void)
     static const char *const good[] = {
         "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
         "sha256:00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF",
-        "SHA256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
-        "AA:BB:CC:DD:EE:FF",
+        ("SHA256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
+         "AA:BB:CC:DD:EE:FF"),
     };
     static const char *const bad[] = {
         "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
@@ -668,8 +668,8 @@ static void test_fingerprints(void)
         "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeef",
         "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00",
         "sha256:0g112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-        "sha256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
-        "aa:bb:cc:dd:ee:ff:",
+        ("sha256:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:"
+         "aa:bb:cc:dd:ee:ff:"),
         "sha256::00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
         "sha256:0:0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
         "",
