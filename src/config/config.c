@@ -173,46 +173,27 @@ typedef struct key_spec {
     int min, max;
 } key_spec_t;
 
-#define SECTION(p)                                                                                 \
-    {                                                                                              \
-        p, K_SECTION, 0, 0, 0                                                                      \
-    }
-#define STR(p, T, f)                                                                               \
-    {                                                                                              \
-        p, K_STRING, offsetof(T, f), 0, 0                                                          \
-    }
-#define INT(p, T, f, lo, hi)                                                                       \
-    {                                                                                              \
-        p, K_INT, offsetof(T, f), lo, hi                                                           \
-    }
+/* Table rows. Offsets point into the struct the table is walked over. */
+// clang-format off
+#define KEY(p, kind, off, lo, hi) {p, kind, off, lo, hi}
+// clang-format on
+#define SECTION(p) KEY(p, K_SECTION, 0, 0, 0)
+#define STR(p, T, f) KEY(p, K_STRING, offsetof(T, f), 0, 0)
+#define INT(p, T, f, lo, hi) KEY(p, K_INT, offsetof(T, f), lo, hi)
 #define PORT(p, T, f) INT(p, T, f, 1, 65535)
-#define BOOL(p, T, f)                                                                              \
-    {                                                                                              \
-        p, K_BOOL, offsetof(T, f), 0, 0                                                            \
-    }
-#define SPECIAL(p, kind, T, f)                                                                     \
-    {                                                                                              \
-        p, kind, offsetof(T, f), 0, 0                                                              \
-    }
-#define FRP(p)                                                                                     \
-    {                                                                                              \
-        p, K_FRP, 0, 0, 0                                                                          \
-    }
-#define FRP_EACH(p)                                                                                \
-    {                                                                                              \
-        p, K_FRP_EACH, 0, 0, 0                                                                     \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        NULL, K_FRP, 0, 0, 0                                                                       \
-    }
+#define BOOL(p, T, f) KEY(p, K_BOOL, offsetof(T, f), 0, 0)
+#define SPECIAL(p, kind, T, f) KEY(p, kind, offsetof(T, f), 0, 0)
+#define CHECKED(p, kind) KEY(p, kind, 0, 0, 0)
+#define FRP(p) KEY(p, K_FRP, 0, 0, 0)
+#define FRP_EACH(p) KEY(p, K_FRP_EACH, 0, 0, 0)
+#define END KEY(NULL, K_FRP, 0, 0, 0)
 
 /* Keys of frps.toml and frpc.toml that both share. */
 #define LOG_KEYS(T)                                                                                \
     SECTION("log"), STR("log.to", T, log.to), SPECIAL("log.level", K_LOG_LEVEL, T, log.level),     \
         FRP("log.maxDays"), FRP("log.disablePrintColor")
 #define AUTH_KEYS(T)                                                                               \
-    SECTION("auth"), STR("auth.token", T, token), SPECIAL("auth.method", K_AUTH_METHOD, T, token), \
+    SECTION("auth"), STR("auth.token", T, token), CHECKED("auth.method", K_AUTH_METHOD),           \
         FRP_EACH("auth.oidc"), FRP("auth.additionalScopes")
 
 static const key_spec_t server_keys[] = {
@@ -298,7 +279,7 @@ static const key_spec_t client_keys[] = {
 
 static const key_spec_t proxy_keys[] = {
     SPECIAL("name", K_PROXY_NAME, proxy_cfg_t, name),
-    SPECIAL("type", K_PROXY_TYPE, proxy_cfg_t, kind),
+    CHECKED("type", K_PROXY_TYPE),
     STR("localIP", proxy_cfg_t, local_ip),
     PORT("localPort", proxy_cfg_t, local_port),
     INT("remotePort", proxy_cfg_t, remote_port, 0, 65535),
@@ -903,12 +884,13 @@ static char *read_file(const char *path, size_t *out_len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
+    errno = 0;
     buf_t b = {NULL, 0, 0, false};
     char chunk[8192];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         buf_put(&b, chunk, n);
-    int failed = ferror(f) ? EIO : b.failed ? ENOMEM : 0;
+    int failed = ferror(f) ? (errno ? errno : EIO) : b.failed ? ENOMEM : 0;
     fclose(f);
     if (!failed && !b.p) buf_put(&b, "", 0);
     if (failed || b.failed) {

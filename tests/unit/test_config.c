@@ -723,6 +723,13 @@ static void test_files(void)
     snprintf(want, sizeof want, "%s: error: cannot read: ", path);
     CHECK(diag_has(want));
     config_client_free(&c);
+
+    server_cfg_t d;
+    f = diag_open();
+    CHECK_EQ_INT(config_load_server("/tmp", &d, f), -1);
+    fclose(f);
+    CHECK(diag_has("/tmp: error: cannot read: Is a directory\n"));
+    config_server_free(&d);
 }
 
 static void test_free_is_safe(void)
