@@ -46,6 +46,11 @@ typedef struct node {
     unsigned flags;
     int depth;  /* distance from the root table */
     size_t cap; /* allocated slots in u.arr.items or u.tab.items */
+    /* Tables with many keys also get a hash index, so that hostile input
+     * with thousands of keys in one table does not make duplicate checks
+     * quadratic. Slots hold an item number plus one, 0 when empty. */
+    size_t *index;
+    size_t index_cap; /* a power of two, 0 while there is no index */
 } node_t;
 
 static node_t *node_of(const toml_value_t *v)
@@ -71,6 +76,7 @@ static void free_value(toml_value_t *v)
             free_value(v->u.tab.items[i].value);
         }
         free(v->u.tab.items);
+        free(node_of(v)->index);
         break;
     default:
         break;
@@ -188,6 +194,8 @@ static const char *key_for_msg(const char *key, size_t len, char *buf, size_t si
     for (; n < len && n < max; n++)
         buf[n] = is_control((unsigned char)key[n]) ? '?' : key[n];
     if (n < len) {
+        while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+            n--; /* do not cut a UTF-8 sequence in half */
         memcpy(buf + n, "...", 3);
         n += 3;
     }
@@ -547,13 +555,67 @@ static node_t *new_node(parser_t *p, toml_type_t type, int line, int col, int pa
     return n;
 }
 
+/* Tables smaller than this are searched linearly; an index would not pay. */
+#define INDEX_MIN_KEYS 16
+
+/* FNV-1a: simple, and good enough for keys chosen by a config author. */
+static size_t key_hash(const char *key, size_t len)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211u;
+    return (size_t)h;
+}
+
+static bool key_is(const toml_kv_t *kv, const char *key, size_t len)
+{
+    return kv->key_len == len && memcmp(kv->key, key, len) == 0;
+}
+
 static toml_kv_t *table_find(const toml_value_t *tab, const char *key, size_t len)
 {
-    for (size_t i = 0; i < tab->u.tab.len; i++) {
-        toml_kv_t *kv = &tab->u.tab.items[i];
-        if (kv->key_len == len && memcmp(kv->key, key, len) == 0) return kv;
+    const node_t *n = node_of(tab);
+    if (n->index) {
+        size_t mask = n->index_cap - 1;
+        for (size_t i = key_hash(key, len) & mask; n->index[i]; i = (i + 1) & mask) {
+            toml_kv_t *kv = &tab->u.tab.items[n->index[i] - 1];
+            if (key_is(kv, key, len)) return kv;
+        }
+        return NULL;
     }
+    for (size_t i = 0; i < tab->u.tab.len; i++)
+        if (key_is(&tab->u.tab.items[i], key, len)) return &tab->u.tab.items[i];
     return NULL;
+}
+
+static void index_insert(node_t *n, size_t item)
+{
+    const toml_kv_t *kv = &n->v.u.tab.items[item];
+    size_t mask = n->index_cap - 1, i = key_hash(kv->key, kv->key_len) & mask;
+    while (n->index[i])
+        i = (i + 1) & mask;
+    n->index[i] = item + 1;
+}
+
+/* Brings the index up to date after an item was appended, rebuilding it at
+ * four times the key count whenever it is half full. The index is only an
+ * optimisation: if memory runs out it is dropped and lookups go linear. */
+static void index_update(node_t *n)
+{
+    size_t len = n->v.u.tab.len;
+    if (len < INDEX_MIN_KEYS) return;
+    if (n->index && len * 2 <= n->index_cap) {
+        index_insert(n, len - 1);
+        return;
+    }
+    size_t cap = 64;
+    while (cap < len * 4)
+        cap *= 2;
+    free(n->index);
+    n->index = calloc(cap, sizeof *n->index);
+    n->index_cap = n->index ? cap : 0;
+    for (size_t i = 0; n->index && i < len; i++)
+        index_insert(n, i);
 }
 
 /* Doubles *items (of `elem` bytes each) when full. */
@@ -602,6 +664,7 @@ static bool table_add(parser_t *p, toml_value_t *tab, key_part_t *kp, toml_value
     kv->col = kp->col;
     kv->value = v;
     kp->s = NULL;
+    index_update(n);
     return true;
 }
 
@@ -642,11 +705,15 @@ static bool fail_redefine(parser_t *p, const key_part_t *kp, const toml_value_t 
                           const char *why)
 {
     char name[64];
+    unsigned flags = node_of(existing)->flags;
+    const char *noun = existing->type == TOML_TABLE ? (flags & NF_FROZEN ? "inline table" : "table")
+                       : flags & NF_AOT             ? "array of tables"
+                                                    : "array";
     key_for_msg(kp->s, kp->len, name, sizeof name);
     if (existing->type != TOML_TABLE && existing->type != TOML_ARRAY)
-        return fail_at(p, kp->line, kp->col, "key '%s' already holds a %s", name,
+        return fail_at(p, kp->line, kp->col, "key '%s' is already defined (as %s)", name,
                        toml_type_name(existing->type));
-    return fail_at(p, kp->line, kp->col, "%s '%s' %s", toml_type_name(existing->type), name, why);
+    return fail_at(p, kp->line, kp->col, "%s '%s' %s", noun, name, why);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -222,8 +222,11 @@ int conn_write(conn_t *c, const void *p, size_t n)
 
 static void shutdown_cb(uv_shutdown_t *req, int status)
 {
-    (void)req;
-    (void)status; /* a failed FIN shows up as a read error or close later */
+    conn_t *c = req->data;
+    /* A failed FIN shows up as a read error or close later; ECANCELED means
+     * we are closing. */
+    if (status == UV_ECANCELED || (c->flags & F_CLOSING)) return;
+    if (c->cbs->on_shutdown) c->cbs->on_shutdown(c);
 }
 
 void conn_shutdown(conn_t *c)

@@ -36,6 +36,8 @@ typedef struct conn_cbs {
     void (*on_eof)(conn_t *c);
     /* The write queue fell below CONN_LOW_WATER after a conn_write returned 1. */
     void (*on_drain)(conn_t *c);
+    /* conn_shutdown() finished: queued data and our FIN went to the kernel. */
+    void (*on_shutdown)(conn_t *c);
     /* A read or write failed (negative uv/errno code); the owner should close. */
     void (*on_error)(conn_t *c, int err);
     /* The conn is closed; its memory is freed right after this returns. */

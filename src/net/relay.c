@@ -1,0 +1,125 @@
+/* relay: see relay.h. */
+#include "net/relay.h"
+
+#include <stdlib.h>
+
+struct relay {
+    conn_t *side[2]; /* a = 0, b = 1 */
+    uint64_t bytes[2];    /* bytes read from side i and written to the other */
+    unsigned eof[2];      /* side i sent FIN */
+    unsigned shut[2];     /* our FIN to side i is out */
+    unsigned closed;      /* count of on_close callbacks seen */
+    relay_done_cb done;
+    void *ctx;
+};
+
+static int side_of(relay_t *r, conn_t *c)
+{
+    return r->side[0] == c ? 0 : 1;
+}
+
+static void close_both(relay_t *r)
+{
+    conn_close(r->side[0]);
+    conn_close(r->side[1]);
+}
+
+static void on_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    relay_t *r = conn_data(c);
+    int i = side_of(r, c);
+    conn_t *dst = r->side[!i];
+    r->bytes[i] += n;
+    int w = conn_write(dst, p, n);
+    if (w < 0) {
+        close_both(r);
+        return;
+    }
+    if (w > 0) conn_pause(c); /* resumed in on_drain of dst */
+}
+
+static void on_drain(conn_t *c)
+{
+    relay_t *r = conn_data(c);
+    conn_resume(r->side[!side_of(r, c)]);
+}
+
+/* Both peers sent FIN and both FINs we forwarded are out: nothing more can
+ * flow, so the relay ends. (Closing earlier would cancel queued writes.) */
+static void maybe_finish(relay_t *r)
+{
+    if (r->eof[0] && r->eof[1] && r->shut[0] && r->shut[1]) close_both(r);
+}
+
+static void on_eof(conn_t *c)
+{
+    relay_t *r = conn_data(c);
+    r->eof[side_of(r, c)] = 1;
+    conn_shutdown(r->side[!side_of(r, c)]);
+}
+
+static void on_shutdown(conn_t *c)
+{
+    relay_t *r = conn_data(c);
+    r->shut[side_of(r, c)] = 1;
+    maybe_finish(r);
+}
+
+static void on_error(conn_t *c, int err)
+{
+    (void)err;
+    close_both(conn_data(c));
+}
+
+static void on_close(conn_t *c)
+{
+    relay_t *r = conn_data(c);
+    if (++r->closed < 2) {
+        close_both(r);
+        return;
+    }
+    if (r->done) r->done(r->ctx, r->bytes[0], r->bytes[1]);
+    free(r);
+}
+
+static const conn_cbs_t relay_cbs = {
+    .on_data = on_data,
+    .on_eof = on_eof,
+    .on_drain = on_drain,
+    .on_shutdown = on_shutdown,
+    .on_error = on_error,
+    .on_close = on_close,
+};
+
+relay_t *relay_start(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_len,
+                     relay_done_cb done, void *ctx)
+{
+    relay_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        conn_close(a);
+        conn_close(b);
+        return NULL;
+    }
+    r->side[0] = a;
+    r->side[1] = b;
+    r->done = done;
+    r->ctx = ctx;
+    conn_set_cbs(a, &relay_cbs, r);
+    conn_set_cbs(b, &relay_cbs, r);
+    int w = 0;
+    if (a_to_b_len) {
+        r->bytes[0] += a_to_b_len;
+        w = conn_write(b, a_to_b, a_to_b_len);
+        if (w < 0) {
+            close_both(r);
+            return r;
+        }
+    }
+    /* Owners may hand conns over paused; start both unless b is already full. */
+    if (w > 0)
+        conn_pause(a);
+    else
+        conn_resume(a);
+    conn_resume(b);
+    return r;
+}

@@ -1,0 +1,377 @@
+/* server: the listener and the gate every connection passes before it is
+ * trusted.
+ *
+ * A gate sniffs the first byte (0x16 = TLS ClientHello, 'B' = plain burrow),
+ * checks the magic, reads HELLO and then either runs the login challenge
+ * (control connections) or checks a work connection's proof. It enforces a
+ * deadline, a frame size limit and a cap on connections in this phase, so
+ * scanners and slow-loris peers cost a bounded amount. */
+#include "server/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/msg.h"
+#include "server/server_int.h"
+#include "tls/tls_cert.h"
+#include "util/log.h"
+
+enum gate_state { G_SNIFF, G_TLS, G_MAGIC, G_HELLO, G_LOGIN, G_DONE };
+
+typedef struct gate {
+    srv_t *srv;
+    conn_t *conn; /* NULL once handed off */
+    uv_timer_t timer;
+    framer_t fr;
+    enum gate_state state;
+    uint8_t magic[FRAME_MAGIC_LEN];
+    size_t magic_len;
+    uint8_t nonce_s[AUTH_NONCE_LEN];
+    int refs; /* conn + timer */
+    char peer[64];
+} gate_t;
+
+static void gate_unref(gate_t *g)
+{
+    if (--g->refs > 0) return;
+    framer_free(&g->fr);
+    g->srv->n_gates--;
+    free(g);
+}
+
+static void gate_timer_closed(uv_handle_t *h)
+{
+    gate_unref(h->data);
+}
+
+static void gate_conn_closed(conn_t *c)
+{
+    gate_unref(conn_data(c));
+}
+
+/* Ends the gate: closes the conn unless it was handed off. */
+static void gate_finish(gate_t *g, const char *reason)
+{
+    if (g->state == G_DONE) return;
+    g->state = G_DONE;
+    if (reason) LOG_I("connection closed peer=%s reason=%s", g->peer, reason);
+    uv_timer_stop(&g->timer);
+    uv_close((uv_handle_t *)&g->timer, gate_timer_closed);
+    if (g->conn) conn_close(g->conn);
+}
+
+/* Hands the conn to a new owner; the gate no longer tracks it. */
+static conn_t *gate_release(gate_t *g)
+{
+    conn_t *c = g->conn;
+    g->conn = NULL;
+    g->refs--; /* the conn's close no longer reaches us */
+    gate_finish(g, NULL);
+    return c;
+}
+
+static void send_msg(conn_t *c, uint8_t type, json_t *obj)
+{
+    size_t n;
+    uint8_t *buf = msg_encode(type, obj, &n);
+    json_decref(obj);
+    if (buf) conn_write(c, buf, n);
+    free(buf);
+}
+
+/* Tells the peer why, then closes after a short grace so the ERROR is sent. */
+static void gate_reject(gate_t *g, const char *code, const char *message, const char *reason)
+{
+    send_msg(g->conn, MSG_ERROR, json_pack("{s:s,s:s}", "code", code, "message", message));
+    conn_shutdown(g->conn);
+    gate_finish(g, reason);
+}
+
+static void on_gate_timeout(uv_timer_t *t)
+{
+    gate_t *g = t->data;
+    gate_finish(g, "handshake-timeout");
+}
+
+/* ---- control login ------------------------------------------------------ */
+
+static void handle_hello_control(gate_t *g)
+{
+    if (auth_random(g->nonce_s, sizeof g->nonce_s) != 0) {
+        gate_finish(g, "no-randomness");
+        return;
+    }
+    char hex[2 * AUTH_NONCE_LEN + 1];
+    auth_hex(g->nonce_s, sizeof g->nonce_s, hex);
+    send_msg(g->conn, MSG_CHALLENGE, json_pack("{s:i,s:s}", "proto", 1, "nonce", hex));
+    g->state = G_LOGIN;
+}
+
+static void handle_login(gate_t *g, json_t *m)
+{
+    const char *user = msg_str(m, "user");
+    uint8_t nonce_c[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN], want[AUTH_MAC_LEN];
+    if (!user) user = "";
+    if (strlen(user) > 64 || auth_unhex(msg_str(m, "client_nonce"), nonce_c, sizeof nonce_c) ||
+        auth_unhex(msg_str(m, "mac"), mac, sizeof mac)) {
+        gate_reject(g, "proto", "malformed LOGIN", "bad-login-message");
+        return;
+    }
+    uint8_t binding[AUTH_BINDING_LEN];
+    int has_binding = conn_tls_binding(g->conn, AUTH_BINDING_LABEL, binding) == 0;
+    const char *token = g->srv->cfg->token ? g->srv->cfg->token : "";
+    auth_login_mac(token, g->nonce_s, nonce_c, user, has_binding ? binding : NULL,
+                   has_binding ? sizeof binding : 0, want);
+    if (!auth_mac_equal(mac, want)) {
+        LOG_W("login refused peer=%s reason=bad-token user=%s", g->peer, user);
+        gate_reject(g, "auth", "authentication failed: wrong token", NULL);
+        return;
+    }
+    /* A client that lost its connection logs in again with its old run id;
+     * the stale session (and its proxy names and ports) goes away first. */
+    const char *prev = msg_str(m, "run_id");
+    session_t *old = prev ? session_find(g->srv, prev) : NULL;
+    if (old) session_end(old, "replaced-by-new-login");
+    uint8_t work_key[AUTH_MAC_LEN];
+    auth_work_key(token, g->nonce_s, nonce_c, work_key);
+    framer_t fr = g->fr;
+    memset(&g->fr, 0, sizeof g->fr);
+    conn_t *c = gate_release(g);
+    if (!session_create(g->srv, c, &fr, user, work_key)) {
+        framer_free(&fr);
+        conn_close(c);
+    }
+}
+
+/* ---- work connections --------------------------------------------------- */
+
+static void handle_hello_work(gate_t *g, json_t *m)
+{
+    const char *run_id = msg_str(m, "run_id");
+    long long seq = msg_int(m, "seq", 0);
+    uint8_t mac[AUTH_MAC_LEN];
+    session_t *ss = run_id ? session_find(g->srv, run_id) : NULL;
+    if (!ss || seq <= 0 || auth_unhex(msg_str(m, "mac"), mac, sizeof mac) != 0 ||
+        !session_check_work(ss, (uint64_t)seq, mac)) {
+        gate_reject(g, "auth", "work connection refused", ss ? "bad-work-proof" : "unknown-run-id");
+        return;
+    }
+    if (framer_buffered(&g->fr) > 0) { /* nothing may follow HELLO before START_WORK */
+        gate_finish(g, "unexpected-data");
+        return;
+    }
+    session_add_work(ss, gate_release(g));
+}
+
+static void handle_hello(gate_t *g, json_t *m)
+{
+    long long pmin = msg_int(m, "proto_min", 0), pmax = msg_int(m, "proto_max", 0);
+    if (pmin > PROTO_VERSION_MAX || pmax < PROTO_VERSION_MIN) {
+        LOG_W("connection refused peer=%s reason=protocol-version client_min=%lld client_max=%lld",
+              g->peer, pmin, pmax);
+        gate_reject(g, "version", "no common protocol version (server speaks 1)", NULL);
+        return;
+    }
+    const char *role = msg_str(m, "role");
+    if (role && strcmp(role, "control") == 0)
+        handle_hello_control(g);
+    else if (role && strcmp(role, "work") == 0)
+        handle_hello_work(g, m);
+    else
+        gate_reject(g, "proto", "unknown role", "bad-role");
+}
+
+static int on_gate_frame(void *ctx, const frame_t *f)
+{
+    gate_t *g = ctx;
+    uint8_t want = g->state == G_HELLO ? MSG_HELLO : MSG_LOGIN;
+    if (f->type != want) {
+        LOG_D("unexpected frame peer=%s type=%s", g->peer, msg_name(f->type));
+        gate_finish(g, "unexpected-frame");
+        return 1;
+    }
+    json_t *m = msg_parse(f);
+    if (!m) {
+        gate_finish(g, "bad-json");
+        return 1;
+    }
+    if (g->state == G_HELLO)
+        handle_hello(g, m);
+    else
+        handle_login(g, m);
+    json_decref(m);
+    return g->state == G_DONE; /* stop once handed off or closed */
+}
+
+static void gate_feed_frames(gate_t *g, const uint8_t *p, size_t n)
+{
+    ssize_t r = framer_feed(&g->fr, p, n, on_gate_frame, g);
+    if (r == FRAME_ERR_TOO_LARGE) gate_finish(g, "frame-too-large");
+}
+
+static void gate_feed(gate_t *g, const uint8_t *p, size_t n)
+{
+    if (g->state == G_MAGIC) {
+        while (n > 0 && g->magic_len < FRAME_MAGIC_LEN) {
+            g->magic[g->magic_len++] = *p++;
+            n--;
+        }
+        if (g->magic_len < FRAME_MAGIC_LEN) {
+            if (memcmp(g->magic, FRAME_MAGIC, g->magic_len) != 0) gate_finish(g, "bad-magic");
+            return;
+        }
+        if (memcmp(g->magic, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0) {
+            gate_finish(g, "bad-magic");
+            return;
+        }
+        g->state = G_HELLO;
+    }
+    if (n > 0 && (g->state == G_HELLO || g->state == G_LOGIN)) gate_feed_frames(g, p, n);
+}
+
+static void on_gate_ready(conn_t *c, int status)
+{
+    gate_t *g = conn_data(c);
+    if (status != 0) {
+        gate_finish(g, "tls-handshake-failed");
+        return;
+    }
+    g->state = G_MAGIC;
+}
+
+static void on_gate_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    gate_t *g = conn_data(c);
+    if (g->state == G_SNIFF) {
+        if (p[0] == 0x16) { /* TLS record type "handshake" */
+            g->state = G_TLS;
+            if (conn_tls_accept(c, g->srv->tls, p, n) != 0) gate_finish(g, "tls-setup-failed");
+            return;
+        }
+        if (g->srv->cfg->tls_force) {
+            gate_finish(g, p[0] == 'B' ? "tls-required" : "bad-magic");
+            return;
+        }
+        g->state = G_MAGIC;
+    }
+    gate_feed(g, p, n);
+}
+
+static void on_gate_eof(conn_t *c)
+{
+    gate_t *g = conn_data(c);
+    gate_finish(g, g->state == G_DONE ? NULL : "eof-before-login");
+}
+
+static void on_gate_error(conn_t *c, int err)
+{
+    gate_t *g = conn_data(c);
+    LOG_D("gate read failed peer=%s err=%s", g->peer, uv_strerror(err));
+    gate_finish(g, "read-error");
+}
+
+static const conn_cbs_t gate_cbs = {
+    .on_ready = on_gate_ready,
+    .on_data = on_gate_data,
+    .on_eof = on_gate_eof,
+    .on_error = on_gate_error,
+    .on_close = gate_conn_closed,
+};
+
+static void on_accept(uv_stream_t *ls, int status)
+{
+    srv_t *s = ls->data;
+    if (status < 0) {
+        LOG_W("accept failed err=%s", uv_strerror(status));
+        return;
+    }
+    gate_t *g = calloc(1, sizeof *g);
+    conn_t *c = g ? conn_new(s->loop, &gate_cbs, g) : NULL;
+    if (!c || uv_accept(ls, conn_stream(c)) != 0) {
+        static const conn_cbs_t none = {0};
+        if (c) {
+            conn_set_cbs(c, &none, NULL);
+            conn_close(c);
+        }
+        free(g);
+        return;
+    }
+    g->srv = s;
+    g->conn = c;
+    g->refs = 2;
+    s->n_gates++;
+    uv_timer_init(s->loop, &g->timer);
+    g->timer.data = g;
+    conn_start(c);
+    snprintf(g->peer, sizeof g->peer, "%s", conn_peer(c));
+    if (s->n_gates > MAX_PENDING_GATES) {
+        LOG_W("connection closed peer=%s reason=too-many-unauthenticated limit=%d", g->peer,
+              MAX_PENDING_GATES);
+        gate_finish(g, NULL);
+        return;
+    }
+    uv_timer_start(&g->timer, on_gate_timeout, (uint64_t)s->handshake_timeout_ms, 0);
+}
+
+srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state_dir)
+{
+    srv_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->loop = loop;
+    s->cfg = cfg;
+    s->state_dir = state_dir;
+    s->handshake_timeout_ms = 10000;
+    const char *env = getenv("BURROW_HANDSHAKE_TIMEOUT");
+    if (env && atoi(env) > 0) s->handshake_timeout_ms = atoi(env) * 1000;
+    char fp[TLSC_FP_LEN];
+    int generated = 0;
+    s->tls = tlsc_server_ctx(cfg->tls_cert_file, cfg->tls_key_file, state_dir, fp, &generated);
+    if (!s->tls) {
+        free(s);
+        return NULL;
+    }
+    if (generated) LOG_I("generated a self-signed certificate in %s", state_dir);
+    LOG_I("tls certificate fingerprint=%s", fp);
+    return s;
+}
+
+int server_start(srv_t *s)
+{
+    struct sockaddr_storage ss;
+    const char *addr = s->cfg->bind_addr;
+    int r = uv_ip4_addr(addr, s->cfg->bind_port, (struct sockaddr_in *)&ss);
+    if (r != 0) r = uv_ip6_addr(addr, s->cfg->bind_port, (struct sockaddr_in6 *)&ss);
+    if (r != 0) {
+        LOG_E("bad bindAddr addr=%s: not an IP address", addr);
+        return r;
+    }
+    uv_tcp_init(s->loop, &s->listener);
+    s->listener.data = s;
+    r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
+    if (r == 0) r = uv_listen((uv_stream_t *)&s->listener, 511, on_accept);
+    if (r != 0) {
+        LOG_E("cannot listen addr=%s:%d err=%s", addr, s->cfg->bind_port, uv_strerror(r));
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        return r;
+    }
+    s->listening = true;
+    LOG_I("listening addr=%s:%d tls=%s", addr, s->cfg->bind_port,
+          s->cfg->tls_force ? "required" : "preferred");
+    return 0;
+}
+
+void server_stop(srv_t *s)
+{
+    if (s->stopping) return;
+    s->stopping = true;
+    if (s->listening) uv_close((uv_handle_t *)&s->listener, NULL);
+    while (s->sessions) session_end(s->sessions, "server-stopping");
+}
+
+void server_destroy(srv_t *s)
+{
+    if (!s) return;
+    SSL_CTX_free(s->tls);
+    free(s);
+}

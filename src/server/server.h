@@ -1,0 +1,22 @@
+/* server: the public side. Accepts control and work connections, runs the
+ * login handshake, and owns client sessions and their proxies. */
+#ifndef BURROW_SERVER_H
+#define BURROW_SERVER_H
+
+#include <uv.h>
+
+#include "config/config.h"
+
+typedef struct srv srv_t;
+
+/* cfg and state_dir are borrowed and must outlive the server. Returns NULL
+ * after logging why. */
+srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state_dir);
+/* Binds and listens. 0, or a negative uv error after logging it. */
+int server_start(srv_t *s);
+/* Closes every listener and session; the loop then runs dry. */
+void server_stop(srv_t *s);
+/* Frees the server after the loop has run dry. NULL is a no-op. */
+void server_destroy(srv_t *s);
+
+#endif

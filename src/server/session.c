@@ -1,0 +1,521 @@
+/* session: one logged-in client on the server.
+ *
+ * Owns the control conn, the client's proxies, a pool of idle work conns and
+ * a bounded queue of user connections waiting for one. Control messages are
+ * dispatched through a handler table. A session ends on EOF, error,
+ * heartbeat timeout, a newer login with its run id, or server stop; its
+ * proxies' ports are released synchronously so that a reconnecting client
+ * can take them again at once. Relays already running live on. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/msg.h"
+#include "server/server_int.h"
+#include "util/log.h"
+
+typedef struct wconn {
+    conn_t *c;
+    session_t *ss; /* NULL once the session ended */
+    struct wconn *next;
+} wconn_t;
+
+typedef struct waiter {
+    sproxy_t *p;
+    conn_t *user; /* NULL for proxy-level requests (udp) */
+    uint64_t since;
+    struct waiter *next;
+} waiter_t;
+
+struct session {
+    srv_t *srv;
+    session_t *next;
+    conn_t *ctl;
+    framer_t fr;
+    char run_id[2 * RUN_ID_LEN + 1];
+    char user[65];
+    char peer[64];
+    uint8_t work_key[AUTH_MAC_LEN];
+    replay_window_t replay;
+    uv_timer_t tick;
+    uint64_t last_rx;
+    sproxy_t *proxies;
+    wconn_t *idle;
+    int n_idle;
+    waiter_t *wait_head, *wait_tail;
+    int n_wait;
+    bool ended;
+    int refs; /* ctl conn + tick timer */
+};
+
+static void send_msg(conn_t *c, uint8_t type, json_t *obj)
+{
+    size_t n;
+    uint8_t *buf = msg_encode(type, obj, &n);
+    json_decref(obj);
+    if (buf) conn_write(c, buf, n);
+    free(buf);
+}
+
+const char *session_run_id(const session_t *ss)
+{
+    return ss->run_id;
+}
+
+session_t *session_find(srv_t *s, const char *run_id)
+{
+    for (session_t *ss = s->sessions; ss; ss = ss->next)
+        if (strcmp(ss->run_id, run_id) == 0) return ss;
+    return NULL;
+}
+
+bool server_proxy_name_taken(srv_t *s, const char *name)
+{
+    for (session_t *ss = s->sessions; ss; ss = ss->next)
+        for (sproxy_t *p = ss->proxies; p; p = p->next)
+            if (strcmp(p->name, name) == 0) return true;
+    return false;
+}
+
+int session_count_ports(const session_t *ss)
+{
+    int n = 0;
+    for (sproxy_t *p = ss->proxies; p; p = p->next) n++;
+    return n;
+}
+
+bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_LEN])
+{
+    uint8_t want[AUTH_MAC_LEN];
+    auth_work_mac(ss->work_key, ss->run_id, seq, want);
+    /* Check the MAC before touching the window, so forged sequence numbers
+     * cannot advance it. */
+    return auth_mac_equal(mac, want) && auth_replay_accept(&ss->replay, seq);
+}
+
+/* ---- work pool ---------------------------------------------------------- */
+
+static void ask_for_work(session_t *ss, int count)
+{
+    send_msg(ss->ctl, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
+}
+
+static void dispatch(sproxy_t *p, conn_t *user, conn_t *work)
+{
+    char src[64] = "";
+    if (user) snprintf(src, sizeof src, "%s", conn_peer(user));
+    send_msg(work, MSG_START_WORK,
+             json_pack("{s:s,s:s,s:s}", "proxy", p->name, "type", p->ops->type, "src", src));
+    p->ops->attach(p, work, user);
+}
+
+static void idle_remove(session_t *ss, wconn_t *w)
+{
+    for (wconn_t **pp = &ss->idle; *pp; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            ss->n_idle--;
+            return;
+        }
+    }
+}
+
+static void on_idle_close(conn_t *c)
+{
+    wconn_t *w = conn_data(c);
+    if (w->ss) idle_remove(w->ss, w);
+    free(w);
+}
+
+static void on_idle_eof(conn_t *c)
+{
+    conn_close(c);
+}
+
+static void on_idle_error(conn_t *c, int err)
+{
+    (void)err;
+    conn_close(c);
+}
+
+/* Nothing may arrive on an idle work conn before START_WORK. */
+static void on_idle_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    LOG_D("unexpected data on idle work connection peer=%s", conn_peer(c));
+    conn_close(c);
+}
+
+static const conn_cbs_t idle_cbs = {
+    .on_data = on_idle_data,
+    .on_eof = on_idle_eof,
+    .on_error = on_idle_error,
+    .on_close = on_idle_close,
+};
+
+static const conn_cbs_t no_cbs = {0};
+
+static conn_t *pool_take(session_t *ss)
+{
+    wconn_t *w = ss->idle;
+    if (!w) return NULL;
+    ss->idle = w->next;
+    ss->n_idle--;
+    conn_t *c = w->c;
+    conn_set_cbs(c, &no_cbs, NULL); /* the next owner sets its own */
+    free(w);
+    return c;
+}
+
+void session_add_work(session_t *ss, conn_t *work)
+{
+    waiter_t *wt = ss->wait_head;
+    if (wt) {
+        ss->wait_head = wt->next;
+        if (!ss->wait_head) ss->wait_tail = NULL;
+        ss->n_wait--;
+        dispatch(wt->p, wt->user, work);
+        free(wt);
+        return;
+    }
+    int cap = ss->srv->cfg->max_pool_count > 0 ? ss->srv->cfg->max_pool_count : 1;
+    wconn_t *w = ss->n_idle < cap ? calloc(1, sizeof *w) : NULL;
+    if (!w) {
+        LOG_D("work connection beyond pool limit run_id=%s limit=%d", ss->run_id, cap);
+        conn_set_cbs(work, &no_cbs, NULL);
+        conn_close(work);
+        return;
+    }
+    w->c = work;
+    w->ss = ss;
+    w->next = ss->idle;
+    ss->idle = w;
+    ss->n_idle++;
+    conn_set_cbs(work, &idle_cbs, w);
+}
+
+void session_request_work(session_t *ss, sproxy_t *p, conn_t *user)
+{
+    conn_t *work = pool_take(ss);
+    if (work) {
+        dispatch(p, user, work);
+        ask_for_work(ss, 1); /* keep the pool full */
+        return;
+    }
+    waiter_t *wt = ss->n_wait < MAX_WAITING_USERS ? calloc(1, sizeof *wt) : NULL;
+    if (!wt) {
+        LOG_W("user connection dropped proxy=%s reason=too-many-waiting limit=%d", p->name,
+              MAX_WAITING_USERS);
+        if (user) conn_close(user);
+        return;
+    }
+    wt->p = p;
+    wt->user = user;
+    wt->since = uv_now(ss->srv->loop);
+    if (ss->wait_tail)
+        ss->wait_tail->next = wt;
+    else
+        ss->wait_head = wt;
+    ss->wait_tail = wt;
+    ss->n_wait++;
+    ask_for_work(ss, 1);
+}
+
+void session_drop_waiters(session_t *ss, sproxy_t *p)
+{
+    waiter_t **pp = &ss->wait_head;
+    ss->wait_tail = NULL;
+    while (*pp) {
+        waiter_t *wt = *pp;
+        if (p && wt->p != p) {
+            ss->wait_tail = wt;
+            pp = &wt->next;
+            continue;
+        }
+        *pp = wt->next;
+        ss->n_wait--;
+        if (wt->user) conn_close(wt->user);
+        free(wt);
+    }
+}
+
+/* Users that waited too long for a work conn are closed: the client is
+ * alive (heartbeats) but not opening work conns, e.g. it cannot reach us. */
+static void expire_waiters(session_t *ss, uint64_t now)
+{
+    while (ss->wait_head && now - ss->wait_head->since > WORK_WAIT_MS) {
+        waiter_t *wt = ss->wait_head;
+        ss->wait_head = wt->next;
+        if (!ss->wait_head) ss->wait_tail = NULL;
+        ss->n_wait--;
+        LOG_W("user connection closed proxy=%s reason=no-work-connection waited_ms=%d",
+              wt->p->name, WORK_WAIT_MS);
+        if (wt->user) conn_close(wt->user);
+        free(wt);
+    }
+}
+
+/* ---- proxies ------------------------------------------------------------ */
+
+static const sproxy_ops_t *const proxy_kinds[] = {&sproxy_tcp_ops, &sproxy_udp_ops};
+
+static const sproxy_ops_t *find_kind(const char *type)
+{
+    for (size_t i = 0; i < sizeof proxy_kinds / sizeof proxy_kinds[0]; i++)
+        if (type && strcmp(proxy_kinds[i]->type, type) == 0) return proxy_kinds[i];
+    return NULL;
+}
+
+static bool valid_name(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n >= sizeof(((sproxy_t *)0)->name)) return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void proxy_reply(session_t *ss, const char *name, int port, const char *err)
+{
+    json_t *o = json_pack("{s:s,s:b,s:i}", "name", name, "ok", err == NULL, "remote_port", port);
+    if (err) json_object_set_new(o, "error", json_string(err));
+    send_msg(ss->ctl, MSG_NEW_PROXY_RESP, o);
+}
+
+static const char *check_new_proxy(session_t *ss, const char *name, const sproxy_ops_t *ops,
+                                   long long port, char *err, size_t errlen)
+{
+    const server_cfg_t *cfg = ss->srv->cfg;
+    if (!valid_name(name)) return "invalid proxy name";
+    if (!ops) return "unsupported proxy type";
+    if (port < 0 || port > 65535) return "remote port out of range";
+    if (server_proxy_name_taken(ss->srv, name)) return "proxy name already in use";
+    if (port > 0 && !config_port_allowed(cfg, (int)port)) {
+        snprintf(err, errlen, "port %lld is not allowed by the server", port);
+        return err;
+    }
+    if (cfg->max_ports_per_client > 0 && session_count_ports(ss) >= cfg->max_ports_per_client) {
+        snprintf(err, errlen, "too many proxies for this client (limit %d)",
+                 cfg->max_ports_per_client);
+        return err;
+    }
+    return NULL;
+}
+
+static void on_new_proxy(session_t *ss, json_t *m)
+{
+    const char *name = msg_str(m, "name");
+    const char *type = msg_str(m, "type");
+    long long port = msg_int(m, "remote_port", 0);
+    const sproxy_ops_t *ops = find_kind(type);
+    char err[160];
+    const char *why = check_new_proxy(ss, name, ops, port, err, sizeof err);
+    if (!name) name = "";
+    if (!why) {
+        sproxy_t *p = calloc(1, sizeof *p);
+        if (!p) {
+            why = "out of memory";
+        } else {
+            p->ops = ops;
+            p->sess = ss;
+            p->srv = ss->srv;
+            snprintf(p->name, sizeof p->name, "%s", name);
+            if (ops->open(p, (int)port, err, sizeof err) == 0) {
+                p->next = ss->proxies;
+                ss->proxies = p;
+                LOG_I("proxy listening name=%s type=%s port=%d run_id=%s", name, type, p->port,
+                      ss->run_id);
+                proxy_reply(ss, name, p->port, NULL);
+                return;
+            }
+            p->sess = NULL;
+            ops->close(p);
+            why = err;
+        }
+    }
+    LOG_W("proxy refused name=%s type=%s port=%lld run_id=%s reason=\"%s\"", name,
+          type ? type : "?", port, ss->run_id, why);
+    proxy_reply(ss, name, (int)port, why);
+}
+
+static void close_proxy(session_t *ss, sproxy_t *p)
+{
+    session_drop_waiters(ss, p);
+    LOG_I("proxy closed name=%s port=%d", p->name, p->port);
+    p->sess = NULL;
+    p->ops->close(p);
+}
+
+static void on_close_proxy(session_t *ss, json_t *m)
+{
+    const char *name = msg_str(m, "name");
+    for (sproxy_t **pp = &ss->proxies; name && *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->name, name) == 0) {
+            sproxy_t *p = *pp;
+            *pp = p->next;
+            close_proxy(ss, p);
+            return;
+        }
+    }
+}
+
+static void on_ping(session_t *ss, json_t *m)
+{
+    (void)m;
+    send_msg(ss->ctl, MSG_PONG, json_object());
+}
+
+/* ---- control conn ------------------------------------------------------- */
+
+typedef struct handler {
+    uint8_t type;
+    void (*fn)(session_t *ss, json_t *m);
+} handler_t;
+
+static const handler_t handlers[] = {
+    {MSG_NEW_PROXY, on_new_proxy},
+    {MSG_CLOSE_PROXY, on_close_proxy},
+    {MSG_PING, on_ping},
+};
+
+static int on_ctl_frame(void *ctx, const frame_t *f)
+{
+    session_t *ss = ctx;
+    ss->last_rx = uv_now(ss->srv->loop);
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (handlers[i].type != f->type) continue;
+        json_t *m = msg_parse(f);
+        if (!m) {
+            session_end(ss, "bad-json");
+            return 1;
+        }
+        handlers[i].fn(ss, m);
+        json_decref(m);
+        return ss->ended;
+    }
+    /* Unknown types are skipped so newer clients can add optional messages. */
+    LOG_D("ignored control message run_id=%s type=%u", ss->run_id, f->type);
+    return 0;
+}
+
+static void on_ctl_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    session_t *ss = conn_data(c);
+    if (framer_feed(&ss->fr, p, n, on_ctl_frame, ss) == FRAME_ERR_TOO_LARGE)
+        session_end(ss, "frame-too-large");
+}
+
+static void on_ctl_eof(conn_t *c)
+{
+    session_end(conn_data(c), "client-closed");
+}
+
+static void on_ctl_error(conn_t *c, int err)
+{
+    session_t *ss = conn_data(c);
+    LOG_D("control connection error run_id=%s err=%s", ss->run_id, uv_strerror(err));
+    session_end(ss, "connection-error");
+}
+
+static void session_unref(session_t *ss)
+{
+    if (--ss->refs > 0) return;
+    framer_free(&ss->fr);
+    free(ss);
+}
+
+static void on_ctl_close(conn_t *c)
+{
+    session_unref(conn_data(c));
+}
+
+static void on_tick_close(uv_handle_t *h)
+{
+    session_unref(h->data);
+}
+
+static const conn_cbs_t ctl_cbs = {
+    .on_data = on_ctl_data,
+    .on_eof = on_ctl_eof,
+    .on_error = on_ctl_error,
+    .on_close = on_ctl_close,
+};
+
+static void on_tick(uv_timer_t *t)
+{
+    session_t *ss = t->data;
+    uint64_t now = uv_now(ss->srv->loop);
+    int timeout = ss->srv->cfg->heartbeat_timeout;
+    if (timeout > 0 && now - ss->last_rx > (uint64_t)timeout * 1000) {
+        session_end(ss, "heartbeat-timeout");
+        return;
+    }
+    expire_waiters(ss, now);
+}
+
+session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
+                          const uint8_t work_key[AUTH_MAC_LEN])
+{
+    session_t *ss = calloc(1, sizeof *ss);
+    uint8_t id[RUN_ID_LEN];
+    if (!ss || auth_random(id, sizeof id) != 0) {
+        free(ss);
+        return NULL;
+    }
+    auth_hex(id, sizeof id, ss->run_id);
+    ss->srv = s;
+    ss->ctl = ctl;
+    ss->fr = *fr;
+    memset(fr, 0, sizeof *fr);
+    snprintf(ss->user, sizeof ss->user, "%s", user);
+    snprintf(ss->peer, sizeof ss->peer, "%s", conn_peer(ctl));
+    memcpy(ss->work_key, work_key, AUTH_MAC_LEN);
+    ss->last_rx = uv_now(s->loop);
+    ss->refs = 2;
+    conn_set_cbs(ctl, &ctl_cbs, ss);
+    uv_timer_init(s->loop, &ss->tick);
+    ss->tick.data = ss;
+    uv_timer_start(&ss->tick, on_tick, 1000, 1000);
+    ss->next = s->sessions;
+    s->sessions = ss;
+    send_msg(ctl, MSG_LOGIN_OK,
+             json_pack("{s:s,s:i,s:i}", "run_id", ss->run_id, "heartbeat_timeout",
+                       s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count));
+    LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, ss->user, ss->peer,
+          conn_is_tls(ctl) ? "yes" : "no");
+    return ss;
+}
+
+void session_end(session_t *ss, const char *reason)
+{
+    if (ss->ended) return;
+    ss->ended = true;
+    for (session_t **pp = &ss->srv->sessions; *pp; pp = &(*pp)->next) {
+        if (*pp == ss) {
+            *pp = ss->next;
+            break;
+        }
+    }
+    LOG_I("client session ended run_id=%s user=%s reason=%s", ss->run_id, ss->user, reason);
+    session_drop_waiters(ss, NULL);
+    while (ss->proxies) {
+        sproxy_t *p = ss->proxies;
+        ss->proxies = p->next;
+        close_proxy(ss, p);
+    }
+    while (ss->idle) {
+        wconn_t *w = ss->idle;
+        ss->idle = w->next;
+        w->ss = NULL;
+        conn_close(w->c);
+    }
+    ss->n_idle = 0;
+    conn_close(ss->ctl);
+    uv_timer_stop(&ss->tick);
+    uv_close((uv_handle_t *)&ss->tick, on_tick_close);
+}
