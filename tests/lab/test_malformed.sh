@@ -7,6 +7,7 @@
 #   2. slow-loris: `BRW1` + one byte, then silence    -> handshake-timeout
 #   3. `BRW1` + frame length 0x7fffffff               -> frame-too-large
 #   4. `BRW1` + frame length 65601 (max + 1)          -> frame-too-large
+#   5. a TLS record header (0x16) followed by junk    -> tls-handshake-failed
 # The good client stays logged in and a tunnelled transfer works afterwards.
 set -u
 . "$(dirname "$0")/lab.sh"
@@ -55,6 +56,7 @@ attack "garbage" "$(hex 'GET / HTTP/1.0')0d0a0d0a00ff13a7" bad-magic 5
 attack "slow-loris" "${BRW1}00" handshake-timeout $((HS_TIMEOUT + 7)) $((HS_TIMEOUT - 1))
 attack "huge frame length" "${BRW1}7fffffff01" frame-too-large 5
 attack "frame length max+1" "${BRW1}0001004101" frame-too-large 5
+attack "TLS record with junk" "1603010008$(hex 'notahell')" tls-handshake-failed 5
 
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 if grep -Eq 'disconnected|reconnecting in' "$LAB_TMP/client.log"; then
