@@ -489,3 +489,11 @@ void conn_close(conn_t *c)
     uv_read_stop(conn_stream(c));
     uv_close((uv_handle_t *)&c->tcp, close_cb);
 }
+
+void conn_abort(conn_t *c)
+{
+    if (!c || (c->flags & F_CLOSING)) return;
+    c->flags |= F_CLOSING;
+    uv_read_stop(conn_stream(c));
+    if (uv_tcp_close_reset(&c->tcp, close_cb) != 0) uv_close((uv_handle_t *)&c->tcp, close_cb);
+}

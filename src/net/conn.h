@@ -70,6 +70,8 @@ void conn_resume(conn_t *c);
 /* Half-close: after queued data, send close_notify (TLS) and FIN. */
 void conn_shutdown(conn_t *c);
 void conn_close(conn_t *c);
+/* Closes with a TCP RST, so the peer learns at once that this was no clean end. */
+void conn_abort(conn_t *c);
 bool conn_is_closing(const conn_t *c);
 
 bool conn_is_tls(const conn_t *c);

@@ -1,0 +1,82 @@
+/* cmd_client: `burrow client -c frpc.toml`. */
+#include <signal.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "client/client.h"
+#include "config/config.h"
+#include "util/log.h"
+
+static void usage(void)
+{
+    printf("usage: burrow client -c FILE [--state-dir DIR] [--check]\n"
+           "\n"
+           "Runs the private side: dials serverAddr:serverPort, registers the\n"
+           "[[proxies]] of FILE (frp's frpc.toml schema) and forwards their\n"
+           "connections to localIP:localPort. Reconnects forever unless\n"
+           "loginFailExit = true.\n"
+           "\n"
+           "  -c, --config FILE  configuration file (frpc.toml)\n"
+           "  --state-dir DIR    where known server fingerprints are kept\n"
+           "                     (default /var/lib/burrow as root, else ~/.local/state/burrow)\n"
+           "  --check            validate the configuration and exit\n"
+           "  -h, --help         this text\n");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    LOG_I("stopping on signal %d", signum);
+    client_stop(h->data);
+    uv_stop(h->loop);
+}
+
+static void on_exit_check(uv_check_t *h)
+{
+    /* loginFailExit: the client asked to give up. */
+    if (client_exit_status(h->data)) uv_stop(h->loop);
+}
+
+int cmd_client(int argc, char **argv)
+{
+    cli_opts_t o;
+    if (cli_parse_opts(argc, argv, &o) != 0) return 2;
+    if (o.help) return usage(), 0;
+    if (!o.config) {
+        fprintf(stderr, "burrow client: -c FILE is required (see --help)\n");
+        return 2;
+    }
+    client_cfg_t cfg;
+    if (config_load_client(o.config, &cfg, stderr) != 0) return 2;
+    if (o.check) {
+        printf("%s: ok (%d proxies)\n", o.config, cfg.n_proxies);
+        config_client_free(&cfg);
+        return 0;
+    }
+    char state[1024];
+    cli_state_dir(&o, state, sizeof state);
+    cli_setup_process("client", cfg.log.to, cfg.log.level);
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_t *loop = uv_default_loop();
+    cli_t *c = client_create(loop, &cfg, state);
+    int status = 1;
+    if (c) {
+        uv_signal_t sigint, sigterm;
+        uv_check_t check;
+        uv_signal_init(loop, &sigint);
+        uv_signal_init(loop, &sigterm);
+        uv_check_init(loop, &check);
+        sigint.data = sigterm.data = check.data = c;
+        uv_signal_start(&sigint, on_signal, SIGINT);
+        uv_signal_start(&sigterm, on_signal, SIGTERM);
+        uv_check_start(&check, on_exit_check);
+        uv_unref((uv_handle_t *)&sigint);
+        uv_unref((uv_handle_t *)&sigterm);
+        uv_unref((uv_handle_t *)&check);
+        client_start(c);
+        uv_run(loop, UV_RUN_DEFAULT);
+        status = client_exit_status(c);
+    }
+    client_destroy(c);
+    config_client_free(&cfg);
+    return status;
+}

@@ -1,0 +1,69 @@
+/* cmd_server: `burrow server -c frps.toml`. */
+#include <signal.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "server/server.h"
+#include "util/log.h"
+
+static void usage(void)
+{
+    printf("usage: burrow server -c FILE [--state-dir DIR] [--check]\n"
+           "\n"
+           "Runs the public side: accepts clients on bindAddr:bindPort and exposes\n"
+           "their proxies on public ports. FILE uses frp's frps.toml schema.\n"
+           "\n"
+           "  -c, --config FILE  configuration file (frps.toml)\n"
+           "  --state-dir DIR    where the self-signed certificate is kept\n"
+           "                     (default /var/lib/burrow as root, else ~/.local/state/burrow)\n"
+           "  --check            validate the configuration and exit\n"
+           "  -h, --help         this text\n");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    LOG_I("stopping on signal %d", signum);
+    server_stop(h->data);
+    uv_stop(h->loop);
+}
+
+int cmd_server(int argc, char **argv)
+{
+    cli_opts_t o;
+    if (cli_parse_opts(argc, argv, &o) != 0) return 2;
+    if (o.help) return usage(), 0;
+    if (!o.config) {
+        fprintf(stderr, "burrow server: -c FILE is required (see --help)\n");
+        return 2;
+    }
+    server_cfg_t cfg;
+    if (config_load_server(o.config, &cfg, stderr) != 0) return 2;
+    if (o.check) {
+        printf("%s: ok\n", o.config);
+        config_server_free(&cfg);
+        return 0;
+    }
+    char state[1024];
+    cli_state_dir(&o, state, sizeof state);
+    cli_setup_process("server", cfg.log.to, cfg.log.level);
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_t *loop = uv_default_loop();
+    srv_t *s = server_create(loop, &cfg, state);
+    int status = 1;
+    if (s && server_start(s) == 0) {
+        uv_signal_t sigint, sigterm;
+        uv_signal_init(loop, &sigint);
+        uv_signal_init(loop, &sigterm);
+        sigint.data = sigterm.data = s;
+        uv_signal_start(&sigint, on_signal, SIGINT);
+        uv_signal_start(&sigterm, on_signal, SIGTERM);
+        uv_unref((uv_handle_t *)&sigint);
+        uv_unref((uv_handle_t *)&sigterm);
+        uv_run(loop, UV_RUN_DEFAULT);
+        status = 0;
+    }
+    server_destroy(s);
+    config_server_free(&cfg);
+    return status;
+}

@@ -1,0 +1,450 @@
+/* client: the control connection's life — resolve, connect, verify the
+ * server, log in, register proxies, heartbeat, and on any loss reconnect with
+ * capped exponential backoff and jitter. */
+#include "client/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/client_int.h"
+#include "proto/msg.h"
+#include "util/log.h"
+
+#define BACKOFF_BASE_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+enum { C_IDLE, C_RESOLVING, C_CONNECTING, C_CHALLENGE, C_LOGIN, C_READY };
+
+static void schedule_retry(cli_t *c);
+static void disconnect(cli_t *c, const char *reason);
+
+static void send_msg(conn_t *conn, uint8_t type, json_t *obj)
+{
+    size_t n;
+    uint8_t *buf = msg_encode(type, obj, &n);
+    json_decref(obj);
+    if (buf) conn_write(conn, buf, n);
+    free(buf);
+}
+
+/* ---- server identity ---------------------------------------------------- */
+
+int client_verify_server(cli_t *c, conn_t *conn, bool first)
+{
+    char fp[TLSC_FP_LEN];
+    X509 *cert = SSL_get0_peer_certificate(conn_ssl(conn));
+    if (!cert || tlsc_fingerprint(cert, fp) != 0) {
+        LOG_E("server sent no usable certificate server=%s", c->endpoint);
+        return -1;
+    }
+    if (c->cfg->tls_trusted_ca_file) {
+        /* The handshake already verified the chain and host name. */
+        snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
+        return 0;
+    }
+    if (!first) { /* work conns must reach the very server we logged in to */
+        if (strcmp(fp, c->fingerprint) == 0) return 0;
+        LOG_E("work connection reached a different server fingerprint=%s expected=%s", fp,
+              c->fingerprint);
+        return -1;
+    }
+    const char *pin = c->cfg->tls_server_fingerprint;
+    if (pin) {
+        if (strcmp(pin, fp) != 0) {
+            LOG_E("server fingerprint mismatch server=%s expected=%s got=%s: refusing to log in",
+                  c->endpoint, pin, fp);
+            return -1;
+        }
+    } else {
+        char old[TLSC_FP_LEN] = "";
+        switch (tlsc_tofu_check(c->known_path, c->endpoint, fp, old)) {
+        case TOFU_NEW:
+            LOG_W("first connection to server=%s: trusting its certificate fingerprint=%s "
+                  "(recorded in %s; pin it with transport.tls.serverFingerprint)",
+                  c->endpoint, fp, c->known_path);
+            break;
+        case TOFU_MATCH: break;
+        case TOFU_MISMATCH:
+            LOG_E("server identity CHANGED server=%s recorded=%s got=%s: refusing to log in. If "
+                  "the server's certificate was replaced on purpose, delete its line in %s",
+                  c->endpoint, old, fp, c->known_path);
+            return -1;
+        default:
+            LOG_E("cannot use the known-servers file %s; refusing an unverified server",
+                  c->known_path);
+            return -1;
+        }
+    }
+    snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
+    return 0;
+}
+
+/* ---- login -------------------------------------------------------------- */
+
+static void send_hello(cli_t *c)
+{
+    conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN);
+    send_msg(c->ctl, MSG_HELLO,
+             json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
+                       PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION));
+    c->state = C_CHALLENGE;
+}
+
+static void on_challenge(cli_t *c, json_t *m)
+{
+    uint8_t nonce_s[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN], binding[AUTH_BINDING_LEN];
+    if (auth_unhex(msg_str(m, "nonce"), nonce_s, sizeof nonce_s) != 0 ||
+        auth_random(c->nonce_c, sizeof c->nonce_c) != 0) {
+        disconnect(c, "bad-challenge");
+        return;
+    }
+    int has_binding = conn_tls_binding(c->ctl, AUTH_BINDING_LABEL, binding) == 0;
+    const char *token = c->cfg->token ? c->cfg->token : "";
+    const char *user = c->cfg->user ? c->cfg->user : "";
+    auth_login_mac(token, nonce_s, c->nonce_c, user, has_binding ? binding : NULL,
+                   has_binding ? sizeof binding : 0, mac);
+    auth_work_key(token, nonce_s, c->nonce_c, c->work_key);
+    char nhex[2 * AUTH_NONCE_LEN + 1], mhex[2 * AUTH_MAC_LEN + 1], host[256] = "";
+    auth_hex(c->nonce_c, sizeof c->nonce_c, nhex);
+    auth_hex(mac, sizeof mac, mhex);
+    gethostname(host, sizeof host - 1);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", user, "client_nonce", nhex, "mac",
+                          mhex, "version", BURROW_VERSION, "hostname", host);
+    if (c->run_id[0]) json_object_set_new(o, "run_id", json_string(c->run_id));
+    send_msg(c->ctl, MSG_LOGIN, o);
+    c->state = C_LOGIN;
+}
+
+static void register_proxies(cli_t *c)
+{
+    for (int i = 0; i < c->n_proxies; i++) {
+        cproxy_t *p = &c->proxies[i];
+        send_msg(c->ctl, MSG_NEW_PROXY,
+                 json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type",
+                           p->cfg->kind == PROXY_UDP ? "udp" : "tcp", "remote_port",
+                           p->cfg->remote_port));
+    }
+}
+
+static void on_hb(uv_timer_t *t);
+
+static void on_login_ok(cli_t *c, json_t *m)
+{
+    const char *run_id = msg_str(m, "run_id");
+    snprintf(c->run_id, sizeof c->run_id, "%s", run_id ? run_id : "");
+    c->state = C_READY;
+    c->gen++;
+    c->seq = 0;
+    c->attempt = 0;
+    c->ever_logged_in = true;
+    LOG_I("login ok server=%s run_id=%s tls=%s", c->endpoint, c->run_id,
+          conn_is_tls(c->ctl) ? "yes" : "no");
+    register_proxies(c);
+    for (int i = 0; i < c->cfg->pool_count; i++) cwork_open(c);
+    int iv = c->cfg->heartbeat_interval;
+    if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
+}
+
+static void on_error_msg(cli_t *c, json_t *m)
+{
+    const char *code = msg_str(m, "code"), *text = msg_str(m, "message");
+    LOG_E("server refused us server=%s code=%s: %s", c->endpoint, code ? code : "?",
+          text ? text : "");
+    if (c->cfg->login_fail_exit && !c->ever_logged_in) {
+        c->exit_status = 1;
+        client_stop(c);
+        return;
+    }
+    disconnect(c, "refused");
+}
+
+static void on_proxy_resp(cli_t *c, json_t *m)
+{
+    const char *name = msg_str(m, "name"), *err = msg_str(m, "error");
+    int port = (int)msg_int(m, "remote_port", 0);
+    for (int i = 0; name && i < c->n_proxies; i++) {
+        cproxy_t *p = &c->proxies[i];
+        if (strcmp(p->wire_name, name) != 0) continue;
+        if (msg_bool(m, "ok", 0)) {
+            p->remote_port = port;
+            LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
+                  p->cfg->kind == PROXY_UDP ? "udp" : "tcp", port, p->cfg->local_ip,
+                  p->cfg->local_port);
+        } else {
+            LOG_E("proxy refused name=%s reason=\"%s\"", name, err ? err : "?");
+        }
+        return;
+    }
+}
+
+static void on_req_work(cli_t *c, json_t *m)
+{
+    long long n = msg_int(m, "count", 1);
+    for (long long i = 0; i < n && i < MAX_CONNECTING_WORK; i++) cwork_open(c);
+}
+
+/* ---- control connection -------------------------------------------------- */
+
+typedef struct handler {
+    uint8_t type;
+    int state; /* the state it is valid in */
+    void (*fn)(cli_t *c, json_t *m);
+} handler_t;
+
+static void on_pong(cli_t *c, json_t *m)
+{
+    (void)c;
+    (void)m;
+}
+
+static const handler_t handlers[] = {
+    {MSG_CHALLENGE, C_CHALLENGE, on_challenge},   {MSG_LOGIN_OK, C_LOGIN, on_login_ok},
+    {MSG_ERROR, -1, on_error_msg},                {MSG_NEW_PROXY_RESP, C_READY, on_proxy_resp},
+    {MSG_REQ_WORK_CONN, C_READY, on_req_work},    {MSG_PONG, C_READY, on_pong},
+};
+
+static int on_ctl_frame(void *ctx, const frame_t *f)
+{
+    cli_t *c = ctx;
+    c->last_rx = uv_now(c->loop);
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        const handler_t *h = &handlers[i];
+        if (h->type != f->type) continue;
+        if (h->state >= 0 && h->state != c->state) break;
+        json_t *m = msg_parse(f);
+        if (!m) break;
+        h->fn(c, m);
+        json_decref(m);
+        return c->ctl == NULL;
+    }
+    if (c->state != C_READY) { /* during login every frame must fit */
+        disconnect(c, "unexpected-message");
+        return 1;
+    }
+    LOG_D("ignored control message type=%s", msg_name(f->type));
+    return 0;
+}
+
+static void on_ctl_data(conn_t *conn, const uint8_t *p, size_t n)
+{
+    cli_t *c = conn_data(conn);
+    if (framer_feed(&c->fr, p, n, on_ctl_frame, c) == FRAME_ERR_TOO_LARGE)
+        disconnect(c, "frame-too-large");
+}
+
+static void on_ctl_ready(conn_t *conn, int status)
+{
+    cli_t *c = conn_data(conn);
+    if (status != 0) {
+        LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(status));
+        disconnect(c, NULL);
+        return;
+    }
+    if (conn_is_tls(conn) && client_verify_server(c, conn, true) != 0) {
+        disconnect(c, "untrusted-server");
+        return;
+    }
+    send_hello(c);
+}
+
+static void on_ctl_eof(conn_t *conn)
+{
+    disconnect(conn_data(conn), "server-closed");
+}
+
+static void on_ctl_error(conn_t *conn, int err)
+{
+    cli_t *c = conn_data(conn);
+    LOG_D("control connection error err=%s", uv_strerror(err));
+    disconnect(c, "connection-error");
+}
+
+static void on_ctl_close(conn_t *conn)
+{
+    (void)conn;
+}
+
+static const conn_cbs_t ctl_cbs = {
+    .on_ready = on_ctl_ready,
+    .on_data = on_ctl_data,
+    .on_eof = on_ctl_eof,
+    .on_error = on_ctl_error,
+    .on_close = on_ctl_close,
+};
+
+static void on_hb(uv_timer_t *t)
+{
+    cli_t *c = t->data;
+    if (!c->ctl || c->state != C_READY) return;
+    int timeout = c->cfg->heartbeat_timeout;
+    if (timeout > 0 && uv_now(c->loop) - c->last_rx > (uint64_t)timeout * 1000) {
+        disconnect(c, "heartbeat-timeout");
+        return;
+    }
+    send_msg(c->ctl, MSG_PING, json_object());
+}
+
+static void disconnect(cli_t *c, const char *reason)
+{
+    if (c->ctl) {
+        if (reason && c->state == C_READY)
+            LOG_W("disconnected from server=%s reason=%s", c->endpoint, reason);
+        else if (reason)
+            LOG_W("login failed server=%s reason=%s", c->endpoint, reason);
+        conn_close(c->ctl);
+        c->ctl = NULL;
+    }
+    framer_free(&c->fr);
+    uv_timer_stop(&c->hb);
+    cwork_close_idle(c);
+    c->state = C_IDLE;
+    if (!c->stopping) schedule_retry(c);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    cli_t *c = req->data;
+    if (c->stopping) {
+        uv_freeaddrinfo(res);
+        return;
+    }
+    if (status != 0 || !res) {
+        LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr,
+              uv_strerror(status));
+        uv_freeaddrinfo(res);
+        c->state = C_IDLE;
+        schedule_retry(c);
+        return;
+    }
+    memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
+    uv_freeaddrinfo(res);
+    c->ctl = conn_new(c->loop, &ctl_cbs, c);
+    const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
+    int r = c->ctl ? conn_connect(c->ctl, (struct sockaddr *)&c->addr,
+                                  c->cfg->tls_enable ? c->tls : NULL, name,
+                                  c->cfg->tls_trusted_ca_file ? name : NULL)
+                   : UV_ENOMEM;
+    c->state = C_CONNECTING;
+    if (r != 0) {
+        LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(r));
+        disconnect(c, NULL);
+    }
+}
+
+static void connect_now(cli_t *c)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", c->cfg->server_port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    c->state = C_RESOLVING;
+    c->gai.data = c;
+    int r = uv_getaddrinfo(c->loop, &c->gai, on_resolved, c->cfg->server_addr, port, &hints);
+    if (r != 0) {
+        LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr, uv_strerror(r));
+        c->state = C_IDLE;
+        schedule_retry(c);
+    }
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    cli_t *c = t->data;
+    LOG_I("connecting to server=%s attempt=%d", c->endpoint, c->attempt);
+    connect_now(c);
+}
+
+/* Exponential backoff with "equal jitter": half fixed, half random, so that
+ * many clients cut off together do not return in lockstep. */
+static void schedule_retry(cli_t *c)
+{
+    uint64_t d = BACKOFF_BASE_MS;
+    for (int i = 0; i < c->attempt && d < BACKOFF_MAX_MS; i++) d *= 2;
+    if (d > BACKOFF_MAX_MS) d = BACKOFF_MAX_MS;
+    uint32_t r = 0;
+    auth_random((uint8_t *)&r, sizeof r);
+    d = d / 2 + r % (d / 2 + 1);
+    c->attempt++;
+    LOG_I("reconnecting in %llums attempt=%d", (unsigned long long)d, c->attempt);
+    uv_timer_start(&c->retry, on_retry, d, 0);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int setup_proxies(cli_t *c)
+{
+    const client_cfg_t *cfg = c->cfg;
+    c->proxies = calloc((size_t)(cfg->n_proxies ? cfg->n_proxies : 1), sizeof *c->proxies);
+    if (!c->proxies) return -1;
+    for (int i = 0; i < cfg->n_proxies; i++) {
+        cproxy_t *p = &c->proxies[i];
+        p->cfg = &cfg->proxies[i];
+        if (cfg->user && cfg->user[0])
+            snprintf(p->wire_name, sizeof p->wire_name, "%s.%s", cfg->user, p->cfg->name);
+        else
+            snprintf(p->wire_name, sizeof p->wire_name, "%s", p->cfg->name);
+        if (uv_ip4_addr(p->cfg->local_ip, p->cfg->local_port, (struct sockaddr_in *)&p->local) &&
+            uv_ip6_addr(p->cfg->local_ip, p->cfg->local_port, (struct sockaddr_in6 *)&p->local)) {
+            LOG_E("proxy %s: localIP %s is not an IP address", p->cfg->name, p->cfg->local_ip);
+            return -1;
+        }
+    }
+    c->n_proxies = cfg->n_proxies;
+    return 0;
+}
+
+cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state_dir)
+{
+    cli_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->loop = loop;
+    c->cfg = cfg;
+    c->state_dir = state_dir;
+    snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", cfg->server_addr, cfg->server_port);
+    snprintf(c->known_path, sizeof c->known_path, "%s/known_servers", state_dir);
+    if (cfg->tls_enable && !(c->tls = tlsc_client_ctx(cfg->tls_trusted_ca_file))) goto fail;
+    if (setup_proxies(c) != 0) goto fail;
+    uv_timer_init(loop, &c->retry);
+    uv_timer_init(loop, &c->hb);
+    c->retry.data = c->hb.data = c;
+    return c;
+fail:
+    SSL_CTX_free(c->tls);
+    free(c->proxies);
+    free(c);
+    return NULL;
+}
+
+void client_start(cli_t *c)
+{
+    if (!c->cfg->tls_enable)
+        LOG_W("TLS is disabled (transport.tls.enable = false): traffic to %s is readable on "
+              "the way",
+              c->endpoint);
+    LOG_I("connecting to server=%s proxies=%d", c->endpoint, c->n_proxies);
+    connect_now(c);
+}
+
+void client_stop(cli_t *c)
+{
+    if (c->stopping) return;
+    c->stopping = true;
+    if (c->state == C_RESOLVING) uv_cancel((uv_req_t *)&c->gai);
+    disconnect(c, NULL);
+    uv_close((uv_handle_t *)&c->retry, NULL);
+    uv_close((uv_handle_t *)&c->hb, NULL);
+}
+
+int client_exit_status(const cli_t *c)
+{
+    return c->exit_status;
+}
+
+void client_destroy(cli_t *c)
+{
+    if (!c) return;
+    SSL_CTX_free(c->tls);
+    free(c->proxies);
+    free(c);
+}

@@ -1,0 +1,24 @@
+/* client: the private side. Keeps a control connection to the server alive
+ * forever (reconnecting with backoff), registers the configured proxies, and
+ * opens work connections on request that it joins to the local services. */
+#ifndef BURROW_CLIENT_H
+#define BURROW_CLIENT_H
+
+#include <uv.h>
+
+#include "config/config.h"
+
+typedef struct cli cli_t;
+
+/* cfg and state_dir are borrowed and must outlive the client. NULL after
+ * logging why. */
+cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state_dir);
+void client_start(cli_t *c);
+/* Closes everything; the loop then runs dry. */
+void client_stop(cli_t *c);
+void client_destroy(cli_t *c);
+/* Non-zero when the client gave up (loginFailExit) and the process should
+ * exit with this status. */
+int client_exit_status(const cli_t *c);
+
+#endif

@@ -1,0 +1,65 @@
+/* client_int: structures shared by the client's files, private to src/client.
+ * Ownership: cli owns the control conn, the proxies and the list of idle work
+ * conns; a work conn owns itself once started (it becomes a relay, or a udp
+ * channel with its local sockets). */
+#ifndef BURROW_CLIENT_INT_H
+#define BURROW_CLIENT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "client/client.h"
+#include "net/conn.h"
+#include "proto/auth.h"
+#include "proto/frame.h"
+#include "tls/tls_cert.h"
+
+#define MAX_CONNECTING_WORK 256
+
+typedef struct cwork cwork_t;
+
+typedef struct cproxy {
+    const proxy_cfg_t *cfg;
+    char wire_name[192]; /* "user.name" when user is set */
+    struct sockaddr_storage local;
+    int remote_port; /* as granted by the server */
+} cproxy_t;
+
+struct cli {
+    uv_loop_t *loop;
+    const client_cfg_t *cfg;
+    const char *state_dir;
+    SSL_CTX *tls;
+    char endpoint[300];           /* "serverAddr:serverPort" */
+    char known_path[1024];        /* trust-on-first-use store */
+    char fingerprint[TLSC_FP_LEN]; /* of the server we logged in to */
+    conn_t *ctl;
+    framer_t fr;
+    int state;
+    uv_timer_t retry, hb;
+    uv_getaddrinfo_t gai;
+    struct sockaddr_storage addr;
+    int attempt;
+    bool ever_logged_in, stopping;
+    int exit_status;
+    uint64_t last_rx;
+    char run_id[64];
+    uint8_t nonce_c[AUTH_NONCE_LEN], work_key[AUTH_MAC_LEN];
+    uint64_t seq;
+    unsigned gen; /* bumps at each login; older work conns are stale */
+    cwork_t *idle; /* work conns not yet started */
+    int n_idle;
+    cproxy_t *proxies;
+    int n_proxies;
+};
+
+/* cwork.c */
+void cwork_open(cli_t *c);
+/* Closes idle work conns (e.g. when the control connection is lost). */
+void cwork_close_idle(cli_t *c);
+/* Checks the server certificate of a fresh TLS conn (CA, pin or TOFU).
+ * 0 when trusted; otherwise logs why and returns -1. */
+int client_verify_server(cli_t *c, conn_t *conn, bool first);
+
+#endif

@@ -1,0 +1,393 @@
+/* cwork: the client's work connections.
+ *
+ * A work conn dials the server, proves itself (HELLO role=work with a MAC
+ * over run id and sequence number), waits idle for START_WORK, then becomes
+ * either a tcp relay to the local service or a udp channel that fans
+ * datagrams out to one connected local UDP socket per remote sender. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_int.h"
+#include "net/relay.h"
+#include "proto/msg.h"
+#include "util/log.h"
+
+#define UDP_IDLE_MS 60000
+#define UDP_MAX_SESSIONS 1024
+
+typedef struct lsock { /* one local UDP socket per remote sender */
+    uv_udp_t sock;
+    struct cwork *w;
+    uint32_t sid;
+    uint64_t last;
+    struct lsock *next;
+} lsock_t;
+
+struct cwork {
+    cli_t *cli; /* NULL once the client forgot it (stale generation) */
+    conn_t *c;
+    conn_t *local;
+    cproxy_t *proxy;
+    framer_t fr;
+    unsigned gen;
+    bool started;
+    cwork_t *next, *prev; /* in cli->idle while not started */
+    uint8_t *early;       /* bytes after START_WORK, before the local side is up */
+    size_t early_len;
+    /* udp mode */
+    lsock_t *socks;
+    int n_socks;
+    uv_timer_t *sweep;
+    int refs;
+};
+
+static uint8_t g_frame[FRAME_HDR_LEN + FRAME_MAX_PAYLOAD];
+static const conn_cbs_t none_cbs = {0};
+static uint8_t g_dgram[64 * 1024];
+
+static void idle_unlink(cwork_t *w)
+{
+    if (!w->cli) return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (w->cli->idle == w)
+        w->cli->idle = w->next;
+    if (w->next) w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+    w->cli->n_idle--;
+    w->cli = NULL;
+}
+
+static void cwork_unref(cwork_t *w)
+{
+    if (--w->refs > 0) return;
+    framer_free(&w->fr);
+    free(w->early);
+    free(w->sweep);
+    free(w);
+}
+
+/* ---- tcp ---------------------------------------------------------------- */
+
+static void on_relay_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
+{
+    (void)ctx;
+    LOG_D("tcp relay finished in=%llu out=%llu", (unsigned long long)a_to_b,
+          (unsigned long long)b_to_a);
+}
+
+static void on_local_ready(conn_t *local, int status)
+{
+    cwork_t *w = conn_data(local);
+    if (status != 0) {
+        LOG_W("local connect failed proxy=%s addr=%s:%d err=%s", w->proxy->cfg->name,
+              w->proxy->cfg->local_ip, w->proxy->cfg->local_port, uv_strerror(status));
+        w->local = NULL;
+        conn_set_cbs(local, &none_cbs, NULL);
+        conn_close(local);
+        /* RST, so the server closes the user's connection at once. */
+        conn_abort(w->c);
+        return;
+    }
+    conn_t *work = w->c;
+    uint8_t *early = w->early;
+    size_t early_len = w->early_len;
+    w->early = NULL;
+    w->local = NULL;
+    conn_set_cbs(work, &none_cbs, NULL);
+    relay_start(work, local, early, early_len, on_relay_done, NULL);
+    free(early);
+    cwork_unref(w); /* the relay owns both conns now */
+}
+
+static const conn_cbs_t local_cbs = {.on_ready = on_local_ready};
+
+static void start_tcp(cwork_t *w, const uint8_t *rest, size_t rest_len)
+{
+    conn_pause(w->c);
+    if (rest_len) {
+        w->early = malloc(rest_len);
+        if (!w->early) {
+            conn_close(w->c);
+            return;
+        }
+        memcpy(w->early, rest, rest_len);
+        w->early_len = rest_len;
+    }
+    w->local = conn_new(w->c ? conn_stream(w->c)->loop : NULL, &local_cbs, w);
+    if (!w->local ||
+        conn_connect(w->local, (struct sockaddr *)&w->proxy->local, NULL, NULL, NULL) != 0) {
+        LOG_W("local connect failed proxy=%s", w->proxy->cfg->name);
+        if (w->local) {
+            conn_set_cbs(w->local, &none_cbs, NULL);
+            conn_close(w->local);
+            w->local = NULL;
+        }
+        conn_abort(w->c);
+    }
+}
+
+/* ---- udp ---------------------------------------------------------------- */
+
+static void lsock_closed(uv_handle_t *h)
+{
+    lsock_t *s = h->data;
+    cwork_t *w = s->w;
+    free(s);
+    cwork_unref(w);
+}
+
+static void lsock_remove(cwork_t *w, lsock_t *s)
+{
+    for (lsock_t **pp = &w->socks; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            w->n_socks--;
+            break;
+        }
+    }
+    uv_close((uv_handle_t *)&s->sock, lsock_closed);
+}
+
+static void alloc_dgram(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    *buf = uv_buf_init((char *)g_dgram, sizeof g_dgram);
+}
+
+static void on_local_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
+                           const struct sockaddr *addr, unsigned flags)
+{
+    lsock_t *s = sock->data;
+    (void)addr;
+    if (nread <= 0 || (flags & UV_UDP_PARTIAL) || !s->w->c) return;
+    if (conn_pending(s->w->c) > CONN_HIGH_WATER) return; /* full: drop, as UDP may */
+    s->last = uv_now(sock->loop);
+    size_t n = msg_udp_encode(g_frame, s->sid, (const uint8_t *)buf->base, (size_t)nread);
+    conn_write(s->w->c, g_frame, n);
+}
+
+static lsock_t *lsock_get(cwork_t *w, uint32_t sid)
+{
+    for (lsock_t *s = w->socks; s; s = s->next)
+        if (s->sid == sid) return s;
+    if (w->n_socks >= UDP_MAX_SESSIONS) return NULL;
+    lsock_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    uv_loop_t *loop = conn_stream(w->c)->loop;
+    uv_udp_init(loop, &s->sock);
+    s->sock.data = s;
+    s->w = w;
+    s->sid = sid;
+    s->last = uv_now(loop);
+    s->next = w->socks;
+    w->socks = s;
+    w->n_socks++;
+    w->refs++;
+    const struct sockaddr *dst = (const struct sockaddr *)&w->proxy->local;
+    if (uv_udp_connect(&s->sock, dst) != 0 ||
+        uv_udp_recv_start(&s->sock, alloc_dgram, on_local_dgram) != 0) {
+        lsock_remove(w, s);
+        return NULL;
+    }
+    return s;
+}
+
+static int on_udp_frame(void *ctx, const frame_t *f)
+{
+    cwork_t *w = ctx;
+    uint32_t sid;
+    const uint8_t *data;
+    size_t len;
+    if (msg_udp_decode(f, &sid, &data, &len) != 0) return 0;
+    lsock_t *s = lsock_get(w, sid);
+    if (!s) return 0;
+    s->last = uv_now(conn_stream(w->c)->loop);
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    uv_udp_try_send(&s->sock, &b, 1, NULL);
+    return 0;
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    cwork_t *w = t->data;
+    uint64_t now = uv_now(t->loop);
+    for (lsock_t *s = w->socks, *next; s; s = next) {
+        next = s->next;
+        if (now - s->last > UDP_IDLE_MS) lsock_remove(w, s);
+    }
+}
+
+static void sweep_closed(uv_handle_t *h)
+{
+    cwork_unref(h->data);
+}
+
+static void start_udp(cwork_t *w, const uint8_t *rest, size_t rest_len)
+{
+    w->sweep = malloc(sizeof *w->sweep);
+    if (w->sweep) {
+        uv_timer_init(conn_stream(w->c)->loop, w->sweep);
+        w->sweep->data = w;
+        w->refs++;
+        uv_timer_start(w->sweep, on_sweep, 5000, 5000);
+    }
+    if (rest_len && framer_feed(&w->fr, rest, rest_len, on_udp_frame, w) < 0) conn_close(w->c);
+}
+
+/* ---- the work conn ------------------------------------------------------ */
+
+static cproxy_t *find_proxy(cli_t *c, const char *name)
+{
+    for (int i = 0; name && i < c->n_proxies; i++)
+        if (strcmp(c->proxies[i].wire_name, name) == 0) return &c->proxies[i];
+    return NULL;
+}
+
+static int on_work_frame(void *ctx, const frame_t *f)
+{
+    cwork_t *w = ctx;
+    if (f->type != MSG_START_WORK) {
+        LOG_D("unexpected %s on an idle work connection", msg_name(f->type));
+        conn_close(w->c);
+        return 1;
+    }
+    json_t *m = msg_parse(f);
+    cli_t *c = w->cli;
+    cproxy_t *p = m && c ? find_proxy(c, msg_str(m, "proxy")) : NULL;
+    if (!p) {
+        LOG_W("server started work for an unknown proxy=%s", m ? msg_str(m, "proxy") : "?");
+        json_decref(m);
+        conn_close(w->c);
+        return 1;
+    }
+    LOG_D("work started proxy=%s src=%s", p->cfg->name, msg_str(m, "src"));
+    json_decref(m);
+    idle_unlink(w);
+    w->started = true;
+    w->proxy = p;
+    return 1; /* the rest of the input is the proxy's */
+}
+
+static void on_work_data(conn_t *conn, const uint8_t *p, size_t n)
+{
+    cwork_t *w = conn_data(conn);
+    if (w->started) { /* udp channel */
+        if (framer_feed(&w->fr, p, n, on_udp_frame, w) < 0) conn_close(conn);
+        return;
+    }
+    ssize_t used = framer_feed(&w->fr, p, n, on_work_frame, w);
+    if (used < 0) {
+        conn_close(conn);
+        return;
+    }
+    if (!w->started || conn_is_closing(conn)) return;
+    if (w->proxy->cfg->kind == PROXY_UDP)
+        start_udp(w, p + used, n - (size_t)used);
+    else
+        start_tcp(w, p + used, n - (size_t)used);
+}
+
+static void on_work_ready(conn_t *conn, int status)
+{
+    cwork_t *w = conn_data(conn);
+    cli_t *c = w->cli;
+    if (status != 0 || !c || w->gen != c->gen) {
+        if (status != 0) LOG_D("work connection failed err=%s", uv_strerror(status));
+        conn_close(conn);
+        return;
+    }
+    if (conn_is_tls(conn) && client_verify_server(c, conn, false) != 0) {
+        conn_close(conn);
+        return;
+    }
+    uint8_t mac[AUTH_MAC_LEN];
+    char mhex[2 * AUTH_MAC_LEN + 1];
+    uint64_t seq = ++c->seq;
+    auth_work_mac(c->work_key, c->run_id, seq, mac);
+    auth_hex(mac, sizeof mac, mhex);
+    conn_write(conn, FRAME_MAGIC, FRAME_MAGIC_LEN);
+    json_t *o = json_pack("{s:i,s:i,s:s,s:s,s:I,s:s}", "proto_min", PROTO_VERSION_MIN,
+                          "proto_max", PROTO_VERSION_MAX, "role", "work", "run_id", c->run_id,
+                          "seq", (json_int_t)seq, "mac", mhex);
+    size_t n;
+    uint8_t *buf = msg_encode(MSG_HELLO, o, &n);
+    json_decref(o);
+    if (buf) conn_write(conn, buf, n);
+    free(buf);
+}
+
+static void on_work_eof(conn_t *conn)
+{
+    conn_close(conn);
+}
+
+static void on_work_error(conn_t *conn, int err)
+{
+    (void)err;
+    conn_close(conn);
+}
+
+static void on_work_close(conn_t *conn)
+{
+    cwork_t *w = conn_data(conn);
+    idle_unlink(w);
+    w->c = NULL;
+    if (w->local) { /* still connecting */
+        conn_set_cbs(w->local, &none_cbs, NULL);
+        conn_close(w->local);
+        w->local = NULL;
+    }
+    for (lsock_t *s = w->socks, *next; s; s = next) {
+        next = s->next;
+        lsock_remove(w, s);
+    }
+    if (w->sweep) {
+        uv_timer_stop(w->sweep);
+        uv_close((uv_handle_t *)w->sweep, sweep_closed);
+    }
+    cwork_unref(w);
+}
+
+static const conn_cbs_t work_cbs = {
+    .on_ready = on_work_ready,
+    .on_data = on_work_data,
+    .on_eof = on_work_eof,
+    .on_error = on_work_error,
+    .on_close = on_work_close,
+};
+
+void cwork_open(cli_t *c)
+{
+    if (c->n_idle >= MAX_CONNECTING_WORK || !c->ctl) return;
+    cwork_t *w = calloc(1, sizeof *w);
+    if (!w) return;
+    w->cli = c;
+    w->gen = c->gen;
+    w->refs = 1;
+    w->c = conn_new(c->loop, &work_cbs, w);
+    if (!w->c) {
+        free(w);
+        return;
+    }
+    w->next = c->idle;
+    if (c->idle) c->idle->prev = w;
+    c->idle = w;
+    c->n_idle++;
+    const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
+    if (conn_connect(w->c, (struct sockaddr *)&c->addr, c->cfg->tls_enable ? c->tls : NULL, name,
+                     c->cfg->tls_trusted_ca_file ? name : NULL) != 0)
+        conn_close(w->c);
+}
+
+void cwork_close_idle(cli_t *c)
+{
+    while (c->idle) {
+        cwork_t *w = c->idle;
+        conn_t *conn = w->c;
+        idle_unlink(w);
+        if (conn) conn_close(conn);
+    }
+}
