@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# deps.sh: installs what burrow needs to build and test, from Debian's packages,
+# only when something is missing. Safe to run again.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev  # toolchains + sanitizer runtimes
+  libuv1-dev libssl-dev libjansson-dev                       # burrow's libraries
+  iproute2 nftables iperf3 curl python3 procps socat         # NAT lab and tests
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
