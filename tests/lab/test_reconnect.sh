@@ -39,6 +39,11 @@ lab_wait_log "$LAB_TMP/client.log" 'login ok' 30 2 || lab_fail "client did not l
 lab_wait_log "$LAB_TMP/server2.log" 'client logged in' 5 || lab_fail "restarted server did not log the login"
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server2.log" echo tcp 6080 2 || lab_fail "proxy not registered again"
 lab_alive "$client_pid" || lab_fail "the client process exited"
+fp() { sed -n 's/.*tls certificate fingerprint=\([^ ]*\).*/\1/p' "$1" | head -n1; }
+fp1=$(fp "$LAB_TMP/server1.log") fp2=$(fp "$LAB_TMP/server2.log")
+[ -n "$fp1" ] && [ "$fp1" = "$fp2" ] || lab_fail "certificate changed across the restart: '$fp1' vs '$fp2'"
+lab_pass "restarted server kept its certificate ($fp1)"
+lab_wait_log "$LAB_TMP/client.log" 'login ok.*tls=yes' 1 2 || lab_fail "second login was not over TLS"
 lab_pass "same client process logged in again and re-registered the proxy"
 out=$(lab_exec user "$BLAST" -t 20 203.0.113.10 6080 4 262144 2>&1) || lab_fail "after restart: $out"
 lab_pass "after restart: ${out##*$'\n'}"

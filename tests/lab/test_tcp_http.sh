@@ -24,7 +24,9 @@ brw_start_client c1 client "$LAB_TMP/frpc.toml"
 lab_wait_log "$LAB_TMP/client.log" 'login ok' 15 || lab_fail "client did not log in"
 lab_wait_log "$LAB_TMP/server.log" 'client logged in' 5 || lab_fail "server did not log the login"
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" web tcp 6080 || lab_fail "proxy web not registered"
-lab_pass "client in c1 logged in through nat1, proxy web on srv:6080"
+grep -q 'client logged in.*peer=203\.0\.113\.21:.*tls=yes' "$LAB_TMP/server.log" ||
+    lab_fail "server did not see a TLS login from nat1's public address"
+lab_pass "client in c1 logged in over TLS via nat1 (203.0.113.21), proxy web on srv:6080"
 
 for i in 1 2; do
     rm -f "$LAB_TMP/got"
