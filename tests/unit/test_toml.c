@@ -257,6 +257,31 @@ static void test_nul_and_null_input(void)
     toml_free(root);
 }
 
+/* Big tables use a hash index; lookups and duplicate checks must agree
+ * with the small-table path. */
+static void test_many_keys(void)
+{
+    size_t n = 50000, cap = n * 24 + 64, len = 0;
+    char *text = malloc(cap);
+    if (!text) return;
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "k%zu = %zu\n", i, i);
+    toml_error_t err;
+    toml_value_t *root = toml_parse(text, len, &err);
+    CHECK(root && root->u.tab.len == n);
+    const toml_kv_t *kv = toml_table_get_kv(root, "k31337");
+    CHECK(kv && kv->value->u.i == 31337 && kv->line == 31338);
+    CHECK(toml_table_get(root, "k50000") == NULL);
+    toml_free(root);
+
+    len += (size_t)snprintf(text + len, cap - len, "k777 = 1\n");
+    root = toml_parse(text, len, &err);
+    CHECK(root == NULL);
+    CHECK_EQ_INT(err.line, (int)n + 1);
+    CHECK_EQ_STR(err.msg, "duplicate key 'k777'");
+    free(text);
+}
+
 /* ------------------------------------------------------------------------ */
 /* toml-test conformance                                                    */
 /* ------------------------------------------------------------------------ */
@@ -573,6 +598,7 @@ int main(void)
     RUN(test_rejections);
     RUN(test_depth_cap);
     RUN(test_nul_and_null_input);
+    RUN(test_many_keys);
     RUN(test_conformance);
     return TEST_SUMMARY();
 }
