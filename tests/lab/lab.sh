@@ -116,6 +116,14 @@ lab_tool() {
 
 # --- topology --------------------------------------------------------------
 
+# True when PID runs and is not a zombie (an orphaned test shell can linger
+# as one until init reaps it).
+_lab_pid_alive() {
+    local st
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+
 # Remove namespaces left by runs whose owning shell is gone.
 lab_reap_stale() {
     local ns pid p
@@ -123,9 +131,15 @@ lab_reap_stale() {
         [[ $ns =~ ^brw([0-9]+)- ]] || continue
         pid=${BASH_REMATCH[1]}
         [ "$pid" = "$$" ] && continue
-        kill -0 "$pid" 2>/dev/null && continue
+        _lab_pid_alive "$pid" && continue
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
         ip netns del "$ns" 2>/dev/null && lab_log "removed stale namespace $ns"
+    done
+    local d
+    for d in /tmp/brwlab.*.*; do
+        [[ $d =~ ^/tmp/brwlab\.([0-9]+)\. ]] || continue
+        pid=${BASH_REMATCH[1]}
+        [ "$pid" = "$$" ] || _lab_pid_alive "$pid" || rm -rf "$d"
     done
 }
 
@@ -255,7 +269,7 @@ lab_up() {
     command -v nft >/dev/null || { echo "lab: nft not found" >&2; return 1; }
     lab_reap_stale
     lab_down_quiet
-    [ -n "$LAB_TMP" ] || LAB_TMP=$(mktemp -d /tmp/brwlab.XXXXXX)
+    [ -n "$LAB_TMP" ] || LAB_TMP=$(mktemp -d "/tmp/brwlab.$$.XXXXXX")
     mkdir -p "$LAB_TMP"
     LAB_IS_UP=1
     for n in "${LAB_NODES[@]}"; do
