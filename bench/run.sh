@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake -S . -B build >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
-B=build
+B=${BENCH_BUILD:-build}
 DUR=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-2000}
 work=$(mktemp -d /tmp/burrow-bench.XXXXXX)

@@ -139,6 +139,10 @@ static void on_login_ok(cli_t *c, json_t *m)
     c->seq = 0;
     c->attempt = 0;
     c->ever_logged_in = true;
+    if (conn_is_tls(c->ctl)) {
+        SSL_SESSION_free(c->tls_session);
+        c->tls_session = SSL_get1_session(conn_ssl(c->ctl));
+    }
     LOG_I("login ok server=%s run_id=%s tls=%s", c->endpoint, c->run_id,
           conn_is_tls(c->ctl) ? "yes" : "no");
     register_proxies(c);
@@ -444,6 +448,7 @@ int client_exit_status(const cli_t *c)
 void client_destroy(cli_t *c)
 {
     if (!c) return;
+    SSL_SESSION_free(c->tls_session);
     SSL_CTX_free(c->tls);
     free(c->proxies);
     free(c);

@@ -47,6 +47,7 @@ struct cli {
     char run_id[64];
     uint8_t nonce_c[AUTH_NONCE_LEN], work_key[AUTH_MAC_LEN];
     uint64_t seq;
+    SSL_SESSION *tls_session; /* from the control conn, resumed by work conns */
     unsigned gen; /* bumps at each login; older work conns are stale */
     cwork_t *idle; /* work conns not yet started */
     int n_idle;

@@ -299,6 +299,7 @@ static void on_work_ready(conn_t *conn, int status)
         conn_close(conn);
         return;
     }
+    if (conn_is_tls(conn)) LOG_T("work connection tls resumed=%d", conn_tls_resumed(conn));
     if (conn_is_tls(conn) && client_verify_server(c, conn, false) != 0) {
         conn_close(conn);
         return;
@@ -377,6 +378,7 @@ void cwork_open(cli_t *c)
     c->idle = w;
     c->n_idle++;
     const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
+    if (c->tls_session) conn_set_resume(w->c, c->tls_session);
     if (conn_connect(w->c, (struct sockaddr *)&c->addr, c->cfg->tls_enable ? c->tls : NULL, name,
                      c->cfg->tls_trusted_ca_file ? name : NULL) != 0)
         conn_close(w->c);

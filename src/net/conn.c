@@ -40,6 +40,7 @@ struct conn {
     char *verify_host;
     char *sni;
     SSL_CTX *connect_ctx; /* borrowed: must outlive the handshake */
+    SSL_SESSION *resume;  /* owned reference */
     char peer[64];
 };
 
@@ -407,8 +408,23 @@ static int tls_client_setup(conn_t *c)
         else
             SSL_set1_host(c->ssl, c->verify_host);
     }
+    /* Resumption skips certificate signing and checking, which dominate the
+     * cost of the many short-lived work connections. */
+    if (c->resume) SSL_set_session(c->ssl, c->resume);
     SSL_set_connect_state(c->ssl);
     return 0;
+}
+
+void conn_set_resume(conn_t *c, SSL_SESSION *sess)
+{
+    if (!sess || SSL_SESSION_up_ref(sess) != 1) return;
+    SSL_SESSION_free(c->resume);
+    c->resume = sess;
+}
+
+bool conn_tls_resumed(conn_t *c)
+{
+    return c->ssl && SSL_session_reused(c->ssl);
 }
 
 static void connect_cb(uv_connect_t *req, int status)
@@ -477,6 +493,7 @@ static void close_cb(uv_handle_t *h)
     conn_t *c = h->data;
     if (c->cbs && c->cbs->on_close) c->cbs->on_close(c);
     SSL_free(c->ssl);
+    SSL_SESSION_free(c->resume);
     free(c->sni);
     free(c->verify_host);
     free(c);

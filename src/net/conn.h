@@ -57,6 +57,11 @@ uv_stream_t *conn_stream(conn_t *c); /* for uv_accept() */
 int conn_connect(conn_t *c, const struct sockaddr *addr, SSL_CTX *ctx, const char *sni,
                  const char *verify_host);
 
+/* Offers a TLS session to resume on the next conn_connect (up-refs it). */
+void conn_set_resume(conn_t *c, SSL_SESSION *sess);
+/* true when the TLS handshake resumed a session. */
+bool conn_tls_resumed(conn_t *c);
+
 /* Accepted connections: start reading plaintext (no TLS yet). */
 int conn_start(conn_t *c);
 /* Switches an accepted connection to a TLS server handshake, feeding the
