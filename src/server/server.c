@@ -55,7 +55,7 @@ static void gate_finish(gate_t *g, const char *reason)
 {
     if (g->state == G_DONE) return;
     g->state = G_DONE;
-    if (reason) LOG_I("connection closed peer=%s reason=%s", g->peer, reason);
+    if (reason) LOG_LIMITED(LOG_INFO, "connection closed peer=%s reason=%s", g->peer, reason);
     uv_timer_stop(&g->timer);
     uv_close((uv_handle_t *)&g->timer, gate_timer_closed);
     if (g->conn) conn_close(g->conn);
@@ -108,12 +108,23 @@ static void handle_hello_control(gate_t *g)
     g->state = G_LOGIN;
 }
 
+/* Users are logged and prefix proxy names: printable ASCII only, so that no
+ * peer can forge log lines. */
+static bool valid_user(const char *user)
+{
+    size_t n = strlen(user);
+    if (n > 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (user[i] < 0x21 || user[i] > 0x7e) return false;
+    return true;
+}
+
 static void handle_login(gate_t *g, json_t *m)
 {
     const char *user = msg_str(m, "user");
     uint8_t nonce_c[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN], want[AUTH_MAC_LEN];
     if (!user) user = "";
-    if (strlen(user) > 64 || auth_unhex(msg_str(m, "client_nonce"), nonce_c, sizeof nonce_c) ||
+    if (!valid_user(user) || auth_unhex(msg_str(m, "client_nonce"), nonce_c, sizeof nonce_c) ||
         auth_unhex(msg_str(m, "mac"), mac, sizeof mac)) {
         gate_reject(g, "proto", "malformed LOGIN", "bad-login-message");
         return;
@@ -124,7 +135,7 @@ static void handle_login(gate_t *g, json_t *m)
     auth_login_mac(token, g->nonce_s, nonce_c, user, has_binding ? binding : NULL,
                    has_binding ? sizeof binding : 0, want);
     if (!auth_mac_equal(mac, want)) {
-        LOG_W("login refused peer=%s reason=bad-token user=%s", g->peer, user);
+        LOG_LIMITED(LOG_WARN, "login refused peer=%s reason=bad-token user=%s", g->peer, user);
         gate_reject(g, "auth", "authentication failed: wrong token", NULL);
         return;
     }
@@ -168,7 +179,9 @@ static void handle_hello(gate_t *g, json_t *m)
 {
     long long pmin = msg_int(m, "proto_min", 0), pmax = msg_int(m, "proto_max", 0);
     if (pmin > PROTO_VERSION_MAX || pmax < PROTO_VERSION_MIN) {
-        LOG_W("connection refused peer=%s reason=protocol-version client_min=%lld client_max=%lld",
+        LOG_LIMITED(LOG_WARN,
+                    "connection refused peer=%s reason=protocol-version client_min=%lld "
+                    "client_max=%lld",
               g->peer, pmin, pmax);
         gate_reject(g, "version", "no common protocol version (server speaks 1)", NULL);
         return;
@@ -306,8 +319,8 @@ static void on_accept(uv_stream_t *ls, int status)
     conn_start(c);
     snprintf(g->peer, sizeof g->peer, "%s", conn_peer(c));
     if (s->n_gates > MAX_PENDING_GATES) {
-        LOG_W("connection closed peer=%s reason=too-many-unauthenticated limit=%d", g->peer,
-              MAX_PENDING_GATES);
+        LOG_LIMITED(LOG_WARN, "connection closed peer=%s reason=too-many-unauthenticated limit=%d",
+                    g->peer, MAX_PENDING_GATES);
         gate_finish(g, NULL);
         return;
     }

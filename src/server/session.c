@@ -14,6 +14,8 @@
 #include "server/server_int.h"
 #include "util/log.h"
 
+#define CTL_BACKLOG_MAX (1024 * 1024)
+
 typedef struct wconn {
     conn_t *c;
     session_t *ss; /* NULL once the session ended */
@@ -57,6 +59,15 @@ static void send_msg(conn_t *c, uint8_t type, json_t *obj)
     free(buf);
 }
 
+/* A client that stops reading its control connection must not make us queue
+ * replies without end. */
+static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
+{
+    send_msg(ss->ctl, type, obj);
+    if (conn_pending(ss->ctl) > CTL_BACKLOG_MAX && !ss->ended)
+        session_end(ss, "control-backlog");
+}
+
 const char *session_run_id(const session_t *ss)
 {
     return ss->run_id;
@@ -97,7 +108,7 @@ bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_
 
 static void ask_for_work(session_t *ss, int count)
 {
-    send_msg(ss->ctl, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
+    ctl_send(ss, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
 }
 
 static void dispatch(sproxy_t *p, conn_t *user, conn_t *work)
@@ -284,7 +295,7 @@ static void proxy_reply(session_t *ss, const char *name, int port, const char *e
 {
     json_t *o = json_pack("{s:s,s:b,s:i}", "name", name, "ok", err == NULL, "remote_port", port);
     if (err) json_object_set_new(o, "error", json_string(err));
-    send_msg(ss->ctl, MSG_NEW_PROXY_RESP, o);
+    ctl_send(ss, MSG_NEW_PROXY_RESP, o);
 }
 
 static const char *check_new_proxy(session_t *ss, const char *name, const sproxy_ops_t *ops,
@@ -367,7 +378,7 @@ static void on_close_proxy(session_t *ss, json_t *m)
 static void on_ping(session_t *ss, json_t *m)
 {
     (void)m;
-    send_msg(ss->ctl, MSG_PONG, json_object());
+    ctl_send(ss, MSG_PONG, json_object());
 }
 
 /* ---- control conn ------------------------------------------------------- */

@@ -77,3 +77,29 @@ void log_write(log_level_t level, const char *fmt, ...)
     log_vwrite(level, fmt, ap);
     va_end(ap);
 }
+
+static unsigned long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+int log_limit_allow(log_limit_t *rl)
+{
+    unsigned long long now = now_ms();
+    if (now - rl->window_start >= LOG_LIMIT_WINDOW_MS) {
+        if (rl->suppressed)
+            log_write(LOG_WARN, "suppressed %u similar log lines in the last %d s", rl->suppressed,
+                      LOG_LIMIT_WINDOW_MS / 1000);
+        rl->window_start = now;
+        rl->count = 0;
+        rl->suppressed = 0;
+    }
+    if (rl->count < LOG_LIMIT_BURST) {
+        rl->count++;
+        return 1;
+    }
+    rl->suppressed++;
+    return 0;
+}

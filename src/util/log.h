@@ -22,10 +22,28 @@ void log_set_tag(const char *tag);
 void log_write(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vwrite(log_level_t level, const char *fmt, va_list ap);
 
+/* Rate limiting for lines a remote peer can trigger at will: at most `burst`
+ * lines per `window_ms`; the first line after a quiet spell reports how many
+ * were suppressed. Zero-initialise one per call site (static). */
+typedef struct log_limit {
+    unsigned long long window_start;
+    unsigned count, suppressed;
+} log_limit_t;
+#define LOG_LIMIT_BURST 20
+#define LOG_LIMIT_WINDOW_MS 10000
+/* true when the caller may log now. */
+int log_limit_allow(log_limit_t *rl);
+
 #define LOG_T(...) log_write(LOG_TRACE, __VA_ARGS__)
 #define LOG_D(...) log_write(LOG_DEBUG, __VA_ARGS__)
 #define LOG_I(...) log_write(LOG_INFO, __VA_ARGS__)
 #define LOG_W(...) log_write(LOG_WARN, __VA_ARGS__)
 #define LOG_E(...) log_write(LOG_ERROR, __VA_ARGS__)
+/* A WARN/INFO line behind a per-call-site rate limit. */
+#define LOG_LIMITED(level, ...)                                                                    \
+    do {                                                                                           \
+        static log_limit_t log_rl_;                                                                \
+        if (log_limit_allow(&log_rl_)) log_write(level, __VA_ARGS__);                              \
+    } while (0)
 
 #endif
