@@ -15,7 +15,7 @@ lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
 token=$(brw_token)
 # info level: 200 connections' worth of debug lines are not needed here
-BRW_LOG_LEVEL=info
+BRW_LOG_LEVEL=${BRW_LOG_LEVEL:-info}
 brw_server_conf "$LAB_TMP/frps.toml" "$token"
 brw_client_conf "$LAB_TMP/frpc.toml" "$token"
 brw_proxy "$LAB_TMP/frpc.toml" echo tcp 192.168.1.10 9000 6080

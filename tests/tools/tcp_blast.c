@@ -23,8 +23,21 @@ struct blast {
 static uint64_t seed, total;
 static int ep, nfail_shown;
 
-static void finish(struct blast *b, int ok, const char *fmt, ...)
+/* Failure kinds, counted for the summary line. */
+enum { F_CONNECT, F_SOCKET, F_SEND, F_RECV, F_EOF, F_EXTRA, F_MISMATCH, F_TIMEOUT, F_NKINDS };
+static const char *const kind_names[F_NKINDS] = {"connect", "socket-error", "send", "recv",
+                                                 "eof", "extra-data", "mismatch", "timeout"};
+static int kind_count[F_NKINDS];
+
+static void finish(struct blast *b, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* kind < 0: success; otherwise one of F_*. */
+static void finish(struct blast *b, int kind, const char *fmt, ...)
 {
+    int ok = kind < 0;
+    if (!ok)
+        kind_count[kind]++;
     if (!ok && nfail_shown++ < 10) {
         va_list ap;
         va_start(ap, fmt);
@@ -46,7 +59,7 @@ static void step(struct blast *b, uint32_t events)
         int err = 0;
         socklen_t l = sizeof err;
         getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-        finish(b, 0, "socket error after %llu/%llu bytes echoed: %s",
+        finish(b, F_SOCKET, "socket error after %llu/%llu bytes echoed: %s",
                (unsigned long long)b->rcvd, (unsigned long long)total, strerror(err));
         return;
     }
@@ -57,7 +70,7 @@ static void step(struct blast *b, uint32_t events)
         if (w < 0) {
             if (errno == EAGAIN || errno == EINTR || errno == ENOTCONN)
                 break;
-            finish(b, 0, "send: %s", strerror(errno));
+            finish(b, F_SEND, "send: %s", strerror(errno));
             return;
         }
         b->sent += (uint64_t)w;
@@ -67,16 +80,16 @@ static void step(struct blast *b, uint32_t events)
         if (r < 0) {
             if (errno == EAGAIN || errno == EINTR || errno == ENOTCONN)
                 break;
-            finish(b, 0, "recv after %llu bytes: %s", (unsigned long long)b->rcvd, strerror(errno));
+            finish(b, F_RECV, "recv after %llu bytes: %s", (unsigned long long)b->rcvd, strerror(errno));
             return;
         }
         if (r == 0) {
-            finish(b, 0, "EOF after %llu/%llu bytes echoed", (unsigned long long)b->rcvd,
+            finish(b, F_EOF, "EOF after %llu/%llu bytes echoed", (unsigned long long)b->rcvd,
                    (unsigned long long)total);
             return;
         }
         if (b->rcvd + (uint64_t)r > total) {
-            finish(b, 0, "%llu bytes more than sent", (unsigned long long)(b->rcvd + r - total));
+            finish(b, F_EXTRA, "%llu bytes more than sent", (unsigned long long)(b->rcvd + r - total));
             return;
         }
         tu_stream(seed, (uint64_t)b->id, b->rcvd, want, (size_t)r);
@@ -84,12 +97,12 @@ static void step(struct blast *b, uint32_t events)
             size_t k = 0;
             while (buf[k] == want[k])
                 k++;
-            finish(b, 0, "data mismatch at offset %llu", (unsigned long long)(b->rcvd + k));
+            finish(b, F_MISMATCH, "data mismatch at offset %llu", (unsigned long long)(b->rcvd + k));
             return;
         }
         b->rcvd += (uint64_t)r;
         if (b->rcvd == total) {
-            finish(b, 1, NULL);
+            finish(b, -1, "done");
             return;
         }
     }
@@ -136,7 +149,7 @@ int main(int argc, char **argv)
         if (b->fd < 0)
             tu_die("socket: %s", strerror(errno));
         if (connect(b->fd, (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS) {
-            finish(b, 0, "connect: %s", strerror(errno));
+            finish(b, F_CONNECT, "connect: %s", strerror(errno));
             continue;
         }
         b->events = EPOLLIN | EPOLLOUT;
@@ -159,10 +172,17 @@ int main(int argc, char **argv)
     int ok = 0;
     for (int i = 0; i < nconn; i++) {
         if (bs[i].state == 0)
-            finish(&bs[i], 0, "timeout: sent %llu, echoed %llu of %llu bytes",
+            finish(&bs[i], F_TIMEOUT, "timeout: sent %llu, echoed %llu of %llu bytes",
                    (unsigned long long)bs[i].sent, (unsigned long long)bs[i].rcvd,
                    (unsigned long long)total);
         ok += bs[i].state == 1;
+    }
+    if (ok < nconn) {
+        fprintf(stderr, "failures:");
+        for (int k = 0; k < F_NKINDS; k++)
+            if (kind_count[k])
+                fprintf(stderr, " %s=%d", kind_names[k], kind_count[k]);
+        fputc('\n', stderr);
     }
     double secs_used = (double)(tu_now_ms() - t0) / 1000.0;
     printf("%s %d/%d (%.1f s, %.1f MiB echoed)\n", ok == nconn ? "ok" : "FAIL", ok, nconn,
