@@ -69,7 +69,8 @@ brw_proxy "$LAB_TMP/frpc.toml" echo tcp 192.168.1.10 9000 6080
 BRW_LOG_LEVEL=info brw_server_conf "$LAB_TMP/frps.toml" "$token"
 conf_set "$LAB_TMP/frps.toml" transport.heartbeatTimeout 3
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
-[ "$(cat "/proc/$BRW_SERVER_PID/comm")" = burrow ] || lab_fail "pid $BRW_SERVER_PID is not burrow"
+[ "$(readlink -f "/proc/$BRW_SERVER_PID/exe")" = "$(readlink -f "$BURROW_BIN")" ] ||
+    lab_fail "pid $BRW_SERVER_PID is not $BURROW_BIN"
 fds0=$(srv_fds)
 lab_pass "server up, $fds0 fds before any client"
 
