@@ -2,8 +2,11 @@
 # test_halfclose: TCP half-close crosses the tunnel in both directions. A
 # service in c1 reads until EOF, then answers with the number of bytes it got
 # and closes. From user, N bytes go through the tcp proxy, then
-# shutdown(SHUT_WR); the reply must be exactly N and followed by EOF. Done with
-# TLS on (default) and with transport.tls.enable = false.
+# shutdown(SHUT_WR); the reply must be exactly N and followed by EOF. The
+# other way round: a greeter in c1 sends "hello", shuts down its write side
+# first, then counts what it still receives; user reads the greeting to EOF,
+# then sends N bytes, and the greeter must count exactly N. Done with TLS on
+# (default) and with transport.tls.enable = false.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -26,13 +29,29 @@ def serve(c):
         print("served", n, flush=True)
     finally:
         c.close()
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.listen(64)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+def greet(c):
+    n = 0
+    try:
+        c.sendall(b"hello\n")
+        c.shutdown(socket.SHUT_WR)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+        print("greeter got", n, flush=True)
+    finally:
+        c.close()
+def listen(port, fn):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((sys.argv[1], port))
+    s.listen(64)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=fn, args=(c,), daemon=True).start()
+threading.Thread(target=listen, args=(int(sys.argv[3]), greet), daemon=True).start()
+listen(int(sys.argv[2]), serve)
 EOF
 # count_cli.py ADDR PORT N: send N bytes, shutdown(SHUT_WR), print the reply
 # and "eof" once the peer closes. Exit 3 on timeout.
@@ -59,8 +78,36 @@ except socket.timeout:
 print(got.decode().strip())
 print("eof")
 EOF
-lab_bg c1 "$LAB_TMP/count.log" python3 -u "$LAB_TMP/count_srv.py" 192.168.1.10 9100
+# greet_cli.py ADDR PORT N: read the greeting to EOF, then send N bytes,
+# shutdown(SHUT_WR) and wait for the peer to close; print the greeting and
+# "closed". Exit 3 on timeout.
+cat >"$LAB_TMP/greet_cli.py" <<'EOF'
+import socket, sys
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection((addr, port), timeout=15)
+got = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    print(got.decode().strip())
+    chunk = b"y" * 65536
+    left = n
+    while left > 0:
+        left -= s.send(chunk[:min(left, len(chunk))])
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(4096):
+        pass
+except socket.timeout:
+    print("timeout, got %r" % got)
+    sys.exit(3)
+print("closed")
+EOF
+lab_bg c1 "$LAB_TMP/count.log" python3 -u "$LAB_TMP/count_srv.py" 192.168.1.10 9100 9101
 lab_wait_port c1 tcp 192.168.1.10 9100 10 || lab_fail "count service in c1 did not start"
+lab_wait_port c1 tcp 192.168.1.10 9101 10 || lab_fail "greeter in c1 did not start"
 # Control: directly in c1 the service answers with the count.
 out=$(lab_exec c1 python3 "$LAB_TMP/count_cli.py" 192.168.1.10 9100 1000 2>&1)
 [ "$out" = $'1000\neof' ] || lab_fail "control: the count service itself answered '$out'"
@@ -82,11 +129,14 @@ run_case() { # LABEL CLIENTNAME PORT TLS(true|false)
     brw_client_conf "$conf" "$token"
     conf_set "$conf" transport.tls.enable "$tls"
     brw_proxy "$conf" "count-$name" tcp 192.168.1.10 9100 "$port"
+    brw_proxy "$conf" "greet-$name" tcp 192.168.1.10 9101 $((port + 10))
     brw_start_client c1 "$name" "$conf"
     local pid=$LAB_LAST_PID
     brw_wait_proxy "$LAB_TMP/$name.log" "$LAB_TMP/server.log" "count-$name" tcp "$port" ||
         lab_fail "$label: proxy not registered"
-    local n out t0 t1
+    brw_wait_proxy "$LAB_TMP/$name.log" "$LAB_TMP/server.log" "greet-$name" tcp $((port + 10)) ||
+        lab_fail "$label: greet proxy not registered"
+    local n out t0 t1 k got
     for n in 0 1 65537 3000001; do
         t0=$(date +%s%N)
         out=$(lab_exec user timeout 20 python3 "$LAB_TMP/count_cli.py" 203.0.113.10 "$port" "$n" 2>&1)
@@ -94,6 +144,16 @@ run_case() { # LABEL CLIENTNAME PORT TLS(true|false)
         [ "$out" = "$n"$'\n'"eof" ] ||
             lab_fail "$label: sent $n bytes then SHUT_WR, got '$(printf '%s' "$out" | tr '\n' ' ')' (want '$n' then EOF)"
         lab_pass "$label: $n bytes + SHUT_WR -> reply $n then EOF in $(((t1 - t0) / 1000000)) ms"
+    done
+    for n in 0 1 3000001; do
+        k=$(lab_count_log "$LAB_TMP/count.log" '^greeter got ')
+        out=$(lab_exec user timeout 20 python3 "$LAB_TMP/greet_cli.py" 203.0.113.10 $((port + 10)) "$n" 2>&1)
+        [ "$out" = $'hello\nclosed' ] ||
+            lab_fail "$label: greeter half-closed first; user saw '$(printf '%s' "$out" | tr '\n' ' ')' (want 'hello', EOF, then close)"
+        lab_wait_log "$LAB_TMP/count.log" '^greeter got ' 5 $((k + 1)) || lab_fail "$label: greeter did not finish"
+        got=$(grep '^greeter got ' "$LAB_TMP/count.log" | tail -n1 | cut -d' ' -f3)
+        [ "$got" = "$n" ] || lab_fail "$label: after the greeter's SHUT_WR user sent $n bytes, greeter got $got"
+        lab_pass "$label: greeter SHUT_WR first; user read 'hello' + EOF, then sent $n bytes: greeter got $got"
     done
     lab_alive "$pid" || lab_fail "$label: client exited"
     lab_kill "$pid"
