@@ -14,6 +14,9 @@
 
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_MAX_MS 30000
+/* From connect to LOGIN_OK. Without it a path that silently drops packets
+ * would hold one attempt for the kernel's whole SYN retry series. */
+#define LOGIN_TIMEOUT_MS 10000
 
 enum { C_IDLE, C_RESOLVING, C_CONNECTING, C_CHALLENGE, C_LOGIN, C_READY };
 
@@ -132,6 +135,7 @@ static void on_hb(uv_timer_t *t);
 
 static void on_login_ok(cli_t *c, json_t *m)
 {
+    uv_timer_stop(&c->retry); /* the login deadline */
     const char *run_id = msg_str(m, "run_id");
     snprintf(c->run_id, sizeof c->run_id, "%s", run_id ? run_id : "");
     c->state = C_READY;
@@ -242,7 +246,10 @@ static void on_ctl_ready(conn_t *conn, int status)
 {
     cli_t *c = conn_data(conn);
     if (status != 0) {
-        LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(status));
+        char why[256];
+        conn_tls_error(conn, why, sizeof why);
+        LOG_W("cannot connect to server=%s err=%s%s%s", c->endpoint, uv_strerror(status),
+              why[0] ? " tls=" : "", why);
         disconnect(c, NULL);
         return;
     }
@@ -307,6 +314,14 @@ static void disconnect(cli_t *c, const char *reason)
     if (!c->stopping) schedule_retry(c);
 }
 
+/* The retry timer doubles as the login deadline while connecting. */
+static void on_login_timeout(uv_timer_t *t)
+{
+    cli_t *c = t->data;
+    LOG_W("no login within %d s server=%s", LOGIN_TIMEOUT_MS / 1000, c->endpoint);
+    disconnect(c, "login-timeout");
+}
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     cli_t *c = req->data;
@@ -331,6 +346,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
                                   c->cfg->tls_trusted_ca_file ? name : NULL)
                    : UV_ENOMEM;
     c->state = C_CONNECTING;
+    uv_timer_start(&c->retry, on_login_timeout, LOGIN_TIMEOUT_MS, 0);
     if (r != 0) {
         LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(r));
         disconnect(c, NULL);

@@ -41,6 +41,8 @@ struct conn {
     char *sni;
     SSL_CTX *connect_ctx; /* borrowed: must outlive the handshake */
     SSL_SESSION *resume;  /* owned reference */
+    unsigned long tls_err; /* OpenSSL error of a failed handshake */
+    long verify_result;   /* X509_V_* of a failed handshake */
     char peer[64];
 };
 
@@ -338,6 +340,8 @@ static void tls_process(conn_t *c)
             int e = SSL_get_error(c->ssl, r);
             if (e == SSL_ERROR_WANT_READ) return;
             unsigned long ec = ERR_peek_error();
+            c->tls_err = ec ? ec : 1;
+            c->verify_result = SSL_get_verify_result(c->ssl);
             LOG_D("tls handshake failed peer=%s err=%s", c->peer,
                   ec ? ERR_reason_error_string(ec) : "unexpected");
             c->flags &= ~F_HANDSHAKE;
@@ -478,6 +482,19 @@ int conn_tls_accept(conn_t *c, SSL_CTX *ctx, const uint8_t *already, size_t n)
     if (n) BIO_write(c->rbio, already, (int)n);
     tls_process(c);
     return 0;
+}
+
+const char *conn_tls_error(const conn_t *c, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!c->tls_err) return buf;
+    const char *why = ERR_reason_error_string(c->tls_err);
+    if (c->verify_result != X509_V_OK)
+        snprintf(buf, size, "%s: %s", why ? why : "tls error",
+                 X509_verify_cert_error_string(c->verify_result));
+    else
+        snprintf(buf, size, "%s", why ? why : "tls handshake failed");
+    return buf;
 }
 
 int conn_tls_binding(conn_t *c, const char *label, uint8_t out[32])

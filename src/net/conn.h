@@ -83,6 +83,9 @@ bool conn_is_tls(const conn_t *c);
 SSL *conn_ssl(conn_t *c);
 /* 32 bytes of TLS exporter output under `label`. 0, or -1 without TLS. */
 int conn_tls_binding(conn_t *c, const char *label, uint8_t out[32]);
+/* Why the TLS handshake failed ("certificate verify failed: hostname
+ * mismatch", ...), written into buf; "" when it did not. */
+const char *conn_tls_error(const conn_t *c, char *buf, size_t size);
 /* "ip:port" of the peer, or "?" */
 const char *conn_peer(conn_t *c);
 

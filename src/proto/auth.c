@@ -68,20 +68,47 @@ bool auth_mac_equal(const uint8_t a[AUTH_MAC_LEN], const uint8_t b[AUTH_MAC_LEN]
     return CRYPTO_memcmp(a, b, AUTH_MAC_LEN) == 0;
 }
 
+static bool bit_get(const replay_window_t *w, uint64_t age)
+{
+    return w->bits[age / 64] >> (age % 64) & 1;
+}
+
+static void bit_set(replay_window_t *w, uint64_t age)
+{
+    w->bits[age / 64] |= 1ull << (age % 64);
+}
+
+/* Moves the window up by `shift`: bit i becomes bit i + shift. */
+static void window_shift(replay_window_t *w, uint64_t shift)
+{
+    const size_t words = REPLAY_WINDOW / 64;
+    if (shift >= REPLAY_WINDOW) {
+        memset(w->bits, 0, sizeof w->bits);
+        return;
+    }
+    size_t ws = (size_t)(shift / 64), bs = (size_t)(shift % 64);
+    for (size_t i = words; i-- > 0;) {
+        uint64_t v = 0;
+        if (i >= ws) {
+            v = w->bits[i - ws] << bs;
+            if (bs && i > ws) v |= w->bits[i - ws - 1] >> (64 - bs);
+        }
+        w->bits[i] = v;
+    }
+}
+
 bool auth_replay_accept(replay_window_t *w, uint64_t seq)
 {
     if (seq == 0) return false;
     if (seq > w->top) {
-        uint64_t shift = seq - w->top;
-        w->bitmap = shift >= 64 ? 0 : w->bitmap << shift;
-        w->bitmap |= 1;
+        window_shift(w, seq - w->top);
         w->top = seq;
+        bit_set(w, 0);
         return true;
     }
     uint64_t age = w->top - seq;
-    if (age >= 64) return false;
-    if (w->bitmap & (1ull << age)) return false;
-    w->bitmap |= 1ull << age;
+    if (age >= REPLAY_WINDOW || bit_get(w, age)) return false;
+    bit_set(w, age);
     return true;
 }
 

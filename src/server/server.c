@@ -262,8 +262,14 @@ static void on_gate_data(conn_t *c, const uint8_t *p, size_t n)
             if (conn_tls_accept(c, g->srv->tls, p, n) != 0) gate_finish(g, "tls-setup-failed");
             return;
         }
+        if (g->srv->cfg->tls_force && p[0] == 'B') {
+            /* Tell a plain burrow client why, in a frame it can read. */
+            gate_reject(g, "tls", "this server requires TLS (set transport.tls.enable = true)",
+                        "tls-required");
+            return;
+        }
         if (g->srv->cfg->tls_force) {
-            gate_finish(g, p[0] == 'B' ? "tls-required" : "bad-magic");
+            gate_finish(g, "bad-magic");
             return;
         }
         g->state = G_MAGIC;

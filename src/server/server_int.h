@@ -20,6 +20,7 @@
 #define MAX_PENDING_GATES 1024
 #define MAX_WAITING_USERS 256 /* per session */
 #define WORK_WAIT_MS 10000    /* a user waits this long for a work conn */
+#define WORK_REASK_MS 2000    /* then asks the client again after this long */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;

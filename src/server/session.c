@@ -26,6 +26,7 @@ typedef struct waiter {
     sproxy_t *p;
     conn_t *user; /* NULL for proxy-level requests (udp) */
     uint64_t since;
+    uint64_t asked; /* when we last sent REQ_WORK_CONN for it */
     struct waiter *next;
 } waiter_t;
 
@@ -223,7 +224,7 @@ void session_request_work(session_t *ss, sproxy_t *p, conn_t *user)
     }
     wt->p = p;
     wt->user = user;
-    wt->since = uv_now(ss->srv->loop);
+    wt->since = wt->asked = uv_now(ss->srv->loop);
     if (ss->wait_tail)
         ss->wait_tail->next = wt;
     else
@@ -265,6 +266,19 @@ static void expire_waiters(session_t *ss, uint64_t now)
         if (wt->user) conn_close(wt->user);
         free(wt);
     }
+}
+
+/* A work conn we asked for can be lost on the way (refused, reset, the
+ * client was busy): ask again for every waiter still waiting after a while. */
+static void reask_waiters(session_t *ss, uint64_t now)
+{
+    int count = 0;
+    for (waiter_t *wt = ss->wait_head; wt; wt = wt->next) {
+        if (now - wt->asked < WORK_REASK_MS) continue;
+        wt->asked = now;
+        count++;
+    }
+    if (count) ask_for_work(ss, count);
 }
 
 /* ---- proxies ------------------------------------------------------------ */
@@ -467,6 +481,7 @@ static void on_tick(uv_timer_t *t)
         return;
     }
     expire_waiters(ss, now);
+    if (!ss->ended) reask_waiters(ss, now);
 }
 
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,

@@ -57,11 +57,28 @@ static void test_replay_window(void)
     CHECK(auth_replay_accept(&w, 3)); /* late but inside the window */
     CHECK(!auth_replay_accept(&w, 3));
     CHECK(auth_replay_accept(&w, 100));
-    CHECK(!auth_replay_accept(&w, 36)); /* fell out of the 64-wide window */
-    CHECK(auth_replay_accept(&w, 37));
-    CHECK(!auth_replay_accept(&w, 100));
-    CHECK(auth_replay_accept(&w, 100 + 1000)); /* big jump clears the bitmap */
-    CHECK(!auth_replay_accept(&w, 100));
+    CHECK(auth_replay_accept(&w, 2000));
+    CHECK(!auth_replay_accept(&w, 2000 - REPLAY_WINDOW)); /* fell out of the window */
+    CHECK(auth_replay_accept(&w, 2000 - REPLAY_WINDOW + 1));
+    CHECK(!auth_replay_accept(&w, 2000 - REPLAY_WINDOW + 1));
+    CHECK(!auth_replay_accept(&w, 2000));
+    CHECK(auth_replay_accept(&w, 100000)); /* big jump clears the bitmap */
+    CHECK(!auth_replay_accept(&w, 2000));
+}
+
+/* Out-of-order arrival across word boundaries: every one of a burst of
+ * REPLAY_WINDOW sequence numbers, accepted in a scrambled order, exactly once. */
+static void test_replay_window_burst_out_of_order(void)
+{
+    replay_window_t w = {0};
+    int ok = 0, again = 0;
+    for (uint64_t i = 0; i < REPLAY_WINDOW; i++) {
+        uint64_t seq = 1 + (i * 389) % REPLAY_WINDOW; /* 389 is coprime to 1024 */
+        ok += auth_replay_accept(&w, seq);
+    }
+    for (uint64_t seq = 1; seq <= REPLAY_WINDOW; seq++) again += auth_replay_accept(&w, seq);
+    CHECK_EQ_INT(ok, REPLAY_WINDOW);
+    CHECK_EQ_INT(again, 0);
 }
 
 static void test_hex_round_trip(void)
@@ -83,6 +100,7 @@ int main(void)
     RUN(test_empty_token_is_usable);
     RUN(test_work_mac_per_seq_and_key);
     RUN(test_replay_window);
+    RUN(test_replay_window_burst_out_of_order);
     RUN(test_hex_round_trip);
     return TEST_SUMMARY();
 }
