@@ -45,6 +45,10 @@ lab_wait_log "$LAB_TMP/server1.log" 'connection closed peer=203\.0\.113\.21:[0-9
     lab_fail "force=true: server did not refuse the plain client twice with reason=tls-required"
 lab_pass "force=true: server: $(grep -m1 'reason=tls-required' "$LAB_TMP/server1.log" | cut -c25-140)"
 lab_wait_log "$LAB_TMP/plain1.log" 'reconnecting in' 5 2 || lab_fail "force=true: plain client did not retry"
+# The plain client is told why, not just disconnected.
+grep -q 'code=tls: this server requires TLS' "$LAB_TMP/plain1.log" ||
+    lab_fail "force=true: the plain client was not told that TLS is required"
+lab_pass "force=true: plain client told: $(grep -m1 'requires TLS' "$LAB_TMP/plain1.log" | cut -c25-160)"
 if grep -q 'login ok' "$LAB_TMP/plain1.log"; then lab_fail "force=true: the plain client logged in"; fi
 if grep -Eq 'client logged in.*tls=no' "$LAB_TMP/server1.log"; then lab_fail "force=true: server accepted a plain login"; fi
 if grep -q 'proxy listening name=clear' "$LAB_TMP/server1.log"; then lab_fail "force=true: plain client's proxy opened"; fi
