@@ -7,6 +7,7 @@ pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev  # toolchains + sanitizer runtimes
   libuv1-dev libssl-dev libjansson-dev                       # burrow's libraries
   iproute2 nftables iperf3 curl python3 procps socat         # NAT lab and tests
+  openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
 )
 missing=()
 for p in "${pkgs[@]}"; do
