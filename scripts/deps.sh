@@ -5,8 +5,9 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev  # toolchains + sanitizer runtimes
-  libuv1-dev libssl-dev libjansson-dev                       # burrow's libraries
+  libuv1-dev libssl-dev libjansson-dev node-llhttp          # burrow's libraries (llhttp: C sources)
   iproute2 nftables iperf3 curl python3 procps socat         # NAT lab and tests
+  chromium                                                   # the headless-browser lab test
   openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
 )
 missing=()

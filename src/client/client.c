@@ -120,15 +120,54 @@ static void on_challenge(cli_t *c, json_t *m)
     c->state = C_LOGIN;
 }
 
+const char *client_kind_name(proxy_kind_t k)
+{
+    static const char *const names[] = {"tcp", "udp", "http", "https"};
+    return (unsigned)k < 4 ? names[k] : "?";
+}
+
+static json_t *str_array(const str_list_t *l)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < l->n; i++) json_array_append_new(a, json_string(l->v[i]));
+    return a;
+}
+
+static json_t *header_object(const header_list_t *l)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < l->n; i++) json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
+    return o;
+}
+
+static void set_opt(json_t *o, const char *key, const char *value)
+{
+    if (value) json_object_set_new(o, key, json_string(value));
+}
+
+/* NEW_PROXY: the http fields are optional, so older servers ignore them. */
+static json_t *new_proxy_msg(const cproxy_t *p)
+{
+    const proxy_cfg_t *cfg = p->cfg;
+    json_t *o = json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type",
+                          client_kind_name(cfg->kind), "remote_port", cfg->remote_port);
+    if (cfg->kind != PROXY_HTTP && cfg->kind != PROXY_HTTPS) return o;
+    json_object_set_new(o, "custom_domains", str_array(&cfg->custom_domains));
+    set_opt(o, "subdomain", cfg->subdomain);
+    if (cfg->kind == PROXY_HTTPS) return o;
+    json_object_set_new(o, "locations", str_array(&cfg->locations));
+    set_opt(o, "host_header_rewrite", cfg->host_header_rewrite);
+    set_opt(o, "http_user", cfg->http_user);
+    set_opt(o, "http_password", cfg->http_password);
+    json_object_set_new(o, "request_headers", header_object(&cfg->request_headers));
+    json_object_set_new(o, "response_headers", header_object(&cfg->response_headers));
+    return o;
+}
+
 static void register_proxies(cli_t *c)
 {
-    for (int i = 0; i < c->n_proxies; i++) {
-        cproxy_t *p = &c->proxies[i];
-        send_msg(c->ctl, MSG_NEW_PROXY,
-                 json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type",
-                           p->cfg->kind == PROXY_UDP ? "udp" : "tcp", "remote_port",
-                           p->cfg->remote_port));
-    }
+    for (int i = 0; i < c->n_proxies; i++)
+        send_msg(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
 }
 
 static void on_hb(uv_timer_t *t);
@@ -178,7 +217,7 @@ static void on_proxy_resp(cli_t *c, json_t *m)
         if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
-                  p->cfg->kind == PROXY_UDP ? "udp" : "tcp", port, p->cfg->local_ip,
+                  client_kind_name(p->cfg->kind), port, p->cfg->local_ip,
                   p->cfg->local_port);
         } else {
             LOG_E("proxy refused name=%s reason=\"%s\"", name, err ? err : "?");

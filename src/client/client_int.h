@@ -55,6 +55,9 @@ struct cli {
     int n_proxies;
 };
 
+/* client.c */
+const char *client_kind_name(proxy_kind_t k);
+
 /* cwork.c */
 void cwork_open(cli_t *c);
 /* Closes idle work conns (e.g. when the control connection is lost). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client/client_int.h"
+#include "http/proxy_proto.h"
 #include "net/relay.h"
 #include "proto/msg.h"
 #include "util/log.h"
@@ -35,6 +36,8 @@ struct cwork {
     cwork_t *next, *prev; /* in cli->idle while not started */
     uint8_t *early;       /* bytes after START_WORK, before the local side is up */
     size_t early_len;
+    uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
+    int pp_len;
     /* udp mode */
     lsock_t *socks;
     int n_socks;
@@ -96,6 +99,8 @@ static void on_local_ready(conn_t *local, int status)
     w->early = NULL;
     w->local = NULL;
     conn_set_cbs(work, &none_cbs, NULL);
+    /* The PROXY header goes first, before any byte of the user's. */
+    if (w->pp_len > 0) conn_write(local, w->pp, (size_t)w->pp_len);
     relay_start(work, local, early, early_len, on_relay_done, NULL);
     free(early);
     cwork_unref(w); /* the relay owns both conns now */
@@ -264,6 +269,13 @@ static int on_work_frame(void *ctx, const frame_t *f)
         return 1;
     }
     LOG_D("work started proxy=%s src=%s", p->cfg->name, msg_str(m, "src"));
+    if (p->cfg->proxy_protocol) {
+        w->pp_len = proxy_proto_encode(p->cfg->proxy_protocol, msg_str(m, "src"),
+                                       msg_str(m, "dst"), w->pp);
+        if (w->pp_len < 0)
+            LOG_W("no PROXY header: unusable addresses proxy=%s src=%s dst=%s", p->cfg->name,
+                  msg_str(m, "src"), msg_str(m, "dst"));
+    }
     json_decref(m);
     idle_unlink(w);
     w->started = true;

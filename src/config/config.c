@@ -161,6 +161,9 @@ typedef enum {
     K_PROXIES,     /* client_cfg_t proxies */
     K_PROXY_NAME,  /* char * at `off`, checked charset */
     K_PROXY_TYPE,  /* read before the proxy's walk; nothing to do */
+    K_STR_LIST,    /* str_list_t at `off`: an array of strings */
+    K_HEADERS,     /* header_list_t at `off`: a table of string values */
+    K_PP_VERSION,  /* int at `off`: "v1" → 1, "v2" → 2 */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -219,13 +222,13 @@ static const key_spec_t server_keys[] = {
     FRP_EACH("webServer"),
     FRP("kcpBindPort"),
     FRP("quicBindPort"),
-    FRP("vhostHTTPPort"),
-    FRP("vhostHTTPSPort"),
-    FRP("vhostHTTPTimeout"),
+    INT("vhostHTTPPort", server_cfg_t, vhost_http_port, 0, 65535),
+    INT("vhostHTTPSPort", server_cfg_t, vhost_https_port, 0, 65535),
+    INT("vhostHTTPTimeout", server_cfg_t, vhost_http_timeout, 1, 86400),
     FRP("tcpmuxHTTPConnectPort"),
     FRP("tcpmuxPassthrough"),
-    FRP("subDomainHost"),
-    FRP("custom404Page"),
+    STR("subDomainHost", server_cfg_t, subdomain_host),
+    STR("custom404Page", server_cfg_t, custom_404_page),
     FRP_EACH("sshTunnelGateway"),
     FRP("enablePrometheus"),
     FRP("detailedErrorsToClient"),
@@ -288,20 +291,22 @@ static const key_spec_t proxy_keys[] = {
     FRP("transport.useCompression"),
     FRP("transport.bandwidthLimit"),
     FRP("transport.bandwidthLimitMode"),
-    FRP("transport.proxyProtocolVersion"),
+    SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
     FRP("loadBalancer"),
     FRP("healthCheck"),
     FRP("metadatas"),
     FRP("annotations"),
     FRP("plugin"),
-    FRP("customDomains"),
-    FRP("subdomain"),
-    FRP("locations"),
-    FRP("httpUser"),
-    FRP("httpPassword"),
-    FRP("hostHeaderRewrite"),
-    FRP("requestHeaders"),
-    FRP("responseHeaders"),
+    SPECIAL("customDomains", K_STR_LIST, proxy_cfg_t, custom_domains),
+    STR("subdomain", proxy_cfg_t, subdomain),
+    SPECIAL("locations", K_STR_LIST, proxy_cfg_t, locations),
+    STR("httpUser", proxy_cfg_t, http_user),
+    STR("httpPassword", proxy_cfg_t, http_password),
+    STR("hostHeaderRewrite", proxy_cfg_t, host_header_rewrite),
+    SECTION("requestHeaders"),
+    SPECIAL("requestHeaders.set", K_HEADERS, proxy_cfg_t, request_headers),
+    SECTION("responseHeaders"),
+    SPECIAL("responseHeaders.set", K_HEADERS, proxy_cfg_t, response_headers),
     FRP("routeByHTTPUser"),
     FRP("multiplexer"),
     FRP("secretKey"),
@@ -323,8 +328,7 @@ static const key_spec_t port_entry_keys[] = {
 };
 
 /* frp proxy types burrow knows of but does not carry (yet). */
-static const char *const frp_only_proxy_types[] = {"http",   "https", "stcp", "xtcp",
-                                                   "tcpmux", "sudp",  NULL};
+static const char *const frp_only_proxy_types[] = {"stcp", "xtcp", "tcpmux", "sudp", NULL};
 
 /* ---- the walker -------------------------------------------------------- */
 
@@ -504,6 +508,77 @@ HANDLER(h_frp_each)
 
 HANDLER(h_nothing) {}
 
+/* A header name or value must not smuggle line breaks into a request. */
+static bool header_safe(const char *s, size_t len, bool name)
+{
+    if (name && len == 0) return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\r' || ch == '\n' || ch == 0 || (name && (ch <= ' ' || ch == ':'))) return false;
+    }
+    return true;
+}
+
+HANDLER(h_str_list)
+{
+    const toml_value_t *arr = kv->value;
+    str_list_t *l = field_of(w, k);
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || l->v) return;
+    l->v = calloc(arr->u.arr.len + 1, sizeof *l->v);
+    if (!l->v) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++) {
+        const toml_value_t *v = arr->u.arr.items[i];
+        char item[PATH_LEN];
+        snprintf(item, sizeof item, "%s[%zu]", path, i);
+        if (!expect_string(c, item, v->line, v)) continue;
+        set_str(c, &l->v[l->n], v->u.s.ptr, v->u.s.len);
+        if (l->v[l->n]) l->n++;
+    }
+}
+
+HANDLER(h_headers)
+{
+    const toml_value_t *tab = kv->value;
+    header_list_t *l = field_of(w, k);
+    if (!expect(c, path, kv->line, tab, TOML_TABLE) || l->v) return;
+    l->v = calloc(tab->u.tab.len + 1, sizeof *l->v);
+    if (!l->v) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < tab->u.tab.len; i++) {
+        const toml_kv_t *h = &tab->u.tab.items[i];
+        char sub[PATH_LEN];
+        join_path(sub, sizeof sub, path, h);
+        const toml_value_t *v = h->value;
+        if (!expect_string(c, sub, h->line, v)) continue;
+        if (!header_safe(h->key, h->key_len, true) || !header_safe(v->u.s.ptr, v->u.s.len, false)) {
+            error_at(c, h->line, "key '%s': not a valid HTTP header name and value", sub);
+            continue;
+        }
+        header_set_t *x = &l->v[l->n];
+        set_str(c, &x->name, h->key, h->key_len);
+        set_str(c, &x->value, v->u.s.ptr, v->u.s.len);
+        if (x->name && x->value) l->n++;
+    }
+}
+
+HANDLER(h_pp_version)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (strcmp(v->u.s.ptr, "v1") == 0 || strcmp(v->u.s.ptr, "v2") == 0) {
+        *(int *)field_of(w, k) = v->u.s.ptr[1] - '0';
+        return;
+    }
+    char shown[SHOW_LEN];
+    error_at(c, kv->line, "key '%s': unknown PROXY protocol version '%s' (expected \"v1\" or \"v2\")",
+             path, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
 HANDLER(h_proxy_name)
 {
     const toml_value_t *v = kv->value;
@@ -606,9 +681,11 @@ static int proxy_type(ctx_t *c, const char *scope, const toml_value_t *tab)
     if (!expect_string(c, path, kv->line, v)) return TYPE_BAD;
     if (strcmp(v->u.s.ptr, "tcp") == 0) return PROXY_TCP;
     if (strcmp(v->u.s.ptr, "udp") == 0) return PROXY_UDP;
+    if (strcmp(v->u.s.ptr, "http") == 0) return PROXY_HTTP;
+    if (strcmp(v->u.s.ptr, "https") == 0) return PROXY_HTTPS;
     show(shown, sizeof shown, v->u.s.ptr, v->u.s.len);
     if (!is_frp_only_type(v->u.s.ptr)) {
-        error_at(c, kv->line, "key '%s': unknown proxy type '%s' (expected tcp or udp)", path,
+        error_at(c, kv->line, "key '%s': unknown proxy type '%s' (expected tcp, udp, http or https)", path,
                  shown);
         return TYPE_BAD;
     }
@@ -641,6 +718,28 @@ static void check_unique_name(ctx_t *c, const client_cfg_t *cfg, const char *sco
     }
 }
 
+/* Keys that only make sense for some kinds; frp refuses the same. */
+static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
+{
+    bool web = p->kind == PROXY_HTTP || p->kind == PROXY_HTTPS;
+    if (web && p->custom_domains.n == 0 && !p->subdomain)
+        error_at(c, p->line, "proxy '%s': type %s needs 'customDomains' or 'subdomain'", scope,
+                 p->kind == PROXY_HTTP ? "http" : "https");
+    if (!web && (p->custom_domains.n || p->subdomain))
+        error_at(c, p->line, "proxy '%s': 'customDomains' and 'subdomain' need type http or https",
+                 scope);
+    bool http_only = p->locations.n || p->host_header_rewrite || p->http_user ||
+                     p->http_password || p->request_headers.n || p->response_headers.n;
+    if (http_only && p->kind != PROXY_HTTP)
+        error_at(c, p->line,
+                 "proxy '%s': locations, hostHeaderRewrite, httpUser, httpPassword and "
+                 "request/responseHeaders need type http",
+                 scope);
+    if (p->proxy_protocol && p->kind != PROXY_TCP && p->kind != PROXY_HTTPS)
+        error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type tcp or https",
+                 scope);
+}
+
 static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v)
 {
     char scope[PATH_LEN];
@@ -649,12 +748,13 @@ static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_val
     int kind = proxy_type(c, scope, v);
     if (kind == TYPE_SKIP) return;
     proxy_cfg_t *p = &cfg->proxies[cfg->n_proxies];
-    p->kind = kind == PROXY_UDP ? PROXY_UDP : PROXY_TCP;
+    p->kind = kind >= 0 ? (proxy_kind_t)kind : PROXY_TCP;
     p->line = v->line;
     walk_t pw = {proxy_keys, p, strlen(scope) + 1};
     walk(c, &pw, v, scope);
     check_required(c, scope, v, "name");
     check_required(c, scope, v, "localPort");
+    check_kind_keys(c, scope, p);
     if (p->name) check_unique_name(c, cfg, scope, p);
     default_str(c, &p->local_ip, "127.0.0.1");
     cfg->n_proxies++;
@@ -686,6 +786,9 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_PROXIES] = h_proxies,
     [K_PROXY_NAME] = h_proxy_name,
     [K_PROXY_TYPE] = h_nothing,
+    [K_STR_LIST] = h_str_list,
+    [K_HEADERS] = h_headers,
+    [K_PP_VERSION] = h_pp_version,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -826,6 +929,7 @@ static void server_defaults(server_cfg_t *cfg)
     cfg->bind_port = 7000;
     cfg->heartbeat_timeout = 90;
     cfg->max_pool_count = 5;
+    cfg->vhost_http_timeout = 60;
     cfg->log.level = LOG_INFO;
 }
 
@@ -952,8 +1056,39 @@ void config_server_free(server_cfg_t *cfg)
     free(cfg->allow_ports);
     free(cfg->tls_cert_file);
     free(cfg->tls_key_file);
+    free(cfg->subdomain_host);
+    free(cfg->custom_404_page);
     log_cfg_free(&cfg->log);
     memset(cfg, 0, sizeof *cfg);
+}
+
+static void str_list_free(str_list_t *l)
+{
+    for (int i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+}
+
+static void header_list_free(header_list_t *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        free(l->v[i].name);
+        free(l->v[i].value);
+    }
+    free(l->v);
+}
+
+static void proxy_cfg_free(proxy_cfg_t *p)
+{
+    free(p->name);
+    free(p->local_ip);
+    str_list_free(&p->custom_domains);
+    free(p->subdomain);
+    str_list_free(&p->locations);
+    free(p->host_header_rewrite);
+    free(p->http_user);
+    free(p->http_password);
+    header_list_free(&p->request_headers);
+    header_list_free(&p->response_headers);
 }
 
 void config_client_free(client_cfg_t *cfg)
@@ -966,10 +1101,7 @@ void config_client_free(client_cfg_t *cfg)
     free(cfg->tls_server_name);
     free(cfg->tls_server_fingerprint);
     log_cfg_free(&cfg->log);
-    for (int i = 0; i < cfg->n_proxies; i++) {
-        free(cfg->proxies[i].name);
-        free(cfg->proxies[i].local_ip);
-    }
+    for (int i = 0; i < cfg->n_proxies; i++) proxy_cfg_free(&cfg->proxies[i]);
     free(cfg->proxies);
     memset(cfg, 0, sizeof *cfg);
 }

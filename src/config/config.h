@@ -26,7 +26,21 @@ typedef struct log_cfg {
     int level; /* log_level_t; default LOG_INFO */
 } log_cfg_t;
 
-typedef enum { PROXY_TCP = 0, PROXY_UDP = 1 } proxy_kind_t;
+typedef enum { PROXY_TCP = 0, PROXY_UDP = 1, PROXY_HTTP = 2, PROXY_HTTPS = 3 } proxy_kind_t;
+
+typedef struct str_list {
+    char **v;
+    int n;
+} str_list_t;
+
+typedef struct header_set {
+    char *name, *value;
+} header_set_t;
+
+typedef struct header_list {
+    header_set_t *v;
+    int n;
+} header_list_t;
 
 typedef struct proxy_cfg {
     char *name;      /* as written; the client prefixes `user.` on the wire */
@@ -35,6 +49,16 @@ typedef struct proxy_cfg {
     int local_port;  /* required, 1..65535 */
     int remote_port; /* 0 = server picks; 0..65535; default 0 */
     int line;        /* line of the [[proxies]] header, for messages */
+    /* http and https: at least one of custom_domains and subdomain. */
+    str_list_t custom_domains; /* customDomains; may hold "*.example.com" */
+    char *subdomain;           /* subdomain, under the server's subDomainHost */
+    /* http only */
+    str_list_t locations;          /* locations: path prefixes; empty = "/" */
+    char *host_header_rewrite;     /* hostHeaderRewrite */
+    char *http_user, *http_password; /* httpUser/httpPassword: basic auth at the server */
+    header_list_t request_headers;  /* requestHeaders.set.* */
+    header_list_t response_headers; /* responseHeaders.set.* */
+    int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
 } proxy_cfg_t;
 
 typedef struct server_cfg {
@@ -50,6 +74,11 @@ typedef struct server_cfg {
     bool tls_force;           /* transport.tls.force: refuse plain clients; default false */
     int heartbeat_timeout;    /* seconds; default 90; <= 0 disables */
     int max_pool_count;       /* transport.maxPoolCount; default 5 */
+    int vhost_http_port;      /* vhostHTTPPort; 0 (default) = no http vhost */
+    int vhost_https_port;     /* vhostHTTPSPort; 0 (default) = no https vhost */
+    int vhost_http_timeout;   /* vhostHTTPTimeout: seconds to wait for a response head; 60 */
+    char *subdomain_host;     /* subDomainHost */
+    char *custom_404_page;    /* custom404Page: path of an HTML file */
     log_cfg_t log;
 } server_cfg_t;
 

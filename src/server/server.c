@@ -333,6 +333,47 @@ static void on_accept(uv_stream_t *ls, int status)
     uv_timer_start(&g->timer, on_gate_timeout, (uint64_t)s->handshake_timeout_ms, 0);
 }
 
+const char *server_local_addr(conn_t *c, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    buf[0] = '\0';
+    if (uv_tcp_getsockname((uv_tcp_t *)conn_stream(c), (struct sockaddr *)&ss, &len) != 0)
+        return buf;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        uv_ip4_name(a, ip, sizeof ip);
+        snprintf(buf, size, "%s:%d", ip, ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(a, ip, sizeof ip);
+        snprintf(buf, size, "[%s]:%d", ip, ntohs(a->sin6_port));
+    }
+    return buf;
+}
+
+/* custom404Page is read once at start; a page that cannot be read is an
+ * error then, not a surprise at the first unknown host. */
+static int load_404(srv_t *s)
+{
+    const char *path = s->cfg->custom_404_page;
+    if (!path || !*path) return 0;
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(256 * 1024);
+    size_t n = f && buf ? fread(buf, 1, 256 * 1024, f) : 0;
+    if (!f || !buf || ferror(f) || n == 0) {
+        LOG_E("cannot read custom404Page path=%s", path);
+        if (f) fclose(f);
+        free(buf);
+        return -1;
+    }
+    fclose(f);
+    s->page_404 = buf;
+    s->page_404_len = n;
+    return 0;
+}
+
 srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state_dir)
 {
     srv_t *s = calloc(1, sizeof *s);
@@ -377,6 +418,9 @@ int server_start(srv_t *s)
     s->listening = true;
     LOG_I("listening addr=%s:%d tls=%s", addr, s->cfg->bind_port,
           s->cfg->tls_force ? "required" : "preferred");
+    if (load_404(s) != 0) return -1;
+    if (s->cfg->vhost_http_port > 0 && (r = vhost_http_start(s)) != 0) return r;
+    if (s->cfg->vhost_https_port > 0 && (r = vhost_https_start(s)) != 0) return r;
     return 0;
 }
 
@@ -385,6 +429,7 @@ void server_stop(srv_t *s)
     if (s->stopping) return;
     s->stopping = true;
     if (s->listening) uv_close((uv_handle_t *)&s->listener, NULL);
+    vhost_stop(s);
     while (s->sessions) session_end(s->sessions, "server-stopping");
 }
 
@@ -392,5 +437,8 @@ void server_destroy(srv_t *s)
 {
     if (!s) return;
     SSL_CTX_free(s->tls);
+    http_routes_free(&s->http_routes);
+    http_routes_free(&s->https_routes);
+    free(s->page_404);
     free(s);
 }

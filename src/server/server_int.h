@@ -8,9 +8,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "config/config.h"
+#include "http/http_route.h"
 #include "net/conn.h"
 #include "proto/auth.h"
 #include "proto/frame.h"
@@ -24,6 +26,7 @@
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
+typedef struct vsite vsite_t;
 
 struct srv {
     uv_loop_t *loop;
@@ -35,17 +38,28 @@ struct srv {
     session_t *sessions;
     int n_gates;
     int handshake_timeout_ms;
+    /* virtual hosts (vhost_http.c, vhost_https.c); routes point at vsite_t */
+    uv_tcp_t http_listener, https_listener;
+    bool http_on, https_on;
+    http_routes_t http_routes, https_routes;
+    char *page_404; /* custom404Page's contents, or NULL */
+    size_t page_404_len;
 };
 
-/* A proxy kind: tcp and udp today, http and p2p kinds later. */
+/* A proxy kind: tcp, udp, http, https. */
 typedef struct sproxy_ops {
     const char *type;
-    /* Binds `port` (0 = any allowed). On success sets p->port. On failure
-     * returns <0 and writes a reason for the client into err. */
-    int (*open)(sproxy_t *p, int port, char *err, size_t errlen);
-    /* A work conn was assigned to this proxy for `user` (NULL when the proxy
-     * itself asked, as udp does). START_WORK has been sent. Takes the work conn. */
-    void (*attach)(sproxy_t *p, conn_t *work, conn_t *user);
+    /* Binds `port` (0 = any allowed) or registers the routes NEW_PROXY `m`
+     * asks for. On success sets p->port. On failure returns <0 and writes a
+     * reason for the client into err. */
+    int (*open)(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen);
+    /* A work conn was assigned to the request `ctx` (what the kind passed to
+     * session_request_work: a user conn for tcp/https, NULL for udp, a vhost
+     * front for http). START_WORK has been sent. Takes the work conn. */
+    void (*attach)(sproxy_t *p, conn_t *work, void *ctx);
+    /* The request `ctx` will get no work conn (waited too long, proxy or
+     * session gone, too many waiting). */
+    void (*cancel)(sproxy_t *p, void *ctx);
     /* Stops listening and frees p once its handles are closed. */
     void (*close)(sproxy_t *p);
 } sproxy_ops_t;
@@ -60,8 +74,24 @@ struct sproxy {
     void *impl; /* kind-specific state */
 };
 
+/* An http or https proxy's settings, shared by the routes that point at it
+ * and by the vhost fronts serving one of its requests (sproxy_http.c). */
+struct vsite {
+    sproxy_t *p; /* NULL once the proxy closed */
+    int refs;    /* the proxy's, plus one per front holding it */
+    char *host_rewrite, *user, *password; /* NULL when unset */
+    header_list_t req_set, resp_set;
+};
+vsite_t *vsite_ref(vsite_t *v);
+void vsite_unref(vsite_t *v);
+
 extern const sproxy_ops_t sproxy_tcp_ops;
 extern const sproxy_ops_t sproxy_udp_ops;
+extern const sproxy_ops_t sproxy_http_ops;
+extern const sproxy_ops_t sproxy_https_ops;
+
+/* Closes a user conn (the usual cancel for kinds whose ctx is one). */
+void sproxy_cancel_close(sproxy_t *p, void *ctx);
 
 /* session.c */
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
@@ -72,9 +102,14 @@ const char *session_run_id(const session_t *ss);
 bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_LEN]);
 /* Takes an authenticated work conn into the pool (or straight to a waiter). */
 void session_add_work(session_t *ss, conn_t *work);
-/* Asks for a work conn for proxy p; `user` (may be NULL) is handed to
- * p->ops->attach with it. Takes user; closes it on failure. */
-void session_request_work(session_t *ss, sproxy_t *p, conn_t *user);
+/* Asks for a work conn for proxy p; `ctx` (may be NULL) is handed to
+ * p->ops->attach with it, or to p->ops->cancel when none comes (which may
+ * happen before this returns). src and dst ("ip:port", may be NULL) go into
+ * START_WORK: the user's address and the address it connected to. */
+void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src,
+                          const char *dst);
+/* Withdraws a waiting request without calling cancel (its owner went away). */
+void session_cancel_work(session_t *ss, void *ctx);
 /* Forgets p's waiting requests (called from p's close). */
 void session_drop_waiters(session_t *ss, sproxy_t *p);
 void session_end(session_t *ss, const char *reason);
@@ -82,6 +117,21 @@ int session_count_ports(const session_t *ss);
 
 /* server.c */
 bool server_proxy_name_taken(srv_t *s, const char *name);
+/* "ip:port" of the local end of an accepted conn (the address users dialed). */
+const char *server_local_addr(conn_t *c, char *buf, size_t size);
+
+/* vhost_http.c / vhost_https.c: the shared listeners (vhostHTTPPort,
+ * vhostHTTPSPort). 0, or <0 after logging. */
+int vhost_http_start(srv_t *s);
+int vhost_https_start(srv_t *s);
+void vhost_stop(srv_t *s);
+/* Binds proxyBindAddr:port and listens with cb (h->data = s). 0 or <0. */
+int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const char *what);
+/* A work conn arrived for a vhost front waiting in session_request_work. */
+void vhost_http_attach(void *front, conn_t *work);
+void vhost_http_cancel(void *front);
+void vhost_https_attach(void *front, conn_t *work);
+void vhost_https_cancel(void *front);
 
 
 

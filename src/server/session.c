@@ -24,7 +24,8 @@ typedef struct wconn {
 
 typedef struct waiter {
     sproxy_t *p;
-    conn_t *user; /* NULL for proxy-level requests (udp) */
+    void *ctx; /* the kind's request; NULL for proxy-level requests (udp) */
+    char src[64], dst[64];
     uint64_t since;
     uint64_t asked; /* when we last sent REQ_WORK_CONN for it */
     struct waiter *next;
@@ -112,13 +113,27 @@ static void ask_for_work(session_t *ss, int count)
     ctl_send(ss, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
 }
 
-static void dispatch(sproxy_t *p, conn_t *user, conn_t *work)
+static void dispatch(sproxy_t *p, void *ctx, conn_t *work, const char *src, const char *dst)
 {
-    char src[64] = "";
-    if (user) snprintf(src, sizeof src, "%s", conn_peer(user));
     send_msg(work, MSG_START_WORK,
-             json_pack("{s:s,s:s,s:s}", "proxy", p->name, "type", p->ops->type, "src", src));
-    p->ops->attach(p, work, user);
+             json_pack("{s:s,s:s,s:s,s:s}", "proxy", p->name, "type", p->ops->type, "src",
+                       src ? src : "", "dst", dst ? dst : ""));
+    p->ops->attach(p, work, ctx);
+}
+
+void sproxy_cancel_close(sproxy_t *p, void *ctx)
+{
+    (void)p;
+    if (ctx) conn_close(ctx);
+}
+
+/* Hands a waiter's request back to its kind, which closes or answers it. */
+static void waiter_cancel(waiter_t *wt)
+{
+    sproxy_t *p = wt->p;
+    void *ctx = wt->ctx;
+    free(wt);
+    p->ops->cancel(p, ctx);
 }
 
 static void idle_remove(session_t *ss, wconn_t *w)
@@ -187,8 +202,9 @@ void session_add_work(session_t *ss, conn_t *work)
         ss->wait_head = wt->next;
         if (!ss->wait_head) ss->wait_tail = NULL;
         ss->n_wait--;
-        dispatch(wt->p, wt->user, work);
+        waiter_t copy = *wt;
         free(wt);
+        dispatch(copy.p, copy.ctx, work, copy.src, copy.dst);
         return;
     }
     int cap = ss->srv->cfg->max_pool_count > 0 ? ss->srv->cfg->max_pool_count : 1;
@@ -207,23 +223,26 @@ void session_add_work(session_t *ss, conn_t *work)
     conn_set_cbs(work, &idle_cbs, w);
 }
 
-void session_request_work(session_t *ss, sproxy_t *p, conn_t *user)
+void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src,
+                          const char *dst)
 {
     conn_t *work = pool_take(ss);
     if (work) {
-        dispatch(p, user, work);
         ask_for_work(ss, 1); /* keep the pool full */
+        dispatch(p, ctx, work, src, dst);
         return;
     }
     waiter_t *wt = ss->n_wait < MAX_WAITING_USERS ? calloc(1, sizeof *wt) : NULL;
     if (!wt) {
-        LOG_W("user connection dropped proxy=%s reason=too-many-waiting limit=%d", p->name,
-              MAX_WAITING_USERS);
-        if (user) conn_close(user);
+        LOG_LIMITED(LOG_WARN, "user connection dropped proxy=%s reason=too-many-waiting limit=%d",
+                    p->name, MAX_WAITING_USERS);
+        p->ops->cancel(p, ctx);
         return;
     }
     wt->p = p;
-    wt->user = user;
+    wt->ctx = ctx;
+    snprintf(wt->src, sizeof wt->src, "%s", src ? src : "");
+    snprintf(wt->dst, sizeof wt->dst, "%s", dst ? dst : "");
     wt->since = wt->asked = uv_now(ss->srv->loop);
     if (ss->wait_tail)
         ss->wait_tail->next = wt;
@@ -234,21 +253,46 @@ void session_request_work(session_t *ss, sproxy_t *p, conn_t *user)
     ask_for_work(ss, 1);
 }
 
-void session_drop_waiters(session_t *ss, sproxy_t *p)
+/* Unlinks the waiters `match` selects into a private list, so that cancel
+ * callbacks never see the queue half-edited. */
+static waiter_t *unlink_waiters(session_t *ss, sproxy_t *p, void *ctx, bool by_ctx)
 {
-    waiter_t **pp = &ss->wait_head;
+    waiter_t **pp = &ss->wait_head, *out = NULL, **tail = &out;
     ss->wait_tail = NULL;
     while (*pp) {
         waiter_t *wt = *pp;
-        if (p && wt->p != p) {
+        bool match = by_ctx ? wt->ctx == ctx : (!p || wt->p == p);
+        if (!match) {
             ss->wait_tail = wt;
             pp = &wt->next;
             continue;
         }
         *pp = wt->next;
         ss->n_wait--;
-        if (wt->user) conn_close(wt->user);
+        wt->next = NULL;
+        *tail = wt;
+        tail = &wt->next;
+    }
+    return out;
+}
+
+void session_drop_waiters(session_t *ss, sproxy_t *p)
+{
+    waiter_t *wt = unlink_waiters(ss, p, NULL, false);
+    while (wt) {
+        waiter_t *next = wt->next;
+        waiter_cancel(wt);
+        wt = next;
+    }
+}
+
+void session_cancel_work(session_t *ss, void *ctx)
+{
+    waiter_t *wt = unlink_waiters(ss, NULL, ctx, true);
+    while (wt) {
+        waiter_t *next = wt->next;
         free(wt);
+        wt = next;
     }
 }
 
@@ -263,8 +307,7 @@ static void expire_waiters(session_t *ss, uint64_t now)
         ss->n_wait--;
         LOG_W("user connection closed proxy=%s reason=no-work-connection waited_ms=%d",
               wt->p->name, WORK_WAIT_MS);
-        if (wt->user) conn_close(wt->user);
-        free(wt);
+        waiter_cancel(wt);
     }
 }
 
@@ -283,7 +326,8 @@ static void reask_waiters(session_t *ss, uint64_t now)
 
 /* ---- proxies ------------------------------------------------------------ */
 
-static const sproxy_ops_t *const proxy_kinds[] = {&sproxy_tcp_ops, &sproxy_udp_ops};
+static const sproxy_ops_t *const proxy_kinds[] = {&sproxy_tcp_ops, &sproxy_udp_ops,
+                                                   &sproxy_http_ops, &sproxy_https_ops};
 
 static const sproxy_ops_t *find_kind(const char *type)
 {
@@ -350,7 +394,7 @@ static void on_new_proxy(session_t *ss, json_t *m)
             p->sess = ss;
             p->srv = ss->srv;
             snprintf(p->name, sizeof p->name, "%s", name);
-            if (ops->open(p, (int)port, err, sizeof err) == 0) {
+            if (ops->open(p, (int)port, m, err, sizeof err) == 0) {
                 p->next = ss->proxies;
                 ss->proxies = p;
                 LOG_I("proxy listening name=%s type=%s port=%d run_id=%s", name, type, p->port,

@@ -27,7 +27,8 @@ static void on_user(uv_stream_t *ls, int status)
     conn_start(u);
     conn_pause(u);
     LOG_D("user connected proxy=%s peer=%s", p->name, conn_peer(u));
-    session_request_work(p->sess, p, u);
+    char dst[64];
+    session_request_work(p->sess, p, u, conn_peer(u), server_local_addr(u, dst, sizeof dst));
 }
 
 static uv_tcp_t *try_listen(uv_loop_t *loop, const server_cfg_t *cfg, int port, int *err)
@@ -59,8 +60,9 @@ static int bound_port(uv_tcp_t *h)
                                           : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
-static int tcp_open(sproxy_t *p, int port, char *err, size_t errlen)
+static int tcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
 {
+    (void)m;
     const server_cfg_t *cfg = p->srv->cfg;
     int e = 0, cand;
     for (int i = 0; (cand = ports_candidate(cfg, port, i)) >= 0; i++) {
@@ -88,7 +90,7 @@ static void on_relay_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
           (unsigned long long)b_to_a);
 }
 
-static void tcp_attach(sproxy_t *p, conn_t *work, conn_t *user)
+static void tcp_attach(sproxy_t *p, conn_t *work, void *user)
 {
     (void)p;
     relay_start(user, work, NULL, 0, on_relay_done, NULL);
@@ -113,5 +115,6 @@ const sproxy_ops_t sproxy_tcp_ops = {
     .type = "tcp",
     .open = tcp_open,
     .attach = tcp_attach,
+    .cancel = sproxy_cancel_close,
     .close = tcp_close,
 };

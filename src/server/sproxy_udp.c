@@ -86,7 +86,7 @@ static void request_work(udp_impl_t *u)
 {
     if (u->waiting_work || u->work || u->closing || !u->p->sess) return;
     u->waiting_work = true;
-    session_request_work(u->p->sess, u->p, NULL);
+    session_request_work(u->p->sess, u->p, NULL, NULL, NULL);
 }
 
 static void alloc_dgram(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -174,7 +174,7 @@ static const conn_cbs_t udp_work_cbs = {
     .on_close = on_work_close,
 };
 
-static void udp_attach(sproxy_t *p, conn_t *work, conn_t *user)
+static void udp_attach(sproxy_t *p, conn_t *work, void *user)
 {
     udp_impl_t *u = p->impl;
     (void)user;
@@ -210,8 +210,9 @@ static void on_handle_closed(uv_handle_t *h)
     impl_unref(h->data);
 }
 
-static int udp_open(sproxy_t *p, int port, char *err, size_t errlen)
+static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
 {
+    (void)m;
     srv_t *srv = p->srv;
     udp_impl_t *u = calloc(1, sizeof *u);
     if (!u) return snprintf(err, errlen, "out of memory"), -1;
@@ -264,5 +265,6 @@ const sproxy_ops_t sproxy_udp_ops = {
     .type = "udp",
     .open = udp_open,
     .attach = udp_attach,
+    .cancel = sproxy_cancel_close,
     .close = udp_close,
 };

@@ -435,7 +435,7 @@ static void test_proxy_errors(void)
                  "frpc.toml:1: error: missing required key 'proxies[0].type'\n", 1);
     client_fails("[[proxies]]\nname = \"a\"\ntype = \"sctp\"\nlocalPort = 22\n",
                  "frpc.toml:3: error: key 'proxies[0].type': unknown proxy type 'sctp' (expected "
-                 "tcp or udp)\n",
+                 "tcp, udp, http or https)\n",
                  1);
     client_fails("[[proxies]]\nname = \"ssh\"\ntype = \"tcp\"\nlocalPort = 22\n\n"
                  "[[proxies]]\nname = \"ssh\"\ntype = \"udp\"\nlocalPort = 22\n",
@@ -561,7 +561,7 @@ static void test_frp_unsupported_keys(void)
                         "\n"                                      /* 27 */
                         "[[proxies]]\n"                           /* 28 */
                         "name = \"web\"\n"                        /* 29 */
-                        "type = \"http\"\n"                       /* 30 */
+                        "type = \"stcp\"\n"                       /* 30 */
                         "localPort = 80\n"                        /* 31 */
                         "customDomains = [\"www.example.com\"]\n" /* 32 */
                         "\n"                                      /* 33 */
@@ -597,7 +597,7 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has(NS(23, "proxies[0].annotations")));
     CHECK(diag_has("warning: frp key 'proxies[0].healthCheck' is not supported"));
     CHECK(diag_has("warning: frp key 'proxies[0].loadBalancer' is not supported"));
-    CHECK(diag_has("frpc.toml:30: warning: proxy type 'http' is not supported by burrow yet; "
+    CHECK(diag_has("frpc.toml:30: warning: proxy type 'stcp' is not supported by burrow yet; "
                    "proxy 'web' skipped\n"));
     CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
     CHECK(diag_has("warning: frp key 'visitors' is not supported by burrow yet; ignored\n"));
@@ -625,20 +625,22 @@ static void test_frp_unsupported_keys(void)
                         "maxDays = 7\n",
                         &s),
                  0);
-    CHECK(diag_has("frps.toml:1: warning: frp key 'vhostHTTPPort' is not supported"));
-    CHECK(diag_has("frps.toml:3: warning: frp key 'subDomainHost' is not supported"));
     CHECK(diag_has("frps.toml:6: warning: frp key 'webServer.port' is not supported by burrow "
                    "yet; ignored\n"));
     CHECK(diag_has("frps.toml:9: warning: frp key 'transport.tcpMux' is not supported"));
     CHECK(diag_has("frps.toml:11: warning: frp key 'log.maxDays' is not supported"));
-    CHECK_EQ_INT(diag_lines(), 8);
+    CHECK_EQ_INT(diag_lines(), 5);
+    CHECK_EQ_INT(s.vhost_http_port, 80);
+    CHECK_EQ_INT(s.vhost_https_port, 443);
+    CHECK_EQ_STR(s.subdomain_host, "example.com");
+    CHECK_EQ_INT(s.vhost_http_timeout, 60);
     config_server_free(&s);
 }
 
 static void test_skipped_proxy_types(void)
 {
-    static const char *const types[] = {"http", "https", "stcp", "xtcp", "tcpmux", "sudp"};
-    for (int i = 0; i < 6; i++) {
+    static const char *const types[] = {"stcp", "xtcp", "tcpmux", "sudp"};
+    for (int i = 0; i < 4; i++) {
         char text[256], want[256];
         snprintf(text, sizeof text, "[[proxies]]\nname = \"x\"\ntype = \"%s\"\n", types[i]);
         snprintf(want, sizeof want,
@@ -652,6 +654,77 @@ static void test_skipped_proxy_types(void)
         CHECK_EQ_INT(c.n_proxies, 0);
         config_client_free(&c);
     }
+}
+
+static void test_http_proxies(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\n"
+                        "name = \"web\"\n"
+                        "type = \"http\"\n"
+                        "localPort = 80\n"
+                        "customDomains = [\"a.example.com\", \"*.b.example.com\"]\n"
+                        "subdomain = \"nas\"\n"
+                        "locations = [\"/\", \"/api\"]\n"
+                        "hostHeaderRewrite = \"internal\"\n"
+                        "httpUser = \"u\"\n"
+                        "httpPassword = \"p\"\n"
+                        "requestHeaders.set.x-from = \"burrow\"\n"
+                        "responseHeaders.set.X-Served = \"yes\"\n"
+                        "[[proxies]]\n"
+                        "name = \"tls\"\n"
+                        "type = \"https\"\n"
+                        "localPort = 443\n"
+                        "customDomains = [\"s.example.com\"]\n"
+                        "transport.proxyProtocolVersion = \"v2\"\n"
+                        "[[proxies]]\n"
+                        "name = \"ssh\"\n"
+                        "type = \"tcp\"\n"
+                        "localPort = 22\n"
+                        "transport.proxyProtocolVersion = \"v1\"\n",
+                        &c),
+                 0);
+    CHECK_EQ_STR(g_diag ? g_diag : "", "");
+    CHECK_EQ_INT(c.n_proxies, 3);
+    if (c.n_proxies == 3) {
+        const proxy_cfg_t *p = &c.proxies[0];
+        CHECK_EQ_INT(p->kind, PROXY_HTTP);
+        CHECK_EQ_INT(p->custom_domains.n, 2);
+        CHECK_EQ_STR(p->custom_domains.v[1], "*.b.example.com");
+        CHECK_EQ_STR(p->subdomain, "nas");
+        CHECK_EQ_INT(p->locations.n, 2);
+        CHECK_EQ_STR(p->locations.v[1], "/api");
+        CHECK_EQ_STR(p->host_header_rewrite, "internal");
+        CHECK_EQ_STR(p->http_user, "u");
+        CHECK_EQ_STR(p->http_password, "p");
+        CHECK_EQ_INT(p->request_headers.n, 1);
+        CHECK_EQ_STR(p->request_headers.v[0].name, "x-from");
+        CHECK_EQ_STR(p->request_headers.v[0].value, "burrow");
+        CHECK_EQ_STR(p->response_headers.v[0].name, "X-Served");
+        CHECK_EQ_INT(c.proxies[1].kind, PROXY_HTTPS);
+        CHECK_EQ_INT(c.proxies[1].proxy_protocol, 2);
+        CHECK_EQ_INT(c.proxies[2].proxy_protocol, 1);
+    }
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"w\"\ntype = \"http\"\nlocalPort = 80\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': type http needs 'customDomains' or "
+                 "'subdomain'\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"w\"\ntype = \"tcp\"\nlocalPort = 80\n"
+                 "httpUser = \"u\"\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': locations, hostHeaderRewrite, httpUser, "
+                 "httpPassword and request/responseHeaders need type http\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"w\"\ntype = \"tcp\"\nlocalPort = 80\n"
+                 "transport.proxyProtocolVersion = \"v3\"\n",
+                 "frpc.toml:5: error: key 'proxies[0].transport.proxyProtocolVersion': unknown "
+                 "PROXY protocol version 'v3' (expected \"v1\" or \"v2\")\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"w\"\ntype = \"http\"\nlocalPort = 80\n"
+                 "subdomain = \"x\"\nrequestHeaders.set.\"a b\" = \"v\"\n",
+                 "frpc.toml:6: error: key 'proxies[0].requestHeaders.set.\"a b\"': not a valid "
+                 "HTTP header name and value\n",
+                 1);
 }
 
 static void test_fingerprints(void)
@@ -796,6 +869,7 @@ int main(void)
     RUN(test_unknown_keys_warn);
     RUN(test_frp_unsupported_keys);
     RUN(test_skipped_proxy_types);
+    RUN(test_http_proxies);
     RUN(test_fingerprints);
     RUN(test_files);
     RUN(test_free_is_safe);

@@ -1,0 +1,828 @@
+/* vhost_http: the shared HTTP listener (vhostHTTPPort) and one "front" per
+ * user connection.
+ *
+ * A front reads one request head at a time (http_head.c), routes it by Host
+ * and path, checks basic auth, rewrites the head (Host, X-Forwarded-*,
+ * requestHeaders.set) and sends it over a work conn of the owning client,
+ * then streams the body verbatim while llhttp tracks its framing. The
+ * response head is parsed too (responseHeaders.set, keep-alive, 101), its
+ * body streamed back. Only then is the next request read: pipelined
+ * requests wait, unparsed, in `stash` (at most one read), which keeps
+ * responses in order. A work conn stays with the front while consecutive
+ * requests go to the same site; another site gets another work conn. After
+ * "101 Switching Protocols" the front becomes a plain relay.
+ *
+ * Every direction has backpressure: a destination holding more than
+ * CONN_HIGH_WATER pauses its source until on_drain. Nothing a peer sends is
+ * kept beyond one head (HTTP_HEAD_MAX) and one read.
+ *
+ * Ownership: the front is freed when its user conn, its work conn (while it
+ * has one) and its timer are all closed (`refs`). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "http/http_err.h"
+#include "http/http_head.h"
+#include "net/relay.h"
+#include "server/server_int.h"
+#include "util/log.h"
+
+#define HEAD_TIMEOUT_MS 60000 /* a request head (or an idle keep-alive) */
+#define STASH_MAX (256 * 1024)
+#define FINISH_TIMEOUT_MS 10000 /* for the peer to take our last bytes */
+
+enum req_state { REQ_HEAD, REQ_WAIT_WORK, REQ_BODY, REQ_DONE };
+enum resp_state { RESP_IDLE, RESP_HEAD, RESP_BODY, RESP_DONE };
+
+typedef struct front {
+    srv_t *srv;
+    conn_t *user;
+    conn_t *work;       /* current work conn, or NULL */
+    vsite_t *site;      /* the current request's site (ref) */
+    vsite_t *work_site; /* the site `work` belongs to (ref) */
+    uv_timer_t timer;
+    http_msg_t req, resp;
+    enum req_state rq;
+    enum resp_state rs;
+    uint8_t *out; /* the rewritten request head, until a work conn takes it */
+    size_t out_len;
+    uint8_t *stash; /* unparsed input while the front may not read */
+    size_t stash_len;
+    bool closing;   /* everything is being closed */
+    bool finishing; /* the last response is flushing; then we close */
+    bool user_eof, work_full, user_full, consuming, waiting;
+    bool req_keep_alive, head_method;
+    int refs;
+    char peer[64], ip[64], local[64];
+} front_t;
+
+static const conn_cbs_t none_cbs = {0};
+static void consume(front_t *f, const uint8_t *p, size_t n);
+static void drop_work(front_t *f);
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+static void front_unref(front_t *f)
+{
+    if (--f->refs > 0) return;
+    vsite_unref(f->site);
+    vsite_unref(f->work_site);
+    free(f->out);
+    free(f->stash);
+    free(f);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    front_unref(h->data);
+}
+
+static bool dead(const front_t *f)
+{
+    return f->closing || f->finishing;
+}
+
+static void stop_waiting(front_t *f)
+{
+    if (f->waiting && f->site && f->site->p && f->site->p->sess)
+        session_cancel_work(f->site->p->sess, f);
+    f->waiting = false;
+}
+
+/* Ends everything now (errors, resets). */
+static void front_close(front_t *f)
+{
+    if (!f->closing) {
+        f->closing = true;
+        stop_waiting(f);
+        uv_timer_stop(&f->timer);
+        uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+    }
+    if (f->user) conn_close(f->user);
+    if (f->work) conn_close(f->work);
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* Sends what is queued, then FIN; closes once that is out (on_shutdown) or
+ * after FINISH_TIMEOUT_MS, whichever is first. */
+static void front_finish(front_t *f)
+{
+    drop_work(f);
+    if (dead(f)) return;
+    if (!f->user) {
+        front_close(f);
+        return;
+    }
+    f->finishing = true;
+    stop_waiting(f);
+    uv_timer_start(&f->timer, on_timer, FINISH_TIMEOUT_MS, 0);
+    conn_pause(f->user);
+    conn_shutdown(f->user);
+}
+
+static void send_error(front_t *f, int status)
+{
+    size_t len;
+    const char *body = status == 404 ? f->srv->page_404 : NULL;
+    char *r = http_err_response(status, body, body ? f->srv->page_404_len : 0, &len);
+    LOG_LIMITED(LOG_DEBUG, "http error status=%d peer=%s", status, f->peer);
+    if (r && f->user && !dead(f)) conn_write(f->user, r, len);
+    free(r);
+    front_finish(f);
+}
+
+/* Forgets the work conn (route change, end of a non-reusable exchange). */
+static void drop_work(front_t *f)
+{
+    if (!f->work) return;
+    conn_t *w = f->work;
+    f->work = NULL;
+    conn_set_cbs(w, &none_cbs, NULL);
+    conn_close(w);
+    f->refs--; /* its close will not reach us */
+    vsite_unref(f->work_site);
+    f->work_site = NULL;
+    f->work_full = false;
+}
+
+/* ---- reading control ---------------------------------------------------- */
+
+/* The user conn is read only while a request is being read and the work
+ * conn has room; the work conn only while the user conn has room. */
+static void update_reading(front_t *f)
+{
+    if (dead(f)) return;
+    bool user_ok = !f->stash && !f->work_full && (f->rq == REQ_HEAD || f->rq == REQ_BODY);
+    if (f->user) user_ok ? conn_resume(f->user) : conn_pause(f->user);
+    if (f->work) f->user_full ? conn_pause(f->work) : conn_resume(f->work);
+}
+
+static void stash_rest(front_t *f, const uint8_t *p, size_t n)
+{
+    if (n == 0) return;
+    if (f->stash_len + n > STASH_MAX) {
+        front_close(f);
+        return;
+    }
+    uint8_t *s = realloc(f->stash, f->stash_len + n);
+    if (!s) {
+        front_close(f);
+        return;
+    }
+    memmove(s + f->stash_len, p, n);
+    f->stash = s;
+    f->stash_len += n;
+}
+
+/* Feeds what waited in the stash (a pipelined request, early body bytes);
+ * with nothing stashed, this still collects the parser's pending event
+ * (the end of a request without a body). */
+static void drain_stash(front_t *f)
+{
+    uint8_t *s = f->stash;
+    size_t n = f->stash_len;
+    f->stash = NULL;
+    f->stash_len = 0;
+    consume(f, s, n);
+    free(s);
+    update_reading(f);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+typedef struct obuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} obuf_t;
+
+static void put(obuf_t *b, const char *s, size_t n)
+{
+    if (b->failed) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + n) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void puts_(obuf_t *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+static void put_header(obuf_t *b, const char *name, const char *value)
+{
+    puts_(b, name);
+    put(b, ": ", 2);
+    puts_(b, value);
+    put(b, "\r\n", 2);
+}
+
+static bool in_set(const header_list_t *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcasecmp(l->v[i].name, name) == 0) return true;
+    return false;
+}
+
+static void put_set(obuf_t *b, const header_list_t *l)
+{
+    for (int i = 0; i < l->n; i++) put_header(b, l->v[i].name, l->v[i].value);
+}
+
+static bool is_forwarding_header(const char *name)
+{
+    return strcasecmp(name, "X-Forwarded-For") == 0 || strcasecmp(name, "X-Real-IP") == 0 ||
+           strcasecmp(name, "X-Forwarded-Host") == 0 || strcasecmp(name, "X-Forwarded-Proto") == 0;
+}
+
+/* The request head as the local service sees it. */
+static void build_request(front_t *f, const http_head_t *h, const vsite_t *v, obuf_t *b)
+{
+    char line[64];
+    const char *host = http_head_get(h, "Host");
+    const char *xff = http_head_get(h, "X-Forwarded-For");
+    puts_(b, llhttp_method_name((llhttp_method_t)h->method));
+    put(b, " ", 1);
+    puts_(b, http_str(h, h->target));
+    snprintf(line, sizeof line, " HTTP/%d.%d\r\n", h->major, h->minor);
+    puts_(b, line);
+    for (int i = 0; i < h->n_hdr; i++) {
+        const char *name = http_str(h, h->hdr[i].name);
+        if (is_forwarding_header(name) || in_set(&v->req_set, name)) continue;
+        if (strcasecmp(name, "Host") == 0 && v->host_rewrite) {
+            put_header(b, "Host", v->host_rewrite);
+            continue;
+        }
+        put_header(b, name, http_str(h, h->hdr[i].value));
+    }
+    if (xff) {
+        puts_(b, "X-Forwarded-For: ");
+        puts_(b, xff);
+        put(b, ", ", 2);
+        puts_(b, f->ip);
+        put(b, "\r\n", 2);
+    } else {
+        put_header(b, "X-Forwarded-For", f->ip);
+    }
+    put_header(b, "X-Real-IP", f->ip);
+    if (host) put_header(b, "X-Forwarded-Host", host);
+    put_header(b, "X-Forwarded-Proto", "http");
+    put_set(b, &v->req_set);
+    put(b, "\r\n", 2);
+}
+
+static void build_response(const http_head_t *h, const vsite_t *v, obuf_t *b)
+{
+    char line[64];
+    snprintf(line, sizeof line, "HTTP/%d.%d %d ", h->major, h->minor, h->status);
+    puts_(b, line);
+    puts_(b, http_str(h, h->reason));
+    put(b, "\r\n", 2);
+    for (int i = 0; i < h->n_hdr; i++) {
+        const char *name = http_str(h, h->hdr[i].name);
+        if (v && in_set(&v->resp_set, name)) continue;
+        put_header(b, name, http_str(h, h->hdr[i].value));
+    }
+    if (v && h->status >= 200) put_set(b, &v->resp_set);
+    put(b, "\r\n", 2);
+}
+
+static void arm_timer(front_t *f, uint64_t ms)
+{
+    if (!dead(f)) uv_timer_start(&f->timer, on_timer, ms, 0);
+}
+
+static void arm_response_timer(front_t *f)
+{
+    arm_timer(f, (uint64_t)f->srv->cfg->vhost_http_timeout * 1000);
+}
+
+static void to_work(front_t *f, const void *p, size_t n)
+{
+    if (!f->work || n == 0) return;
+    /* The answer is awaited from the last byte of the request on. */
+    if (f->rs == RESP_HEAD) arm_response_timer(f);
+    int r = conn_write(f->work, p, n);
+    if (r < 0) {
+        front_close(f);
+        return;
+    }
+    if (r > 0) f->work_full = true;
+}
+
+static void to_user(front_t *f, const void *p, size_t n)
+{
+    if (!f->user || n == 0) return;
+    int r = conn_write(f->user, p, n);
+    if (r < 0) {
+        front_close(f);
+        return;
+    }
+    if (r > 0) f->user_full = true;
+}
+
+/* ---- basic auth (RFC 7617) --------------------------------------------- */
+
+static bool auth_ok(const http_head_t *h, const vsite_t *v)
+{
+    if (!v->user) return true;
+    const char *a = http_head_get(h, "Authorization");
+    if (!a || strncasecmp(a, "Basic ", 6) != 0) return false;
+    a += 6;
+    while (*a == ' ') a++;
+    size_t n = strlen(a);
+    unsigned char *dec = malloc(n + 4);
+    if (!dec) return false;
+    int len = EVP_DecodeBlock(dec, (const unsigned char *)a, (int)n);
+    if (len < 0) {
+        free(dec);
+        return false;
+    }
+    /* EVP_DecodeBlock counts padding as zero bytes. */
+    while (n > 0 && a[n - 1] == '=') {
+        n--;
+        len--;
+    }
+    char want[1024];
+    int wn = snprintf(want, sizeof want, "%s:%s", v->user, v->password ? v->password : "");
+    bool ok = len == wn && wn < (int)sizeof want && CRYPTO_memcmp(dec, want, (size_t)wn) == 0;
+    free(dec);
+    return ok;
+}
+
+/* ---- the request side --------------------------------------------------- */
+
+static void send_head(front_t *f)
+{
+    to_work(f, f->out, f->out_len);
+    free(f->out);
+    f->out = NULL;
+    f->out_len = 0;
+    f->rq = REQ_BODY;
+    f->rs = RESP_HEAD;
+    f->resp.skip_body = f->head_method;
+    arm_response_timer(f);
+}
+
+static void want_work(front_t *f)
+{
+    vsite_t *v = f->site;
+    sproxy_t *p = v->p;
+    if (!p || !p->sess) {
+        send_error(f, 502);
+        return;
+    }
+    f->rq = REQ_WAIT_WORK;
+    f->waiting = true;
+    session_request_work(p->sess, p, f, f->peer, f->local);
+}
+
+static void on_request_head(front_t *f)
+{
+    const http_head_t *h = &f->req.head;
+    const char *host = http_head_get(h, "Host");
+    if (!host && !(h->major == 1 && h->minor == 0)) {
+        send_error(f, 400);
+        return;
+    }
+    vsite_t *v = http_routes_find(&f->srv->http_routes, host, http_str(h, h->target));
+    if (!v) {
+        send_error(f, 404);
+        return;
+    }
+    if (!auth_ok(h, v)) {
+        send_error(f, 401);
+        return;
+    }
+    vsite_unref(f->site);
+    f->site = vsite_ref(v);
+    f->req_keep_alive = h->keep_alive;
+    f->head_method = h->method == HTTP_HEAD;
+    obuf_t b = {0};
+    build_request(f, h, v, &b);
+    if (b.failed) {
+        free(b.p);
+        front_close(f);
+        return;
+    }
+    f->out = (uint8_t *)b.p;
+    f->out_len = b.len;
+    arm_response_timer(f);
+    if (f->work && f->work_site == v) {
+        send_head(f);
+        return;
+    }
+    drop_work(f);
+    want_work(f);
+}
+
+static void bad_request(front_t *f, long err)
+{
+    if (f->rq == REQ_HEAD)
+        send_error(f, err == HTTP_ERR_TOO_LARGE ? 431 : 400);
+    else
+        front_close(f); /* a broken body: nothing sensible to answer */
+}
+
+static void next_request(front_t *f);
+
+/* Parses and forwards user bytes; what may not be handled now is stashed. */
+static void consume(front_t *f, const uint8_t *p, size_t n)
+{
+    bool next = false;
+    f->consuming = true;
+    while (!dead(f)) {
+        if (f->rq == REQ_WAIT_WORK || f->rq == REQ_DONE) {
+            stash_rest(f, p, n);
+            break;
+        }
+        int ev;
+        long used = http_msg_feed(&f->req, p, n, &ev);
+        if (used < 0) {
+            bad_request(f, used);
+            break;
+        }
+        if (f->rq == REQ_BODY) to_work(f, p, (size_t)used);
+        p += used;
+        n -= (size_t)used;
+        if (ev == HTTP_EV_HEAD) {
+            on_request_head(f);
+        } else if (ev == HTTP_EV_END) {
+            f->rq = REQ_DONE;
+            if (f->rs == RESP_DONE) { /* answered before the body ended */
+                stash_rest(f, p, n);
+                next = true;
+                break;
+            }
+        } else if (n == 0) {
+            break;
+        }
+    }
+    f->consuming = false;
+    if (next) next_request(f);
+}
+
+/* ---- the response side -------------------------------------------------- */
+
+static void next_request(front_t *f)
+{
+    if (!f->req_keep_alive || f->user_eof) {
+        front_finish(f);
+        return;
+    }
+    http_msg_next(&f->req);
+    http_msg_next(&f->resp);
+    f->rq = REQ_HEAD;
+    f->rs = RESP_IDLE;
+    f->head_method = false;
+    arm_timer(f, HEAD_TIMEOUT_MS);
+    if (f->stash)
+        drain_stash(f);
+    else
+        update_reading(f);
+}
+
+/* "101 Switching Protocols" to an Upgrade request: from now on bytes flow
+ * untouched both ways. */
+static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
+{
+    conn_t *u = f->user, *w = f->work;
+    to_user(f, rest, rest_len);
+    f->user = f->work = NULL;
+    f->refs -= 2;
+    vsite_unref(f->work_site);
+    f->work_site = NULL;
+    uint8_t *early = f->stash;
+    size_t early_len = f->stash_len;
+    f->stash = NULL;
+    f->stash_len = 0;
+    relay_start(u, w, early, early_len, NULL, NULL);
+    free(early);
+    front_close(f);
+}
+
+static void on_response_head(front_t *f, const uint8_t *rest, size_t rest_len, bool *stop)
+{
+    const http_head_t *h = &f->resp.head;
+    obuf_t b = {0};
+    build_response(h, f->site, &b);
+    if (b.failed) {
+        free(b.p);
+        front_close(f);
+        *stop = true;
+        return;
+    }
+    to_user(f, b.p, b.len);
+    free(b.p);
+    uv_timer_stop(&f->timer);
+    if (h->status == 101 && f->req.head.upgrade) {
+        become_tunnel(f, rest, rest_len);
+        *stop = true;
+        return;
+    }
+    f->rs = RESP_BODY;
+}
+
+static void on_response_end(front_t *f)
+{
+    const http_head_t *h = &f->resp.head;
+    if (h->status >= 100 && h->status < 200) { /* 100 Continue and friends */
+        http_msg_next(&f->resp);
+        f->resp.skip_body = f->head_method;
+        f->rs = RESP_HEAD;
+        arm_response_timer(f);
+        return;
+    }
+    f->rs = RESP_DONE;
+    if (!h->keep_alive) {
+        drop_work(f);
+        f->req_keep_alive = false;
+    }
+    if (f->rq == REQ_DONE) next_request(f);
+}
+
+static void on_work_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    front_t *f = conn_data(c);
+    while (!dead(f) && f->work == c) {
+        if (f->rs == RESP_IDLE || f->rs == RESP_DONE) {
+            if (n) drop_work(f); /* nothing may come between responses */
+            return;
+        }
+        int ev;
+        long used = http_msg_feed(&f->resp, p, n, &ev);
+        if (used < 0) {
+            LOG_LIMITED(LOG_DEBUG, "bad response from local service peer=%s", f->peer);
+            if (f->rs == RESP_HEAD) {
+                drop_work(f);
+                send_error(f, 502);
+            } else {
+                front_close(f);
+            }
+            return;
+        }
+        if (f->rs == RESP_BODY) to_user(f, p, (size_t)used);
+        p += used;
+        n -= (size_t)used;
+        if (ev == HTTP_EV_HEAD) {
+            bool stop = false;
+            on_response_head(f, p, n, &stop);
+            if (stop) return;
+        } else if (ev == HTTP_EV_END) {
+            /* 1xx: the real answer follows on the same conn. */
+            bool interim = f->resp.head.status < 200;
+            if (n > 0 && !interim) drop_work(f); /* bytes beyond the response */
+            on_response_end(f);
+            if (!interim) break;
+        } else if (n == 0) {
+            break;
+        }
+    }
+    update_reading(f);
+}
+
+static void work_gone(front_t *f)
+{
+    enum resp_state rs = f->rs;
+    if (rs == RESP_BODY && http_msg_finish(&f->resp) == 1) { /* body ran until EOF */
+        f->req_keep_alive = false;
+        drop_work(f);
+        f->rs = RESP_DONE;
+        front_finish(f);
+        return;
+    }
+    drop_work(f);
+    if (rs == RESP_HEAD)
+        send_error(f, 502);
+    else if (rs == RESP_BODY)
+        front_close(f); /* cut short: the user must see an error, not a short body */
+}
+
+static void on_work_eof(conn_t *c)
+{
+    work_gone(conn_data(c));
+}
+
+static void on_work_error(conn_t *c, int err)
+{
+    (void)err;
+    work_gone(conn_data(c));
+}
+
+static void on_work_drain(conn_t *c)
+{
+    front_t *f = conn_data(c);
+    f->work_full = false;
+    update_reading(f);
+}
+
+static void on_work_close(conn_t *c)
+{
+    front_t *f = conn_data(c);
+    if (f->work == c) {
+        f->work = NULL;
+        vsite_unref(f->work_site);
+        f->work_site = NULL;
+    }
+    front_unref(f);
+}
+
+static const conn_cbs_t work_cbs = {
+    .on_data = on_work_data,
+    .on_eof = on_work_eof,
+    .on_drain = on_work_drain,
+    .on_error = on_work_error,
+    .on_close = on_work_close,
+};
+
+void vhost_http_attach(void *ctx, conn_t *work)
+{
+    front_t *f = ctx;
+    f->waiting = false;
+    if (dead(f) || f->rq != REQ_WAIT_WORK) {
+        conn_close(work);
+        return;
+    }
+    f->work = work;
+    f->work_site = vsite_ref(f->site);
+    f->refs++;
+    conn_set_cbs(work, &work_cbs, f);
+    send_head(f);
+    if (!f->consuming) drain_stash(f);
+    update_reading(f);
+}
+
+void vhost_http_cancel(void *ctx)
+{
+    front_t *f = ctx;
+    f->waiting = false;
+    if (!dead(f)) send_error(f, 502);
+}
+
+/* ---- the user side ------------------------------------------------------ */
+
+static void on_timer(uv_timer_t *t)
+{
+    front_t *f = t->data;
+    if (f->finishing) {
+        front_close(f);
+        return;
+    }
+    if (f->rs == RESP_HEAD || f->rq == REQ_WAIT_WORK) {
+        LOG_LIMITED(LOG_INFO, "http backend timeout peer=%s site=%s", f->peer,
+                    f->site && f->site->p ? f->site->p->name : "?");
+        drop_work(f);
+        send_error(f, 504);
+        return;
+    }
+    front_close(f); /* idle or slow request head */
+}
+
+static void on_user_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    front_t *f = conn_data(c);
+    if (f->stash) {
+        stash_rest(f, p, n);
+        update_reading(f);
+        return;
+    }
+    consume(f, p, n);
+    update_reading(f);
+}
+
+static void on_user_eof(conn_t *c)
+{
+    front_t *f = conn_data(c);
+    f->user_eof = true;
+    /* A request still being answered completes first; otherwise we are done. */
+    if (f->rq == REQ_HEAD && f->rs != RESP_HEAD && f->rs != RESP_BODY) front_close(f);
+    else if (f->rq == REQ_BODY) front_close(f); /* the body was cut short */
+}
+
+static void on_user_error(conn_t *c, int err)
+{
+    (void)err;
+    front_close(conn_data(c));
+}
+
+static void on_user_drain(conn_t *c)
+{
+    front_t *f = conn_data(c);
+    f->user_full = false;
+    update_reading(f);
+}
+
+static void on_user_shutdown(conn_t *c)
+{
+    front_t *f = conn_data(c);
+    front_close(f);
+}
+
+static void on_user_close(conn_t *c)
+{
+    front_t *f = conn_data(c);
+    f->user = NULL;
+    front_close(f);
+    front_unref(f);
+}
+
+static const conn_cbs_t user_cbs = {
+    .on_data = on_user_data,
+    .on_eof = on_user_eof,
+    .on_drain = on_user_drain,
+    .on_shutdown = on_user_shutdown,
+    .on_error = on_user_error,
+    .on_close = on_user_close,
+};
+
+static void ip_of(const char *peer, char *out, size_t size)
+{
+    const char *s = peer, *end;
+    if (*s == '[') {
+        s++;
+        end = strchr(s, ']');
+    } else {
+        end = strrchr(s, ':');
+    }
+    size_t n = end ? (size_t)(end - s) : strlen(s);
+    if (n >= size) n = size - 1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+static void on_accept(uv_stream_t *ls, int status)
+{
+    srv_t *s = ls->data;
+    if (status < 0) return;
+    front_t *f = calloc(1, sizeof *f);
+    conn_t *u = f ? conn_new(s->loop, &user_cbs, f) : NULL;
+    if (!u || uv_accept(ls, conn_stream(u)) != 0) {
+        if (u) {
+            conn_set_cbs(u, &none_cbs, NULL);
+            conn_close(u);
+        }
+        free(f);
+        return;
+    }
+    f->srv = s;
+    f->user = u;
+    f->refs = 2; /* user conn + timer */
+    http_msg_init(&f->req, HTTP_REQUEST);
+    http_msg_init(&f->resp, HTTP_RESPONSE);
+    uv_timer_init(s->loop, &f->timer);
+    f->timer.data = f;
+    conn_start(u);
+    snprintf(f->peer, sizeof f->peer, "%s", conn_peer(u));
+    ip_of(f->peer, f->ip, sizeof f->ip);
+    server_local_addr(u, f->local, sizeof f->local);
+    arm_timer(f, HEAD_TIMEOUT_MS);
+}
+
+/* ---- the listener -------------------------------------------------------- */
+
+int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const char *what)
+{
+    struct sockaddr_storage ss;
+    int r = ports_bind_addr(s->cfg, port, &ss);
+    uv_tcp_init(s->loop, h);
+    h->data = s;
+    if (r == 0) r = uv_tcp_bind(h, (struct sockaddr *)&ss, 0);
+    if (r == 0) r = uv_listen((uv_stream_t *)h, 511, cb);
+    if (r != 0) {
+        LOG_E("cannot listen for %s port=%d err=%s", what, port, uv_strerror(r));
+        uv_close((uv_handle_t *)h, NULL);
+        return r;
+    }
+    LOG_I("%s listening port=%d", what, port);
+    return 0;
+}
+
+int vhost_http_start(srv_t *s)
+{
+    int r = vhost_listen(s, &s->http_listener, s->cfg->vhost_http_port, on_accept, "http vhost");
+    s->http_on = r == 0;
+    return r;
+}
+
+void vhost_stop(srv_t *s)
+{
+    if (s->http_on) uv_close((uv_handle_t *)&s->http_listener, NULL);
+    if (s->https_on) uv_close((uv_handle_t *)&s->https_listener, NULL);
+    s->http_on = s->https_on = false;
+}
