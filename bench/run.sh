@@ -1,86 +1,257 @@
 #!/usr/bin/env bash
-# bench/run.sh: measures, side by side in one run on 127.0.0.1,
-#   - TCP throughput (iperf3, 1 stream, 10 s): direct, burrow TLS, burrow plain
-#   - time to first byte of a new connection (connect + 1-byte echo): same paths
-#   - resident memory of the burrow server and client, idle and after load
-# and prints a table with ratios to direct. Machines here are shared and noisy:
-# compare ratios, not absolute figures.
+# bench/run.sh [--quick]: burrow's benchmark suite (issue #4). In one run, on
+# 127.0.0.1 only, side by side, one row per path:
+#   direct | burrow TLS (default) | burrow TLS off | ssh -R (OpenSSH)
+#   [| burrow vhost: HTTP through vhostHTTPPort, when the binary carries it]
+# it measures
+#   - TCP throughput: iperf3, 1 and 8 streams, both directions;
+#   - HTTP requests/s: wrk, 64 keep-alive connections, nginx serving 1 KiB;
+#   - new-connection latency: time to first byte, p50/p99 (conn_latency);
+#   - memory (VmRSS, RssAnon) of server and client: idle, under the HTTP
+#     load, holding 1,000 and 10,000 idle tunnelled connections (hold_conns),
+#     and bytes per connection;
+#   - CPU seconds (server + client) per GB relayed during the 1-stream runs;
+#   - binary size, stripped, dynamic and static (-DBURROW_STATIC=ON);
+# and prints the tables with ratios to direct, also into bench/results.md.
+#
+# Environment:
+#   BENCH_BUILD=DIR         build directory (default ./build; built if needed)
+#   BENCH_STATIC_BUILD=DIR  build directory for the static binary (DIR-static)
+#   BENCH_SECONDS=N         seconds per iperf3 and wrk run (default 5; --quick 1)
+#   BENCH_CONNS=N           connections per latency run (default 1000; --quick 200)
+#   BENCH_HOLD=A,B          idle connections held (default 1000,10000; --quick 100,1000)
+#   BENCH_POOL=N            burrow client transport.poolCount (default 4)
+#   BENCH_OUT=FILE          markdown output (default bench/results.md; --quick: none)
+#   BENCH_KEEP=1            keep the temp dir (logs, configs, raw outputs)
+# Machines here are shared and noisy: compare ratios, not absolute figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=0
+for a in "$@"; do
+  case $a in
+    --quick) QUICK=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+  esac
+done
+if [ $QUICK = 1 ]; then
+  DUR=${BENCH_SECONDS:-1}; LAT_N=${BENCH_CONNS:-200}; HOLD=${BENCH_HOLD:-100,1000}
+  OUT=${BENCH_OUT:-}
+else
+  DUR=${BENCH_SECONDS:-5}; LAT_N=${BENCH_CONNS:-1000}; HOLD=${BENCH_HOLD:-1000,10000}
+  OUT=${BENCH_OUT:-$ROOT/bench/results.md}
+fi
+BENCH_POOL=${BENCH_POOL:-4}
+B=${BENCH_BUILD:-$ROOT/build}
+BS=${BENCH_STATIC_BUILD:-${B%/}-static}
+T_START=$(date +%s)
+
+source "$ROOT/bench/lib/common.sh"
+source "$ROOT/bench/lib/paths.sh"
+
+WORK=$(mktemp -d /tmp/burrow-bench.XXXXXX)
+RESULTS=$WORK/results.tsv
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- build --------------------------------------------------------------------
 bash scripts/deps.sh
-cmake -S . -B build >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
-B=${BENCH_BUILD:-build}
-DUR=${BENCH_SECONDS:-10}
-CONNS=${BENCH_CONNS:-2000}
-work=$(mktemp -d /tmp/burrow-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+say "building $B"
+cmake -S "$ROOT" -B "$B" >"$WORK/cmake.log" 2>&1 &&
+  cmake --build "$B" -j"$(nproc)" --target burrow tcp_echo conn_latency hold_conns \
+    >>"$WORK/cmake.log" 2>&1 || { tail -30 "$WORK/cmake.log" >&2; exit 1; }
+BIN=$B
+say "building $BS (-DBURROW_STATIC=ON)"
+if cmake -S "$ROOT" -B "$BS" -DBURROW_STATIC=ON >"$WORK/cmake-static.log" 2>&1 &&
+  cmake --build "$BS" -j"$(nproc)" --target burrow >>"$WORK/cmake-static.log" 2>&1; then
+  strip -o "$WORK/burrow.static" "$BS/burrow"
+  put size.static "$(stat -c %s "$WORK/burrow.static")"
+else
+  put size.static "n/a: $(grep -m1 -iE 'error|cannot find|undefined' "$WORK/cmake-static.log" | cut -c1-120)"
+fi
+strip -o "$WORK/burrow.dyn" "$BIN/burrow"
+put size.dynamic "$(stat -c %s "$WORK/burrow.dyn")"
+put size.sshd "$(stat -c %s /usr/sbin/sshd)"
+put size.ssh "$(stat -c %s "$(command -v ssh)")"
 
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-iperf_gbps() { # port [extra args]
+# ---- limits and facts -------------------------------------------------------------
+max_hold=${HOLD##*,}
+need=$((2 * max_hold + 4096))
+[ $need -lt 65536 ] && need=65536
+ulimit -Hn "$need" 2>/dev/null || true
+ulimit -Sn "$(ulimit -Hn)"
+put note.fd_limit "$(ulimit -n)"
+if [ "$(ulimit -n)" -lt $((2 * max_hold + 64)) ]; then
+  put note.fd_short "the fd limit here is $(ulimit -n) and cannot be raised (no CAP_SYS_RESOURCE); holding $max_hold connections needs about $((2 * max_hold + 30)) descriptors in each relay process (user or local socket + work connection each), so the last few connections of that stage are expected to fail"
+fi
+put note.date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+put note.commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+  git -C "$ROOT" diff --quiet HEAD -- src CMakeLists.txt 2>/dev/null || echo ' + uncommitted changes')"
+put note.cpu "$(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+put note.kernel "$(uname -r)"
+put note.versions "$("$BIN/burrow" version 2>&1 | head -1); $(iperf3 --version | head -1 | cut -d' ' -f1,2); $(ssh -V 2>&1 | cut -d, -f1); $(nginx -v 2>&1 | sed 's/.*: //'); wrk $(dpkg-query -W -f='${Version}' wrk)"
+put note.dur "$DUR"
+put note.lat_n "$LAT_N"
+put note.hold "$HOLD"
+put note.pool "$BENCH_POOL"
+put note.quick "$QUICK"
+
+# ---- start everything -------------------------------------------------------------
+say "starting iperf3, nginx, echo server"
+start_services
+say "starting burrow (TLS, plain) and ssh -R"
+start_burrow tls true "iperf http echo"
+start_burrow plain false "iperf http echo"
+PATHS=(direct tls plain)
+if [ "$(id -u)" -eq 0 ]; then
+  start_ssh ssh "iperf http echo"
+  PATHS+=(ssh)
+else
+  put note.ssh "ssh -R row skipped: a private sshd needs root here"
+fi
+HTTP_PATHS=("${PATHS[@]}")
+if burrow_has_vhost; then
+  say "burrow carries vhostHTTPPort: adding the vhost row"
+  start_burrow vhost true "http" vhost
+  HTTP_PATHS+=(vhost)
+else
+  put note.vhost "no burrow vhost row: this burrow does not carry vhostHTTPPort yet"
+fi
+put note.paths "${HTTP_PATHS[*]}"
+sleep 1 # let the work-connection pools fill
+for p in "${HTTP_PATHS[@]}"; do
+  [ "$p" = direct ] && continue
+  put "mem.idle.srv.$p" "$(mem_kb $(srv_pids "$p"))"
+  put "mem.idle.cli.$p" "$(mem_kb $(cli_pids "$p"))"
+done
+
+# ---- TCP throughput (and CPU per byte on the 1-stream runs) -------------------------
+# iperf_run PORT ARGS...: "bits_per_second bytes" received, or "fail".
+iperf_run() {
   local port=$1; shift
-  iperf3 -c 127.0.0.1 -p "$port" -t "$DUR" -J "$@" |
-    python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))'
+  local omit=()
+  [ "$DUR" -ge 4 ] && omit=(-O 1)
+  timeout $((DUR + 30)) iperf3 -c 127.0.0.1 -p "$port" -t "$DUR" "${omit[@]}" -J "$@" \
+    >"$WORK/iperf.json" 2>&1 || true
+  python3 - "$WORK/iperf.json" <<'EOF' || echo fail
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["end"]["sum_received"]
+print("%.0f %.0f" % (s["bits_per_second"], s["bytes"]))
+EOF
 }
-wait_log() { for _ in $(seq 1 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1" >&2; return 1; }
-
-iperf3 -s -p 15201 -D --logfile "$work/iperf.log"
-sleep 0.3
-pids+=($(pgrep -f "iperf3 -s -p 15201" | head -1))
-$B/tcp_echo 15202 >/dev/null 2>&1 & pids+=($!)
-
-start_tunnel() { # name tls(true|false) ctl_port iperf_pub echo_pub
-  local n=$1
-  cat > "$work/$n-s.toml" <<EOF2
-bindAddr = "127.0.0.1"
-bindPort = $3
-auth.token = "bench"
-EOF2
-  cat > "$work/$n-c.toml" <<EOF2
-serverAddr = "127.0.0.1"
-serverPort = $3
-auth.token = "bench"
-transport.tls.enable = $2
-transport.poolCount = 4
-[[proxies]]
-name = "iperf"
-type = "tcp"
-localPort = 15201
-remotePort = $4
-[[proxies]]
-name = "echo"
-type = "tcp"
-localPort = 15202
-remotePort = $5
-EOF2
-  $B/burrow server -c "$work/$n-s.toml" --state-dir "$work/$n-ss" 2>"$work/$n-s.log" & pids+=($!); eval "${n}_srv=$!"
-  wait_log "$work/$n-s.log" listening
-  $B/burrow client -c "$work/$n-c.toml" --state-dir "$work/$n-cs" 2>"$work/$n-c.log" & pids+=($!); eval "${n}_cli=$!"
-  wait_log "$work/$n-c.log" "name=echo"
-}
-start_tunnel tls true 15300 15301 15302
-start_tunnel plain false 15400 15401 15402
-sleep 0.5
-tls_idle="$(rss_kb $tls_srv)/$(rss_kb $tls_cli)"
-plain_idle="$(rss_kb $plain_srv)/$(rss_kb $plain_cli)"
-
-printf "%-14s %10s %8s %10s %8s %10s %8s\n" path "up_Gbit/s" ratio "down_Gbit/s" ratio "ttfb_p50" "p99(us)"
-declare -A up down lat
-for path in direct:15201:15202 tls:15301:15302 plain:15401:15402; do
-  IFS=: read -r name ip ep <<<"$path"
-  up[$name]=$(iperf_gbps "$ip")
-  down[$name]=$(iperf_gbps "$ip" -R)
-  lat[$name]=$($B/conn_latency 127.0.0.1 "$ep" "$CONNS")
+declare -A CPU_T CPU_B
+for mode in "1 up" "1 down" "8 up" "8 down"; do
+  read -r n dir <<<"$mode"
+  args=()
+  [ "$n" = 8 ] && args+=(-P 8)
+  [ "$dir" = down ] && args+=(-R)
+  for p in "${PATHS[@]}"; do
+    say "iperf3 $n stream(s) $dir, $p"
+    pids=""
+    [ "$p" != direct ] && pids="$(srv_pids "$p") $(cli_pids "$p")"
+    c0=$(cpu_ticks $pids)
+    r=$(iperf_run "${P_IPERF[$p]}" "${args[@]}")
+    c1=$(cpu_ticks $pids)
+    put "tcp$n.$dir.$p" "${r%% *}"
+    if [ "$n" = 1 ] && [ "$p" != direct ] && [ "$r" != fail ]; then
+      CPU_T[$p]=$(( ${CPU_T[$p]:-0} + c1 - c0 ))
+      CPU_B[$p]=$(( ${CPU_B[$p]:-0} + ${r##* } ))
+    fi
+  done
 done
-for name in direct tls plain; do
-  p50=$(sed 's/.*p50_us=\([0-9]*\).*/\1/' <<<"${lat[$name]}")
-  p99=$(sed 's/.*p99_us=\([0-9]*\).*/\1/' <<<"${lat[$name]}")
-  printf "%-14s %10s %7.0f%% %10s %7.0f%% %10s %8s\n" "$name" "${up[$name]}" \
-    "$(python3 -c "print(100*${up[$name]}/${up[direct]})")" "${down[$name]}" \
-    "$(python3 -c "print(100*${down[$name]}/${down[direct]})")" "$p50" "$p99"
+for p in "${!CPU_T[@]}"; do
+  put "cpu.$p" "$(python3 -c "print('%.3f' % (${CPU_T[$p]} / $CLK_TCK / (${CPU_B[$p]} / 1e9)))")"
 done
-echo
-echo "resident memory (KiB, server/client): tls idle $tls_idle, after load $(rss_kb $tls_srv)/$(rss_kb $tls_cli); plain idle $plain_idle, after load $(rss_kb $plain_srv)/$(rss_kb $plain_cli)"
-echo "binary: $(stat -c %s $B/burrow) bytes (unstripped, dynamic)"
+
+# ---- HTTP requests per second (and memory under that load) ---------------------------
+for p in "${HTTP_PATHS[@]}"; do
+  say "wrk 64 connections, $p"
+  hdr=()
+  [ -n "${HTTP_HOST[$p]:-}" ] && hdr=(-H "Host: ${HTTP_HOST[$p]}")
+  timeout $((DUR + 30)) wrk -t 2 -c 64 -d "${DUR}s" "${hdr[@]}" \
+    "http://127.0.0.1:${P_HTTP[$p]}/1k.bin" >"$WORK/wrk.$p.txt" 2>&1 &
+  wpid=$!
+  ms=0; ma=0; mcs=0; mca=0
+  while kill -0 "$wpid" 2>/dev/null; do
+    if [ "$p" != direct ]; then
+      read -r a b < <(mem_kb $(srv_pids "$p"))
+      [ "$a" -gt "$ms" ] && ms=$a && ma=$b
+      read -r a b < <(mem_kb $(cli_pids "$p"))
+      [ "$a" -gt "$mcs" ] && mcs=$a && mca=$b
+    fi
+    sleep 0.3
+  done
+  wait "$wpid" || true
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk.$p.txt")
+  put "http.$p" "${rps:-fail}"
+  errs=$(awk '/Socket errors:/ {gsub(",", ""); s += $4 + $6 + $8 + $10} /Non-2xx/ {s += $NF} END {print s + 0}' "$WORK/wrk.$p.txt")
+  put "http_err.$p" "$errs"
+  if [ "$p" != direct ]; then
+    put "mem.http.srv.$p" "$ms $ma"
+    put "mem.http.cli.$p" "$mcs $mca"
+  fi
+done
+
+# ---- new-connection latency --------------------------------------------------------
+for p in "${PATHS[@]}"; do
+  say "time to first byte, $LAT_N new connections, $p"
+  out=$("$BIN/conn_latency" 127.0.0.1 "${P_ECHO[$p]}" "$LAT_N" || true)
+  put "lat.p50.$p" "$(sed -n 's/.*p50_us=\([0-9]*\).*/\1/p' <<<"$out")"
+  put "lat.p99.$p" "$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' <<<"$out")"
+  put "lat.failed.$p" "$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$out")"
+done
+
+# ---- idle tunnelled connections held: memory per connection -------------------------
+# Fresh tunnels (only the echo service), so that the throughput runs' buffers
+# do not blur the baseline.
+for p in "${HTTP_PATHS[@]}"; do
+  [ "$p" = direct ] || stop_path "$p"
+done
+for p in "${PATHS[@]}"; do
+  [ "$p" = direct ] && continue
+  h=hold$p
+  case $p in
+    tls) start_burrow "$h" true echo ;;
+    plain) start_burrow "$h" false echo ;;
+    ssh) start_ssh "$h" echo ;;
+  esac
+  sleep 1
+  put "hold.idle.srv.$p" "$(mem_kb $(srv_pids "$h"))"
+  put "hold.idle.cli.$p" "$(mem_kb $(cli_pids "$h"))"
+  mkfifo "$WORK/hold.ctl"
+  "$BIN/hold_conns" 127.0.0.1 "${P_ECHO[$h]}" "$HOLD" 64 <"$WORK/hold.ctl" >"$WORK/hold.$p.out" 2>&1 &
+  hpid=$!; track $hpid
+  exec 9>"$WORK/hold.ctl"
+  IFS=, read -ra stages <<<"$HOLD"
+  i=0
+  for n in "${stages[@]}"; do
+    i=$((i + 1))
+    say "holding $n idle connections through $p"
+    deadline=$(( $(date +%s) + 60 + n / 50 ))
+    while [ "$(grep -c '^stage=' "$WORK/hold.$p.out")" -lt $i ]; do
+      kill -0 $hpid 2>/dev/null && [ "$(date +%s)" -lt $deadline ] || break
+      sleep 0.2
+    done
+    line=$(grep '^stage=' "$WORK/hold.$p.out" | sed -n "${i}p")
+    if [ -z "$line" ]; then
+      put "hold.$n.res.$p" "timeout"
+      break
+    fi
+    sleep 1 # let pools refill and the far side settle
+    put "hold.$n.srv.$p" "$(mem_kb $(srv_pids "$h"))"
+    put "hold.$n.cli.$p" "$(mem_kb $(cli_pids "$h"))"
+    put "hold.$n.res.$p" "$line"
+    echo >&9
+  done
+  exec 9>&-
+  stop_pids $hpid
+  rm -f "$WORK/hold.ctl"
+  stop_path "$h"
+done
+
+# ---- report -------------------------------------------------------------------------
+put note.elapsed "$(( $(date +%s) - T_START ))"
+python3 "$ROOT/bench/lib/report.py" "$RESULTS" "$OUT"
