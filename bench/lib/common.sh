@@ -6,7 +6,6 @@ say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # ---- processes -------------------------------------------------------------
 BENCH_PIDS=()          # everything started in the background, in start order
-BENCH_MADE_RUN_SSHD=0  # 1 if we created /run/sshd (sshd's privsep directory)
 
 track() { BENCH_PIDS+=("$1"); }
 
@@ -48,7 +47,6 @@ bench_cleanup() {
   local i
   for ((i = ${#BENCH_PIDS[@]} - 1 ; i >= 0 ; i--)); do stop_tree "${BENCH_PIDS[$i]}"; done
   BENCH_PIDS=()
-  [ "$BENCH_MADE_RUN_SSHD" = 1 ] && rmdir /run/sshd 2>/dev/null || true
   if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
     if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $WORK (logs, configs, raw outputs)"; else rm -rf "$WORK"; fi
   fi
