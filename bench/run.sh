@@ -51,6 +51,13 @@ T_START=$(date +%s)
 source "$ROOT/bench/lib/common.sh"
 source "$ROOT/bench/lib/paths.sh"
 
+# One bench at a time on this machine: two at once would measure each other.
+exec 8>/tmp/burrow-bench.lock
+if ! flock -n 8; then
+  say "another bench run holds /tmp/burrow-bench.lock: waiting (up to 15 min)"
+  flock -w 900 8 || say "still busy: running anyway, figures will be disturbed"
+fi
+
 WORK=$(mktemp -d /tmp/burrow-bench.XXXXXX)
 RESULTS=$WORK/results.tsv
 trap bench_cleanup EXIT
