@@ -121,8 +121,11 @@ fi
 HTTP_PATHS=("${PATHS[@]}")
 if burrow_has_vhost; then
   say "burrow carries vhostHTTPPort: adding the vhost row"
-  start_burrow vhost true "http" vhost
-  HTTP_PATHS+=(vhost)
+  if start_burrow vhost true "http" vhost; then
+    HTTP_PATHS+=(vhost)
+  else
+    put note.vhost "no burrow vhost row: the vhost tunnel did not start (see its log above)"
+  fi
 else
   put note.vhost "no burrow vhost row: this burrow does not carry vhostHTTPPort yet"
 fi
