@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick]: burrow's benchmark suite (issue #4). In one run, on
+# bench/run.sh [--quick] [--readme]: burrow's benchmark suite (issue #4). In one run, on
 # 127.0.0.1 only, side by side, one row per path:
 #   direct | burrow TLS (default) | burrow TLS off | ssh -R (OpenSSH)
 #   [| burrow vhost: HTTP through vhostHTTPPort, when the binary carries it]
@@ -12,7 +12,9 @@
 #     and bytes per connection;
 #   - CPU seconds (server + client) per GB relayed during the 1-stream runs;
 #   - binary size, stripped, dynamic and static (-DBURROW_STATIC=ON);
-# and prints the tables with ratios to direct, also into bench/results.md.
+# and prints the tables with ratios to direct, also into bench/results.md
+# (+ bench/results.png, a gnuplot chart); --readme also puts them into the
+# README's Performance section. --quick: 1-second runs, a smoke check.
 #
 # Environment:
 #   BENCH_BUILD=DIR         build directory (default ./build; built if needed)
@@ -29,11 +31,13 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 QUICK=0
+README_OUT=""
 for a in "$@"; do
   case $a in
     --quick) QUICK=1 ;;
+    --readme) README_OUT=$ROOT/README.md ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--readme]" >&2; exit 2 ;;
   esac
 done
 if [ $QUICK = 1 ]; then
@@ -52,9 +56,9 @@ source "$ROOT/bench/lib/common.sh"
 source "$ROOT/bench/lib/paths.sh"
 
 # One bench at a time on this machine: two at once would measure each other.
-exec 8>/tmp/burrow-bench.lock
+exec 8>/tmp/.burrow-bench.lock
 if ! flock -n 8; then
-  say "another bench run holds /tmp/burrow-bench.lock: waiting (up to 15 min)"
+  say "another bench run holds /tmp/.burrow-bench.lock: waiting (up to 15 min)"
   flock -w 900 8 || say "still busy: running anyway, figures will be disturbed"
 fi
 
@@ -264,4 +268,5 @@ done
 
 # ---- report -------------------------------------------------------------------------
 put note.elapsed "$(( $(date +%s) - T_START ))"
-python3 "$ROOT/bench/lib/report.py" "$RESULTS" "$OUT"
+[ $QUICK = 1 ] && README_OUT=""
+python3 "$ROOT/bench/lib/report.py" "$RESULTS" "$OUT" "$README_OUT"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""bench/lib/report.py RESULTS.tsv [OUT.md]: turns the figures bench/run.sh
+"""bench/lib/report.py RESULTS.tsv [OUT.md [README.md]]: turns the figures bench/run.sh
 collected ("key<TAB>value" lines) into markdown tables, prints them, and
-writes them to OUT.md when given. Speed columns quote the ratio to direct;
+writes them to OUT.md when given (with a gnuplot chart beside it), and
+between the bench markers of README.md when given. Speed columns quote the ratio to direct;
 memory, CPU and size have no direct counterpart (no relay process there)."""
 import os
 import shutil
@@ -223,6 +224,29 @@ def main():
                         % os.path.basename(png))
         sys.stderr.write("written to %s%s\n" % (
             os.path.relpath(out), " and " + os.path.relpath(png) if chart else ""))
+        readme = sys.argv[3] if len(sys.argv) > 3 else ""
+        if readme:
+            block = text.replace("### ", "#### ")
+            if chart:
+                block += "\n![%% of direct](%s)\n" % os.path.relpath(png, os.path.dirname(readme))
+            update_readme(readme, block)
+
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def update_readme(path, block):
+    """Replaces what lies between the bench markers in the README."""
+    with open(path) as f:
+        doc = f.read()
+    a, b = doc.find(BEGIN), doc.find(END)
+    if a < 0 or b < a:
+        sys.stderr.write("%s has no %s ... %s markers: not updated\n" % (path, BEGIN, END))
+        return
+    doc = doc[:a + len(BEGIN)] + "\n" + block + doc[b:]
+    with open(path, "w") as f:
+        f.write(doc)
+    sys.stderr.write("updated the tables in %s\n" % os.path.relpath(path))
 
 
 def plot(r, paths, tcp_paths, png):
