@@ -125,6 +125,13 @@ void *http_routes_find(const http_routes_t *t, const char *host, const char *pat
     return hit;
 }
 
+void *http_routes_first(const http_routes_t *t, bool (*pick)(void *target, void *arg), void *arg)
+{
+    for (http_route_t *r = t->head; r; r = r->next)
+        if (pick(r->target, arg)) return r->target;
+    return NULL;
+}
+
 void http_routes_free(http_routes_t *t)
 {
     while (t->head) http_routes_remove(t, t->head->target);

@@ -14,6 +14,7 @@
 #ifndef BURROW_HTTP_ROUTE_H
 #define BURROW_HTTP_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HTTP_HOST_MAX 253
@@ -33,6 +34,9 @@ int http_routes_add(http_routes_t *t, const char *domain, const char *location, 
 void http_routes_remove(http_routes_t *t, const void *target);
 /* The target for host (a Host header or SNI name) and path (NULL = "/"), or NULL. */
 void *http_routes_find(const http_routes_t *t, const char *host, const char *path);
+/* The first target for which pick(target, arg) is true, or NULL. */
+void *http_routes_first(const http_routes_t *t, bool (*pick)(void *target, void *arg), void *arg);
+/* Frees the routes only (targets are the caller's). */
 void http_routes_free(http_routes_t *t);
 
 /* Lowercases host into out (size ≥ HTTP_HOST_MAX + 1) without any ":port"

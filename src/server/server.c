@@ -437,8 +437,7 @@ void server_destroy(srv_t *s)
 {
     if (!s) return;
     SSL_CTX_free(s->tls);
-    http_routes_free(&s->http_routes);
-    http_routes_free(&s->https_routes);
+    vhost_routes_clear(s);
     free(s->page_404);
     free(s);
 }

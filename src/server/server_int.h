@@ -78,11 +78,15 @@ struct sproxy {
  * and by the vhost fronts serving one of its requests (sproxy_http.c). */
 struct vsite {
     sproxy_t *p; /* NULL once the proxy closed */
-    int refs;    /* the proxy's, plus one per front holding it */
+    int refs;    /* the proxy's (then its routes'), plus one per front holding it */
+    uint64_t closed_at; /* when p closed: its routes stay, answering 502, until
+                         * the same domain is registered again or they expire */
     char *host_rewrite, *user, *password; /* NULL when unset */
     header_list_t req_set, resp_set;
 };
 vsite_t *vsite_ref(vsite_t *v);
+/* Drops every route and the references they hold (server teardown). */
+void vhost_routes_clear(srv_t *s);
 void vsite_unref(vsite_t *v);
 
 extern const sproxy_ops_t sproxy_tcp_ops;

@@ -18,6 +18,9 @@
 #define MAX_DOMAINS 64
 #define MAX_LOCATIONS 64
 #define MAX_HEADER_SETS 64
+/* A closed proxy's domains answer 502 ("not reachable right now") rather
+ * than 404 for this long, or until someone registers them again. */
+#define TOMBSTONE_MS (10 * 60 * 1000)
 
 vsite_t *vsite_ref(vsite_t *v)
 {
@@ -45,6 +48,12 @@ void vsite_unref(vsite_t *v)
     headers_free(&v->req_set);
     headers_free(&v->resp_set);
     free(v);
+}
+
+static bool site_expired(void *target, void *arg)
+{
+    const vsite_t *v = target;
+    return !v->p && *(uint64_t *)arg - v->closed_at > TOMBSTONE_MS;
 }
 
 static char *opt_str(const json_t *m, const char *key)
@@ -154,6 +163,11 @@ static int add_routes(sproxy_t *p, http_routes_t *t, char names[][HTTP_HOST_MAX 
             }
             void *owner = NULL;
             int r = http_routes_add(t, names[i], loc, v, &owner);
+            if (r == -EEXIST && owner && !((vsite_t *)owner)->p) { /* a closed proxy's */
+                http_routes_remove(t, owner);
+                vsite_unref(owner);
+                r = http_routes_add(t, names[i], loc, v, &owner);
+            }
             if (r == -EEXIST) {
                 vsite_t *o = owner;
                 snprintf(err, errlen, "domain %s%s is already used by proxy %s", names[i],
@@ -170,9 +184,41 @@ static int add_routes(sproxy_t *p, http_routes_t *t, char names[][HTTP_HOST_MAX 
     return 0;
 }
 
+/* Forgets closed proxies' routes that are old enough. */
+static void sweep_tombstones(srv_t *s, http_routes_t *t)
+{
+    uint64_t now = uv_now(s->loop);
+    vsite_t *v;
+    while ((v = http_routes_first(t, site_expired, &now)) != NULL) {
+        http_routes_remove(t, v);
+        vsite_unref(v);
+    }
+}
+
+static bool any_site(void *target, void *arg)
+{
+    (void)target;
+    (void)arg;
+    return true;
+}
+
+void vhost_routes_clear(srv_t *s)
+{
+    http_routes_t *tables[] = {&s->http_routes, &s->https_routes};
+    for (int i = 0; i < 2; i++) {
+        vsite_t *v;
+        while ((v = http_routes_first(tables[i], any_site, NULL)) != NULL) {
+            http_routes_remove(tables[i], v);
+            if (v->p) v->p->impl = NULL; /* still open: the proxy forgets it */
+            vsite_unref(v);
+        }
+    }
+}
+
 static int vhost_open(sproxy_t *p, const json_t *m, bool https, char *err, size_t errlen)
 {
     srv_t *s = p->srv;
+    sweep_tombstones(s, https ? &s->https_routes : &s->http_routes);
     if (!(https ? s->https_on : s->http_on)) {
         snprintf(err, errlen, "the server has no %s (set it to serve %s proxies)",
                  https ? "vhostHTTPSPort" : "vhostHTTPPort", https ? "https" : "http");
@@ -211,13 +257,14 @@ static int https_open(sproxy_t *p, int port, const json_t *m, char *err, size_t 
     return vhost_open(p, m, true, err, errlen);
 }
 
+/* The routes stay as a tombstone holding the proxy's reference. */
 static void vhost_close(sproxy_t *p, http_routes_t *t)
 {
     vsite_t *v = p->impl;
+    (void)t;
     if (v) {
-        http_routes_remove(t, v);
         v->p = NULL;
-        vsite_unref(v);
+        v->closed_at = uv_now(p->srv->loop);
     }
     free(p);
 }
