@@ -54,7 +54,7 @@ typedef struct wreq {
 
 /* One loop, one thread: raw socket reads land here and are consumed (or copied
  * into the TLS read BIO) before the next read callback can run. */
-static uint8_t g_rbuf[64 * 1024];
+static uint8_t g_rbuf[256 * 1024];
 
 static void tls_process(conn_t *c);
 
@@ -186,15 +186,16 @@ static int queue_raw(conn_t *c, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* Hands OpenSSL's output to the socket straight from the BIO's memory, then
+ * empties the BIO: no copy unless the socket is full. */
 static int flush_wbio(conn_t *c)
 {
-    uint8_t buf[32 * 1024];
-    int n;
-    while ((n = BIO_read(c->wbio, buf, sizeof buf)) > 0) {
-        int r = queue_raw(c, buf, (size_t)n);
-        if (r != 0) return r;
-    }
-    return 0;
+    char *p;
+    long n = BIO_get_mem_data(c->wbio, &p);
+    if (n <= 0) return 0;
+    int r = queue_raw(c, (const uint8_t *)p, (size_t)n);
+    BIO_reset(c->wbio);
+    return r;
 }
 
 static int backpressure(conn_t *c)
@@ -302,26 +303,33 @@ static void start_reading(conn_t *c)
     uv_read_start(conn_stream(c), alloc_cb, read_cb);
 }
 
+/* Decrypts what is buffered and hands it over in chunks of up to 64 KiB:
+ * several 16 KiB records per callback means fewer writes downstream. */
 static void tls_dispatch(conn_t *c)
 {
-    uint8_t buf[16 * 1024]; /* one TLS record's plaintext at most */
+    uint8_t buf[64 * 1024];
+    size_t have = 0;
+    int e = SSL_ERROR_NONE;
     if (c->flags & F_DISPATCH) return;
     c->flags |= F_DISPATCH;
     while (!(c->flags & (F_PAUSED | F_CLOSING | F_EOF))) {
         ERR_clear_error();
-        int n = SSL_read(c->ssl, buf, sizeof buf);
-        if (n > 0) {
-            if (c->cbs->on_data) c->cbs->on_data(c, buf, (size_t)n);
-            continue;
-        }
-        int e = SSL_get_error(c->ssl, n);
+        int n = SSL_read(c->ssl, buf + have, (int)(sizeof buf - have));
+        if (n > 0) have += (size_t)n;
+        if (n > 0 && sizeof buf - have >= 16 * 1024) continue;
+        if (n <= 0) e = SSL_get_error(c->ssl, n);
+        if (have && c->cbs->on_data) c->cbs->on_data(c, buf, have);
+        have = 0;
+        /* The owner may have paused us: an EOF or error read ahead stays in
+         * OpenSSL, which reports it again when we resume. */
+        if (n > 0 || (c->flags & (F_PAUSED | F_CLOSING))) continue;
         if (e == SSL_ERROR_WANT_READ) break;
+        c->flags &= ~F_DISPATCH;
+        if (c->flags & F_CLOSING) return;
         if (e == SSL_ERROR_ZERO_RETURN) {
-            c->flags &= ~F_DISPATCH;
             deliver_eof(c);
             return;
         }
-        c->flags &= ~F_DISPATCH;
         LOG_D("tls read failed peer=%s err=%s", c->peer, ERR_reason_error_string(ERR_peek_error()));
         fail(c, UV_EPROTO);
         return;
