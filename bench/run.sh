@@ -257,7 +257,7 @@ for p in "${PATHS[@]}"; do
     sleep 1 # let pools refill and the far side settle
     put "hold.$n.srv.$p" "$(mem_kb $(srv_pids "$h"))"
     put "hold.$n.cli.$p" "$(mem_kb $(cli_pids "$h"))"
-    put "hold.$n.res.$p" "$line"
+    put "hold.$n.res.$p" "$line fds_srv=$(fd_count $(srv_pids "$h")) fds_cli=$(fd_count $(cli_pids "$h"))"
     echo >&9
   done
   exec 9>&-

@@ -87,6 +87,13 @@ mem_kb() {
   echo "$rss $anon"
 }
 
+# fd_count PID...: open file descriptors, summed.
+fd_count() {
+  local p n=0
+  for p in "$@"; do n=$((n + $(ls "/proc/$p/fd" 2>/dev/null | wc -l))); done
+  echo "$n"
+}
+
 CLK_TCK=$(getconf CLK_TCK)
 # cpu_ticks PID...: utime+stime in clock ticks, summed (the fields after the
 # command name, which may hold spaces: cut at the last ')').

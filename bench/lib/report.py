@@ -157,7 +157,7 @@ def main():
     w("")
     big = hold[-1]
     w("| path | CPU s per GB relayed (server + client, 1-stream runs) | binary, stripped, dynamic | "
-      "binary, stripped, static | {:,} idle conns: opened in, errors |".format(big))
+      "binary, stripped, static | {:,} idle conns: opened in, errors; fds server / client |".format(big))
     w("|---|---|---|---|---|")
     for p in paths:
         if p in ("direct", "vhost"):
@@ -178,8 +178,13 @@ def main():
         if res == "timeout" or not info:
             cells.append(res or "—")
         else:
-            cells.append("%.1f s, %s failed, %s dropped" % (
-                int(info.get("ms", 0)) / 1000.0, info.get("failed", "?"), info.get("dropped", "?")))
+            cell = "%.1f s, %s failed, %s dropped" % (
+                int(info.get("ms", 0)) / 1000.0, info.get("failed", "?"), info.get("dropped", "?"))
+            if "fds_srv" in info:
+                cell += "; fds open %s / %s of %s" % (
+                    "{:,}".format(int(info["fds_srv"])), "{:,}".format(int(info["fds_cli"])),
+                    "{:,}".format(int(r.get("note.fd_limit", "0"))))
+            cells.append(cell)
         w("| " + " | ".join(cells) + " |")
     w("")
 
