@@ -23,6 +23,7 @@
 #   BENCH_CONNS=N           connections per latency run (default 1000; --quick 200)
 #   BENCH_HOLD=A,B          idle connections held (default 1000,10000; --quick 100,1000)
 #   BENCH_POOL=N            burrow client transport.poolCount (default 4)
+#   BENCH_REPEAT=N          rounds of the iperf3 and wrk runs, median reported (default 1)
 #   BENCH_OUT=FILE          markdown output (default bench/results.md; --quick: none)
 #   BENCH_KEEP=1            keep the temp dir (logs, configs, raw outputs)
 # Machines here are shared and noisy: compare ratios, not absolute figures.
@@ -48,6 +49,8 @@ else
   OUT=${BENCH_OUT:-$ROOT/bench/results.md}
 fi
 BENCH_POOL=${BENCH_POOL:-4}
+REPEAT=${BENCH_REPEAT:-1}
+rtag() { [ "$REPEAT" -gt 1 ] && echo " (round $rep of $REPEAT)" || true; }
 B=${BENCH_BUILD:-$ROOT/build}
 BS=${BENCH_STATIC_BUILD:-${B%/}-static}
 T_START=$(date +%s)
@@ -107,6 +110,7 @@ put note.dur "$DUR"
 put note.lat_n "$LAT_N"
 put note.hold "$HOLD"
 put note.pool "$BENCH_POOL"
+put note.repeat "$REPEAT"
 put note.quick "$QUICK"
 
 # ---- start everything -------------------------------------------------------------
@@ -157,13 +161,14 @@ print("%.0f %.0f" % (s["bits_per_second"], s["bytes"]))
 EOF
 }
 declare -A CPU_T CPU_B
+for ((rep = 1 ; rep <= REPEAT ; rep++)); do
 for mode in "1 up" "1 down" "8 up" "8 down"; do
   read -r n dir <<<"$mode"
   args=()
   [ "$n" = 8 ] && args+=(-P 8)
   [ "$dir" = down ] && args+=(-R)
   for p in "${PATHS[@]}"; do
-    say "iperf3 $n stream(s) $dir, $p"
+    say "iperf3 $n stream(s) $dir, $p$(rtag)"
     pids=""
     [ "$p" != direct ] && pids="$(srv_pids "$p") $(cli_pids "$p")"
     c0=$(cpu_ticks $pids)
@@ -176,13 +181,15 @@ for mode in "1 up" "1 down" "8 up" "8 down"; do
     fi
   done
 done
+done
 for p in "${!CPU_T[@]}"; do
   put "cpu.$p" "$(python3 -c "print('%.3f' % (${CPU_T[$p]} / $CLK_TCK / (${CPU_B[$p]} / 1e9)))")"
 done
 
 # ---- HTTP requests per second (and memory under that load) ---------------------------
+for ((rep = 1 ; rep <= REPEAT ; rep++)); do
 for p in "${HTTP_PATHS[@]}"; do
-  say "wrk 64 connections, $p"
+  say "wrk 64 connections, $p$(rtag)"
   hdr=()
   [ -n "${HTTP_HOST[$p]:-}" ] && hdr=(-H "Host: ${HTTP_HOST[$p]}")
   timeout $((DUR + 30)) wrk -t 2 -c 64 -d "${DUR}s" "${hdr[@]}" \
@@ -207,6 +214,7 @@ for p in "${HTTP_PATHS[@]}"; do
     put "mem.http.srv.$p" "$ms $ma"
     put "mem.http.cli.$p" "$mcs $mca"
   fi
+done
 done
 
 # ---- new-connection latency --------------------------------------------------------

@@ -19,13 +19,32 @@ NAMES = {
 }
 
 
+class Results(dict):
+    """The last value of each key, and every value in .all (BENCH_REPEAT
+    rounds put the same key several times)."""
+
+    def __init__(self):
+        super().__init__()
+        self.all = {}
+
+
 def load(path):
-    r = {}
+    r = Results()
     with open(path) as f:
         for line in f:
             k, _, v = line.rstrip("\n").partition("\t")
             r[k] = v
+            r.all.setdefault(k, []).append(v)
     return r
+
+
+def med(r, key):
+    """Median of the numeric values put under key (None if none)."""
+    vals = sorted(x for x in (num(v) for v in r.all.get(key, [])) if x is not None)
+    if not vals:
+        return None
+    m = len(vals) // 2
+    return vals[m] if len(vals) % 2 else (vals[m - 1] + vals[m]) / 2.0
 
 
 def num(v):
@@ -76,10 +95,10 @@ def main():
             if p not in tcp_paths:
                 cells.append("—")
                 continue
-            v, ref = num(r.get("%s.%s" % (k, p))), num(r.get("%s.direct" % k))
+            v, ref = med(r, "%s.%s" % (k, p)), med(r, "%s.direct" % k)
             cells.append("failed" if v is None else "%.2f%s" % (v / 1e9, pct(v, ref)))
-        v, ref = num(r.get("http.%s" % p)), num(r.get("http.direct"))
-        errs = int(num(r.get("http_err.%s" % p)) or 0)
+        v, ref = med(r, "http.%s" % p), med(r, "http.direct")
+        errs = int(sum(num(e) or 0 for e in r.all.get("http_err.%s" % p, [])))
         cell = "failed" if v is None else "{:,.0f}{}".format(v, pct(v, ref))
         if errs:
             cell += " ⚠ %d errors" % errs
@@ -195,12 +214,13 @@ def main():
         r.get("note.kernel", "?"), r.get("note.commit", "?"), r.get("note.elapsed", "?")))
     notes.append("%s." % r.get("note.versions", ""))
     notes.append(
-        "iperf3 and wrk runs of %s s each%s; wrk -t 2 -c 64 against nginx (1 worker, 1 KiB file, "
+        "iperf3 and wrk runs of %s s each%s%s; wrk -t 2 -c 64 against nginx (1 worker, 1 KiB file, "
         "keep-alive); TTFB = connect + 1-byte echo, %s fresh connections one after another; "
         "burrow client transport.poolCount = %s; idle connections held with hold_conns "
         "(1 byte echoed each), bytes per connection = (RSS holding N − RSS idle) / N on a fresh tunnel; "
         "fd limit %s." % (
             r.get("note.dur"), " (first second omitted)" if int(r.get("note.dur", "0")) >= 4 else "",
+            ", median of %s rounds" % r["note.repeat"] if int(r.get("note.repeat", "1")) > 1 else "",
             r.get("note.lat_n"), r.get("note.pool"), r.get("note.fd_limit")))
     if "note.ssh_cipher" in r:
         notes.append("ssh -R: OpenSSH's default cipher here is %s; sshd's memory and CPU are "
@@ -267,7 +287,7 @@ def plot(r, paths, tcp_paths, png):
             continue
         vals = []
         for k, _ in cols:
-            v, ref = num(r.get("%s.%s" % (k, p))), num(r.get("%s.direct" % k))
+            v, ref = med(r, "%s.%s" % (k, p)), med(r, "%s.direct" % k)
             vals.append("%.1f" % (100.0 * v / ref) if v is not None and ref else "NaN")
         rows.append('"%s" %s' % (NAMES.get(p, p), " ".join(vals)))
     with tempfile.TemporaryDirectory() as d:
