@@ -104,6 +104,12 @@ SSL *conn_ssl(conn_t *c)
     return c->ssl;
 }
 
+int conn_fd(conn_t *c)
+{
+    uv_os_fd_t fd;
+    return uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? (int)fd : -1;
+}
+
 const char *conn_peer(conn_t *c)
 {
     return c->peer;

@@ -86,6 +86,8 @@ int conn_tls_binding(conn_t *c, const char *label, uint8_t out[32]);
 /* Why the TLS handshake failed ("certificate verify failed: hostname
  * mismatch", ...), written into buf; "" when it did not. */
 const char *conn_tls_error(const conn_t *c, char *buf, size_t size);
+/* The OS socket, for fast paths that bypass user space (splice). -1 if none. */
+int conn_fd(conn_t *c);
 /* "ip:port" of the peer, or "?" */
 const char *conn_peer(conn_t *c);
 

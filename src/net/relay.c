@@ -1,13 +1,40 @@
 /* relay: see relay.h. */
 #include "net/relay.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
+
+#include "net/splice_pump.h"
+
+#include "util/log.h"
+
+/* A relay that has moved this much is carrying bulk traffic: between two
+ * plain sockets it may move to the splice pump. Short and idle connections
+ * stay on the copy path and cost no pipes or extra descriptors.
+ *
+ * The pump is opt-in (BURROW_SPLICE=1): measured on this project's machines
+ * (Linux 6.18, loopback), splice cost 0.70-1.04 CPU s/GB against 0.48-0.62
+ * for the copy path, so copying stays the default until a link where splice
+ * wins is measured. */
+#define SPLICE_AFTER (256 * 1024)
+
+static bool splice_enabled(void)
+{
+    static int enabled = -1;
+    if (enabled < 0) {
+        const char *e = getenv("BURROW_SPLICE");
+        enabled = e && e[0] == '1';
+    }
+    return enabled;
+}
 
 struct relay {
     conn_t *side[2]; /* a = 0, b = 1 */
     uint64_t bytes[2];    /* bytes read from side i and written to the other */
     unsigned eof[2];      /* side i sent FIN */
     unsigned shut[2];     /* our FIN to side i is out */
+    unsigned pumped : 1;    /* the splice pump has the sockets */
+    unsigned no_pump : 1;   /* TLS on a side, or the pump is unavailable */
     unsigned closed;      /* count of on_close callbacks seen */
     relay_done_cb done;
     void *ctx;
@@ -24,6 +51,39 @@ static void close_both(relay_t *r)
     conn_close(r->side[1]);
 }
 
+static void on_pump_done(void *ctx, int err, const uint64_t bytes[2])
+{
+    relay_t *r = ctx;
+    (void)err; /* either way both sides are finished */
+    r->bytes[0] += bytes[0];
+    r->bytes[1] += bytes[1];
+    close_both(r);
+}
+
+static void maybe_pump(relay_t *r)
+{
+    conn_t *a = r->side[0], *b = r->side[1];
+    if (r->pumped || r->no_pump || r->bytes[0] + r->bytes[1] < SPLICE_AFTER) return;
+    if (conn_is_tls(a) || conn_is_tls(b) || !splice_enabled()) {
+        r->no_pump = 1;
+        return;
+    }
+    /* Hand over only at a clean point: nothing queued, no half-close yet. */
+    if (conn_pending(a) || conn_pending(b) || r->eof[0] || r->eof[1] || r->shut[0] || r->shut[1])
+        return;
+    conn_pause(a);
+    conn_pause(b);
+    if (splice_pump_start(conn_stream(a)->loop, conn_fd(a), conn_fd(b), on_pump_done, r) != 0) {
+        r->no_pump = 1;
+        conn_resume(a);
+        conn_resume(b);
+        return;
+    }
+    r->pumped = 1;
+    LOG_D("relay moved to the splice pump after %llu bytes",
+          (unsigned long long)(r->bytes[0] + r->bytes[1]));
+}
+
 static void on_data(conn_t *c, const uint8_t *p, size_t n)
 {
     relay_t *r = conn_data(c);
@@ -35,7 +95,11 @@ static void on_data(conn_t *c, const uint8_t *p, size_t n)
         close_both(r);
         return;
     }
-    if (w > 0) conn_pause(c); /* resumed in on_drain of dst */
+    if (w > 0) {
+        conn_pause(c); /* resumed in on_drain of dst */
+        return;
+    }
+    maybe_pump(r);
 }
 
 static void on_drain(conn_t *c)
