@@ -19,11 +19,12 @@
 # Environment:
 #   BENCH_BUILD=DIR         build directory (default ./build; built if needed)
 #   BENCH_STATIC_BUILD=DIR  build directory for the static binary (DIR-static)
-#   BENCH_SECONDS=N         seconds per iperf3 and wrk run (default 5; --quick 1)
+#   BENCH_SECONDS=N         seconds per iperf3 and wrk run (default 3; --quick 1)
 #   BENCH_CONNS=N           connections per latency run (default 1000; --quick 200)
 #   BENCH_HOLD=A,B          idle connections held (default 1000,10000; --quick 100,1000)
 #   BENCH_POOL=N            burrow client transport.poolCount (default 4)
-#   BENCH_REPEAT=N          rounds of the iperf3 and wrk runs, median reported (default 1)
+#   BENCH_REPEAT=N          rounds of the iperf3 and wrk runs, medians reported
+#                           (default 3; --quick 1). Defaults take about 6 minutes.
 #   BENCH_OUT=FILE          markdown output (default bench/results.md; --quick: none)
 #   BENCH_KEEP=1            keep the temp dir (logs, configs, raw outputs)
 # Machines here are shared and noisy: compare ratios, not absolute figures.
@@ -45,11 +46,11 @@ if [ $QUICK = 1 ]; then
   DUR=${BENCH_SECONDS:-1}; LAT_N=${BENCH_CONNS:-200}; HOLD=${BENCH_HOLD:-100,1000}
   OUT=${BENCH_OUT:-}
 else
-  DUR=${BENCH_SECONDS:-5}; LAT_N=${BENCH_CONNS:-1000}; HOLD=${BENCH_HOLD:-1000,10000}
+  DUR=${BENCH_SECONDS:-3}; LAT_N=${BENCH_CONNS:-1000}; HOLD=${BENCH_HOLD:-1000,10000}
   OUT=${BENCH_OUT:-$ROOT/bench/results.md}
 fi
 BENCH_POOL=${BENCH_POOL:-4}
-REPEAT=${BENCH_REPEAT:-1}
+REPEAT=${BENCH_REPEAT:-$([ $QUICK = 1 ] && echo 1 || echo 3)}
 rtag() { [ "$REPEAT" -gt 1 ] && echo " (round $rep of $REPEAT)" || true; }
 B=${BENCH_BUILD:-$ROOT/build}
 BS=${BENCH_STATIC_BUILD:-${B%/}-static}
