@@ -89,11 +89,30 @@ static int on_field(llhttp_t *p, const char *at, size_t len)
     return append(m, &h->hdr[h->n_hdr - 1].name, at, len);
 }
 
+/* RFC 9110 §5.6.2: a field name is a token. Names are re-emitted when the
+ * head is rebuilt, so nothing else may pass (request smuggling). */
+static bool is_token(const char *s, size_t n)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  (ch && strchr(extra, ch));
+        if (!ok) return false;
+    }
+    return true;
+}
+
 static int on_field_done(llhttp_t *p)
 {
     http_msg_t *m = msg_of(p);
     http_header_t *x = &m->head.hdr[m->head.n_hdr - 1];
     if (terminate(m, &x->name) != 0) return -1;
+    if (!is_token(http_str(&m->head, x->name), x->name.len)) {
+        m->err = HTTP_ERR_BAD;
+        return -1;
+    }
     x->value = (http_span_t){m->head.used - 1, 0}; /* empty until a value arrives */
     m->last_field = 2;
     return 0;

@@ -313,6 +313,8 @@ static void arm_response_timer(front_t *f)
     arm_timer(f, (uint64_t)f->srv->cfg->vhost_http_timeout * 1000);
 }
 
+static void work_gone(front_t *f);
+
 static void to_work(front_t *f, const void *p, size_t n)
 {
     if (!f->work || n == 0) return;
@@ -320,7 +322,7 @@ static void to_work(front_t *f, const void *p, size_t n)
     if (f->rs == RESP_HEAD) arm_response_timer(f);
     int r = conn_write(f->work, p, n);
     if (r < 0) {
-        front_close(f);
+        work_gone(f); /* 502 when nothing was answered yet */
         return;
     }
     if (r > 0) f->work_full = true;
@@ -370,14 +372,15 @@ static bool auth_ok(const http_head_t *h, const vsite_t *v)
 
 static void send_head(front_t *f)
 {
-    to_work(f, f->out, f->out_len);
-    free(f->out);
+    uint8_t *out = f->out;
     f->out = NULL;
-    f->out_len = 0;
     f->rq = REQ_BODY;
     f->rs = RESP_HEAD;
     f->resp.skip_body = f->head_method;
     arm_response_timer(f);
+    to_work(f, out, f->out_len);
+    free(out);
+    f->out_len = 0;
 }
 
 static void want_work(front_t *f)
@@ -600,6 +603,11 @@ static void on_work_data(conn_t *c, const uint8_t *p, size_t n)
 static void work_gone(front_t *f)
 {
     enum resp_state rs = f->rs;
+    LOG_D("http work connection ended peer=%s request=%d response=%d", f->peer, f->rq, rs);
+    if (dead(f)) {
+        drop_work(f);
+        return;
+    }
     if (rs == RESP_BODY && http_msg_finish(&f->resp) == 1) { /* body ran until EOF */
         f->req_keep_alive = false;
         drop_work(f);

@@ -10,7 +10,8 @@ HTTP/1.1 with keep-alive. Every response carries `X-Site: NAME`.
   GET  /ws               WebSocket echo (RFC 6455, unmasked server frames)
   GET  /close            answers, then closes the connection
 With --proxy-protocol the first bytes of each connection must be a PROXY v1
-or v2 header; it is parsed and reported by /echo as "proxy".
+or v2 header; it is parsed, logged ("PROXY {...}") and reported by /echo as
+"proxy". With --tls CERT KEY it speaks HTTPS (after any PROXY header).
 """
 import argparse
 import base64
@@ -28,7 +29,7 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
 
-def read_exact(f, n):
+def read_exact(f, n):  # from a buffered reader
     out = b""
     while len(out) < n:
         chunk = f.read(n - len(out))
@@ -38,18 +39,38 @@ def read_exact(f, n):
     return out
 
 
-def parse_proxy_header(f):
-    """Reads a PROXY v1 or v2 header from the buffered reader f."""
-    first = f.peek(12)[:12]
+def recv_exact(sock, n):
+    out = b""
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        if not chunk:
+            raise EOFError
+        out += chunk
+    return out
+
+
+def parse_proxy_header(sock):
+    """Reads exactly a PROXY v1 or v2 header from the socket (nothing more,
+    so that TLS can start right after it)."""
+    first = b""
+    while len(first) < 12:
+        got = sock.recv(12, socket.MSG_PEEK)
+        if not got:
+            raise EOFError
+        first = got
+        if first.startswith(b"PROXY ") or len(got) >= 12:
+            break
     if first.startswith(b"PROXY "):
-        line = f.readline(108)
+        line = b""
+        while not line.endswith(b"\r\n") and len(line) < 108:
+            line += recv_exact(sock, 1)
         parts = line.decode().strip().split(" ")
         return {"version": 1, "family": parts[1], "src": parts[2], "dst": parts[3],
                 "sport": int(parts[4]), "dport": int(parts[5])}
-    if first == V2_SIG:
-        hdr = read_exact(f, 16)
+    if first[:12] == V2_SIG:
+        hdr = recv_exact(sock, 16)
         ver_cmd, fam, length = hdr[12], hdr[13], struct.unpack("!H", hdr[14:16])[0]
-        body = read_exact(f, length)
+        body = recv_exact(sock, length)
         if ver_cmd != 0x21:
             raise ValueError("bad v2 version/command")
         if fam == 0x11:
@@ -70,17 +91,27 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self):
-        super().setup()
         self.proxy = None
+        self.bad = False
         if self.server.expect_proxy:
             try:
-                self.proxy = parse_proxy_header(self.rfile)
+                self.proxy = parse_proxy_header(self.request)
+                sys.stderr.write("PROXY %s\n" % json.dumps(self.proxy))
             except Exception as e:  # noqa: BLE001
-                sys.stderr.write("PROXY header error: %s\n" % e)
-                self.close_connection = True
-                self.rfile = open(os.devnull, "rb")
-                return
-            sys.stderr.write("PROXY %s\n" % json.dumps(self.proxy))
+                sys.stderr.write("PROXY header error: %r\n" % e)
+                self.bad = True
+        if self.server.tls and not self.bad:
+            try:
+                self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+            except Exception as e:  # noqa: BLE001
+                sys.stderr.write("TLS error: %r\n" % e)
+                self.bad = True
+        self.connection = self.request
+        super().setup()
+
+    def handle(self):
+        if not self.bad:
+            super().handle()
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
@@ -219,9 +250,15 @@ def main():
     ap.add_argument("--site", default="site")
     ap.add_argument("--dir", default=".")
     ap.add_argument("--proxy-protocol", action="store_true")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     a = ap.parse_args()
     srv = Server((a.bind, a.port), Handler)
     srv.site, srv.dir, srv.expect_proxy = a.site, a.dir, a.proxy_protocol
+    srv.tls = None
+    if a.tls:
+        import ssl
+        srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.tls.load_cert_chain(a.tls[0], a.tls[1])
     sys.stderr.write("listening %s:%d site=%s\n" % (a.bind, a.port, a.site))
     sys.stderr.flush()
     srv.serve_forever()

@@ -93,7 +93,7 @@ s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
 reqs = [b"GET /echo HTTP/1.1\r\nHost: b.example.com\r\n\r\n",
         b"POST /sum HTTP/1.1\r\nHost: a.example.com\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
         b"HEAD /echo HTTP/1.1\r\nHost: b.example.com\r\n\r\n",
-        b"GET /api/v2/x HTTP/1.1\r\nHost: a.example.com\r\nContent-Length: 3\r\n\r\nabc",
+        b"POST /api/v2/x HTTP/1.1\r\nHost: a.example.com\r\nContent-Length: 3\r\n\r\nabc",
         b"GET /close HTTP/1.1\r\nHost: b.example.com\r\n\r\n"]
 s.sendall(b"".join(reqs))  # all at once: pipelined
 buf = b""
@@ -117,7 +117,7 @@ code=$(vcode unknown.example.com /)
 [ "$code" = 404 ] && grep -q 'nothing here, says burrow-lab' <<<"$body" ||
     lab_fail "unknown host: $code $body"
 lab_pass "unknown host: 404 with the custom404Page"
-body=$(vget down.example.com /)
+body=$(vget down.example.com / 2>&1)
 [ "$(vcode down.example.com /)" = 502 ] && grep -q '502 Bad Gateway' <<<"$body" || lab_fail "backend down: $body"
 lab_pass "local service down: 502 page"
 t0=$SECONDS
