@@ -1,8 +1,12 @@
 /* conn: see conn.h.
  *
- * TLS runs over memory BIOs so that libuv keeps owning the socket: bytes read
- * from the socket go into `rbio`, OpenSSL's output is drained from `wbio` and
- * queued as uv writes. This keeps every platform dependency inside libuv. */
+ * TLS runs over a small BIO of our own so that libuv keeps owning the socket
+ * (every platform dependency stays inside libuv) without copying through
+ * memory BIOs: OpenSSL reads ciphertext straight from the buffer the socket
+ * was read into (only a partial record's tail is kept per connection, in
+ * `carry`), and its output is gathered into one shared buffer that is handed
+ * to the socket after each OpenSSL call. An idle connection holds no buffers:
+ * SSL_MODE_RELEASE_BUFFERS drops OpenSSL's own. */
 #include "net/conn.h"
 
 #include <arpa/inet.h>
@@ -34,7 +38,10 @@ struct conn {
     const conn_cbs_t *cbs;
     void *data;
     SSL *ssl;
-    BIO *rbio, *wbio; /* owned by ssl */
+    const uint8_t *in_p; /* ciphertext read now, borrowed for one read callback */
+    size_t in_n;
+    uint8_t *carry; /* ciphertext kept across reads (a partial record) */
+    size_t carry_len, carry_off;
     unsigned flags;
     size_t pending; /* bytes queued in uv writes */
     char *verify_host;
@@ -192,16 +199,135 @@ static int queue_raw(conn_t *c, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Hands OpenSSL's output to the socket straight from the BIO's memory, then
- * empties the BIO: no copy unless the socket is full. */
-static int flush_wbio(conn_t *c)
+/* ---- the BIO between OpenSSL and libuv -------------------------------- */
+
+/* OpenSSL's output for one connection at a time: records of one SSL call are
+ * gathered here and written with one syscall. `g_out_owner` says whose bytes
+ * they are; any other connection's write flushes them first. */
+static uint8_t g_out[96 * 1024];
+static size_t g_out_len;
+static conn_t *g_out_owner;
+
+static int out_flush_any(void)
 {
-    char *p;
-    long n = BIO_get_mem_data(c->wbio, &p);
-    if (n <= 0) return 0;
-    int r = queue_raw(c, (const uint8_t *)p, (size_t)n);
-    BIO_reset(c->wbio);
-    return r;
+    if (!g_out_len) return 0;
+    conn_t *c = g_out_owner;
+    size_t n = g_out_len;
+    g_out_len = 0;
+    g_out_owner = NULL;
+    if (c->flags & F_CLOSING) return 0;
+    return queue_raw(c, g_out, n);
+}
+
+static int out_flush(conn_t *c)
+{
+    return g_out_owner == c ? out_flush_any() : 0;
+}
+
+static int bio_write_ex(BIO *b, const char *data, size_t len, size_t *written)
+{
+    conn_t *c = BIO_get_data(b);
+    int r = 0;
+    BIO_clear_retry_flags(b);
+    if (g_out_len && (g_out_owner != c || g_out_len + len > sizeof g_out)) r = out_flush_any();
+    if (r == 0 && len > sizeof g_out) {
+        r = (c->flags & F_CLOSING) ? 0 : queue_raw(c, (const uint8_t *)data, len);
+    } else if (r == 0) {
+        memcpy(g_out + g_out_len, data, len);
+        g_out_len += len;
+        g_out_owner = c;
+    }
+    *written = len;
+    return r == 0;
+}
+
+static size_t in_avail(const conn_t *c)
+{
+    return c->carry_len > c->carry_off ? c->carry_len - c->carry_off : c->in_n;
+}
+
+static int bio_read_ex(BIO *b, char *out, size_t len, size_t *readbytes)
+{
+    conn_t *c = BIO_get_data(b);
+    size_t n = in_avail(c);
+    BIO_clear_retry_flags(b);
+    *readbytes = 0;
+    if (n == 0) {
+        BIO_set_retry_read(b); /* wait for the socket */
+        return 0;
+    }
+    if (n > len) n = len;
+    if (c->carry_len > c->carry_off) {
+        memcpy(out, c->carry + c->carry_off, n);
+        c->carry_off += n;
+        if (c->carry_off == c->carry_len) {
+            free(c->carry);
+            c->carry = NULL;
+            c->carry_len = c->carry_off = 0;
+        }
+    } else {
+        memcpy(out, c->in_p, n);
+        c->in_p += n;
+        c->in_n -= n;
+    }
+    *readbytes = n;
+    return 1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    (void)ptr;
+    if (cmd == BIO_CTRL_FLUSH) return 1;
+    if (cmd == BIO_CTRL_PENDING) return (long)in_avail(BIO_get_data(b));
+    return 0;
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *bio_method(void)
+{
+    static BIO_METHOD *m;
+    if (!m && (m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "burrow-conn"))) {
+        BIO_meth_set_write_ex(m, bio_write_ex);
+        BIO_meth_set_read_ex(m, bio_read_ex);
+        BIO_meth_set_ctrl(m, bio_ctrl);
+        BIO_meth_set_create(m, bio_create);
+    }
+    return m;
+}
+
+/* Offers n bytes just read from the socket to OpenSSL, then keeps whatever it
+ * did not take (the caller's buffer is reused by the next read). */
+static void tls_feed(conn_t *c, const uint8_t *p, size_t n)
+{
+    if (c->carry_len > c->carry_off) {
+        uint8_t *nc = realloc(c->carry, c->carry_len + n);
+        if (!nc) {
+            fail(c, UV_ENOMEM);
+            return;
+        }
+        c->carry = nc;
+        memcpy(c->carry + c->carry_len, p, n);
+        c->carry_len += n;
+    } else {
+        c->in_p = p;
+        c->in_n = n;
+    }
+    tls_process(c);
+    if (c->in_n && !(c->flags & F_CLOSING)) {
+        free(c->carry);
+        c->carry = malloc(c->in_n);
+        if (c->carry) memcpy(c->carry, c->in_p, c->in_n);
+        c->carry_len = c->carry ? c->in_n : 0;
+        c->carry_off = 0;
+    }
+    c->in_p = NULL;
+    c->in_n = 0;
 }
 
 static int backpressure(conn_t *c)
@@ -221,8 +347,9 @@ int conn_write(conn_t *c, const void *p, size_t n)
     if (c->flags & F_TLS) {
         ERR_clear_error();
         /* Memory BIOs never block, so SSL_write takes everything at once. */
-        if (SSL_write(c->ssl, p, (int)n) <= 0) return UV_EPROTO;
-        r = flush_wbio(c);
+        int w = SSL_write(c->ssl, p, (int)n);
+        r = out_flush(c);
+        if (w <= 0) return UV_EPROTO;
     } else {
         r = queue_raw(c, p, n);
     }
@@ -246,7 +373,7 @@ void conn_shutdown(conn_t *c)
     if ((c->flags & F_TLS) && !(c->flags & F_HANDSHAKE)) {
         ERR_clear_error();
         SSL_shutdown(c->ssl); /* queues close_notify; we may still read */
-        flush_wbio(c);
+        out_flush(c);
     }
     c->sreq.data = c;
     uv_shutdown(&c->sreq, conn_stream(c), shutdown_cb);
@@ -275,8 +402,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->flags & F_CLOSING) return;
     if (nread > 0) {
         if (c->flags & F_TLS) {
-            BIO_write(c->rbio, buf->base, (int)nread);
-            tls_process(c);
+            tls_feed(c, (const uint8_t *)buf->base, (size_t)nread);
         } else if (c->cbs->on_data) {
             c->cbs->on_data(c, (const uint8_t *)buf->base, (size_t)nread);
         }
@@ -324,6 +450,7 @@ static void tls_dispatch(conn_t *c)
         if (n > 0) have += (size_t)n;
         if (n > 0 && sizeof buf - have >= 16 * 1024) continue;
         if (n <= 0) e = SSL_get_error(c->ssl, n);
+        out_flush(c); /* anything OpenSSL wrote while reading goes first */
         if (have && c->cbs->on_data) c->cbs->on_data(c, buf, have);
         have = 0;
         /* The owner may have paused us: an EOF or error read ahead stays in
@@ -341,7 +468,7 @@ static void tls_dispatch(conn_t *c)
         return;
     }
     c->flags &= ~F_DISPATCH;
-    if (!(c->flags & F_CLOSING)) flush_wbio(c); /* post-handshake messages */
+    if (!(c->flags & F_CLOSING)) out_flush(c); /* post-handshake messages */
 }
 
 static void tls_process(conn_t *c)
@@ -349,7 +476,7 @@ static void tls_process(conn_t *c)
     if (c->flags & F_HANDSHAKE) {
         ERR_clear_error();
         int r = SSL_do_handshake(c->ssl);
-        flush_wbio(c);
+        out_flush(c);
         if (r != 1) {
             int e = SSL_get_error(c->ssl, r);
             if (e == SSL_ERROR_WANT_READ) return;
@@ -391,19 +518,17 @@ void conn_resume(conn_t *c)
 
 static int tls_setup(conn_t *c, SSL_CTX *ctx)
 {
-    c->ssl = SSL_new(ctx);
-    c->rbio = BIO_new(BIO_s_mem());
-    c->wbio = BIO_new(BIO_s_mem());
-    if (!c->ssl || !c->rbio || !c->wbio) {
-        BIO_free(c->rbio);
-        BIO_free(c->wbio);
-        SSL_free(c->ssl);
-        c->ssl = NULL;
+    BIO_METHOD *m = bio_method();
+    BIO *bio = m ? BIO_new(m) : NULL;
+    c->ssl = bio ? SSL_new(ctx) : NULL;
+    if (!c->ssl) {
+        BIO_free(bio);
         return UV_ENOMEM;
     }
-    /* An empty read BIO means "wait for the socket", not end of stream. */
-    BIO_set_mem_eof_return(c->rbio, -1);
-    SSL_set_bio(c->ssl, c->rbio, c->wbio);
+    BIO_set_data(bio, c);
+    SSL_set_bio(c->ssl, bio, bio); /* one reference, both directions */
+    /* Idle connections give OpenSSL's record buffers back (~34 KiB each). */
+    SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
     c->flags |= F_TLS | F_HANDSHAKE;
     c->flags &= ~F_READY;
     return 0;
@@ -493,8 +618,7 @@ int conn_tls_accept(conn_t *c, SSL_CTX *ctx, const uint8_t *already, size_t n)
     int r = tls_setup(c, ctx);
     if (r != 0) return r;
     SSL_set_accept_state(c->ssl);
-    if (n) BIO_write(c->rbio, already, (int)n);
-    tls_process(c);
+    tls_feed(c, already, n);
     return 0;
 }
 
@@ -523,8 +647,13 @@ static void close_cb(uv_handle_t *h)
 {
     conn_t *c = h->data;
     if (c->cbs && c->cbs->on_close) c->cbs->on_close(c);
+    if (g_out_owner == c) { /* never flush to a freed conn */
+        g_out_owner = NULL;
+        g_out_len = 0;
+    }
     SSL_free(c->ssl);
     SSL_SESSION_free(c->resume);
+    free(c->carry);
     free(c->sni);
     free(c->verify_host);
     free(c);

@@ -306,7 +306,7 @@ lab_up() {
 lab_down_quiet() {
     local pid ns p i
     for pid in "${LAB_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for ((i = 0; i < 20; i++)); do
+    for ((i = 0; i < 60; i++)); do
         local any=0
         for pid in "${LAB_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && any=1; done
         [ $any = 0 ] && break
@@ -328,6 +328,19 @@ lab_down() {
     local rc=$?
     [ "$BASHPID" = "$LAB_MAIN_PID" ] || return $rc  # never from a subshell
     lab_down_quiet
+    # A sanitizer report in any process's log fails the test (the processes
+    # were just stopped with SIGTERM, so LeakSanitizer has run at their exit).
+    if [ -n "$LAB_TMP" ] && [ -d "$LAB_TMP" ]; then
+        local bad
+        bad=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LAB_TMP"/*.log 2>/dev/null)
+        if [ -n "$bad" ]; then
+            for f in $bad; do
+                printf 'FAIL: sanitizer report in %s:\n' "$f"
+                grep -A25 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60
+            done
+            rc=1
+        fi
+    fi
     if [ -n "$LAB_TMP" ] && [ -d "$LAB_TMP" ]; then
         if [ "${LAB_KEEP:-0}" = 1 ]; then lab_log "kept $LAB_TMP"; else rm -rf "$LAB_TMP"; fi
     fi
