@@ -17,6 +17,7 @@ import argparse
 import base64
 import hashlib
 import json
+import mimetypes
 import os
 import socket
 import socketserver
@@ -155,7 +156,8 @@ class Handler(BaseHTTPRequestHandler):
         with f:
             self.send_response(200)
             self.send_header("X-Site", self.server.site)
-            self.send_header("Content-Type", "application/octet-stream")
+            ctype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(size))
             self.end_headers()
             if self.command == "HEAD":
