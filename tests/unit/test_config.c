@@ -834,10 +834,20 @@ static void load_example(const char *name, bool is_server)
     } else {
         client_cfg_t c;
         rc = config_load_client(path, &c, f);
-        CHECK_EQ_INT(c.n_proxies, 2);
-        if (c.n_proxies == 2) {
-            CHECK_EQ_INT(c.proxies[0].kind, PROXY_TCP);
-            CHECK_EQ_INT(c.proxies[1].kind, PROXY_UDP);
+        if (strstr(name, "vhost")) {
+            CHECK_EQ_INT(c.n_proxies, 3);
+            if (c.n_proxies == 3) {
+                CHECK_EQ_INT(c.proxies[0].kind, PROXY_HTTP);
+                CHECK_EQ_INT(c.proxies[1].locations.n, 1);
+                CHECK_EQ_INT(c.proxies[2].kind, PROXY_HTTPS);
+                CHECK_EQ_INT(c.proxies[2].proxy_protocol, 2);
+            }
+        } else {
+            CHECK_EQ_INT(c.n_proxies, 2);
+            if (c.n_proxies == 2) {
+                CHECK_EQ_INT(c.proxies[0].kind, PROXY_TCP);
+                CHECK_EQ_INT(c.proxies[1].kind, PROXY_UDP);
+            }
         }
         config_client_free(&c);
     }
@@ -850,6 +860,8 @@ static void test_examples(void)
 {
     load_example("frps.toml", true);
     load_example("frpc.toml", false);
+    load_example("frps-vhost.toml", true);
+    load_example("frpc-vhost.toml", false);
 }
 
 int main(void)
