@@ -384,6 +384,9 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     s->handshake_timeout_ms = 10000;
     const char *env = getenv("BURROW_HANDSHAKE_TIMEOUT");
     if (env && atoi(env) > 0) s->handshake_timeout_ms = atoi(env) * 1000;
+    s->http_head_timeout_ms = 60000;
+    env = getenv("BURROW_HTTP_HEAD_TIMEOUT"); /* seconds; for tests */
+    if (env && atoi(env) > 0) s->http_head_timeout_ms = atoi(env) * 1000;
     char fp[TLSC_FP_LEN];
     int generated = 0;
     s->tls = tlsc_server_ctx(cfg->tls_cert_file, cfg->tls_key_file, state_dir, fp, &generated);

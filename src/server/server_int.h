@@ -43,6 +43,7 @@ struct srv {
     bool http_on, https_on;
     http_routes_t http_routes, https_routes;
     char *page_404; /* custom404Page's contents, or NULL */
+    int http_head_timeout_ms; /* a request head, or keep-alive idleness */
     size_t page_404_len;
 };
 

@@ -32,7 +32,6 @@
 #include "server/server_int.h"
 #include "util/log.h"
 
-#define HEAD_TIMEOUT_MS 60000 /* a request head (or an idle keep-alive) */
 #define STASH_MAX (256 * 1024)
 #define FINISH_TIMEOUT_MS 10000 /* for the peer to take our last bytes */
 
@@ -396,11 +395,25 @@ static void want_work(front_t *f)
     session_request_work(p->sess, p, f, f->peer, f->local);
 }
 
+/* What a reverse proxy must not pass on ambiguously: a target that is not a
+ * path (absolute-form could name another host than Host, RFC 9112 §3.2.2),
+ * CONNECT, or more than one Host header. */
+static bool acceptable(const http_head_t *h)
+{
+    const char *target = http_str(h, h->target);
+    int hosts = 0;
+    for (int i = 0; i < h->n_hdr; i++)
+        if (strcasecmp(http_str(h, h->hdr[i].name), "Host") == 0) hosts++;
+    if (hosts > 1 || h->method == HTTP_CONNECT) return false;
+    if (hosts == 0 && !(h->major == 1 && h->minor == 0)) return false;
+    return target[0] == '/' || (h->method == HTTP_OPTIONS && strcmp(target, "*") == 0);
+}
+
 static void on_request_head(front_t *f)
 {
     const http_head_t *h = &f->req.head;
     const char *host = http_head_get(h, "Host");
-    if (!host && !(h->major == 1 && h->minor == 0)) {
+    if (!acceptable(h)) {
         send_error(f, 400);
         return;
     }
@@ -494,7 +507,7 @@ static void next_request(front_t *f)
     f->rq = REQ_HEAD;
     f->rs = RESP_IDLE;
     f->head_method = false;
-    arm_timer(f, HEAD_TIMEOUT_MS);
+    arm_timer(f, (uint64_t)f->srv->http_head_timeout_ms);
     if (f->stash)
         drain_stash(f);
     else
@@ -799,7 +812,7 @@ static void on_accept(uv_stream_t *ls, int status)
     snprintf(f->peer, sizeof f->peer, "%s", conn_peer(u));
     ip_of(f->peer, f->ip, sizeof f->ip);
     server_local_addr(u, f->local, sizeof f->local);
-    arm_timer(f, HEAD_TIMEOUT_MS);
+    arm_timer(f, (uint64_t)f->srv->http_head_timeout_ms);
 }
 
 /* ---- the listener -------------------------------------------------------- */
