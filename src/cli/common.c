@@ -9,6 +9,10 @@
 #include "cli/cli.h"
 #include "util/log.h"
 
+/* Enough for 100,000 tunnelled connections; kept below Linux's default
+ * fs.nr_open (1,048,576). */
+#define WANT_NOFILE 262144
+
 int cli_parse_opts(int argc, char **argv, cli_opts_t *o)
 {
     memset(o, 0, sizeof *o);
@@ -54,15 +58,21 @@ void cli_setup_process(const char *tag, const char *log_to, int level)
     log_set_level((log_level_t)level);
     int r = log_set_output(log_to);
     if (r != 0) LOG_E("cannot open log file path=%s err=%s", log_to, strerror(-r));
-    /* Each tunnelled connection costs two descriptors on each side. */
+    /* Each tunnelled connection costs two descriptors on each side: raise
+     * the soft limit to the hard one, and with privilege the hard one too. */
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rlim_t before = rl.rlim_cur;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    rlim_t before = rl.rlim_cur;
+    struct rlimit want = {WANT_NOFILE, WANT_NOFILE};
+    if (rl.rlim_max < WANT_NOFILE && setrlimit(RLIMIT_NOFILE, &want) == 0) {
+        rl = want;
+    } else if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-            LOG_I("raised open-file limit from %llu to %llu", (unsigned long long)before,
-                  (unsigned long long)rl.rlim_cur);
-    } else if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        LOG_I("open-file limit %llu", (unsigned long long)rl.rlim_cur);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (rl.rlim_cur != before)
+        LOG_I("raised open-file limit from %llu to %llu", (unsigned long long)before,
+              (unsigned long long)rl.rlim_cur);
+    else
+        LOG_I("open-file limit %llu", (unsigned long long)rl.rlim_cur);
 }
