@@ -7,16 +7,38 @@
  * end of the message, so the caller learns the exact byte positions. */
 #include "http/http_head.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* Room for `more` bytes and a NUL; the buffer doubles from 1 KiB up to
+ * HTTP_HEAD_MAX, so small heads cost little per connection. */
+static int reserve(http_msg_t *m, size_t more)
+{
+    http_head_t *h = &m->head;
+    size_t need = (size_t)h->used + more + 1;
+    if (need > HTTP_HEAD_MAX) {
+        m->err = HTTP_ERR_TOO_LARGE;
+        return -1;
+    }
+    if (need <= h->cap) return 0;
+    size_t cap = h->cap ? h->cap : 1024;
+    while (cap < need) cap *= 2;
+    if (cap > HTTP_HEAD_MAX) cap = HTTP_HEAD_MAX;
+    char *p = realloc(h->buf, cap);
+    if (!p) {
+        m->err = HTTP_ERR_TOO_LARGE;
+        return -1;
+    }
+    h->buf = p;
+    h->cap = (uint32_t)cap;
+    return 0;
+}
 
 static int append(http_msg_t *m, http_span_t *s, const char *at, size_t len)
 {
     http_head_t *h = &m->head;
-    if (len >= sizeof h->buf - h->used) {
-        m->err = HTTP_ERR_TOO_LARGE;
-        return -1;
-    }
+    if (reserve(m, len) != 0) return -1;
     if (s->len == 0) s->off = h->used;
     memcpy(h->buf + h->used, at, len);
     h->used += (uint32_t)len;
@@ -28,10 +50,7 @@ static int append(http_msg_t *m, http_span_t *s, const char *at, size_t len)
 static int terminate(http_msg_t *m, http_span_t *s)
 {
     http_head_t *h = &m->head;
-    if (h->used + 1 >= sizeof h->buf) {
-        m->err = HTTP_ERR_TOO_LARGE;
-        return -1;
-    }
+    if (reserve(m, 0) != 0) return -1;
     if (s->len == 0) s->off = h->used;
     h->buf[h->used++] = '\0';
     return 0;
@@ -201,6 +220,13 @@ void http_msg_init(http_msg_t *m, llhttp_type_t type)
     m->skip_body = false;
     on_begin(&m->p);
     m->head.used = 0;
+}
+
+void http_msg_free(http_msg_t *m)
+{
+    free(m->head.buf);
+    m->head.buf = NULL;
+    m->head.cap = m->head.used = 0;
 }
 
 void http_msg_next(http_msg_t *m)

@@ -31,8 +31,8 @@ typedef struct http_header {
 } http_header_t;
 
 typedef struct http_head {
-    char buf[HTTP_HEAD_MAX]; /* target, reason and header text, NUL-separated */
-    uint32_t used;
+    char *buf; /* target, reason and header text, NUL-separated; grows to HTTP_HEAD_MAX */
+    uint32_t used, cap;
     http_span_t target; /* request target ("/path?q") */
     http_span_t reason; /* response reason phrase */
     http_header_t hdr[HTTP_MAX_HEADERS];
@@ -67,8 +67,11 @@ typedef struct http_msg {
     bool head_done, msg_done;
 } http_msg_t;
 
-/* type: HTTP_REQUEST or HTTP_RESPONSE. msg is large (≈70 KiB): heap it. */
+/* type: HTTP_REQUEST or HTTP_RESPONSE. m must be zeroed before its first
+ * init (the head buffer is kept across messages and re-inits); release it
+ * with http_msg_free(). */
 void http_msg_init(http_msg_t *m, llhttp_type_t type);
+void http_msg_free(http_msg_t *m);
 /* Prepares for the next message on the same connection. */
 void http_msg_next(http_msg_t *m);
 /* Feeds bytes. Returns how many were consumed (stopping right after an event)
@@ -82,11 +85,12 @@ int http_msg_finish(http_msg_t *m);
 const char *http_head_get(const http_head_t *h, const char *name);
 static inline const char *http_str(const http_head_t *h, http_span_t s)
 {
-    return h->buf + s.off;
+    return s.len ? h->buf + s.off : "";
 }
 
 /* One-shot parse of a request (or response) head from p: bytes consumed up
- * to and including the blank line, 0 when incomplete, <0 when malformed. */
+ * to and including the blank line, 0 when incomplete, <0 when malformed.
+ * scratch follows http_msg_init's rules. */
 long http_head_parse(const uint8_t *p, size_t len, llhttp_type_t type, http_msg_t *scratch);
 
 #endif

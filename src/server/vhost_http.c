@@ -71,6 +71,8 @@ static void front_unref(front_t *f)
     if (--f->refs > 0) return;
     vsite_unref(f->site);
     vsite_unref(f->work_site);
+    http_msg_free(&f->req);
+    http_msg_free(&f->resp);
     free(f->out);
     free(f->stash);
     free(f);

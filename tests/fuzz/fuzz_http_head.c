@@ -49,5 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.skip_body = (data[0] & 0x40) != 0 && type == HTTP_RESPONSE;
     stream(&m, data + 1, size - 1, step);
     if (http_head_parse(data + 1, size - 1, type, &m) > 0) walk_head(&m.head);
+    http_msg_free(&m);
     return 0;
 }
