@@ -23,7 +23,8 @@ static int reserve(http_msg_t *m, size_t more)
     }
     if (need <= h->cap) return 0;
     size_t cap = h->cap ? h->cap : 1024;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     if (cap > HTTP_HEAD_MAX) cap = HTTP_HEAD_MAX;
     char *p = realloc(h->buf, cap);
     if (!p) {
@@ -116,8 +117,8 @@ static bool is_token(const char *s, size_t n)
     if (n == 0) return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  (ch && strchr(extra, ch));
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || (ch && strchr(extra, ch));
         if (!ok) return false;
     }
     return true;

@@ -40,7 +40,8 @@ int http_host_normalise(const char *host, char *out, size_t size)
         if (n + 1 >= size || n >= HTTP_HOST_MAX) return 0;
         out[n++] = ch;
     }
-    while (n > 0 && out[n - 1] == '.') n--;
+    while (n > 0 && out[n - 1] == '.')
+        n--;
     out[n] = '\0';
     return n > 0;
 }
@@ -134,5 +135,6 @@ void *http_routes_first(const http_routes_t *t, bool (*pick)(void *target, void 
 
 void http_routes_free(http_routes_t *t)
 {
-    while (t->head) http_routes_remove(t, t->head->target);
+    while (t->head)
+        http_routes_remove(t, t->head->target);
 }

@@ -24,7 +24,8 @@ static uint32_t rd_uint(rd_t *r, size_t n)
         r->bad = true;
         return 0;
     }
-    for (size_t i = 0; i < n; i++) v = v << 8 | r->p[i];
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | r->p[i];
     r->p += n;
     r->left -= n;
     return v;

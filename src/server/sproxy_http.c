@@ -83,8 +83,10 @@ static int load_headers(const json_t *m, const char *key, header_list_t *out)
     if (!out->v) return -1;
     const char *name;
     json_t *val;
-    json_object_foreach(o, name, val) {
-        if (!json_is_string(val) || !header_ok(name, true) || !header_ok(json_string_value(val), false))
+    json_object_foreach(o, name, val)
+    {
+        if (!json_is_string(val) || !header_ok(name, true) ||
+            !header_ok(json_string_value(val), false))
             return -1;
         out->v[out->n].name = strdup(name);
         out->v[out->n].value = strdup(json_string_value(val));
@@ -114,16 +116,18 @@ static vsite_t *site_from(sproxy_t *p, const json_t *m, char *err, size_t errlen
 }
 
 /* Fills names[] with customDomains and subdomain.subDomainHost. */
-static int collect_domains(sproxy_t *p, const json_t *m, char names[][HTTP_HOST_MAX + 1],
-                           char *err, size_t errlen)
+static int collect_domains(sproxy_t *p, const json_t *m, char names[][HTTP_HOST_MAX + 1], char *err,
+                           size_t errlen)
 {
     int n = 0;
     json_t *arr = json_object_get(m, "custom_domains");
     size_t i;
     json_t *d;
     if (arr && (!json_is_array(arr) || json_array_size(arr) > MAX_DOMAINS)) goto bad;
-    json_array_foreach(arr, i, d) {
-        if (!json_is_string(d) || !http_host_normalise(json_string_value(d), names[n], HTTP_HOST_MAX + 1))
+    json_array_foreach(arr, i, d)
+    {
+        if (!json_is_string(d) ||
+            !http_host_normalise(json_string_value(d), names[n], HTTP_HOST_MAX + 1))
             goto bad;
         n++;
     }
@@ -136,7 +140,8 @@ static int collect_domains(sproxy_t *p, const json_t *m, char names[][HTTP_HOST_
         }
         char full[HTTP_HOST_MAX * 2];
         snprintf(full, sizeof full, "%s.%s", sub, host);
-        if (strchr(sub, '.') || strchr(sub, '*') || !http_host_normalise(full, names[n], HTTP_HOST_MAX + 1))
+        if (strchr(sub, '.') || strchr(sub, '*') ||
+            !http_host_normalise(full, names[n], HTTP_HOST_MAX + 1))
             goto bad;
         n++;
     }

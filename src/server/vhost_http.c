@@ -23,11 +23,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "http/http_err.h"
 #include "http/http_head.h"
+#include "http/http_rewrite.h"
 #include "net/relay.h"
 #include "server/server_int.h"
 #include "util/log.h"
@@ -197,113 +195,6 @@ static void drain_stash(front_t *f)
 
 /* ---- writing ------------------------------------------------------------ */
 
-typedef struct obuf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} obuf_t;
-
-static void put(obuf_t *b, const char *s, size_t n)
-{
-    if (b->failed) return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + n) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static void puts_(obuf_t *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-static void put_header(obuf_t *b, const char *name, const char *value)
-{
-    puts_(b, name);
-    put(b, ": ", 2);
-    puts_(b, value);
-    put(b, "\r\n", 2);
-}
-
-static bool in_set(const header_list_t *l, const char *name)
-{
-    for (int i = 0; i < l->n; i++)
-        if (strcasecmp(l->v[i].name, name) == 0) return true;
-    return false;
-}
-
-static void put_set(obuf_t *b, const header_list_t *l)
-{
-    for (int i = 0; i < l->n; i++) put_header(b, l->v[i].name, l->v[i].value);
-}
-
-static bool is_forwarding_header(const char *name)
-{
-    return strcasecmp(name, "X-Forwarded-For") == 0 || strcasecmp(name, "X-Real-IP") == 0 ||
-           strcasecmp(name, "X-Forwarded-Host") == 0 || strcasecmp(name, "X-Forwarded-Proto") == 0;
-}
-
-/* The request head as the local service sees it. */
-static void build_request(front_t *f, const http_head_t *h, const vsite_t *v, obuf_t *b)
-{
-    char line[64];
-    const char *host = http_head_get(h, "Host");
-    const char *xff = http_head_get(h, "X-Forwarded-For");
-    puts_(b, llhttp_method_name((llhttp_method_t)h->method));
-    put(b, " ", 1);
-    puts_(b, http_str(h, h->target));
-    snprintf(line, sizeof line, " HTTP/%d.%d\r\n", h->major, h->minor);
-    puts_(b, line);
-    for (int i = 0; i < h->n_hdr; i++) {
-        const char *name = http_str(h, h->hdr[i].name);
-        if (is_forwarding_header(name) || in_set(&v->req_set, name)) continue;
-        if (strcasecmp(name, "Host") == 0 && v->host_rewrite) {
-            put_header(b, "Host", v->host_rewrite);
-            continue;
-        }
-        put_header(b, name, http_str(h, h->hdr[i].value));
-    }
-    if (xff) {
-        puts_(b, "X-Forwarded-For: ");
-        puts_(b, xff);
-        put(b, ", ", 2);
-        puts_(b, f->ip);
-        put(b, "\r\n", 2);
-    } else {
-        put_header(b, "X-Forwarded-For", f->ip);
-    }
-    put_header(b, "X-Real-IP", f->ip);
-    if (host) put_header(b, "X-Forwarded-Host", host);
-    put_header(b, "X-Forwarded-Proto", "http");
-    put_set(b, &v->req_set);
-    put(b, "\r\n", 2);
-}
-
-static void build_response(const http_head_t *h, const vsite_t *v, obuf_t *b)
-{
-    char line[64];
-    snprintf(line, sizeof line, "HTTP/%d.%d %d ", h->major, h->minor, h->status);
-    puts_(b, line);
-    puts_(b, http_str(h, h->reason));
-    put(b, "\r\n", 2);
-    for (int i = 0; i < h->n_hdr; i++) {
-        const char *name = http_str(h, h->hdr[i].name);
-        if (v && in_set(&v->resp_set, name)) continue;
-        put_header(b, name, http_str(h, h->hdr[i].value));
-    }
-    if (v && h->status >= 200) put_set(b, &v->resp_set);
-    put(b, "\r\n", 2);
-}
-
 static void arm_timer(front_t *f, uint64_t ms)
 {
     if (!dead(f)) uv_timer_start(&f->timer, on_timer, ms, 0);
@@ -338,35 +229,6 @@ static void to_user(front_t *f, const void *p, size_t n)
         return;
     }
     if (r > 0) f->user_full = true;
-}
-
-/* ---- basic auth (RFC 7617) --------------------------------------------- */
-
-static bool auth_ok(const http_head_t *h, const vsite_t *v)
-{
-    if (!v->user) return true;
-    const char *a = http_head_get(h, "Authorization");
-    if (!a || strncasecmp(a, "Basic ", 6) != 0) return false;
-    a += 6;
-    while (*a == ' ') a++;
-    size_t n = strlen(a);
-    unsigned char *dec = malloc(n + 4);
-    if (!dec) return false;
-    int len = EVP_DecodeBlock(dec, (const unsigned char *)a, (int)n);
-    if (len < 0) {
-        free(dec);
-        return false;
-    }
-    /* EVP_DecodeBlock counts padding as zero bytes. */
-    while (n > 0 && a[n - 1] == '=') {
-        n--;
-        len--;
-    }
-    char want[1024];
-    int wn = snprintf(want, sizeof want, "%s:%s", v->user, v->password ? v->password : "");
-    bool ok = len == wn && wn < (int)sizeof want && CRYPTO_memcmp(dec, want, (size_t)wn) == 0;
-    free(dec);
-    return ok;
 }
 
 /* ---- the request side --------------------------------------------------- */
@@ -424,7 +286,7 @@ static void on_request_head(front_t *f)
         send_error(f, 404);
         return;
     }
-    if (!auth_ok(h, v)) {
+    if (v->user && !http_basic_auth_ok(h, v->user, v->password ? v->password : "")) {
         send_error(f, 401);
         return;
     }
@@ -432,15 +294,12 @@ static void on_request_head(front_t *f)
     f->site = vsite_ref(v);
     f->req_keep_alive = h->keep_alive;
     f->head_method = h->method == HTTP_HEAD;
-    obuf_t b = {0};
-    build_request(f, h, v, &b);
-    if (b.failed) {
-        free(b.p);
+    http_rewrite_t rw = {v->host_rewrite, &v->req_set, &v->resp_set};
+    f->out = (uint8_t *)http_rewrite_request(h, &rw, f->ip, &f->out_len);
+    if (!f->out) {
         front_close(f);
         return;
     }
-    f->out = (uint8_t *)b.p;
-    f->out_len = b.len;
     arm_response_timer(f);
     if (f->work && f->work_site == v) {
         send_head(f);
@@ -538,16 +397,15 @@ static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
 static void on_response_head(front_t *f, const uint8_t *rest, size_t rest_len, bool *stop)
 {
     const http_head_t *h = &f->resp.head;
-    obuf_t b = {0};
-    build_response(h, f->site, &b);
-    if (b.failed) {
-        free(b.p);
+    size_t len;
+    char *out = http_rewrite_response(h, f->site ? &f->site->resp_set : NULL, &len);
+    if (!out) {
         front_close(f);
         *stop = true;
         return;
     }
-    to_user(f, b.p, b.len);
-    free(b.p);
+    to_user(f, out, len);
+    free(out);
     uv_timer_stop(&f->timer);
     if (h->status == 101 && f->req.head.upgrade) {
         become_tunnel(f, rest, rest_len);
@@ -734,8 +592,10 @@ static void on_user_eof(conn_t *c)
     front_t *f = conn_data(c);
     f->user_eof = true;
     /* A request still being answered completes first; otherwise we are done. */
-    if (f->rq == REQ_HEAD && f->rs != RESP_HEAD && f->rs != RESP_BODY) front_close(f);
-    else if (f->rq == REQ_BODY) front_close(f); /* the body was cut short */
+    if (f->rq == REQ_HEAD && f->rs != RESP_HEAD && f->rs != RESP_BODY)
+        front_close(f);
+    else if (f->rq == REQ_BODY)
+        front_close(f); /* the body was cut short */
 }
 
 static void on_user_error(conn_t *c, int err)

@@ -8,6 +8,7 @@
 
 #include "http/http_err.h"
 #include "http/http_head.h"
+#include "http/http_rewrite.h"
 #include "http/http_route.h"
 #include "http/proxy_proto.h"
 #include "http/sni.h"
@@ -125,7 +126,8 @@ static void test_bad_and_large(void)
     size_t cap = 64 + 101 * 16;
     char *many = malloc(cap);
     size_t n = (size_t)snprintf(many, cap, "GET / HTTP/1.1\r\n");
-    for (int i = 0; i < 101; i++) n += (size_t)snprintf(many + n, cap - n, "X-H%03d: v\r\n", i);
+    for (int i = 0; i < 101; i++)
+        n += (size_t)snprintf(many + n, cap - n, "X-H%03d: v\r\n", i);
     snprintf(many + n, cap - n, "\r\n");
     http_msg_init(&g_msg, HTTP_REQUEST);
     CHECK_EQ_INT(http_head_parse((uint8_t *)many, strlen(many), HTTP_REQUEST, &g_msg),
@@ -210,7 +212,7 @@ static void test_sni(void)
         CHECK(r > 0 && (size_t)r == len);
         CHECK_EQ_STR(name, cases[i].name);
         CHECK_EQ_INT(sni_parse(p, len - 1, name), 0); /* one byte short: wait */
-        p[0] = 0x17;                                   /* not a handshake record */
+        p[0] = 0x17;                                  /* not a handshake record */
         CHECK_EQ_INT(sni_parse(p, len, name), -1);
         free(p);
     }
@@ -231,13 +233,13 @@ static void test_proxy_proto(void)
     CHECK_EQ_STR((char *)out, "PROXY TCP6 2001:db8::1 2001:db8::2 1 443\r\n");
     static const uint8_t v2[] = {
         0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, /* signature */
-        0x21,                   /* version 2, PROXY */
-        0x11,                   /* TCP over IPv4 */
-        0x00, 0x0C,             /* 12 address bytes */
-        203,  0,    113,  50,   /* source */
-        203,  0,    113,  10,   /* destination */
-        0xA0, 0x28,             /* 41000 */
-        0x17, 0x70,             /* 6000 */
+        0x21,                 /* version 2, PROXY */
+        0x11,                 /* TCP over IPv4 */
+        0x00, 0x0C,           /* 12 address bytes */
+        203,  0,    113,  50, /* source */
+        203,  0,    113,  10, /* destination */
+        0xA0, 0x28,           /* 41000 */
+        0x17, 0x70,           /* 6000 */
     };
     n = proxy_proto_encode(2, "203.0.113.50:41000", "203.0.113.10:6000", out);
     CHECK_EQ_INT(n, (int)sizeof v2);
@@ -269,6 +271,84 @@ static void test_error_pages(void)
     free(r);
 }
 
+static void parse_head(const char *text, llhttp_type_t type)
+{
+    http_msg_init(&g_msg, type);
+    CHECK_EQ_INT(http_head_parse((const uint8_t *)text, strlen(text), type, &g_msg), strlen(text));
+}
+
+static void test_rewrite(void)
+{
+    header_set_t req[] = {{"X-From", "burrow"}, {"user-agent", "ua"}};
+    header_set_t resp[] = {{"X-Served", "yes"}, {"server", "hidden"}};
+    header_list_t req_set = {req, 2}, resp_set = {resp, 2};
+    http_rewrite_t rw = {"inside.local", &req_set, &resp_set};
+    parse_head("GET /a?b HTTP/1.1\r\nHost: site.example\r\nUser-Agent: curl\r\n"
+               "X-Forwarded-For: 10.0.0.1\r\nX-Real-IP: 6.6.6.6\r\nAccept: */*\r\n\r\n",
+               HTTP_REQUEST);
+    size_t len;
+    char *out = http_rewrite_request(&g_msg.head, &rw, "203.0.113.50", &len);
+    CHECK(out != NULL);
+    if (out) {
+        CHECK_EQ_INT(len,
+                     strlen("GET /a?b HTTP/1.1\r\nHost: inside.local\r\nAccept: */*\r\n"
+                            "X-Forwarded-For: 10.0.0.1, 203.0.113.50\r\n"
+                            "X-Real-IP: 203.0.113.50\r\nX-Forwarded-Host: site.example\r\n"
+                            "X-Forwarded-Proto: http\r\nX-From: burrow\r\nuser-agent: ua\r\n\r\n"));
+        CHECK(memcmp(out,
+                     "GET /a?b HTTP/1.1\r\nHost: inside.local\r\nAccept: */*\r\n"
+                     "X-Forwarded-For: 10.0.0.1, 203.0.113.50\r\nX-Real-IP: 203.0.113.50\r\n"
+                     "X-Forwarded-Host: site.example\r\nX-Forwarded-Proto: http\r\n"
+                     "X-From: burrow\r\nuser-agent: ua\r\n\r\n",
+                     len) == 0);
+    }
+    free(out);
+    http_rewrite_t plain = {NULL, NULL, NULL};
+    parse_head("POST / HTTP/1.0\r\nHost: h\r\nContent-Length: 0\r\n\r\n", HTTP_REQUEST);
+    out = http_rewrite_request(&g_msg.head, &plain, "::1", &len);
+    CHECK(out && len > 0 &&
+          strstr(out, "POST / HTTP/1.0\r\nHost: h\r\nContent-Length: 0\r\n"
+                      "X-Forwarded-For: ::1\r\n") == out);
+    free(out);
+    parse_head("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n", HTTP_RESPONSE);
+    out = http_rewrite_response(&g_msg.head, &resp_set, &len);
+    const char *want =
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Served: yes\r\nserver: hidden\r\n\r\n";
+    CHECK(out && len == strlen(want) && memcmp(out, want, len) == 0);
+    free(out);
+    parse_head("HTTP/1.1 100 Continue\r\n\r\n", HTTP_RESPONSE);
+    out = http_rewrite_response(&g_msg.head, &resp_set, &len);
+    CHECK(out && len == 25 && memcmp(out, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0);
+    free(out);
+}
+
+static void test_basic_auth(void)
+{
+    /* "alice:s3cret:pw" and friends, base64 */
+    static const struct {
+        const char *header;
+        bool ok;
+    } cases[] = {
+        {"Authorization: Basic YWxpY2U6czNjcmV0OnB3", true},
+        {"authorization: basic   YWxpY2U6czNjcmV0OnB3", true},
+        {"Authorization: Basic YWxpY2U6czNjcmV0OnB4", false},     /* alice:s3cret:px */
+        {"Authorization: Basic Ym9iOnMzY3JldDpwdw==", false},     /* bob:s3cret:pw */
+        {"Authorization: Basic YWxpY2U6czNjcmV0OnB3eA==", false}, /* one byte longer */
+        {"Authorization: Basic YWxpY2U=", false},                 /* alice */
+        {"Authorization: Basic !!!!", false},
+        {"Authorization: Bearer YWxpY2U6czNjcmV0OnB3", false},
+        {"X-Nothing: 1", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "GET / HTTP/1.1\r\nHost: a\r\n%s\r\n\r\n", cases[i].header);
+        parse_head(text, HTTP_REQUEST);
+        if (http_basic_auth_ok(&g_msg.head, "alice", "s3cret:pw") != cases[i].ok)
+            fprintf(stderr, "basic auth case %zu wrong\n", i);
+        CHECK(http_basic_auth_ok(&g_msg.head, "alice", "s3cret:pw") == cases[i].ok);
+    }
+}
+
 int main(void)
 {
     RUN(test_request_framing);
@@ -278,6 +358,8 @@ int main(void)
     RUN(test_sni);
     RUN(test_proxy_proto);
     RUN(test_error_pages);
+    RUN(test_rewrite);
+    RUN(test_basic_auth);
     http_msg_free(&g_msg);
     return TEST_SUMMARY();
 }
