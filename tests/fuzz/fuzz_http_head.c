@@ -1,17 +1,32 @@
 /* fuzz_http_head: the vhost's view of a connection — requests and responses
  * fed to http_msg_t in chunks whose sizes come from the input, message after
  * message, with header lookups on every head; plus the one-shot
- * http_head_parse() and the route table's host normalisation. The first
+ * http_head_parse(), the head rewriting and basic-auth check, and the
+ * route table's host normalisation. The first
  * byte picks the chunk size and the direction. */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "http/http_head.h"
+#include "http/http_rewrite.h"
 #include "http/http_route.h"
+
+/* What the vhost does with a head: rewrite it both ways, check auth. */
+static void rewrite(const http_head_t *h)
+{
+    header_set_t set[] = {{"X-Set", "v"}, {"host", "h"}};
+    header_list_t l = {set, 2};
+    http_rewrite_t rw = {"rewritten.local", &l, &l};
+    size_t len;
+    free(http_rewrite_request(h, &rw, "203.0.113.50", &len));
+    free(http_rewrite_response(h, &l, &len));
+    (void)http_basic_auth_ok(h, "user", "pass");
+}
 
 static void walk_head(const http_head_t *h)
 {
     char host[HTTP_HOST_MAX + 1];
+    rewrite(h);
     (void)http_head_get(h, "Host");
     (void)http_head_get(h, "Authorization");
     (void)http_host_normalise(http_head_get(h, "Host"), host, sizeof host);
