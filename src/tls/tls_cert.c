@@ -341,11 +341,16 @@ static int load_identity(SSL_CTX *ctx, const char *crt, const char *key)
     return 0;
 }
 
+#define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
+
 /* Protocol policy shared by both roles. */
 static int apply_policy(SSL_CTX *ctx)
 {
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return -1;
     if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) return -1;
+    /* TLS 1.3: AES-128-GCM first. It is as standard as the AES-256 default
+     * and costs less CPU per relayed byte; ChaCha20 for CPUs without AES-NI. */
+    if (SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) != 1) return -1;
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     return 0;
 }
