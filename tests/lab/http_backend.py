@@ -115,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
             super().handle()
 
     def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+        sys.stderr.write("%s %s port=%d\n" % (self.address_string(), fmt % args, self.client_address[1]))
 
     def reply(self, code, body, ctype="text/plain", extra=None):
         self.send_response(code)

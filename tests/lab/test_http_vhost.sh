@@ -87,6 +87,13 @@ out=$(lab_exec user curl -sv --max-time 15 -H 'Host: a.example.com' "http://$SRV
 sites=$(grep -o '"site": "[^"]*"' <<<"$out" | tr '\n' ' ')
 [ "$sites" = '"site": "A" "site": "B" "site": "A-API" ' ] || lab_fail "keep-alive sites: $sites"
 lab_pass "keep-alive: a, b, a/api on one connection, each routed by its own Host"
+before=$(lab_count_log "$LAB_TMP/be-B.log" '"GET /reuse')
+lab_exec user curl -s --max-time 15 -o /dev/null -H 'Host: b.example.com' "http://$SRV_ADDR:$VHOST_HTTP/reuse1" \
+    --next -o /dev/null -H 'Host: b.example.com' "http://$SRV_ADDR:$VHOST_HTTP/reuse2" \
+    --next -o /dev/null -H 'Host: b.example.com' "http://$SRV_ADDR:$VHOST_HTTP/reuse3" || lab_fail "reuse requests"
+ports=$(grep -E '"GET /reuse[123] ' "$LAB_TMP/be-B.log" | sed 's/.*port=//' | sort -u | wc -l)
+[ "$before" = 0 ] && [ "$ports" = 1 ] || lab_fail "3 keep-alive requests to one site used $ports backend connections"
+lab_pass "consecutive requests to the same site reuse one work conn (one backend connection for three)"
 lab_exec user python3 - "$SRV_ADDR" "$VHOST_HTTP" <<'PY' || lab_fail "pipelining"
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
