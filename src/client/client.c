@@ -10,6 +10,7 @@
 
 #include "client/client_int.h"
 #include "proto/msg.h"
+#include "proto/msg_send.h"
 #include "util/log.h"
 
 #define BACKOFF_BASE_MS 1000
@@ -23,14 +24,6 @@ enum { C_IDLE, C_RESOLVING, C_CONNECTING, C_CHALLENGE, C_LOGIN, C_READY };
 static void schedule_retry(cli_t *c);
 static void disconnect(cli_t *c, const char *reason);
 
-static void send_msg(conn_t *conn, uint8_t type, json_t *obj)
-{
-    size_t n;
-    uint8_t *buf = msg_encode(type, obj, &n);
-    json_decref(obj);
-    if (buf) conn_write(conn, buf, n);
-    free(buf);
-}
 
 /* ---- server identity ---------------------------------------------------- */
 
@@ -89,7 +82,7 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
 static void send_hello(cli_t *c)
 {
     conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN);
-    send_msg(c->ctl, MSG_HELLO,
+    msg_send(c->ctl, MSG_HELLO,
              json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
                        PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION));
     c->state = C_CHALLENGE;
@@ -116,7 +109,7 @@ static void on_challenge(cli_t *c, json_t *m)
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", user, "client_nonce", nhex, "mac",
                           mhex, "version", BURROW_VERSION, "hostname", host);
     if (c->run_id[0]) json_object_set_new(o, "run_id", json_string(c->run_id));
-    send_msg(c->ctl, MSG_LOGIN, o);
+    msg_send(c->ctl, MSG_LOGIN, o);
     c->state = C_LOGIN;
 }
 
@@ -167,7 +160,7 @@ static json_t *new_proxy_msg(const cproxy_t *p)
 static void register_proxies(cli_t *c)
 {
     for (int i = 0; i < c->n_proxies; i++)
-        send_msg(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
+        msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
 }
 
 static void on_hb(uv_timer_t *t);
@@ -333,7 +326,7 @@ static void on_hb(uv_timer_t *t)
         disconnect(c, "heartbeat-timeout");
         return;
     }
-    send_msg(c->ctl, MSG_PING, json_object());
+    msg_send(c->ctl, MSG_PING, json_object());
 }
 
 static void disconnect(cli_t *c, const char *reason)

@@ -12,6 +12,7 @@
 #include "http/proxy_proto.h"
 #include "net/relay.h"
 #include "proto/msg.h"
+#include "proto/msg_send.h"
 #include "util/log.h"
 
 #define UDP_IDLE_MS 60000
@@ -322,14 +323,10 @@ static void on_work_ready(conn_t *conn, int status)
     auth_work_mac(c->work_key, c->run_id, seq, mac);
     auth_hex(mac, sizeof mac, mhex);
     conn_write(conn, FRAME_MAGIC, FRAME_MAGIC_LEN);
-    json_t *o = json_pack("{s:i,s:i,s:s,s:s,s:I,s:s}", "proto_min", PROTO_VERSION_MIN,
-                          "proto_max", PROTO_VERSION_MAX, "role", "work", "run_id", c->run_id,
-                          "seq", (json_int_t)seq, "mac", mhex);
-    size_t n;
-    uint8_t *buf = msg_encode(MSG_HELLO, o, &n);
-    json_decref(o);
-    if (buf) conn_write(conn, buf, n);
-    free(buf);
+    msg_send(conn, MSG_HELLO,
+             json_pack("{s:i,s:i,s:s,s:s,s:I,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
+                       PROTO_VERSION_MAX, "role", "work", "run_id", c->run_id, "seq",
+                       (json_int_t)seq, "mac", mhex));
 }
 
 static void on_work_eof(conn_t *conn)

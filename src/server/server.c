@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "proto/msg.h"
+#include "proto/msg_send.h"
 #include "server/server_int.h"
 #include "tls/tls_cert.h"
 #include "util/log.h"
@@ -71,19 +72,11 @@ static conn_t *gate_release(gate_t *g)
     return c;
 }
 
-static void send_msg(conn_t *c, uint8_t type, json_t *obj)
-{
-    size_t n;
-    uint8_t *buf = msg_encode(type, obj, &n);
-    json_decref(obj);
-    if (buf) conn_write(c, buf, n);
-    free(buf);
-}
 
 /* Tells the peer why, then closes after a short grace so the ERROR is sent. */
 static void gate_reject(gate_t *g, const char *code, const char *message, const char *reason)
 {
-    send_msg(g->conn, MSG_ERROR, json_pack("{s:s,s:s}", "code", code, "message", message));
+    msg_send(g->conn, MSG_ERROR, json_pack("{s:s,s:s}", "code", code, "message", message));
     conn_shutdown(g->conn);
     gate_finish(g, reason);
 }
@@ -104,7 +97,7 @@ static void handle_hello_control(gate_t *g)
     }
     char hex[2 * AUTH_NONCE_LEN + 1];
     auth_hex(g->nonce_s, sizeof g->nonce_s, hex);
-    send_msg(g->conn, MSG_CHALLENGE, json_pack("{s:i,s:s}", "proto", 1, "nonce", hex));
+    msg_send(g->conn, MSG_CHALLENGE, json_pack("{s:i,s:s}", "proto", 1, "nonce", hex));
     g->state = G_LOGIN;
 }
 

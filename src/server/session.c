@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "proto/msg.h"
+#include "proto/msg_send.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
@@ -52,20 +53,12 @@ struct session {
     int refs; /* ctl conn + tick timer */
 };
 
-static void send_msg(conn_t *c, uint8_t type, json_t *obj)
-{
-    size_t n;
-    uint8_t *buf = msg_encode(type, obj, &n);
-    json_decref(obj);
-    if (buf) conn_write(c, buf, n);
-    free(buf);
-}
 
 /* A client that stops reading its control connection must not make us queue
  * replies without end. */
 static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
 {
-    send_msg(ss->ctl, type, obj);
+    msg_send(ss->ctl, type, obj);
     if (conn_pending(ss->ctl) > CTL_BACKLOG_MAX && !ss->ended)
         session_end(ss, "control-backlog");
 }
@@ -115,7 +108,7 @@ static void ask_for_work(session_t *ss, int count)
 
 static void dispatch(sproxy_t *p, void *ctx, conn_t *work, const char *src, const char *dst)
 {
-    send_msg(work, MSG_START_WORK,
+    msg_send(work, MSG_START_WORK,
              json_pack("{s:s,s:s,s:s,s:s}", "proxy", p->name, "type", p->ops->type, "src",
                        src ? src : "", "dst", dst ? dst : ""));
     p->ops->attach(p, work, ctx);
@@ -553,7 +546,7 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     uv_timer_start(&ss->tick, on_tick, 1000, 1000);
     ss->next = s->sessions;
     s->sessions = ss;
-    send_msg(ctl, MSG_LOGIN_OK,
+    msg_send(ctl, MSG_LOGIN_OK,
              json_pack("{s:s,s:i,s:i}", "run_id", ss->run_id, "heartbeat_timeout",
                        s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count));
     LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, ss->user, ss->peer,
