@@ -388,9 +388,13 @@ void cwork_open(cli_t *c)
     c->n_idle++;
     const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
     if (c->tls_session) conn_set_resume(w->c, c->tls_session);
-    if (conn_connect(w->c, (struct sockaddr *)&c->addr, c->cfg->tls_enable ? c->tls : NULL, name,
-                     c->cfg->tls_trusted_ca_file ? name : NULL) != 0)
+    int r = conn_connect(w->c, (struct sockaddr *)&c->addr, c->cfg->tls_enable ? c->tls : NULL,
+                         name, c->cfg->tls_trusted_ca_file ? name : NULL);
+    if (r != 0) {
+        /* Typically EMFILE: out of descriptors. Users wait, so say so. */
+        LOG_LIMITED(LOG_WARN, "cannot open a work connection err=%s", uv_strerror(r));
         conn_close(w->c);
+    }
 }
 
 void cwork_close_idle(cli_t *c)

@@ -295,7 +295,7 @@ static void on_accept(uv_stream_t *ls, int status)
 {
     srv_t *s = ls->data;
     if (status < 0) {
-        LOG_W("accept failed err=%s", uv_strerror(status));
+        LOG_LIMITED(LOG_WARN, "accept failed err=%s", uv_strerror(status));
         return;
     }
     gate_t *g = calloc(1, sizeof *g);

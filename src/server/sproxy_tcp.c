@@ -15,7 +15,11 @@ static void on_user(uv_stream_t *ls, int status)
 {
     sproxy_t *p = ls->data;
     static const conn_cbs_t none = {0};
-    if (status < 0 || !p->sess) return;
+    if (status < 0) {
+        LOG_LIMITED(LOG_WARN, "accept failed proxy=%s err=%s", p->name, uv_strerror(status));
+        return;
+    }
+    if (!p->sess) return;
     conn_t *u = conn_new(ls->loop, &none, NULL);
     if (!u) return;
     if (uv_accept(ls, conn_stream(u)) != 0) {
