@@ -4,7 +4,7 @@
 # the directory you name. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --build
 cmake -S . -B build >/dev/null
 cmake --build build -j"$(nproc)" --target burrow >/dev/null
 

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# deps.sh: installs what burrow needs to build and test, from Debian's packages,
-# only when something is missing. Safe to run again.
+# deps.sh [--build]: installs what burrow needs from Debian's packages, only
+# when something is missing. Safe to run again. --build installs only what
+# building and running burrow needs (the demo); without it, also everything
+# the tests and the benchmark use.
 set -euo pipefail
 
 pkgs=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev  # toolchains + sanitizer runtimes
+  build-essential cmake pkg-config                           # toolchain
   libuv1-dev libssl-dev libjansson-dev node-llhttp          # burrow's libraries (llhttp: C sources)
-  iproute2 nftables iperf3 curl python3 procps socat         # NAT lab and tests
-  chromium                                                   # the headless-browser lab test
-  openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
+  python3                                                    # the demo's web server
 )
+if [ "${1:-}" != "--build" ]; then
+  pkgs+=(
+    clang libclang-rt-14-dev                                  # clang build + sanitizer runtimes
+    iproute2 nftables iperf3 curl procps socat                # NAT lab and tests
+    chromium                                                  # the headless-browser lab test
+    openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
+  )
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
