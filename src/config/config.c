@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/strbuf.h"
 #include "config/toml.h"
 #include "util/log.h"
 
@@ -809,32 +810,6 @@ static void walk(ctx_t *c, const walk_t *w, const toml_value_t *tab, const char 
 
 /* ---- {{ .Envs.NAME }} -------------------------------------------------- */
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} buf_t;
-
-static void buf_put(buf_t *b, const char *s, size_t n)
-{
-    if (b->failed) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 static size_t skip_blanks(const char *s, size_t len, size_t i)
 {
     while (i < len && (s[i] == ' ' || s[i] == '\t'))
@@ -870,9 +845,9 @@ static size_t match_template(const char *s, size_t len, size_t i, char *name, si
 
 char *config_expand_env(const char *text, size_t len, size_t *out_len)
 {
-    buf_t b = {NULL, 0, 0, false};
+    strbuf_t b = {0};
     size_t i = 0, run = 0; /* text[run..i) is literal, not yet copied */
-    buf_put(&b, "", 0);
+    strbuf_put(&b, "", 0);
     while (i < len) {
         char name[256];
         size_t end = text[i] == '{' ? match_template(text, len, i, name, sizeof name) : 0;
@@ -880,12 +855,12 @@ char *config_expand_env(const char *text, size_t len, size_t *out_len)
             i++;
             continue;
         }
-        buf_put(&b, text + run, i - run);
+        strbuf_put(&b, text + run, i - run);
         const char *value = getenv(name);
-        if (value) buf_put(&b, value, strlen(value));
+        if (value) strbuf_put(&b, value, strlen(value));
         i = run = end;
     }
-    buf_put(&b, text + run, len - run);
+    strbuf_put(&b, text + run, len - run);
     if (b.failed) {
         free(b.p);
         return NULL;
@@ -989,14 +964,14 @@ static char *read_file(const char *path, size_t *out_len)
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     errno = 0;
-    buf_t b = {NULL, 0, 0, false};
+    strbuf_t b = {0};
     char chunk[8192];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_put(&b, chunk, n);
+        strbuf_put(&b, chunk, n);
     int failed = ferror(f) ? (errno ? errno : EIO) : b.failed ? ENOMEM : 0;
     fclose(f);
-    if (!failed && !b.p) buf_put(&b, "", 0);
+    if (!failed && !b.p) strbuf_put(&b, "", 0);
     if (failed || b.failed) {
         free(b.p);
         errno = failed ? failed : ENOMEM;

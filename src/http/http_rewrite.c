@@ -11,42 +11,19 @@
 #include <string.h>
 #include <strings.h>
 
-typedef struct obuf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} obuf_t;
+#include "util/strbuf.h"
 
-static void put(obuf_t *b, const char *s, size_t n)
+static void put_str(strbuf_t *b, const char *s)
 {
-    if (b->failed) return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
+    strbuf_put(b, s, strlen(s));
 }
 
-static void put_str(obuf_t *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-static void put_header(obuf_t *b, const char *name, const char *value)
+static void put_header(strbuf_t *b, const char *name, const char *value)
 {
     put_str(b, name);
-    put(b, ": ", 2);
+    strbuf_put(b, ": ", 2);
     put_str(b, value);
-    put(b, "\r\n", 2);
+    strbuf_put(b, "\r\n", 2);
 }
 
 static bool in_set(const header_list_t *l, const char *name)
@@ -56,7 +33,7 @@ static bool in_set(const header_list_t *l, const char *name)
     return false;
 }
 
-static void put_set(obuf_t *b, const header_list_t *l)
+static void put_set(strbuf_t *b, const header_list_t *l)
 {
     for (int i = 0; l && i < l->n; i++)
         put_header(b, l->v[i].name, l->v[i].value);
@@ -68,7 +45,7 @@ static bool is_forwarding_header(const char *name)
            strcasecmp(name, "X-Forwarded-Host") == 0 || strcasecmp(name, "X-Forwarded-Proto") == 0;
 }
 
-static char *finish(obuf_t *b, size_t *len)
+static char *finish(strbuf_t *b, size_t *len)
 {
     if (b->failed) {
         free(b->p);
@@ -81,12 +58,12 @@ static char *finish(obuf_t *b, size_t *len)
 char *http_rewrite_request(const http_head_t *h, const http_rewrite_t *rw, const char *client_ip,
                            size_t *len)
 {
-    obuf_t b = {0};
+    strbuf_t b = {0};
     char line[64];
     const char *host = http_head_get(h, "Host");
     const char *xff = http_head_get(h, "X-Forwarded-For");
     put_str(&b, llhttp_method_name((llhttp_method_t)h->method));
-    put(&b, " ", 1);
+    strbuf_put(&b, " ", 1);
     put_str(&b, http_str(h, h->target));
     snprintf(line, sizeof line, " HTTP/%d.%d\r\n", h->major, h->minor);
     put_str(&b, line);
@@ -102,34 +79,34 @@ char *http_rewrite_request(const http_head_t *h, const http_rewrite_t *rw, const
     put_str(&b, "X-Forwarded-For: ");
     if (xff && *xff) {
         put_str(&b, xff);
-        put(&b, ", ", 2);
+        strbuf_put(&b, ", ", 2);
     }
     put_str(&b, client_ip);
-    put(&b, "\r\n", 2);
+    strbuf_put(&b, "\r\n", 2);
     put_header(&b, "X-Real-IP", client_ip);
     if (host) put_header(&b, "X-Forwarded-Host", host);
     put_header(&b, "X-Forwarded-Proto", "http");
     put_set(&b, rw->req_set);
-    put(&b, "\r\n", 2);
+    strbuf_put(&b, "\r\n", 2);
     return finish(&b, len);
 }
 
 char *http_rewrite_response(const http_head_t *h, const header_list_t *resp_set, size_t *len)
 {
-    obuf_t b = {0};
+    strbuf_t b = {0};
     char line[64];
     bool interim = h->status < 200;
     snprintf(line, sizeof line, "HTTP/%d.%d %d ", h->major, h->minor, h->status);
     put_str(&b, line);
     put_str(&b, http_str(h, h->reason));
-    put(&b, "\r\n", 2);
+    strbuf_put(&b, "\r\n", 2);
     for (int i = 0; i < h->n_hdr; i++) {
         const char *name = http_str(h, h->hdr[i].name);
         if (!interim && in_set(resp_set, name)) continue;
         put_header(&b, name, http_str(h, h->hdr[i].value));
     }
     if (!interim) put_set(&b, resp_set);
-    put(&b, "\r\n", 2);
+    strbuf_put(&b, "\r\n", 2);
     return finish(&b, len);
 }
 
