@@ -72,8 +72,7 @@ static void hc_open(struct hc *c, const struct sockaddr_in *sa)
         return;
     }
     struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
-        hc_fail(c);
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) hc_fail(c);
 }
 
 static void hc_event(struct hc *c, uint32_t events)
@@ -101,8 +100,7 @@ static void hc_event(struct hc *c, uint32_t events)
             held++;
             return;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
         hc_fail(c); /* EOF, error, or unexpected bytes on a held conn */
     }
 }
@@ -112,8 +110,7 @@ static void pump_events(int timeout_ms)
     struct epoll_event evs[256];
     int n = epoll_wait(ep, evs, 256, timeout_ms);
     for (int i = 0; i < n; i++)
-        if (evs[i].data.ptr)
-            hc_event(evs[i].data.ptr, evs[i].events);
+        if (evs[i].data.ptr) hc_event(evs[i].data.ptr, evs[i].events);
 }
 
 static void expire_slow(void)
@@ -148,8 +145,7 @@ static void run_stage(long target, long window, const struct sockaddr_in *sa)
 /* Waits for a line (1) or EOF (0) on stdin, watching held conns meanwhile. */
 static int wait_stdin(void)
 {
-    if (!stdin_watched)
-        return 0;
+    if (!stdin_watched) return 0;
     for (;;) {
         struct epoll_event evs[256];
         int n = epoll_wait(ep, evs, 256, -1);
@@ -160,10 +156,8 @@ static int wait_stdin(void)
             }
             char buf[256];
             ssize_t r = read(0, buf, sizeof buf);
-            if (r <= 0)
-                return 0;
-            if (memchr(buf, '\n', (size_t)r))
-                return 1;
+            if (r <= 0) return 0;
+            if (memchr(buf, '\n', (size_t)r)) return 1;
         }
     }
 }
@@ -181,11 +175,9 @@ int main(int argc, char **argv)
     int nstages = 0;
     char *list = strdup(argv[3]);
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-        if (nstages == 16)
-            tu_die("at most 16 stages");
+        if (nstages == 16) tu_die("at most 16 stages");
         stages[nstages] = tu_num(tok, 1, 1000000, "stage count");
-        if (nstages > 0 && stages[nstages] <= stages[nstages - 1])
-            tu_die("stages must increase");
+        if (nstages > 0 && stages[nstages] <= stages[nstages - 1]) tu_die("stages must increase");
         nstages++;
     }
     free(list);
@@ -197,12 +189,11 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && (long)rl.rlim_cur < nconns_max + 16)
-        fprintf(stderr, "hold_conns: fd limit %ld is below %ld connections\n",
-                (long)rl.rlim_cur, nconns_max);
+        fprintf(stderr, "hold_conns: fd limit %ld is below %ld connections\n", (long)rl.rlim_cur,
+                nconns_max);
 
     conns = calloc((size_t)nconns_max, sizeof *conns);
-    if (!conns)
-        tu_die("out of memory");
+    if (!conns) tu_die("out of memory");
     for (long i = 0; i < nconns_max; i++)
         conns[i].fd = -1;
     ep = epoll_create1(EPOLL_CLOEXEC);
@@ -221,8 +212,7 @@ int main(int argc, char **argv)
         more = wait_stdin();
     printf("final held=%ld dropped=%ld\n", held, dropped);
     for (long i = 0; i < nconns_max; i++)
-        if (conns[i].fd >= 0)
-            close(conns[i].fd);
+        if (conns[i].fd >= 0) close(conns[i].fd);
     free(conns);
     return total_failed || dropped ? 1 : 0;
 }

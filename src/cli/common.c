@@ -27,8 +27,8 @@ int cli_parse_opts(int argc, char **argv, cli_opts_t *o)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             o->help = 1;
         } else {
-            fprintf(stderr, "burrow %s: unknown or incomplete option '%s' (see --help)\n",
-                    argv[0], a);
+            fprintf(stderr, "burrow %s: unknown or incomplete option '%s' (see --help)\n", argv[0],
+                    a);
             return -1;
         }
     }

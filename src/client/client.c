@@ -24,7 +24,6 @@ enum { C_IDLE, C_RESOLVING, C_CONNECTING, C_CHALLENGE, C_LOGIN, C_READY };
 static void schedule_retry(cli_t *c);
 static void disconnect(cli_t *c, const char *reason);
 
-
 /* ---- server identity ---------------------------------------------------- */
 
 int client_verify_server(cli_t *c, conn_t *conn, bool first)
@@ -61,7 +60,8 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
                   "(recorded in %s; pin it with transport.tls.serverFingerprint)",
                   c->endpoint, fp, c->known_path);
             break;
-        case TOFU_MATCH: break;
+        case TOFU_MATCH:
+            break;
         case TOFU_MISMATCH:
             LOG_E("server identity CHANGED server=%s recorded=%s got=%s: refusing to log in. If "
                   "the server's certificate was replaced on purpose, delete its line in %s",
@@ -106,8 +106,8 @@ static void on_challenge(cli_t *c, json_t *m)
     auth_hex(c->nonce_c, sizeof c->nonce_c, nhex);
     auth_hex(mac, sizeof mac, mhex);
     gethostname(host, sizeof host - 1);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", user, "client_nonce", nhex, "mac",
-                          mhex, "version", BURROW_VERSION, "hostname", host);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", user, "client_nonce", nhex, "mac", mhex,
+                          "version", BURROW_VERSION, "hostname", host);
     if (c->run_id[0]) json_object_set_new(o, "run_id", json_string(c->run_id));
     msg_send(c->ctl, MSG_LOGIN, o);
     c->state = C_LOGIN;
@@ -122,14 +122,16 @@ const char *client_kind_name(proxy_kind_t k)
 static json_t *str_array(const str_list_t *l)
 {
     json_t *a = json_array();
-    for (int i = 0; i < l->n; i++) json_array_append_new(a, json_string(l->v[i]));
+    for (int i = 0; i < l->n; i++)
+        json_array_append_new(a, json_string(l->v[i]));
     return a;
 }
 
 static json_t *header_object(const header_list_t *l)
 {
     json_t *o = json_object();
-    for (int i = 0; i < l->n; i++) json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
+    for (int i = 0; i < l->n; i++)
+        json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
     return o;
 }
 
@@ -182,7 +184,8 @@ static void on_login_ok(cli_t *c, json_t *m)
     LOG_I("login ok server=%s run_id=%s tls=%s", c->endpoint, c->run_id,
           conn_is_tls(c->ctl) ? "yes" : "no");
     register_proxies(c);
-    for (int i = 0; i < c->cfg->pool_count; i++) cwork_open(c);
+    for (int i = 0; i < c->cfg->pool_count; i++)
+        cwork_open(c);
     int iv = c->cfg->heartbeat_interval;
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
 }
@@ -210,8 +213,7 @@ static void on_proxy_resp(cli_t *c, json_t *m)
         if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
-                  client_kind_name(p->cfg->kind), port, p->cfg->local_ip,
-                  p->cfg->local_port);
+                  client_kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
         } else {
             LOG_E("proxy refused name=%s reason=\"%s\"", name, err ? err : "?");
         }
@@ -222,7 +224,8 @@ static void on_proxy_resp(cli_t *c, json_t *m)
 static void on_req_work(cli_t *c, json_t *m)
 {
     long long n = msg_int(m, "count", 1);
-    for (long long i = 0; i < n && i < MAX_CONNECTING_WORK; i++) cwork_open(c);
+    for (long long i = 0; i < n && i < MAX_CONNECTING_WORK; i++)
+        cwork_open(c);
 }
 
 /* ---- control connection -------------------------------------------------- */
@@ -240,9 +243,12 @@ static void on_pong(cli_t *c, json_t *m)
 }
 
 static const handler_t handlers[] = {
-    {MSG_CHALLENGE, C_CHALLENGE, on_challenge},   {MSG_LOGIN_OK, C_LOGIN, on_login_ok},
-    {MSG_ERROR, -1, on_error_msg},                {MSG_NEW_PROXY_RESP, C_READY, on_proxy_resp},
-    {MSG_REQ_WORK_CONN, C_READY, on_req_work},    {MSG_PONG, C_READY, on_pong},
+    {MSG_CHALLENGE, C_CHALLENGE, on_challenge},
+    {MSG_LOGIN_OK, C_LOGIN, on_login_ok},
+    {MSG_ERROR, -1, on_error_msg},
+    {MSG_NEW_PROXY_RESP, C_READY, on_proxy_resp},
+    {MSG_REQ_WORK_CONN, C_READY, on_req_work},
+    {MSG_PONG, C_READY, on_pong},
 };
 
 static int on_ctl_frame(void *ctx, const frame_t *f)
@@ -362,8 +368,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         return;
     }
     if (status != 0 || !res) {
-        LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr,
-              uv_strerror(status));
+        LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr, uv_strerror(status));
         uv_freeaddrinfo(res);
         c->state = C_IDLE;
         schedule_retry(c);
@@ -412,7 +417,8 @@ static void on_retry(uv_timer_t *t)
 static void schedule_retry(cli_t *c)
 {
     uint64_t d = BACKOFF_BASE_MS;
-    for (int i = 0; i < c->attempt && d < BACKOFF_MAX_MS; i++) d *= 2;
+    for (int i = 0; i < c->attempt && d < BACKOFF_MAX_MS; i++)
+        d *= 2;
     if (d > BACKOFF_MAX_MS) d = BACKOFF_MAX_MS;
     uint32_t r = 0;
     auth_random((uint8_t *)&r, sizeof r);

@@ -31,8 +31,8 @@ struct cli {
     const client_cfg_t *cfg;
     const char *state_dir;
     SSL_CTX *tls;
-    char endpoint[300];           /* "serverAddr:serverPort" */
-    char known_path[1024];        /* trust-on-first-use store */
+    char endpoint[300];            /* "serverAddr:serverPort" */
+    char known_path[1024];         /* trust-on-first-use store */
     char fingerprint[TLSC_FP_LEN]; /* of the server we logged in to */
     conn_t *ctl;
     framer_t fr;
@@ -48,8 +48,8 @@ struct cli {
     uint8_t nonce_c[AUTH_NONCE_LEN], work_key[AUTH_MAC_LEN];
     uint64_t seq;
     SSL_SESSION *tls_session; /* from the control conn, resumed by work conns */
-    unsigned gen; /* bumps at each login; older work conns are stale */
-    cwork_t *idle; /* work conns not yet started */
+    unsigned gen;             /* bumps at each login; older work conns are stale */
+    cwork_t *idle;            /* work conns not yet started */
     int n_idle;
     cproxy_t *proxies;
     int n_proxies;

@@ -271,8 +271,8 @@ static int on_work_frame(void *ctx, const frame_t *f)
     }
     LOG_D("work started proxy=%s src=%s", p->cfg->name, msg_str(m, "src"));
     if (p->cfg->proxy_protocol) {
-        w->pp_len = proxy_proto_encode(p->cfg->proxy_protocol, msg_str(m, "src"),
-                                       msg_str(m, "dst"), w->pp);
+        w->pp_len =
+            proxy_proto_encode(p->cfg->proxy_protocol, msg_str(m, "src"), msg_str(m, "dst"), w->pp);
         if (w->pp_len < 0)
             LOG_W("no PROXY header: unusable addresses proxy=%s src=%s dst=%s", p->cfg->name,
                   msg_str(m, "src"), msg_str(m, "dst"));

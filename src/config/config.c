@@ -576,8 +576,9 @@ HANDLER(h_pp_version)
         return;
     }
     char shown[SHOW_LEN];
-    error_at(c, kv->line, "key '%s': unknown PROXY protocol version '%s' (expected \"v1\" or \"v2\")",
-             path, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+    error_at(c, kv->line,
+             "key '%s': unknown PROXY protocol version '%s' (expected \"v1\" or \"v2\")", path,
+             show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
 }
 
 HANDLER(h_proxy_name)
@@ -686,7 +687,8 @@ static int proxy_type(ctx_t *c, const char *scope, const toml_value_t *tab)
     if (strcmp(v->u.s.ptr, "https") == 0) return PROXY_HTTPS;
     show(shown, sizeof shown, v->u.s.ptr, v->u.s.len);
     if (!is_frp_only_type(v->u.s.ptr)) {
-        error_at(c, kv->line, "key '%s': unknown proxy type '%s' (expected tcp, udp, http or https)", path,
+        error_at(c, kv->line,
+                 "key '%s': unknown proxy type '%s' (expected tcp, udp, http or https)", path,
                  shown);
         return TYPE_BAD;
     }
@@ -729,8 +731,8 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
     if (!web && (p->custom_domains.n || p->subdomain))
         error_at(c, p->line, "proxy '%s': 'customDomains' and 'subdomain' need type http or https",
                  scope);
-    bool http_only = p->locations.n || p->host_header_rewrite || p->http_user ||
-                     p->http_password || p->request_headers.n || p->response_headers.n;
+    bool http_only = p->locations.n || p->host_header_rewrite || p->http_user || p->http_password ||
+                     p->request_headers.n || p->response_headers.n;
     if (http_only && p->kind != PROXY_HTTP)
         error_at(c, p->line,
                  "proxy '%s': locations, hostHeaderRewrite, httpUser, httpPassword and "
@@ -1039,7 +1041,8 @@ void config_server_free(server_cfg_t *cfg)
 
 static void str_list_free(str_list_t *l)
 {
-    for (int i = 0; i < l->n; i++) free(l->v[i]);
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
 }
 
@@ -1076,7 +1079,8 @@ void config_client_free(client_cfg_t *cfg)
     free(cfg->tls_server_name);
     free(cfg->tls_server_fingerprint);
     log_cfg_free(&cfg->log);
-    for (int i = 0; i < cfg->n_proxies; i++) proxy_cfg_free(&cfg->proxies[i]);
+    for (int i = 0; i < cfg->n_proxies; i++)
+        proxy_cfg_free(&cfg->proxies[i]);
     free(cfg->proxies);
     memset(cfg, 0, sizeof *cfg);
 }

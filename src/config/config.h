@@ -43,7 +43,7 @@ typedef struct header_list {
 } header_list_t;
 
 typedef struct proxy_cfg {
-    char *name;      /* as written; the client prefixes `user.` on the wire */
+    char *name; /* as written; the client prefixes `user.` on the wire */
     proxy_kind_t kind;
     char *local_ip;  /* default "127.0.0.1" */
     int local_port;  /* required, 1..65535 */
@@ -53,19 +53,19 @@ typedef struct proxy_cfg {
     str_list_t custom_domains; /* customDomains; may hold "*.example.com" */
     char *subdomain;           /* subdomain, under the server's subDomainHost */
     /* http only */
-    str_list_t locations;          /* locations: path prefixes; empty = "/" */
-    char *host_header_rewrite;     /* hostHeaderRewrite */
+    str_list_t locations;            /* locations: path prefixes; empty = "/" */
+    char *host_header_rewrite;       /* hostHeaderRewrite */
     char *http_user, *http_password; /* httpUser/httpPassword: basic auth at the server */
-    header_list_t request_headers;  /* requestHeaders.set.* */
-    header_list_t response_headers; /* responseHeaders.set.* */
+    header_list_t request_headers;   /* requestHeaders.set.* */
+    header_list_t response_headers;  /* responseHeaders.set.* */
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
 } proxy_cfg_t;
 
 typedef struct server_cfg {
-    char *bind_addr;       /* default "0.0.0.0" */
-    int bind_port;         /* default 7000 */
-    char *proxy_bind_addr; /* default: same as bind_addr */
-    char *token;           /* auth.token; default "" */
+    char *bind_addr;           /* default "0.0.0.0" */
+    int bind_port;             /* default 7000 */
+    char *proxy_bind_addr;     /* default: same as bind_addr */
+    char *token;               /* auth.token; default "" */
     port_range_t *allow_ports; /* empty = all ports allowed */
     int n_allow_ports;
     int max_ports_per_client; /* 0 = unlimited (default) */
@@ -83,18 +83,18 @@ typedef struct server_cfg {
 } server_cfg_t;
 
 typedef struct client_cfg {
-    char *server_addr; /* default "127.0.0.1" (frp's default) */
-    int server_port;   /* default 7000 */
-    char *token;       /* auth.token; default "" */
-    char *user;        /* prefix for proxy names; default "" */
-    bool login_fail_exit; /* default false: keep retrying */
-    int pool_count;       /* transport.poolCount; default 1 */
-    bool tls_enable;      /* transport.tls.enable; default true */
-    char *tls_trusted_ca_file;  /* transport.tls.trustedCaFile */
-    char *tls_server_name;      /* transport.tls.serverName; default server_addr */
+    char *server_addr;            /* default "127.0.0.1" (frp's default) */
+    int server_port;              /* default 7000 */
+    char *token;                  /* auth.token; default "" */
+    char *user;                   /* prefix for proxy names; default "" */
+    bool login_fail_exit;         /* default false: keep retrying */
+    int pool_count;               /* transport.poolCount; default 1 */
+    bool tls_enable;              /* transport.tls.enable; default true */
+    char *tls_trusted_ca_file;    /* transport.tls.trustedCaFile */
+    char *tls_server_name;        /* transport.tls.serverName; default server_addr */
     char *tls_server_fingerprint; /* transport.tls.serverFingerprint, "sha256:<64 hex>" */
-    int heartbeat_interval; /* seconds; default 30; <= 0 disables */
-    int heartbeat_timeout;  /* seconds; default 90 */
+    int heartbeat_interval;       /* seconds; default 30; <= 0 disables */
+    int heartbeat_timeout;        /* seconds; default 90 */
     log_cfg_t log;
     proxy_cfg_t *proxies;
     int n_proxies;

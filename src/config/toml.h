@@ -25,21 +25,21 @@ typedef enum {
 } toml_type_t;
 
 typedef struct toml_datetime {
-    int year, month, day;          /* unused (0) for TOML_TIME_LOCAL */
-    int hour, minute, second;      /* unused (0) for TOML_DATE_LOCAL */
-    int nanosecond;                /* fractional seconds, 0..999999999 */
-    int frac_digits;               /* digits written for the fraction, 0 when none */
-    int offset_minutes;            /* TOML_DATETIME only; +east of UTC */
-    bool offset_z;                 /* TOML_DATETIME written with 'Z' */
+    int year, month, day;     /* unused (0) for TOML_TIME_LOCAL */
+    int hour, minute, second; /* unused (0) for TOML_DATE_LOCAL */
+    int nanosecond;           /* fractional seconds, 0..999999999 */
+    int frac_digits;          /* digits written for the fraction, 0 when none */
+    int offset_minutes;       /* TOML_DATETIME only; +east of UTC */
+    bool offset_z;            /* TOML_DATETIME written with 'Z' */
 } toml_datetime_t;
 
 typedef struct toml_value toml_value_t;
 
 typedef struct toml_kv {
-    char *key;          /* NUL-terminated; TOML keys may not hold NUL after decoding escapes
-                           in practice, but key_len is exact */
+    char *key; /* NUL-terminated; TOML keys may not hold NUL after decoding escapes
+                  in practice, but key_len is exact */
     size_t key_len;
-    int line, col;      /* where the key was written (1-based) */
+    int line, col; /* where the key was written (1-based) */
     toml_value_t *value;
 } toml_kv_t;
 

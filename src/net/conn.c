@@ -23,8 +23,8 @@ enum {
     F_HANDSHAKE = 1u << 1, /* TLS handshake in progress */
     F_READY = 1u << 2,     /* on_ready(0) delivered */
     F_PAUSED = 1u << 3,
-    F_EOF = 1u << 4,       /* peer finished; on_eof delivered */
-    F_SHUT = 1u << 5,      /* our write side is shut */
+    F_EOF = 1u << 4,  /* peer finished; on_eof delivered */
+    F_SHUT = 1u << 5, /* our write side is shut */
     F_CLOSING = 1u << 6,
     F_NEED_DRAIN = 1u << 7,
     F_DISPATCH = 1u << 8, /* inside tls_dispatch: no re-entry */
@@ -46,10 +46,10 @@ struct conn {
     size_t pending; /* bytes queued in uv writes */
     char *verify_host;
     char *sni;
-    SSL_CTX *connect_ctx; /* borrowed: must outlive the handshake */
-    SSL_SESSION *resume;  /* owned reference */
+    SSL_CTX *connect_ctx;  /* borrowed: must outlive the handshake */
+    SSL_SESSION *resume;   /* owned reference */
     unsigned long tls_err; /* OpenSSL error of a failed handshake */
-    long verify_result;   /* X509_V_* of a failed handshake */
+    long verify_result;    /* X509_V_* of a failed handshake */
     char peer[64];
 };
 
@@ -638,9 +638,8 @@ const char *conn_tls_error(const conn_t *c, char *buf, size_t size)
 int conn_tls_binding(conn_t *c, const char *label, uint8_t out[32])
 {
     if (!(c->flags & F_TLS) || !c->ssl) return -1;
-    return SSL_export_keying_material(c->ssl, out, 32, label, strlen(label), NULL, 0, 0) == 1
-               ? 0
-               : -1;
+    return SSL_export_keying_material(c->ssl, out, 32, label, strlen(label), NULL, 0, 0) == 1 ? 0
+                                                                                              : -1;
 }
 
 static void close_cb(uv_handle_t *h)

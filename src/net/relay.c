@@ -29,12 +29,12 @@ static bool splice_enabled(void)
 }
 
 struct relay {
-    conn_t *side[2]; /* a = 0, b = 1 */
+    conn_t *side[2];      /* a = 0, b = 1 */
     uint64_t bytes[2];    /* bytes read from side i and written to the other */
     unsigned eof[2];      /* side i sent FIN */
     unsigned shut[2];     /* our FIN to side i is out */
-    unsigned pumped : 1;    /* the splice pump has the sockets */
-    unsigned no_pump : 1;   /* TLS on a side, or the pump is unavailable */
+    unsigned pumped : 1;  /* the splice pump has the sockets */
+    unsigned no_pump : 1; /* TLS on a side, or the pump is unavailable */
     unsigned closed;      /* count of on_close callbacks seen */
     relay_done_cb done;
     void *ctx;

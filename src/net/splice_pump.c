@@ -14,20 +14,20 @@
 #define ROUNDS_PER_EVENT 8 /* then yield to other connections */
 
 typedef struct pump_dir {
-    int pipe[2];     /* [0] read end, [1] write end */
-    size_t inpipe;   /* bytes waiting in the pipe */
-    size_t cap;      /* the pipe's capacity */
-    bool src_eof;    /* the source side sent FIN */
-    bool shut;       /* we shut the destination's write half */
+    int pipe[2];   /* [0] read end, [1] write end */
+    size_t inpipe; /* bytes waiting in the pipe */
+    size_t cap;    /* the pipe's capacity */
+    bool src_eof;  /* the source side sent FIN */
+    bool shut;     /* we shut the destination's write half */
     uint64_t moved;
 } pump_dir_t;
 
 struct splice_pump {
     uv_poll_t poll[2];
-    int fd[2];      /* our duplicates of the two sockets */
+    int fd[2];       /* our duplicates of the two sockets */
     int interest[2]; /* events each poll handle watches now */
     pump_dir_t d[2]; /* d[i]: from side i to side !i */
-    int closing;    /* poll handles still closing */
+    int closing;     /* poll handles still closing */
     int err;
     bool finishing;
     splice_done_cb done;
@@ -69,7 +69,8 @@ static void finish(splice_pump_t *p, int err)
     p->finishing = true;
     p->err = err;
     p->closing = 2;
-    for (int i = 0; i < 2; i++) uv_close((uv_handle_t *)&p->poll[i], on_closed);
+    for (int i = 0; i < 2; i++)
+        uv_close((uv_handle_t *)&p->poll[i], on_closed);
 }
 
 /* Pipe -> destination socket. 0, or a negative errno. */
@@ -77,8 +78,8 @@ static int drain(splice_pump_t *p, int i)
 {
     pump_dir_t *d = &p->d[i];
     while (d->inpipe > 0) {
-        ssize_t n = splice(d->pipe[0], NULL, p->fd[!i], NULL, d->inpipe,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        ssize_t n =
+            splice(d->pipe[0], NULL, p->fd[!i], NULL, d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
             d->inpipe -= (size_t)n;
             d->moved += (uint64_t)n;
@@ -164,12 +165,14 @@ int splice_pump_start(uv_loop_t *loop, int fd_a, int fd_b, splice_done_cb done, 
     splice_pump_t *p = calloc(1, sizeof *p);
     if (!p) return UV_ENOMEM;
     p->fd[0] = p->fd[1] = -1;
-    for (int i = 0; i < 2; i++) p->d[i].pipe[0] = p->d[i].pipe[1] = -1;
+    for (int i = 0; i < 2; i++)
+        p->d[i].pipe[0] = p->d[i].pipe[1] = -1;
     int r = 0;
     p->fd[0] = fcntl(fd_a, F_DUPFD_CLOEXEC, 0);
     p->fd[1] = fcntl(fd_b, F_DUPFD_CLOEXEC, 0);
     if (p->fd[0] < 0 || p->fd[1] < 0) r = -errno;
-    for (int i = 0; r == 0 && i < 2; i++) r = make_pipe(&p->d[i]);
+    for (int i = 0; r == 0 && i < 2; i++)
+        r = make_pipe(&p->d[i]);
     if (r == 0) r = uv_poll_init_socket(loop, &p->poll[0], p->fd[0]);
     if (r != 0) {
         pump_free(p); /* no handle was opened */

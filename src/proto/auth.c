@@ -25,7 +25,8 @@ static void hmac_parts(const uint8_t *key, size_t key_len, const void *const par
     /* An empty token is legal (frp's default); HMAC needs a non-NULL key. */
     static const uint8_t empty = 0;
     if (ctx && EVP_MAC_init(ctx, key_len ? key : &empty, key_len, params) == 1) {
-        for (int i = 0; i < nparts; i++) EVP_MAC_update(ctx, parts[i], lens[i]);
+        for (int i = 0; i < nparts; i++)
+            EVP_MAC_update(ctx, parts[i], lens[i]);
         EVP_MAC_final(ctx, out, &outl, AUTH_MAC_LEN);
     }
     EVP_MAC_CTX_free(ctx);
@@ -33,8 +34,8 @@ static void hmac_parts(const uint8_t *key, size_t key_len, const void *const par
 }
 
 void auth_login_mac(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
-                    const uint8_t nonce_c[AUTH_NONCE_LEN], const char *user,
-                    const uint8_t *binding, size_t binding_len, uint8_t out[AUTH_MAC_LEN])
+                    const uint8_t nonce_c[AUTH_NONCE_LEN], const char *user, const uint8_t *binding,
+                    size_t binding_len, uint8_t out[AUTH_MAC_LEN])
 {
     static const char label[] = "burrow-login-v1";
     /* user is length-prefixed so that user/binding boundaries cannot shift. */
@@ -57,7 +58,8 @@ void auth_work_mac(const uint8_t key[AUTH_MAC_LEN], const char *run_id, uint64_t
                    uint8_t out[AUTH_MAC_LEN])
 {
     uint8_t be[8];
-    for (int i = 0; i < 8; i++) be[i] = (uint8_t)(seq >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(seq >> (56 - 8 * i));
     const void *parts[] = {run_id, be};
     size_t lens[] = {strlen(run_id), 8};
     hmac_parts(key, AUTH_MAC_LEN, parts, lens, 2, out);

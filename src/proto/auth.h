@@ -32,8 +32,8 @@
 int auth_random(uint8_t *out, size_t n);
 
 void auth_login_mac(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
-                    const uint8_t nonce_c[AUTH_NONCE_LEN], const char *user,
-                    const uint8_t *binding, size_t binding_len, uint8_t out[AUTH_MAC_LEN]);
+                    const uint8_t nonce_c[AUTH_NONCE_LEN], const char *user, const uint8_t *binding,
+                    size_t binding_len, uint8_t out[AUTH_MAC_LEN]);
 
 void auth_work_key(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
                    const uint8_t nonce_c[AUTH_NONCE_LEN], uint8_t out[AUTH_MAC_LEN]);
@@ -47,8 +47,8 @@ bool auth_mac_equal(const uint8_t a[AUTH_MAC_LEN], const uint8_t b[AUTH_MAC_LEN]
 /* Anti-replay window over work-connection sequence numbers. */
 #define REPLAY_WINDOW 1024
 typedef struct replay_window {
-    uint64_t top;                          /* highest sequence accepted */
-    uint64_t bits[REPLAY_WINDOW / 64];     /* bit (top - seq) set: seq was seen */
+    uint64_t top;                      /* highest sequence accepted */
+    uint64_t bits[REPLAY_WINDOW / 64]; /* bit (top - seq) set: seq was seen */
 } replay_window_t;
 
 /* Accepts seq once: true when new (and records it), false when replayed,

@@ -36,7 +36,8 @@ static int framer_reserve(framer_t *fr, size_t need)
 {
     if (need <= fr->cap) return 0;
     size_t cap = fr->cap ? fr->cap : 512;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     if (cap > FRAME_HDR_LEN + FRAME_MAX_PAYLOAD) cap = FRAME_HDR_LEN + FRAME_MAX_PAYLOAD;
     uint8_t *nb = realloc(fr->buf, cap);
     if (!nb) return -1;

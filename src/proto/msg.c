@@ -7,20 +7,34 @@
 const char *msg_name(uint8_t type)
 {
     switch (type) {
-    case MSG_HELLO: return "HELLO";
-    case MSG_CHALLENGE: return "CHALLENGE";
-    case MSG_LOGIN: return "LOGIN";
-    case MSG_LOGIN_OK: return "LOGIN_OK";
-    case MSG_ERROR: return "ERROR";
-    case MSG_NEW_PROXY: return "NEW_PROXY";
-    case MSG_NEW_PROXY_RESP: return "NEW_PROXY_RESP";
-    case MSG_CLOSE_PROXY: return "CLOSE_PROXY";
-    case MSG_REQ_WORK_CONN: return "REQ_WORK_CONN";
-    case MSG_START_WORK: return "START_WORK";
-    case MSG_PING: return "PING";
-    case MSG_PONG: return "PONG";
-    case MSG_UDP_DATA: return "UDP_DATA";
-    default: return "UNKNOWN";
+    case MSG_HELLO:
+        return "HELLO";
+    case MSG_CHALLENGE:
+        return "CHALLENGE";
+    case MSG_LOGIN:
+        return "LOGIN";
+    case MSG_LOGIN_OK:
+        return "LOGIN_OK";
+    case MSG_ERROR:
+        return "ERROR";
+    case MSG_NEW_PROXY:
+        return "NEW_PROXY";
+    case MSG_NEW_PROXY_RESP:
+        return "NEW_PROXY_RESP";
+    case MSG_CLOSE_PROXY:
+        return "CLOSE_PROXY";
+    case MSG_REQ_WORK_CONN:
+        return "REQ_WORK_CONN";
+    case MSG_START_WORK:
+        return "START_WORK";
+    case MSG_PING:
+        return "PING";
+    case MSG_PONG:
+        return "PONG";
+    case MSG_UDP_DATA:
+        return "UDP_DATA";
+    default:
+        return "UNKNOWN";
     }
 }
 

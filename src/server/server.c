@@ -72,7 +72,6 @@ static conn_t *gate_release(gate_t *g)
     return c;
 }
 
-
 /* Tells the peer why, then closes after a short grace so the ERROR is sent. */
 static void gate_reject(gate_t *g, const char *code, const char *message, const char *reason)
 {
@@ -175,7 +174,7 @@ static void handle_hello(gate_t *g, json_t *m)
         LOG_LIMITED(LOG_WARN,
                     "connection refused peer=%s reason=protocol-version client_min=%lld "
                     "client_max=%lld",
-              g->peer, pmin, pmax);
+                    g->peer, pmin, pmax);
         gate_reject(g, "version", "no common protocol version (server speaks 1)", NULL);
         return;
     }
@@ -426,7 +425,8 @@ void server_stop(srv_t *s)
     s->stopping = true;
     if (s->listening) uv_close((uv_handle_t *)&s->listener, NULL);
     vhost_stop(s);
-    while (s->sessions) session_end(s->sessions, "server-stopping");
+    while (s->sessions)
+        session_end(s->sessions, "server-stopping");
 }
 
 void server_destroy(srv_t *s)

@@ -42,7 +42,7 @@ struct srv {
     uv_tcp_t http_listener, https_listener;
     bool http_on, https_on;
     http_routes_t http_routes, https_routes;
-    char *page_404; /* custom404Page's contents, or NULL */
+    char *page_404;           /* custom404Page's contents, or NULL */
     int http_head_timeout_ms; /* a request head, or keep-alive idleness */
     size_t page_404_len;
 };
@@ -78,8 +78,8 @@ struct sproxy {
 /* An http or https proxy's settings, shared by the routes that point at it
  * and by the vhost fronts serving one of its requests (sproxy_http.c). */
 struct vsite {
-    sproxy_t *p; /* NULL once the proxy closed */
-    int refs;    /* the proxy's (then its routes'), plus one per front holding it */
+    sproxy_t *p;        /* NULL once the proxy closed */
+    int refs;           /* the proxy's (then its routes'), plus one per front holding it */
     uint64_t closed_at; /* when p closed: its routes stay, answering 502, until
                          * the same domain is registered again or they expire */
     char *host_rewrite, *user, *password; /* NULL when unset */
@@ -111,8 +111,7 @@ void session_add_work(session_t *ss, conn_t *work);
  * p->ops->attach with it, or to p->ops->cancel when none comes (which may
  * happen before this returns). src and dst ("ip:port", may be NULL) go into
  * START_WORK: the user's address and the address it connected to. */
-void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src,
-                          const char *dst);
+void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src, const char *dst);
 /* Withdraws a waiting request without calling cancel (its owner went away). */
 void session_cancel_work(session_t *ss, void *ctx);
 /* Forgets p's waiting requests (called from p's close). */
@@ -137,8 +136,6 @@ void vhost_http_attach(void *front, conn_t *work);
 void vhost_http_cancel(void *front);
 void vhost_https_attach(void *front, conn_t *work);
 void vhost_https_cancel(void *front);
-
-
 
 /* ports.c: the attempt-th port to try for a proxy asking for `want`
  * (want > 0: only want itself; want == 0: 0 when any port is allowed, else

@@ -53,14 +53,12 @@ struct session {
     int refs; /* ctl conn + tick timer */
 };
 
-
 /* A client that stops reading its control connection must not make us queue
  * replies without end. */
 static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
 {
     msg_send(ss->ctl, type, obj);
-    if (conn_pending(ss->ctl) > CTL_BACKLOG_MAX && !ss->ended)
-        session_end(ss, "control-backlog");
+    if (conn_pending(ss->ctl) > CTL_BACKLOG_MAX && !ss->ended) session_end(ss, "control-backlog");
 }
 
 const char *session_run_id(const session_t *ss)
@@ -86,7 +84,8 @@ bool server_proxy_name_taken(srv_t *s, const char *name)
 int session_count_ports(const session_t *ss)
 {
     int n = 0;
-    for (sproxy_t *p = ss->proxies; p; p = p->next) n++;
+    for (sproxy_t *p = ss->proxies; p; p = p->next)
+        n++;
     return n;
 }
 
@@ -216,8 +215,7 @@ void session_add_work(session_t *ss, conn_t *work)
     conn_set_cbs(work, &idle_cbs, w);
 }
 
-void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src,
-                          const char *dst)
+void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src, const char *dst)
 {
     conn_t *work = pool_take(ss);
     if (work) {
@@ -298,8 +296,8 @@ static void expire_waiters(session_t *ss, uint64_t now)
         ss->wait_head = wt->next;
         if (!ss->wait_head) ss->wait_tail = NULL;
         ss->n_wait--;
-        LOG_W("user connection closed proxy=%s reason=no-work-connection waited_ms=%d",
-              wt->p->name, WORK_WAIT_MS);
+        LOG_W("user connection closed proxy=%s reason=no-work-connection waited_ms=%d", wt->p->name,
+              WORK_WAIT_MS);
         waiter_cancel(wt);
     }
 }
@@ -320,7 +318,7 @@ static void reask_waiters(session_t *ss, uint64_t now)
 /* ---- proxies ------------------------------------------------------------ */
 
 static const sproxy_ops_t *const proxy_kinds[] = {&sproxy_tcp_ops, &sproxy_udp_ops,
-                                                   &sproxy_http_ops, &sproxy_https_ops};
+                                                  &sproxy_http_ops, &sproxy_https_ops};
 
 static const sproxy_ops_t *find_kind(const char *type)
 {

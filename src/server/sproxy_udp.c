@@ -73,8 +73,8 @@ static usess_t *session_for_addr(udp_impl_t *u, const struct sockaddr *addr, uin
         u->n_sessions++;
     }
     memset(s, 0, sizeof *s);
-    memcpy(&s->addr, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                        : sizeof(struct sockaddr_in));
+    memcpy(&s->addr, addr,
+           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     s->sid = ++u->next_sid;
     s->last = now;
     s->next = u->sessions;
@@ -231,8 +231,9 @@ static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
         if (e == 0) break;
     }
     if (e != 0) {
-        snprintf(err, errlen, e == UV_EADDRINUSE ? "port %d is already in use on the server"
-                                                 : "cannot bind udp port %d",
+        snprintf(err, errlen,
+                 e == UV_EADDRINUSE ? "port %d is already in use on the server"
+                                    : "cannot bind udp port %d",
                  port);
         return -1;
     }
@@ -254,8 +255,8 @@ static void udp_close(sproxy_t *p)
         return;
     }
     u->closing = true;
-    if (u->drops) LOG_D("udp proxy closed name=%s dropped=%llu", p->name,
-                        (unsigned long long)u->drops);
+    if (u->drops)
+        LOG_D("udp proxy closed name=%s dropped=%llu", p->name, (unsigned long long)u->drops);
     if (u->work) conn_close(u->work);
     uv_close((uv_handle_t *)&u->sock, on_handle_closed);
     uv_close((uv_handle_t *)&u->sweep, on_handle_closed);

@@ -25,8 +25,8 @@ static int ep, nfail_shown;
 
 /* Failure kinds, counted for the summary line. */
 enum { F_CONNECT, F_SOCKET, F_SEND, F_RECV, F_EOF, F_EXTRA, F_MISMATCH, F_TIMEOUT, F_NKINDS };
-static const char *const kind_names[F_NKINDS] = {"connect", "socket-error", "send", "recv",
-                                                 "eof", "extra-data", "mismatch", "timeout"};
+static const char *const kind_names[F_NKINDS] = {"connect", "socket-error", "send",     "recv",
+                                                 "eof",     "extra-data",   "mismatch", "timeout"};
 static int kind_count[F_NKINDS];
 
 static void finish(struct blast *b, int kind, const char *fmt, ...)
@@ -36,8 +36,7 @@ static void finish(struct blast *b, int kind, const char *fmt, ...)
 static void finish(struct blast *b, int kind, const char *fmt, ...)
 {
     int ok = kind < 0;
-    if (!ok)
-        kind_count[kind]++;
+    if (!ok) kind_count[kind]++;
     if (!ok && nfail_shown++ < 10) {
         va_list ap;
         va_start(ap, fmt);
@@ -68,8 +67,7 @@ static void step(struct blast *b, uint32_t events)
         tu_stream(seed, (uint64_t)b->id, b->sent, buf, n);
         ssize_t w = send(b->fd, buf, n, MSG_NOSIGNAL);
         if (w < 0) {
-            if (errno == EAGAIN || errno == EINTR || errno == ENOTCONN)
-                break;
+            if (errno == EAGAIN || errno == EINTR || errno == ENOTCONN) break;
             finish(b, F_SEND, "send: %s", strerror(errno));
             return;
         }
@@ -78,9 +76,9 @@ static void step(struct blast *b, uint32_t events)
     for (;;) {
         ssize_t r = recv(b->fd, buf, CHUNK, 0);
         if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR || errno == ENOTCONN)
-                break;
-            finish(b, F_RECV, "recv after %llu bytes: %s", (unsigned long long)b->rcvd, strerror(errno));
+            if (errno == EAGAIN || errno == EINTR || errno == ENOTCONN) break;
+            finish(b, F_RECV, "recv after %llu bytes: %s", (unsigned long long)b->rcvd,
+                   strerror(errno));
             return;
         }
         if (r == 0) {
@@ -89,7 +87,8 @@ static void step(struct blast *b, uint32_t events)
             return;
         }
         if (b->rcvd + (uint64_t)r > total) {
-            finish(b, F_EXTRA, "%llu bytes more than sent", (unsigned long long)(b->rcvd + r - total));
+            finish(b, F_EXTRA, "%llu bytes more than sent",
+                   (unsigned long long)(b->rcvd + r - total));
             return;
         }
         tu_stream(seed, (uint64_t)b->id, b->rcvd, want, (size_t)r);
@@ -97,7 +96,8 @@ static void step(struct blast *b, uint32_t events)
             size_t k = 0;
             while (buf[k] == want[k])
                 k++;
-            finish(b, F_MISMATCH, "data mismatch at offset %llu", (unsigned long long)(b->rcvd + k));
+            finish(b, F_MISMATCH, "data mismatch at offset %llu",
+                   (unsigned long long)(b->rcvd + k));
             return;
         }
         b->rcvd += (uint64_t)r;
@@ -128,8 +128,7 @@ int main(int argc, char **argv)
         else
             tu_die("%s", usage);
     }
-    if (argc - optind != 4)
-        tu_die("%s", usage);
+    if (argc - optind != 4) tu_die("%s", usage);
     struct sockaddr_in to;
     tu_addr(&to, argv[optind], tu_num(argv[optind + 1], 1, 65535, "port"));
     int nconn = (int)tu_num(argv[optind + 2], 1, 100000, "connection count");
@@ -137,8 +136,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     ep = epoll_create1(0);
     struct blast *bs = calloc((size_t)nconn, sizeof *bs);
-    if (!bs)
-        tu_die("out of memory");
+    if (!bs) tu_die("out of memory");
     fprintf(stderr, "tcp_blast: %d conns x %llu bytes to %s, seed %#llx\n", nconn,
             (unsigned long long)total, tu_fmt(&to), (unsigned long long)seed);
     int64_t t0 = tu_now_ms(), deadline = t0 + secs * 1000;
@@ -146,8 +144,7 @@ int main(int argc, char **argv)
         struct blast *b = &bs[i];
         b->id = i;
         b->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        if (b->fd < 0)
-            tu_die("socket: %s", strerror(errno));
+        if (b->fd < 0) tu_die("socket: %s", strerror(errno));
         if (connect(b->fd, (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS) {
             finish(b, F_CONNECT, "connect: %s", strerror(errno));
             continue;
@@ -160,8 +157,7 @@ int main(int argc, char **argv)
     struct epoll_event evs[256];
     while (running > 0) {
         int64_t left = deadline - tu_now_ms();
-        if (left <= 0)
-            break;
+        if (left <= 0) break;
         int n = epoll_wait(ep, evs, 256, (int)left);
         for (int i = 0; i < n; i++)
             step(evs[i].data.ptr, evs[i].events);
@@ -180,8 +176,7 @@ int main(int argc, char **argv)
     if (ok < nconn) {
         fprintf(stderr, "failures:");
         for (int k = 0; k < F_NKINDS; k++)
-            if (kind_count[k])
-                fprintf(stderr, " %s=%d", kind_names[k], kind_count[k]);
+            if (kind_count[k]) fprintf(stderr, " %s=%d", kind_names[k], kind_count[k]);
         fputc('\n', stderr);
     }
     double secs_used = (double)(tu_now_ms() - t0) / 1000.0;

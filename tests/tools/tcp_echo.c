@@ -34,8 +34,7 @@ static int conn_pump(struct conn *c)
         if (c->off < c->len) {
             ssize_t n = send(c->fd, c->buf + c->off, c->len - c->off, MSG_NOSIGNAL);
             if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR)
-                    break;
+                if (errno == EAGAIN || errno == EINTR) break;
                 return -1;
             }
             c->off += (size_t)n;
@@ -48,19 +47,16 @@ static int conn_pump(struct conn *c)
         }
         ssize_t n = recv(c->fd, c->buf, BUFSZ, 0);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                break;
+            if (errno == EAGAIN || errno == EINTR) break;
             return -1;
         }
-        if (n == 0)
-            c->eof = 1;
+        if (n == 0) c->eof = 1;
         c->len = (size_t)n;
     }
     uint32_t want = c->off < c->len ? EPOLLOUT : EPOLLIN;
     if (want != c->events) {
         struct epoll_event ev = {.events = want, .data.ptr = c};
-        if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-            return -1;
+        if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) return -1;
         c->events = want;
     }
     return 0;
@@ -76,8 +72,7 @@ int main(int argc, char **argv)
         else
             tu_die("usage: tcp_echo [-b ADDR] PORT");
     }
-    if (optind + 1 != argc)
-        tu_die("usage: tcp_echo [-b ADDR] PORT");
+    if (optind + 1 != argc) tu_die("usage: tcp_echo [-b ADDR] PORT");
     signal(SIGPIPE, SIG_IGN);
 
     struct sockaddr_in sa;
@@ -94,20 +89,17 @@ int main(int argc, char **argv)
     struct epoll_event evs[128];
     for (;;) {
         int n = epoll_wait(ep, evs, 128, -1);
-        if (n < 0 && errno != EINTR)
-            tu_die("epoll_wait: %s", strerror(errno));
+        if (n < 0 && errno != EINTR) tu_die("epoll_wait: %s", strerror(errno));
         for (int i = 0; i < n; i++) {
             struct conn *c = evs[i].data.ptr;
             if (c) {
-                if (conn_pump(c) < 0)
-                    conn_close(c);
+                if (conn_pump(c) < 0) conn_close(c);
                 continue;
             }
             int fd;
             while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
                 c = calloc(1, sizeof *c);
-                if (!c)
-                    tu_die("out of memory");
+                if (!c) tu_die("out of memory");
                 c->fd = fd;
                 c->events = EPOLLIN;
                 struct epoll_event cev = {.events = EPOLLIN, .data.ptr = c};

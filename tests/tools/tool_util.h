@@ -72,8 +72,7 @@ static inline uint64_t tu_mix(uint64_t x)
 
 /* Byte stream number `stream` under `seed`, bytes [off, off+n) into out:
  * any offset can be regenerated, so a receiver checks without storing. */
-static inline void tu_stream(uint64_t seed, uint64_t stream, uint64_t off, uint8_t *out,
-                             size_t n)
+static inline void tu_stream(uint64_t seed, uint64_t stream, uint64_t off, uint8_t *out, size_t n)
 {
     uint64_t base = tu_mix(seed ^ tu_mix(stream));
     uint64_t blk = off / 8, v = tu_mix(base + blk);

@@ -26,14 +26,20 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "s:w:r:")) != -1) {
         switch (opt) {
-        case 's': size = tu_num(optarg, HDR, 65507, "size"); break;
-        case 'w': wait_ms = tu_num(optarg, 1, 60000, "wait"); break;
-        case 'r': tries = tu_num(optarg, 1, 100, "tries"); break;
-        default: tu_die("%s", usage);
+        case 's':
+            size = tu_num(optarg, HDR, 65507, "size");
+            break;
+        case 'w':
+            wait_ms = tu_num(optarg, 1, 60000, "wait");
+            break;
+        case 'r':
+            tries = tu_num(optarg, 1, 100, "tries");
+            break;
+        default:
+            tu_die("%s", usage);
         }
     }
-    if (argc - optind != 3)
-        tu_die("%s", usage);
+    if (argc - optind != 3) tu_die("%s", usage);
     struct sockaddr_in to;
     tu_addr(&to, argv[optind], tu_num(argv[optind + 1], 1, 65535, "port"));
     long count = tu_num(argv[optind + 2], 1, 10000000, "count");
@@ -47,19 +53,16 @@ int main(int argc, char **argv)
         fill(session, seq, out, (size_t)size);
         int got = 0;
         for (long t = 0; t < tries && !got; t++) {
-            if (t > 0)
-                resent++;
+            if (t > 0) resent++;
             if (send(fd, out, (size_t)size, 0) < 0 && errno != ECONNREFUSED)
                 tu_die("send: %s", strerror(errno));
             int64_t end = tu_now_ms() + wait_ms;
             while (!got) {
                 int left = (int)(end - tu_now_ms());
                 struct pollfd p = {.fd = fd, .events = POLLIN};
-                if (left <= 0 || poll(&p, 1, left) <= 0)
-                    break;
+                if (left <= 0 || poll(&p, 1, left) <= 0) break;
                 ssize_t n = recv(fd, in, sizeof in, 0);
-                if (n < 0)
-                    continue; /* e.g. ECONNREFUSED from an ICMP error: retry */
+                if (n < 0) continue; /* e.g. ECONNREFUSED from an ICMP error: retry */
                 uint64_t s;
                 uint32_t q;
                 if (n < HDR) {

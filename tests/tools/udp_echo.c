@@ -13,8 +13,7 @@ int main(int argc, char **argv)
         else
             tu_die("usage: udp_echo [-b ADDR] PORT");
     }
-    if (optind + 1 != argc)
-        tu_die("usage: udp_echo [-b ADDR] PORT");
+    if (optind + 1 != argc) tu_die("usage: udp_echo [-b ADDR] PORT");
     struct sockaddr_in sa;
     tu_addr(&sa, bind_addr, tu_num(argv[optind], 1, 65535, "port"));
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -27,8 +26,7 @@ int main(int argc, char **argv)
         socklen_t fl = sizeof from;
         ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             tu_die("recvfrom: %s", strerror(errno));
         }
         if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl) < 0)

@@ -32,12 +32,10 @@ static int udp_socket(const char *addr, long port)
 static ssize_t recv_wait(int fd, char *buf, size_t cap, struct sockaddr_in *from, int ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, ms < 0 ? 0 : ms) <= 0)
-        return -1;
+    if (poll(&p, 1, ms < 0 ? 0 : ms) <= 0) return -1;
     socklen_t fl = sizeof *from;
     ssize_t n = recvfrom(fd, buf, cap - 1, 0, (struct sockaddr *)from, &fl);
-    if (n >= 0)
-        buf[n] = 0;
+    if (n >= 0) buf[n] = 0;
     return n;
 }
 
@@ -48,8 +46,7 @@ static int do_reflect(const char *addr, long port)
     fprintf(stderr, "udp_probe: reflecting on port %ld\n", port);
     for (;;) {
         struct sockaddr_in from;
-        if (recv_wait(fd, buf, sizeof buf, &from, 60000) < 0)
-            continue;
+        if (recv_wait(fd, buf, sizeof buf, &from, 60000) < 0) continue;
         char ip[INET_ADDRSTRLEN];
         unsigned kport;
         if (from.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
@@ -95,8 +92,7 @@ static int do_client(long lport, int ms, const char *until, char **targets, int 
             sendto(fd, "probe", 5, 0, (struct sockaddr *)&to, sizeof to);
             int64_t end = tu_now_ms() + 300;
             while (!got && tu_now_ms() < end) {
-                if (recv_wait(fd, buf, sizeof buf, &from, (int)(end - tu_now_ms())) < 0)
-                    continue;
+                if (recv_wait(fd, buf, sizeof buf, &from, (int)(end - tu_now_ms())) < 0) continue;
                 if (from.sin_addr.s_addr == to.sin_addr.s_addr && from.sin_port == to.sin_port &&
                     strncmp(buf, "mapped ", 7) == 0) {
                     printf("mapped %s -> %s\n", targets[i], buf + 7);
@@ -120,8 +116,7 @@ static int do_client(long lport, int ms, const char *until, char **targets, int 
             printf("%s\n", seen ? "done" : "timeout");
             break;
         }
-        if (recv_wait(fd, buf, sizeof buf, &from, left) < 0)
-            continue;
+        if (recv_wait(fd, buf, sizeof buf, &from, left) < 0) continue;
         printf("recv %s %s\n", tu_fmt(&from), buf);
         if (until && strcmp(buf, until) == 0) {
             /* Packets sent just before the marker may arrive just after it. */
@@ -138,19 +133,27 @@ int main(int argc, char **argv)
 {
     const char *usage = "usage: udp_probe reflect [-b ADDR] PORT | send [-p SRCPORT] HOST PORT TEXT"
                         " | client [-p LOCALPORT] [-t MS] [-u TEXT] HOST:PORT...";
-    if (argc < 2)
-        tu_die("%s", usage);
+    if (argc < 2) tu_die("%s", usage);
     const char *mode = argv[1], *addr = NULL, *until = NULL;
     long port = 0;
     int ms = 3000, opt;
     optind = 2;
     while ((opt = getopt(argc, argv, "b:p:t:u:")) != -1) {
         switch (opt) {
-        case 'b': addr = optarg; break;
-        case 'p': port = tu_num(optarg, 0, 65535, "port"); break;
-        case 't': ms = (int)tu_num(optarg, 0, 600000, "timeout"); break;
-        case 'u': until = optarg; break;
-        default: tu_die("%s", usage);
+        case 'b':
+            addr = optarg;
+            break;
+        case 'p':
+            port = tu_num(optarg, 0, 65535, "port");
+            break;
+        case 't':
+            ms = (int)tu_num(optarg, 0, 600000, "timeout");
+            break;
+        case 'u':
+            until = optarg;
+            break;
+        default:
+            tu_die("%s", usage);
         }
     }
     int rest = argc - optind;

@@ -76,7 +76,8 @@ static void test_replay_window_burst_out_of_order(void)
         uint64_t seq = 1 + (i * 389) % REPLAY_WINDOW; /* 389 is coprime to 1024 */
         ok += auth_replay_accept(&w, seq);
     }
-    for (uint64_t seq = 1; seq <= REPLAY_WINDOW; seq++) again += auth_replay_accept(&w, seq);
+    for (uint64_t seq = 1; seq <= REPLAY_WINDOW; seq++)
+        again += auth_replay_accept(&w, seq);
     CHECK_EQ_INT(ok, REPLAY_WINDOW);
     CHECK_EQ_INT(again, 0);
 }

@@ -44,7 +44,8 @@ static void test_decode_needs_more(void)
     uint8_t buf[64];
     size_t n = make_frame(buf, 7, "hello");
     frame_t f;
-    for (size_t i = 0; i < n; i++) CHECK_EQ_INT(frame_decode(buf, i, &f), 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(frame_decode(buf, i, &f), 0);
     CHECK_EQ_INT(frame_decode(buf, n, &f), (long long)n);
     CHECK_EQ_INT(f.type, 7);
     CHECK_EQ_INT(f.len, 5);
@@ -69,7 +70,8 @@ static void test_framer_byte_by_byte(void)
     n += make_frame(buf + n, 3, "0123456789");
     framer_t fr = {0};
     seen_t s = {0};
-    for (size_t i = 0; i < n; i++) CHECK_EQ_INT(framer_feed(&fr, buf + i, 1, record, &s), 1);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(framer_feed(&fr, buf + i, 1, record, &s), 1);
     CHECK_EQ_INT(s.count, 3);
     CHECK(s.types[0] == 1 && s.types[1] == 2 && s.types[2] == 3);
     CHECK(s.lens[0] == 3 && s.lens[1] == 0 && s.lens[2] == 10);

@@ -49,7 +49,6 @@ static int tl_failed_checks, tl_passed, tl_failed;
         }                                                                                          \
     } while (0)
 
-#define TEST_SUMMARY()                                                                             \
-    (printf("%d passed, %d failed\n", tl_passed, tl_failed), tl_failed ? 1 : 0)
+#define TEST_SUMMARY() (printf("%d passed, %d failed\n", tl_passed, tl_failed), tl_failed ? 1 : 0)
 
 #endif
