@@ -46,9 +46,7 @@ struct cwork {
     int refs;
 };
 
-static uint8_t g_frame[FRAME_HDR_LEN + FRAME_MAX_PAYLOAD];
 static const conn_cbs_t none_cbs = {0};
-static uint8_t g_dgram[64 * 1024];
 
 static void idle_unlink(cwork_t *w)
 {
@@ -156,13 +154,6 @@ static void lsock_remove(cwork_t *w, lsock_t *s)
     uv_close((uv_handle_t *)&s->sock, lsock_closed);
 }
 
-static void alloc_dgram(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init((char *)g_dgram, sizeof g_dgram);
-}
-
 static void on_local_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *addr, unsigned flags)
 {
@@ -171,8 +162,7 @@ static void on_local_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
     if (nread <= 0 || (flags & UV_UDP_PARTIAL) || !s->w->c) return;
     if (conn_pending(s->w->c) > CONN_HIGH_WATER) return; /* full: drop, as UDP may */
     s->last = uv_now(sock->loop);
-    size_t n = msg_udp_encode(g_frame, s->sid, (const uint8_t *)buf->base, (size_t)nread);
-    conn_write(s->w->c, g_frame, n);
+    msg_send_udp(s->w->c, s->sid, buf, (size_t)nread);
 }
 
 static lsock_t *lsock_get(cwork_t *w, uint32_t sid)
@@ -194,7 +184,7 @@ static lsock_t *lsock_get(cwork_t *w, uint32_t sid)
     w->refs++;
     const struct sockaddr *dst = (const struct sockaddr *)&w->proxy->local;
     if (uv_udp_connect(&s->sock, dst) != 0 ||
-        uv_udp_recv_start(&s->sock, alloc_dgram, on_local_dgram) != 0) {
+        uv_udp_recv_start(&s->sock, msg_udp_alloc, on_local_dgram) != 0) {
         lsock_remove(w, s);
         return NULL;
     }

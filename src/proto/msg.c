@@ -86,15 +86,14 @@ int msg_bool(const json_t *o, const char *key, int dflt)
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-size_t msg_udp_encode(uint8_t *out, uint32_t sid, const uint8_t *data, size_t len)
+size_t msg_udp_header(uint8_t *out, uint32_t sid, size_t len)
 {
     frame_encode_header(out, MSG_UDP_DATA, (uint32_t)(4 + len));
     out[5] = (uint8_t)(sid >> 24);
     out[6] = (uint8_t)(sid >> 16);
     out[7] = (uint8_t)(sid >> 8);
     out[8] = (uint8_t)sid;
-    memcpy(out + FRAME_HDR_LEN + 4, data, len);
-    return FRAME_HDR_LEN + 4 + len;
+    return MSG_UDP_HDR_LEN + len;
 }
 
 int msg_udp_decode(const frame_t *f, uint32_t *sid, const uint8_t **data, size_t *len)

@@ -41,10 +41,13 @@ json_t *msg_parse(const frame_t *f);
  * take ownership of obj. */
 uint8_t *msg_encode(uint8_t type, const json_t *obj, size_t *out_len);
 
-/* UDP_DATA frames: header, u32 session id (BE), datagram. out must hold
- * FRAME_HDR_LEN + 4 + len bytes; len <= MSG_UDP_MAX. Returns the frame size. */
+/* UDP_DATA frames: frame header, u32 session id (BE), datagram. */
 #define MSG_UDP_MAX (FRAME_MAX_PAYLOAD - 4)
-size_t msg_udp_encode(uint8_t *out, uint32_t sid, const uint8_t *data, size_t len);
+#define MSG_UDP_HDR_LEN (FRAME_HDR_LEN + 4)
+/* Writes the UDP_DATA header into out[0..MSG_UDP_HDR_LEN) for a datagram of
+ * len (<= MSG_UDP_MAX) bytes already at out + MSG_UDP_HDR_LEN, so the datagram
+ * is framed where it was received. Returns the frame size. */
+size_t msg_udp_header(uint8_t *out, uint32_t sid, size_t len);
 /* 0, or -1 when the payload is too short. */
 int msg_udp_decode(const frame_t *f, uint32_t *sid, const uint8_t **data, size_t *len);
 

@@ -5,6 +5,8 @@
 
 #include "proto/msg.h"
 
+static uint8_t g_udp[MSG_UDP_HDR_LEN + 64 * 1024];
+
 int msg_send(conn_t *c, uint8_t type, json_t *obj)
 {
     if (!obj) return UV_ENOMEM;
@@ -15,4 +17,17 @@ int msg_send(conn_t *c, uint8_t type, json_t *obj)
     int r = conn_write(c, buf, n);
     free(buf);
     return r;
+}
+
+void msg_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    *buf = uv_buf_init((char *)g_udp + MSG_UDP_HDR_LEN, sizeof g_udp - MSG_UDP_HDR_LEN);
+}
+
+int msg_send_udp(conn_t *c, uint32_t sid, const uv_buf_t *buf, size_t len)
+{
+    uint8_t *frame = (uint8_t *)buf->base - MSG_UDP_HDR_LEN;
+    return conn_write(c, frame, msg_udp_header(frame, sid, len));
 }

@@ -12,4 +12,12 @@
  * conn_write returned, or UV_ENOMEM / UV_E2BIG when it could not be encoded. */
 int msg_send(conn_t *c, uint8_t type, json_t *obj);
 
+/* uv_udp alloc callback for sockets whose datagrams go on as UDP_DATA: they
+ * land behind room for the frame header, in one shared buffer, so each must
+ * be sent (msg_send_udp) or dropped within its receive callback. */
+void msg_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+/* Frames a datagram that msg_udp_alloc's buffer received (buf as given to the
+ * receive callback, len <= MSG_UDP_MAX) in place and writes it to c. */
+int msg_send_udp(conn_t *c, uint32_t sid, const uv_buf_t *buf, size_t len);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto/msg.h"
+#include "proto/msg_send.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
@@ -33,9 +34,6 @@ typedef struct udp_impl {
     uint64_t drops;
     int refs;
 } udp_impl_t;
-
-static uint8_t g_dgram[64 * 1024];
-static uint8_t g_frame[FRAME_HDR_LEN + FRAME_MAX_PAYLOAD];
 
 static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
@@ -89,13 +87,6 @@ static void request_work(udp_impl_t *u)
     session_request_work(u->p->sess, u->p, NULL, NULL, NULL);
 }
 
-static void alloc_dgram(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init((char *)g_dgram, sizeof g_dgram);
-}
-
 static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
                      const struct sockaddr *addr, unsigned flags)
 {
@@ -108,8 +99,7 @@ static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
     }
     usess_t *s = session_for_addr(u, addr, uv_now(sock->loop));
     if (!s) return;
-    size_t n = msg_udp_encode(g_frame, s->sid, (const uint8_t *)buf->base, (size_t)nread);
-    conn_write(u->work, g_frame, n);
+    msg_send_udp(u->work, s->sid, buf, (size_t)nread);
 }
 
 static int on_work_frame(void *ctx, const frame_t *f)
@@ -241,7 +231,7 @@ static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     int len = sizeof ss;
     uv_udp_getsockname(&u->sock, (struct sockaddr *)&ss, &len);
     p->port = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset for v6 */
-    uv_udp_recv_start(&u->sock, alloc_dgram, on_dgram);
+    uv_udp_recv_start(&u->sock, msg_udp_alloc, on_dgram);
     uv_timer_start(&u->sweep, on_sweep, 5000, 5000);
     request_work(u);
     return 0;
