@@ -118,6 +118,13 @@ void session_cancel_work(session_t *ss, void *ctx);
 void session_drop_waiters(session_t *ss, sproxy_t *p);
 void session_end(session_t *ss, const char *reason);
 int session_count_ports(const session_t *ss);
+/* The user the session logged in as ("" when the client named none). Routes,
+ * proxy names and ports belong to this user: another user cannot take them. */
+const char *session_user(const session_t *ss);
+/* Whether the session's user may claim `domain` (exact, or "*.suffix") under
+ * its per-user limits ([[users]] domains). The server-wide wildcard policy is
+ * the vhost's (sproxy_http.c); this is only the user's own allowance. */
+bool session_domain_allowed(const session_t *ss, const char *domain);
 
 /* server.c */
 bool server_proxy_name_taken(srv_t *s, const char *name);

@@ -66,6 +66,18 @@ const char *session_run_id(const session_t *ss)
     return ss->run_id;
 }
 
+const char *session_user(const session_t *ss)
+{
+    return ss->user;
+}
+
+bool session_domain_allowed(const session_t *ss, const char *domain)
+{
+    (void)ss;
+    (void)domain;
+    return true; /* per-user domain lists arrive with [[users]] */
+}
+
 session_t *session_find(srv_t *s, const char *run_id)
 {
     for (session_t *ss = s->sessions; ss; ss = ss->next)

@@ -2,6 +2,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -102,4 +103,33 @@ int log_limit_allow(log_limit_t *rl)
     }
     rl->suppressed++;
     return 0;
+}
+
+const char *log_esc(const char *s, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (size < 8) { /* room for at least "..." and a NUL */
+        if (size) buf[0] = '\0';
+        return buf;
+    }
+    if (!s) s = "-";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool plain = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != '=';
+        size_t need = plain ? 1 : 4;
+        if (o + need + 4 > size) { /* keep room for "..." and the NUL */
+            memcpy(buf + o, "...", 4);
+            return buf;
+        }
+        if (plain) {
+            buf[o++] = (char)*p;
+            continue;
+        }
+        buf[o++] = '\\';
+        buf[o++] = 'x';
+        buf[o++] = hex[*p >> 4];
+        buf[o++] = hex[*p & 15];
+    }
+    buf[o] = '\0';
+    return buf;
 }

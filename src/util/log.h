@@ -7,6 +7,7 @@
 #define BURROW_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum { LOG_TRACE = 0, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
@@ -33,6 +34,16 @@ typedef struct log_limit {
 #define LOG_LIMIT_WINDOW_MS 10000
 /* true when the caller may log now. */
 int log_limit_allow(log_limit_t *rl);
+
+/* Peer-supplied strings (names, types, users, hosts) go through log_esc()
+ * before they reach a log line, so that no peer can forge a line or a
+ * `key=value` pair: bytes outside 0x21..0x7e, '"', '\\' and '=' become
+ * `\xNN`; NULL becomes "-"; a string longer than the buffer is cut and ends
+ * in "...". Returns buf. LOG_ESC(s) uses a temporary buffer of LOG_ESC_MAX
+ * bytes that lives until the end of the enclosing statement's block. */
+#define LOG_ESC_MAX 192
+const char *log_esc(const char *s, char *buf, size_t size);
+#define LOG_ESC(s) log_esc((s), (char[LOG_ESC_MAX]){0}, LOG_ESC_MAX)
 
 #define LOG_T(...) log_write(LOG_TRACE, __VA_ARGS__)
 #define LOG_D(...) log_write(LOG_DEBUG, __VA_ARGS__)
