@@ -3,7 +3,8 @@
  * Owns the control conn, the client's proxies, a pool of idle work conns and
  * a bounded queue of user connections waiting for one. Control messages are
  * dispatched through a handler table. A session ends on EOF, error,
- * heartbeat timeout, a newer login with its run id, or server stop; its
+ * heartbeat timeout, a newer login that proves it is the same client
+ * (run id plus a MAC under the session's resume key), or server stop; its
  * proxies' ports are released synchronously so that a reconnecting client
  * can take them again at once. Relays already running live on. */
 #include <stdio.h>
@@ -41,6 +42,8 @@ struct session {
     char user[65];
     char peer[64];
     uint8_t work_key[AUTH_MAC_LEN];
+    uint8_t resume_key[AUTH_MAC_LEN]; /* proves a later LOGIN is this client */
+    const user_cfg_t *ucfg;           /* its [[users]] entry, or NULL */
     replay_window_t replay;
     uv_timer_t tick;
     uint64_t last_rx;
@@ -76,6 +79,15 @@ bool session_domain_allowed(const session_t *ss, const char *domain)
     (void)ss;
     (void)domain;
     return true; /* per-user domain lists arrive with [[users]] */
+}
+
+bool session_resume_ok(const session_t *ss, const char *user, const uint8_t nonce_s[AUTH_NONCE_LEN],
+                       const uint8_t nonce_c[AUTH_NONCE_LEN], const uint8_t *binding,
+                       size_t binding_len, const uint8_t mac[AUTH_MAC_LEN])
+{
+    if (ss->ended || strcmp(ss->user, user) != 0) return false;
+    return auth_resume_check(ss->resume_key, nonce_s, nonce_c, ss->run_id, binding, binding_len,
+                             mac);
 }
 
 session_t *session_find(srv_t *s, const char *run_id)
@@ -532,7 +544,8 @@ static void on_tick(uv_timer_t *t)
 }
 
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
-                          const uint8_t work_key[AUTH_MAC_LEN])
+                          const uint8_t work_key[AUTH_MAC_LEN],
+                          const uint8_t resume_key[AUTH_MAC_LEN])
 {
     session_t *ss = calloc(1, sizeof *ss);
     uint8_t id[RUN_ID_LEN];
@@ -548,6 +561,8 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     snprintf(ss->user, sizeof ss->user, "%s", user);
     snprintf(ss->peer, sizeof ss->peer, "%s", conn_peer(ctl));
     memcpy(ss->work_key, work_key, AUTH_MAC_LEN);
+    memcpy(ss->resume_key, resume_key, AUTH_MAC_LEN);
+    ss->ucfg = config_find_user(s->cfg, user);
     ss->last_rx = uv_now(s->loop);
     ss->refs = 2;
     conn_set_cbs(ctl, &ctl_cbs, ss);
