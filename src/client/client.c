@@ -194,6 +194,17 @@ static void on_proxy_retry(uv_timer_t *t)
     msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(p));
 }
 
+/* The server's reason, quoted in our log: bytes that could end the quotes or
+ * the line become '?'. */
+static const char *quote_safe(const char *s, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < size; s++)
+        buf[o++] = (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\') ? '?' : *s;
+    buf[o] = '\0';
+    return buf;
+}
+
 /* A refused proxy is asked for again with backoff: the name or port may be
  * held by a session that is about to end (our own, before a restart). */
 static void schedule_proxy_retry(cproxy_t *p, const char *err)
@@ -201,7 +212,9 @@ static void schedule_proxy_retry(cproxy_t *p, const char *err)
     unsigned d = p->retry_ms ? p->retry_ms * 2 : PROXY_RETRY_BASE_MS;
     if (d > PROXY_RETRY_MAX_MS) d = PROXY_RETRY_MAX_MS;
     p->retry_ms = d;
-    LOG_W("proxy refused name=%s reason=%s retrying in %us", p->wire_name, LOG_ESC(err), d / 1000);
+    char why[160];
+    LOG_W("proxy refused name=%s reason=\"%s\" retrying in %us", p->wire_name,
+          quote_safe(err, why, sizeof why), d / 1000);
     uv_timer_start(&p->retry, on_proxy_retry, d, 0);
 }
 
