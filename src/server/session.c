@@ -446,10 +446,26 @@ static bool same_user(const session_t *a, const session_t *b)
     return strcmp(a->user, b->user) == 0;
 }
 
+/* Clients name proxies "user.name": a name starting with a [[users]] name
+ * and a dot is that user's, even while the user is offline. */
+static const user_cfg_t *reserved_by(const server_cfg_t *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->n_users; i++) {
+        size_t n = strlen(cfg->users[i].name);
+        if (strncmp(name, cfg->users[i].name, n) == 0 && name[n] == '.') return &cfg->users[i];
+    }
+    return NULL;
+}
+
 /* Names, ports and domains belong to the user holding them. */
 static const char *check_ownership(session_t *ss, const char *name, const sproxy_ops_t *ops,
                                    long long port, char *err, size_t errlen)
 {
+    const user_cfg_t *u = reserved_by(ss->srv->cfg, name);
+    if (u && strcmp(u->name, ss->user) != 0) {
+        snprintf(err, errlen, "proxy names starting with %s. belong to user %s", u->name, u->name);
+        return err;
+    }
     const session_t *owner = NULL;
     if (find_proxy(ss->srv, name, &owner))
         return same_user(owner, ss) ? "proxy name already in use"
