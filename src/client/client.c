@@ -538,7 +538,11 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
         uv_timer_init(loop, &c->proxies[i].retry);
         c->proxies[i].retry.data = &c->proxies[i];
     }
-    resume_path(state_dir, c->endpoint, c->resume_path, sizeof c->resume_path);
+    char ident[4096];
+    size_t o = (size_t)snprintf(ident, sizeof ident, "%s\n", cfg->user ? cfg->user : "");
+    for (int i = 0; i < c->n_proxies && o < sizeof ident; i++)
+        o += (size_t)snprintf(ident + o, sizeof ident - o, "%s\n", c->proxies[i].wire_name);
+    resume_path(state_dir, c->endpoint, ident, c->resume_path, sizeof c->resume_path);
     char saved[RESUME_RUN_ID_MAX];
     if (resume_load(c->resume_path, saved, c->resume_key) == 0) {
         snprintf(c->run_id, sizeof c->run_id, "%s", saved);

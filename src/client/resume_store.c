@@ -10,7 +10,17 @@
 
 #define RESUME_FILE_MAX 256 /* bytes read; a valid file is about 100 */
 
-void resume_path(const char *state_dir, const char *endpoint, char *out, size_t size)
+/* FNV-1a, 64 bits: names files, protects nothing. */
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+void resume_path(const char *state_dir, const char *endpoint, const char *identity, char *out,
+                 size_t size)
 {
     int n = snprintf(out, size, "%s/resume-", state_dir);
     if (n < 0 || (size_t)n >= size) return;
@@ -21,7 +31,7 @@ void resume_path(const char *state_dir, const char *endpoint, char *out, size_t 
                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
         out[o++] = ok ? ch : '_';
     }
-    out[o] = '\0';
+    snprintf(out + o, size - o, "-%016llx", (unsigned long long)fnv1a(identity));
 }
 
 static int parse(const char *text, char run_id[RESUME_RUN_ID_MAX], uint8_t key[AUTH_MAC_LEN])

@@ -18,8 +18,12 @@
 #define RESUME_RUN_ID_MAX 64 /* bytes of run id kept, NUL included */
 
 /* Writes the file name for `endpoint` ("host:port") under state_dir into
- * out: "STATE/resume-<endpoint with unsafe bytes as '_'>". */
-void resume_path(const char *state_dir, const char *endpoint, char *out, size_t size);
+ * out: "STATE/resume-<endpoint, unsafe bytes as '_'>-<16 hex>", the hex a
+ * hash of `identity` (the client's user and proxy names), so that two client
+ * processes with different proxies sharing a state directory never resume,
+ * and so end, each other's sessions. */
+void resume_path(const char *state_dir, const char *endpoint, const char *identity, char *out,
+                 size_t size);
 
 /* 0 and fills run_id (RESUME_RUN_ID_MAX bytes) and key; -1 when there is no
  * usable file (missing, not a regular file, a symlink, readable by others,

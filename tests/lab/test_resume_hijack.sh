@@ -30,12 +30,17 @@ run_id=$(sed -n 's/.*login ok .*run_id=\([0-9a-f]*\).*/\1/p' "$LAB_TMP/victim.lo
 [ -n "$run_id" ] || lab_fail "no run id in the victim's log"
 lab_pass "victim logged in run_id=$run_id"
 
-# The attacker's client resumes whatever its state dir names: the victim's
-# run id with a key of its own making.
-mkdir -p "$LAB_TMP/attacker-state"
-printf '%s %s\n' "$run_id" "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-    >"$LAB_TMP/attacker-state/resume-203.0.113.10_7000"
-chmod 600 "$LAB_TMP/attacker-state/resume-203.0.113.10_7000"
+# The attacker's client resumes whatever its state dir names. A first run
+# creates its file; the attacker then puts the victim's run id in it, with a
+# key of its own making, and starts again.
+brw_start_client c2 attacker "$LAB_TMP/attacker.toml"
+attacker_pid=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/attacker.log" 'proxy refused name=web' 15 || lab_fail "attacker: first run not refused"
+lab_kill "$attacker_pid" TERM
+saved=$(ls "$LAB_TMP"/attacker-state/resume-203.0.113.10_7000-* 2>/dev/null | head -n1)
+[ -n "$saved" ] || lab_fail "the attacker's client saved no resume file"
+printf '%s %s\n' "$run_id" "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$saved"
+mv "$LAB_TMP/attacker.log" "$LAB_TMP/attacker-first.log"
 brw_start_client c2 attacker "$LAB_TMP/attacker.toml"
 attacker_pid=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/attacker.log" "resuming saved session run_id=$run_id" 5 || lab_fail "attacker did not send the victim's run id"

@@ -20,10 +20,16 @@ static void path_in(char *out, size_t size, const char *name)
 static void test_path_is_safe(void)
 {
     char p[256];
-    resume_path("/st", "203.0.113.10:7000", p, sizeof p);
-    CHECK_EQ_STR(p, "/st/resume-203.0.113.10_7000");
-    resume_path("/st", "../../etc/x:1", p, sizeof p);
-    CHECK_EQ_STR(p, "/st/resume-.._.._etc_x_1"); /* no '/' survives */
+    char q[256];
+    resume_path("/st", "203.0.113.10:7000", "alice\nalice.web\n", p, sizeof p);
+    CHECK(strncmp(p, "/st/resume-203.0.113.10_7000-", 29) == 0 && strlen(p) == 29 + 16);
+    resume_path("/st", "203.0.113.10:7000", "alice\nalice.web\n", q, sizeof q);
+    CHECK_EQ_STR(p, q); /* the same client finds its file again */
+    resume_path("/st", "203.0.113.10:7000", "alice\nalice.ssh\n", q, sizeof q);
+    CHECK(strcmp(p, q) != 0); /* another client's proxies: another file */
+    resume_path("/st", "../../etc/x:1", "", p, sizeof p);
+    CHECK(strncmp(p, "/st/resume-.._.._etc_x_1-", 25) == 0); /* no '/' survives */
+    CHECK(strchr(p + 4, '/') == NULL);
 }
 
 static void test_round_trip_and_mode(void)
