@@ -246,8 +246,8 @@ static void on_login_ok(cli_t *c, json_t *m)
         SSL_SESSION_free(c->tls_session);
         c->tls_session = SSL_get1_session(conn_ssl(c->ctl));
     }
-    LOG_I("login ok server=%s run_id=%s tls=%s", c->endpoint, c->run_id,
-          conn_is_tls(c->ctl) ? "yes" : "no");
+    LOG_I("login ok server=%s run_id=%s tls=%s resumed=%s", c->endpoint, c->run_id,
+          conn_is_tls(c->ctl) ? "yes" : "no", msg_bool(m, "resumed", 0) ? "yes" : "no");
     register_proxies(c);
     for (int i = 0; i < c->cfg->pool_count; i++)
         cwork_open(c);

@@ -181,7 +181,7 @@ static void handle_login(gate_t *g, json_t *m)
     char peer[sizeof g->peer];
     snprintf(peer, sizeof peer, "%s", g->peer);
     conn_t *c = gate_release(g);
-    session_t *ss = session_create(g->srv, c, &fr, user, work_key, resume_key);
+    session_t *ss = session_create(g->srv, c, &fr, user, work_key, resume_key, old_id[0] != 0);
     if (!ss) {
         framer_free(&fr);
         conn_close(c);

@@ -101,7 +101,7 @@ void sproxy_cancel_close(sproxy_t *p, void *ctx);
 /* session.c */
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
                           const uint8_t work_key[AUTH_MAC_LEN],
-                          const uint8_t resume_key[AUTH_MAC_LEN]);
+                          const uint8_t resume_key[AUTH_MAC_LEN], bool resumed);
 /* Whether a LOGIN as `user` carrying resume proof `mac` (over the new
  * connection's nonces and binding) may replace ss: same user, and a MAC
  * under ss's resume key. */

@@ -719,7 +719,7 @@ static void on_tick(uv_timer_t *t)
 
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
                           const uint8_t work_key[AUTH_MAC_LEN],
-                          const uint8_t resume_key[AUTH_MAC_LEN])
+                          const uint8_t resume_key[AUTH_MAC_LEN], bool resumed)
 {
     session_t *ss = calloc(1, sizeof *ss);
     uint8_t id[RUN_ID_LEN];
@@ -746,10 +746,11 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     ss->next = s->sessions;
     s->sessions = ss;
     msg_send(ctl, MSG_LOGIN_OK,
-             json_pack("{s:s,s:i,s:i}", "run_id", ss->run_id, "heartbeat_timeout",
-                       s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count));
-    LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, ss->user, ss->peer,
-          conn_is_tls(ctl) ? "yes" : "no");
+             json_pack("{s:s,s:i,s:i,s:b}", "run_id", ss->run_id, "heartbeat_timeout",
+                       s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count, "resumed",
+                       resumed));
+    LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, LOG_ESC(ss->user),
+          ss->peer, conn_is_tls(ctl) ? "yes" : "no");
     return ss;
 }
 

@@ -70,6 +70,7 @@ lab_pass "probe through the proxy succeeded $served ms after the partition was l
 lab_wait_log "$LAB_TMP/server.log" 'session resumed .*replaces=' 2 || lab_fail "server did not log the resume"
 lab_pass "server: $(grep -m1 'session resumed' "$LAB_TMP/server.log" | cut -c25-200)"
 lab_wait_log "$LAB_TMP/server.log" 'client session ended.*reason=replaced-by-resume' 1 || lab_fail "old session not ended by the resume"
+lab_wait_log "$LAB_TMP/client2.log" 'login ok .*resumed=yes' 1 || lab_fail "restarted client was not told it resumed"
 grep -q 'proxy refused' "$LAB_TMP/client2.log" && lab_fail "the restarted client saw its proxy refused"
 out=$(lab_exec user "$BLAST" -t 10 203.0.113.10 6080 4 262144 2>&1) || lab_fail "after: $out"
 lab_pass "after the restart: ${out##*$'\n'}"

@@ -46,6 +46,7 @@ attacker_pid=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/attacker.log" "resuming saved session run_id=$run_id" 5 || lab_fail "attacker did not send the victim's run id"
 lab_wait_log "$LAB_TMP/server.log" "resume refused .*run_id=$run_id reason=no-valid-proof" 15 ||
     lab_fail "server did not refuse the resume"
+lab_wait_log "$LAB_TMP/attacker.log" 'login ok .*resumed=no' 5 || lab_fail "attacker: no fresh-session login"
 lab_pass "server: $(grep -m1 'resume refused' "$LAB_TMP/server.log" | cut -c25-)"
 lab_wait_log "$LAB_TMP/attacker.log" 'proxy refused name=web reason="proxy name already in use"' 10 ||
     lab_fail "the attacker's proxy was not refused"

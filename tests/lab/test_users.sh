@@ -19,7 +19,7 @@ lab_bg c2 "$LAB_TMP/echo2.log" "$ECHO" -b 192.168.2.10 9000
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
 lab_wait_port c2 tcp 192.168.2.10 9000 5 || lab_fail "tcp_echo in c2 did not start"
 shared=$(brw_token) ta=$(brw_token) tb=$(brw_token)
-brw_server_conf "$LAB_TMP/frps.toml" "$shared" "vhostHTTPPort = 8080"
+brw_server_conf "$LAB_TMP/frps.toml" "$shared" "vhostHTTPPort = 8080" 'subDomainHost = "tunnel.example"'
 cat >>"$LAB_TMP/frps.toml" <<EOT
 
 [[users]]
@@ -27,6 +27,7 @@ name = "alice"
 token = "$ta"
 allowPorts = [{ start = 6010, end = 6019 }]
 domains = ["alice.example.com"]
+subdomains = ["nas"]
 maxProxies = 3
 
 [[users]]
@@ -38,6 +39,7 @@ brw_proxy "$LAB_TMP/alice.toml" web tcp 192.168.1.10 9000 6010
 brw_proxy "$LAB_TMP/alice.toml" far tcp 192.168.1.10 9000 6050
 brw_proxy "$LAB_TMP/alice.toml" any tcp 192.168.1.10 9000 0
 printf '\n[[proxies]]\nname = "site"\ntype = "http"\nlocalPort = 9000\nlocalIP = "192.168.1.10"\ncustomDomains = ["bob.example.com"]\n' >>"$LAB_TMP/alice.toml"
+printf '\n[[proxies]]\nname = "cam"\ntype = "http"\nlocalPort = 9000\nlocalIP = "192.168.1.10"\nsubdomain = "cam"\n' >>"$LAB_TMP/alice.toml"
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 alice "$LAB_TMP/alice.toml"
 brw_wait_proxy "$LAB_TMP/alice.log" "$LAB_TMP/server.log" alice.web tcp 6010 || lab_fail "alice: web not registered"
@@ -51,6 +53,9 @@ lab_pass "alice: $(grep -m1 'name=alice.far' "$LAB_TMP/alice.log" | cut -c25-)"
 lab_wait_log "$LAB_TMP/alice.log" 'proxy refused name=alice.site reason="domain bob.example.com is not allowed for user alice"' 10 ||
     lab_fail "alice: a domain outside her domains not refused"
 lab_pass "alice: $(grep -m1 'name=alice.site' "$LAB_TMP/alice.log" | cut -c25-)"
+lab_wait_log "$LAB_TMP/alice.log" 'proxy refused name=alice.cam reason="subdomain cam is not allowed for user alice"' 10 ||
+    lab_fail "alice: a subdomain outside her subdomains not refused"
+lab_pass "alice: $(grep -m1 'name=alice.cam' "$LAB_TMP/alice.log" | cut -c25-)"
 
 # A second session of alice: maxProxies counts both.
 brw_client_conf "$LAB_TMP/alice2.toml" "$ta" 'user = "alice"'
