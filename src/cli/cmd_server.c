@@ -39,6 +39,10 @@ int cmd_server(int argc, char **argv)
     }
     server_cfg_t cfg;
     if (config_load_server(o.config, &cfg, stderr) != 0) return 2;
+    if (config_check_server_auth(&cfg, o.config, stderr) != 0) {
+        config_server_free(&cfg);
+        return 2;
+    }
     if (o.check) {
         printf("%s: ok\n", o.config);
         config_server_free(&cfg);
@@ -47,6 +51,10 @@ int cmd_server(int argc, char **argv)
     char state[1024];
     cli_state_dir(&o, state, sizeof state);
     cli_setup_process("server", cfg.log.to, cfg.log.level);
+    if (cfg.allow_open && !cfg.token[0] && cfg.n_users == 0)
+        LOG_W("OPEN SERVER: no auth.token and no [[users]] (auth.allowOpen = true): anyone who "
+              "reaches port %d can log in and bind public ports",
+              cfg.bind_port);
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     srv_t *s = server_create(loop, &cfg, state);

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/client_int.h"
+#include "client/resume_store.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "util/log.h"
@@ -102,13 +104,22 @@ static void on_challenge(cli_t *c, json_t *m)
     auth_login_mac(token, nonce_s, c->nonce_c, user, has_binding ? binding : NULL,
                    has_binding ? sizeof binding : 0, mac);
     auth_work_key(token, nonce_s, c->nonce_c, c->work_key);
+    auth_resume_key(token, nonce_s, c->nonce_c, c->resume_next);
     char nhex[2 * AUTH_NONCE_LEN + 1], mhex[2 * AUTH_MAC_LEN + 1], host[256] = "";
     auth_hex(c->nonce_c, sizeof c->nonce_c, nhex);
     auth_hex(mac, sizeof mac, mhex);
     gethostname(host, sizeof host - 1);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", user, "client_nonce", nhex, "mac", mhex,
                           "version", BURROW_VERSION, "hostname", host);
-    if (c->run_id[0]) json_object_set_new(o, "run_id", json_string(c->run_id));
+    if (c->run_id[0] && c->have_resume) {
+        /* Proof that we are the client of session run_id (see auth.h). */
+        uint8_t rmac[AUTH_MAC_LEN];
+        auth_resume_mac(c->resume_key, nonce_s, c->nonce_c, c->run_id, has_binding ? binding : NULL,
+                        has_binding ? sizeof binding : 0, rmac);
+        auth_hex(rmac, sizeof rmac, mhex);
+        json_object_set_new(o, "run_id", json_string(c->run_id));
+        json_object_set_new(o, "resume_mac", json_string(mhex));
+    }
     msg_send(c->ctl, MSG_LOGIN, o);
     c->state = C_LOGIN;
 }
@@ -161,8 +172,61 @@ static json_t *new_proxy_msg(const cproxy_t *p)
 
 static void register_proxies(cli_t *c)
 {
-    for (int i = 0; i < c->n_proxies; i++)
+    for (int i = 0; i < c->n_proxies; i++) {
+        c->proxies[i].retry_ms = 0;
         msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
+    }
+}
+
+/* Retries stop with the control connection; a new login registers all. */
+static void stop_proxy_retries(cli_t *c)
+{
+    for (int i = 0; i < c->n_proxies; i++)
+        uv_timer_stop(&c->proxies[i].retry);
+}
+
+static void on_proxy_retry(uv_timer_t *t)
+{
+    cproxy_t *p = t->data;
+    cli_t *c = p->cli;
+    if (!c->ctl || c->state != C_READY) return;
+    LOG_I("proxy retry name=%s", p->wire_name);
+    msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(p));
+}
+
+/* The server's reason, quoted in our log: bytes that could end the quotes or
+ * the line become '?'. */
+static const char *quote_safe(const char *s, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < size; s++)
+        buf[o++] = (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\') ? '?' : *s;
+    buf[o] = '\0';
+    return buf;
+}
+
+/* A refused proxy is asked for again with backoff: the name or port may be
+ * held by a session that is about to end (our own, before a restart). */
+static void schedule_proxy_retry(cproxy_t *p, const char *err)
+{
+    unsigned d = p->retry_ms ? p->retry_ms * 2 : PROXY_RETRY_BASE_MS;
+    if (d > PROXY_RETRY_MAX_MS) d = PROXY_RETRY_MAX_MS;
+    p->retry_ms = d;
+    char why[160];
+    LOG_W("proxy refused name=%s reason=\"%s\" retrying in %us", p->wire_name,
+          quote_safe(err, why, sizeof why), d / 1000);
+    uv_timer_start(&p->retry, on_proxy_retry, d, 0);
+}
+
+/* Keeps run_id and its resume key for a restarted process (resume_store.h). */
+static void save_resume(cli_t *c)
+{
+    memcpy(c->resume_key, c->resume_next, sizeof c->resume_key);
+    c->have_resume = true;
+    mkdir(c->state_dir, 0700); /* TLS off: no known_servers made it yet */
+    int r = resume_save(c->resume_path, c->run_id, c->resume_key);
+    if (r != 0)
+        LOG_W("cannot save session for resuming path=%s err=%s", c->resume_path, strerror(-r));
 }
 
 static void on_hb(uv_timer_t *t);
@@ -172,6 +236,7 @@ static void on_login_ok(cli_t *c, json_t *m)
     uv_timer_stop(&c->retry); /* the login deadline */
     const char *run_id = msg_str(m, "run_id");
     snprintf(c->run_id, sizeof c->run_id, "%s", run_id ? run_id : "");
+    save_resume(c);
     c->state = C_READY;
     c->gen++;
     c->seq = 0;
@@ -181,8 +246,8 @@ static void on_login_ok(cli_t *c, json_t *m)
         SSL_SESSION_free(c->tls_session);
         c->tls_session = SSL_get1_session(conn_ssl(c->ctl));
     }
-    LOG_I("login ok server=%s run_id=%s tls=%s", c->endpoint, c->run_id,
-          conn_is_tls(c->ctl) ? "yes" : "no");
+    LOG_I("login ok server=%s run_id=%s tls=%s resumed=%s", c->endpoint, c->run_id,
+          conn_is_tls(c->ctl) ? "yes" : "no", msg_bool(m, "resumed", 0) ? "yes" : "no");
     register_proxies(c);
     for (int i = 0; i < c->cfg->pool_count; i++)
         cwork_open(c);
@@ -212,10 +277,11 @@ static void on_proxy_resp(cli_t *c, json_t *m)
         if (strcmp(p->wire_name, name) != 0) continue;
         if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
+            p->retry_ms = 0;
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
                   client_kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
         } else {
-            LOG_E("proxy refused name=%s reason=\"%s\"", name, err ? err : "?");
+            schedule_proxy_retry(p, err ? err : "?");
         }
         return;
     }
@@ -347,6 +413,7 @@ static void disconnect(cli_t *c, const char *reason)
     }
     framer_free(&c->fr);
     uv_timer_stop(&c->hb);
+    stop_proxy_retries(c);
     cwork_close_idle(c);
     c->state = C_IDLE;
     if (!c->stopping) schedule_retry(c);
@@ -466,6 +533,22 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     uv_timer_init(loop, &c->retry);
     uv_timer_init(loop, &c->hb);
     c->retry.data = c->hb.data = c;
+    for (int i = 0; i < c->n_proxies; i++) {
+        c->proxies[i].cli = c;
+        uv_timer_init(loop, &c->proxies[i].retry);
+        c->proxies[i].retry.data = &c->proxies[i];
+    }
+    char ident[4096];
+    size_t o = (size_t)snprintf(ident, sizeof ident, "%s\n", cfg->user ? cfg->user : "");
+    for (int i = 0; i < c->n_proxies && o < sizeof ident; i++)
+        o += (size_t)snprintf(ident + o, sizeof ident - o, "%s\n", c->proxies[i].wire_name);
+    resume_path(state_dir, c->endpoint, ident, c->resume_path, sizeof c->resume_path);
+    char saved[RESUME_RUN_ID_MAX];
+    if (resume_load(c->resume_path, saved, c->resume_key) == 0) {
+        snprintf(c->run_id, sizeof c->run_id, "%s", saved);
+        c->have_resume = true;
+        LOG_I("resuming saved session run_id=%s server=%s", c->run_id, c->endpoint);
+    }
     return c;
 fail:
     SSL_CTX_free(c->tls);
@@ -492,6 +575,8 @@ void client_stop(cli_t *c)
     disconnect(c, NULL);
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);
+    for (int i = 0; i < c->n_proxies; i++)
+        uv_close((uv_handle_t *)&c->proxies[i].retry, NULL);
 }
 
 int client_exit_status(const cli_t *c)

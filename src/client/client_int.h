@@ -16,6 +16,10 @@
 #include "tls/tls_cert.h"
 
 #define MAX_CONNECTING_WORK 256
+/* A proxy the server refused is asked for again after this long, doubling
+ * up to the cap (per proxy; reset when it is granted or at a new login). */
+#define PROXY_RETRY_BASE_MS 2000
+#define PROXY_RETRY_MAX_MS 60000
 
 typedef struct cwork cwork_t;
 
@@ -24,6 +28,9 @@ typedef struct cproxy {
     char wire_name[192]; /* "user.name" when user is set */
     struct sockaddr_storage local;
     int remote_port; /* as granted by the server */
+    cli_t *cli;
+    uv_timer_t retry;  /* asks again after a refusal */
+    unsigned retry_ms; /* the last retry delay; 0 = not refused */
 } cproxy_t;
 
 struct cli {
@@ -46,6 +53,11 @@ struct cli {
     uint64_t last_rx;
     char run_id[64];
     uint8_t nonce_c[AUTH_NONCE_LEN], work_key[AUTH_MAC_LEN];
+    /* resume_key belongs to run_id (kept in resume_path across restarts);
+     * resume_next is the one the login in flight will get. */
+    uint8_t resume_key[AUTH_MAC_LEN], resume_next[AUTH_MAC_LEN];
+    bool have_resume;
+    char resume_path[1100];
     uint64_t seq;
     SSL_SESSION *tls_session; /* from the control conn, resumed by work conns */
     unsigned gen;             /* bumps at each login; older work conns are stale */

@@ -165,6 +165,9 @@ typedef enum {
     K_STR_LIST,    /* str_list_t at `off`: an array of strings */
     K_HEADERS,     /* header_list_t at `off`: a table of string values */
     K_PP_VERSION,  /* int at `off`: "v1" → 1, "v2" → 2 */
+    K_USERS,       /* server_cfg_t users */
+    K_USER_PORTS,  /* user_cfg_t allow_ports */
+    K_SUBDOMAINS,  /* user_cfg_t subdomains: a boolean or an array of names */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -205,6 +208,8 @@ static const key_spec_t server_keys[] = {
     PORT("bindPort", server_cfg_t, bind_port),
     STR("proxyBindAddr", server_cfg_t, proxy_bind_addr),
     AUTH_KEYS(server_cfg_t),
+    BOOL("auth.allowOpen", server_cfg_t, allow_open),
+    SPECIAL("users", K_USERS, server_cfg_t, users),
     SPECIAL("allowPorts", K_ALLOW_PORTS, server_cfg_t, allow_ports),
     INT("maxPortsPerClient", server_cfg_t, max_ports_per_client, 0, INT_MAX),
     SECTION("transport"),
@@ -313,6 +318,16 @@ static const key_spec_t proxy_keys[] = {
     FRP("secretKey"),
     FRP("allowUsers"),
     FRP("natTraversal"),
+    END,
+};
+
+static const key_spec_t user_keys[] = {
+    STR("name", user_cfg_t, name),
+    STR("token", user_cfg_t, token),
+    SPECIAL("allowPorts", K_USER_PORTS, user_cfg_t, allow_ports),
+    SPECIAL("domains", K_STR_LIST, user_cfg_t, domains),
+    SPECIAL("subdomains", K_SUBDOMAINS, user_cfg_t, subdomains),
+    INT("maxProxies", user_cfg_t, max_proxies, 0, INT_MAX),
     END,
 };
 
@@ -603,14 +618,20 @@ HANDLER(h_proxy_name)
 
 /* ---- allowPorts -------------------------------------------------------- */
 
-static void add_port_range(server_cfg_t *cfg, int start, int end)
+/* A list of port ranges being filled: the server's or one user's. */
+typedef struct port_list {
+    port_range_t **v;
+    int *n;
+} port_list_t;
+
+static void add_port_range(port_list_t *l, int start, int end)
 {
-    port_range_t *r = &cfg->allow_ports[cfg->n_allow_ports++];
+    port_range_t *r = &(*l->v)[(*l->n)++];
     r->start = start;
     r->end = end;
 }
 
-static void check_port_entry(ctx_t *c, server_cfg_t *cfg, const char *scope, int line,
+static void check_port_entry(ctx_t *c, port_list_t *l, const char *scope, int line,
                              const toml_value_t *tab, const port_entry_t *e)
 {
     bool has_single = toml_table_get(tab, "single") != NULL;
@@ -623,38 +644,138 @@ static void check_port_entry(ctx_t *c, server_cfg_t *cfg, const char *scope, int
     } else if (!has_single && (!has_start || !has_end)) {
         error_at(c, line, "missing required key '%s.%s'", scope, has_start ? "end" : "start");
     } else if (has_single) {
-        add_port_range(cfg, e->single, e->single);
+        add_port_range(l, e->single, e->single);
     } else if (e->start > e->end) {
         error_at(c, line, "key '%s': start %d is greater than end %d", scope, e->start, e->end);
     } else {
-        add_port_range(cfg, e->start, e->end);
+        add_port_range(l, e->start, e->end);
     }
 }
 
-static void load_port_entry(ctx_t *c, server_cfg_t *cfg, size_t index, const toml_value_t *v)
+static void load_port_entry(ctx_t *c, port_list_t *l, const char *path, size_t index,
+                            const toml_value_t *v)
 {
     char scope[PATH_LEN];
-    snprintf(scope, sizeof scope, "allowPorts[%zu]", index);
+    snprintf(scope, sizeof scope, "%s[%zu]", path, index);
     if (!expect(c, scope, v->line, v, TOML_TABLE)) return;
     port_entry_t e = {0, 0, 0};
     walk_t ew = {port_entry_keys, &e, strlen(scope) + 1};
     int before = c->errors;
     walk(c, &ew, v, scope);
-    if (c->errors == before) check_port_entry(c, cfg, scope, v->line, v, &e);
+    if (c->errors == before) check_port_entry(c, l, scope, v->line, v, &e);
+}
+
+static void load_port_list(ctx_t *c, port_list_t *l, const char *path, const toml_kv_t *kv)
+{
+    const toml_value_t *arr = kv->value;
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || *l->v) return;
+    *l->v = calloc(arr->u.arr.len + 1, sizeof **l->v);
+    if (!*l->v) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++)
+        load_port_entry(c, l, path, i, arr->u.arr.items[i]);
 }
 
 HANDLER(h_allow_ports)
 {
     server_cfg_t *cfg = w->base;
+    port_list_t l = {&cfg->allow_ports, &cfg->n_allow_ports};
+    load_port_list(c, &l, path, kv);
+}
+
+HANDLER(h_user_ports)
+{
+    user_cfg_t *u = w->base;
+    port_list_t l = {&u->allow_ports, &u->n_allow_ports};
+    load_port_list(c, &l, path, kv);
+}
+
+/* ---- users ------------------------------------------------------------- */
+
+/* subdomains = true | false | ["name", ...] */
+HANDLER(h_subdomains)
+{
+    user_cfg_t *u = w->base;
+    if (kv->value->type == TOML_BOOL) {
+        u->subdomains_any = kv->value->u.b;
+        return;
+    }
+    u->subdomains_any = false;
+    if (kv->value->type != TOML_ARRAY) {
+        error_at(c, kv->line, "key '%s': expected a boolean or an array of names, got %s", path,
+                 type_phrase(kv->value->type));
+        return;
+    }
+    key_spec_t list = SPECIAL("subdomains", K_STR_LIST, user_cfg_t, subdomains);
+    h_str_list(c, w, &list, path, kv);
+}
+
+/* Users appear in logs and prefix proxy names: printable ASCII only. */
+static bool valid_user_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e) return false;
+    return true;
+}
+
+/* "example.com" or "*.example.com": no other '*', nothing empty. */
+static bool valid_domain_pattern(const char *d)
+{
+    const char *rest = strncmp(d, "*.", 2) == 0 ? d + 2 : d;
+    return rest[0] != '\0' && strchr(rest, '*') == NULL && strchr(rest, ' ') == NULL;
+}
+
+static void check_user(ctx_t *c, const server_cfg_t *cfg, const char *scope, const user_cfg_t *u)
+{
+    char shown[SHOW_LEN];
+    if (!u->name)
+        error_at(c, u->line, "missing required key '%s.name'", scope);
+    else if (!valid_user_name(u->name))
+        error_at(c, u->line, "key '%s.name': '%s' is not 1..64 printable ASCII characters", scope,
+                 show(shown, sizeof shown, u->name, strlen(u->name)));
+    if (!u->token || !u->token[0])
+        error_at(c, u->line, "key '%s.token': every user needs its own non-empty token", scope);
+    for (int i = 0; i < u->domains.n; i++)
+        if (!valid_domain_pattern(u->domains.v[i]))
+            error_at(c, u->line, "key '%s.domains[%d]': '%s' is not a name or '*.suffix'", scope, i,
+                     show(shown, sizeof shown, u->domains.v[i], strlen(u->domains.v[i])));
+    for (int i = 0; u->name && i < cfg->n_users; i++)
+        if (cfg->users[i].name && strcmp(cfg->users[i].name, u->name) == 0)
+            error_at(c, u->line, "key '%s.name': duplicate user '%s' (first at line %d)", scope,
+                     show(shown, sizeof shown, u->name, strlen(u->name)), cfg->users[i].line);
+}
+
+static void load_user(ctx_t *c, server_cfg_t *cfg, size_t index, const toml_value_t *v)
+{
+    char scope[PATH_LEN];
+    snprintf(scope, sizeof scope, "users[%zu]", index);
+    if (!expect(c, scope, v->line, v, TOML_TABLE)) return;
+    user_cfg_t *u = &cfg->users[cfg->n_users];
+    u->line = v->line;
+    u->subdomains_any = true;
+    walk_t uw = {user_keys, u, strlen(scope) + 1};
+    walk(c, &uw, v, scope);
+    u->has_domains = toml_table_get(v, "domains") != NULL;
+    check_user(c, cfg, scope, u);
+    cfg->n_users++;
+}
+
+HANDLER(h_users)
+{
+    server_cfg_t *cfg = w->base;
     const toml_value_t *arr = kv->value;
-    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || cfg->allow_ports) return;
-    cfg->allow_ports = calloc(arr->u.arr.len + 1, sizeof *cfg->allow_ports);
-    if (!cfg->allow_ports) {
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || cfg->users) return;
+    cfg->users = calloc(arr->u.arr.len + 1, sizeof *cfg->users);
+    if (!cfg->users) {
         out_of_memory(c);
         return;
     }
     for (size_t i = 0; i < arr->u.arr.len; i++)
-        load_port_entry(c, cfg, i, arr->u.arr.items[i]);
+        load_user(c, cfg, i, arr->u.arr.items[i]);
 }
 
 /* ---- proxies ----------------------------------------------------------- */
@@ -792,6 +913,9 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_STR_LIST] = h_str_list,
     [K_HEADERS] = h_headers,
     [K_PP_VERSION] = h_pp_version,
+    [K_USERS] = h_users,
+    [K_USER_PORTS] = h_user_ports,
+    [K_SUBDOMAINS] = h_subdomains,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -1024,9 +1148,23 @@ static void log_cfg_free(log_cfg_t *log)
     log->to = NULL;
 }
 
+static void str_list_free(str_list_t *l);
+
+static void user_cfg_free(user_cfg_t *u)
+{
+    free(u->name);
+    free(u->token);
+    free(u->allow_ports);
+    str_list_free(&u->domains);
+    str_list_free(&u->subdomains);
+}
+
 void config_server_free(server_cfg_t *cfg)
 {
     if (!cfg) return;
+    for (int i = 0; i < cfg->n_users; i++)
+        user_cfg_free(&cfg->users[i]);
+    free(cfg->users);
     free(cfg->bind_addr);
     free(cfg->proxy_bind_addr);
     free(cfg->token);
@@ -1091,4 +1229,35 @@ bool config_port_allowed(const server_cfg_t *cfg, int port)
     for (int i = 0; i < cfg->n_allow_ports; i++)
         if (port >= cfg->allow_ports[i].start && port <= cfg->allow_ports[i].end) return true;
     return false;
+}
+
+static bool in_ranges(const port_range_t *r, int n, int port)
+{
+    for (int i = 0; i < n; i++)
+        if (port >= r[i].start && port <= r[i].end) return true;
+    return false;
+}
+
+bool config_user_port_allowed(const server_cfg_t *cfg, const user_cfg_t *u, int port)
+{
+    if (u && u->n_allow_ports > 0) return in_ranges(u->allow_ports, u->n_allow_ports, port);
+    return config_port_allowed(cfg, port);
+}
+
+const user_cfg_t *config_find_user(const server_cfg_t *cfg, const char *name)
+{
+    for (int i = 0; name && i < cfg->n_users; i++)
+        if (strcmp(cfg->users[i].name, name) == 0) return &cfg->users[i];
+    return NULL;
+}
+
+int config_check_server_auth(const server_cfg_t *cfg, const char *file, FILE *diag)
+{
+    if ((cfg->token && cfg->token[0]) || cfg->n_users > 0 || cfg->allow_open) return 0;
+    fprintf(diag ? diag : stderr,
+            "%s: error: no 'auth.token' and no [[users]]: anyone could log in and bind ports. Set "
+            "auth.token (or add [[users]]), or set 'auth.allowOpen = true' if an open server is "
+            "really intended\n",
+            file);
+    return -1;
 }

@@ -61,11 +61,29 @@ typedef struct proxy_cfg {
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
 } proxy_cfg_t;
 
+/* One [[users]] entry: a login name with its own token and what it may
+ * claim. A user named here logs in only with its own token. */
+typedef struct user_cfg {
+    char *name;                /* required; printable ASCII, at most 64 bytes */
+    char *token;               /* required, non-empty */
+    port_range_t *allow_ports; /* allowPorts; n_allow_ports == 0: the server's */
+    int n_allow_ports;
+    bool has_domains;      /* domains given: only those (exact or "*.suffix") */
+    str_list_t domains;    /* else any non-wildcard name */
+    bool subdomains_any;   /* subdomains = true (default) */
+    str_list_t subdomains; /* subdomains = ["a", "b"]: only these; false: none */
+    int max_proxies;       /* maxProxies across all sessions; 0 = unlimited */
+    int line;              /* of the [[users]] header, for messages */
+} user_cfg_t;
+
 typedef struct server_cfg {
-    char *bind_addr;           /* default "0.0.0.0" */
-    int bind_port;             /* default 7000 */
-    char *proxy_bind_addr;     /* default: same as bind_addr */
-    char *token;               /* auth.token; default "" */
+    char *bind_addr;       /* default "0.0.0.0" */
+    int bind_port;         /* default 7000 */
+    char *proxy_bind_addr; /* default: same as bind_addr */
+    char *token;           /* auth.token; default "" */
+    bool allow_open;       /* auth.allowOpen: run without any token (loud) */
+    user_cfg_t *users;     /* [[users]] */
+    int n_users;
     port_range_t *allow_ports; /* empty = all ports allowed */
     int n_allow_ports;
     int max_ports_per_client; /* 0 = unlimited (default) */
@@ -114,6 +132,15 @@ void config_client_free(client_cfg_t *cfg);
 
 /* True when `port` is allowed by the server's allowPorts (always true when empty). */
 bool config_port_allowed(const server_cfg_t *cfg, int port);
+/* The same under a user's allowPorts (the server's when the user has none). */
+bool config_user_port_allowed(const server_cfg_t *cfg, const user_cfg_t *u, int port);
+/* The [[users]] entry named `name`, or NULL. */
+const user_cfg_t *config_find_user(const server_cfg_t *cfg, const char *name);
+/* Whether a server with this config would let strangers in: no auth.token,
+ * no [[users]] and no auth.allowOpen. Then prints why to `diag` (naming
+ * `file`) and returns -1; else 0. Called before --check says ok and before
+ * the server starts. */
+int config_check_server_auth(const server_cfg_t *cfg, const char *file, FILE *diag);
 
 /* Expands `{{ .Envs.NAME }}` in `text` from the environment (unset -> "").
  * Returns a malloc'd NUL-terminated string and its length in *out_len, or NULL

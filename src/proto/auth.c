@@ -12,7 +12,7 @@ int auth_random(uint8_t *out, size_t n)
     return RAND_bytes(out, (int)n) == 1 ? 0 : -1;
 }
 
-/* HMAC-SHA256 over up to five concatenated parts. */
+/* HMAC-SHA256 over concatenated parts. */
 static void hmac_parts(const uint8_t *key, size_t key_len, const void *const parts[],
                        const size_t lens[], int nparts, uint8_t out[AUTH_MAC_LEN])
 {
@@ -52,6 +52,39 @@ void auth_work_key(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
     const void *parts[] = {label, nonce_s, nonce_c};
     size_t lens[] = {sizeof label - 1, AUTH_NONCE_LEN, AUTH_NONCE_LEN};
     hmac_parts((const uint8_t *)token, strlen(token), parts, lens, 3, out);
+}
+
+static const char resume_label[] = "burrow-resume-v1";
+
+void auth_resume_key(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
+                     const uint8_t nonce_c[AUTH_NONCE_LEN], uint8_t out[AUTH_MAC_LEN])
+{
+    const void *parts[] = {resume_label, nonce_s, nonce_c};
+    size_t lens[] = {sizeof resume_label - 1, AUTH_NONCE_LEN, AUTH_NONCE_LEN};
+    hmac_parts((const uint8_t *)token, strlen(token), parts, lens, 3, out);
+}
+
+void auth_resume_mac(const uint8_t resume_key[AUTH_MAC_LEN], const uint8_t nonce_s[AUTH_NONCE_LEN],
+                     const uint8_t nonce_c[AUTH_NONCE_LEN], const char *run_id,
+                     const uint8_t *binding, size_t binding_len, uint8_t out[AUTH_MAC_LEN])
+{
+    /* run_id is length-prefixed like the login's user. */
+    uint8_t rlen = (uint8_t)(strlen(run_id) > 255 ? 255 : strlen(run_id));
+    const void *parts[] = {resume_label, nonce_s, nonce_c,
+                           &rlen,        run_id,  binding ? binding : nonce_s};
+    size_t lens[] = {sizeof resume_label - 1,  AUTH_NONCE_LEN, AUTH_NONCE_LEN, 1, rlen,
+                     binding ? binding_len : 0};
+    hmac_parts(resume_key, AUTH_MAC_LEN, parts, lens, 6, out);
+}
+
+bool auth_resume_check(const uint8_t resume_key[AUTH_MAC_LEN],
+                       const uint8_t nonce_s[AUTH_NONCE_LEN], const uint8_t nonce_c[AUTH_NONCE_LEN],
+                       const char *run_id, const uint8_t *binding, size_t binding_len,
+                       const uint8_t mac[AUTH_MAC_LEN])
+{
+    uint8_t want[AUTH_MAC_LEN];
+    auth_resume_mac(resume_key, nonce_s, nonce_c, run_id, binding, binding_len, want);
+    return auth_mac_equal(mac, want);
 }
 
 void auth_work_mac(const uint8_t key[AUTH_MAC_LEN], const char *run_id, uint64_t seq,

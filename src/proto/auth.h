@@ -15,7 +15,17 @@
  * and a sequence number the server accepts once (a sliding window as in
  * IPsec's anti-replay, RFC 4303 §3.4.3, REPLAY_WINDOW wide because a burst of
  * users makes the client open hundreds of work conns whose handshakes finish
- * out of order), so no round trip is spent. */
+ * out of order), so no round trip is spent.
+ *
+ * Resuming. Both sides also derive
+ *   resume_key = HMAC-SHA256(token, "burrow-resume-v1" || nonce_s || nonce_c)
+ * which never crosses the wire; the server keeps it with the session and the
+ * client in its state directory. A later LOGIN that names that session's
+ * run_id ends it only when it carries
+ *   resume_mac = HMAC-SHA256(resume_key, "burrow-resume-v1" || nonce_s' ||
+ *                nonce_c' || run_id || binding')
+ * over the new connection's nonces and TLS binding: proof that the sender
+ * is the client that made the old session, not anyone who read its run id. */
 #ifndef BURROW_AUTH_H
 #define BURROW_AUTH_H
 
@@ -37,6 +47,22 @@ void auth_login_mac(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
 
 void auth_work_key(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
                    const uint8_t nonce_c[AUTH_NONCE_LEN], uint8_t out[AUTH_MAC_LEN]);
+
+void auth_resume_key(const char *token, const uint8_t nonce_s[AUTH_NONCE_LEN],
+                     const uint8_t nonce_c[AUTH_NONCE_LEN], uint8_t out[AUTH_MAC_LEN]);
+
+/* The proof a LOGIN carries to replace session `run_id` (keyed by that
+ * session's resume_key; nonces and binding are the new connection's). */
+void auth_resume_mac(const uint8_t resume_key[AUTH_MAC_LEN], const uint8_t nonce_s[AUTH_NONCE_LEN],
+                     const uint8_t nonce_c[AUTH_NONCE_LEN], const char *run_id,
+                     const uint8_t *binding, size_t binding_len, uint8_t out[AUTH_MAC_LEN]);
+
+/* Whether `mac` is the resume proof for run_id over these nonces and binding
+ * (constant time). */
+bool auth_resume_check(const uint8_t resume_key[AUTH_MAC_LEN],
+                       const uint8_t nonce_s[AUTH_NONCE_LEN], const uint8_t nonce_c[AUTH_NONCE_LEN],
+                       const char *run_id, const uint8_t *binding, size_t binding_len,
+                       const uint8_t mac[AUTH_MAC_LEN]);
 
 void auth_work_mac(const uint8_t key[AUTH_MAC_LEN], const char *run_id, uint64_t seq,
                    uint8_t out[AUTH_MAC_LEN]);

@@ -111,6 +111,38 @@ static bool valid_user(const char *user)
     return true;
 }
 
+/* The token `user` must prove: its own when [[users]] names it, else the
+ * shared auth.token; "" only on an open server (auth.allowOpen). NULL when
+ * nobody may log in under that name. */
+static const char *login_token(const server_cfg_t *cfg, const char *user)
+{
+    const user_cfg_t *u = config_find_user(cfg, user);
+    if (u) return u->token;
+    if (cfg->token && cfg->token[0]) return cfg->token;
+    return cfg->allow_open ? "" : NULL;
+}
+
+/* The session this LOGIN may replace: the one its run_id names, only with a
+ * valid resume proof from the same user. A run id without proof is ignored
+ * (the login gets a fresh session that competes for names normally). */
+static session_t *resume_target(gate_t *g, json_t *m, const char *user,
+                                const uint8_t nonce_c[AUTH_NONCE_LEN], const uint8_t *binding,
+                                size_t binding_len)
+{
+    const char *prev = msg_str(m, "run_id");
+    session_t *old = prev ? session_find(g->srv, prev) : NULL;
+    if (!old) return NULL;
+    uint8_t mac[AUTH_MAC_LEN];
+    if (auth_unhex(msg_str(m, "resume_mac"), mac, sizeof mac) == 0 &&
+        session_resume_ok(old, user, g->nonce_s, nonce_c, binding, binding_len, mac))
+        return old;
+    LOG_LIMITED(LOG_WARN,
+                "resume refused peer=%s user=%s run_id=%s reason=no-valid-proof: new session "
+                "instead",
+                g->peer, LOG_ESC(user), session_run_id(old));
+    return NULL;
+}
+
 static void handle_login(gate_t *g, json_t *m)
 {
     const char *user = msg_str(m, "user");
@@ -123,27 +155,39 @@ static void handle_login(gate_t *g, json_t *m)
     }
     uint8_t binding[AUTH_BINDING_LEN];
     int has_binding = conn_tls_binding(g->conn, AUTH_BINDING_LABEL, binding) == 0;
-    const char *token = g->srv->cfg->token ? g->srv->cfg->token : "";
-    auth_login_mac(token, g->nonce_s, nonce_c, user, has_binding ? binding : NULL,
-                   has_binding ? sizeof binding : 0, want);
-    if (!auth_mac_equal(mac, want)) {
-        LOG_LIMITED(LOG_WARN, "login refused peer=%s reason=bad-token user=%s", g->peer, user);
+    const uint8_t *bp = has_binding ? binding : NULL;
+    size_t blen = has_binding ? sizeof binding : 0;
+    const char *token = login_token(g->srv->cfg, user);
+    if (token) auth_login_mac(token, g->nonce_s, nonce_c, user, bp, blen, want);
+    if (!token || !auth_mac_equal(mac, want)) {
+        LOG_LIMITED(LOG_WARN, "login refused peer=%s reason=%s user=%s", g->peer,
+                    token ? "bad-token" : "unknown-user", LOG_ESC(user));
         gate_reject(g, "auth", "authentication failed: wrong token", NULL);
         return;
     }
-    /* A client that lost its connection logs in again with its old run id;
-     * the stale session (and its proxy names and ports) goes away first. */
-    const char *prev = msg_str(m, "run_id");
-    session_t *old = prev ? session_find(g->srv, prev) : NULL;
-    if (old) session_end(old, "replaced-by-new-login");
-    uint8_t work_key[AUTH_MAC_LEN];
+    /* A client coming back (reconnect, or a restart with its saved resume
+     * key) replaces its stale session, freeing its names and ports first. */
+    session_t *old = resume_target(g, m, user, nonce_c, bp, blen);
+    char old_id[2 * RUN_ID_LEN + 1] = "";
+    if (old) {
+        snprintf(old_id, sizeof old_id, "%s", session_run_id(old));
+        session_end(old, "replaced-by-resume");
+    }
+    uint8_t work_key[AUTH_MAC_LEN], resume_key[AUTH_MAC_LEN];
     auth_work_key(token, g->nonce_s, nonce_c, work_key);
+    auth_resume_key(token, g->nonce_s, nonce_c, resume_key);
     framer_t fr = g->fr;
     memset(&g->fr, 0, sizeof g->fr);
+    char peer[sizeof g->peer];
+    snprintf(peer, sizeof peer, "%s", g->peer);
     conn_t *c = gate_release(g);
-    if (!session_create(g->srv, c, &fr, user, work_key)) {
+    session_t *ss = session_create(g->srv, c, &fr, user, work_key, resume_key, old_id[0] != 0);
+    if (!ss) {
         framer_free(&fr);
         conn_close(c);
+    } else if (old_id[0]) {
+        LOG_I("session resumed run_id=%s replaces=%s user=%s peer=%s", session_run_id(ss), old_id,
+              LOG_ESC(user), peer);
     }
 }
 

@@ -100,7 +100,14 @@ void sproxy_cancel_close(sproxy_t *p, void *ctx);
 
 /* session.c */
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
-                          const uint8_t work_key[AUTH_MAC_LEN]);
+                          const uint8_t work_key[AUTH_MAC_LEN],
+                          const uint8_t resume_key[AUTH_MAC_LEN], bool resumed);
+/* Whether a LOGIN as `user` carrying resume proof `mac` (over the new
+ * connection's nonces and binding) may replace ss: same user, and a MAC
+ * under ss's resume key. */
+bool session_resume_ok(const session_t *ss, const char *user, const uint8_t nonce_s[AUTH_NONCE_LEN],
+                       const uint8_t nonce_c[AUTH_NONCE_LEN], const uint8_t *binding,
+                       size_t binding_len, const uint8_t mac[AUTH_MAC_LEN]);
 session_t *session_find(srv_t *s, const char *run_id);
 const char *session_run_id(const session_t *ss);
 /* Verifies a work conn's proof. true when accepted. */

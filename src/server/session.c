@@ -3,12 +3,14 @@
  * Owns the control conn, the client's proxies, a pool of idle work conns and
  * a bounded queue of user connections waiting for one. Control messages are
  * dispatched through a handler table. A session ends on EOF, error,
- * heartbeat timeout, a newer login with its run id, or server stop; its
+ * heartbeat timeout, a newer login that proves it is the same client
+ * (run id plus a MAC under the session's resume key), or server stop; its
  * proxies' ports are released synchronously so that a reconnecting client
  * can take them again at once. Relays already running live on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto/msg.h"
 #include "proto/msg_send.h"
@@ -41,6 +43,8 @@ struct session {
     char user[65];
     char peer[64];
     uint8_t work_key[AUTH_MAC_LEN];
+    uint8_t resume_key[AUTH_MAC_LEN]; /* proves a later LOGIN is this client */
+    const user_cfg_t *ucfg;           /* its [[users]] entry, or NULL */
     replay_window_t replay;
     uv_timer_t tick;
     uint64_t last_rx;
@@ -71,11 +75,57 @@ const char *session_user(const session_t *ss)
     return ss->user;
 }
 
+/* `name` ends with "." + suffix (so "a.b.example.com" is under
+ * "example.com"). */
+static bool under_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    return n > k + 1 && name[n - k - 1] == '.' && strcasecmp(name + n - k, suffix) == 0;
+}
+
+/* A [[users]] domains entry allows itself, and "*.suffix" any name under
+ * suffix (a deeper wildcard included). */
+static bool domain_listed(const str_list_t *l, const char *domain)
+{
+    for (int i = 0; i < l->n; i++) {
+        const char *e = l->v[i];
+        if (strcasecmp(e, domain) == 0) return true;
+        if (strncmp(e, "*.", 2) == 0 && under_suffix(domain, e + 2)) return true;
+    }
+    return false;
+}
+
+/* label.subDomainHost with one label: judged by the user's `subdomains`. */
+static bool subdomain_allowed(const user_cfg_t *u, const char *host, const char *domain)
+{
+    size_t label = strlen(domain) - strlen(host) - 1;
+    if (memchr(domain, '.', label)) return false; /* deeper: not a subdomain */
+    if (u->subdomains_any) return true;
+    for (int i = 0; i < u->subdomains.n; i++)
+        if (strlen(u->subdomains.v[i]) == label &&
+            strncasecmp(u->subdomains.v[i], domain, label) == 0)
+            return true;
+    return false;
+}
+
 bool session_domain_allowed(const session_t *ss, const char *domain)
 {
-    (void)ss;
-    (void)domain;
-    return true; /* per-user domain lists arrive with [[users]] */
+    const user_cfg_t *u = ss->ucfg;
+    if (!u) return true; /* shared-token users: only the server-wide policy */
+    const char *host = ss->srv->cfg->subdomain_host;
+    if (host && *host && under_suffix(domain, host) && subdomain_allowed(u, host, domain))
+        return true;
+    if (u->has_domains) return domain_listed(&u->domains, domain);
+    return strncmp(domain, "*.", 2) != 0; /* default: any exact name */
+}
+
+bool session_resume_ok(const session_t *ss, const char *user, const uint8_t nonce_s[AUTH_NONCE_LEN],
+                       const uint8_t nonce_c[AUTH_NONCE_LEN], const uint8_t *binding,
+                       size_t binding_len, const uint8_t mac[AUTH_MAC_LEN])
+{
+    if (ss->ended || strcmp(ss->user, user) != 0) return false;
+    return auth_resume_check(ss->resume_key, nonce_s, nonce_c, ss->run_id, binding, binding_len,
+                             mac);
 }
 
 session_t *session_find(srv_t *s, const char *run_id)
@@ -359,16 +409,116 @@ static void proxy_reply(session_t *ss, const char *name, int port, const char *e
     ctl_send(ss, MSG_NEW_PROXY_RESP, o);
 }
 
-static const char *check_new_proxy(session_t *ss, const char *name, const sproxy_ops_t *ops,
+/* The live proxy named `name`, or NULL; *owner is its session. */
+static const sproxy_t *find_proxy(srv_t *s, const char *name, const session_t **owner)
+{
+    for (const session_t *ss = s->sessions; ss; ss = ss->next)
+        for (const sproxy_t *p = ss->proxies; p; p = p->next)
+            if (strcmp(p->name, name) == 0) return *owner = ss, p;
+    return NULL;
+}
+
+/* The session holding public `port` for a kind that binds ports, or NULL. */
+static const session_t *port_holder(srv_t *s, const sproxy_ops_t *ops, int port)
+{
+    for (const session_t *ss = s->sessions; ss; ss = ss->next)
+        for (const sproxy_t *p = ss->proxies; p; p = p->next)
+            if (p->ops == ops && p->port == port) return ss;
+    return NULL;
+}
+
+static bool binds_port(const sproxy_ops_t *ops)
+{
+    return ops == &sproxy_tcp_ops || ops == &sproxy_udp_ops;
+}
+
+/* Proxies held by every live session of user u (maxProxies counts them all). */
+static int user_proxy_count(srv_t *s, const user_cfg_t *u)
+{
+    int n = 0;
+    for (const session_t *ss = s->sessions; ss; ss = ss->next)
+        if (ss->ucfg == u) n += session_count_ports(ss);
+    return n;
+}
+
+static bool same_user(const session_t *a, const session_t *b)
+{
+    return strcmp(a->user, b->user) == 0;
+}
+
+/* Clients name proxies "user.name": a name starting with a [[users]] name
+ * and a dot is that user's, even while the user is offline. */
+static const user_cfg_t *reserved_by(const server_cfg_t *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->n_users; i++) {
+        size_t n = strlen(cfg->users[i].name);
+        if (strncmp(name, cfg->users[i].name, n) == 0 && name[n] == '.') return &cfg->users[i];
+    }
+    return NULL;
+}
+
+/* Names, ports and domains belong to the user holding them. */
+static const char *check_ownership(session_t *ss, const char *name, const sproxy_ops_t *ops,
                                    long long port, char *err, size_t errlen)
 {
+    const user_cfg_t *u = reserved_by(ss->srv->cfg, name);
+    if (u && strcmp(u->name, ss->user) != 0) {
+        snprintf(err, errlen, "proxy names starting with %s. belong to user %s", u->name, u->name);
+        return err;
+    }
+    const session_t *owner = NULL;
+    if (find_proxy(ss->srv, name, &owner))
+        return same_user(owner, ss) ? "proxy name already in use"
+                                    : "proxy name already in use by another user";
+    owner = port > 0 && binds_port(ops) ? port_holder(ss->srv, ops, (int)port) : NULL;
+    if (owner) {
+        snprintf(err, errlen, "port %lld is already in use%s", port,
+                 same_user(owner, ss) ? "" : " by another user");
+        return err;
+    }
+    return NULL;
+}
+
+/* The domains an http/https NEW_PROXY asks for, each checked against the
+ * user's allowance (the vhost checks syntax and the server-wide policy). */
+static const char *check_domains(session_t *ss, const json_t *m, char *err, size_t errlen)
+{
+    json_t *arr = json_object_get(m, "custom_domains");
+    const char *sub = msg_str(m, "subdomain"), *host = ss->srv->cfg->subdomain_host;
+    size_t i;
+    json_t *d;
+    json_array_foreach(arr, i, d)
+    {
+        const char *name = json_string_value(d);
+        if (name && !session_domain_allowed(ss, name)) {
+            snprintf(err, errlen, "domain %.100s is not allowed for user %.64s", name, ss->user);
+            return err;
+        }
+    }
+    if (sub && *sub && host && *host) {
+        char full[300];
+        snprintf(full, sizeof full, "%.64s.%.200s", sub, host);
+        if (!session_domain_allowed(ss, full)) {
+            snprintf(err, errlen, "subdomain %.64s is not allowed for user %.64s", sub, ss->user);
+            return err;
+        }
+    }
+    return NULL;
+}
+
+static const char *check_new_proxy(session_t *ss, const char *name, const sproxy_ops_t *ops,
+                                   long long port, const json_t *m, char *err, size_t errlen)
+{
     const server_cfg_t *cfg = ss->srv->cfg;
+    const user_cfg_t *u = ss->ucfg;
     if (!valid_name(name)) return "invalid proxy name";
     if (!ops) return "unsupported proxy type";
     if (port < 0 || port > 65535) return "remote port out of range";
-    if (server_proxy_name_taken(ss->srv, name)) return "proxy name already in use";
-    if (port > 0 && !config_port_allowed(cfg, (int)port)) {
-        snprintf(err, errlen, "port %lld is not allowed by the server", port);
+    const char *why = check_ownership(ss, name, ops, port, err, errlen);
+    if (why) return why;
+    if (port > 0 && binds_port(ops) && !config_user_port_allowed(cfg, u, (int)port)) {
+        snprintf(err, errlen, "port %lld is not allowed %s", port,
+                 u && u->n_allow_ports ? "for this user" : "by the server");
         return err;
     }
     if (cfg->max_ports_per_client > 0 && session_count_ports(ss) >= cfg->max_ports_per_client) {
@@ -376,8 +526,51 @@ static const char *check_new_proxy(session_t *ss, const char *name, const sproxy
                  cfg->max_ports_per_client);
         return err;
     }
+    if (u && u->max_proxies > 0 && user_proxy_count(ss->srv, u) >= u->max_proxies) {
+        snprintf(err, errlen, "too many proxies for user %s (maxProxies %d)", u->name,
+                 u->max_proxies);
+        return err;
+    }
+    if (!binds_port(ops)) return check_domains(ss, m, err, errlen);
     return NULL;
 }
+
+/* Port 0 under a user's own allowPorts: the server picks within them, skipping
+ * ports other proxies hold. 0 ("any") when the user has no ranges; -1 when
+ * none is left. */
+static int pick_user_port(session_t *ss, const sproxy_ops_t *ops, int attempt)
+{
+    const user_cfg_t *u = ss->ucfg;
+    if (!u || !u->n_allow_ports || !binds_port(ops)) return attempt == 0 ? 0 : -1;
+    server_cfg_t view = *ss->srv->cfg; /* ports_candidate reads only the ranges */
+    view.allow_ports = u->allow_ports;
+    view.n_allow_ports = u->n_allow_ports;
+    int cand;
+    while ((cand = ports_candidate(&view, 0, attempt++)) > 0)
+        if (!port_holder(ss->srv, ops, cand)) return cand;
+    return -1;
+}
+
+/* Creates and opens one proxy. NULL with the reason in err. */
+static sproxy_t *open_proxy(session_t *ss, const char *name, const sproxy_ops_t *ops, int port,
+                            const json_t *m, char *err, size_t errlen)
+{
+    sproxy_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->ops = ops;
+    p->sess = ss;
+    p->srv = ss->srv;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    if (ops->open(p, port, m, err, errlen) == 0) return p;
+    p->sess = NULL;
+    ops->close(p);
+    return NULL;
+}
+
+#define USER_PORT_TRIES 8 /* random picks within a user's allowPorts */
 
 static void on_new_proxy(session_t *ss, json_t *m)
 {
@@ -385,33 +578,26 @@ static void on_new_proxy(session_t *ss, json_t *m)
     const char *type = msg_str(m, "type");
     long long port = msg_int(m, "remote_port", 0);
     const sproxy_ops_t *ops = find_kind(type);
-    char err[160];
-    const char *why = check_new_proxy(ss, name, ops, port, err, sizeof err);
+    char err[160] = "";
+    const char *why = check_new_proxy(ss, name, ops, port, m, err, sizeof err);
     if (!name) name = "";
-    if (!why) {
-        sproxy_t *p = calloc(1, sizeof *p);
-        if (!p) {
-            why = "out of memory";
-        } else {
-            p->ops = ops;
-            p->sess = ss;
-            p->srv = ss->srv;
-            snprintf(p->name, sizeof p->name, "%s", name);
-            if (ops->open(p, (int)port, m, err, sizeof err) == 0) {
-                p->next = ss->proxies;
-                ss->proxies = p;
-                LOG_I("proxy listening name=%s type=%s port=%d run_id=%s", name, type, p->port,
-                      ss->run_id);
-                proxy_reply(ss, name, p->port, NULL);
-                return;
-            }
-            p->sess = NULL;
-            ops->close(p);
-            why = err;
-        }
+    sproxy_t *p = NULL;
+    for (int i = 0; !why && !p && i < USER_PORT_TRIES; i++) {
+        int want = port > 0 ? (int)port : pick_user_port(ss, ops, i);
+        if (want < 0 || (port > 0 && i > 0)) break;
+        p = open_proxy(ss, name, ops, want, m, err, sizeof err);
     }
-    LOG_W("proxy refused name=%s type=%s port=%lld run_id=%s reason=\"%s\"", name,
-          type ? type : "?", port, ss->run_id, why);
+    if (p) {
+        p->next = ss->proxies;
+        ss->proxies = p;
+        LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", name, type, p->port,
+              ss->run_id, LOG_ESC(ss->user));
+        proxy_reply(ss, name, p->port, NULL);
+        return;
+    }
+    if (!why) why = err[0] ? err : "no allowed port is free";
+    LOG_LIMITED(LOG_WARN, "proxy refused name=%s type=%s port=%lld run_id=%s reason=%s",
+                LOG_ESC(name), LOG_ESC(type), port, ss->run_id, LOG_ESC(why));
     proxy_reply(ss, name, (int)port, why);
 }
 
@@ -532,7 +718,8 @@ static void on_tick(uv_timer_t *t)
 }
 
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
-                          const uint8_t work_key[AUTH_MAC_LEN])
+                          const uint8_t work_key[AUTH_MAC_LEN],
+                          const uint8_t resume_key[AUTH_MAC_LEN], bool resumed)
 {
     session_t *ss = calloc(1, sizeof *ss);
     uint8_t id[RUN_ID_LEN];
@@ -548,6 +735,8 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     snprintf(ss->user, sizeof ss->user, "%s", user);
     snprintf(ss->peer, sizeof ss->peer, "%s", conn_peer(ctl));
     memcpy(ss->work_key, work_key, AUTH_MAC_LEN);
+    memcpy(ss->resume_key, resume_key, AUTH_MAC_LEN);
+    ss->ucfg = config_find_user(s->cfg, user);
     ss->last_rx = uv_now(s->loop);
     ss->refs = 2;
     conn_set_cbs(ctl, &ctl_cbs, ss);
@@ -557,10 +746,11 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     ss->next = s->sessions;
     s->sessions = ss;
     msg_send(ctl, MSG_LOGIN_OK,
-             json_pack("{s:s,s:i,s:i}", "run_id", ss->run_id, "heartbeat_timeout",
-                       s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count));
-    LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, ss->user, ss->peer,
-          conn_is_tls(ctl) ? "yes" : "no");
+             json_pack("{s:s,s:i,s:i,s:b}", "run_id", ss->run_id, "heartbeat_timeout",
+                       s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count, "resumed",
+                       resumed));
+    LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, LOG_ESC(ss->user),
+          ss->peer, conn_is_tls(ctl) ? "yes" : "no");
     return ss;
 }
 

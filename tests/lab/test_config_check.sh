@@ -27,7 +27,7 @@ run() {
     rc=$?
 }
 
-run srvcheck "$BURROW_BIN" server --check -c "$SRC/examples/frps.toml"
+run srvcheck env BURROW_TOKEN=t0ken "$BURROW_BIN" server --check -c "$SRC/examples/frps.toml"
 [ "$rc" = 0 ] || fail "server --check examples/frps.toml exited $rc"
 pass "server --check examples/frps.toml: exit 0 ($(cat "$TMP/srvcheck.out" "$TMP/srvcheck.err" | head -n1))"
 # examples/frpc.toml reads the token from the environment.
@@ -88,6 +88,27 @@ run unknown_srv "$BURROW_BIN" server --check -c "$TMP/unknown_srv.toml"
 grep -Eiq "unknown_srv.toml:3:.*warn.*superFastMode" "$TMP/unknown_srv.err" ||
     fail "server: no warning naming unknown_srv.toml:3 and superFastMode"
 pass "server unknown key: exit 0; $(grep -m1 superFastMode "$TMP/unknown_srv.err")"
+
+# No auth.token and no [[users]]: refused (check and start) naming the key
+# that allows an open server; with auth.allowOpen it starts, warning loudly.
+run srvopen "$BURROW_BIN" server --check -c "$SRC/examples/frps.toml"
+[ "$rc" = 2 ] || fail "server --check without a token (BURROW_TOKEN unset): exit $rc, want 2"
+grep -q "frps.toml: error: no 'auth.token'.*auth.allowOpen = true" "$TMP/srvopen.err" ||
+    fail "open server: stderr does not name auth.token and auth.allowOpen"
+pass "no token: --check exits 2: $(head -c 120 "$TMP/srvopen.err")..."
+printf 'bindAddr = "127.0.0.1"\nbindPort = 1\n' >"$TMP/open.toml"
+run srvopen_run "$BURROW_BIN" server -c "$TMP/open.toml" --state-dir "$TMP/state"
+[ "$rc" = 2 ] || fail "server start without a token: exit $rc, want 2"
+grep -q "auth.allowOpen" "$TMP/srvopen_run.err" || fail "server start without a token: no reason"
+pass "no token: server start exits 2 before listening"
+# allowOpen: starts (it then fails to bind port 1 as non-root or succeeds as
+# root; either way the loud warning comes first).
+printf 'bindAddr = "127.0.0.1"\nbindPort = 1\nauth.allowOpen = true\n' >"$TMP/open_ok.toml"
+run srvopen_ok "$BURROW_BIN" server --check -c "$TMP/open_ok.toml"
+[ "$rc" = 0 ] || fail "auth.allowOpen = true: --check exit $rc, want 0"
+timeout 2 "$BURROW_BIN" server -c "$TMP/open_ok.toml" --state-dir "$TMP/state" >"$TMP/open_ok.out" 2>&1
+grep -q "WARN.*OPEN SERVER" "$TMP/open_ok.out" || fail "auth.allowOpen = true: no loud warning at start"
+pass "auth.allowOpen = true: $(grep -m1 'OPEN SERVER' "$TMP/open_ok.out" | cut -c1-110)..."
 
 for args in "--help" "server --help" "client --help" "version"; do
     # shellcheck disable=SC2086

@@ -82,6 +82,35 @@ static void test_replay_window_burst_out_of_order(void)
     CHECK_EQ_INT(again, 0);
 }
 
+/* Resuming a session needs its resume key: the run id alone, or the token
+ * alone, proves nothing; a proof is bound to the new connection. */
+static void test_resume_proof(void)
+{
+    static const uint8_t ns2[AUTH_NONCE_LEN] = {4, 4}, nc2[AUTH_NONCE_LEN] = {6, 6};
+    uint8_t key[AUTH_MAC_LEN], other[AUTH_MAC_LEN], work[AUTH_MAC_LEN], mac[AUTH_MAC_LEN];
+    uint8_t bind[AUTH_BINDING_LEN] = {7}, bind2[AUTH_BINDING_LEN] = {8};
+    auth_resume_key("tok", ns, nc, key);
+    auth_work_key("tok", ns, nc, work);
+    CHECK(!auth_mac_equal(key, work)); /* a work key leaks nothing about it */
+    auth_resume_mac(key, ns2, nc2, "run1", bind, sizeof bind, mac);
+    CHECK(auth_resume_check(key, ns2, nc2, "run1", bind, sizeof bind, mac));
+    /* Someone with the token but another login's key (its own session). */
+    auth_resume_key("tok", ns2, nc2, other);
+    CHECK(!auth_resume_check(other, ns2, nc2, "run1", bind, sizeof bind, mac));
+    auth_resume_mac(other, ns2, nc2, "run1", bind, sizeof bind, mac);
+    CHECK(!auth_resume_check(key, ns2, nc2, "run1", bind, sizeof bind, mac));
+    /* A recorded proof fails on a new challenge, run id or TLS session. */
+    auth_resume_mac(key, ns2, nc2, "run1", bind, sizeof bind, mac);
+    CHECK(!auth_resume_check(key, ns, nc2, "run1", bind, sizeof bind, mac));
+    CHECK(!auth_resume_check(key, ns2, nc, "run1", bind, sizeof bind, mac));
+    CHECK(!auth_resume_check(key, ns2, nc2, "run2", bind, sizeof bind, mac));
+    CHECK(!auth_resume_check(key, ns2, nc2, "run1", bind2, sizeof bind2, mac));
+    CHECK(!auth_resume_check(key, ns2, nc2, "run1", NULL, 0, mac));
+    /* Without TLS there is no binding; the proof still works. */
+    auth_resume_mac(key, ns2, nc2, "run1", NULL, 0, mac);
+    CHECK(auth_resume_check(key, ns2, nc2, "run1", NULL, 0, mac));
+}
+
 static void test_hex_round_trip(void)
 {
     uint8_t in[4] = {0x00, 0xab, 0x10, 0xff}, out[4];
@@ -102,6 +131,7 @@ int main(void)
     RUN(test_work_mac_per_seq_and_key);
     RUN(test_replay_window);
     RUN(test_replay_window_burst_out_of_order);
+    RUN(test_resume_proof);
     RUN(test_hex_round_trip);
     return TEST_SUMMARY();
 }

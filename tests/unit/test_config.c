@@ -333,6 +333,122 @@ static void test_allow_ports(void)
                  1);
 }
 
+static void test_users(void)
+{
+    static const char text[] = "auth.token = \"shared\"\n"
+                               "allowPorts = [{ start = 6000, end = 6100 }]\n"
+                               "\n"
+                               "[[users]]\n"
+                               "name = \"alice\"\n"
+                               "token = \"a-secret\"\n"
+                               "allowPorts = [{ start = 6010, end = 6019 }, { single = 7001 }]\n"
+                               "domains = [\"alice.example.com\", \"*.alice.example.org\"]\n"
+                               "subdomains = [\"nas\", \"cam\"]\n"
+                               "maxProxies = 3\n"
+                               "\n"
+                               "[[users]]\n"
+                               "name = \"bob\"\n"
+                               "token = \"b-secret\"\n";
+    server_cfg_t s;
+    CHECK_EQ_INT(server(text, &s), 0);
+    CHECK_EQ_STR(g_diag, "");
+    CHECK_EQ_INT(s.n_users, 2);
+    if (s.n_users == 2) {
+        const user_cfg_t *a = &s.users[0], *b = &s.users[1];
+        CHECK_EQ_STR(a->name, "alice");
+        CHECK_EQ_STR(a->token, "a-secret");
+        CHECK_EQ_INT(a->line, 4);
+        CHECK_EQ_INT(a->n_allow_ports, 2);
+        CHECK(config_user_port_allowed(&s, a, 6015) && config_user_port_allowed(&s, a, 7001));
+        CHECK(!config_user_port_allowed(&s, a, 6000)); /* the server's, not alice's */
+        CHECK(a->has_domains && a->domains.n == 2);
+        CHECK(!a->subdomains_any && a->subdomains.n == 2);
+        CHECK_EQ_STR(a->subdomains.v[1], "cam");
+        CHECK_EQ_INT(a->max_proxies, 3);
+        /* Defaults: the server's ports, any exact domain, any subdomain. */
+        CHECK_EQ_STR(b->name, "bob");
+        CHECK(b->n_allow_ports == 0 && config_user_port_allowed(&s, b, 6000));
+        CHECK(!config_user_port_allowed(&s, b, 5999));
+        CHECK(!b->has_domains && b->subdomains_any && b->max_proxies == 0);
+        CHECK(config_find_user(&s, "bob") == b && config_find_user(&s, "carol") == NULL);
+    }
+    config_server_free(&s);
+
+    CHECK_EQ_INT(server("[[users]]\nname = \"u\"\ntoken = \"t\"\nsubdomains = false\n", &s), 0);
+    CHECK(s.n_users == 1 && !s.users[0].subdomains_any && s.users[0].subdomains.n == 0);
+    config_server_free(&s);
+
+    server_fails("[[users]]\nname = \"u\"\n",
+                 "frps.toml:1: error: key 'users[0].token': every user needs its own non-empty "
+                 "token\n",
+                 1);
+    server_fails("[[users]]\ntoken = \"t\"\n",
+                 "frps.toml:1: error: missing required key "
+                 "'users[0].name'\n",
+                 1);
+    server_fails("[[users]]\nname = \"a b\"\ntoken = \"t\"\n",
+                 "frps.toml:1: error: key 'users[0].name': 'a b' is not 1..64 printable ASCII "
+                 "characters\n",
+                 1);
+    server_fails("[[users]]\nname = \"u\"\ntoken = \"t\"\n[[users]]\nname = \"u\"\ntoken = "
+                 "\"t2\"\n",
+                 "frps.toml:4: error: key 'users[1].name': duplicate user 'u' (first at line 1)\n",
+                 1);
+    server_fails("[[users]]\nname = \"u\"\ntoken = \"t\"\ndomains = [\"a.*.com\"]\n",
+                 "frps.toml:1: error: key 'users[0].domains[0]': 'a.*.com' is not a name or "
+                 "'*.suffix'\n",
+                 1);
+    server_fails("[[users]]\nname = \"u\"\ntoken = \"t\"\nsubdomains = \"nas\"\n",
+                 "frps.toml:4: error: key 'users[0].subdomains': expected a boolean or an array "
+                 "of names, got a string\n",
+                 1);
+    server_fails("[[users]]\nname = \"u\"\ntoken = \"t\"\nallowPorts = [{ start = 9, end = 8 "
+                 "}]\n",
+                 "frps.toml:4: error: key 'users[0].allowPorts[0]': start 9 is greater than end "
+                 "8\n",
+                 1);
+    server_fails(
+        "[[users]]\nname = \"u\"\ntoken = \"t\"\nmaxProxies = -1\n",
+        "frps.toml:4: error: key 'users[0].maxProxies': -1 is out of range 0..2147483647\n", 1);
+    /* Unknown keys in a user warn with their line, like anywhere else. */
+    CHECK_EQ_INT(server("[[users]]\nname = \"u\"\ntoken = \"t\"\ncolour = 1\n", &s), 0);
+    CHECK(diag_has("frps.toml:4: warning: unknown key 'users[0].colour'\n"));
+    config_server_free(&s);
+}
+
+/* No token and no users: the server must not start unless told it is open. */
+static void test_open_server_refused(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server("bindPort = 7000\n", &s), 0);
+    FILE *f = diag_open();
+    CHECK_EQ_INT(config_check_server_auth(&s, "frps.toml", f), -1);
+    fclose(f);
+    CHECK(diag_has("frps.toml: error: no 'auth.token' and no [[users]]"));
+    CHECK(diag_has("'auth.allowOpen = true'"));
+    config_server_free(&s);
+
+    static const char *const ok[] = {
+        "auth.token = \"t\"\n",
+        "[[users]]\nname = \"u\"\ntoken = \"t\"\n",
+        "auth.allowOpen = true\n",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        CHECK_EQ_INT(server(ok[i], &s), 0);
+        CHECK_EQ_INT(config_check_server_auth(&s, "frps.toml", stderr), 0);
+        config_server_free(&s);
+    }
+    CHECK_EQ_INT(server("auth.allowOpen = true\n", &s), 0);
+    CHECK(s.allow_open);
+    config_server_free(&s);
+    /* An empty token (say an unset {{ .Envs.X }}) is no token. */
+    CHECK_EQ_INT(server("auth.token = \"\"\n", &s), 0);
+    f = diag_open();
+    CHECK_EQ_INT(config_check_server_auth(&s, "frps.toml", f), -1);
+    fclose(f);
+    config_server_free(&s);
+}
+
 static void test_env_templates(void)
 {
     setenv("BURROW_TEST_TOKEN", "from-env", 1);
@@ -871,6 +987,8 @@ int main(void)
     RUN(test_defaults);
     RUN(test_dotted_and_table_forms);
     RUN(test_allow_ports);
+    RUN(test_users);
+    RUN(test_open_server_refused);
     RUN(test_env_templates);
     RUN(test_type_errors);
     RUN(test_range_errors);
