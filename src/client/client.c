@@ -36,16 +36,20 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
         LOG_E("server sent no usable certificate server=%s", c->endpoint);
         return -1;
     }
+    /* Work conns must reach the very server we logged in to, in every mode:
+     * with a CA, another certificate the CA signed for the same name (another
+     * server, a load balancer's other node) would pass the chain check. */
+    if (!first) {
+        if (c->fingerprint[0] && strcmp(fp, c->fingerprint) == 0) return 0;
+        LOG_LIMITED(LOG_ERROR,
+                    "work connection reached a different server fingerprint=%s expected=%s", fp,
+                    c->fingerprint[0] ? c->fingerprint : "(none)");
+        return -1;
+    }
     if (c->cfg->tls_trusted_ca_file) {
         /* The handshake already verified the chain and host name. */
         snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
         return 0;
-    }
-    if (!first) { /* work conns must reach the very server we logged in to */
-        if (strcmp(fp, c->fingerprint) == 0) return 0;
-        LOG_E("work connection reached a different server fingerprint=%s expected=%s", fp,
-              c->fingerprint);
-        return -1;
     }
     const char *pin = c->cfg->tls_server_fingerprint;
     if (pin) {
