@@ -405,6 +405,8 @@ void client_set_liveness(conn_t *conn)
     if (r != 0) LOG_D("cannot set tcp keepalive err=%s", uv_strerror(r));
 }
 
+static void connect_addr(cli_t *c);
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     cli_t *c = req->data;
@@ -421,6 +423,13 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     }
     memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
     uv_freeaddrinfo(res);
+    connect_addr(c);
+}
+
+/* Dials c->addr: the address just resolved, or while probing the one the
+ * lost session used. */
+static void connect_addr(cli_t *c)
+{
     c->ctl = conn_new(c->loop, &ctl_cbs, c);
     const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
     int r = c->ctl ? conn_connect(c->ctl, (struct sockaddr *)&c->addr,
@@ -445,8 +454,14 @@ static void connect_now(cli_t *c)
     char port[16];
     snprintf(port, sizeof port, "%d", c->cfg->server_port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    c->state = C_RESOLVING;
     c->attempt_start = uv_now(c->loop);
+    /* Probes skip DNS: in a partition the resolver may hang for seconds per
+     * try, and the lost session's address was good. Backoff re-resolves. */
+    if (probing(c)) {
+        connect_addr(c);
+        return;
+    }
+    c->state = C_RESOLVING;
     c->gai.data = c;
     int r = uv_getaddrinfo(c->loop, &c->gai, on_resolved, c->cfg->server_addr, port, &hints);
     if (r != 0) {
