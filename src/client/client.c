@@ -1,6 +1,9 @@
 /* client: the control connection's life — resolve, connect, verify the
- * server, log in, register proxies, heartbeat, and on any loss reconnect with
- * capped exponential backoff and jitter. */
+ * server, log in, register proxies, heartbeat, and on any loss reconnect:
+ * right after losing a logged-in session by probing every 1-2 s for a while
+ * (so a path that returns is used at once), otherwise with capped exponential
+ * backoff and jitter. TCP keepalive and TCP_USER_TIMEOUT on the connection
+ * notice a dead path in seconds, long before the heartbeat timeout. */
 #include "client/client.h"
 
 #include <stdio.h>
@@ -15,8 +18,6 @@
 #include "proto/msg_send.h"
 #include "util/log.h"
 
-#define BACKOFF_BASE_MS 1000
-#define BACKOFF_MAX_MS 30000
 /* From connect to LOGIN_OK. Without it a path that silently drops packets
  * would hold one attempt for the kernel's whole SYN retry series. */
 #define LOGIN_TIMEOUT_MS 10000
@@ -25,6 +26,7 @@ enum { C_IDLE, C_RESOLVING, C_CONNECTING, C_CHALLENGE, C_LOGIN, C_READY };
 
 static void schedule_retry(cli_t *c);
 static void disconnect(cli_t *c, const char *reason);
+static void on_login_timeout(uv_timer_t *t);
 
 /* ---- server identity ---------------------------------------------------- */
 
@@ -36,16 +38,20 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
         LOG_E("server sent no usable certificate server=%s", c->endpoint);
         return -1;
     }
+    /* Work conns must reach the very server we logged in to, in every mode:
+     * with a CA, another certificate the CA signed for the same name (another
+     * server, a load balancer's other node) would pass the chain check. */
+    if (!first) {
+        if (c->fingerprint[0] && strcmp(fp, c->fingerprint) == 0) return 0;
+        LOG_LIMITED(LOG_ERROR,
+                    "work connection reached a different server fingerprint=%s expected=%s", fp,
+                    c->fingerprint[0] ? c->fingerprint : "(none)");
+        return -1;
+    }
     if (c->cfg->tls_trusted_ca_file) {
         /* The handshake already verified the chain and host name. */
         snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
         return 0;
-    }
-    if (!first) { /* work conns must reach the very server we logged in to */
-        if (strcmp(fp, c->fingerprint) == 0) return 0;
-        LOG_E("work connection reached a different server fingerprint=%s expected=%s", fp,
-              c->fingerprint);
-        return -1;
     }
     const char *pin = c->cfg->tls_server_fingerprint;
     if (pin) {
@@ -361,6 +367,8 @@ static void on_ctl_ready(conn_t *conn, int status)
         disconnect(c, "untrusted-server");
         return;
     }
+    /* Connected: a probe's short connect deadline becomes the login one. */
+    uv_timer_start(&c->retry, on_login_timeout, LOGIN_TIMEOUT_MS, 0);
     send_hello(c);
 }
 
@@ -373,7 +381,8 @@ static void on_ctl_error(conn_t *conn, int err)
 {
     cli_t *c = conn_data(conn);
     LOG_D("control connection error err=%s", uv_strerror(err));
-    disconnect(c, "connection-error");
+    /* ETIMEDOUT: keepalive probes or sent data went unanswered (dead path). */
+    disconnect(c, err == UV_ETIMEDOUT ? "path-timeout" : "connection-error");
 }
 
 static void on_ctl_close(conn_t *conn)
@@ -401,13 +410,27 @@ static void on_hb(uv_timer_t *t)
     msg_send(c->ctl, MSG_PING, json_object());
 }
 
+/* A logged-in session was lost: probe for a while before backing off. */
+static void note_session_lost(cli_t *c)
+{
+    c->lost_at = uv_now(c->loop);
+    c->attempt = 0;
+    c->probe_expired = false;
+    if (!c->stopping)
+        LOG_I("probing server=%s every %d-%d ms for up to %d s", c->endpoint,
+              CLIENT_PROBE_INTERVAL_MS, 2 * CLIENT_PROBE_INTERVAL_MS,
+              CLIENT_PROBE_WINDOW_MS / 1000);
+}
+
 static void disconnect(cli_t *c, const char *reason)
 {
     if (c->ctl) {
-        if (reason && c->state == C_READY)
-            LOG_W("disconnected from server=%s reason=%s", c->endpoint, reason);
-        else if (reason)
+        if (c->state == C_READY) {
+            if (reason) LOG_W("disconnected from server=%s reason=%s", c->endpoint, reason);
+            note_session_lost(c);
+        } else if (reason) {
             LOG_W("login failed server=%s reason=%s", c->endpoint, reason);
+        }
         conn_close(c->ctl);
         c->ctl = NULL;
     }
@@ -427,6 +450,30 @@ static void on_login_timeout(uv_timer_t *t)
     disconnect(c, "login-timeout");
 }
 
+/* While probing, an attempt gets a short deadline to connect (TCP and TLS),
+ * so a SYN lost in a partition does not hold it for the kernel's retries. */
+static void on_connect_timeout(uv_timer_t *t)
+{
+    cli_t *c = t->data;
+    LOG_I("no connection within %d ms server=%s", CLIENT_PROBE_CONNECT_TIMEOUT_MS, c->endpoint);
+    disconnect(c, "connect-timeout");
+}
+
+static bool probing(const cli_t *c)
+{
+    return c->lost_at && uv_now(c->loop) - c->lost_at < CLIENT_PROBE_WINDOW_MS;
+}
+
+/* Keepalive and user timeout; failing to set them costs only detection speed. */
+void client_set_liveness(conn_t *conn)
+{
+    int r = conn_set_liveness(conn, CLIENT_KEEPALIVE_IDLE_S, CLIENT_KEEPALIVE_INTVL_S,
+                              CLIENT_KEEPALIVE_CNT, CLIENT_USER_TIMEOUT_MS);
+    if (r != 0) LOG_D("cannot set tcp keepalive err=%s", uv_strerror(r));
+}
+
+static void connect_addr(cli_t *c);
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     cli_t *c = req->data;
@@ -443,6 +490,13 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     }
     memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
     uv_freeaddrinfo(res);
+    connect_addr(c);
+}
+
+/* Dials c->addr: the address just resolved, or while probing the one the
+ * lost session used. */
+static void connect_addr(cli_t *c)
+{
     c->ctl = conn_new(c->loop, &ctl_cbs, c);
     const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
     int r = c->ctl ? conn_connect(c->ctl, (struct sockaddr *)&c->addr,
@@ -450,11 +504,16 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
                                   c->cfg->tls_trusted_ca_file ? name : NULL)
                    : UV_ENOMEM;
     c->state = C_CONNECTING;
-    uv_timer_start(&c->retry, on_login_timeout, LOGIN_TIMEOUT_MS, 0);
+    if (probing(c))
+        uv_timer_start(&c->retry, on_connect_timeout, CLIENT_PROBE_CONNECT_TIMEOUT_MS, 0);
+    else
+        uv_timer_start(&c->retry, on_login_timeout, LOGIN_TIMEOUT_MS, 0);
     if (r != 0) {
         LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(r));
         disconnect(c, NULL);
+        return;
     }
+    client_set_liveness(c->ctl);
 }
 
 static void connect_now(cli_t *c)
@@ -462,6 +521,13 @@ static void connect_now(cli_t *c)
     char port[16];
     snprintf(port, sizeof port, "%d", c->cfg->server_port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    c->attempt_start = uv_now(c->loop);
+    /* Probes skip DNS: in a partition the resolver may hang for seconds per
+     * try, and the lost session's address was good. Backoff re-resolves. */
+    if (probing(c)) {
+        connect_addr(c);
+        return;
+    }
     c->state = C_RESOLVING;
     c->gai.data = c;
     int r = uv_getaddrinfo(c->loop, &c->gai, on_resolved, c->cfg->server_addr, port, &hints);
@@ -479,19 +545,40 @@ static void on_retry(uv_timer_t *t)
     connect_now(c);
 }
 
-/* Exponential backoff with "equal jitter": half fixed, half random, so that
- * many clients cut off together do not return in lockstep. */
+uint64_t client_retry_delay_ms(int attempt, uint64_t since_loss_ms, uint64_t since_start_ms,
+                               uint32_t rnd)
+{
+    if (since_loss_ms < CLIENT_PROBE_WINDOW_MS) {
+        /* The first probe goes at once; then one per interval (+ jitter). */
+        if (attempt == 0) return 0;
+        uint64_t iv = CLIENT_PROBE_INTERVAL_MS + rnd % (CLIENT_PROBE_INTERVAL_MS + 1);
+        return since_start_ms >= iv ? 0 : iv - since_start_ms;
+    }
+    /* Exponential backoff with "equal jitter": half fixed, half random, so
+     * that many clients cut off together do not return in lockstep. */
+    uint64_t d = CLIENT_BACKOFF_BASE_MS;
+    for (int i = 0; i < attempt && d < CLIENT_BACKOFF_MAX_MS; i++)
+        d *= 2;
+    if (d > CLIENT_BACKOFF_MAX_MS) d = CLIENT_BACKOFF_MAX_MS;
+    return d / 2 + rnd % (d / 2 + 1);
+}
+
 static void schedule_retry(cli_t *c)
 {
-    uint64_t d = BACKOFF_BASE_MS;
-    for (int i = 0; i < c->attempt && d < BACKOFF_MAX_MS; i++)
-        d *= 2;
-    if (d > BACKOFF_MAX_MS) d = BACKOFF_MAX_MS;
+    uint64_t now = uv_now(c->loop);
+    uint64_t since_loss = c->lost_at ? now - c->lost_at : UINT64_MAX;
+    if (c->lost_at && !probing(c) && !c->probe_expired) {
+        c->probe_expired = true;
+        c->attempt = 0;
+        LOG_W("server=%s still unreachable after %d s of probing; backing off up to %d s",
+              c->endpoint, CLIENT_PROBE_WINDOW_MS / 1000, CLIENT_BACKOFF_MAX_MS / 1000);
+    }
     uint32_t r = 0;
     auth_random((uint8_t *)&r, sizeof r);
-    d = d / 2 + r % (d / 2 + 1);
+    uint64_t d = client_retry_delay_ms(c->attempt, since_loss, now - c->attempt_start, r);
     c->attempt++;
-    LOG_I("reconnecting in %llums attempt=%d", (unsigned long long)d, c->attempt);
+    LOG_I("reconnecting in %llums attempt=%d%s", (unsigned long long)d, c->attempt,
+          probing(c) ? " probing=yes" : "");
     uv_timer_start(&c->retry, on_retry, d, 0);
 }
 

@@ -21,6 +21,26 @@
 #define PROXY_RETRY_BASE_MS 2000
 #define PROXY_RETRY_MAX_MS 60000
 
+/* Dead-path detection on the control and work conns (conn_set_liveness):
+ * keepalive probes after 5 s of silence, then every 2 s; the kernel fails the
+ * connection after 5 unanswered probes or when sent data (a PING) stays
+ * unacknowledged for 15 s. The heartbeat stays as the end-to-end check. */
+#define CLIENT_KEEPALIVE_IDLE_S 5
+#define CLIENT_KEEPALIVE_INTVL_S 2
+#define CLIENT_KEEPALIVE_CNT 5
+#define CLIENT_USER_TIMEOUT_MS 15000
+
+/* After losing a logged-in session the client probes the server at once and
+ * then every 1-2 s (measured from the previous attempt's start; each attempt
+ * must connect, TLS included, within 3 s) for 2 minutes, so that it is back
+ * within about 2 s of the path returning; after that, exponential backoff
+ * (1 s doubling to 30 s, half of each delay random). */
+#define CLIENT_PROBE_INTERVAL_MS 1000 /* plus up to as much again at random */
+#define CLIENT_PROBE_CONNECT_TIMEOUT_MS 3000
+#define CLIENT_PROBE_WINDOW_MS 120000
+#define CLIENT_BACKOFF_BASE_MS 1000
+#define CLIENT_BACKOFF_MAX_MS 30000
+
 typedef struct cwork cwork_t;
 
 typedef struct cproxy {
@@ -65,10 +85,23 @@ struct cli {
     int n_idle;
     cproxy_t *proxies;
     int n_proxies;
+    uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
+    uint64_t attempt_start; /* loop time the current connection attempt began */
+    bool probe_expired;     /* the probe window ran out (logged once) */
 };
 
 /* client.c */
 const char *client_kind_name(proxy_kind_t k);
+/* The wait before the next connection attempt (pure, for tests): `attempt`
+ * failures so far, `since_loss_ms` since a logged-in session was lost
+ * (UINT64_MAX when none was), `since_start_ms` since the last attempt began,
+ * `rnd` a random number. Within CLIENT_PROBE_WINDOW_MS of a loss: probe
+ * interval; else exponential backoff with equal jitter. */
+uint64_t client_retry_delay_ms(int attempt, uint64_t since_loss_ms, uint64_t since_start_ms,
+                               uint32_t rnd);
+/* TCP keepalive and user timeout (CLIENT_KEEPALIVE_*, CLIENT_USER_TIMEOUT_MS)
+ * on a conn whose connect has started. */
+void client_set_liveness(conn_t *conn);
 
 /* cwork.c */
 void cwork_open(cli_t *c);

@@ -384,7 +384,9 @@ void cwork_open(cli_t *c)
         /* Typically EMFILE: out of descriptors. Users wait, so say so. */
         LOG_LIMITED(LOG_WARN, "cannot open a work connection err=%s", uv_strerror(r));
         conn_close(w->c);
+        return;
     }
+    client_set_liveness(w->c);
 }
 
 void cwork_close_idle(cli_t *c)

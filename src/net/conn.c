@@ -15,6 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
 
 #include "util/log.h"
 
@@ -604,6 +609,37 @@ int conn_connect(conn_t *c, const struct sockaddr *addr, SSL_CTX *ctx, const cha
     c->creq.data = c;
     return uv_tcp_connect(&c->creq, &c->tcp, addr, connect_cb);
 }
+
+#ifdef __linux__
+static int set_int_opt(int fd, int level, int name, unsigned value)
+{
+    int v = (int)value;
+    return setsockopt(fd, level, name, &v, sizeof v) == 0 ? 0 : -errno;
+}
+
+int conn_set_liveness(conn_t *c, unsigned idle_s, unsigned intvl_s, unsigned cnt,
+                      unsigned user_timeout_ms)
+{
+    int fd = conn_fd(c), r;
+    if (fd < 0) return UV_EBADF;
+    if ((r = set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, 1)) != 0) return r;
+    if ((r = set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, idle_s)) != 0) return r;
+    if ((r = set_int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL, intvl_s)) != 0) return r;
+    if ((r = set_int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT, cnt)) != 0) return r;
+    /* RFC 5482: give up when data stays unacknowledged this long, instead
+     * of retransmitting for the kernel's ~15 minutes. */
+    return set_int_opt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, user_timeout_ms);
+}
+#else
+int conn_set_liveness(conn_t *c, unsigned idle_s, unsigned intvl_s, unsigned cnt,
+                      unsigned user_timeout_ms)
+{
+    (void)intvl_s;
+    (void)cnt;
+    (void)user_timeout_ms;
+    return uv_tcp_keepalive(&c->tcp, 1, idle_s);
+}
+#endif
 
 int conn_start(conn_t *c)
 {

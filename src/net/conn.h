@@ -57,6 +57,16 @@ uv_stream_t *conn_stream(conn_t *c); /* for uv_accept() */
 int conn_connect(conn_t *c, const struct sockaddr *addr, SSL_CTX *ctx, const char *sni,
                  const char *verify_host);
 
+/* Asks the kernel to notice a dead path on an idle or stuck connection: TCP
+ * keepalive probes after idle_s seconds of silence, then every intvl_s, and
+ * the connection fails (on_error, UV_ETIMEDOUT) after cnt unanswered probes
+ * or, on Linux (TCP_USER_TIMEOUT), once sent data stays unacknowledged for
+ * user_timeout_ms. Call after conn_connect() or accept (the socket must
+ * exist). 0 or a negative uv error; elsewhere only the keepalive idle time is
+ * set, through libuv. */
+int conn_set_liveness(conn_t *c, unsigned idle_s, unsigned intvl_s, unsigned cnt,
+                      unsigned user_timeout_ms);
+
 /* Offers a TLS session to resume on the next conn_connect (up-refs it). */
 void conn_set_resume(conn_t *c, SSL_SESSION *sess);
 /* true when the TLS handshake resumed a session. */

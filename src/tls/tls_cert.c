@@ -277,6 +277,68 @@ fail:
     return -1;
 }
 
+/* ---- permissions of state files -------------------------------------- */
+
+int tlsc_secure_dir(const char *dir)
+{
+    struct stat st;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        LOG_E("cannot open state dir path=%s err=%s", dir, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    int r = 0;
+    mode_t m = st.st_mode & 07777;
+    if (!(m & (S_IWGRP | S_IWOTH))) {
+        /* nobody else can replace our files */
+    } else if (st.st_uid == geteuid() && !(m & S_ISVTX)) {
+        if (fchmod(fd, 0700) == 0) {
+            LOG_W("state dir was writable by other users; tightened to 0700 path=%s mode=%03o", dir,
+                  (unsigned)m);
+        } else {
+            LOG_E("cannot tighten state dir path=%s mode=%03o err=%s", dir, (unsigned)m,
+                  strerror(errno));
+            r = -1;
+        }
+    } else {
+        /* Not ours (or a shared sticky dir like /tmp): chmod is not our call. */
+        LOG_E("state dir is writable by other users path=%s mode=%03o owner_uid=%u: refusing to "
+              "keep keys or trusted fingerprints there; use a directory only this user can write "
+              "(chmod 0700, or --state-dir)",
+              dir, (unsigned)m, (unsigned)st.st_uid);
+        r = -1;
+    }
+    close(fd);
+    return r;
+}
+
+int tlsc_check_key_file(const char *path, int ours)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        LOG_E("cannot stat private key path=%s err=%s", path, strerror(errno));
+        return -1;
+    }
+    mode_t m = st.st_mode & 0777;
+    if (!(m & 077)) return 0;
+    if (ours && chmod(path, 0600) == 0) {
+        LOG_W("server key was readable by other users; fixed to 0600 path=%s mode=%03o", path,
+              (unsigned)m);
+        return 0;
+    }
+    if (m & 007) {
+        LOG_E("private key is readable by every user path=%s mode=%03o: refusing to use it; run "
+              "chmod 600 %s (or 640 with a group only the burrow user is in)",
+              path, (unsigned)m, path);
+        return -1;
+    }
+    LOG_W("private key is readable by its group path=%s mode=%03o; chmod 600 it unless that "
+          "group is trusted",
+          path, (unsigned)m);
+    return 0;
+}
+
 /* 1 when path exists, 0 when it does not, -1 (logged) when stat fails. */
 static int file_exists(const char *path, mode_t *mode)
 {
@@ -298,6 +360,7 @@ static int ensure_identity(const char *state_dir, char *crt, char *key, size_t s
         LOG_E("cannot create state dir path=%s err=%s", state_dir, strerror(errno));
         return -1;
     }
+    if (tlsc_secure_dir(state_dir) != 0) return -1;
     if (join_path(crt, size, state_dir, "server.crt") != 0) return -1;
     if (join_path(key, size, state_dir, "server.key") != 0) return -1;
     mode_t key_mode = 0;
@@ -309,12 +372,7 @@ static int ensure_identity(const char *state_dir, char *crt, char *key, size_t s
               "remove the certificate to generate a new identity");
         return -1;
     }
-    if (have_crt) {
-        if (key_mode & 077)
-            LOG_W("server key readable by others path=%s mode=%03o", key,
-                  (unsigned)(key_mode & 0777));
-        return 0;
-    }
+    if (have_crt) return tlsc_check_key_file(key, 1);
     if (generate_identity(crt, key) != 0) return -1;
     *generated = 1;
     return 0;
@@ -402,7 +460,7 @@ static int server_files(const char *cert_file, const char *key_file, const char 
             LOG_E("path too long path=%s err=%s", cert_file, strerror(ENAMETOOLONG));
             return -1;
         }
-        return 0;
+        return tlsc_check_key_file(key, 0);
     }
     if (!is_set(state_dir)) {
         LOG_E("no certificate configured and no state dir path=%s err=%s", "(none)",
@@ -564,15 +622,30 @@ static FILE *tofu_open(const char *path, int *writable)
         LOG_E("cannot create TOFU store dir path=%s err=%s", dir, strerror(errno));
         return NULL;
     }
+    if (dir[0] && tlsc_secure_dir(dir) != 0) return NULL;
     *writable = 1;
-    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW: a symlink planted here must not redirect our writes. */
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
         int first = errno;
         *writable = 0;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 && errno == ENOENT) errno = first;
     }
+    if (fd < 0 && errno == ELOOP) {
+        LOG_E("TOFU store is a symbolic link path=%s: refusing to follow it; replace it with a "
+              "regular file",
+              path);
+        return NULL;
+    }
     if (fd < 0) goto fail;
+    struct stat st;
+    if (fstat(fd, &st) != 0) goto fail;
+    if (!S_ISREG(st.st_mode)) {
+        LOG_E("TOFU store is not a regular file path=%s: refusing to use it", path);
+        close(fd);
+        return NULL;
+    }
     if (flock(fd, *writable ? LOCK_EX : LOCK_SH) != 0) goto fail;
     FILE *f = fdopen(fd, *writable ? "r+" : "r");
     if (!f) goto fail;

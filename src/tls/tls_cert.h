@@ -30,6 +30,17 @@ SSL_CTX *tlsc_server_ctx(const char *cert_file, const char *key_file, const char
  * fingerprint after the handshake. Returns NULL after logging why. */
 SSL_CTX *tlsc_client_ctx(const char *ca_file);
 
+/* Refuses a directory other users may write to (they could swap our files):
+ * tightened to 0700 when it is ours (and not sticky, like /tmp), else -1
+ * with a message. 0 when safe. */
+int tlsc_secure_dir(const char *dir);
+
+/* Checks a private key file's mode. `ours` (the state dir's server.key): a
+ * mode open to group or others is fixed to 0600. Otherwise (transport.tls.
+ * keyFile) world-readable is refused with a message saying how to fix it, and
+ * group-readable only warns. 0 when usable, -1 after logging why. */
+int tlsc_check_key_file(const char *path, int ours);
+
 typedef enum {
     TOFU_ERROR = -1,   /* the store could not be read or written */
     TOFU_NEW = 0,      /* first contact: the fingerprint was recorded */
@@ -39,7 +50,9 @@ typedef enum {
 
 /* Trust on first use. `path` is a text file of lines "<host>:<port> sha256:<hex>"
  * (comments with '#'). Looks up `endpoint` ("host:port"); records fp when absent
- * (creating the file and its directory). Never overwrites a mismatch. */
+ * (creating the file and its directory). Never overwrites a mismatch. The
+ * file is never opened through a symlink, and its directory must pass
+ * tlsc_secure_dir(); either failure is TOFU_ERROR after logging why. */
 tofu_result_t tlsc_tofu_check(const char *path, const char *endpoint, const char *fp,
                               char old_fp[TLSC_FP_LEN]);
 

@@ -399,6 +399,135 @@ static void test_tofu_unwritable(void)
     CHECK_EQ_INT(tlsc_tofu_check(store, "a.example:1", FP_A, old), TOFU_ERROR);
 }
 
+/* ---- permissions of state files ---------------------------------------- */
+
+/* known_servers is never opened through a symlink (it could point anywhere
+ * writable by us, e.g. a file an attacker wants us to append to). */
+static void test_tofu_symlink_refused(void)
+{
+    char dir[300], store[300], target[300], old[TLSC_FP_LEN];
+    path_in(dir, sizeof dir, "tofulink");
+    mkdir(dir, 0700);
+    path_in(target, sizeof target, "tofulink/elsewhere");
+    path_in(store, sizeof store, "tofulink/known_servers");
+    spit(target, "# not ours\n");
+    CHECK_EQ_INT(symlink(target, store), 0);
+    CHECK_EQ_INT(tlsc_tofu_check(store, "a.example:1", FP_A, old), TOFU_ERROR);
+    char *text = slurp(target);
+    CHECK_EQ_STR(text, "# not ours\n"); /* nothing appended through the link */
+    free(text);
+    /* A dangling link is refused too, not created through. */
+    unlink(target);
+    CHECK_EQ_INT(tlsc_tofu_check(store, "a.example:1", FP_A, old), TOFU_ERROR);
+    CHECK(access(target, F_OK) != 0);
+}
+
+/* A state dir others may write to, ours: tightened to 0700 (server identity
+ * and TOFU store alike). */
+static void test_state_dir_tightened(void)
+{
+    char dir[300], store[300], fp[TLSC_FP_LEN], old[TLSC_FP_LEN];
+    path_in(dir, sizeof dir, "loose");
+    mkdir(dir, 0700);
+    chmod(dir, 0777);
+    SSL_CTX *ctx = tlsc_server_ctx(NULL, NULL, dir, fp, NULL);
+    CHECK(ctx != NULL);
+    SSL_CTX_free(ctx);
+    CHECK_EQ_INT(mode_of(dir), 0700);
+
+    path_in(dir, sizeof dir, "loose2");
+    mkdir(dir, 0700);
+    chmod(dir, 0775);
+    path_in(store, sizeof store, "loose2/known_servers");
+    CHECK_EQ_INT(tlsc_tofu_check(store, "a.example:1", FP_A, old), TOFU_NEW);
+    CHECK_EQ_INT(mode_of(dir), 0700);
+    CHECK_EQ_INT(tlsc_secure_dir(dir), 0);
+}
+
+/* Sticky shared dirs (like /tmp) and dirs of another user are refused and
+ * left as they are. */
+static void test_state_dir_refused(void)
+{
+    char dir[300], store[300], fp[TLSC_FP_LEN], old[TLSC_FP_LEN];
+    path_in(dir, sizeof dir, "sticky");
+    mkdir(dir, 0700);
+    chmod(dir, 01777);
+    CHECK_EQ_INT(tlsc_secure_dir(dir), -1);
+    CHECK(tlsc_server_ctx(NULL, NULL, dir, fp, NULL) == NULL);
+    path_in(store, sizeof store, "sticky/known_servers");
+    CHECK_EQ_INT(tlsc_tofu_check(store, "a.example:1", FP_A, old), TOFU_ERROR);
+    CHECK(access(store, F_OK) != 0);
+    CHECK_EQ_INT(mode_of(dir), 01777);
+
+    if (geteuid() != 0) {
+        printf("  (not root: skipping the other-owner case)\n");
+        return;
+    }
+    path_in(dir, sizeof dir, "theirs");
+    mkdir(dir, 0700);
+    CHECK_EQ_INT(chown(dir, 65534, 65534), 0);
+    chmod(dir, 0777);
+    CHECK_EQ_INT(tlsc_secure_dir(dir), -1);
+    CHECK(tlsc_server_ctx(NULL, NULL, dir, fp, NULL) == NULL);
+    CHECK_EQ_INT(mode_of(dir), 0777);
+    chmod(dir, 0755); /* not writable by others: fine whoever owns it */
+    CHECK_EQ_INT(tlsc_secure_dir(dir), 0);
+}
+
+/* The state dir's server.key opened up (0644, 0640) is put back to 0600. */
+static void test_generated_key_fixed(void)
+{
+    char dir[300], key[300], fp1[TLSC_FP_LEN], fp2[TLSC_FP_LEN];
+    path_in(dir, sizeof dir, "keyfix");
+    path_in(key, sizeof key, "keyfix/server.key");
+    SSL_CTX *ctx = tlsc_server_ctx(NULL, NULL, dir, fp1, NULL);
+    CHECK(ctx != NULL);
+    SSL_CTX_free(ctx);
+    mode_t modes[] = {0644, 0640, 0604};
+    for (int i = 0; i < 3; i++) {
+        chmod(key, modes[i]);
+        ctx = tlsc_server_ctx(NULL, NULL, dir, fp2, NULL);
+        CHECK(ctx != NULL);
+        SSL_CTX_free(ctx);
+        CHECK_EQ_STR(fp1, fp2);
+        CHECK_EQ_INT(mode_of(key), 0600);
+    }
+}
+
+/* transport.tls.keyFile: world-readable refused (and left alone),
+ * group-readable accepted with a warning, 0600 accepted. */
+static void test_user_key_modes(void)
+{
+    char src_crt[300], src_key[300], key[300], fp[TLSC_FP_LEN];
+    SSL_CTX *ctx = server_in("userkey", fp, NULL);
+    CHECK(ctx != NULL);
+    SSL_CTX_free(ctx);
+    path_in(src_crt, sizeof src_crt, "userkey/server.crt");
+    path_in(src_key, sizeof src_key, "userkey/server.key");
+    path_in(key, sizeof key, "userkey-copy.key");
+    char *pem = slurp(src_key);
+    CHECK(pem != NULL);
+    if (!pem) return;
+    spit(key, pem);
+    free(pem);
+
+    chmod(key, 0644);
+    CHECK_EQ_INT(tlsc_check_key_file(key, 0), -1);
+    CHECK(tlsc_server_ctx(src_crt, key, NULL, fp, NULL) == NULL);
+    CHECK_EQ_INT(mode_of(key), 0644);
+    chmod(key, 0604);
+    CHECK(tlsc_server_ctx(src_crt, key, NULL, fp, NULL) == NULL);
+    chmod(key, 0640);
+    ctx = tlsc_server_ctx(src_crt, key, NULL, fp, NULL);
+    CHECK(ctx != NULL);
+    SSL_CTX_free(ctx);
+    CHECK_EQ_INT(mode_of(key), 0640);
+    chmod(key, 0600);
+    ctx = tlsc_server_ctx(src_crt, key, NULL, fp, NULL);
+    CHECK(ctx != NULL);
+    SSL_CTX_free(ctx);
+}
+
 /* ---- handshakes over a BIO pair --------------------------------------- */
 
 typedef struct {
@@ -613,6 +742,11 @@ int main(void)
     RUN(test_tofu_comments_and_junk);
     RUN(test_tofu_long_lines);
     RUN(test_tofu_unwritable);
+    RUN(test_tofu_symlink_refused);
+    RUN(test_state_dir_tightened);
+    RUN(test_state_dir_refused);
+    RUN(test_generated_key_fixed);
+    RUN(test_user_key_modes);
     RUN(test_handshake_fingerprint);
     RUN(test_handshake_tls12_policy);
     RUN(test_session_resumption);

@@ -4,7 +4,12 @@
  * case runs every TOML 1.0 vector of the toml-test suite found in
  * $TOML_TEST_DIR (default $BURROW_SRC/../shared/toml-test). Valid vectors are
  * decoded to toml-test's tagged JSON with jansson and compared with the
- * expected file by value; invalid vectors must be rejected. */
+ * expected file by value; invalid vectors must be rejected.
+ *
+ * `test_toml --conformance` runs only the vectors (its own ctest entry). The
+ * vectors live outside the repository: when they are missing, the run is
+ * skipped (exit TOML_TEST_SKIP, ctest's SKIP_RETURN_CODE) on a developer's
+ * clone, but fails under CI (environment CI set, as CI services do). */
 #include "config/toml.h"
 #include "testlib.h"
 
@@ -554,15 +559,34 @@ static const char *check_invalid(const char *dir, const char *rel)
     return accepted ? "accepted" : NULL;
 }
 
+/* Exit code ctest reads as "skipped" (SKIP_RETURN_CODE in CMakeLists.txt). */
+#define TOML_TEST_SKIP 77
+
+static bool conformance_skipped;
+
+/* CI services set CI (GitHub Actions and GitLab use "true"). */
+static bool under_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && *ci && strcmp(ci, "false") != 0 && strcmp(ci, "0") != 0;
+}
+
 static void test_conformance(void)
 {
     char buf[4096], list_path[4200], rel[1024], why[512];
     const char *dir = suite_dir(buf, sizeof buf);
     snprintf(list_path, sizeof list_path, "%s/files-toml-1.0.0", dir);
     FILE *list = fopen(list_path, "r");
+    if (!list && !under_ci()) {
+        printf("SKIP toml-test conformance: cannot open %s; fetch toml-test there or set "
+               "TOML_TEST_DIR (under CI=true this is a failure)\n",
+               list_path);
+        conformance_skipped = true;
+        return;
+    }
     CHECK(list != NULL);
     if (!list) {
-        fprintf(stderr, "  cannot open %s (set TOML_TEST_DIR)\n", list_path);
+        fprintf(stderr, "  cannot open %s (set TOML_TEST_DIR; required under CI)\n", list_path);
         return;
     }
     int valid = 0, valid_ok = 0, invalid = 0, invalid_ok = 0;
@@ -590,8 +614,13 @@ static void test_conformance(void)
     CHECK_EQ_INT(invalid_ok, invalid);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--conformance") == 0) {
+        RUN(test_conformance);
+        if (conformance_skipped) return TOML_TEST_SKIP;
+        return TEST_SUMMARY();
+    }
     RUN(test_key_and_value_positions);
     RUN(test_error_positions);
     RUN(test_scalars);
@@ -599,6 +628,5 @@ int main(void)
     RUN(test_depth_cap);
     RUN(test_nul_and_null_input);
     RUN(test_many_keys);
-    RUN(test_conformance);
     return TEST_SUMMARY();
 }
