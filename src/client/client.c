@@ -109,6 +109,7 @@ static void on_challenge(cli_t *c, json_t *m)
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", user, "client_nonce", nhex, "mac", mhex,
                           "version", BURROW_VERSION, "hostname", host);
     if (c->run_id[0]) json_object_set_new(o, "run_id", json_string(c->run_id));
+    json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
     msg_send(c->ctl, MSG_LOGIN, o);
     c->state = C_LOGIN;
 }

@@ -141,10 +141,13 @@ static void handle_login(gate_t *g, json_t *m)
     framer_t fr = g->fr;
     memset(&g->fr, 0, sizeof g->fr);
     conn_t *c = gate_release(g);
-    if (!session_create(g->srv, c, &fr, user, work_key)) {
+    session_t *ss = session_create(g->srv, c, &fr, user, work_key);
+    if (!ss) {
         framer_free(&fr);
         conn_close(c);
+        return;
     }
+    session_set_pool_target(ss, msg_int(m, "pool_count", 1));
 }
 
 /* ---- work connections --------------------------------------------------- */

@@ -22,7 +22,8 @@
 #define MAX_PENDING_GATES 1024
 #define MAX_WAITING_USERS 256 /* per session */
 #define WORK_WAIT_MS 10000    /* a user waits this long for a work conn */
-#define WORK_REASK_MS 2000    /* then asks the client again after this long */
+#define WORK_REASK_MS 1000    /* a work conn asked for and not come by then is asked again */
+#define WORK_ASK_BATCHES 32   /* REQ_WORK_CONN batches tracked per session (then merged) */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
@@ -105,6 +106,9 @@ session_t *session_find(srv_t *s, const char *run_id);
 const char *session_run_id(const session_t *ss);
 /* Verifies a work conn's proof. true when accepted. */
 bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_LEN]);
+/* The idle work conns to keep: the client's poolCount from LOGIN (1 when it
+ * sent none), at most maxPoolCount. Call right after session_create. */
+void session_set_pool_target(session_t *ss, long long pool_count);
 /* Takes an authenticated work conn into the pool (or straight to a waiter). */
 void session_add_work(session_t *ss, conn_t *work);
 /* Asks for a work conn for proxy p; `ctx` (may be NULL) is handed to

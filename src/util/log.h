@@ -44,6 +44,11 @@ int log_limit_allow(log_limit_t *rl);
 #define LOG_ESC_MAX 192
 const char *log_esc(const char *s, char *buf, size_t size);
 #define LOG_ESC(s) log_esc((s), (char[LOG_ESC_MAX]){0}, LOG_ESC_MAX)
+/* The same for a value the line puts inside double quotes (key="free text"):
+ * spaces and '=' stay as they are, since they cannot end the quoted value;
+ * '"', '\\' and bytes outside 0x20..0x7e become `\xNN`. */
+const char *log_esc_quoted(const char *s, char *buf, size_t size);
+#define LOG_ESCQ(s) log_esc_quoted((s), (char[LOG_ESC_MAX]){0}, LOG_ESC_MAX)
 
 #define LOG_T(...) log_write(LOG_TRACE, __VA_ARGS__)
 #define LOG_D(...) log_write(LOG_DEBUG, __VA_ARGS__)
