@@ -106,6 +106,19 @@ bool server_proxy_name_taken(srv_t *s, const char *name)
     return false;
 }
 
+/* Work conns come from the address the control conn came from (or at
+ * least one behind the same NAT). */
+bool server_source_has_session(srv_t *s, const char *peer)
+{
+    const char *colon = strrchr(peer, ':');
+    size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+    for (session_t *ss = s->sessions; ss; ss = ss->next) {
+        const char *sc = strrchr(ss->peer, ':');
+        if (sc && (size_t)(sc - ss->peer) == n && memcmp(ss->peer, peer, n) == 0) return true;
+    }
+    return false;
+}
+
 int session_count_ports(const session_t *ss)
 {
     int n = 0;

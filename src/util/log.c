@@ -88,6 +88,11 @@ static unsigned long long now_ms(void)
 
 int log_limit_allow(log_limit_t *rl)
 {
+    return log_limit_allow_n(rl, LOG_LIMIT_BURST);
+}
+
+int log_limit_allow_n(log_limit_t *rl, unsigned burst)
+{
     unsigned long long now = now_ms();
     if (now - rl->window_start >= LOG_LIMIT_WINDOW_MS) {
         if (rl->suppressed)
@@ -97,7 +102,7 @@ int log_limit_allow(log_limit_t *rl)
         rl->count = 0;
         rl->suppressed = 0;
     }
-    if (rl->count < LOG_LIMIT_BURST) {
+    if (rl->count < burst) {
         rl->count++;
         return 1;
     }
