@@ -340,25 +340,34 @@ static void on_gate_ready(conn_t *c, int status)
     uv_timer_start(&g->timer, on_gate_timeout, spent < total ? total - spent : 0, 0);
 }
 
-static void gate_evict_oldest(srv_t *s, gate_t *except, bool in_tls);
+static gate_t *gate_oldest_stranger(srv_t *s, gate_t *except, bool in_tls);
 
-/* A stranger starts a TLS handshake: bounded in number (the oldest one
- * gives way) and in time (GATE_TLS_TIMEOUT_MS). */
-static void gate_enter_tls(gate_t *g)
+/* A stranger starts a TLS handshake: bounded in number and in time
+ * (GATE_TLS_TIMEOUT_MS). When GATE_MAX_TLS are in progress, the oldest gives
+ * way if it has had GATE_TLS_GRACE_MS (a real client needs a few round
+ * trips); else the newcomer is refused before OpenSSL allocates anything.
+ * false when g was closed. */
+static bool gate_enter_tls(gate_t *g)
 {
     srv_t *s = g->srv;
     if (g->counted && !g->client && s->n_tls >= GATE_MAX_TLS) {
-        LOG_ONCE_PER_WINDOW(LOG_WARN,
-                            "connection evicted reason=too-many-tls-handshakes limit=%d "
-                            "newcomer=%s",
-                            GATE_MAX_TLS, g->peer);
-        gate_evict_oldest(s, g, true);
+        gate_t *old = gate_oldest_stranger(s, g, true);
+        bool evict = old && uv_now(s->loop) - old->accepted_at >= GATE_TLS_GRACE_MS;
+        LOG_ONCE_PER_WINDOW(
+            LOG_WARN, "connection %s reason=too-many-tls-handshakes limit=%d peer=%s",
+            evict ? "evicted" : "refused", GATE_MAX_TLS, evict ? old->peer : g->peer);
+        if (!evict) {
+            gate_finish(g, NULL);
+            return false;
+        }
+        gate_finish(old, "evicted");
     }
     gate_set_tls(g, true);
     g->state = G_TLS;
     uint64_t t = (uint64_t)s->handshake_timeout_ms;
     uv_timer_start(&g->timer, on_gate_timeout, t < GATE_TLS_TIMEOUT_MS ? t : GATE_TLS_TIMEOUT_MS,
                    0);
+    return true;
 }
 
 static void on_gate_data(conn_t *c, const uint8_t *p, size_t n)
@@ -366,7 +375,7 @@ static void on_gate_data(conn_t *c, const uint8_t *p, size_t n)
     gate_t *g = conn_data(c);
     if (g->state == G_SNIFF) {
         if (p[0] == 0x16) { /* TLS record type "handshake" */
-            gate_enter_tls(g);
+            if (!gate_enter_tls(g)) return;
             if (conn_tls_accept(c, g->srv->tls, p, n) != 0) gate_finish(g, "tls-setup-failed");
             return;
         }
@@ -406,15 +415,20 @@ static const conn_cbs_t gate_cbs = {
     .on_close = gate_conn_closed,
 };
 
-/* Closes the oldest stranger gate (in the TLS handshake only, if in_tls)
- * other than `except`, to make room for a newcomer. */
-static void gate_evict_oldest(srv_t *s, gate_t *except, bool in_tls)
+/* The oldest stranger gate (in the TLS handshake only, if in_tls) other
+ * than `except`, or NULL. */
+static gate_t *gate_oldest_stranger(srv_t *s, gate_t *except, bool in_tls)
 {
-    for (gate_t *g = s->gate_oldest; g; g = g->next) {
-        if (g == except || g->client || (in_tls && g->state != G_TLS)) continue;
-        gate_finish(g, "evicted");
-        return;
-    }
+    for (gate_t *g = s->gate_oldest; g; g = g->next)
+        if (g != except && !g->client && (!in_tls || g->state == G_TLS)) return g;
+    return NULL;
+}
+
+/* Closes the oldest stranger gate to make room for a newcomer. */
+static void gate_evict_oldest(srv_t *s, gate_t *except)
+{
+    gate_t *g = gate_oldest_stranger(s, except, false);
+    if (g) gate_finish(g, "evicted");
 }
 
 /* Counts a new gate against its budgets. false when it must be refused
@@ -447,7 +461,7 @@ static bool gate_admit(gate_t *g)
                             "connection evicted reason=too-many-unauthenticated limit=%d "
                             "newcomer=%s",
                             MAX_PENDING_GATES, g->peer);
-        gate_evict_oldest(s, g, false);
+        gate_evict_oldest(s, g);
     }
     if (src_limit_acquire(s->gate_src, (struct sockaddr *)&g->addr) < 0) return false;
     g->counted = true;

@@ -28,6 +28,7 @@
 #define GATE_MAX_PER_SOURCE 16     /* ... from one stranger address (IPv6: one /64) */
 #define GATE_MAX_TLS 128           /* strangers inside the TLS handshake (~38 KiB each) */
 #define GATE_TLS_TIMEOUT_MS 5000   /* the TLS handshake must end within this */
+#define GATE_TLS_GRACE_MS 500      /* a handshake this old may be evicted for a newcomer */
 #define GATE_MAX_CLIENT_GATES 2048 /* pending connections from sources holding a session */
 #define GATE_MAX_PER_CLIENT 512    /* ... from one such source (work conns, bursts) */
 #define LOGIN_BACKOFF_SOURCES 4096 /* sources with failed logins remembered */
