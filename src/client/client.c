@@ -126,6 +126,7 @@ static void on_challenge(cli_t *c, json_t *m)
         json_object_set_new(o, "run_id", json_string(c->run_id));
         json_object_set_new(o, "resume_mac", json_string(mhex));
     }
+    json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
     msg_send(c->ctl, MSG_LOGIN, o);
     c->state = C_LOGIN;
 }

@@ -28,7 +28,7 @@ struct src_limit {
 
 /* IPv4 as itself; IPv6 as its /64, with the remaining bytes zero and a
  * marker so the two families never collide. */
-static int src_key(const struct sockaddr *sa, uint8_t key[16])
+int src_limit_key(const struct sockaddr *sa, unsigned char key[16])
 {
     memset(key, 0, 16);
     if (sa->sa_family == AF_INET) {
@@ -105,7 +105,7 @@ static uint32_t *src_find(const src_limit_t *t, const uint8_t key[16])
 int src_limit_acquire(src_limit_t *t, const struct sockaddr *sa)
 {
     uint8_t key[16];
-    if (src_key(sa, key) != 0) return -1;
+    if (src_limit_key(sa, key) != 0) return -1;
     uint32_t *link = src_find(t, key);
     if (*link != SRC_NONE) return ++t->entries[*link].count;
     if (t->free_head == SRC_NONE) return -1;
@@ -123,7 +123,7 @@ int src_limit_acquire(src_limit_t *t, const struct sockaddr *sa)
 void src_limit_release(src_limit_t *t, const struct sockaddr *sa)
 {
     uint8_t key[16];
-    if (src_key(sa, key) != 0) return;
+    if (src_limit_key(sa, key) != 0) return;
     uint32_t *link = src_find(t, key);
     if (*link == SRC_NONE) return;
     uint32_t i = *link;
@@ -138,7 +138,7 @@ void src_limit_release(src_limit_t *t, const struct sockaddr *sa)
 int src_limit_count(const src_limit_t *t, const struct sockaddr *sa)
 {
     uint8_t key[16];
-    if (src_key(sa, key) != 0) return 0;
+    if (src_limit_key(sa, key) != 0) return 0;
     uint32_t i = *src_find(t, key);
     return i == SRC_NONE ? 0 : t->entries[i].count;
 }

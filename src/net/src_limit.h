@@ -31,4 +31,8 @@ int src_limit_count(const src_limit_t *t, const struct sockaddr *sa);
 /* Distinct sources tracked now. */
 size_t src_limit_sources(const src_limit_t *t);
 
+/* The 16-byte key a source counts under (IPv4 address; IPv6 /64), for other
+ * per-source tables. 0, or -1 when sa is neither IPv4 nor IPv6. */
+int src_limit_key(const struct sockaddr *sa, unsigned char key[16]);
+
 #endif

@@ -4,14 +4,20 @@
  * A gate sniffs the first byte (0x16 = TLS ClientHello, 'B' = plain burrow),
  * checks the magic, reads HELLO and then either runs the login challenge
  * (control connections) or checks a work connection's proof. It enforces a
- * deadline, a frame size limit and a cap on connections in this phase, so
- * scanners and slow-loris peers cost a bounded amount. */
+ * deadline (shorter for the TLS handshake), a frame size limit and budgets
+ * on connections in this phase (server_int.h: in total, per source, in the
+ * TLS handshake; sources holding a session apart), so scanners, slow-loris
+ * and half-handshake peers cost a bounded amount and cannot crowd out work
+ * connections. Wrong-token logins put their source under a growing
+ * back-off (src_backoff). */
 #include "server/server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/src_backoff.h"
+#include "net/src_limit.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/server_int.h"
@@ -31,6 +37,11 @@ typedef struct gate {
     uint8_t nonce_s[AUTH_NONCE_LEN];
     int refs; /* conn + timer */
     char peer[64];
+    struct sockaddr_storage addr; /* the peer, for per-source budgets */
+    bool counted;                 /* holds a place in a budget (and the gate list) */
+    bool client;                  /* its source held a live session at accept */
+    uint64_t accepted_at;
+    struct gate *prev, *next; /* counted gates, oldest first */
 } gate_t;
 
 static void gate_unref(gate_t *g)
@@ -39,6 +50,37 @@ static void gate_unref(gate_t *g)
     framer_free(&g->fr);
     g->srv->n_gates--;
     free(g);
+}
+
+/* ---- budgets ------------------------------------------------------------ */
+
+static void gate_set_tls(gate_t *g, bool in_tls)
+{
+    if ((g->state == G_TLS) == in_tls) return;
+    if (g->counted && !g->client) g->srv->n_tls += in_tls ? 1 : -1;
+}
+
+/* Gives back the gate's places in the budgets (when it ends or hands off). */
+static void gate_uncount(gate_t *g)
+{
+    srv_t *s = g->srv;
+    if (!g->counted) return;
+    gate_set_tls(g, false);
+    g->counted = false;
+    if (g->client)
+        s->n_clients--;
+    else
+        s->n_strangers--;
+    src_limit_release(s->gate_src, (struct sockaddr *)&g->addr);
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        s->gate_oldest = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    else
+        s->gate_newest = g->prev;
+    g->prev = g->next = NULL;
 }
 
 static void gate_timer_closed(uv_handle_t *h)
@@ -55,6 +97,7 @@ static void gate_conn_closed(conn_t *c)
 static void gate_finish(gate_t *g, const char *reason)
 {
     if (g->state == G_DONE) return;
+    gate_uncount(g);
     g->state = G_DONE;
     if (reason) LOG_LIMITED(LOG_INFO, "connection closed peer=%s reason=%s", g->peer, reason);
     uv_timer_stop(&g->timer);
@@ -75,7 +118,9 @@ static conn_t *gate_release(gate_t *g)
 /* Tells the peer why, then closes after a short grace so the ERROR is sent. */
 static void gate_reject(gate_t *g, const char *code, const char *message, const char *reason)
 {
-    msg_send(g->conn, MSG_ERROR, json_pack("{s:s,s:s}", "code", code, "message", message));
+    /* Ignored: the conn closes right after either way; a peer that cannot
+     * receive the ERROR learns from the close. */
+    (void)msg_send(g->conn, MSG_ERROR, json_pack("{s:s,s:s}", "code", code, "message", message));
     conn_shutdown(g->conn);
     gate_finish(g, reason);
 }
@@ -88,15 +133,54 @@ static void on_gate_timeout(uv_timer_t *t)
 
 /* ---- control login ------------------------------------------------------ */
 
+/* ---- wrong-token back-off ----------------------------------------------- */
+
+/* true when the source must wait: then the peer was told for how long. */
+static bool gate_login_barred(gate_t *g)
+{
+    srv_t *s = g->srv;
+    uint64_t wait =
+        src_backoff_wait(s->login_backoff, (struct sockaddr *)&g->addr, uv_now(s->loop));
+    if (wait == 0) return false;
+    char msg[96];
+    snprintf(msg, sizeof msg, "too many failed logins from your address; retry in %llu s",
+             (unsigned long long)(wait + 999) / 1000);
+    LOG_ONCE_PER_WINDOW(LOG_WARN, "login refused peer=%s reason=login-backoff wait_ms=%llu",
+                        g->peer, (unsigned long long)wait);
+    gate_reject(g, "auth", msg, NULL);
+    return true;
+}
+
+/* A login with a wrong credential: the source's back-off grows. */
+static void gate_login_failed(gate_t *g)
+{
+    srv_t *s = g->srv;
+    uint64_t d = src_backoff_fail(s->login_backoff, (struct sockaddr *)&g->addr, uv_now(s->loop));
+    if (d > 0)
+        LOG_ONCE_PER_WINDOW(
+            LOG_WARN, "login back-off peer=%s failures=%d backoff_ms=%llu after=%d free", g->peer,
+            src_backoff_failures(s->login_backoff, (struct sockaddr *)&g->addr, uv_now(s->loop)),
+            (unsigned long long)d, SRC_BACKOFF_FREE);
+}
+
+static void gate_login_ok(gate_t *g)
+{
+    src_backoff_success(g->srv->login_backoff, (struct sockaddr *)&g->addr);
+}
+
 static void handle_hello_control(gate_t *g)
 {
+    if (gate_login_barred(g)) return;
     if (auth_random(g->nonce_s, sizeof g->nonce_s) != 0) {
         gate_finish(g, "no-randomness");
         return;
     }
     char hex[2 * AUTH_NONCE_LEN + 1];
     auth_hex(g->nonce_s, sizeof g->nonce_s, hex);
-    msg_send(g->conn, MSG_CHALLENGE, json_pack("{s:i,s:s}", "proto", 1, "nonce", hex));
+    if (msg_send(g->conn, MSG_CHALLENGE, json_pack("{s:i,s:s}", "proto", 1, "nonce", hex)) < 0) {
+        gate_finish(g, "write-failed");
+        return;
+    }
     g->state = G_LOGIN;
 }
 
@@ -162,9 +246,11 @@ static void handle_login(gate_t *g, json_t *m)
     if (!token || !auth_mac_equal(mac, want)) {
         LOG_LIMITED(LOG_WARN, "login refused peer=%s reason=%s user=%s", g->peer,
                     token ? "bad-token" : "unknown-user", LOG_ESC(user));
+        gate_login_failed(g);
         gate_reject(g, "auth", "authentication failed: wrong token", NULL);
         return;
     }
+    gate_login_ok(g);
     /* A client coming back (reconnect, or a restart with its saved resume
      * key) replaces its stale session, freeing its names and ports first. */
     session_t *old = resume_target(g, m, user, nonce_c, bp, blen);
@@ -185,10 +271,12 @@ static void handle_login(gate_t *g, json_t *m)
     if (!ss) {
         framer_free(&fr);
         conn_close(c);
-    } else if (old_id[0]) {
+        return;
+    }
+    if (old_id[0])
         LOG_I("session resumed run_id=%s replaces=%s user=%s peer=%s", session_run_id(ss), old_id,
               LOG_ESC(user), peer);
-    }
+    session_set_pool_target(ss, msg_int(m, "pool_count", 1));
 }
 
 /* ---- work connections --------------------------------------------------- */
@@ -286,7 +374,42 @@ static void on_gate_ready(conn_t *c, int status)
         gate_finish(g, "tls-handshake-failed");
         return;
     }
+    gate_set_tls(g, false);
     g->state = G_MAGIC;
+    /* Back to the whole handshake deadline, counted from accept. */
+    uint64_t spent = uv_now(g->srv->loop) - g->accepted_at;
+    uint64_t total = (uint64_t)g->srv->handshake_timeout_ms;
+    uv_timer_start(&g->timer, on_gate_timeout, spent < total ? total - spent : 0, 0);
+}
+
+static gate_t *gate_oldest_stranger(srv_t *s, gate_t *except, bool in_tls);
+
+/* A stranger starts a TLS handshake: bounded in number and in time
+ * (GATE_TLS_TIMEOUT_MS). When GATE_MAX_TLS are in progress, the oldest gives
+ * way if it has had GATE_TLS_GRACE_MS (a real client needs a few round
+ * trips); else the newcomer is refused before OpenSSL allocates anything.
+ * false when g was closed. */
+static bool gate_enter_tls(gate_t *g)
+{
+    srv_t *s = g->srv;
+    if (g->counted && !g->client && s->n_tls >= GATE_MAX_TLS) {
+        gate_t *old = gate_oldest_stranger(s, g, true);
+        bool evict = old && uv_now(s->loop) - old->accepted_at >= GATE_TLS_GRACE_MS;
+        LOG_ONCE_PER_WINDOW(
+            LOG_WARN, "connection %s reason=too-many-tls-handshakes limit=%d peer=%s",
+            evict ? "evicted" : "refused", GATE_MAX_TLS, evict ? old->peer : g->peer);
+        if (!evict) {
+            gate_finish(g, NULL);
+            return false;
+        }
+        gate_finish(old, "evicted");
+    }
+    gate_set_tls(g, true);
+    g->state = G_TLS;
+    uint64_t t = (uint64_t)s->handshake_timeout_ms;
+    uv_timer_start(&g->timer, on_gate_timeout, t < GATE_TLS_TIMEOUT_MS ? t : GATE_TLS_TIMEOUT_MS,
+                   0);
+    return true;
 }
 
 static void on_gate_data(conn_t *c, const uint8_t *p, size_t n)
@@ -294,7 +417,7 @@ static void on_gate_data(conn_t *c, const uint8_t *p, size_t n)
     gate_t *g = conn_data(c);
     if (g->state == G_SNIFF) {
         if (p[0] == 0x16) { /* TLS record type "handshake" */
-            g->state = G_TLS;
+            if (!gate_enter_tls(g)) return;
             if (conn_tls_accept(c, g->srv->tls, p, n) != 0) gate_finish(g, "tls-setup-failed");
             return;
         }
@@ -334,6 +457,69 @@ static const conn_cbs_t gate_cbs = {
     .on_close = gate_conn_closed,
 };
 
+/* The oldest stranger gate (in the TLS handshake only, if in_tls) other
+ * than `except`, or NULL. */
+static gate_t *gate_oldest_stranger(srv_t *s, gate_t *except, bool in_tls)
+{
+    for (gate_t *g = s->gate_oldest; g; g = g->next)
+        if (g != except && !g->client && (!in_tls || g->state == G_TLS)) return g;
+    return NULL;
+}
+
+/* Closes the oldest stranger gate to make room for a newcomer. */
+static void gate_evict_oldest(srv_t *s, gate_t *except)
+{
+    gate_t *g = gate_oldest_stranger(s, except, false);
+    if (g) gate_finish(g, "evicted");
+}
+
+/* Counts a new gate against its budgets. false when it must be refused
+ * (after logging, once per window). */
+static bool gate_admit(gate_t *g)
+{
+    srv_t *s = g->srv;
+    int len = sizeof g->addr;
+    if (uv_tcp_getpeername((uv_tcp_t *)conn_stream(g->conn), (struct sockaddr *)&g->addr, &len) !=
+        0)
+        return false;
+    g->client = server_source_has_session(s, g->peer);
+    int per_source = g->client ? GATE_MAX_PER_CLIENT : GATE_MAX_PER_SOURCE;
+    if (g->client && s->n_clients >= GATE_MAX_CLIENT_GATES) {
+        LOG_ONCE_PER_WINDOW(LOG_WARN,
+                            "connection refused peer=%s reason=too-many-from-clients "
+                            "limit=%d",
+                            g->peer, GATE_MAX_CLIENT_GATES);
+        return false;
+    }
+    if (src_limit_count(s->gate_src, (struct sockaddr *)&g->addr) >= per_source) {
+        LOG_ONCE_PER_WINDOW(LOG_WARN,
+                            "connection refused peer=%s reason=too-many-from-source limit=%d "
+                            "client=%s",
+                            g->peer, per_source, g->client ? "yes" : "no");
+        return false;
+    }
+    if (!g->client && s->n_strangers >= MAX_PENDING_GATES) {
+        LOG_ONCE_PER_WINDOW(LOG_WARN,
+                            "connection evicted reason=too-many-unauthenticated limit=%d "
+                            "newcomer=%s",
+                            MAX_PENDING_GATES, g->peer);
+        gate_evict_oldest(s, g);
+    }
+    if (src_limit_acquire(s->gate_src, (struct sockaddr *)&g->addr) < 0) return false;
+    g->counted = true;
+    if (g->client)
+        s->n_clients++;
+    else
+        s->n_strangers++;
+    g->prev = s->gate_newest;
+    if (s->gate_newest)
+        s->gate_newest->next = g;
+    else
+        s->gate_oldest = g;
+    s->gate_newest = g;
+    return true;
+}
+
 static void on_accept(uv_stream_t *ls, int status)
 {
     srv_t *s = ls->data;
@@ -343,8 +529,10 @@ static void on_accept(uv_stream_t *ls, int status)
     }
     gate_t *g = calloc(1, sizeof *g);
     conn_t *c = g ? conn_new(s->loop, &gate_cbs, g) : NULL;
-    if (!c || uv_accept(ls, conn_stream(c)) != 0) {
+    int r = c ? uv_accept(ls, conn_stream(c)) : UV_ENOMEM;
+    if (r != 0) {
         static const conn_cbs_t none = {0};
+        LOG_LIMITED(LOG_WARN, "accept failed err=%s", uv_strerror(r));
         if (c) {
             conn_set_cbs(c, &none, NULL);
             conn_close(c);
@@ -358,11 +546,10 @@ static void on_accept(uv_stream_t *ls, int status)
     s->n_gates++;
     uv_timer_init(s->loop, &g->timer);
     g->timer.data = g;
+    g->accepted_at = uv_now(s->loop);
     conn_start(c);
     snprintf(g->peer, sizeof g->peer, "%s", conn_peer(c));
-    if (s->n_gates > MAX_PENDING_GATES) {
-        LOG_LIMITED(LOG_WARN, "connection closed peer=%s reason=too-many-unauthenticated limit=%d",
-                    g->peer, MAX_PENDING_GATES);
+    if (!gate_admit(g)) {
         gate_finish(g, NULL);
         return;
     }
@@ -425,8 +612,14 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     if (env && atoi(env) > 0) s->http_head_timeout_ms = atoi(env) * 1000;
     char fp[TLSC_FP_LEN];
     int generated = 0;
-    s->tls = tlsc_server_ctx(cfg->tls_cert_file, cfg->tls_key_file, state_dir, fp, &generated);
+    s->gate_src = src_limit_create(MAX_PENDING_GATES + GATE_MAX_CLIENT_GATES);
+    s->login_backoff = src_backoff_create(LOGIN_BACKOFF_SOURCES);
+    s->tls = s->gate_src && s->login_backoff
+                 ? tlsc_server_ctx(cfg->tls_cert_file, cfg->tls_key_file, state_dir, fp, &generated)
+                 : NULL;
     if (!s->tls) {
+        src_limit_destroy(s->gate_src);
+        src_backoff_destroy(s->login_backoff);
         free(s);
         return NULL;
     }
@@ -477,6 +670,8 @@ void server_destroy(srv_t *s)
 {
     if (!s) return;
     SSL_CTX_free(s->tls);
+    src_limit_destroy(s->gate_src);
+    src_backoff_destroy(s->login_backoff);
     vhost_routes_clear(s);
     free(s->page_404);
     free(s);

@@ -19,10 +19,23 @@
 #include "server/server.h"
 
 #define RUN_ID_LEN 16 /* bytes; hex on the wire */
-#define MAX_PENDING_GATES 1024
-#define MAX_WAITING_USERS 256 /* per session */
-#define WORK_WAIT_MS 10000    /* a user waits this long for a work conn */
-#define WORK_REASK_MS 2000    /* then asks the client again after this long */
+/* The gate (server.c): connections that have not proved themselves yet.
+ * Strangers (sources without a live session) and clients (sources that hold
+ * one, opening work conns) have separate budgets, so a flood of strangers
+ * never crowds out work conns. A full stranger budget evicts the oldest
+ * stranger; a full per-source budget refuses the newcomer. */
+#define MAX_PENDING_GATES 1024     /* unauthenticated connections from strangers */
+#define GATE_MAX_PER_SOURCE 16     /* ... from one stranger address (IPv6: one /64) */
+#define GATE_MAX_TLS 128           /* strangers inside the TLS handshake (~38 KiB each) */
+#define GATE_TLS_TIMEOUT_MS 5000   /* the TLS handshake must end within this */
+#define GATE_TLS_GRACE_MS 500      /* a handshake this old may be evicted for a newcomer */
+#define GATE_MAX_CLIENT_GATES 2048 /* pending connections from sources holding a session */
+#define GATE_MAX_PER_CLIENT 512    /* ... from one such source (work conns, bursts) */
+#define LOGIN_BACKOFF_SOURCES 4096 /* sources with failed logins remembered */
+#define MAX_WAITING_USERS 256      /* per session */
+#define WORK_WAIT_MS 10000         /* a user waits this long for a work conn */
+#define WORK_REASK_MS 1000         /* a work conn asked for and not come by then is asked again */
+#define WORK_ASK_BATCHES 32        /* REQ_WORK_CONN batches tracked per session (then merged) */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
@@ -36,7 +49,11 @@ struct srv {
     uv_tcp_t listener;
     bool listening, stopping;
     session_t *sessions;
-    int n_gates;
+    int n_gates;                            /* every gate, until freed */
+    int n_strangers, n_clients, n_tls;      /* gates counted against each budget now */
+    struct gate *gate_oldest, *gate_newest; /* counted gates, in accept order */
+    struct src_limit *gate_src;             /* counted gates per source */
+    struct src_backoff *login_backoff;      /* wrong-token logins per source */
     int handshake_timeout_ms;
     /* virtual hosts (vhost_http.c, vhost_https.c); routes point at vsite_t */
     uv_tcp_t http_listener, https_listener;
@@ -112,6 +129,9 @@ session_t *session_find(srv_t *s, const char *run_id);
 const char *session_run_id(const session_t *ss);
 /* Verifies a work conn's proof. true when accepted. */
 bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_LEN]);
+/* The idle work conns to keep: the client's poolCount from LOGIN (1 when it
+ * sent none), at most maxPoolCount. Call right after session_create. */
+void session_set_pool_target(session_t *ss, long long pool_count);
 /* Takes an authenticated work conn into the pool (or straight to a waiter). */
 void session_add_work(session_t *ss, conn_t *work);
 /* Asks for a work conn for proxy p; `ctx` (may be NULL) is handed to
@@ -135,6 +155,9 @@ bool session_domain_allowed(const session_t *ss, const char *domain);
 
 /* server.c */
 bool server_proxy_name_taken(srv_t *s, const char *name);
+/* Whether the address of `peer` ("ip:port", "[ip6]:port") holds a live
+ * session now (its work conns get the clients' gate budget). */
+bool server_source_has_session(srv_t *s, const char *peer);
 /* "ip:port" of the local end of an accepted conn (the address users dialed). */
 const char *server_local_addr(conn_t *c, char *buf, size_t size);
 

@@ -25,12 +25,17 @@ typedef struct wconn {
     struct wconn *next;
 } wconn_t;
 
+/* REQ_WORK_CONN messages sent whose work conns have not all arrived yet. */
+typedef struct ask_batch {
+    uint64_t at; /* when it was sent */
+    int n;       /* work conns of it still to come */
+} ask_batch_t;
+
 typedef struct waiter {
     sproxy_t *p;
     void *ctx; /* the kind's request; NULL for proxy-level requests (udp) */
     char src[64], dst[64];
     uint64_t since;
-    uint64_t asked; /* when we last sent REQ_WORK_CONN for it */
     struct waiter *next;
 } waiter_t;
 
@@ -53,6 +58,11 @@ struct session {
     int n_idle;
     waiter_t *wait_head, *wait_tail;
     int n_wait;
+    int pool_target; /* idle work conns to keep: the client's poolCount, at most maxPoolCount */
+    bool pool_set;   /* pool_target came from LOGIN (else keep 1) */
+    ask_batch_t asks[WORK_ASK_BATCHES]; /* a ring, oldest first */
+    int ask_first, n_asks;
+    int outstanding; /* sum of asks[].n: work conns asked for and still on the way */
     bool ended;
     int refs; /* ctl conn + tick timer */
 };
@@ -61,7 +71,10 @@ struct session {
  * replies without end. */
 static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
 {
-    msg_send(ss->ctl, type, obj);
+    if (msg_send(ss->ctl, type, obj) < 0) {
+        if (!ss->ended) session_end(ss, "control-write-failed");
+        return;
+    }
     if (conn_pending(ss->ctl) > CTL_BACKLOG_MAX && !ss->ended) session_end(ss, "control-backlog");
 }
 
@@ -143,6 +156,19 @@ bool server_proxy_name_taken(srv_t *s, const char *name)
     return false;
 }
 
+/* Work conns come from the address the control conn came from (or at
+ * least one behind the same NAT). */
+bool server_source_has_session(srv_t *s, const char *peer)
+{
+    const char *colon = strrchr(peer, ':');
+    size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+    for (session_t *ss = s->sessions; ss; ss = ss->next) {
+        const char *sc = strrchr(ss->peer, ':');
+        if (sc && (size_t)(sc - ss->peer) == n && memcmp(ss->peer, peer, n) == 0) return true;
+    }
+    return false;
+}
+
 int session_count_ports(const session_t *ss)
 {
     int n = 0;
@@ -160,18 +186,108 @@ bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_
     return auth_mac_equal(mac, want) && auth_replay_accept(&ss->replay, seq);
 }
 
-/* ---- work pool ---------------------------------------------------------- */
+/* ---- work pool ----------------------------------------------------------
+ *
+ * The session keeps `pool_target` idle work conns and one more for every
+ * waiting user. Every REQ_WORK_CONN is remembered (a batch in `asks`) until
+ * its work conns arrive, so a shortfall is asked for once, not once per
+ * event: want = waiting + target - idle - outstanding. Work conns that do
+ * not come within WORK_REASK_MS (refused, reset, lost with a flaky link) are
+ * written off and asked for again. Arrivals are matched to the oldest batch;
+ * extra ones beyond the pool's cap are closed. */
 
 static void ask_for_work(session_t *ss, int count)
 {
     ctl_send(ss, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
 }
 
-static void dispatch(sproxy_t *p, void *ctx, conn_t *work, const char *src, const char *dst)
+static void asks_push(session_t *ss, uint64_t now, int n)
 {
-    msg_send(work, MSG_START_WORK,
-             json_pack("{s:s,s:s,s:s,s:s}", "proxy", p->name, "type", p->ops->type, "src",
-                       src ? src : "", "dst", dst ? dst : ""));
+    ss->outstanding += n;
+    if (ss->n_asks == WORK_ASK_BATCHES) { /* full: the newest batch absorbs it */
+        ask_batch_t *last = &ss->asks[(ss->ask_first + ss->n_asks - 1) % WORK_ASK_BATCHES];
+        last->n += n;
+        last->at = now;
+        return;
+    }
+    ask_batch_t *b = &ss->asks[(ss->ask_first + ss->n_asks) % WORK_ASK_BATCHES];
+    b->at = now;
+    b->n = n;
+    ss->n_asks++;
+}
+
+static void asks_drop_first(session_t *ss)
+{
+    ss->outstanding -= ss->asks[ss->ask_first].n;
+    ss->ask_first = (ss->ask_first + 1) % WORK_ASK_BATCHES;
+    ss->n_asks--;
+}
+
+/* A work conn arrived: it answers the oldest request still open. */
+static void asks_arrived(session_t *ss)
+{
+    if (ss->n_asks == 0) return; /* unsolicited: the pool cap decides */
+    ss->outstanding--;
+    if (--ss->asks[ss->ask_first].n == 0) {
+        ss->ask_first = (ss->ask_first + 1) % WORK_ASK_BATCHES;
+        ss->n_asks--;
+    }
+}
+
+/* Writes off requests older than WORK_REASK_MS. Returns how many conns. */
+static int asks_expire(session_t *ss, uint64_t now)
+{
+    int lost = 0;
+    while (ss->n_asks > 0 && now - ss->asks[ss->ask_first].at >= WORK_REASK_MS) {
+        lost += ss->asks[ss->ask_first].n;
+        asks_drop_first(ss);
+    }
+    return lost;
+}
+
+static int pool_cap(const session_t *ss)
+{
+    return ss->srv->cfg->max_pool_count > 0 ? ss->srv->cfg->max_pool_count : 1;
+}
+
+/* Asks the client for whatever the pool and the waiting users lack. */
+static void top_up(session_t *ss)
+{
+    if (ss->ended) return;
+    int target = ss->pool_set ? ss->pool_target : 1;
+    int want = ss->n_wait + target - ss->n_idle - ss->outstanding;
+    if (want <= 0) return;
+    LOG_D("asking for work connections run_id=%s count=%d waiting=%d idle=%d on_the_way=%d",
+          ss->run_id, want, ss->n_wait, ss->n_idle, ss->outstanding);
+    asks_push(ss, uv_now(ss->srv->loop), want);
+    ask_for_work(ss, want);
+}
+
+void session_set_pool_target(session_t *ss, long long pool_count)
+{
+    int cap = pool_cap(ss);
+    ss->pool_target = pool_count < 0 ? 0 : pool_count > cap ? cap : (int)pool_count;
+    ss->pool_set = true;
+    /* The client opens its pool right after LOGIN_OK without being asked:
+     * count those as on their way, so the first user does not ask twice. */
+    int opening = ss->pool_target - ss->n_idle - ss->outstanding;
+    if (opening > 0) asks_push(ss, uv_now(ss->srv->loop), opening);
+}
+
+static void dispatch(session_t *ss, sproxy_t *p, void *ctx, conn_t *work, const char *src,
+                     const char *dst)
+{
+    int r = msg_send(work, MSG_START_WORK,
+                     json_pack("{s:s,s:s,s:s,s:s}", "proxy", p->name, "type", p->ops->type, "src",
+                               src ? src : "", "dst", dst ? dst : ""));
+    if (r < 0) {
+        /* The work conn broke while idle: the request goes back in line, and
+         * the lost conn is asked for again (the pool dropped). */
+        LOG_D("work connection unusable run_id=%s err=%s", ss->run_id, uv_strerror(r));
+        conn_close(work);
+        session_request_work(ss, p, ctx, src, dst);
+        return;
+    }
     p->ops->attach(p, work, ctx);
 }
 
@@ -208,15 +324,27 @@ static void on_idle_close(conn_t *c)
     free(w);
 }
 
+/* An idle work conn went away: it leaves the pool at once (not when its
+ * close completes, so no user is handed a dying conn) and is replaced. */
+static void idle_lost(conn_t *c)
+{
+    wconn_t *w = conn_data(c);
+    session_t *ss = w->ss;
+    if (ss) idle_remove(ss, w);
+    w->ss = NULL;
+    conn_close(c);
+    if (ss) top_up(ss);
+}
+
 static void on_idle_eof(conn_t *c)
 {
-    conn_close(c);
+    idle_lost(c);
 }
 
 static void on_idle_error(conn_t *c, int err)
 {
     (void)err;
-    conn_close(c);
+    idle_lost(c);
 }
 
 /* Nothing may arrive on an idle work conn before START_WORK. */
@@ -225,7 +353,7 @@ static void on_idle_data(conn_t *c, const uint8_t *p, size_t n)
     (void)p;
     (void)n;
     LOG_D("unexpected data on idle work connection peer=%s", conn_peer(c));
-    conn_close(c);
+    idle_lost(c);
 }
 
 static const conn_cbs_t idle_cbs = {
@@ -251,6 +379,7 @@ static conn_t *pool_take(session_t *ss)
 
 void session_add_work(session_t *ss, conn_t *work)
 {
+    asks_arrived(ss);
     waiter_t *wt = ss->wait_head;
     if (wt) {
         ss->wait_head = wt->next;
@@ -258,10 +387,10 @@ void session_add_work(session_t *ss, conn_t *work)
         ss->n_wait--;
         waiter_t copy = *wt;
         free(wt);
-        dispatch(copy.p, copy.ctx, work, copy.src, copy.dst);
+        dispatch(ss, copy.p, copy.ctx, work, copy.src, copy.dst);
         return;
     }
-    int cap = ss->srv->cfg->max_pool_count > 0 ? ss->srv->cfg->max_pool_count : 1;
+    int cap = pool_cap(ss);
     wconn_t *w = ss->n_idle < cap ? calloc(1, sizeof *w) : NULL;
     if (!w) {
         LOG_D("work connection beyond pool limit run_id=%s limit=%d", ss->run_id, cap);
@@ -281,14 +410,14 @@ void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src
 {
     conn_t *work = pool_take(ss);
     if (work) {
-        ask_for_work(ss, 1); /* keep the pool full */
-        dispatch(p, ctx, work, src, dst);
+        top_up(ss); /* keep the pool full */
+        dispatch(ss, p, ctx, work, src, dst);
         return;
     }
     waiter_t *wt = ss->n_wait < MAX_WAITING_USERS ? calloc(1, sizeof *wt) : NULL;
     if (!wt) {
         LOG_LIMITED(LOG_WARN, "user connection dropped proxy=%s reason=too-many-waiting limit=%d",
-                    p->name, MAX_WAITING_USERS);
+                    LOG_ESC(p->name), MAX_WAITING_USERS);
         p->ops->cancel(p, ctx);
         return;
     }
@@ -296,14 +425,14 @@ void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src
     wt->ctx = ctx;
     snprintf(wt->src, sizeof wt->src, "%s", src ? src : "");
     snprintf(wt->dst, sizeof wt->dst, "%s", dst ? dst : "");
-    wt->since = wt->asked = uv_now(ss->srv->loop);
+    wt->since = uv_now(ss->srv->loop);
     if (ss->wait_tail)
         ss->wait_tail->next = wt;
     else
         ss->wait_head = wt;
     ss->wait_tail = wt;
     ss->n_wait++;
-    ask_for_work(ss, 1);
+    top_up(ss);
 }
 
 /* Unlinks the waiters `match` selects into a private list, so that cancel
@@ -358,23 +487,25 @@ static void expire_waiters(session_t *ss, uint64_t now)
         ss->wait_head = wt->next;
         if (!ss->wait_head) ss->wait_tail = NULL;
         ss->n_wait--;
-        LOG_W("user connection closed proxy=%s reason=no-work-connection waited_ms=%d", wt->p->name,
-              WORK_WAIT_MS);
+        /* A client that never opens work conns makes one per user at will. */
+        LOG_LIMITED(LOG_WARN,
+                    "user connection closed proxy=%s reason=no-work-connection waited_ms=%d",
+                    LOG_ESC(wt->p->name), WORK_WAIT_MS);
         waiter_cancel(wt);
     }
 }
 
 /* A work conn we asked for can be lost on the way (refused, reset, the
- * client was busy): ask again for every waiter still waiting after a while. */
+ * client was busy): what has not come after WORK_REASK_MS is asked again. */
 static void reask_waiters(session_t *ss, uint64_t now)
 {
-    int count = 0;
-    for (waiter_t *wt = ss->wait_head; wt; wt = wt->next) {
-        if (now - wt->asked < WORK_REASK_MS) continue;
-        wt->asked = now;
-        count++;
-    }
-    if (count) ask_for_work(ss, count);
+    int lost = asks_expire(ss, now);
+    if (lost > 0)
+        LOG_LIMITED(LOG_INFO,
+                    "work connections did not arrive, asking again run_id=%s lost=%d "
+                    "waiting=%d idle=%d",
+                    ss->run_id, lost, ss->n_wait, ss->n_idle);
+    top_up(ss);
 }
 
 /* ---- proxies ------------------------------------------------------------ */
@@ -590,21 +721,22 @@ static void on_new_proxy(session_t *ss, json_t *m)
     if (p) {
         p->next = ss->proxies;
         ss->proxies = p;
-        LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", name, type, p->port,
-              ss->run_id, LOG_ESC(ss->user));
+        LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", LOG_ESC(name),
+              LOG_ESC(type), p->port, ss->run_id, LOG_ESC(ss->user));
         proxy_reply(ss, name, p->port, NULL);
         return;
     }
     if (!why) why = err[0] ? err : "no allowed port is free";
-    LOG_LIMITED(LOG_WARN, "proxy refused name=%s type=%s port=%lld run_id=%s reason=%s",
-                LOG_ESC(name), LOG_ESC(type), port, ss->run_id, LOG_ESC(why));
+    /* A client can send refused NEW_PROXY messages at will, with any name. */
+    LOG_LIMITED(LOG_WARN, "proxy refused name=%s type=%s port=%lld run_id=%s reason=\"%s\"",
+                LOG_ESC(name), LOG_ESC(type), port, ss->run_id, LOG_ESCQ(why));
     proxy_reply(ss, name, (int)port, why);
 }
 
 static void close_proxy(session_t *ss, sproxy_t *p)
 {
     session_drop_waiters(ss, p);
-    LOG_I("proxy closed name=%s port=%d", p->name, p->port);
+    LOG_I("proxy closed name=%s port=%d", LOG_ESC(p->name), p->port);
     p->sess = NULL;
     p->ops->close(p);
 }

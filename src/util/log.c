@@ -88,6 +88,11 @@ static unsigned long long now_ms(void)
 
 int log_limit_allow(log_limit_t *rl)
 {
+    return log_limit_allow_n(rl, LOG_LIMIT_BURST);
+}
+
+int log_limit_allow_n(log_limit_t *rl, unsigned burst)
+{
     unsigned long long now = now_ms();
     if (now - rl->window_start >= LOG_LIMIT_WINDOW_MS) {
         if (rl->suppressed)
@@ -97,7 +102,7 @@ int log_limit_allow(log_limit_t *rl)
         rl->count = 0;
         rl->suppressed = 0;
     }
-    if (rl->count < LOG_LIMIT_BURST) {
+    if (rl->count < burst) {
         rl->count++;
         return 1;
     }
@@ -105,7 +110,8 @@ int log_limit_allow(log_limit_t *rl)
     return 0;
 }
 
-const char *log_esc(const char *s, char *buf, size_t size)
+/* Copies s into buf, writing bytes that `plain` rejects as \xNN. */
+static const char *esc_with(const char *s, char *buf, size_t size, bool (*plain)(unsigned char))
 {
     static const char hex[] = "0123456789abcdef";
     if (size < 8) { /* room for at least "..." and a NUL */
@@ -115,13 +121,13 @@ const char *log_esc(const char *s, char *buf, size_t size)
     if (!s) s = "-";
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        bool plain = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != '=';
-        size_t need = plain ? 1 : 4;
+        bool ok = plain(*p);
+        size_t need = ok ? 1 : 4;
         if (o + need + 4 > size) { /* keep room for "..." and the NUL */
             memcpy(buf + o, "...", 4);
             return buf;
         }
-        if (plain) {
+        if (ok) {
             buf[o++] = (char)*p;
             continue;
         }
@@ -132,4 +138,24 @@ const char *log_esc(const char *s, char *buf, size_t size)
     }
     buf[o] = '\0';
     return buf;
+}
+
+static bool plain_bare(unsigned char ch)
+{
+    return ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '=';
+}
+
+static bool plain_quoted(unsigned char ch)
+{
+    return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+}
+
+const char *log_esc(const char *s, char *buf, size_t size)
+{
+    return esc_with(s, buf, size, plain_bare);
+}
+
+const char *log_esc_quoted(const char *s, char *buf, size_t size)
+{
+    return esc_with(s, buf, size, plain_quoted);
 }

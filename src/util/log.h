@@ -34,6 +34,8 @@ typedef struct log_limit {
 #define LOG_LIMIT_WINDOW_MS 10000
 /* true when the caller may log now. */
 int log_limit_allow(log_limit_t *rl);
+/* The same with at most `burst` lines per window. */
+int log_limit_allow_n(log_limit_t *rl, unsigned burst);
 
 /* Peer-supplied strings (names, types, users, hosts) go through log_esc()
  * before they reach a log line, so that no peer can forge a line or a
@@ -44,6 +46,11 @@ int log_limit_allow(log_limit_t *rl);
 #define LOG_ESC_MAX 192
 const char *log_esc(const char *s, char *buf, size_t size);
 #define LOG_ESC(s) log_esc((s), (char[LOG_ESC_MAX]){0}, LOG_ESC_MAX)
+/* The same for a value the line puts inside double quotes (key="free text"):
+ * spaces and '=' stay as they are, since they cannot end the quoted value;
+ * '"', '\\' and bytes outside 0x20..0x7e become `\xNN`. */
+const char *log_esc_quoted(const char *s, char *buf, size_t size);
+#define LOG_ESCQ(s) log_esc_quoted((s), (char[LOG_ESC_MAX]){0}, LOG_ESC_MAX)
 
 #define LOG_T(...) log_write(LOG_TRACE, __VA_ARGS__)
 #define LOG_D(...) log_write(LOG_DEBUG, __VA_ARGS__)
@@ -55,6 +62,13 @@ const char *log_esc(const char *s, char *buf, size_t size);
     do {                                                                                           \
         static log_limit_t log_rl_;                                                                \
         if (log_limit_allow(&log_rl_)) log_write(level, __VA_ARGS__);                              \
+    } while (0)
+/* At most one line per LOG_LIMIT_WINDOW_MS from this call site (a cap that
+ * was hit: once is news, the rest is the same news). */
+#define LOG_ONCE_PER_WINDOW(level, ...)                                                            \
+    do {                                                                                           \
+        static log_limit_t log_rl_;                                                                \
+        if (log_limit_allow_n(&log_rl_, 1)) log_write(level, __VA_ARGS__);                         \
     } while (0)
 
 #endif

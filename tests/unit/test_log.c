@@ -21,6 +21,22 @@ static void test_esc_forgery(void)
     CHECK_EQ_STR(log_esc("\xff\x01", b, sizeof b), "\\xff\\x01");
 }
 
+static void test_esc_quoted(void)
+{
+    char b[64];
+    /* Inside quotes spaces and '=' are harmless; a quote or a newline is not. */
+    CHECK_EQ_STR(log_esc_quoted("port 80 is not allowed", b, sizeof b), "port 80 is not allowed");
+    CHECK_EQ_STR(log_esc_quoted("a=b", b, sizeof b), "a=b");
+    CHECK_EQ_STR(log_esc_quoted("x\" user=admin\nINFO", b, sizeof b), "x\\x22 user=admin\\x0aINFO");
+    CHECK_EQ_STR(log_esc_quoted("\\\t\x7f", b, sizeof b), "\\x5c\\x09\\x7f");
+    CHECK_EQ_STR(log_esc_quoted(NULL, b, sizeof b), "-");
+    CHECK(strlen(LOG_ESCQ("a long reason that is cut somewhere before the buffer ends"
+                          "..............................................................."
+                          "..............................................................."
+                          "...............................................................")) <
+          LOG_ESC_MAX);
+}
+
 static void test_esc_truncates(void)
 {
     char b[16];
@@ -46,12 +62,18 @@ static void test_limit(void)
         allowed += log_limit_allow(&rl);
     CHECK_EQ_INT(allowed, LOG_LIMIT_BURST);
     CHECK_EQ_INT(rl.suppressed, 1000 - LOG_LIMIT_BURST);
+    log_limit_t one = {0};
+    allowed = 0;
+    for (int i = 0; i < 100; i++)
+        allowed += log_limit_allow_n(&one, 1);
+    CHECK_EQ_INT(allowed, 1);
 }
 
 int main(void)
 {
     RUN(test_esc_plain);
     RUN(test_esc_forgery);
+    RUN(test_esc_quoted);
     RUN(test_esc_truncates);
     RUN(test_limit);
     return TEST_SUMMARY();

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""brw_wire.py: a minimal burrow control client in plain TCP, for abuse tests.
+
+  brw_wire.py logins HOST PORT TOKEN N
+      N logins one after another; prints one line per attempt:
+      "ok", "refused auth: MESSAGE" or "closed".
+  brw_wire.py proxies HOST PORT TOKEN N NAME
+      logs in, sends N NEW_PROXY messages named NAME + index (NAME may hold
+      any bytes, e.g. a forged " user=admin" or a newline) with an unknown
+      type, and waits for the N answers; prints "answers=N refused=N".
+"""
+import hashlib
+import hmac
+import json
+import os
+import socket
+import struct
+import sys
+
+HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05
+NEW_PROXY, NEW_PROXY_RESP = 0x10, 0x11
+
+
+def send(sock, typ, obj):
+    data = json.dumps(obj).encode()
+    sock.sendall(struct.pack(">IB", len(data), typ) + data)
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf
+
+
+def recv(sock):
+    n, typ = struct.unpack(">IB", recv_exact(sock, 5))
+    return typ, json.loads(recv_exact(sock, n) or b"{}")
+
+
+def login(host, port, token, user=""):
+    """Returns (sock, None) after LOGIN_OK, or (None, why)."""
+    sock = socket.create_connection((host, port), timeout=10)
+    try:
+        sock.sendall(b"BRW1")
+        send(sock, HELLO, {"proto_min": 1, "proto_max": 1, "role": "control", "version": "wire"})
+        typ, m = recv(sock)
+        if typ == ERROR:
+            return None, "refused %s: %s" % (m.get("code"), m.get("message"))
+        nonce_s = bytes.fromhex(m["nonce"])
+        nonce_c = os.urandom(32)
+        u = user.encode()
+        mac = hmac.new(token.encode(), b"burrow-login-v1" + nonce_s + nonce_c + bytes([len(u)]) + u,
+                       hashlib.sha256).hexdigest()
+        send(sock, LOGIN, {"user": user, "client_nonce": nonce_c.hex(), "mac": mac,
+                           "version": "wire", "hostname": "wire"})
+        typ, m = recv(sock)
+        if typ == LOGIN_OK:
+            return sock, None
+        sock.close()
+        if typ == ERROR:
+            return None, "refused %s: %s" % (m.get("code"), m.get("message"))
+        return None, "unexpected %d" % typ
+    except (EOFError, OSError):
+        sock.close()
+        return None, "closed"
+
+
+def main():
+    cmd, host, port, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    if cmd == "logins":
+        for _ in range(n):
+            sock, why = login(host, port, token)
+            print("ok" if sock else why, flush=True)
+            if sock:
+                sock.close()
+        return 0
+    if cmd == "proxies":
+        name = sys.argv[6]
+        sock, why = login(host, port, token)
+        if not sock:
+            print(why)
+            return 1
+        for i in range(n):
+            send(sock, NEW_PROXY, {"name": "%s%d" % (name, i), "type": "bogus\nINFO forged type",
+                                   "remote_port": 1})
+        answers = refused = 0
+        while answers < n:
+            typ, m = recv(sock)
+            if typ == NEW_PROXY_RESP:
+                answers += 1
+                refused += not m.get("ok")
+        print("answers=%d refused=%d" % (answers, refused))
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
