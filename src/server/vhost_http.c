@@ -184,11 +184,14 @@ static void stash_rest(front_t *f, const uint8_t *p, size_t n)
  * (the end of a request without a body). */
 static void drain_stash(front_t *f)
 {
+    static const uint8_t nothing[1];
     uint8_t *s = f->stash;
     size_t n = f->stash_len;
     f->stash = NULL;
     f->stash_len = 0;
-    consume(f, s, n);
+    /* consume() advances its pointer by what it used; with no stash that
+     * pointer must still point at something (NULL + 0 is undefined). */
+    consume(f, s ? s : nothing, n);
     free(s);
     update_reading(f);
 }
