@@ -230,6 +230,7 @@ static const key_spec_t server_keys[] = {
     FRP("tcpmuxPassthrough"),
     STR("subDomainHost", server_cfg_t, subdomain_host),
     STR("custom404Page", server_cfg_t, custom_404_page),
+    SPECIAL("vhostWildcardDomains", K_STR_LIST, server_cfg_t, vhost_wildcard_domains),
     FRP_EACH("sshTunnelGateway"),
     FRP("enablePrometheus"),
     FRP("detailedErrorsToClient"),
@@ -1024,9 +1025,12 @@ static void log_cfg_free(log_cfg_t *log)
     log->to = NULL;
 }
 
+static void str_list_free(str_list_t *l);
+
 void config_server_free(server_cfg_t *cfg)
 {
     if (!cfg) return;
+    str_list_free(&cfg->vhost_wildcard_domains);
     free(cfg->bind_addr);
     free(cfg->proxy_bind_addr);
     free(cfg->token);

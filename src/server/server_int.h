@@ -45,6 +45,12 @@ struct srv {
     char *page_404;           /* custom404Page's contents, or NULL */
     int http_head_timeout_ms; /* a request head, or keep-alive idleness */
     size_t page_404_len;
+    /* closed http/https proxies' sites, oldest first, and the timer that
+     * expires them (sproxy_http.c) */
+    vsite_t *tombs, *tombs_tail;
+    uv_timer_t tomb_timer;
+    bool tomb_timer_on;
+    int tombstone_ms;
 };
 
 /* A proxy kind: tcp, udp, http, https. */
@@ -84,10 +90,17 @@ struct vsite {
                          * the same domain is registered again or they expire */
     char *host_rewrite, *user, *password; /* NULL when unset */
     header_list_t req_set, resp_set;
+    char *owner;                    /* the session's user: its routes belong to it */
+    http_routes_t *table;           /* the table its routes are in */
+    vsite_t *tomb_next, *tomb_prev; /* in srv->tombs once p closed */
 };
 vsite_t *vsite_ref(vsite_t *v);
 /* Drops every route and the references they hold (server teardown). */
 void vhost_routes_clear(srv_t *s);
+/* The timer that expires tombstones: started with the first vhost
+ * listener, closed by vhost_stop. */
+void vhost_tombs_start(srv_t *s);
+void vhost_tombs_stop(srv_t *s);
 void vsite_unref(vsite_t *v);
 
 extern const sproxy_ops_t sproxy_tcp_ops;

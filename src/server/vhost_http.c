@@ -696,6 +696,7 @@ int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const cha
         return r;
     }
     LOG_I("%s listening port=%d", what, port);
+    vhost_tombs_start(s);
     return 0;
 }
 
@@ -711,4 +712,5 @@ void vhost_stop(srv_t *s)
     if (s->http_on) uv_close((uv_handle_t *)&s->http_listener, NULL);
     if (s->https_on) uv_close((uv_handle_t *)&s->https_listener, NULL);
     s->http_on = s->https_on = false;
+    vhost_tombs_stop(s);
 }
