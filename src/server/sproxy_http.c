@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/src_limit.h"
 #include "proto/msg.h"
 #include "server/server_int.h"
 #include "util/log.h"
@@ -392,6 +393,9 @@ void vhost_routes_clear(srv_t *s)
         }
         http_routes_free(tables[i]);
     }
+    src_limit_destroy(s->http_srcs);
+    src_limit_destroy(s->https_srcs);
+    s->http_srcs = s->https_srcs = NULL;
 }
 
 static int vhost_open(sproxy_t *p, const json_t *m, bool https, char *err, size_t errlen)
