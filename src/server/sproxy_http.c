@@ -342,7 +342,7 @@ static int add_one(sproxy_t *p, http_routes_t *t, const char *name, const char *
     if (r == -EEXIST) {
         vsite_t *o = holder;
         snprintf(err, errlen, "domain %s%s is already used by proxy %s", name, loc[0] ? loc : "",
-                 o && o->p ? o->p->name : "?");
+                 LOG_ESC(o && o->p ? o->p->name : "?"));
         return -1;
     }
     if (r != 0) {

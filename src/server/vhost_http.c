@@ -486,7 +486,8 @@ static void on_work_data(conn_t *c, const uint8_t *p, size_t n)
 static void work_gone(front_t *f)
 {
     enum resp_state rs = f->rs;
-    LOG_D("http work connection ended peer=%s request=%d response=%d", f->peer, f->rq, rs);
+    LOG_LIMITED(LOG_DEBUG, "http work connection ended peer=%s request=%d response=%d", f->peer,
+                f->rq, rs);
     if (dead(f)) {
         drop_work(f);
         return;
@@ -577,7 +578,7 @@ static void on_timer(uv_timer_t *t)
     }
     if (f->rs == RESP_HEAD || f->rq == REQ_WAIT_WORK) {
         LOG_LIMITED(LOG_INFO, "http backend timeout peer=%s site=%s", f->peer,
-                    f->site && f->site->p ? f->site->p->name : "?");
+                    LOG_ESC(f->site && f->site->p ? f->site->p->name : NULL));
         drop_work(f);
         send_error(f, 504);
         return;

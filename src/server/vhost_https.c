@@ -34,7 +34,6 @@ typedef struct hello {
     char peer[64], local[64];
 } hello_t;
 
-
 static void hello_uncount(hello_t *h)
 {
     if (!h->counted) return;
@@ -83,7 +82,8 @@ static void route(hello_t *h, const char *name)
     h->site = vsite_ref(v);
     h->waiting = true;
     conn_pause(h->user);
-    LOG_D("https connection routed peer=%s sni=%s proxy=%s", h->peer, name, v->p->name);
+    LOG_LIMITED(LOG_DEBUG, "https connection routed peer=%s sni=%s proxy=%s", h->peer,
+                LOG_ESC(name), LOG_ESC(v->p->name));
     session_request_work(v->p->sess, v->p, h, h->peer, h->local);
 }
 
