@@ -361,6 +361,9 @@ static void test_error_pages(void)
     r = http_err_response(401, NULL, 0, &len);
     CHECK(r && strstr(r, "WWW-Authenticate: Basic realm=\"burrow\"\r\n") != NULL);
     free(r);
+    r = http_err_response(408, NULL, 0, &len);
+    CHECK(r && strncmp(r, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
+    free(r);
 }
 
 static void parse_head(const char *text, llhttp_type_t type)
