@@ -235,6 +235,7 @@ static const key_spec_t server_keys[] = {
     FRP("tcpmuxPassthrough"),
     STR("subDomainHost", server_cfg_t, subdomain_host),
     STR("custom404Page", server_cfg_t, custom_404_page),
+    SPECIAL("vhostWildcardDomains", K_STR_LIST, server_cfg_t, vhost_wildcard_domains),
     FRP_EACH("sshTunnelGateway"),
     FRP("enablePrometheus"),
     FRP("detailedErrorsToClient"),
@@ -1165,6 +1166,7 @@ void config_server_free(server_cfg_t *cfg)
     for (int i = 0; i < cfg->n_users; i++)
         user_cfg_free(&cfg->users[i]);
     free(cfg->users);
+    str_list_free(&cfg->vhost_wildcard_domains);
     free(cfg->bind_addr);
     free(cfg->proxy_bind_addr);
     free(cfg->token);

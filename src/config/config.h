@@ -97,6 +97,9 @@ typedef struct server_cfg {
     int vhost_http_timeout;   /* vhostHTTPTimeout: seconds to wait for a response head; 60 */
     char *subdomain_host;     /* subDomainHost */
     char *custom_404_page;    /* custom404Page: path of an HTML file */
+    /* vhostWildcardDomains: "*.X" may be claimed for X equal to or under one
+     * of these (besides subDomainHost); empty (default) = only subDomainHost */
+    str_list_t vhost_wildcard_domains;
     log_cfg_t log;
 } server_cfg_t;
 

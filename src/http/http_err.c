@@ -14,6 +14,7 @@ static const page_t pages[] = {
     {400, "Bad Request", "The request could not be understood."},
     {401, "Unauthorized", "This site needs a user name and password."},
     {404, "Not Found", "No site is served for this host name here."},
+    {408, "Request Timeout", "The request head did not arrive in time."},
     {431, "Request Header Fields Too Large", "The request head is too large."},
     {502, "Bad Gateway", "The site's server is not reachable right now."},
     {504, "Gateway Timeout", "The site's server did not answer in time."},

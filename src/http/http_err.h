@@ -1,6 +1,6 @@
 /* http_err: the small HTML responses the vhost answers with itself (404
  * unknown host, 401 auth required, 502 backend down, 504 backend timeout,
- * 400/431 bad requests). Pure. */
+ * 400/431 bad requests, 408 slow request head). Pure. */
 #ifndef BURROW_HTTP_ERR_H
 #define BURROW_HTTP_ERR_H
 

@@ -62,6 +62,15 @@ struct srv {
     char *page_404;           /* custom404Page's contents, or NULL */
     int http_head_timeout_ms; /* a request head, or keep-alive idleness */
     size_t page_404_len;
+    /* closed http/https proxies' sites, oldest first, and the timer that
+     * expires them (sproxy_http.c) */
+    vsite_t *tombs, *tombs_tail;
+    uv_timer_t tomb_timer;
+    bool tomb_timer_on;
+    int tombstone_ms;
+    /* vhost caps (vhost_limits.h): connections held in total and per source */
+    struct src_limit *http_srcs, *https_srcs;
+    int n_fronts, n_hellos;
 };
 
 /* A proxy kind: tcp, udp, http, https. */
@@ -101,10 +110,18 @@ struct vsite {
                          * the same domain is registered again or they expire */
     char *host_rewrite, *user, *password; /* NULL when unset */
     header_list_t req_set, resp_set;
+    char *owner;                    /* the session's user: its routes belong to it */
+    http_routes_t *table;           /* the table its routes are in */
+    vsite_t *tomb_next, *tomb_prev; /* in srv->tombs once p closed */
 };
 vsite_t *vsite_ref(vsite_t *v);
-/* Drops every route and the references they hold (server teardown). */
+/* Server teardown, once the loop has ended: drops every route and the
+ * references they hold, and the vhost listeners' per-source tables. */
 void vhost_routes_clear(srv_t *s);
+/* The timer that expires tombstones: started with the first vhost
+ * listener, closed by vhost_stop. */
+void vhost_tombs_start(srv_t *s);
+void vhost_tombs_stop(srv_t *s);
 void vsite_unref(vsite_t *v);
 
 extern const sproxy_ops_t sproxy_tcp_ops;
@@ -168,6 +185,16 @@ int vhost_https_start(srv_t *s);
 void vhost_stop(srv_t *s);
 /* Binds proxyBindAddr:port and listens with cb (h->data = s). 0 or <0. */
 int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const char *what);
+/* Accepts the pending connection of ls (status as given to the listener's
+ * callback) into a new conn without callbacks, and counts it against
+ * *total < max_total and against its source in srcs (at most
+ * max_per_source); out gets the source address. NULL when it was refused
+ * (then it is closed, and a rate-limited line says which cap) or could not
+ * be accepted (logged, rate-limited). The caller sets the conn's callbacks
+ * and calls vhost_release once when the connection no longer counts. */
+conn_t *vhost_accept(uv_stream_t *ls, int status, int *total, int max_total, struct src_limit *srcs,
+                     int max_per_source, struct sockaddr_storage *out, const char *what);
+void vhost_release(int *total, struct src_limit *srcs, const struct sockaddr_storage *src);
 /* A work conn arrived for a vhost front waiting in session_request_work. */
 void vhost_http_attach(void *front, conn_t *work);
 void vhost_http_cancel(void *front);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/src_limit.h"
 #include "proto/msg.h"
 #include "server/server_int.h"
 #include "util/log.h"
@@ -19,8 +20,13 @@
 #define MAX_LOCATIONS 64
 #define MAX_HEADER_SETS 64
 /* A closed proxy's domains answer 502 ("not reachable right now") rather
- * than 404 for this long, or until someone registers them again. */
+ * than 404 for this long, reserved for its user, who may take them back at
+ * once; then a timer forgets them. BURROW_VHOST_TOMBSTONE (seconds)
+ * overrides it for tests. */
 #define TOMBSTONE_MS (10 * 60 * 1000)
+/* How many of a domain's routes are looked at for the user's own
+ * tombstones when it claims the domain again (per pass). */
+#define RECLAIM_SCAN 16
 
 vsite_t *vsite_ref(vsite_t *v)
 {
@@ -43,17 +49,12 @@ void vsite_unref(vsite_t *v)
 {
     if (!v || --v->refs > 0) return;
     free(v->host_rewrite);
+    free(v->owner);
     free(v->user);
     free(v->password);
     headers_free(&v->req_set);
     headers_free(&v->resp_set);
     free(v);
-}
-
-static bool site_expired(void *target, void *arg)
-{
-    const vsite_t *v = target;
-    return !v->p && *(uint64_t *)arg - v->closed_at > TOMBSTONE_MS;
 }
 
 static char *opt_str(const json_t *m, const char *key)
@@ -102,9 +103,15 @@ static vsite_t *site_from(sproxy_t *p, const json_t *m, char *err, size_t errlen
     if (!v) return NULL;
     v->p = p;
     v->refs = 1;
+    v->owner = strdup(p->sess ? session_user(p->sess) : "");
     v->host_rewrite = opt_str(m, "host_header_rewrite");
     v->user = opt_str(m, "http_user");
     v->password = opt_str(m, "http_password");
+    if (!v->owner) {
+        snprintf(err, errlen, "out of memory");
+        vsite_unref(v);
+        return NULL;
+    }
     if ((v->host_rewrite && !header_ok(v->host_rewrite, false)) ||
         load_headers(m, "request_headers", &v->req_set) != 0 ||
         load_headers(m, "response_headers", &v->resp_set) != 0) {
@@ -155,10 +162,203 @@ bad:
     return -1;
 }
 
+/* ---- tombstones ------------------------------------------------------------ */
+
+static int tombstone_ms(srv_t *s)
+{
+    if (s->tombstone_ms == 0) {
+        const char *env = getenv("BURROW_VHOST_TOMBSTONE"); /* seconds; for tests */
+        s->tombstone_ms = env && atoi(env) > 0 ? atoi(env) * 1000 : TOMBSTONE_MS;
+    }
+    return s->tombstone_ms;
+}
+
+static void tomb_unlink(srv_t *s, vsite_t *v)
+{
+    if (v->tomb_prev)
+        v->tomb_prev->tomb_next = v->tomb_next;
+    else if (s->tombs == v)
+        s->tombs = v->tomb_next;
+    if (v->tomb_next)
+        v->tomb_next->tomb_prev = v->tomb_prev;
+    else if (s->tombs_tail == v)
+        s->tombs_tail = v->tomb_prev;
+    v->tomb_next = v->tomb_prev = NULL;
+}
+
+/* Forgets a closed proxy's site: its routes go, then its reference. */
+static void bury(srv_t *s, vsite_t *v)
+{
+    tomb_unlink(s, v);
+    http_routes_remove(v->table, v);
+    vsite_unref(v);
+}
+
+static void on_tomb_timer(uv_timer_t *t);
+
+/* Runs the timer for the oldest tombstone (the list is oldest first). */
+static void arm_tombs(srv_t *s)
+{
+    if (!s->tomb_timer_on || !s->tombs) return;
+    uint64_t due = s->tombs->closed_at + (uint64_t)tombstone_ms(s), now = uv_now(s->loop);
+    uv_timer_start(&s->tomb_timer, on_tomb_timer, due > now ? due - now : 0, 0);
+}
+
+static void on_tomb_timer(uv_timer_t *t)
+{
+    srv_t *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    while (s->tombs && now - s->tombs->closed_at >= (uint64_t)tombstone_ms(s))
+        bury(s, s->tombs);
+    arm_tombs(s);
+}
+
+void vhost_tombs_start(srv_t *s)
+{
+    if (s->tomb_timer_on) return;
+    uv_timer_init(s->loop, &s->tomb_timer);
+    s->tomb_timer.data = s;
+    s->tomb_timer_on = true;
+    arm_tombs(s);
+}
+
+void vhost_tombs_stop(srv_t *s)
+{
+    if (!s->tomb_timer_on) return;
+    s->tomb_timer_on = false;
+    uv_close((uv_handle_t *)&s->tomb_timer, NULL);
+}
+
+/* ---- claiming domains -------------------------------------------------------- */
+
+/* name is base or a name under it. */
+static bool under(const char *name, const char *base)
+{
+    size_t n = strlen(name), b = strlen(base);
+    return b > 0 && n >= b && strcmp(name + n - b, base) == 0 && (n == b || name[n - b - 1] == '.');
+}
+
+static bool under_cfg(const char *name, const char *base)
+{
+    char norm[HTTP_HOST_MAX + 1];
+    return base && http_host_normalise(base, norm, sizeof norm) && under(name, norm);
+}
+
+/* The server's wildcard policy: "*.X" only for X of two labels or more,
+ * equal to or under subDomainHost or a vhostWildcardDomains entry. NULL when
+ * allowed, else the reason. */
+static const char *wildcard_refused(const server_cfg_t *cfg, const char *name)
+{
+    if (strncmp(name, "*.", 2) != 0) return NULL;
+    const char *x = name + 2;
+    if (!strchr(x, '.')) return "needs at least two labels after *.";
+    if (under_cfg(x, cfg->subdomain_host)) return NULL;
+    for (int i = 0; i < cfg->vhost_wildcard_domains.n; i++)
+        if (under_cfg(x, cfg->vhost_wildcard_domains.v[i])) return NULL;
+    return "is not under subDomainHost or vhostWildcardDomains";
+}
+
+/* The user's own tombstones on `name` give way at once. */
+static void reclaim(srv_t *s, http_routes_t *t, const char *name, const char *user)
+{
+    for (;;) {
+        void *targets[RECLAIM_SCAN];
+        size_t n = 0;
+        const char *holder = http_routes_domain_user(t, name, targets, RECLAIM_SCAN, &n);
+        if (!holder || strcmp(holder, user) != 0) return;
+        vsite_t *dead = NULL;
+        for (size_t i = 0; i < n && i < RECLAIM_SCAN && !dead; i++)
+            if (!((vsite_t *)targets[i])->p) dead = targets[i];
+        if (!dead) return;
+        bury(s, dead);
+    }
+}
+
+/* Each domain: allowed for the user (session_domain_allowed), by the
+ * wildcard policy, and not another user's. Takes back the user's own
+ * tombstones. */
+static int check_domains(sproxy_t *p, http_routes_t *t, char names[][HTTP_HOST_MAX + 1], int n,
+                         const char *user, char *err, size_t errlen)
+{
+    srv_t *s = p->srv;
+    for (int i = 0; i < n; i++) {
+        const char *why = wildcard_refused(s->cfg, names[i]);
+        if (why) {
+            snprintf(err, errlen, "wildcard domain %s %s", names[i], why);
+            return -1;
+        }
+        if (p->sess && !session_domain_allowed(p->sess, names[i])) {
+            snprintf(err, errlen, "domain %s is not allowed for this user", names[i]);
+            return -1;
+        }
+        reclaim(s, t, names[i], user);
+    }
+    return 0;
+}
+
+/* The reason a route of another user blocks us. */
+static void refused_by(srv_t *s, const char *name, const vsite_t *holder, char *err, size_t errlen)
+{
+    if (holder && !holder->p) {
+        uint64_t end = holder->closed_at + (uint64_t)tombstone_ms(s), now = uv_now(s->loop);
+        snprintf(err, errlen,
+                 "domain %s is reserved for its owner for %llu s more (its proxy just closed)",
+                 name, (unsigned long long)((end > now ? end - now : 0) + 999) / 1000);
+    } else {
+        snprintf(err, errlen, "domain %s belongs to another user", name);
+    }
+}
+
+static int check_caps(http_routes_t *t, int n, size_t nl, const char *user, char *err,
+                      size_t errlen)
+{
+    long routes = (long)n * (long)(nl ? nl : 1);
+    if (routes > HTTP_ROUTES_PER_PROXY_MAX) {
+        snprintf(err, errlen, "too many routes: %d domains x %zu locations > %d per proxy", n,
+                 nl ? nl : 1, HTTP_ROUTES_PER_PROXY_MAX);
+        return -1;
+    }
+    if (http_routes_user_count(t, user) + routes > HTTP_ROUTES_PER_USER_MAX) {
+        snprintf(err, errlen, "too many routes for this user: %d held + %ld > %d",
+                 http_routes_user_count(t, user), routes, HTTP_ROUTES_PER_USER_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_one(sproxy_t *p, http_routes_t *t, const char *name, const char *loc, vsite_t *v,
+                   char *err, size_t errlen)
+{
+    void *holder = NULL;
+    int r = http_routes_add_as(t, v->owner, name, loc, v, &holder);
+    if (r == -EEXIST && holder && !((vsite_t *)holder)->p) { /* our own closed proxy's */
+        bury(p->srv, holder);
+        r = http_routes_add_as(t, v->owner, name, loc, v, &holder);
+    }
+    if (r == -EPERM) {
+        refused_by(p->srv, name, holder, err, errlen);
+        return -1;
+    }
+    if (r == -EEXIST) {
+        vsite_t *o = holder;
+        snprintf(err, errlen, "domain %s%s is already used by proxy %s", name, loc[0] ? loc : "",
+                 LOG_ESC(o && o->p ? o->p->name : "?"));
+        return -1;
+    }
+    if (r != 0) {
+        snprintf(err, errlen, "invalid domain %s", name);
+        return -1;
+    }
+    return 0;
+}
+
 static int add_routes(sproxy_t *p, http_routes_t *t, char names[][HTTP_HOST_MAX + 1], int n,
                       const json_t *locs, vsite_t *v, char *err, size_t errlen)
 {
     size_t nl = locs ? json_array_size(locs) : 0;
+    if (check_domains(p, t, names, n, v->owner, err, errlen) != 0 ||
+        check_caps(t, n, nl, v->owner, err, errlen) != 0)
+        return -1;
     for (int i = 0; i < n; i++) {
         for (size_t j = 0; j < (nl ? nl : 1); j++) {
             const char *loc = nl ? json_string_value(json_array_get(locs, j)) : "";
@@ -166,38 +366,10 @@ static int add_routes(sproxy_t *p, http_routes_t *t, char names[][HTTP_HOST_MAX 
                 snprintf(err, errlen, "invalid location");
                 return -1;
             }
-            void *owner = NULL;
-            int r = http_routes_add(t, names[i], loc, v, &owner);
-            if (r == -EEXIST && owner && !((vsite_t *)owner)->p) { /* a closed proxy's */
-                http_routes_remove(t, owner);
-                vsite_unref(owner);
-                r = http_routes_add(t, names[i], loc, v, &owner);
-            }
-            if (r == -EEXIST) {
-                vsite_t *o = owner;
-                snprintf(err, errlen, "domain %s%s is already used by proxy %s", names[i],
-                         loc[0] ? loc : "", o && o->p ? o->p->name : "?");
-                return -1;
-            }
-            if (r != 0) {
-                snprintf(err, errlen, "invalid domain %s", names[i]);
-                return -1;
-            }
+            if (add_one(p, t, names[i], loc, v, err, errlen) != 0) return -1;
         }
     }
-    (void)p;
     return 0;
-}
-
-/* Forgets closed proxies' routes that are old enough. */
-static void sweep_tombstones(srv_t *s, http_routes_t *t)
-{
-    uint64_t now = uv_now(s->loop);
-    vsite_t *v;
-    while ((v = http_routes_first(t, site_expired, &now)) != NULL) {
-        http_routes_remove(t, v);
-        vsite_unref(v);
-    }
 }
 
 static bool any_site(void *target, void *arg)
@@ -209,6 +381,8 @@ static bool any_site(void *target, void *arg)
 
 void vhost_routes_clear(srv_t *s)
 {
+    while (s->tombs)
+        bury(s, s->tombs);
     http_routes_t *tables[] = {&s->http_routes, &s->https_routes};
     for (int i = 0; i < 2; i++) {
         vsite_t *v;
@@ -217,13 +391,16 @@ void vhost_routes_clear(srv_t *s)
             if (v->p) v->p->impl = NULL; /* still open: the proxy forgets it */
             vsite_unref(v);
         }
+        http_routes_free(tables[i]);
     }
+    src_limit_destroy(s->http_srcs);
+    src_limit_destroy(s->https_srcs);
+    s->http_srcs = s->https_srcs = NULL;
 }
 
 static int vhost_open(sproxy_t *p, const json_t *m, bool https, char *err, size_t errlen)
 {
     srv_t *s = p->srv;
-    sweep_tombstones(s, https ? &s->https_routes : &s->http_routes);
     if (!(https ? s->https_on : s->http_on)) {
         snprintf(err, errlen, "the server has no %s (set it to serve %s proxies)",
                  https ? "vhostHTTPSPort" : "vhostHTTPPort", https ? "https" : "http");
@@ -240,6 +417,7 @@ static int vhost_open(sproxy_t *p, const json_t *m, bool https, char *err, size_
     vsite_t *v = site_from(p, m, err, errlen);
     if (!v) return -1;
     http_routes_t *t = https ? &s->https_routes : &s->http_routes;
+    v->table = t;
     if (add_routes(p, t, names, n, locs, v, err, errlen) != 0) {
         http_routes_remove(t, v);
         vsite_unref(v);
@@ -262,14 +440,23 @@ static int https_open(sproxy_t *p, int port, const json_t *m, char *err, size_t 
     return vhost_open(p, m, true, err, errlen);
 }
 
-/* The routes stay as a tombstone holding the proxy's reference. */
+/* The routes stay as a tombstone holding the proxy's reference, until the
+ * timer (or the owner's return) buries them. */
 static void vhost_close(sproxy_t *p, http_routes_t *t)
 {
     vsite_t *v = p->impl;
+    srv_t *s = p->srv;
     (void)t;
     if (v) {
         v->p = NULL;
-        v->closed_at = uv_now(p->srv->loop);
+        v->closed_at = uv_now(s->loop);
+        v->tomb_prev = s->tombs_tail;
+        if (s->tombs_tail)
+            s->tombs_tail->tomb_next = v;
+        else
+            s->tombs = v;
+        s->tombs_tail = v;
+        if (s->tombs == v) arm_tombs(s);
     }
     free(p);
 }

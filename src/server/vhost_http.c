@@ -27,7 +27,9 @@
 #include "http/http_head.h"
 #include "http/http_rewrite.h"
 #include "net/relay.h"
+#include "net/src_limit.h"
 #include "server/server_int.h"
+#include "server/vhost_limits.h"
 #include "util/log.h"
 
 #define STASH_MAX (256 * 1024)
@@ -54,7 +56,9 @@ typedef struct front {
     bool finishing; /* the last response is flushing; then we close */
     bool user_eof, work_full, user_full, consuming, waiting;
     bool req_keep_alive, head_method;
+    bool head_started; /* bytes of the current request head have come */
     int refs;
+    struct sockaddr_storage src; /* counted in srv->http_srcs until freed */
     char peer[64], ip[64], local[64];
 } front_t;
 
@@ -67,6 +71,7 @@ static void drop_work(front_t *f);
 static void front_unref(front_t *f)
 {
     if (--f->refs > 0) return;
+    vhost_release(&f->srv->n_fronts, f->srv->http_srcs, &f->src);
     vsite_unref(f->site);
     vsite_unref(f->work_site);
     http_msg_free(&f->req);
@@ -184,11 +189,14 @@ static void stash_rest(front_t *f, const uint8_t *p, size_t n)
  * (the end of a request without a body). */
 static void drain_stash(front_t *f)
 {
+    static const uint8_t nothing[1];
     uint8_t *s = f->stash;
     size_t n = f->stash_len;
     f->stash = NULL;
     f->stash_len = 0;
-    consume(f, s, n);
+    /* consume() advances its pointer by what it used; with no stash that
+     * pointer must still point at something (NULL + 0 is undefined). */
+    consume(f, s ? s : nothing, n);
     free(s);
     update_reading(f);
 }
@@ -323,6 +331,7 @@ static void next_request(front_t *f);
 static void consume(front_t *f, const uint8_t *p, size_t n)
 {
     bool next = false;
+    if (f->rq == REQ_HEAD && n > 0) f->head_started = true;
     f->consuming = true;
     while (!dead(f)) {
         if (f->rq == REQ_WAIT_WORK || f->rq == REQ_DONE) {
@@ -368,6 +377,7 @@ static void next_request(front_t *f)
     f->rq = REQ_HEAD;
     f->rs = RESP_IDLE;
     f->head_method = false;
+    f->head_started = false;
     arm_timer(f, (uint64_t)f->srv->http_head_timeout_ms);
     if (f->stash)
         drain_stash(f);
@@ -476,7 +486,8 @@ static void on_work_data(conn_t *c, const uint8_t *p, size_t n)
 static void work_gone(front_t *f)
 {
     enum resp_state rs = f->rs;
-    LOG_D("http work connection ended peer=%s request=%d response=%d", f->peer, f->rq, rs);
+    LOG_LIMITED(LOG_DEBUG, "http work connection ended peer=%s request=%d response=%d", f->peer,
+                f->rq, rs);
     if (dead(f)) {
         drop_work(f);
         return;
@@ -567,12 +578,17 @@ static void on_timer(uv_timer_t *t)
     }
     if (f->rs == RESP_HEAD || f->rq == REQ_WAIT_WORK) {
         LOG_LIMITED(LOG_INFO, "http backend timeout peer=%s site=%s", f->peer,
-                    f->site && f->site->p ? f->site->p->name : "?");
+                    LOG_ESC(f->site && f->site->p ? f->site->p->name : NULL));
         drop_work(f);
         send_error(f, 504);
         return;
     }
-    front_close(f); /* idle or slow request head */
+    if (f->rq == REQ_HEAD && f->head_started) {
+        LOG_LIMITED(LOG_INFO, "http request head too slow peer=%s", f->peer);
+        send_error(f, 408);
+        return;
+    }
+    front_close(f); /* an idle connection: closed without a word */
 }
 
 static void on_user_data(conn_t *c, const uint8_t *p, size_t n)
@@ -652,19 +668,20 @@ static void ip_of(const char *peer, char *out, size_t size)
 static void on_accept(uv_stream_t *ls, int status)
 {
     srv_t *s = ls->data;
-    if (status < 0) return;
+    struct sockaddr_storage src;
+    conn_t *u = vhost_accept(ls, status, &s->n_fronts, VHOST_FRONTS_MAX, s->http_srcs,
+                             VHOST_FRONTS_PER_SOURCE, &src, "http vhost");
+    if (!u) return;
     front_t *f = calloc(1, sizeof *f);
-    conn_t *u = f ? conn_new(s->loop, &user_cbs, f) : NULL;
-    if (!u || uv_accept(ls, conn_stream(u)) != 0) {
-        if (u) {
-            conn_set_cbs(u, &none_cbs, NULL);
-            conn_close(u);
-        }
-        free(f);
+    if (!f) {
+        conn_close(u);
+        vhost_release(&s->n_fronts, s->http_srcs, &src);
         return;
     }
+    conn_set_cbs(u, &user_cbs, f);
     f->srv = s;
     f->user = u;
+    f->src = src;
     f->refs = 2; /* user conn + timer */
     http_msg_init(&f->req, HTTP_REQUEST);
     http_msg_init(&f->resp, HTTP_RESPONSE);
@@ -675,6 +692,122 @@ static void on_accept(uv_stream_t *ls, int status)
     ip_of(f->peer, f->ip, sizeof f->ip);
     server_local_addr(u, f->local, sizeof f->local);
     arm_timer(f, (uint64_t)f->srv->http_head_timeout_ms);
+}
+
+/* ---- accepting under the caps (vhost_limits.h) ---------------------------- */
+
+static void ip_name(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (ss->ss_family == AF_INET)
+        uv_ip4_name((const struct sockaddr_in *)ss, out, size);
+    else if (ss->ss_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)ss, out, size);
+}
+
+static bool spare_busy;
+
+static void on_spare_closed(uv_handle_t *h)
+{
+    (void)h;
+    spare_busy = false;
+}
+
+/* Takes the pending connection off the listener and closes it, without
+ * allocating: libuv watches a listener again only once its pending
+ * connection was accepted, so one that is never accepted would stall it. */
+static void drop_pending(uv_stream_t *ls)
+{
+    static uv_tcp_t spare;
+    if (spare_busy) return; /* a second failure within one loop turn */
+    uv_tcp_init(ls->loop, &spare);
+    spare_busy = true;
+    (void)uv_accept(ls, (uv_stream_t *)&spare); /* only to close it */
+    uv_close((uv_handle_t *)&spare, on_spare_closed);
+}
+
+enum { CAP_NONE = -1, CAP_TOTAL, CAP_SOURCES, CAP_PER_SOURCE, CAP_COUNT };
+static const char *const cap_names[CAP_COUNT] = {"total", "sources", "per-source"};
+
+/* Which cap refuses a connection from ss, or CAP_NONE (then it is counted). */
+static int over_cap(int *total, int max_total, src_limit_t *srcs, int max_per_source,
+                    const struct sockaddr_storage *ss)
+{
+    if (*total >= max_total) return CAP_TOTAL;
+    int n = src_limit_acquire(srcs, (const struct sockaddr *)ss);
+    if (n < 0) return CAP_SOURCES;
+    if (n > max_per_source) {
+        src_limit_release(srcs, (const struct sockaddr *)ss);
+        return CAP_PER_SOURCE;
+    }
+    (*total)++;
+    return CAP_NONE;
+}
+
+/* One WARN line when a cap starts refusing, then at most one per
+ * VHOST_CAP_LOG_MS per listener and cap, counting what it left unsaid. */
+static void log_refusal(srv_t *s, const char *what, int cap, int held, int max_total,
+                        int max_per_source, const struct sockaddr_storage *ss)
+{
+    static struct {
+        uint64_t last;
+        unsigned quiet;
+        bool once;
+    } rl[2][CAP_COUNT];
+    int l = strcmp(what, "https vhost") == 0;
+    uint64_t now = uv_now(s->loop);
+    if (rl[l][cap].once && now - rl[l][cap].last < VHOST_CAP_LOG_MS) {
+        rl[l][cap].quiet++;
+        return;
+    }
+    char ip[64];
+    ip_name(ss, ip, sizeof ip);
+    LOG_W("%s connection refused cap=%s held=%d max=%d per_source_max=%d peer=%s "
+          "refused_unlogged=%u",
+          what, cap_names[cap], held, max_total, max_per_source, ip, rl[l][cap].quiet);
+    rl[l][cap].once = true;
+    rl[l][cap].last = now;
+    rl[l][cap].quiet = 0;
+}
+
+conn_t *vhost_accept(uv_stream_t *ls, int status, int *total, int max_total, src_limit_t *srcs,
+                     int max_per_source, struct sockaddr_storage *out, const char *what)
+{
+    srv_t *s = ls->data;
+    if (status < 0) {
+        /* Nothing to accept. On EMFILE/ENFILE libuv has already taken the
+         * pending connection into its reserve descriptor and closed it, so
+         * the listener does not spin; it keeps accepting. */
+        LOG_LIMITED(LOG_WARN, "%s accept failed err=%s", what, uv_strerror(status));
+        return NULL;
+    }
+    conn_t *c = conn_new(s->loop, &none_cbs, NULL);
+    if (!c) {
+        LOG_LIMITED(LOG_WARN, "%s accept failed err=out-of-memory", what);
+        drop_pending(ls);
+        return NULL;
+    }
+    int r = uv_accept(ls, conn_stream(c));
+    int len = sizeof *out;
+    if (r == 0) r = uv_tcp_getpeername((uv_tcp_t *)conn_stream(c), (struct sockaddr *)out, &len);
+    if (r != 0) {
+        LOG_LIMITED(LOG_DEBUG, "%s accept failed err=%s", what, uv_strerror(r));
+        conn_close(c);
+        return NULL;
+    }
+    int cap = over_cap(total, max_total, srcs, max_per_source, out);
+    if (cap != CAP_NONE) {
+        log_refusal(s, what, cap, *total, max_total, max_per_source, out);
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void vhost_release(int *total, src_limit_t *srcs, const struct sockaddr_storage *src)
+{
+    (*total)--;
+    src_limit_release(srcs, (const struct sockaddr *)src);
 }
 
 /* ---- the listener -------------------------------------------------------- */
@@ -693,11 +826,13 @@ int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const cha
         return r;
     }
     LOG_I("%s listening port=%d", what, port);
+    vhost_tombs_start(s);
     return 0;
 }
 
 int vhost_http_start(srv_t *s)
 {
+    if (!s->http_srcs && !(s->http_srcs = src_limit_create(VHOST_SOURCES_MAX))) return -1;
     int r = vhost_listen(s, &s->http_listener, s->cfg->vhost_http_port, on_accept, "http vhost");
     s->http_on = r == 0;
     return r;
@@ -708,4 +843,5 @@ void vhost_stop(srv_t *s)
     if (s->http_on) uv_close((uv_handle_t *)&s->http_listener, NULL);
     if (s->https_on) uv_close((uv_handle_t *)&s->https_listener, NULL);
     s->http_on = s->https_on = false;
+    vhost_tombs_stop(s);
 }

@@ -12,7 +12,9 @@
 
 #include "http/sni.h"
 #include "net/relay.h"
+#include "net/src_limit.h"
 #include "server/server_int.h"
+#include "server/vhost_limits.h"
 #include "util/log.h"
 
 #define HELLO_TIMEOUT_MS 10000
@@ -26,15 +28,23 @@ typedef struct hello {
     uint8_t buf[HELLO_BUF];
     size_t len;
     bool waiting, closing;
+    bool counted; /* in srv->n_hellos and https_srcs, until relayed or freed */
     int refs;
+    struct sockaddr_storage src;
     char peer[64], local[64];
 } hello_t;
 
-static const conn_cbs_t none_cbs = {0};
+static void hello_uncount(hello_t *h)
+{
+    if (!h->counted) return;
+    h->counted = false;
+    vhost_release(&h->srv->n_hellos, h->srv->https_srcs, &h->src);
+}
 
 static void hello_unref(hello_t *h)
 {
     if (--h->refs > 0) return;
+    hello_uncount(h);
     vsite_unref(h->site);
     free(h);
 }
@@ -72,7 +82,8 @@ static void route(hello_t *h, const char *name)
     h->site = vsite_ref(v);
     h->waiting = true;
     conn_pause(h->user);
-    LOG_D("https connection routed peer=%s sni=%s proxy=%s", h->peer, name, v->p->name);
+    LOG_LIMITED(LOG_DEBUG, "https connection routed peer=%s sni=%s proxy=%s", h->peer,
+                LOG_ESC(name), LOG_ESC(v->p->name));
     session_request_work(v->p->sess, v->p, h, h->peer, h->local);
 }
 
@@ -132,6 +143,7 @@ void vhost_https_attach(void *ctx, conn_t *work)
     h->user = NULL;
     h->refs--; /* the relay owns the user conn now */
     relay_start(u, work, h->buf, h->len, NULL, NULL);
+    hello_uncount(h); /* a relayed connection is the site's, no longer a hello */
     hello_close(h, NULL);
 }
 
@@ -150,19 +162,21 @@ static void on_timer(uv_timer_t *t)
 static void on_accept(uv_stream_t *ls, int status)
 {
     srv_t *s = ls->data;
-    if (status < 0) return;
+    struct sockaddr_storage src;
+    conn_t *u = vhost_accept(ls, status, &s->n_hellos, VHOST_HELLOS_MAX, s->https_srcs,
+                             VHOST_HELLOS_PER_SOURCE, &src, "https vhost");
+    if (!u) return;
     hello_t *h = calloc(1, sizeof *h);
-    conn_t *u = h ? conn_new(s->loop, &hello_cbs, h) : NULL;
-    if (!u || uv_accept(ls, conn_stream(u)) != 0) {
-        if (u) {
-            conn_set_cbs(u, &none_cbs, NULL);
-            conn_close(u);
-        }
-        free(h);
+    if (!h) {
+        conn_close(u);
+        vhost_release(&s->n_hellos, s->https_srcs, &src);
         return;
     }
+    conn_set_cbs(u, &hello_cbs, h);
     h->srv = s;
     h->user = u;
+    h->src = src;
+    h->counted = true;
     h->refs = 2;
     uv_timer_init(s->loop, &h->timer);
     h->timer.data = h;
@@ -174,6 +188,7 @@ static void on_accept(uv_stream_t *ls, int status)
 
 int vhost_https_start(srv_t *s)
 {
+    if (!s->https_srcs && !(s->https_srcs = src_limit_create(VHOST_SOURCES_MAX))) return -1;
     int r = vhost_listen(s, &s->https_listener, s->cfg->vhost_https_port, on_accept, "https vhost");
     s->https_on = r == 0;
     return r;

@@ -21,7 +21,7 @@ http_backend c2 B 192.168.2.10 8001 || lab_fail "backend B"
 
 token=$(brw_token)
 brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPPort = $VHOST_HTTP" \
-    'subDomainHost = "lab.example"' "custom404Page = \"$LAB_TMP/404.html\"" 'vhostHTTPTimeout = 2'
+    'subDomainHost = "lab.example"' 'vhostWildcardDomains = ["wild.example.com"]' "custom404Page = \"$LAB_TMP/404.html\"" 'vhostHTTPTimeout = 2'
 brw_client_conf "$LAB_TMP/c1.toml" "$token"
 vhost_proxy "$LAB_TMP/c1.toml" a http 192.168.1.10 8001 'customDomains = ["a.example.com"]' \
     'subdomain = "nas"'

@@ -22,7 +22,8 @@ http_backend c1 S1 192.168.1.10 9443 --tls "$LAB_TMP/s1.crt" "$LAB_TMP/s1.key" |
 http_backend c2 S2 192.168.2.10 9443 --tls "$LAB_TMP/s2.crt" "$LAB_TMP/s2.key" || lab_fail "backend S2"
 
 token=$(brw_token)
-brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPSPort = $VHOST_HTTPS"
+brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPSPort = $VHOST_HTTPS" \
+    'vhostWildcardDomains = ["s2.example.com"]'
 brw_client_conf "$LAB_TMP/c1.toml" "$token"
 vhost_proxy "$LAB_TMP/c1.toml" tls1 https 192.168.1.10 9443 'customDomains = ["s1.example.com"]'
 brw_client_conf "$LAB_TMP/c2.toml" "$token"

@@ -174,6 +174,12 @@ static void test_routes(void)
     CHECK(http_routes_find(&t, NULL, "/") == NULL);
     http_routes_remove(&t, &a);
     CHECK(http_routes_find(&t, "a.example.com", "/") == &wild); /* falls to the wildcard */
+    CHECK(http_routes_find(&t, "a.example.com", "/api") == &a_api);
+    CHECK_EQ_INT(t.count, 4);
+    http_routes_remove(&t, &deep);
+    CHECK(http_routes_find(&t, "c.b.example.com", "/") == &wild); /* the less specific one */
+    CHECK_EQ_INT(http_routes_add(&t, "a.example.com", "/", &a, NULL), 0); /* free again */
+    CHECK(http_routes_find(&t, "a.example.com", "/") == &a);
     CHECK_EQ_INT(t.count, 4);
     http_routes_free(&t);
     CHECK_EQ_INT(t.count, 0);
@@ -190,6 +196,92 @@ static uint8_t *read_corpus(const char *name, size_t *len)
     *len = fread(buf, 1, 65536, f);
     fclose(f);
     return buf;
+}
+
+/* Owners: a domain belongs to the user of its first route; counts per user
+ * and per target follow adds and removals. */
+static void test_route_owners(void)
+{
+    http_routes_t t = {0};
+    int a, a2, b;
+    void *owner = NULL, *targets[4];
+    size_t n = 0;
+    CHECK_EQ_INT(http_routes_add_as(&t, "alice", "a.example.com", "/", &a, NULL), 0);
+    CHECK_EQ_INT(http_routes_add_as(&t, "alice", "a.example.com", "/api", &a2, NULL), 0);
+    CHECK_EQ_INT(http_routes_add_as(&t, "bob", "a.example.com", "/admin", &b, &owner), -EPERM);
+    CHECK(owner == &a || owner == &a2);
+    CHECK_EQ_INT(http_routes_add_as(&t, "bob", "A.EXAMPLE.COM", "", &b, NULL), -EPERM);
+    CHECK_EQ_INT(http_routes_add_as(&t, "bob", "b.example.com", "", &b, NULL), 0);
+    CHECK(http_routes_find(&t, "a.example.com", "/admin") == &a);
+    CHECK_EQ_STR(http_routes_domain_user(&t, "a.example.com:80", targets, 4, &n), "alice");
+    CHECK_EQ_INT(n, 2);
+    CHECK(targets[0] == &a2 && targets[1] == &a); /* longest location first */
+    CHECK(http_routes_domain_user(&t, "c.example.com", NULL, 0, &n) == NULL);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(http_routes_user_count(&t, "alice"), 2);
+    CHECK_EQ_INT(http_routes_user_count(&t, "bob"), 1);
+    CHECK_EQ_INT(http_routes_target_count(&t, &a), 1);
+    http_routes_remove(&t, &a);
+    http_routes_remove(&t, &a2);
+    CHECK(http_routes_domain_user(&t, "a.example.com", NULL, 0, NULL) == NULL);
+    CHECK_EQ_INT(http_routes_user_count(&t, "alice"), 0);
+    /* Once alice holds nothing there, the domain is anyone's. */
+    CHECK_EQ_INT(http_routes_add_as(&t, "bob", "a.example.com", "/admin", &b, NULL), 0);
+    CHECK_EQ_STR(http_routes_domain_user(&t, "a.example.com", NULL, 0, NULL), "bob");
+    CHECK_EQ_INT(http_routes_user_count(&t, "bob"), 2);
+    http_routes_free(&t);
+}
+
+/* The index at scale: 100,000 routes over 25,000 domains and 1,000 wildcard
+ * suffixes, every one found, then half removed and the rest still found.
+ * No timing: a quadratic table would take minutes here, not fail. */
+#define SCALE_DOMAINS 25000
+#define SCALE_LOCS 4
+static void test_route_scale(void)
+{
+    http_routes_t t = {0};
+    static char targets[SCALE_DOMAINS];
+    static const char *locs[SCALE_LOCS] = {"", "/api", "/api/v2", "/static"};
+    char name[64];
+    for (int i = 0; i < SCALE_DOMAINS; i++) {
+        if (i % 25 == 0)
+            snprintf(name, sizeof name, "*.w%d.example.org", i);
+        else
+            snprintf(name, sizeof name, "h%d.example.org", i);
+        for (int l = 0; l < SCALE_LOCS; l++)
+            CHECK_EQ_INT(http_routes_add_as(&t, "u", name, locs[l], &targets[i], NULL), 0);
+    }
+    CHECK_EQ_INT(t.count, SCALE_DOMAINS * SCALE_LOCS);
+    CHECK_EQ_INT(http_routes_user_count(&t, "u"), SCALE_DOMAINS * SCALE_LOCS);
+    int wrong = 0;
+    for (int i = 0; i < SCALE_DOMAINS; i++) {
+        if (i % 25 == 0)
+            snprintf(name, sizeof name, "x.y.w%d.example.org", i);
+        else
+            snprintf(name, sizeof name, "h%d.example.org", i);
+        wrong += http_routes_find(&t, name, "/api/v2/x") != &targets[i];
+    }
+    CHECK_EQ_INT(wrong, 0);
+    for (int i = 0; i < SCALE_DOMAINS; i += 2)
+        http_routes_remove(&t, &targets[i]);
+    CHECK_EQ_INT(t.count, SCALE_DOMAINS / 2 * SCALE_LOCS);
+    wrong = 0;
+    for (int i = 0; i < SCALE_DOMAINS; i++) {
+        if (i % 25 == 0)
+            snprintf(name, sizeof name, "x.w%d.example.org", i);
+        else
+            snprintf(name, sizeof name, "h%d.example.org", i);
+        void *want = i % 2 ? &targets[i] : NULL;
+        wrong += http_routes_find(&t, name, "/") != want;
+    }
+    CHECK_EQ_INT(wrong, 0);
+    for (int i = 1; i < SCALE_DOMAINS; i += 2)
+        http_routes_remove(&t, &targets[i]);
+    CHECK_EQ_INT(t.count, 0);
+    CHECK_EQ_INT(t.domains.n, 0);
+    CHECK_EQ_INT(t.targets.n, 0);
+    CHECK_EQ_INT(t.users.n, 0);
+    http_routes_free(&t);
 }
 
 static void test_sni(void)
@@ -268,6 +360,9 @@ static void test_error_pages(void)
     free(r);
     r = http_err_response(401, NULL, 0, &len);
     CHECK(r && strstr(r, "WWW-Authenticate: Basic realm=\"burrow\"\r\n") != NULL);
+    free(r);
+    r = http_err_response(408, NULL, 0, &len);
+    CHECK(r && strncmp(r, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
     free(r);
 }
 
@@ -355,6 +450,8 @@ int main(void)
     RUN(test_response_framing);
     RUN(test_bad_and_large);
     RUN(test_routes);
+    RUN(test_route_owners);
+    RUN(test_route_scale);
     RUN(test_sni);
     RUN(test_proxy_proto);
     RUN(test_error_pages);
