@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the script-driven fuzz targets (fuzz_server.h,
+fuzz_client.h, fuzz_conn_tls.c ...) into tests/fuzz/corpus/<target>/.
+
+A script is a list of records: op (1 byte), length (u16 BE), argument. Run it
+again after changing a harness's ops; the corpora are small on purpose (CI
+replays them), libFuzzer finds the rest from them."""
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RAW, FRAME, SELECT, WORK, SHUT, CLOSE, UDP, USER, HTTP, HTTPS, REPLY = range(11)
+HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 1, 2, 3, 4, 5
+NEW_PROXY, NEW_PROXY_RESP, CLOSE_PROXY = 0x10, 0x11, 0x12
+REQ_WORK_CONN, START_WORK, PING, PONG, UDP_DATA = 0x20, 0x21, 0x30, 0x31, 0x40
+
+
+def rec(op, arg=b""):
+    if isinstance(arg, str):
+        arg = arg.encode()
+    return bytes([op]) + struct.pack(">H", len(arg)) + arg
+
+
+def frame(mtype, obj):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    return rec(FRAME, bytes([mtype]) + body)
+
+
+def udp(sid, data):
+    return frame(UDP_DATA, struct.pack(">I", sid) + data)
+
+
+def hdr(mtype, n):
+    return struct.pack(">IB", n, mtype)
+
+
+def hello(role="control", **kw):
+    m = dict(proto_min=1, proto_max=1, role=role)
+    m.update(kw)
+    return rec(RAW, b"BRW1") + frame(HELLO, m)
+
+
+LOGIN_BAD = dict(user="fz", client_nonce="11" * 32, mac="22" * 32, version="x", hostname="h")
+
+SERVER_GATE = {
+    "control_bad_mac": hello() + frame(LOGIN, LOGIN_BAD),
+    "work_unknown_run": hello("work", run_id="00" * 16, seq=1, mac="00" * 32),
+    "version_range": hello(proto_min=2, proto_max=9),
+    "bad_role": hello("nobody"),
+    "bad_magic": rec(RAW, b"BRWX") + frame(HELLO, {}),
+    "split_magic": rec(RAW, b"BR") + rec(RAW, b"W1") + frame(HELLO, dict(proto_min=1, proto_max=1)),
+    "login_first": rec(RAW, b"BRW1") + frame(LOGIN, LOGIN_BAD),
+    "not_json": rec(RAW, b"BRW1") + frame(HELLO, b"\x00\xff{"),
+    "too_large": rec(RAW, b"BRW1" + hdr(HELLO, 0x7fffffff)),
+    "half_frame_fin": rec(RAW, b"BRW1" + hdr(HELLO, 40) + b'{"role"') + rec(SHUT),
+    "login_bad_fields": hello() + frame(LOGIN, dict(user="a b\n", client_nonce="zz", mac=7)),
+    "tls_hello_garbage": rec(RAW, bytes.fromhex("16030100 2a 01000026 0303") + b"\x00" * 38),
+    "two_conns_reset": hello() + rec(WORK) + rec(RAW, b"BRW1") + rec(CLOSE, b"\x01") + rec(SELECT, b"\x00") + frame(LOGIN, LOGIN_BAD),
+    "plain_garbage": rec(RAW, b"GET / HTTP/1.1\r\n\r\n"),
+}
+
+NP = lambda **kw: frame(NEW_PROXY, kw)
+SERVER_SESSION = {
+    "tcp_and_user": NP(name="fz.t", type="tcp", remote_port=41002) + rec(USER) + rec(RAW, b"hi") + rec(SELECT, b"\x00") + rec(WORK) + rec(SELECT, b"\x01") + rec(RAW, b"x"),
+    "tcp_any_port": NP(name="fz.t", type="tcp") + NP(name="fz.t", type="tcp") + frame(CLOSE_PROXY, dict(name="fz.t")),
+    "udp": rec(WORK) + rec(SELECT, b"\x00") + NP(name="fz.u", type="udp", remote_port=41003) + rec(UDP, b"dgram"),
+    "http_domains": NP(name="fz.h", type="http", custom_domains=["a.test", "*.b.test", "A.TEST:80"], locations=["/", "/x"], subdomain="s"),
+    "http_headers": NP(name="fz.h", type="http", custom_domains=["h.test"], host_header_rewrite="in", http_user="u", http_password="p", request_headers={"X-A": "1", "Bad Name": "v"}, response_headers={"X-B": "a\r\nb"}),
+    "https": NP(name="fz.s", type="https", custom_domains=["s.test", "*.test"]) + rec(HTTPS) + rec(RAW, bytes.fromhex("160301")),
+    "bad_types": NP(name="", type="tcp") + NP(name="fz.x", type="stcp") + NP(name=["x"], type=1, remote_port=-1) + NP(name="fz.p", type="tcp", remote_port=70000),
+    "ping_unknown": frame(PING, {}) + frame(0x7f, b"zz") + frame(PING, b"[]") + frame(LOGIN, LOGIN_BAD),
+    "dup_domain": NP(name="fz.a", type="http", custom_domains=["d.test"]) + NP(name="fz.b", type="http", custom_domains=["d.test"]) + frame(CLOSE_PROXY, dict(name="fz.a")) + NP(name="fz.c", type="http", custom_domains=["d.test"], locations=["/"]),
+    "bad_domains": NP(name="fz.d", type="http", custom_domains=["*", "*.", "..", "a" * 300, "*.*.x", "\u00e9.test"]),
+    "work_then_close": rec(WORK) + rec(RAW, b"data before start") + rec(SELECT, b"\x00") + rec(CLOSE),
+    "huge_frame": rec(RAW, hdr(NEW_PROXY, 65601)),
+    "many_proxies": b"".join(NP(name="fz.%d" % i, type="tcp") for i in range(10)),
+}
+
+VHOST = {
+    "get_keepalive": rec(RAW, b"GET /api/x HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") + rec(SELECT, b"\x02") + rec(RAW, b"GET / HTTP/1.1\r\nHost: x.w.test\r\n\r\n"),
+    "auth_fail": rec(RAW, b"GET / HTTP/1.1\r\nHost: auth.test\r\n\r\n"),
+    "auth_ok_post": rec(RAW, b"POST /p HTTP/1.1\r\nHost: auth.test\r\nAuthorization: Basic dTpw\r\nContent-Length: 5\r\n\r\nhel") + rec(RAW, b"lo") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 204 No Content\r\n\r\n"),
+    "chunked_both": rec(RAW, b"POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"),
+    "pipelined": rec(RAW, b"GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: auth.test\r\n\r\nGET /3 HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    "upgrade": rec(RAW, b"GET /ws HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw") + rec(SELECT, b"\x02") + rec(RAW, b"\x81\x02hi") + rec(SHUT),
+    "unknown_host": rec(RAW, b"GET / HTTP/1.1\r\nHost: nope.test\r\n\r\n"),
+    "bad_head": rec(RAW, b"GET / HTTP/1.1\r\nHost: a.test\r\nBad Header\r\n\r\n"),
+    "work_dies": rec(RAW, b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(CLOSE, b"\x01"),
+    "response_until_eof": rec(RAW, b"GET / HTTP/1.0\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.0 200 OK\r\n\r\nbody") + rec(SHUT),
+    "user_fin_mid_body": rec(RAW, b"PUT / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nabc") + rec(SHUT) + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n"),
+    "second_user": rec(HTTP) + rec(RAW, b"HEAD / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n") + rec(WORK),
+    "expect_continue": rec(RAW, b"POST / HTTP/1.1\r\nHost: a.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 100 Continue\r\n\r\n") + rec(SELECT, b"\x02") + rec(RAW, b"ok") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+}
+
+UDP_SERVER = {
+    "reply": rec(UDP, b"ping") + rec(REPLY, b"pong") + rec(UDP, b"again") + rec(REPLY, b""),
+    "unknown_sid": udp(12345, b"x") + udp(0, b""),
+    "short_udp": frame(UDP_DATA, b"\x00\x01") + frame(PING, {}),
+    "garbage": rec(RAW, b"\xff" * 16) + rec(UDP, b"after"),
+    "channel_lost": rec(UDP, b"a") + rec(CLOSE) + rec(WORK) + rec(UDP, b"b"),
+    "big_datagram": rec(UDP, b"D" * 1400) + rec(REPLY, b"R" * 1400),
+}
+
+
+def write(target, seeds):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+
+TARGETS = {
+    "fuzz_server_gate": SERVER_GATE,
+    "fuzz_server_session": SERVER_SESSION,
+    "fuzz_vhost_http": VHOST,
+    "fuzz_udp_server": UDP_SERVER,
+}
+
+if __name__ == "__main__":
+    for t in sys.argv[1:] or TARGETS:
+        write(t, TARGETS[t])
