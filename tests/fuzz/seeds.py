@@ -104,6 +104,51 @@ UDP_SERVER = {
 }
 
 
+# fuzz_client.h: peers 0 control, 1 first work conn, then whatever the client dials
+C_RAW, C_FRAME, C_SELECT, C_SHUT, C_CLOSE, C_UDP = range(6)
+
+
+def crec(op, arg=b""):
+    return rec(op, arg)
+
+
+def cframe(mtype, obj):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    return crec(C_FRAME, bytes([mtype]) + body)
+
+
+def sel(i):
+    return crec(C_SELECT, bytes([i]))
+
+
+def start(proxy, kind, src="198.51.100.7:40000", dst="127.0.0.1:41002"):
+    return cframe(START_WORK, dict(proxy=proxy, type=kind, src=src, dst=dst))
+
+
+CLIENT = {
+    "proxy_resps": cframe(NEW_PROXY_RESP, dict(name="fz.tcp", ok=True, remote_port=41002)) + cframe(NEW_PROXY_RESP, dict(name="fz.udp", ok=False, error="taken\nuser=admin")) + cframe(NEW_PROXY_RESP, dict(name="nope", ok=True)),
+    "req_work": cframe(REQ_WORK_CONN, dict(count=3)) + cframe(REQ_WORK_CONN, dict(count=-5)) + cframe(REQ_WORK_CONN, dict(count=1 << 40)),
+    "tcp_relay": sel(1) + start("fz.tcp", "tcp") + crec(C_RAW, b"hello local") + sel(2) + crec(C_RAW, b"reply") + crec(C_SHUT) + sel(1) + crec(C_SHUT),
+    "tcp_pp_v2": sel(1) + start("fz.pp", "tcp") + crec(C_RAW, b"x") + sel(2) + crec(C_RAW, b"y"),
+    "pp_bad_addr": sel(1) + start("fz.pp", "tcp", src="[::1]:1", dst="1.2.3.4:5") + crec(C_RAW, b"x"),
+    "dead_local": sel(1) + start("fz.dead", "tcp") + crec(C_RAW, b"lost"),
+    "unknown_proxy": sel(1) + start("fz.nope", "tcp") + crec(C_RAW, b"x"),
+    "garbage_work": sel(1) + crec(C_RAW, b"\x00\x00\x00\x02\x21{}") + crec(C_RAW, b"zz"),
+    "error_msg": cframe(ERROR, dict(code="auth", message="no\x1b[31m")),
+    "login_ok_again": cframe(LOGIN_OK, dict(run_id="x" * 200)) + cframe(CHALLENGE, dict(nonce="00")) + cframe(PONG, {}),
+    "ctl_closed": crec(C_CLOSE, b"\x01") + sel(1) + start("fz.tcp", "tcp"),
+    "udp_channel": sel(1) + start("fz.udp", "udp") + udp(7, b"query") + crec(C_UDP, b"answer") + udp(7, b"again") + udp(8, b""),
+}
+
+UDP_CLIENT = {
+    "two_sessions": udp(1, b"q1") + crec(C_UDP, b"a1") + udp(2, b"q2") + udp(1, b"q3"),
+    "empty_short": udp(0, b"") + cframe(UDP_DATA, b"\x01") + cframe(PING, {}),
+    "garbage": crec(C_RAW, b"\xff\xff\xff\xff\x40") + udp(3, b"x"),
+    "channel_closed": udp(4, b"x") + crec(C_CLOSE) + crec(C_UDP, b"late"),
+    "big": udp(5, b"B" * 1400) + crec(C_UDP, b"R" * 1400),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -117,6 +162,8 @@ TARGETS = {
     "fuzz_server_session": SERVER_SESSION,
     "fuzz_vhost_http": VHOST,
     "fuzz_udp_server": UDP_SERVER,
+    "fuzz_client": CLIENT,
+    "fuzz_udp_client": UDP_CLIENT,
 }
 
 if __name__ == "__main__":
