@@ -21,7 +21,6 @@
 #define ROUTE_OPS_MAX 512
 #define ARG_MAX 600
 
-
 static int targets[TARGETS];
 static bool live[TARGETS];
 

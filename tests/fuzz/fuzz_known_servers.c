@@ -16,7 +16,6 @@
 #include "tls/tls_cert.h"
 #include "util/log.h"
 
-
 static char dir[64], path[96];
 
 static void cleanup(void)

@@ -85,8 +85,8 @@ static inline int fz_next(fz_script_t *s, uint8_t *op, const uint8_t **arg, size
 /* ---- peers: the harness's side of a TCP connection ----------------------- */
 
 typedef struct fz_peer {
-    int fd;           /* -1 when closed */
-    uint8_t *in;      /* everything received (up to FZ_INBOX_MAX) */
+    int fd;          /* -1 when closed */
+    uint8_t *in;     /* everything received (up to FZ_INBOX_MAX) */
     size_t len, off; /* off: the frame parser's position in `in` */
     bool eof;
 } fz_peer_t;
@@ -101,6 +101,15 @@ static inline int fz_free_port(void)
         abort();
     close(fd);
     return ntohs(a.sin_port);
+}
+
+/* Without this, Nagle holds a write back until the previous one is acked,
+ * and the peer's delayed ack makes that 40 ms: a record would not arrive
+ * within the few loop iterations the harness waits. */
+static inline void fz_nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 /* Connects to 127.0.0.1:port. The listener's backlog completes the TCP
@@ -118,6 +127,7 @@ static inline bool fz_peer_connect(fz_peer_t *pe, int port)
         pe->fd = -1;
         return false;
     }
+    fz_nodelay(pe->fd);
     fcntl(pe->fd, F_SETFL, fcntl(pe->fd, F_GETFL) | O_NONBLOCK);
     return true;
 }
@@ -127,6 +137,7 @@ static inline void fz_peer_adopt(fz_peer_t *pe, int fd)
 {
     memset(pe, 0, sizeof *pe);
     pe->fd = fd;
+    fz_nodelay(fd);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 

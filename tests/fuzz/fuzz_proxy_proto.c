@@ -14,7 +14,6 @@
 #include "fuzz_require.h"
 #include "http/proxy_proto.h"
 
-
 static int port_of(const struct sockaddr_storage *a)
 {
     if (a->ss_family == AF_INET) return ntohs(((const struct sockaddr_in *)a)->sin_port);

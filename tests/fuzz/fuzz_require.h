@@ -7,8 +7,8 @@
 #include <stdlib.h>
 
 #define require(cond)                                                                              \
-    ((cond) ? (void)0                                                                              \
-            : (fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond),       \
-               abort()))
+    ((cond)                                                                                        \
+         ? (void)0                                                                                 \
+         : (fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond), abort()))
 
 #endif

@@ -35,8 +35,19 @@
 #define FZ_TOKEN "fuzz-token"
 #define FZ_USER "fz"
 
-enum { OP_RAW, OP_FRAME, OP_SELECT, OP_WORK, OP_SHUT, OP_CLOSE, OP_UDP, OP_USER, OP_HTTP,
-       OP_HTTPS, OP_REPLY };
+enum {
+    OP_RAW,
+    OP_FRAME,
+    OP_SELECT,
+    OP_WORK,
+    OP_SHUT,
+    OP_CLOSE,
+    OP_UDP,
+    OP_USER,
+    OP_HTTP,
+    OP_HTTPS,
+    OP_REPLY
+};
 
 typedef struct fz_srv {
     uv_loop_t loop;

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_srv_login(&h);
     fz_srv_work(&h);
     fz_pump(&h.loop, h.peers, h.npeers, FZ_PUMPS);
-    fz_srv_new_proxy(&h, json_pack("{s:s,s:s,s:i}", "name", "fz.udp", "type", "udp",
-                                   "remote_port", 41001));
+    fz_srv_new_proxy(
+        &h, json_pack("{s:s,s:s,s:i}", "name", "fz.udp", "type", "udp", "remote_port", 41001));
     h.cur = 1;
     fz_srv_play(&h, data, size);
     fz_srv_down(&h);

@@ -13,14 +13,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_srv_up(&h);
     fz_srv_login(&h);
     fz_srv_work(&h);
-    fz_srv_new_proxy(&h, json_pack("{s:s,s:s,s:[s,s],s:[s,s]}", "name", "fz.web", "type", "http",
-                                   "custom_domains", "a.test", "*.w.test", "locations", "/",
-                                   "/api"));
-    fz_srv_new_proxy(
-        &h, json_pack("{s:s,s:s,s:[s],s:s,s:s,s:s,s:{s:s},s:{s:s}}", "name", "fz.auth", "type",
-                      "http", "custom_domains", "auth.test", "host_header_rewrite", "local.test",
-                      "http_user", "u", "http_password", "p", "request_headers", "X-Req", "1",
-                      "response_headers", "X-Resp", "2"));
+    fz_srv_new_proxy(&h,
+                     json_pack("{s:s,s:s,s:[s,s],s:[s,s]}", "name", "fz.web", "type", "http",
+                               "custom_domains", "a.test", "*.w.test", "locations", "/", "/api"));
+    fz_srv_new_proxy(&h,
+                     json_pack("{s:s,s:s,s:[s],s:s,s:s,s:s,s:{s:s},s:{s:s}}", "name", "fz.auth",
+                               "type", "http", "custom_domains", "auth.test", "host_header_rewrite",
+                               "local.test", "http_user", "u", "http_password", "p",
+                               "request_headers", "X-Req", "1", "response_headers", "X-Resp", "2"));
     fz_srv_connect(&h, fz_http_port);
     fz_srv_play(&h, data, size);
     fz_srv_down(&h);

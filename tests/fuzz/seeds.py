@@ -149,6 +149,25 @@ UDP_CLIENT = {
 }
 
 
+# fuzz_conn_tls.c
+C2S, S2C, INJ_C, INJ_S, FLIP, APP_C, APP_S, PAUSE_C, PAUSE_S, SHUT_C, SHUT_S, FIN_C, FIN_S, ALL = range(14)
+n16 = lambda n: struct.pack(">H", n)
+HS = rec(ALL) * 4
+
+CONN_TLS = {
+    "handshake_data_close": HS + rec(APP_C, b"hello") + rec(ALL) + rec(APP_S, b"world") + rec(ALL) * 2 + rec(SHUT_C) + rec(ALL) * 2 + rec(SHUT_S) + rec(ALL) * 2,
+    "records_cut_small": HS + rec(APP_C, b"A" * 20000) + b"".join(rec(C2S, n16(k)) for k in (1, 4, 5, 6, 300, 16000, 7)) + rec(ALL),
+    "pause_with_buffered": HS + rec(PAUSE_S) + rec(APP_C, b"B" * 60000) + rec(ALL) * 3 + rec(PAUSE_S) + rec(ALL) + rec(APP_S, b"back") + rec(ALL),
+    "flip_record": HS + rec(APP_S, b"data that must not arrive changed") + rec(FLIP, n16(12) + b"\x01") + rec(ALL) * 2,
+    "inject_before_hello": rec(INJ_S, bytes.fromhex("1603010005") + b"hello") + rec(ALL) * 2,
+    "fin_mid_record": HS + rec(APP_C, b"C" * 1000) + rec(C2S, n16(100)) + rec(FIN_S) + rec(ALL),
+    "fin_mid_handshake": rec(C2S, n16(60)) + rec(FIN_S) + rec(ALL) * 2,
+    "garbage_to_client": rec(ALL) + rec(INJ_C, b"\x17\x03\x03\x00\x10" + b"\x00" * 16) + rec(ALL),
+    "alert_after": HS + rec(INJ_S, bytes.fromhex("15030300020228")) + rec(APP_C, b"x") + rec(ALL),
+    "both_pause": HS + rec(PAUSE_C) + rec(PAUSE_S) + rec(APP_C, b"1" * 5000) + rec(APP_S, b"2" * 5000) + rec(ALL) * 2 + rec(PAUSE_C) + rec(SHUT_S) + rec(ALL) * 2 + rec(PAUSE_S) + rec(ALL),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -164,6 +183,7 @@ TARGETS = {
     "fuzz_udp_server": UDP_SERVER,
     "fuzz_client": CLIENT,
     "fuzz_udp_client": UDP_CLIENT,
+    "fuzz_conn_tls": CONN_TLS,
 }
 
 if __name__ == "__main__":
