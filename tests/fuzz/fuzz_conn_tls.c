@@ -168,6 +168,7 @@ static void forward(pair_t *pr, fz_peer_t *from, size_t *fwd, fz_peer_t *to, siz
 {
     size_t left = from->len - *fwd;
     if (n > left) n = left;
+    if (n == 0) return;
     fz_peer_write(&pr->loop, to, from->in + *fwd, n);
     *fwd += n;
 }
