@@ -121,10 +121,11 @@ static inline void fz_cli_up(fz_cli_t *h)
         atexit(fz_cli_cleanup_dir);
     }
     memset(h, 0, sizeof *h);
-    int srv_port, local_port, udp_port, dead_port = fz_free_port();
+    int srv_port, local_port, udp_port, dead_port;
     h->srv_fd = fz_listen(SOCK_STREAM, &srv_port);
     h->local_fd = fz_listen(SOCK_STREAM, &local_port);
     h->udp_fd = fz_listen(SOCK_DGRAM, &udp_port);
+    fz_free_ports(&dead_port, 1);
     char text[1024];
     int n = snprintf(text, sizeof text,
                      "serverAddr = \"127.0.0.1\"\nserverPort = %d\n"

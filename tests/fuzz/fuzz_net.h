@@ -91,16 +91,23 @@ typedef struct fz_peer {
     bool eof;
 } fz_peer_t;
 
-static inline int fz_free_port(void)
+/* n distinct ports nothing listens on now (all held while picking, since
+ * the kernel may hand a just-released port out again). */
+static inline void fz_free_ports(int *ports, int n)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) != 0)
-        abort();
-    close(fd);
-    return ntohs(a.sin_port);
+    int fds[8];
+    if (n > 8) abort();
+    for (int i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t al = sizeof a;
+        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
+            getsockname(fds[i], (struct sockaddr *)&a, &al) != 0)
+            abort();
+        ports[i] = ntohs(a.sin_port);
+    }
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
 }
 
 /* Without this, Nagle holds a write back until the previous one is acked,

@@ -84,8 +84,10 @@ static inline void fz_srv_once(void)
     snprintf(fz_state_dir, sizeof fz_state_dir, "/tmp/burrow-fuzz-XXXXXX");
     if (!mkdtemp(fz_state_dir)) abort();
     atexit(fz_srv_cleanup_dir);
-    fz_http_port = fz_free_port();
-    fz_https_port = fz_free_port();
+    int ports[2];
+    fz_free_ports(ports, 2);
+    fz_http_port = ports[0];
+    fz_https_port = ports[1];
 }
 
 static inline void fz_srv_up(fz_srv_t *h)
@@ -118,6 +120,11 @@ static inline void fz_srv_up(fz_srv_t *h)
 
 static inline void fz_srv_down(fz_srv_t *h)
 {
+    for (int i = 0; getenv("FUZZ_LOG") && i < h->npeers; i++)
+        fprintf(stderr, "fuzz: peer %d got %zu bytes%s: %.*s\n", i, h->peers[i].len,
+                h->peers[i].eof ? " then EOF" : "",
+                (int)(h->peers[i].len < 300 ? h->peers[i].len : 300),
+                h->peers[i].in ? (const char *)h->peers[i].in : "");
     for (int i = 0; i < h->npeers; i++)
         fz_peer_close(&h->peers[i], false);
     if (h->udp_fd >= 0) close(h->udp_fd);
