@@ -16,8 +16,8 @@ run_suite() { # build-dir, extra cmake args...
 
 echo "== gcc build: all tests"
 run_suite build -DCMAKE_C_COMPILER=gcc
-echo "== clang build: compile check"
-cmake -S . -B build-clang -DBURROW_WERROR=ON -DCMAKE_C_COMPILER=clang >/dev/null
+echo "== clang build: compile check (with the libFuzzer targets)"
+cmake -S . -B build-clang -DBURROW_WERROR=ON -DCMAKE_C_COMPILER=clang -DBURROW_FUZZ=ON >/dev/null
 cmake --build build-clang -j"$jobs"
 echo "== ASan+UBSan build: all tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

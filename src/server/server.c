@@ -656,6 +656,17 @@ int server_start(srv_t *s)
     return 0;
 }
 
+int server_listen_port(srv_t *s)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (!s->listening || uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
 void server_stop(srv_t *s)
 {
     if (s->stopping) return;

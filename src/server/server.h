@@ -14,6 +14,10 @@ typedef struct srv srv_t;
 srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state_dir);
 /* Binds and listens. 0, or a negative uv error after logging it. */
 int server_start(srv_t *s);
+/* The port the control listener is bound to: bindPort, or the one the
+ * system picked when bindPort is 0 (tests, fuzz harnesses). -1 when not
+ * listening. */
+int server_listen_port(srv_t *s);
 /* Closes every listener and session; the loop then runs dry. */
 void server_stop(srv_t *s);
 /* Frees the server after the loop has run dry. NULL is a no-op. */

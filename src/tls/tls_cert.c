@@ -551,21 +551,26 @@ static void fp_normalize(const char *in, char out[TLSC_FP_LEN])
     out[71] = '\0';
 }
 
-/* Reads one line. Returns 1 for a line in buf, 2 for an overlong line (skipped
- * whole, so its tail is never mistaken for a line), 0 at EOF or on error.
- * *last tracks the last byte read, to know whether the file ends in '\n'. */
+/* Reads one line. Returns 1 for a line in buf, 2 for a line that is
+ * malformed as a whole: overlong, or holding a NUL byte (a power cut can
+ * leave zeros in a file). Either is skipped up to its own newline and no
+ * further, so the next line is never lost or mistaken for a tail. 0 at EOF
+ * or on error. *last tracks the last byte read, to know whether the file
+ * ends in '\n'. */
 static int read_line(FILE *f, char *buf, size_t size, int *last)
 {
-    if (!fgets(buf, (int)size, f)) return 0;
-    size_t n = strlen(buf);
-    if (n > 0) *last = (unsigned char)buf[n - 1];
-    if ((n > 0 && buf[n - 1] == '\n') || feof(f)) return 1;
-    int c;
+    size_t n = 0;
+    int c = EOF, r = 1;
     while ((c = getc(f)) != EOF) {
         *last = c;
+        if (c == '\0' || n + 1 >= size)
+            r = 2;
+        else
+            buf[n++] = (char)c;
         if (c == '\n') break;
     }
-    return 2;
+    buf[n] = '\0';
+    return c == EOF && n == 0 && r == 1 ? 0 : r;
 }
 
 /* Splits "endpoint fp" (exactly two tokens, fp well-formed). 0 or -1. */

@@ -292,6 +292,23 @@ static void test_tofu_basic(void)
     CHECK_EQ_INT(tlsc_tofu_check(store, "xexample.org:443", FP_B, old), TOFU_NEW);
 }
 
+/* A line holding a NUL byte (zeros left by a power cut) is skipped alone:
+ * the entry after it is still found, not recorded again. */
+static void test_tofu_nul_line(void)
+{
+    char store[300], old[TLSC_FP_LEN];
+    path_in(store, sizeof store, "tofu_nul.txt");
+    static const char text[] = "\0\0junk\nnul.example:1 "
+                               "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n";
+    FILE *f = fopen(store, "wb");
+    CHECK(f && fwrite(text, 1, sizeof text - 1, f) == sizeof text - 1);
+    if (f) fclose(f);
+    CHECK_EQ_INT(tlsc_tofu_check(store, "nul.example:1", FP_B, old), TOFU_MISMATCH);
+    CHECK_EQ_STR(old, FP_A);
+    CHECK_EQ_INT(tlsc_tofu_check(store, "nul.example:1", FP_A, old), TOFU_MATCH);
+}
+
 static void test_tofu_independent(void)
 {
     char store[300], old[TLSC_FP_LEN];
@@ -741,6 +758,7 @@ int main(void)
     RUN(test_tofu_independent);
     RUN(test_tofu_comments_and_junk);
     RUN(test_tofu_long_lines);
+    RUN(test_tofu_nul_line);
     RUN(test_tofu_unwritable);
     RUN(test_tofu_symlink_refused);
     RUN(test_state_dir_tightened);

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the script-driven fuzz targets (fuzz_server.h,
+fuzz_client.h, fuzz_conn_tls.c ...) into tests/fuzz/corpus/<target>/.
+
+A script is a list of records: op (1 byte), length (u16 BE), argument. Run it
+again after changing a harness's ops; the corpora are small on purpose (CI
+replays them), libFuzzer finds the rest from them."""
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RAW, FRAME, SELECT, WORK, SHUT, CLOSE, UDP, USER, HTTP, HTTPS, REPLY = range(11)
+HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 1, 2, 3, 4, 5
+NEW_PROXY, NEW_PROXY_RESP, CLOSE_PROXY = 0x10, 0x11, 0x12
+REQ_WORK_CONN, START_WORK, PING, PONG, UDP_DATA = 0x20, 0x21, 0x30, 0x31, 0x40
+
+
+def rec(op, arg=b""):
+    if isinstance(arg, str):
+        arg = arg.encode()
+    return bytes([op]) + struct.pack(">H", len(arg)) + arg
+
+
+def frame(mtype, obj):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    return rec(FRAME, bytes([mtype]) + body)
+
+
+def udp(sid, data):
+    return frame(UDP_DATA, struct.pack(">I", sid) + data)
+
+
+def hdr(mtype, n):
+    return struct.pack(">IB", n, mtype)
+
+
+def hello(role="control", **kw):
+    m = dict(proto_min=1, proto_max=1, role=role)
+    m.update(kw)
+    return rec(RAW, b"BRW1") + frame(HELLO, m)
+
+
+LOGIN_BAD = dict(user="fz", client_nonce="11" * 32, mac="22" * 32, version="x", hostname="h")
+
+SERVER_GATE = {
+    "control_bad_mac": hello() + frame(LOGIN, LOGIN_BAD),
+    "work_unknown_run": hello("work", run_id="00" * 16, seq=1, mac="00" * 32),
+    "version_range": hello(proto_min=2, proto_max=9),
+    "bad_role": hello("nobody"),
+    "bad_magic": rec(RAW, b"BRWX") + frame(HELLO, {}),
+    "split_magic": rec(RAW, b"BR") + rec(RAW, b"W1") + frame(HELLO, dict(proto_min=1, proto_max=1)),
+    "login_first": rec(RAW, b"BRW1") + frame(LOGIN, LOGIN_BAD),
+    "not_json": rec(RAW, b"BRW1") + frame(HELLO, b"\x00\xff{"),
+    "too_large": rec(RAW, b"BRW1" + hdr(HELLO, 0x7fffffff)),
+    "half_frame_fin": rec(RAW, b"BRW1" + hdr(HELLO, 40) + b'{"role"') + rec(SHUT),
+    "login_bad_fields": hello() + frame(LOGIN, dict(user="a b\n", client_nonce="zz", mac=7)),
+    "tls_hello_garbage": rec(RAW, bytes.fromhex("16030100 2a 01000026 0303") + b"\x00" * 38),
+    "two_conns_reset": hello() + rec(WORK) + rec(RAW, b"BRW1") + rec(CLOSE, b"\x01") + rec(SELECT, b"\x00") + frame(LOGIN, LOGIN_BAD),
+    "plain_garbage": rec(RAW, b"GET / HTTP/1.1\r\n\r\n"),
+}
+
+NP = lambda **kw: frame(NEW_PROXY, kw)
+SERVER_SESSION = {
+    "tcp_and_user": NP(name="fz.t", type="tcp", remote_port=41002) + rec(USER) + rec(RAW, b"hi") + rec(SELECT, b"\x00") + rec(WORK) + rec(SELECT, b"\x01") + rec(RAW, b"x"),
+    "tcp_any_port": NP(name="fz.t", type="tcp") + NP(name="fz.t", type="tcp") + frame(CLOSE_PROXY, dict(name="fz.t")),
+    "udp": rec(WORK) + rec(SELECT, b"\x00") + NP(name="fz.u", type="udp", remote_port=41003) + rec(UDP, b"dgram"),
+    "http_domains": NP(name="fz.h", type="http", custom_domains=["a.test", "*.b.test", "A.TEST:80"], locations=["/", "/x"], subdomain="s"),
+    "http_headers": NP(name="fz.h", type="http", custom_domains=["h.test"], host_header_rewrite="in", http_user="u", http_password="p", request_headers={"X-A": "1", "Bad Name": "v"}, response_headers={"X-B": "a\r\nb"}),
+    "https": NP(name="fz.s", type="https", custom_domains=["s.test", "*.test"]) + rec(HTTPS) + rec(RAW, bytes.fromhex("160301")),
+    "bad_types": NP(name="", type="tcp") + NP(name="fz.x", type="stcp") + NP(name=["x"], type=1, remote_port=-1) + NP(name="fz.p", type="tcp", remote_port=70000),
+    "ping_unknown": frame(PING, {}) + frame(0x7f, b"zz") + frame(PING, b"[]") + frame(LOGIN, LOGIN_BAD),
+    "dup_domain": NP(name="fz.a", type="http", custom_domains=["d.test"]) + NP(name="fz.b", type="http", custom_domains=["d.test"]) + frame(CLOSE_PROXY, dict(name="fz.a")) + NP(name="fz.c", type="http", custom_domains=["d.test"], locations=["/"]),
+    "bad_domains": NP(name="fz.d", type="http", custom_domains=["*", "*.", "..", "a" * 300, "*.*.x", "\u00e9.test"]),
+    "work_then_close": rec(WORK) + rec(RAW, b"data before start") + rec(SELECT, b"\x00") + rec(CLOSE),
+    "huge_frame": rec(RAW, hdr(NEW_PROXY, 65601)),
+    "many_proxies": b"".join(NP(name="fz.%d" % i, type="tcp") for i in range(10)),
+}
+
+VHOST = {
+    "get_keepalive": rec(RAW, b"GET /api/x HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") + rec(SELECT, b"\x02") + rec(RAW, b"GET / HTTP/1.1\r\nHost: x.w.test\r\n\r\n"),
+    "auth_fail": rec(RAW, b"GET / HTTP/1.1\r\nHost: auth.test\r\n\r\n"),
+    "auth_ok_post": rec(RAW, b"POST /p HTTP/1.1\r\nHost: auth.test\r\nAuthorization: Basic dTpw\r\nContent-Length: 5\r\n\r\nhel") + rec(RAW, b"lo") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 204 No Content\r\n\r\n"),
+    "chunked_both": rec(RAW, b"POST / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"),
+    "pipelined": rec(RAW, b"GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: auth.test\r\n\r\nGET /3 HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    "upgrade": rec(RAW, b"GET /ws HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw") + rec(SELECT, b"\x02") + rec(RAW, b"\x81\x02hi") + rec(SHUT),
+    "unknown_host": rec(RAW, b"GET / HTTP/1.1\r\nHost: nope.test\r\n\r\n"),
+    "bad_head": rec(RAW, b"GET / HTTP/1.1\r\nHost: a.test\r\nBad Header\r\n\r\n"),
+    "work_dies": rec(RAW, b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(CLOSE, b"\x01"),
+    "response_until_eof": rec(RAW, b"GET / HTTP/1.0\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.0 200 OK\r\n\r\nbody") + rec(SHUT),
+    "user_fin_mid_body": rec(RAW, b"PUT / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nabc") + rec(SHUT) + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n"),
+    "second_user": rec(HTTP) + rec(RAW, b"HEAD / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n") + rec(WORK),
+    "expect_continue": rec(RAW, b"POST / HTTP/1.1\r\nHost: a.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 100 Continue\r\n\r\n") + rec(SELECT, b"\x02") + rec(RAW, b"ok") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+}
+
+UDP_SERVER = {
+    "reply": rec(UDP, b"ping") + rec(REPLY, b"pong") + rec(UDP, b"again") + rec(REPLY, b""),
+    "unknown_sid": udp(12345, b"x") + udp(0, b""),
+    "short_udp": frame(UDP_DATA, b"\x00\x01") + frame(PING, {}),
+    "garbage": rec(RAW, b"\xff" * 16) + rec(UDP, b"after"),
+    "channel_lost": rec(UDP, b"a") + rec(CLOSE) + rec(WORK) + rec(UDP, b"b"),
+    "big_datagram": rec(UDP, b"D" * 1400) + rec(REPLY, b"R" * 1400),
+}
+
+
+# fuzz_client.h: peers 0 control, 1 first work conn, then whatever the client dials
+C_RAW, C_FRAME, C_SELECT, C_SHUT, C_CLOSE, C_UDP = range(6)
+
+
+def crec(op, arg=b""):
+    return rec(op, arg)
+
+
+def cframe(mtype, obj):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    return crec(C_FRAME, bytes([mtype]) + body)
+
+
+def sel(i):
+    return crec(C_SELECT, bytes([i]))
+
+
+def start(proxy, kind, src="198.51.100.7:40000", dst="127.0.0.1:41002"):
+    return cframe(START_WORK, dict(proxy=proxy, type=kind, src=src, dst=dst))
+
+
+CLIENT = {
+    "proxy_resps": cframe(NEW_PROXY_RESP, dict(name="fz.tcp", ok=True, remote_port=41002)) + cframe(NEW_PROXY_RESP, dict(name="fz.udp", ok=False, error="taken\nuser=admin")) + cframe(NEW_PROXY_RESP, dict(name="nope", ok=True)),
+    "req_work": cframe(REQ_WORK_CONN, dict(count=3)) + cframe(REQ_WORK_CONN, dict(count=-5)) + cframe(REQ_WORK_CONN, dict(count=1 << 40)),
+    "tcp_relay": sel(1) + start("fz.tcp", "tcp") + crec(C_RAW, b"hello local") + sel(2) + crec(C_RAW, b"reply") + crec(C_SHUT) + sel(1) + crec(C_SHUT),
+    "tcp_pp_v2": sel(1) + start("fz.pp", "tcp") + crec(C_RAW, b"x") + sel(2) + crec(C_RAW, b"y"),
+    "pp_bad_addr": sel(1) + start("fz.pp", "tcp", src="[::1]:1", dst="1.2.3.4:5") + crec(C_RAW, b"x"),
+    "dead_local": sel(1) + start("fz.dead", "tcp") + crec(C_RAW, b"lost"),
+    "unknown_proxy": sel(1) + start("fz.nope", "tcp") + crec(C_RAW, b"x"),
+    "garbage_work": sel(1) + crec(C_RAW, b"\x00\x00\x00\x02\x21{}") + crec(C_RAW, b"zz"),
+    "error_msg": cframe(ERROR, dict(code="auth", message="no\x1b[31m")),
+    "login_ok_again": cframe(LOGIN_OK, dict(run_id="x" * 200)) + cframe(CHALLENGE, dict(nonce="00")) + cframe(PONG, {}),
+    "ctl_closed": crec(C_CLOSE, b"\x01") + sel(1) + start("fz.tcp", "tcp"),
+    "udp_channel": sel(1) + start("fz.udp", "udp") + udp(7, b"query") + crec(C_UDP, b"answer") + udp(7, b"again") + udp(8, b""),
+}
+
+UDP_CLIENT = {
+    "two_sessions": udp(1, b"q1") + crec(C_UDP, b"a1") + udp(2, b"q2") + udp(1, b"q3"),
+    "empty_short": udp(0, b"") + cframe(UDP_DATA, b"\x01") + cframe(PING, {}),
+    "garbage": crec(C_RAW, b"\xff\xff\xff\xff\x40") + udp(3, b"x"),
+    "channel_closed": udp(4, b"x") + crec(C_CLOSE) + crec(C_UDP, b"late"),
+    "big": udp(5, b"B" * 1400) + crec(C_UDP, b"R" * 1400),
+}
+
+
+# fuzz_conn_tls.c
+C2S, S2C, INJ_C, INJ_S, FLIP, APP_C, APP_S, PAUSE_C, PAUSE_S, SHUT_C, SHUT_S, FIN_C, FIN_S, ALL = range(14)
+n16 = lambda n: struct.pack(">H", n)
+HS = rec(ALL) * 4
+
+CONN_TLS = {
+    "handshake_data_close": HS + rec(APP_C, b"hello") + rec(ALL) + rec(APP_S, b"world") + rec(ALL) * 2 + rec(SHUT_C) + rec(ALL) * 2 + rec(SHUT_S) + rec(ALL) * 2,
+    "records_cut_small": HS + rec(APP_C, b"A" * 20000) + b"".join(rec(C2S, n16(k)) for k in (1, 4, 5, 6, 300, 16000, 7)) + rec(ALL),
+    "pause_with_buffered": HS + rec(PAUSE_S) + rec(APP_C, b"B" * 60000) + rec(ALL) * 3 + rec(PAUSE_S) + rec(ALL) + rec(APP_S, b"back") + rec(ALL),
+    "flip_record": HS + rec(APP_S, b"data that must not arrive changed") + rec(FLIP, n16(12) + b"\x01") + rec(ALL) * 2,
+    "inject_before_hello": rec(INJ_S, bytes.fromhex("1603010005") + b"hello") + rec(ALL) * 2,
+    "fin_mid_record": HS + rec(APP_C, b"C" * 1000) + rec(C2S, n16(100)) + rec(FIN_S) + rec(ALL),
+    "fin_mid_handshake": rec(C2S, n16(60)) + rec(FIN_S) + rec(ALL) * 2,
+    "garbage_to_client": rec(ALL) + rec(INJ_C, b"\x17\x03\x03\x00\x10" + b"\x00" * 16) + rec(ALL),
+    "alert_after": HS + rec(INJ_S, bytes.fromhex("15030300020228")) + rec(APP_C, b"x") + rec(ALL),
+    "both_pause": HS + rec(PAUSE_C) + rec(PAUSE_S) + rec(APP_C, b"1" * 5000) + rec(APP_S, b"2" * 5000) + rec(ALL) * 2 + rec(PAUSE_C) + rec(SHUT_S) + rec(ALL) * 2 + rec(PAUSE_S) + rec(ALL),
+}
+
+
+def write(target, seeds):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+
+TARGETS = {
+    "fuzz_server_gate": SERVER_GATE,
+    "fuzz_server_session": SERVER_SESSION,
+    "fuzz_vhost_http": VHOST,
+    "fuzz_udp_server": UDP_SERVER,
+    "fuzz_client": CLIENT,
+    "fuzz_udp_client": UDP_CLIENT,
+    "fuzz_conn_tls": CONN_TLS,
+}
+
+if __name__ == "__main__":
+    for t in sys.argv[1:] or TARGETS:
+        write(t, TARGETS[t])
