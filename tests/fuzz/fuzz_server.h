@@ -105,6 +105,7 @@ static inline void fz_srv_up(fz_srv_t *h)
                      "vhostHTTPPort = %d\n"
                      "vhostHTTPSPort = %d\n"
                      "subDomainHost = \"fuzz.test\"\n"
+                     "vhostWildcardDomains = [\"w.test\"]\n"
                      "maxPortsPerClient = 8\n"
                      "allowPorts = [{ start = 41000, end = 41015 }]\n",
                      fz_http_port, fz_https_port);
