@@ -69,6 +69,9 @@ struct cli {
 
 /* client.c */
 const char *client_kind_name(proxy_kind_t k);
+/* The delay before asking again for a proxy refused after `prev_ms` (0 at
+ * the first refusal): PROXY_RETRY_BASE_MS doubling up to PROXY_RETRY_MAX_MS. */
+unsigned client_proxy_retry_delay(unsigned prev_ms);
 
 /* cwork.c */
 void cwork_open(cli_t *c);
