@@ -214,10 +214,15 @@ static const char *quote_safe(const char *s, char *buf, size_t size)
 
 /* A refused proxy is asked for again with backoff: the name or port may be
  * held by a session that is about to end (our own, before a restart). */
+unsigned client_proxy_retry_delay(unsigned prev_ms)
+{
+    if (prev_ms == 0) return PROXY_RETRY_BASE_MS;
+    return prev_ms >= PROXY_RETRY_MAX_MS / 2 ? PROXY_RETRY_MAX_MS : prev_ms * 2;
+}
+
 static void schedule_proxy_retry(cproxy_t *p, const char *err)
 {
-    unsigned d = p->retry_ms ? p->retry_ms * 2 : PROXY_RETRY_BASE_MS;
-    if (d > PROXY_RETRY_MAX_MS) d = PROXY_RETRY_MAX_MS;
+    unsigned d = client_proxy_retry_delay(p->retry_ms);
     p->retry_ms = d;
     char why[160];
     LOG_W("proxy refused name=%s reason=\"%s\" retrying in %us", p->wire_name,

@@ -102,6 +102,9 @@ uint64_t client_retry_delay_ms(int attempt, uint64_t since_loss_ms, uint64_t sin
 /* TCP keepalive and user timeout (CLIENT_KEEPALIVE_*, CLIENT_USER_TIMEOUT_MS)
  * on a conn whose connect has started. */
 void client_set_liveness(conn_t *conn);
+/* The delay before asking again for a proxy refused after `prev_ms` (0 at
+ * the first refusal): PROXY_RETRY_BASE_MS doubling up to PROXY_RETRY_MAX_MS. */
+unsigned client_proxy_retry_delay(unsigned prev_ms);
 
 /* cwork.c */
 void cwork_open(cli_t *c);

@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RESUME_FILE_MAX 256 /* bytes read; a valid file is about 100 */
-
 /* FNV-1a, 64 bits: names files, protects nothing. */
 static uint64_t fnv1a(const char *s)
 {

@@ -16,6 +16,7 @@
 #include "proto/auth.h"
 
 #define RESUME_RUN_ID_MAX 64 /* bytes of run id kept, NUL included */
+#define RESUME_FILE_MAX 256  /* bytes read from the file; a valid one is ~100 */
 
 /* Writes the file name for `endpoint` ("host:port") under state_dir into
  * out: "STATE/resume-<endpoint, unsafe bytes as '_'>-<16 hex>", the hex a

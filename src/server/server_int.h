@@ -169,6 +169,9 @@ const char *session_user(const session_t *ss);
  * its per-user limits ([[users]] domains). The server-wide wildcard policy is
  * the vhost's (sproxy_http.c); this is only the user's own allowance. */
 bool session_domain_allowed(const session_t *ss, const char *domain);
+/* Ports tried for a port-0 proxy of a user with its own allowPorts (random
+ * free ones within them) before it is refused. */
+#define USER_PORT_TRIES 8
 
 /* server.c */
 bool server_proxy_name_taken(srv_t *s, const char *name);

@@ -701,8 +701,6 @@ static sproxy_t *open_proxy(session_t *ss, const char *name, const sproxy_ops_t 
     return NULL;
 }
 
-#define USER_PORT_TRIES 8 /* random picks within a user's allowPorts */
-
 static void on_new_proxy(session_t *ss, json_t *m)
 {
     const char *name = msg_str(m, "name");

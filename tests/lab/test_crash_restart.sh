@@ -61,7 +61,7 @@ lab_exec nat1 nft delete rule ip natlab forward handle "$(rule_handle partition)
 t0=$(now_ms)
 served=
 while [ $(($(now_ms) - t0)) -lt 15000 ]; do
-    if lab_exec user "$BLAST" -t 2 203.0.113.10 6080 1 4096 >/dev/null 2>&1; then served=$(($(now_ms) - t0)); break; fi
+    if lab_exec user "$BLAST" -t 1 203.0.113.10 6080 1 4096 >/dev/null 2>&1; then served=$(($(now_ms) - t0)); break; fi
     sleep 0.1
 done
 [ -n "$served" ] || lab_fail "the proxy did not serve within 15 s of the lift"

@@ -105,6 +105,21 @@ static void test_refuses_bad_files(void)
         write_file(p, bad[i], 0600);
         CHECK_EQ_INT(resume_load(p, id, got), -1);
     }
+    /* A run id of RESUME_RUN_ID_MAX bytes does not fit; a file longer than
+     * RESUME_FILE_MAX is cut and so malformed. */
+    char longer[RESUME_FILE_MAX + 80];
+    memset(longer, 'a', RESUME_RUN_ID_MAX);
+    snprintf(longer + RESUME_RUN_ID_MAX, sizeof longer - RESUME_RUN_ID_MAX, "%s", good + 4);
+    write_file(p, longer, 0600);
+    CHECK_EQ_INT(resume_load(p, id, got), -1);
+    snprintf(longer + RESUME_RUN_ID_MAX - 1, sizeof longer - RESUME_RUN_ID_MAX + 1, "%s", good + 4);
+    write_file(p, longer, 0600);
+    CHECK_EQ_INT(resume_load(p, id, got), 0); /* one byte shorter fits */
+    memset(longer, 'a', RESUME_FILE_MAX + 10);
+    longer[RESUME_FILE_MAX + 10] = '\0';
+    memcpy(longer, good, sizeof good - 2); /* valid start, no end of line in range */
+    write_file(p, longer, 0600);
+    CHECK_EQ_INT(resume_load(p, id, got), -1);
     path_in(p, sizeof p, "missing");
     CHECK_EQ_INT(resume_load(p, id, got), -1);
 }
