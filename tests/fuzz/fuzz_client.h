@@ -105,7 +105,7 @@ static inline void fz_cli_wait_peers(fz_cli_t *h, int want)
 {
     uint64_t deadline = fz_now_ms() + FZ_WAIT_MS;
     while (h->npeers < want) {
-        if (fz_now_ms() > deadline) abort();
+        if (fz_now_ms() > deadline) fz_die("the client did not connect");
         fz_cli_pump(h, 1);
         struct pollfd p = {.fd = h->srv_fd, .events = POLLIN};
         poll(&p, 1, 1);
@@ -141,7 +141,7 @@ static inline void fz_cli_up(fz_cli_t *h)
         config_parse_client("fuzz-client.toml", text, (size_t)n, &h->cfg, NULL) != 0)
         abort();
     h->cli = client_create(&h->loop, &h->cfg, fz_cli_dir);
-    if (!h->cli) abort();
+    if (!h->cli) fz_die("client_create");
     client_start(h->cli);
 }
 
@@ -155,13 +155,13 @@ static inline void fz_cli_login(fz_cli_t *h)
         fz_cli_pump(h, 1);
     ctl->off = FRAME_MAGIC_LEN;
     json_t *m = fz_wait_json(&h->loop, ctl, MSG_HELLO);
-    if (!m) abort();
+    if (!m) fz_die("no HELLO");
     json_decref(m);
     fz_peer_send_json(&h->loop, ctl, MSG_CHALLENGE,
                       json_pack("{s:i,s:s}", "proto", 1, "nonce",
                                 "0123456789abcdef0123456789abcdef"
                                 "0123456789abcdef0123456789abcdef"));
-    if (!(m = fz_wait_json(&h->loop, ctl, MSG_LOGIN))) abort();
+    if (!(m = fz_wait_json(&h->loop, ctl, MSG_LOGIN))) fz_die("no LOGIN");
     json_decref(m);
     fz_peer_send_json(&h->loop, ctl, MSG_LOGIN_OK,
                       json_pack("{s:s,s:i,s:i}", "run_id", "00112233445566778899aabbccddeeff",

@@ -40,6 +40,11 @@
 #define FZ_PUMPS 4              /* loop iterations after each record */
 #define FZ_MAX_PEERS 8          /* sockets one input may hold open */
 
+/* The harness itself could not go on (not a finding about the input):
+ * says why, then aborts. */
+#define fz_die(why)                                                                                \
+    (fprintf(stderr, "fuzz harness: %s (%s:%d)\n", why, __FILE__, __LINE__), abort())
+
 static inline uint64_t fz_now_ms(void)
 {
     struct timespec ts;
@@ -275,7 +280,7 @@ static inline void fz_run_dry(uv_loop_t *loop)
         }
         usleep(200);
     }
-    if (uv_loop_close(loop) != 0) abort();
+    if (uv_loop_close(loop) != 0) fz_die("uv_loop_close: a handle is still open");
 }
 
 #endif

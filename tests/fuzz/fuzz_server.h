@@ -77,26 +77,28 @@ static inline void fz_srv_cleanup_dir(void)
     rmdir(fz_state_dir);
 }
 
-static inline void fz_srv_once(void)
+static inline void fz_srv_pick_ports(void)
 {
-    if (fz_state_dir[0]) return;
-    fz_quiet_logs();
-    snprintf(fz_state_dir, sizeof fz_state_dir, "/tmp/burrow-fuzz-XXXXXX");
-    if (!mkdtemp(fz_state_dir)) abort();
-    atexit(fz_srv_cleanup_dir);
     int ports[2];
     fz_free_ports(ports, 2);
     fz_http_port = ports[0];
     fz_https_port = ports[1];
 }
 
-static inline void fz_srv_up(fz_srv_t *h)
+static inline void fz_srv_once(void)
 {
-    fz_srv_once();
-    memset(h, 0, sizeof *h);
-    h->udp_fd = -1;
-    for (int i = 0; i < FZ_MAX_PEERS; i++)
-        h->peers[i].fd = -1;
+    if (fz_state_dir[0]) return;
+    fz_quiet_logs();
+    snprintf(fz_state_dir, sizeof fz_state_dir, "/tmp/burrow-fuzz-XXXXXX");
+    if (!mkdtemp(fz_state_dir)) fz_die("mkdtemp");
+    atexit(fz_srv_cleanup_dir);
+    fz_srv_pick_ports();
+}
+
+/* One attempt at a running server. false (everything undone) when a vhost
+ * port was taken meanwhile by someone else on this machine. */
+static inline bool fz_srv_try_up(fz_srv_t *h)
+{
     char text[512];
     int n = snprintf(text, sizeof text,
                      "bindAddr = \"127.0.0.1\"\n"
@@ -109,14 +111,33 @@ static inline void fz_srv_up(fz_srv_t *h)
                      "maxPortsPerClient = 8\n"
                      "allowPorts = [{ start = 41000, end = 41015 }]\n",
                      fz_http_port, fz_https_port);
-    if (uv_loop_init(&h->loop) != 0 ||
-        config_parse_server("fuzz-server.toml", text, (size_t)n, &h->cfg, NULL) != 0)
-        abort();
+    if (uv_loop_init(&h->loop) != 0) fz_die("uv_loop_init");
+    if (config_parse_server("fuzz-server.toml", text, (size_t)n, &h->cfg, NULL) != 0)
+        fz_die("server config refused");
     h->cfg.bind_port = 0;
     h->srv = server_create(&h->loop, &h->cfg, fz_state_dir);
-    if (!h->srv || server_start(h->srv) != 0) abort();
+    if (!h->srv) fz_die("server_create");
+    if (server_start(h->srv) == 0) return true;
+    server_stop(h->srv);
+    fz_run_dry(&h->loop);
+    server_destroy(h->srv);
+    config_server_free(&h->cfg);
+    return false;
+}
+
+static inline void fz_srv_up(fz_srv_t *h)
+{
+    fz_srv_once();
+    memset(h, 0, sizeof *h);
+    h->udp_fd = -1;
+    for (int i = 0; i < FZ_MAX_PEERS; i++)
+        h->peers[i].fd = -1;
+    for (int attempt = 0; !fz_srv_try_up(h); attempt++) {
+        if (attempt == 5) fz_die("server_start keeps failing");
+        fz_srv_pick_ports();
+    }
     h->port = server_listen_port(h->srv);
-    if (h->port <= 0) abort();
+    if (h->port <= 0) fz_die("server_listen_port");
 }
 
 static inline void fz_srv_down(fz_srv_t *h)
@@ -162,11 +183,11 @@ static inline void fz_srv_hello(fz_srv_t *h, fz_peer_t *pe, json_t *extra)
 static inline void fz_srv_login(fz_srv_t *h)
 {
     fz_peer_t *pe = fz_srv_connect(h, h->port);
-    if (!pe) abort();
+    if (!pe) fz_die("cannot connect to the server");
     fz_srv_hello(h, pe, json_pack("{s:s}", "role", "control"));
     json_t *ch = fz_wait_json(&h->loop, pe, MSG_CHALLENGE);
     uint8_t ns[AUTH_NONCE_LEN], nc[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN];
-    if (!ch || auth_unhex(msg_str(ch, "nonce"), ns, sizeof ns) != 0) abort();
+    if (!ch || auth_unhex(msg_str(ch, "nonce"), ns, sizeof ns) != 0) fz_die("no CHALLENGE");
     json_decref(ch);
     memset(nc, 0x5a, sizeof nc);
     auth_login_mac(FZ_TOKEN, ns, nc, FZ_USER, NULL, 0, mac);
@@ -179,7 +200,7 @@ static inline void fz_srv_login(fz_srv_t *h)
                                 "mac", mhex, "version", "fuzz", "hostname", "fuzzhost"));
     json_t *ok = fz_wait_json(&h->loop, pe, MSG_LOGIN_OK);
     const char *id = ok ? msg_str(ok, "run_id") : NULL;
-    if (!id || strlen(id) >= sizeof h->run_id) abort();
+    if (!id || strlen(id) >= sizeof h->run_id) fz_die("no LOGIN_OK");
     snprintf(h->run_id, sizeof h->run_id, "%s", id);
     json_decref(ok);
     h->logged_in = true;
@@ -217,7 +238,7 @@ static inline void fz_srv_new_proxy(fz_srv_t *h, json_t *m)
 {
     fz_peer_send_json(&h->loop, &h->peers[0], MSG_NEW_PROXY, m);
     json_t *r = fz_wait_json(&h->loop, &h->peers[0], MSG_NEW_PROXY_RESP);
-    if (!r || !msg_bool(r, "ok", 0)) abort();
+    if (!r || !msg_bool(r, "ok", 0)) fz_die("the harness's NEW_PROXY was refused");
     h->proxy_port = (int)msg_int(r, "remote_port", 0);
     json_decref(r);
 }
