@@ -81,10 +81,13 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
 
 static void send_hello(cli_t *c)
 {
-    conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN);
-    msg_send(c->ctl, MSG_HELLO,
-             json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
-                       PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION));
+    if (conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN) < 0 ||
+        msg_send(c->ctl, MSG_HELLO,
+                 json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
+                           PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION)) < 0) {
+        disconnect(c, "write-failed");
+        return;
+    }
     c->state = C_CHALLENGE;
 }
 
@@ -110,7 +113,10 @@ static void on_challenge(cli_t *c, json_t *m)
                           "version", BURROW_VERSION, "hostname", host);
     if (c->run_id[0]) json_object_set_new(o, "run_id", json_string(c->run_id));
     json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
-    msg_send(c->ctl, MSG_LOGIN, o);
+    if (msg_send(c->ctl, MSG_LOGIN, o) < 0) {
+        disconnect(c, "write-failed");
+        return;
+    }
     c->state = C_LOGIN;
 }
 
@@ -163,7 +169,9 @@ static json_t *new_proxy_msg(const cproxy_t *p)
 static void register_proxies(cli_t *c)
 {
     for (int i = 0; i < c->n_proxies; i++)
-        msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
+        /* Ignored: a control conn that cannot be written is failing, and its
+         * read side reports that (EOF or error), which disconnects. */
+        (void)msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
 }
 
 static void on_hb(uv_timer_t *t);
@@ -333,7 +341,7 @@ static void on_hb(uv_timer_t *t)
         disconnect(c, "heartbeat-timeout");
         return;
     }
-    msg_send(c->ctl, MSG_PING, json_object());
+    if (msg_send(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
 }
 
 static void disconnect(cli_t *c, const char *reason)
