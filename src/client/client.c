@@ -89,10 +89,13 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
 
 static void send_hello(cli_t *c)
 {
-    conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN);
-    msg_send(c->ctl, MSG_HELLO,
-             json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
-                       PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION));
+    if (conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN) < 0 ||
+        msg_send(c->ctl, MSG_HELLO,
+                 json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
+                           PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION)) < 0) {
+        disconnect(c, "write-failed");
+        return;
+    }
     c->state = C_CHALLENGE;
 }
 
@@ -127,7 +130,10 @@ static void on_challenge(cli_t *c, json_t *m)
         json_object_set_new(o, "resume_mac", json_string(mhex));
     }
     json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
-    msg_send(c->ctl, MSG_LOGIN, o);
+    if (msg_send(c->ctl, MSG_LOGIN, o) < 0) {
+        disconnect(c, "write-failed");
+        return;
+    }
     c->state = C_LOGIN;
 }
 
@@ -181,7 +187,9 @@ static void register_proxies(cli_t *c)
 {
     for (int i = 0; i < c->n_proxies; i++) {
         c->proxies[i].retry_ms = 0;
-        msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
+        /* Ignored: a control conn that cannot be written is failing, and its
+         * read side reports that (EOF or error), which disconnects. */
+        (void)msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
     }
 }
 
@@ -198,18 +206,7 @@ static void on_proxy_retry(uv_timer_t *t)
     cli_t *c = p->cli;
     if (!c->ctl || c->state != C_READY) return;
     LOG_I("proxy retry name=%s", p->wire_name);
-    msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(p));
-}
-
-/* The server's reason, quoted in our log: bytes that could end the quotes or
- * the line become '?'. */
-static const char *quote_safe(const char *s, char *buf, size_t size)
-{
-    size_t o = 0;
-    for (; *s && o + 1 < size; s++)
-        buf[o++] = (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\') ? '?' : *s;
-    buf[o] = '\0';
-    return buf;
+    (void)msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(p)); /* as in register_proxies */
 }
 
 /* A refused proxy is asked for again with backoff: the name or port may be
@@ -224,9 +221,8 @@ static void schedule_proxy_retry(cproxy_t *p, const char *err)
 {
     unsigned d = client_proxy_retry_delay(p->retry_ms);
     p->retry_ms = d;
-    char why[160];
-    LOG_W("proxy refused name=%s reason=\"%s\" retrying in %us", p->wire_name,
-          quote_safe(err, why, sizeof why), d / 1000);
+    LOG_W("proxy refused name=%s reason=\"%s\" retrying in %us", p->wire_name, LOG_ESCQ(err),
+          d / 1000);
     uv_timer_start(&p->retry, on_proxy_retry, d, 0);
 }
 
@@ -413,7 +409,7 @@ static void on_hb(uv_timer_t *t)
         disconnect(c, "heartbeat-timeout");
         return;
     }
-    msg_send(c->ctl, MSG_PING, json_object());
+    if (msg_send(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
 }
 
 /* A logged-in session was lost: probe for a while before backing off. */

@@ -99,7 +99,14 @@ static void on_local_ready(conn_t *local, int status)
     w->local = NULL;
     conn_set_cbs(work, &none_cbs, NULL);
     /* The PROXY header goes first, before any byte of the user's. */
-    if (w->pp_len > 0) conn_write(local, w->pp, (size_t)w->pp_len);
+    if (w->pp_len > 0 && conn_write(local, w->pp, (size_t)w->pp_len) < 0) {
+        /* The local service went away at once: reset, as when it refuses. */
+        conn_close(local);
+        conn_abort(work);
+        free(early);
+        cwork_unref(w);
+        return;
+    }
     relay_start(work, local, early, early_len, on_relay_done, NULL);
     free(early);
     cwork_unref(w); /* the relay owns both conns now */
@@ -162,7 +169,9 @@ static void on_local_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
     if (nread <= 0 || (flags & UV_UDP_PARTIAL) || !s->w->c) return;
     if (conn_pending(s->w->c) > CONN_HIGH_WATER) return; /* full: drop, as UDP may */
     s->last = uv_now(sock->loop);
-    msg_send_udp(s->w->c, s->sid, buf, (size_t)nread);
+    /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
+     * a broken work conn reports itself through its own error callback. */
+    (void)msg_send_udp(s->w->c, s->sid, buf, (size_t)nread);
 }
 
 static lsock_t *lsock_get(cwork_t *w, uint32_t sid)
@@ -254,18 +263,20 @@ static int on_work_frame(void *ctx, const frame_t *f)
     cli_t *c = w->cli;
     cproxy_t *p = m && c ? find_proxy(c, msg_str(m, "proxy")) : NULL;
     if (!p) {
-        LOG_W("server started work for an unknown proxy=%s", m ? msg_str(m, "proxy") : "?");
+        LOG_LIMITED(LOG_WARN, "server started work for an unknown proxy=%s",
+                    LOG_ESC(m ? msg_str(m, "proxy") : "?"));
         json_decref(m);
         conn_close(w->c);
         return 1;
     }
-    LOG_D("work started proxy=%s src=%s", p->cfg->name, msg_str(m, "src"));
+    LOG_D("work started proxy=%s src=%s", LOG_ESC(p->cfg->name), LOG_ESC(msg_str(m, "src")));
     if (p->cfg->proxy_protocol) {
         w->pp_len =
             proxy_proto_encode(p->cfg->proxy_protocol, msg_str(m, "src"), msg_str(m, "dst"), w->pp);
         if (w->pp_len < 0)
-            LOG_W("no PROXY header: unusable addresses proxy=%s src=%s dst=%s", p->cfg->name,
-                  msg_str(m, "src"), msg_str(m, "dst"));
+            LOG_LIMITED(LOG_WARN, "no PROXY header: unusable addresses proxy=%s src=%s dst=%s",
+                        LOG_ESC(p->cfg->name), LOG_ESC(msg_str(m, "src")),
+                        LOG_ESC(msg_str(m, "dst")));
     }
     json_decref(m);
     idle_unlink(w);
@@ -312,11 +323,14 @@ static void on_work_ready(conn_t *conn, int status)
     uint64_t seq = ++c->seq;
     auth_work_mac(c->work_key, c->run_id, seq, mac);
     auth_hex(mac, sizeof mac, mhex);
-    conn_write(conn, FRAME_MAGIC, FRAME_MAGIC_LEN);
-    msg_send(conn, MSG_HELLO,
-             json_pack("{s:i,s:i,s:s,s:s,s:I,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
-                       PROTO_VERSION_MAX, "role", "work", "run_id", c->run_id, "seq",
-                       (json_int_t)seq, "mac", mhex));
+    if (conn_write(conn, FRAME_MAGIC, FRAME_MAGIC_LEN) < 0 ||
+        msg_send(conn, MSG_HELLO,
+                 json_pack("{s:i,s:i,s:s,s:s,s:I,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
+                           PROTO_VERSION_MAX, "role", "work", "run_id", c->run_id, "seq",
+                           (json_int_t)seq, "mac", mhex)) < 0) {
+        LOG_D("work connection hello failed");
+        conn_close(conn); /* the server asks again for what does not arrive */
+    }
 }
 
 static void on_work_eof(conn_t *conn)

@@ -35,7 +35,7 @@
 #define MAX_WAITING_USERS 256      /* per session */
 #define WORK_WAIT_MS 10000         /* a user waits this long for a work conn */
 #define WORK_REASK_MS 1000         /* a work conn asked for and not come by then is asked again */
-#define WORK_ASK_BATCHES 32        /* REQ_WORK_CONN batches tracked per session (then merged) */
+#define WORK_ASK_SLOTS 10          /* time slots of the WORK_REASK_MS window of requests */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;

@@ -25,12 +25,6 @@ typedef struct wconn {
     struct wconn *next;
 } wconn_t;
 
-/* REQ_WORK_CONN messages sent whose work conns have not all arrived yet. */
-typedef struct ask_batch {
-    uint64_t at; /* when it was sent */
-    int n;       /* work conns of it still to come */
-} ask_batch_t;
-
 typedef struct waiter {
     sproxy_t *p;
     void *ctx; /* the kind's request; NULL for proxy-level requests (udp) */
@@ -60,9 +54,11 @@ struct session {
     int n_wait;
     int pool_target; /* idle work conns to keep: the client's poolCount, at most maxPoolCount */
     bool pool_set;   /* pool_target came from LOGIN (else keep 1) */
-    ask_batch_t asks[WORK_ASK_BATCHES]; /* a ring, oldest first */
-    int ask_first, n_asks;
-    int outstanding; /* sum of asks[].n: work conns asked for and still on the way */
+    /* work conns asked for and arrived over the last WORK_REASK_MS, in
+     * WORK_ASK_SLOTS time slots (a ring; `slot` is the current one) */
+    int asked[WORK_ASK_SLOTS], arrived[WORK_ASK_SLOTS];
+    int slot;
+    uint64_t slot_start;
     bool ended;
     int refs; /* ctl conn + tick timer */
 };
@@ -189,60 +185,40 @@ bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_
 /* ---- work pool ----------------------------------------------------------
  *
  * The session keeps `pool_target` idle work conns and one more for every
- * waiting user. Every REQ_WORK_CONN is remembered (a batch in `asks`) until
- * its work conns arrive, so a shortfall is asked for once, not once per
- * event: want = waiting + target - idle - outstanding. Work conns that do
- * not come within WORK_REASK_MS (refused, reset, lost with a flaky link) are
- * written off and asked for again. Arrivals are matched to the oldest batch;
- * extra ones beyond the pool's cap are closed. */
+ * waiting user, and asks for a shortfall once, not once per event:
+ * want = waiting + target - idle - on_the_way. `on_the_way` is what was
+ * asked for in the last WORK_REASK_MS minus what arrived in that time: a
+ * work conn that does not come within WORK_REASK_MS (refused, reset, lost
+ * with a flaky link) drops out of the window and is asked for again. This
+ * needs no matching of arrivals to requests, so a loss cannot hide behind
+ * later arrivals (matching them first-in-first-out would keep a standing
+ * queue as long as the load lasts). Extra arrivals beyond the pool's cap are
+ * closed. */
 
 static void ask_for_work(session_t *ss, int count)
 {
     ctl_send(ss, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
 }
 
-static void asks_push(session_t *ss, uint64_t now, int n)
+/* Moves the window to now: slots older than WORK_REASK_MS are cleared. */
+static void window_advance(session_t *ss, uint64_t now)
 {
-    ss->outstanding += n;
-    if (ss->n_asks == WORK_ASK_BATCHES) { /* full: the newest batch absorbs it */
-        ask_batch_t *last = &ss->asks[(ss->ask_first + ss->n_asks - 1) % WORK_ASK_BATCHES];
-        last->n += n;
-        last->at = now;
-        return;
+    const uint64_t slot_ms = WORK_REASK_MS / WORK_ASK_SLOTS;
+    for (int i = 0; i < WORK_ASK_SLOTS && now - ss->slot_start >= slot_ms; i++) {
+        ss->slot = (ss->slot + 1) % WORK_ASK_SLOTS;
+        ss->asked[ss->slot] = ss->arrived[ss->slot] = 0;
+        ss->slot_start += slot_ms;
     }
-    ask_batch_t *b = &ss->asks[(ss->ask_first + ss->n_asks) % WORK_ASK_BATCHES];
-    b->at = now;
-    b->n = n;
-    ss->n_asks++;
+    if (now - ss->slot_start >= slot_ms) ss->slot_start = now; /* idle longer than the window */
 }
 
-static void asks_drop_first(session_t *ss)
+static int on_the_way(session_t *ss)
 {
-    ss->outstanding -= ss->asks[ss->ask_first].n;
-    ss->ask_first = (ss->ask_first + 1) % WORK_ASK_BATCHES;
-    ss->n_asks--;
-}
-
-/* A work conn arrived: it answers the oldest request still open. */
-static void asks_arrived(session_t *ss)
-{
-    if (ss->n_asks == 0) return; /* unsolicited: the pool cap decides */
-    ss->outstanding--;
-    if (--ss->asks[ss->ask_first].n == 0) {
-        ss->ask_first = (ss->ask_first + 1) % WORK_ASK_BATCHES;
-        ss->n_asks--;
-    }
-}
-
-/* Writes off requests older than WORK_REASK_MS. Returns how many conns. */
-static int asks_expire(session_t *ss, uint64_t now)
-{
-    int lost = 0;
-    while (ss->n_asks > 0 && now - ss->asks[ss->ask_first].at >= WORK_REASK_MS) {
-        lost += ss->asks[ss->ask_first].n;
-        asks_drop_first(ss);
-    }
-    return lost;
+    window_advance(ss, uv_now(ss->srv->loop));
+    int n = 0;
+    for (int i = 0; i < WORK_ASK_SLOTS; i++)
+        n += ss->asked[i] - ss->arrived[i];
+    return n > 0 ? n : 0;
 }
 
 static int pool_cap(const session_t *ss)
@@ -255,11 +231,19 @@ static void top_up(session_t *ss)
 {
     if (ss->ended) return;
     int target = ss->pool_set ? ss->pool_target : 1;
-    int want = ss->n_wait + target - ss->n_idle - ss->outstanding;
+    int coming = on_the_way(ss);
+    int want = ss->n_wait + target - ss->n_idle - coming;
     if (want <= 0) return;
-    LOG_D("asking for work connections run_id=%s count=%d waiting=%d idle=%d on_the_way=%d",
-          ss->run_id, want, ss->n_wait, ss->n_idle, ss->outstanding);
-    asks_push(ss, uv_now(ss->srv->loop), want);
+    uint64_t now = uv_now(ss->srv->loop);
+    if (ss->wait_head && now - ss->wait_head->since >= WORK_REASK_MS)
+        LOG_LIMITED(LOG_INFO,
+                    "work connections did not arrive, asking again run_id=%s count=%d "
+                    "waiting=%d idle=%d",
+                    ss->run_id, want, ss->n_wait, ss->n_idle);
+    else
+        LOG_D("asking for work connections run_id=%s count=%d waiting=%d idle=%d on_the_way=%d",
+              ss->run_id, want, ss->n_wait, ss->n_idle, coming);
+    ss->asked[ss->slot] += want;
     ask_for_work(ss, want);
 }
 
@@ -270,8 +254,8 @@ void session_set_pool_target(session_t *ss, long long pool_count)
     ss->pool_set = true;
     /* The client opens its pool right after LOGIN_OK without being asked:
      * count those as on their way, so the first user does not ask twice. */
-    int opening = ss->pool_target - ss->n_idle - ss->outstanding;
-    if (opening > 0) asks_push(ss, uv_now(ss->srv->loop), opening);
+    int opening = ss->pool_target - ss->n_idle - on_the_way(ss);
+    if (opening > 0) ss->asked[ss->slot] += opening;
 }
 
 static void dispatch(session_t *ss, sproxy_t *p, void *ctx, conn_t *work, const char *src,
@@ -379,7 +363,8 @@ static conn_t *pool_take(session_t *ss)
 
 void session_add_work(session_t *ss, conn_t *work)
 {
-    asks_arrived(ss);
+    on_the_way(ss); /* moves the window */
+    ss->arrived[ss->slot]++;
     waiter_t *wt = ss->wait_head;
     if (wt) {
         ss->wait_head = wt->next;
@@ -496,15 +481,11 @@ static void expire_waiters(session_t *ss, uint64_t now)
 }
 
 /* A work conn we asked for can be lost on the way (refused, reset, the
- * client was busy): what has not come after WORK_REASK_MS is asked again. */
+ * client was busy): what has not come after WORK_REASK_MS is asked again,
+ * also when no event would call top_up. */
 static void reask_waiters(session_t *ss, uint64_t now)
 {
-    int lost = asks_expire(ss, now);
-    if (lost > 0)
-        LOG_LIMITED(LOG_INFO,
-                    "work connections did not arrive, asking again run_id=%s lost=%d "
-                    "waiting=%d idle=%d",
-                    ss->run_id, lost, ss->n_wait, ss->n_idle);
+    (void)now;
     top_up(ss);
 }
 

@@ -99,7 +99,9 @@ static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
     }
     usess_t *s = session_for_addr(u, addr, uv_now(sock->loop));
     if (!s) return;
-    msg_send_udp(u->work, s->sid, buf, (size_t)nread);
+    /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
+     * a broken work conn reports itself through its own error callback. */
+    (void)msg_send_udp(u->work, s->sid, buf, (size_t)nread);
 }
 
 static int on_work_frame(void *ctx, const frame_t *f)

@@ -1,13 +1,16 @@
-/* conn_latency HOST PORT COUNT: opens COUNT fresh TCP connections one after
- * another to an echo server, each sending one byte and waiting for it to come
- * back; prints the time to first byte (connect + 1-byte round trip) as
- * "p50_us=… p99_us=… mean_us=…". Used by bench/, not by pass/fail tests. */
+/* conn_latency HOST PORT COUNT [TIMEOUT_MS]: opens COUNT fresh TCP
+ * connections one after another to an echo server, each sending one byte and
+ * waiting for it to come back; prints the time to first byte (connect +
+ * 1-byte round trip) as "p50_us=… p99_us=… mean_us=… failed=…". With
+ * TIMEOUT_MS, a connection whose byte is not back by then counts as failed
+ * (a user who gave up). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,12 +27,19 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static long g_timeout_ms;
+
 static double one(const struct sockaddr_in *sa)
 {
     double t0 = now_us();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int one_ = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_, sizeof one_);
+    if (g_timeout_ms > 0) {
+        struct timeval tv = {.tv_sec = g_timeout_ms / 1000, .tv_usec = (g_timeout_ms % 1000) * 1000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     char b = 'x';
     if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) != 0 || write(fd, &b, 1) != 1 ||
         read(fd, &b, 1) != 1) {
@@ -43,10 +53,11 @@ static double one(const struct sockaddr_in *sa)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: conn_latency HOST PORT COUNT\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: conn_latency HOST PORT COUNT [TIMEOUT_MS]\n");
         return 2;
     }
+    if (argc == 5) g_timeout_ms = atol(argv[4]);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
     if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) return 2;
     int n = atoi(argv[3]);
