@@ -30,7 +30,7 @@
 /* The caps the server applies when a proxy registers (sproxy_http.c); the
  * table itself enforces none. One proxy's domains × locations: */
 #define HTTP_ROUTES_PER_PROXY_MAX 256
-/* Every route one user holds, live proxies and tombstones together: */
+/* Every route one user holds, http and https, live proxies and tombstones: */
 #define HTTP_ROUTES_PER_USER_MAX 4096
 
 typedef struct http_route http_route_t;

@@ -106,8 +106,9 @@ struct sproxy {
 struct vsite {
     sproxy_t *p;        /* NULL once the proxy closed */
     int refs;           /* the proxy's (then its routes'), plus one per front holding it */
-    uint64_t closed_at; /* when p closed: its routes stay, answering 502, until
-                         * the same domain is registered again or they expire */
+    uint64_t closed_at; /* when p closed: its routes stay, answering 502 and
+                         * reserved for `owner`, until the owner registers the
+                         * domain again or the tombstone timer expires them */
     char *host_rewrite, *user, *password; /* NULL when unset */
     header_list_t req_set, resp_set;
     char *owner;                    /* the session's user: its routes belong to it */

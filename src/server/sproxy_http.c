@@ -309,18 +309,20 @@ static void refused_by(srv_t *s, const char *name, const vsite_t *holder, char *
     }
 }
 
-static int check_caps(http_routes_t *t, int n, size_t nl, const char *user, char *err,
-                      size_t errlen)
+/* Per proxy, and per user over both tables. */
+static int check_caps(srv_t *s, int n, size_t nl, const char *user, char *err, size_t errlen)
 {
+    int held = http_routes_user_count(&s->http_routes, user) +
+               http_routes_user_count(&s->https_routes, user);
     long routes = (long)n * (long)(nl ? nl : 1);
     if (routes > HTTP_ROUTES_PER_PROXY_MAX) {
         snprintf(err, errlen, "too many routes: %d domains x %zu locations > %d per proxy", n,
                  nl ? nl : 1, HTTP_ROUTES_PER_PROXY_MAX);
         return -1;
     }
-    if (http_routes_user_count(t, user) + routes > HTTP_ROUTES_PER_USER_MAX) {
-        snprintf(err, errlen, "too many routes for this user: %d held + %ld > %d",
-                 http_routes_user_count(t, user), routes, HTTP_ROUTES_PER_USER_MAX);
+    if (held + routes > HTTP_ROUTES_PER_USER_MAX) {
+        snprintf(err, errlen, "too many routes for this user: %d held + %ld > %d", held, routes,
+                 HTTP_ROUTES_PER_USER_MAX);
         return -1;
     }
     return 0;
@@ -357,7 +359,7 @@ static int add_routes(sproxy_t *p, http_routes_t *t, char names[][HTTP_HOST_MAX 
 {
     size_t nl = locs ? json_array_size(locs) : 0;
     if (check_domains(p, t, names, n, v->owner, err, errlen) != 0 ||
-        check_caps(t, n, nl, v->owner, err, errlen) != 0)
+        check_caps(p->srv, n, nl, v->owner, err, errlen) != 0)
         return -1;
     for (int i = 0; i < n; i++) {
         for (size_t j = 0; j < (nl ? nl : 1); j++) {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "http/http_err.h"
 #include "http/http_head.h"
@@ -726,13 +727,28 @@ static void drop_pending(uv_stream_t *ls)
     uv_close((uv_handle_t *)&spare, on_spare_closed);
 }
 
-enum { CAP_NONE = -1, CAP_TOTAL, CAP_SOURCES, CAP_PER_SOURCE, CAP_COUNT };
-static const char *const cap_names[CAP_COUNT] = {"total", "sources", "per-source"};
+enum { CAP_NONE = -1, CAP_DESCRIPTORS, CAP_TOTAL, CAP_SOURCES, CAP_PER_SOURCE, CAP_COUNT };
+static const char *const cap_names[CAP_COUNT] = {"descriptors", "total", "sources", "per-source"};
 
-/* Which cap refuses a connection from ss, or CAP_NONE (then it is counted). */
-static int over_cap(int *total, int max_total, src_limit_t *srcs, int max_per_source,
+/* Descriptors are numbered lowest free first, so a descriptor numbered n
+ * means at least n are open: near the limit, the rest of the server needs
+ * the remaining ones (VHOST_FD_RESERVE). */
+static bool fds_short(conn_t *c)
+{
+    uv_os_fd_t fd;
+    struct rlimit rl;
+    if (uv_fileno((uv_handle_t *)conn_stream(c), &fd) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+        rl.rlim_cur == RLIM_INFINITY)
+        return false;
+    rlim_t reserve = rl.rlim_cur / 4 < VHOST_FD_RESERVE ? rl.rlim_cur / 4 : VHOST_FD_RESERVE;
+    return (rlim_t)fd >= rl.rlim_cur - reserve;
+}
+
+/* Which cap refuses connection c from ss, or CAP_NONE (then it is counted). */
+static int over_cap(conn_t *c, int *total, int max_total, src_limit_t *srcs, int max_per_source,
                     const struct sockaddr_storage *ss)
 {
+    if (fds_short(c)) return CAP_DESCRIPTORS;
     if (*total >= max_total) return CAP_TOTAL;
     int n = src_limit_acquire(srcs, (const struct sockaddr *)ss);
     if (n < 0) return CAP_SOURCES;
@@ -795,7 +811,7 @@ conn_t *vhost_accept(uv_stream_t *ls, int status, int *total, int max_total, src
         conn_close(c);
         return NULL;
     }
-    int cap = over_cap(total, max_total, srcs, max_per_source, out);
+    int cap = over_cap(c, total, max_total, srcs, max_per_source, out);
     if (cap != CAP_NONE) {
         log_refusal(s, what, cap, *total, max_total, max_per_source, out);
         conn_close(c);

@@ -19,6 +19,12 @@
 /* Distinct source addresses each listener tracks at once; beyond it new
  * sources are refused. */
 #define VHOST_SOURCES_MAX 16384
+/* Descriptors kept for everything else (the control port, work conns,
+ * tcp/udp proxies, relays): a vhost connection whose descriptor number
+ * reaches the open-file limit minus this (or minus a quarter of the limit,
+ * when that is less) is refused, so strangers at the vhost ports can never
+ * exhaust the process's descriptors whatever the limit is. */
+#define VHOST_FD_RESERVE 1024
 /* A cap that keeps refusing is logged once per this long (per listener). */
 #define VHOST_CAP_LOG_MS 10000
 

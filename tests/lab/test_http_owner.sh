@@ -4,7 +4,7 @@
 # /admin under it, cannot claim *.com or a wildcard outside subDomainHost
 # and vhostWildcardDomains, and cannot take a.example.com while alice is
 # briefly gone (its tombstone is reserved for her); alice takes it back at
-# once when she returns.
+# once when she returns. A proxy may hold 256 routes, a user 4,096.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -64,5 +64,28 @@ brw_start_client c1 alice2 "$LAB_TMP/alice.toml"
 lab_wait_log "$LAB_TMP/alice2.log" 'proxy registered.*name=alice\.a' 15 || lab_fail "alice could not take her domain back"
 [ "$(json_field "$(vget a.example.com /)" site)" = A ] || lab_fail "a.example.com not alice's after her return"
 lab_pass "alice's return takes a.example.com back at once"
+# Route caps: 256 per proxy (domains x locations), 4,096 per user.
+doms() { # PREFIX COUNT: a customDomains line
+    local i out=""
+    for i in $(seq 1 "$2"); do out="$out\"$1-$i.example.org\", "; done
+    echo "customDomains = [${out%, }]"
+}
+locs='locations = ["/", "/a", "/b", "/c"]'
+brw_client_conf "$LAB_TMP/carol.toml" "$token" 'user = "carol"'
+many=$(for i in $(seq 1 52); do printf '"/l%d", ' "$i"; done)
+vhost_proxy "$LAB_TMP/carol.toml" big http 192.168.2.10 8001 "$(doms big 5)" "locations = [${many%, }]"
+for k in $(seq 1 16); do
+    vhost_proxy "$LAB_TMP/carol.toml" "p$k" http 192.168.2.10 8001 "$(doms "p$k" 64)" "$locs"
+done
+vhost_proxy "$LAB_TMP/carol.toml" last http 192.168.2.10 8001 'customDomains = ["last.example.org"]'
+brw_start_client c2 carol "$LAB_TMP/carol.toml"
+refused "$LAB_TMP/carol.log" carol.big 'too many routes: 5 domains x 52 locations > 256 per proxy'
+refused "$LAB_TMP/carol.log" carol.last 'too many routes for this user: 4096 held \+ 1 > 4096'
+n=$(lab_count_log "$LAB_TMP/carol.log" 'proxy registered.*name=carol\.p')
+[ "$n" = 16 ] || lab_fail "carol registered $n of 16 proxies of 256 routes"
+[ "$(json_field "$(vget p16-64.example.org /c/x)" site)" = B ] || lab_fail "carol's 4,096th route not served"
+[ "$(json_field "$(vget a.example.com /)" site)" = A ] || lab_fail "alice's site after carol's routes"
+lab_pass "route caps: a proxy with 5 x 52 routes refused, a user's 4,097th route refused; 16 x 256 routes served"
+
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 echo "PASS test_http_owner"
