@@ -27,6 +27,7 @@ enum { C_IDLE, C_RESOLVING, C_CONNECTING, C_CHALLENGE, C_LOGIN, C_READY };
 static void schedule_retry(cli_t *c);
 static void disconnect(cli_t *c, const char *reason);
 static void on_login_timeout(uv_timer_t *t);
+static void end_probing(cli_t *c);
 
 /* ---- server identity ---------------------------------------------------- */
 
@@ -366,6 +367,7 @@ static void on_ctl_ready(conn_t *conn, int status)
         return;
     }
     if (conn_is_tls(conn) && client_verify_server(c, conn, true) != 0) {
+        end_probing(c);
         disconnect(c, "untrusted-server");
         return;
     }
@@ -424,6 +426,16 @@ static void note_session_lost(cli_t *c)
               CLIENT_PROBE_WINDOW_MS / 1000);
 }
 
+/* The server answered but did not let us in (refused, timed out, wrong
+ * identity): the path is back, so hammering it every second helps nobody. */
+static void end_probing(cli_t *c)
+{
+    if (!c->lost_at || c->probe_expired) return;
+    c->probe_expired = true;
+    c->attempt = 0;
+    LOG_I("server=%s reached but no login; backing off instead of probing", c->endpoint);
+}
+
 static void disconnect(cli_t *c, const char *reason)
 {
     if (c->ctl) {
@@ -432,6 +444,7 @@ static void disconnect(cli_t *c, const char *reason)
             note_session_lost(c);
         } else if (reason) {
             LOG_W("login failed server=%s reason=%s", c->endpoint, reason);
+            if (c->state >= C_CHALLENGE) end_probing(c);
         }
         conn_close(c->ctl);
         c->ctl = NULL;
@@ -463,7 +476,7 @@ static void on_connect_timeout(uv_timer_t *t)
 
 static bool probing(const cli_t *c)
 {
-    return c->lost_at && uv_now(c->loop) - c->lost_at < CLIENT_PROBE_WINDOW_MS;
+    return c->lost_at && !c->probe_expired && uv_now(c->loop) - c->lost_at < CLIENT_PROBE_WINDOW_MS;
 }
 
 /* Keepalive and user timeout; failing to set them costs only detection speed. */
@@ -568,13 +581,13 @@ uint64_t client_retry_delay_ms(int attempt, uint64_t since_loss_ms, uint64_t sin
 static void schedule_retry(cli_t *c)
 {
     uint64_t now = uv_now(c->loop);
-    uint64_t since_loss = c->lost_at ? now - c->lost_at : UINT64_MAX;
     if (c->lost_at && !probing(c) && !c->probe_expired) {
         c->probe_expired = true;
         c->attempt = 0;
         LOG_W("server=%s still unreachable after %d s of probing; backing off up to %d s",
               c->endpoint, CLIENT_PROBE_WINDOW_MS / 1000, CLIENT_BACKOFF_MAX_MS / 1000);
     }
+    uint64_t since_loss = probing(c) ? now - c->lost_at : UINT64_MAX;
     uint32_t r = 0;
     auth_random((uint8_t *)&r, sizeof r);
     uint64_t d = client_retry_delay_ms(c->attempt, since_loss, now - c->attempt_start, r);

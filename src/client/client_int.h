@@ -87,7 +87,7 @@ struct cli {
     int n_proxies;
     uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
     uint64_t attempt_start; /* loop time the current connection attempt began */
-    bool probe_expired;     /* the probe window ran out (logged once) */
+    bool probe_expired;     /* probing over: window ran out, or server reached */
 };
 
 /* client.c */

@@ -6,6 +6,9 @@
 # logged reason=path-timeout, long before the 90 s heartbeat), probe the
 # server every 1-2 s while the path is down, and once the rule is lifted log
 # in again and serve the proxy within 5 s (measured from the lift, printed).
+# Users keep trying the proxy during the outage, which uses up the idle work
+# conns: without the fix the tunnel then waits for the stalled control
+# connection's retransmissions (or the 90 s heartbeat) to get new ones.
 # The server still holds the old session (its heartbeat timeout is 90 s): the
 # new login must replace it (or the proxy would be refused).
 set -u
@@ -44,11 +47,18 @@ lab_wait_log "$LAB_TMP/client.log" 'disconnected.*reason=path-timeout' "$DETECT_
 lab_pass "client noticed the dead path after $(($(now_ms) - t0)) ms (heartbeat timeout is 90 s)"
 lab_wait_log "$LAB_TMP/client.log" 'reconnecting in.*probing=yes' 5 ||
     lab_fail "client is not probing"
-while [ $(($(now_ms) - t0)) -lt $((PART_S * 1000)) ]; do sleep 0.2; done
+# Users keep trying during the outage (each attempt takes an idle work conn
+# on the server, as in real life); they fail, and must not delay the return.
+tries=0
+while [ $(($(now_ms) - t0)) -lt $((PART_S * 1000)) ]; do
+    lab_exec user "$BLAST" -t 1 203.0.113.10 6080 1 64 >/dev/null 2>&1
+    tries=$((tries + 1))
+    sleep 0.5
+done
 probes=$(lab_count_log "$LAB_TMP/client.log" 'connecting to server=.*attempt=')
 dropped=$(lab_exec nat1 nft list chain ip natlab forward | sed -n 's/.*counter packets \([0-9]*\).*partition.*/\1/p')
 [ "${dropped:-0}" -gt 0 ] || lab_fail "the drop rule matched no packets: the partition was not real"
-lab_pass "during the partition: $probes connection attempts, $dropped packets dropped"
+lab_pass "during the partition: $probes connection attempts by the client, $tries user attempts, $dropped packets dropped"
 if lab_count_log "$LAB_TMP/server.log" 'client session ended' | grep -qv '^0$'; then
     lab_log "server ended the session during the partition (fine, but not expected at 90 s)"
 fi
