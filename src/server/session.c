@@ -626,8 +626,6 @@ static const char *check_new_proxy(session_t *ss, const char *name, const sproxy
     if (!valid_name(name)) return "invalid proxy name";
     if (!ops) return "unsupported proxy type";
     if (port < 0 || port > 65535) return "remote port out of range";
-    const char *why = check_ownership(ss, name, ops, port, err, errlen);
-    if (why) return why;
     if (port > 0 && binds_port(ops) && !config_user_port_allowed(cfg, u, (int)port)) {
         snprintf(err, errlen, "port %lld is not allowed %s", port,
                  u && u->n_allow_ports ? "for this user" : "by the server");
@@ -643,6 +641,9 @@ static const char *check_new_proxy(session_t *ss, const char *name, const sproxy
                  u->max_proxies);
         return err;
     }
+    /* Limits first: a proxy beyond them is refused for that, whatever it asks. */
+    const char *why = check_ownership(ss, name, ops, port, err, errlen);
+    if (why) return why;
     if (!binds_port(ops)) return check_domains(ss, m, err, errlen);
     return NULL;
 }
