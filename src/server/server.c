@@ -131,8 +131,6 @@ static void on_gate_timeout(uv_timer_t *t)
     gate_finish(g, "handshake-timeout");
 }
 
-/* ---- control login ------------------------------------------------------ */
-
 /* ---- wrong-token back-off ----------------------------------------------- */
 
 /* true when the source must wait: then the peer was told for how long. */
@@ -167,6 +165,8 @@ static void gate_login_ok(gate_t *g)
 {
     src_backoff_success(g->srv->login_backoff, (struct sockaddr *)&g->addr);
 }
+
+/* ---- control login ------------------------------------------------------ */
 
 static void handle_hello_control(gate_t *g)
 {
@@ -217,9 +217,9 @@ static void handle_login(gate_t *g, json_t *m)
         gate_reject(g, "auth", "authentication failed: wrong token", NULL);
         return;
     }
+    gate_login_ok(g);
     /* A client that lost its connection logs in again with its old run id;
      * the stale session (and its proxy names and ports) goes away first. */
-    gate_login_ok(g);
     const char *prev = msg_str(m, "run_id");
     session_t *old = prev ? session_find(g->srv, prev) : NULL;
     if (old) session_end(old, "replaced-by-new-login");
