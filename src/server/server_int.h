@@ -24,18 +24,19 @@
  * one, opening work conns) have separate budgets, so a flood of strangers
  * never crowds out work conns. A full stranger budget evicts the oldest
  * stranger; a full per-source budget refuses the newcomer. */
-#define MAX_PENDING_GATES 1024     /* unauthenticated connections from strangers */
-#define GATE_MAX_PER_SOURCE 16     /* ... from one stranger address (IPv6: one /64) */
-#define GATE_MAX_TLS 128           /* strangers inside the TLS handshake (~38 KiB each) */
-#define GATE_TLS_TIMEOUT_MS 5000   /* the TLS handshake must end within this */
-#define GATE_TLS_GRACE_MS 500      /* a handshake this old may be evicted for a newcomer */
-#define GATE_MAX_CLIENT_GATES 2048 /* pending connections from sources holding a session */
-#define GATE_MAX_PER_CLIENT 512    /* ... from one such source (work conns, bursts) */
-#define LOGIN_BACKOFF_SOURCES 4096 /* sources with failed logins remembered */
-#define MAX_WAITING_USERS 256      /* per session */
-#define WORK_WAIT_MS 10000         /* a user waits this long for a work conn */
-#define WORK_REASK_MS 1000         /* a work conn asked for and not come by then is asked again */
-#define WORK_ASK_SLOTS 10          /* time slots of the WORK_REASK_MS window of requests */
+#define MAX_PENDING_GATES 1024       /* unauthenticated connections from strangers */
+#define GATE_MAX_PER_SOURCE 16       /* ... from one stranger address (IPv6: one /64) */
+#define GATE_MAX_TLS 128             /* strangers inside the TLS handshake (~38 KiB each) */
+#define GATE_TLS_TIMEOUT_MS 5000     /* the TLS handshake must end within this */
+#define GATE_TLS_GRACE_MS 500        /* a handshake this old may be evicted for a newcomer */
+#define GATE_MAX_CLIENT_GATES 2048   /* pending connections from sources holding a session */
+#define GATE_MAX_PER_CLIENT 512      /* ... from one such source (work conns, bursts) */
+#define LOGIN_BACKOFF_SOURCES 4096   /* sources with failed logins remembered */
+#define MAX_WAITING_USERS 256        /* per session */
+#define WORK_WAIT_MS 10000           /* a user waits this long for a work conn */
+#define WORK_REASK_MS 1000           /* a work conn asked for and not come by then is asked again */
+#define WORK_ASK_SLOTS 10            /* time slots of the WORK_REASK_MS window of requests */
+#define WORK_POOL_RETRY_MAX_MS 30000 /* refilling a pool that gets nothing backs off to this */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
