@@ -29,6 +29,7 @@
 #define GATE_MAX_TLS 128             /* strangers inside the TLS handshake (~38 KiB each) */
 #define GATE_TLS_TIMEOUT_MS 5000     /* the TLS handshake must end within this */
 #define GATE_TLS_GRACE_MS 500        /* a handshake this old may be evicted for a newcomer */
+#define GATE_TLS_TRIM_AFTER 32       /* handshakes at once after which freed memory is trimmed */
 #define GATE_MAX_CLIENT_GATES 2048   /* pending connections from sources holding a session */
 #define GATE_MAX_PER_CLIENT 512      /* ... from one such source (work conns, bursts) */
 #define LOGIN_BACKOFF_SOURCES 4096   /* sources with failed logins remembered */
@@ -50,8 +51,11 @@ struct srv {
     uv_tcp_t listener;
     bool listening, stopping;
     session_t *sessions;
-    int n_gates;                            /* every gate, until freed */
-    int n_strangers, n_clients, n_tls;      /* gates counted against each budget now */
+    int n_gates;                       /* every gate, until freed */
+    int n_strangers, n_clients, n_tls; /* gates counted against each budget now */
+    bool tls_storm;                    /* n_tls reached GATE_TLS_TRIM_AFTER since the last trim */
+    uv_timer_t trim_timer;             /* gives memory back after a storm of handshakes */
+    bool trim_on;                      /* trim_timer is initialised */
     struct gate *gate_oldest, *gate_newest; /* counted gates, in accept order */
     struct src_limit *gate_src;             /* counted gates per source */
     struct src_backoff *login_backoff;      /* wrong-token logins per source */

@@ -352,6 +352,7 @@ void session_add_work(session_t *ss, conn_t *work)
     ss->idle = w;
     ss->n_idle++;
     conn_set_cbs(work, &idle_cbs, w);
+    top_up(ss); /* a refill the back-off held back may go now */
 }
 
 void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src, const char *dst)
