@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "net/src_backoff.h"
 #include "net/src_limit.h"
@@ -54,10 +57,31 @@ static void gate_unref(gate_t *g)
 
 /* ---- budgets ------------------------------------------------------------ */
 
+static void on_trim(uv_timer_t *t)
+{
+    (void)t;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+/* glibc keeps the heap that a storm of handshakes used (about 40 KiB each,
+ * scattered), so RSS would stay at the storm's peak. When the last of many
+ * handshakes is gone, give the free pages back: on the next loop turn,
+ * once the closing conns have freed their OpenSSL state. */
+static void gate_tls_drained(srv_t *s)
+{
+    if (s->tls_storm && !s->stopping) uv_timer_start(&s->trim_timer, on_trim, 0, 0);
+    s->tls_storm = false;
+}
+
 static void gate_set_tls(gate_t *g, bool in_tls)
 {
-    if ((g->state == G_TLS) == in_tls) return;
-    if (g->counted && !g->client) g->srv->n_tls += in_tls ? 1 : -1;
+    srv_t *s = g->srv;
+    if ((g->state == G_TLS) == in_tls || !g->counted || g->client) return;
+    s->n_tls += in_tls ? 1 : -1;
+    if (s->n_tls >= GATE_TLS_TRIM_AFTER) s->tls_storm = true;
+    if (s->n_tls == 0) gate_tls_drained(s);
 }
 
 /* Gives back the gate's places in the budgets (when it ends or hands off). */
@@ -131,8 +155,6 @@ static void on_gate_timeout(uv_timer_t *t)
     gate_finish(g, "handshake-timeout");
 }
 
-/* ---- control login ------------------------------------------------------ */
-
 /* ---- wrong-token back-off ----------------------------------------------- */
 
 /* true when the source must wait: then the peer was told for how long. */
@@ -167,6 +189,8 @@ static void gate_login_ok(gate_t *g)
 {
     src_backoff_success(g->srv->login_backoff, (struct sockaddr *)&g->addr);
 }
+
+/* ---- control login ------------------------------------------------------ */
 
 static void handle_hello_control(gate_t *g)
 {
@@ -648,6 +672,8 @@ int server_start(srv_t *s)
         return r;
     }
     s->listening = true;
+    uv_timer_init(s->loop, &s->trim_timer);
+    s->trim_on = true;
     LOG_I("listening addr=%s:%d tls=%s", addr, s->cfg->bind_port,
           s->cfg->tls_force ? "required" : "preferred");
     if (load_404(s) != 0) return -1;
@@ -672,6 +698,7 @@ void server_stop(srv_t *s)
     if (s->stopping) return;
     s->stopping = true;
     if (s->listening) uv_close((uv_handle_t *)&s->listener, NULL);
+    if (s->trim_on) uv_close((uv_handle_t *)&s->trim_timer, NULL);
     vhost_stop(s);
     while (s->sessions)
         session_end(s->sessions, "server-stopping");

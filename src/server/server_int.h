@@ -24,18 +24,20 @@
  * one, opening work conns) have separate budgets, so a flood of strangers
  * never crowds out work conns. A full stranger budget evicts the oldest
  * stranger; a full per-source budget refuses the newcomer. */
-#define MAX_PENDING_GATES 1024     /* unauthenticated connections from strangers */
-#define GATE_MAX_PER_SOURCE 16     /* ... from one stranger address (IPv6: one /64) */
-#define GATE_MAX_TLS 128           /* strangers inside the TLS handshake (~38 KiB each) */
-#define GATE_TLS_TIMEOUT_MS 5000   /* the TLS handshake must end within this */
-#define GATE_TLS_GRACE_MS 500      /* a handshake this old may be evicted for a newcomer */
-#define GATE_MAX_CLIENT_GATES 2048 /* pending connections from sources holding a session */
-#define GATE_MAX_PER_CLIENT 512    /* ... from one such source (work conns, bursts) */
-#define LOGIN_BACKOFF_SOURCES 4096 /* sources with failed logins remembered */
-#define MAX_WAITING_USERS 256      /* per session */
-#define WORK_WAIT_MS 10000         /* a user waits this long for a work conn */
-#define WORK_REASK_MS 1000         /* a work conn asked for and not come by then is asked again */
-#define WORK_ASK_SLOTS 10          /* time slots of the WORK_REASK_MS window of requests */
+#define MAX_PENDING_GATES 1024       /* unauthenticated connections from strangers */
+#define GATE_MAX_PER_SOURCE 16       /* ... from one stranger address (IPv6: one /64) */
+#define GATE_MAX_TLS 128             /* strangers inside the TLS handshake (~38 KiB each) */
+#define GATE_TLS_TIMEOUT_MS 5000     /* the TLS handshake must end within this */
+#define GATE_TLS_GRACE_MS 500        /* a handshake this old may be evicted for a newcomer */
+#define GATE_TLS_TRIM_AFTER 32       /* handshakes at once after which freed memory is trimmed */
+#define GATE_MAX_CLIENT_GATES 2048   /* pending connections from sources holding a session */
+#define GATE_MAX_PER_CLIENT 512      /* ... from one such source (work conns, bursts) */
+#define LOGIN_BACKOFF_SOURCES 4096   /* sources with failed logins remembered */
+#define MAX_WAITING_USERS 256        /* per session */
+#define WORK_WAIT_MS 10000           /* a user waits this long for a work conn */
+#define WORK_REASK_MS 1000           /* a work conn asked for and not come by then is asked again */
+#define WORK_ASK_SLOTS 10            /* time slots of the WORK_REASK_MS window of requests */
+#define WORK_POOL_RETRY_MAX_MS 30000 /* refilling a pool that gets nothing backs off to this */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
@@ -49,8 +51,11 @@ struct srv {
     uv_tcp_t listener;
     bool listening, stopping;
     session_t *sessions;
-    int n_gates;                            /* every gate, until freed */
-    int n_strangers, n_clients, n_tls;      /* gates counted against each budget now */
+    int n_gates;                       /* every gate, until freed */
+    int n_strangers, n_clients, n_tls; /* gates counted against each budget now */
+    bool tls_storm;                    /* n_tls reached GATE_TLS_TRIM_AFTER since the last trim */
+    uv_timer_t trim_timer;             /* gives memory back after a storm of handshakes */
+    bool trim_on;                      /* trim_timer is initialised */
     struct gate *gate_oldest, *gate_newest; /* counted gates, in accept order */
     struct src_limit *gate_src;             /* counted gates per source */
     struct src_backoff *login_backoff;      /* wrong-token logins per source */

@@ -59,6 +59,8 @@ struct session {
     int asked[WORK_ASK_SLOTS], arrived[WORK_ASK_SLOTS];
     int slot;
     uint64_t slot_start;
+    /* asks for the pool alone (no user waiting) back off while nothing arrives */
+    uint64_t pool_retry_at, pool_backoff;
     bool ended;
     int refs; /* ctl conn + tick timer */
 };
@@ -68,7 +70,7 @@ struct session {
 static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
 {
     if (msg_send(ss->ctl, type, obj) < 0) {
-        if (!ss->ended) session_end(ss, "control-write-failed");
+        if (!ss->ended) session_end(ss, "connection-error"); /* as a failed read would */
         return;
     }
     if (conn_pending(ss->ctl) > CTL_BACKLOG_MAX && !ss->ended) session_end(ss, "control-backlog");
@@ -235,6 +237,16 @@ static void top_up(session_t *ss)
     int want = ss->n_wait + target - ss->n_idle - coming;
     if (want <= 0) return;
     uint64_t now = uv_now(ss->srv->loop);
+    if (ss->n_wait == 0) {
+        /* Only the pool is short. If the client cannot open work conns at
+         * all, asking every second would be noise: back off (1 s doubling
+         * to WORK_POOL_RETRY_MAX_MS) until one arrives. Users never wait
+         * for this: a waiting user asks at once. */
+        if (now < ss->pool_retry_at) return;
+        ss->pool_backoff = ss->pool_backoff ? 2 * ss->pool_backoff : WORK_REASK_MS;
+        if (ss->pool_backoff > WORK_POOL_RETRY_MAX_MS) ss->pool_backoff = WORK_POOL_RETRY_MAX_MS;
+        ss->pool_retry_at = now + ss->pool_backoff;
+    }
     if (ss->wait_head && now - ss->wait_head->since >= WORK_REASK_MS)
         LOG_LIMITED(LOG_INFO,
                     "work connections did not arrive, asking again run_id=%s count=%d "
@@ -365,6 +377,7 @@ void session_add_work(session_t *ss, conn_t *work)
 {
     on_the_way(ss); /* moves the window */
     ss->arrived[ss->slot]++;
+    ss->pool_backoff = ss->pool_retry_at = 0;
     waiter_t *wt = ss->wait_head;
     if (wt) {
         ss->wait_head = wt->next;
@@ -389,6 +402,7 @@ void session_add_work(session_t *ss, conn_t *work)
     ss->idle = w;
     ss->n_idle++;
     conn_set_cbs(work, &idle_cbs, w);
+    top_up(ss); /* a refill the back-off held back may go now */
 }
 
 void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src, const char *dst)

@@ -8,7 +8,9 @@
 # the pool full, so that from 3 s after the storm the p50 connect-to-first-
 # byte latency is back near the baseline (<= 3x baseline + 50 ms; before the
 # fix it stayed at ~2 s: a standing queue behind 2 s re-asks), and every
-# connection in that window succeeds.
+# connection in that window succeeds. Then, with no user waiting, refilling
+# a pool whose work conns never arrive must back off rather than ask every
+# second.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -20,7 +22,7 @@ lab_up || lab_fail "lab_up"
 lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
 token=$(brw_token)
-BRW_LOG_LEVEL=info brw_server_conf "$LAB_TMP/frps.toml" "$token"
+brw_server_conf "$LAB_TMP/frps.toml" "$token" # debug: its asks are counted below
 BRW_LOG_LEVEL=info brw_client_conf "$LAB_TMP/frpc.toml" "$token"
 brw_proxy "$LAB_TMP/frpc.toml" echo tcp 192.168.1.10 9000 6080
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
@@ -95,5 +97,28 @@ awk -v a="$ap50" -v b="$bp50" 'BEGIN {exit !(a <= 3 * b + 50)}' ||
 lab_pass "pool recovered: p50 ${bp50} ms before, ${dp50} ms in the storm window, ${ap50} ms from 3 s after it"
 n=$(lab_count_log "$LAB_TMP/server.log" 'work connections did not arrive, asking again')
 lab_pass "server re-asked for lost work connections ($n log line(s))"
+
+# With no user waiting, refilling a pool whose work conns never arrive backs
+# off (1 s, 2 s, 4 s, ...) instead of asking every second. Block again, let
+# two users take the two idle work conns, and count the asks in 8 s.
+lab_exec nat1 nft -f - <<'NFT'
+table ip storm {
+  chain blk {
+    type filter hook forward priority -10; policy accept;
+    ip daddr 203.0.113.10 tcp dport 7000 ct state new reject with tcp reset
+  }
+}
+NFT
+LAT=$(lab_tool conn_latency) || exit 1
+asks_re='asking for work connections .*waiting=0 '
+mark=$(lab_count_log "$LAB_TMP/server.log" "$asks_re")
+out=$(lab_exec user "$LAT" 203.0.113.10 6080 2 3000) || lab_fail "two users on the idle pool: $out"
+sleep 8
+asks=$(($(lab_count_log "$LAB_TMP/server.log" "$asks_re") - mark))
+lab_exec nat1 nft delete table ip storm
+[ "$asks" -ge 2 ] && [ "$asks" -le 5 ] || lab_fail "$asks pool refill asks in 8 s without work conns (want 2-5: backing off)"
+lab_pass "pool refill backs off while nothing arrives: $asks asks in 8 s"
+out=$(lab_exec user "$LAT" 203.0.113.10 6080 50 3000) || lab_fail "after unblocking: $out"
+lab_pass "after unblocking: $out"
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 echo "PASS test_pool_storm"

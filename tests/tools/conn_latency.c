@@ -36,7 +36,8 @@ static double one(const struct sockaddr_in *sa)
     int one_ = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_, sizeof one_);
     if (g_timeout_ms > 0) {
-        struct timeval tv = {.tv_sec = g_timeout_ms / 1000, .tv_usec = (g_timeout_ms % 1000) * 1000};
+        struct timeval tv = {.tv_sec = g_timeout_ms / 1000,
+                             .tv_usec = (g_timeout_ms % 1000) * 1000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     }
