@@ -21,7 +21,9 @@
  *   9 HTTPS   connect a user to the https vhost, make it current
  *  10 REPLY   UDP_DATA with the session id last received on the current
  *             peer, the argument as datagram
- * The harness notes the port of every NEW_PROXY_RESP that says ok. */
+ * Like a client, the harness notes the port of every NEW_PROXY_RESP that
+ * says ok, and opens the work conns REQ_WORK_CONN asks for (while peer
+ * slots last), so users that wait for one get it. */
 #ifndef BURROW_FUZZ_SERVER_H
 #define BURROW_FUZZ_SERVER_H
 
@@ -225,9 +227,16 @@ static inline void fz_srv_watch_ctl(fz_srv_t *h)
     frame_t f;
     fz_peer_t *ctl = &h->peers[0];
     while (h->logged_in && fz_peer_frame(ctl, &f)) {
-        if (f.type != MSG_NEW_PROXY_RESP) continue;
+        if (f.type != MSG_NEW_PROXY_RESP && f.type != MSG_REQ_WORK_CONN) continue;
         json_t *m = msg_parse(&f);
-        if (m && msg_bool(m, "ok", 0)) h->proxy_port = (int)msg_int(m, "remote_port", 0);
+        if (m && f.type == MSG_NEW_PROXY_RESP && msg_bool(m, "ok", 0))
+            h->proxy_port = (int)msg_int(m, "remote_port", 0);
+        if (m && f.type == MSG_REQ_WORK_CONN) { /* as a client would */
+            int cur = h->cur;
+            for (long long i = msg_int(m, "count", 1); i > 0 && h->npeers < FZ_MAX_PEERS; i--)
+                fz_srv_work(h);
+            h->cur = cur;
+        }
         json_decref(m);
     }
 }
