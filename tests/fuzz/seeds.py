@@ -11,7 +11,7 @@ import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RAW, FRAME, SELECT, WORK, SHUT, CLOSE, UDP, USER, HTTP, HTTPS, REPLY = range(11)
+RAW, FRAME, SELECT, WORK, SHUT, CLOSE, UDP, USER, HTTP, HTTPS, REPLY, AUTO = range(12)
 HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 1, 2, 3, 4, 5
 NEW_PROXY, NEW_PROXY_RESP, CLOSE_PROXY = 0x10, 0x11, 0x12
 REQ_WORK_CONN, START_WORK, PING, PONG, UDP_DATA = 0x20, 0x21, 0x30, 0x31, 0x40
@@ -91,6 +91,7 @@ VHOST = {
     "response_until_eof": rec(RAW, b"GET / HTTP/1.0\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.0 200 OK\r\n\r\nbody") + rec(SHUT),
     "user_fin_mid_body": rec(RAW, b"PUT / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nabc") + rec(SHUT) + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n"),
     "second_user": rec(HTTP) + rec(RAW, b"HEAD / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n") + rec(WORK),
+    "second_user_waits": rec(RAW, b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(HTTP) + rec(RAW, b"GET /api HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(HTTP) + rec(RAW, b"GET / HTTP/1.1\r\nHost: auth.test\r\n\r\n"),
     "expect_continue": rec(RAW, b"POST / HTTP/1.1\r\nHost: a.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 100 Continue\r\n\r\n") + rec(SELECT, b"\x02") + rec(RAW, b"ok") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 }
 
