@@ -169,6 +169,21 @@ CONN_TLS = {
 }
 
 
+NONCE = "0123456789abcdef" * 4
+CLIENT_LOGIN = {
+    "login_ok": cframe(CHALLENGE, dict(proto=1, nonce=NONCE)) + cframe(LOGIN_OK, dict(run_id="ab" * 16, heartbeat_timeout=90, max_pool=5)) + cframe(NEW_PROXY_RESP, dict(name="fz.tcp", ok=True, remote_port=41000)),
+    "bad_nonce": cframe(CHALLENGE, dict(proto=1, nonce="xyz")),
+    "short_nonce": cframe(CHALLENGE, dict(proto=1, nonce="00")) + cframe(LOGIN_OK, {}),
+    "error_auth": cframe(ERROR, dict(code="auth", message="authentication failed: wrong token")),
+    "error_first_then_ok": cframe(ERROR, dict(code="version")) + cframe(CHALLENGE, dict(nonce=NONCE)),
+    "login_ok_early": cframe(LOGIN_OK, dict(run_id="cd" * 16)) + cframe(REQ_WORK_CONN, dict(count=2)),
+    "garbage": crec(C_RAW, b"HTTP/1.1 400 Bad Request\r\n\r\n"),
+    "huge_frame": crec(C_RAW, hdr(CHALLENGE, 0xFFFFFFFF)),
+    "closed": crec(C_CLOSE, b"\x01"),
+    "run_id_odd": cframe(CHALLENGE, dict(nonce=NONCE)) + cframe(LOGIN_OK, dict(run_id=["x"], heartbeat_timeout="90", max_pool=-1)) + cframe(PONG, {}),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -185,6 +200,7 @@ TARGETS = {
     "fuzz_client": CLIENT,
     "fuzz_udp_client": UDP_CLIENT,
     "fuzz_conn_tls": CONN_TLS,
+    "fuzz_client_login": CLIENT_LOGIN,
 }
 
 if __name__ == "__main__":
