@@ -21,7 +21,11 @@
  *   9 HTTPS   connect a user to the https vhost, make it current
  *  10 REPLY   UDP_DATA with the session id last received on the current
  *             peer, the argument as datagram
- * The harness notes the port of every NEW_PROXY_RESP that says ok. */
+ *  11 AUTO    stop (or resume) answering REQ_WORK_CONN, so that users
+ *             wait for work conns the script opens itself (op 3)
+ * Like a client, the harness notes the port of every NEW_PROXY_RESP that
+ * says ok, and opens the work conns REQ_WORK_CONN asks for (while peer
+ * slots last), so users that wait for one get it. */
 #ifndef BURROW_FUZZ_SERVER_H
 #define BURROW_FUZZ_SERVER_H
 
@@ -46,7 +50,9 @@ enum {
     OP_USER,
     OP_HTTP,
     OP_HTTPS,
-    OP_REPLY
+    OP_REPLY,
+    OP_AUTO,
+    OP_COUNT
 };
 
 typedef struct fz_srv {
@@ -60,7 +66,8 @@ typedef struct fz_srv {
     char run_id[2 * 16 + 1];
     uint8_t work_key[AUTH_MAC_LEN];
     uint64_t seq;
-    int proxy_port; /* remote_port of the last NEW_PROXY accepted */
+    int proxy_port;   /* remote_port of the last NEW_PROXY accepted */
+    bool manual_work; /* REQ_WORK_CONN is left to the script */
     int udp_fd;
 } fz_srv_t;
 
@@ -226,9 +233,16 @@ static inline void fz_srv_watch_ctl(fz_srv_t *h)
     frame_t f;
     fz_peer_t *ctl = &h->peers[0];
     while (h->logged_in && fz_peer_frame(ctl, &f)) {
-        if (f.type != MSG_NEW_PROXY_RESP) continue;
+        if (f.type != MSG_NEW_PROXY_RESP && f.type != MSG_REQ_WORK_CONN) continue;
         json_t *m = msg_parse(&f);
-        if (m && msg_bool(m, "ok", 0)) h->proxy_port = (int)msg_int(m, "remote_port", 0);
+        if (m && f.type == MSG_NEW_PROXY_RESP && msg_bool(m, "ok", 0))
+            h->proxy_port = (int)msg_int(m, "remote_port", 0);
+        if (m && f.type == MSG_REQ_WORK_CONN && !h->manual_work) { /* as a client would */
+            int cur = h->cur;
+            for (long long i = msg_int(m, "count", 1); i > 0 && h->npeers < FZ_MAX_PEERS; i--)
+                fz_srv_work(h);
+            h->cur = cur;
+        }
         json_decref(m);
     }
 }
@@ -280,7 +294,7 @@ static inline void fz_srv_reply(fz_srv_t *h, fz_peer_t *pe, const uint8_t *p, si
 static inline void fz_srv_op(fz_srv_t *h, uint8_t op, const uint8_t *a, size_t n)
 {
     fz_peer_t *pe = h->npeers ? &h->peers[h->cur] : NULL;
-    switch (op % 11) {
+    switch (op % OP_COUNT) {
     case OP_RAW:
         if (pe) fz_peer_write(&h->loop, pe, a, n);
         break;
@@ -313,6 +327,9 @@ static inline void fz_srv_op(fz_srv_t *h, uint8_t op, const uint8_t *a, size_t n
         break;
     case OP_REPLY:
         if (pe && pe->fd >= 0) fz_srv_reply(h, pe, a, n);
+        break;
+    case OP_AUTO:
+        h->manual_work = !h->manual_work;
         break;
     }
 }

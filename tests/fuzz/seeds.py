@@ -11,7 +11,7 @@ import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RAW, FRAME, SELECT, WORK, SHUT, CLOSE, UDP, USER, HTTP, HTTPS, REPLY = range(11)
+RAW, FRAME, SELECT, WORK, SHUT, CLOSE, UDP, USER, HTTP, HTTPS, REPLY, AUTO = range(12)
 HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 1, 2, 3, 4, 5
 NEW_PROXY, NEW_PROXY_RESP, CLOSE_PROXY = 0x10, 0x11, 0x12
 REQ_WORK_CONN, START_WORK, PING, PONG, UDP_DATA = 0x20, 0x21, 0x30, 0x31, 0x40
@@ -91,6 +91,7 @@ VHOST = {
     "response_until_eof": rec(RAW, b"GET / HTTP/1.0\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.0 200 OK\r\n\r\nbody") + rec(SHUT),
     "user_fin_mid_body": rec(RAW, b"PUT / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100\r\n\r\nabc") + rec(SHUT) + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n"),
     "second_user": rec(HTTP) + rec(RAW, b"HEAD / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n") + rec(WORK),
+    "second_user_waits": rec(RAW, b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(HTTP) + rec(RAW, b"GET /api HTTP/1.1\r\nHost: a.test\r\n\r\n") + rec(HTTP) + rec(RAW, b"GET / HTTP/1.1\r\nHost: auth.test\r\n\r\n"),
     "expect_continue": rec(RAW, b"POST / HTTP/1.1\r\nHost: a.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 100 Continue\r\n\r\n") + rec(SELECT, b"\x02") + rec(RAW, b"ok") + rec(SELECT, b"\x01") + rec(RAW, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 }
 
@@ -168,6 +169,21 @@ CONN_TLS = {
 }
 
 
+NONCE = "0123456789abcdef" * 4
+CLIENT_LOGIN = {
+    "login_ok": cframe(CHALLENGE, dict(proto=1, nonce=NONCE)) + cframe(LOGIN_OK, dict(run_id="ab" * 16, heartbeat_timeout=90, max_pool=5)) + cframe(NEW_PROXY_RESP, dict(name="fz.tcp", ok=True, remote_port=41000)),
+    "bad_nonce": cframe(CHALLENGE, dict(proto=1, nonce="xyz")),
+    "short_nonce": cframe(CHALLENGE, dict(proto=1, nonce="00")) + cframe(LOGIN_OK, {}),
+    "error_auth": cframe(ERROR, dict(code="auth", message="authentication failed: wrong token")),
+    "error_first_then_ok": cframe(ERROR, dict(code="version")) + cframe(CHALLENGE, dict(nonce=NONCE)),
+    "login_ok_early": cframe(LOGIN_OK, dict(run_id="cd" * 16)) + cframe(REQ_WORK_CONN, dict(count=2)),
+    "garbage": crec(C_RAW, b"HTTP/1.1 400 Bad Request\r\n\r\n"),
+    "huge_frame": crec(C_RAW, hdr(CHALLENGE, 0xFFFFFFFF)),
+    "closed": crec(C_CLOSE, b"\x01"),
+    "run_id_odd": cframe(CHALLENGE, dict(nonce=NONCE)) + cframe(LOGIN_OK, dict(run_id=["x"], heartbeat_timeout="90", max_pool=-1)) + cframe(PONG, {}),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -184,6 +200,7 @@ TARGETS = {
     "fuzz_client": CLIENT,
     "fuzz_udp_client": UDP_CLIENT,
     "fuzz_conn_tls": CONN_TLS,
+    "fuzz_client_login": CLIENT_LOGIN,
 }
 
 if __name__ == "__main__":
