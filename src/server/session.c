@@ -871,10 +871,12 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     uv_timer_start(&ss->tick, on_tick, 1000, 1000);
     ss->next = s->sessions;
     s->sessions = ss;
-    msg_send(ctl, MSG_LOGIN_OK,
-             json_pack("{s:s,s:i,s:i,s:b}", "run_id", ss->run_id, "heartbeat_timeout",
-                       s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count, "resumed",
-                       resumed));
+    /* Ignored: a control conn that cannot take LOGIN_OK is failing, and its
+     * read side reports that, which ends the session like any loss. */
+    (void)msg_send(ctl, MSG_LOGIN_OK,
+                   json_pack("{s:s,s:i,s:i,s:b}", "run_id", ss->run_id, "heartbeat_timeout",
+                             s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count,
+                             "resumed", resumed));
     LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, LOG_ESC(ss->user),
           ss->peer, conn_is_tls(ctl) ? "yes" : "no");
     return ss;

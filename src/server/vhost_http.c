@@ -137,7 +137,9 @@ static void send_error(front_t *f, int status)
     const char *body = status == 404 ? f->srv->page_404 : NULL;
     char *r = http_err_response(status, body, body ? f->srv->page_404_len : 0, &len);
     LOG_LIMITED(LOG_DEBUG, "http error status=%d peer=%s", status, f->peer);
-    if (r && f->user && !dead(f)) conn_write(f->user, r, len);
+    /* Ignored: an error page that cannot be written changes nothing, since the
+     * front closes the connection after it either way. */
+    if (r && f->user && !dead(f)) (void)conn_write(f->user, r, len);
     free(r);
     front_finish(f);
 }
