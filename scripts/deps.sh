@@ -13,7 +13,7 @@ pkgs=(
 if [ "${1:-}" != "--build" ]; then
   pkgs+=(
     clang libclang-rt-14-dev                                  # clang build + sanitizer runtimes
-    iproute2 nftables iperf3 curl procps socat                # NAT lab and tests
+    iproute2 nftables iperf3 curl procps socat openssl        # NAT lab and tests (openssl: test certificates)
     chromium                                                  # the headless-browser lab test
     openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
   )
