@@ -51,7 +51,7 @@ static char fz_cli_dir[64];
 
 static void fz_cli_cleanup_dir(void)
 {
-    rmdir(fz_cli_dir);
+    fz_rm_tree(fz_cli_dir);
 }
 
 static inline int fz_listen(int type, int *port)

@@ -48,12 +48,7 @@ static char state_dir[64];
 
 static void cleanup(void)
 {
-    char p[128];
-    snprintf(p, sizeof p, "%s/server.crt", state_dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/server.key", state_dir);
-    unlink(p);
-    rmdir(state_dir);
+    fz_rm_tree(state_dir);
     SSL_CTX_free(srv_ctx);
     SSL_CTX_free(cli_ctx);
 }

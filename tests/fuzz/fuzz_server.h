@@ -76,12 +76,7 @@ static int fz_http_port, fz_https_port;
 
 static inline void fz_srv_cleanup_dir(void)
 {
-    char p[128];
-    snprintf(p, sizeof p, "%s/server.crt", fz_state_dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/server.key", fz_state_dir);
-    unlink(p);
-    rmdir(fz_state_dir);
+    fz_rm_tree(fz_state_dir);
 }
 
 static inline void fz_srv_pick_ports(void)

@@ -184,6 +184,26 @@ CLIENT_LOGIN = {
 }
 
 
+# fuzz_server_tls.c: first byte 1 = log in first; ops 0 RAW, 1 FRAME, 2 SHUT, 3 CLOSE
+T_RAW, T_FRAME, T_SHUT, T_CLOSE = range(4)
+
+
+def tframe(mtype, obj):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    return rec(T_FRAME, bytes([mtype]) + body)
+
+
+SERVER_TLS = {
+    "gate_hello_bad_login": b"\x00" + rec(T_RAW, b"BRW1") + tframe(HELLO, dict(proto_min=1, proto_max=1, role="control")) + tframe(LOGIN, LOGIN_BAD),
+    "gate_work_bad": b"\x00" + rec(T_RAW, b"BRW1") + tframe(HELLO, dict(proto_min=1, proto_max=1, role="work", run_id="00" * 16, seq=1, mac="00" * 32)),
+    "gate_bad_magic_shut": b"\x00" + rec(T_RAW, b"XXXX") + rec(T_SHUT),
+    "gate_too_large": b"\x00" + rec(T_RAW, b"BRW1" + hdr(HELLO, 70000)),
+    "session_proxies": b"\x01" + tframe(NEW_PROXY, dict(name="fz.t", type="tcp", remote_port=41004)) + tframe(NEW_PROXY, dict(name="fz.h", type="http", custom_domains=["t.test"], locations=["/"])) + tframe(PING, {}) + tframe(CLOSE_PROXY, dict(name="fz.t")),
+    "session_close_notify": b"\x01" + tframe(PING, {}) + rec(T_SHUT),
+    "session_abrupt": b"\x01" + rec(T_RAW, hdr(NEW_PROXY, 100) + b"{") + rec(T_CLOSE),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -201,6 +221,7 @@ TARGETS = {
     "fuzz_udp_client": UDP_CLIENT,
     "fuzz_conn_tls": CONN_TLS,
     "fuzz_client_login": CLIENT_LOGIN,
+    "fuzz_server_tls": SERVER_TLS,
 }
 
 if __name__ == "__main__":
