@@ -63,9 +63,9 @@ SERVER_GATE = {
 
 NP = lambda **kw: frame(NEW_PROXY, kw)
 SERVER_SESSION = {
-    "tcp_and_user": NP(name="fz.t", type="tcp", remote_port=41002) + rec(USER) + rec(RAW, b"hi") + rec(SELECT, b"\x00") + rec(WORK) + rec(SELECT, b"\x01") + rec(RAW, b"x"),
+    "tcp_and_user": NP(name="fz.t", type="tcp", remote_port=20002) + rec(USER) + rec(RAW, b"hi") + rec(SELECT, b"\x00") + rec(WORK) + rec(SELECT, b"\x01") + rec(RAW, b"x"),
     "tcp_any_port": NP(name="fz.t", type="tcp") + NP(name="fz.t", type="tcp") + frame(CLOSE_PROXY, dict(name="fz.t")),
-    "udp": rec(WORK) + rec(SELECT, b"\x00") + NP(name="fz.u", type="udp", remote_port=41003) + rec(UDP, b"dgram"),
+    "udp": rec(WORK) + rec(SELECT, b"\x00") + NP(name="fz.u", type="udp", remote_port=20003) + rec(UDP, b"dgram"),
     "http_domains": NP(name="fz.h", type="http", custom_domains=["a.test", "*.b.test", "A.TEST:80"], locations=["/", "/x"], subdomain="s"),
     "http_headers": NP(name="fz.h", type="http", custom_domains=["h.test"], host_header_rewrite="in", http_user="u", http_password="p", request_headers={"X-A": "1", "Bad Name": "v"}, response_headers={"X-B": "a\r\nb"}),
     "https": NP(name="fz.s", type="https", custom_domains=["s.test", "*.test"]) + rec(HTTPS) + rec(RAW, bytes.fromhex("160301")),
@@ -157,8 +157,8 @@ HS = rec(ALL) * 4
 
 CONN_TLS = {
     "handshake_data_close": HS + rec(APP_C, b"hello") + rec(ALL) + rec(APP_S, b"world") + rec(ALL) * 2 + rec(SHUT_C) + rec(ALL) * 2 + rec(SHUT_S) + rec(ALL) * 2,
-    "records_cut_small": HS + rec(APP_C, b"A" * 20000) + b"".join(rec(C2S, n16(k)) for k in (1, 4, 5, 6, 300, 16000, 7)) + rec(ALL),
-    "pause_with_buffered": HS + rec(PAUSE_S) + rec(APP_C, b"B" * 60000) + rec(ALL) * 3 + rec(PAUSE_S) + rec(ALL) + rec(APP_S, b"back") + rec(ALL),
+    "records_cut_small": HS + rec(APP_C, b"A" * 17000) + b"".join(rec(C2S, n16(k)) for k in (1, 4, 5, 6, 300, 16000, 7)) + rec(ALL),
+    "pause_with_buffered": HS + rec(PAUSE_S) + rec(APP_C, b"B" * 20000) + rec(ALL) * 3 + rec(PAUSE_S) + rec(ALL) + rec(APP_S, b"back") + rec(ALL),
     "flip_record": HS + rec(APP_S, b"data that must not arrive changed") + rec(FLIP, n16(12) + b"\x01") + rec(ALL) * 2,
     "inject_before_hello": rec(INJ_S, bytes.fromhex("1603010005") + b"hello") + rec(ALL) * 2,
     "fin_mid_record": HS + rec(APP_C, b"C" * 1000) + rec(C2S, n16(100)) + rec(FIN_S) + rec(ALL),
@@ -198,7 +198,7 @@ SERVER_TLS = {
     "gate_work_bad": b"\x00" + rec(T_RAW, b"BRW1") + tframe(HELLO, dict(proto_min=1, proto_max=1, role="work", run_id="00" * 16, seq=1, mac="00" * 32)),
     "gate_bad_magic_shut": b"\x00" + rec(T_RAW, b"XXXX") + rec(T_SHUT),
     "gate_too_large": b"\x00" + rec(T_RAW, b"BRW1" + hdr(HELLO, 70000)),
-    "session_proxies": b"\x01" + tframe(NEW_PROXY, dict(name="fz.t", type="tcp", remote_port=41004)) + tframe(NEW_PROXY, dict(name="fz.h", type="http", custom_domains=["t.test"], locations=["/"])) + tframe(PING, {}) + tframe(CLOSE_PROXY, dict(name="fz.t")),
+    "session_proxies": b"\x01" + tframe(NEW_PROXY, dict(name="fz.t", type="tcp", remote_port=20004)) + tframe(NEW_PROXY, dict(name="fz.h", type="http", custom_domains=["t.test"], locations=["/"])) + tframe(PING, {}) + tframe(CLOSE_PROXY, dict(name="fz.t")),
     "session_close_notify": b"\x01" + tframe(PING, {}) + rec(T_SHUT),
     "session_abrupt": b"\x01" + rec(T_RAW, hdr(NEW_PROXY, 100) + b"{") + rec(T_CLOSE),
 }
