@@ -704,6 +704,11 @@ void server_stop(srv_t *s)
     vhost_stop(s);
     while (s->sessions)
         session_end(s->sessions, "server-stopping");
+    while (s->gate_oldest) /* every gate not finished is counted */
+        gate_finish(s->gate_oldest, "server-stopping");
+    vhost_fronts_close(s);
+    vhost_hellos_close(s);
+    server_relays_close(s);
 }
 
 void server_destroy(srv_t *s)

@@ -39,6 +39,7 @@
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
 typedef struct vsite vsite_t;
+typedef struct tunnel tunnel_t;
 
 struct srv {
     uv_loop_t *loop;
@@ -73,6 +74,10 @@ struct srv {
     /* vhost caps (vhost_limits.h): connections held in total and per source */
     struct src_limit *http_srcs, *https_srcs;
     int n_fronts, n_hellos;
+    /* what server_stop must end besides sessions and gates */
+    struct front *fronts; /* vhost_http.c, until freed */
+    struct hello *hellos; /* vhost_https.c, until freed */
+    tunnel_t *tunnels;    /* tunnels.c, until their relay is done */
 };
 
 /* A proxy kind: tcp, udp, http, https. */
@@ -188,6 +193,19 @@ int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const cha
 conn_t *vhost_accept(uv_stream_t *ls, int status, int *total, int max_total, struct src_limit *srcs,
                      int max_per_source, struct sockaddr_storage *out, const char *what);
 void vhost_release(int *total, struct src_limit *srcs, const struct sockaddr_storage *src);
+
+/* Server stop: closes every front / hello (each frees itself once its
+ * handles are closed). */
+void vhost_fronts_close(srv_t *s);
+void vhost_hellos_close(srv_t *s);
+
+/* tunnels.c: relays a and b (relay.h) as one of the server's tunnels, which
+ * server_relays_close can end; `early` goes to b first; `what` (static)
+ * names it in logs. Takes both conns. */
+void server_relay(srv_t *s, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
+                  const char *what);
+/* Server stop: ends every tunnel (its relay then closes both conns). */
+void server_relays_close(srv_t *s);
 
 /* ports.c: the attempt-th port to try for a proxy asking for `want`
  * (want > 0: only want itself; want == 0: 0 when any port is allowed, else

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "net/relay.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
@@ -15,19 +14,13 @@ static void free_handle(uv_handle_t *h)
 typedef struct tcp_user {
     work_req_t req;
     conn_t *conn;
+    srv_t *srv;
 } tcp_user_t;
-
-static void on_relay_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
-{
-    (void)ctx;
-    LOG_D("tcp relay finished in=%llu out=%llu", (unsigned long long)a_to_b,
-          (unsigned long long)b_to_a);
-}
 
 static void on_work(work_req_t *req, conn_t *work)
 {
     tcp_user_t *t = req->data;
-    relay_start(t->conn, work, NULL, 0, on_relay_done, NULL);
+    server_relay(t->srv, t->conn, work, NULL, 0, "tcp");
     free(t);
 }
 
@@ -66,6 +59,7 @@ static void on_user(uv_stream_t *ls, int status)
     }
     char dst[64];
     t->conn = u;
+    t->srv = p->srv;
     work_req_init(&t->req, on_work, on_no_work, t, conn_peer(u),
                   server_local_addr(u, dst, sizeof dst));
     session_request_work(p->sess, p, &t->req);

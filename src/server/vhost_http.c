@@ -30,7 +30,6 @@
 #include "http/http_err.h"
 #include "http/http_head.h"
 #include "http/http_rewrite.h"
-#include "net/relay.h"
 #include "net/src_limit.h"
 #include "server/server_int.h"
 #include "server/vhost_limits.h"
@@ -65,6 +64,7 @@ typedef struct front {
     ref_t ref;                   /* user conn + timer + the work conn while there is one */
     struct sockaddr_storage src; /* counted in srv->http_srcs until freed */
     char peer[64], ip[64], local[64];
+    struct front *prev, *next; /* in srv->fronts */
 } front_t;
 
 static const conn_cbs_t none_cbs = {0};
@@ -76,6 +76,11 @@ static void drop_work(front_t *f);
 static void front_release(ref_t *r)
 {
     front_t *f = REF_OWNER(r, front_t, ref);
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        f->srv->fronts = f->next;
+    if (f->next) f->next->prev = f->prev;
     vhost_release(&f->srv->n_fronts, f->srv->http_srcs, &f->src);
     vsite_unref(f->site);
     vsite_unref(f->work_site);
@@ -409,7 +414,7 @@ static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
     size_t early_len = f->stash_len;
     f->stash = NULL;
     f->stash_len = 0;
-    relay_start(u, w, early, early_len, NULL, NULL);
+    server_relay(f->srv, u, w, early, early_len, "http upgrade");
     free(early);
     front_close(f);
 }
@@ -692,6 +697,9 @@ static void on_accept(uv_stream_t *ls, int status)
     }
     conn_set_cbs(u, &user_cbs, f);
     f->srv = s;
+    f->next = s->fronts;
+    if (s->fronts) s->fronts->prev = f;
+    s->fronts = f;
     f->user = u;
     f->src = src;
     ref_init(&f->ref, 2, front_release); /* user conn + timer */
@@ -704,6 +712,12 @@ static void on_accept(uv_stream_t *ls, int status)
     ip_of(f->peer, f->ip, sizeof f->ip);
     server_local_addr(u, f->local, sizeof f->local);
     arm_timer(f, (uint64_t)f->srv->http_head_timeout_ms);
+}
+
+void vhost_fronts_close(srv_t *s)
+{
+    for (front_t *f = s->fronts; f; f = f->next)
+        front_close(f);
 }
 
 /* ---- accepting under the caps (vhost_limits.h) ---------------------------- */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "http/sni.h"
-#include "net/relay.h"
 #include "net/src_limit.h"
 #include "server/server_int.h"
 #include "server/vhost_limits.h"
@@ -33,6 +32,7 @@ typedef struct hello {
     ref_t ref;       /* user conn (until relayed) + timer */
     struct sockaddr_storage src;
     char peer[64], local[64];
+    struct hello *prev, *next; /* in srv->hellos */
 } hello_t;
 
 static void hello_uncount(hello_t *h)
@@ -45,6 +45,11 @@ static void hello_uncount(hello_t *h)
 static void hello_release(ref_t *r)
 {
     hello_t *h = REF_OWNER(r, hello_t, ref);
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        h->srv->hellos = h->next;
+    if (h->next) h->next->prev = h->prev;
     hello_uncount(h);
     vsite_unref(h->site);
     free(h);
@@ -145,7 +150,7 @@ static void on_work(work_req_t *req, conn_t *work)
     conn_t *u = h->user;
     h->user = NULL;
     ref_drop(&h->ref); /* the relay owns the user conn now; the timer's ref remains */
-    relay_start(u, work, h->buf, h->len, NULL, NULL);
+    server_relay(h->srv, u, work, h->buf, h->len, "https");
     hello_uncount(h); /* a relayed connection is the site's, no longer a hello */
     hello_close(h, NULL);
 }
@@ -176,6 +181,9 @@ static void on_accept(uv_stream_t *ls, int status)
     }
     conn_set_cbs(u, &hello_cbs, h);
     h->srv = s;
+    h->next = s->hellos;
+    if (s->hellos) s->hellos->prev = h;
+    s->hellos = h;
     h->user = u;
     h->src = src;
     h->counted = true;
@@ -186,6 +194,12 @@ static void on_accept(uv_stream_t *ls, int status)
     conn_start(u);
     snprintf(h->peer, sizeof h->peer, "%s", conn_peer(u));
     server_local_addr(u, h->local, sizeof h->local);
+}
+
+void vhost_hellos_close(srv_t *s)
+{
+    for (hello_t *h = s->hellos; h; h = h->next)
+        hello_close(h, "server-stopping");
 }
 
 int vhost_https_start(srv_t *s)
