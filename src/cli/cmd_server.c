@@ -70,7 +70,10 @@ static int close_loop(uv_loop_t *loop, run_t *r)
         if (own[i]->loop && !uv_is_closing(own[i])) uv_close(own[i], NULL);
     uv_run(loop, UV_RUN_NOWAIT); /* their close callbacks */
     int e = uv_loop_close(loop);
-    if (e == 0) return 0;
+    if (e == 0) {
+        LOG_I("stopped: every handle closed");
+        return 0;
+    }
     LOG_E("event loop did not close err=%s", uv_strerror(e));
     uv_walk(loop, log_handle, NULL);
     return 1;

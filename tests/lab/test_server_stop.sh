@@ -86,6 +86,7 @@ done
 [ -n "$rc" ] || lab_fail "server still running 10 s after SIGTERM"
 [ "$rc" -eq 0 ] || lab_fail "server exited $rc after SIGTERM"
 grep -q "stopping on signal" "$LAB_TMP/server.log" || lab_fail "no stop line"
+grep -q "stopped: every handle closed" "$LAB_TMP/server.log" || lab_fail "the loop did not close"
 if grep -Eq "did not stop|left open|did not close|LeakSanitizer|AddressSanitizer" "$LAB_TMP/server.log"; then
     lab_fail "unclean stop: $(grep -E 'did not stop|left open|did not close|Sanitizer' "$LAB_TMP/server.log" | head -3)"
 fi
