@@ -45,6 +45,7 @@ struct work_pool {
     int n_idle;
     req_list_t waiting, cancelled;
     int cap;
+    int wait_ms;     /* a request waits this long (WORK_WAIT_MS) */
     int target;      /* idle work conns to keep */
     bool target_set; /* target came from LOGIN (else keep 1) */
     /* work conns asked for and arrived over the last WORK_REASK_MS, in
@@ -388,12 +389,12 @@ void work_pool_cancel_owner(work_pool_t *wp, const void *owner)
  * (heartbeats) but not opening work conns, e.g. it cannot reach us. */
 static void expire(work_pool_t *wp, uint64_t now)
 {
-    while (wp->waiting.head && now - wp->waiting.head->since > WORK_WAIT_MS) {
+    while (wp->waiting.head && now - wp->waiting.head->since > (uint64_t)wp->wait_ms) {
         work_req_t *r = wp->waiting.head;
         /* A client that never opens work conns makes one per user at will. */
         LOG_LIMITED(LOG_WARN,
                     "user connection closed proxy=%s reason=no-work-connection waited_ms=%d",
-                    LOG_ESC(r->proxy), WORK_WAIT_MS);
+                    LOG_ESC(r->proxy), wp->wait_ms);
         cancel_later(wp, r, WORK_CANCEL_EXPIRED);
     }
 }
@@ -417,6 +418,7 @@ work_pool_t *work_pool_create(uv_loop_t *loop, int cap, const char *tag,
     if (!wp) return NULL;
     wp->loop = loop;
     wp->cap = cap > 0 ? cap : 1;
+    wp->wait_ms = WORK_WAIT_MS;
     wp->ask = ask;
     wp->ask_ctx = ctx;
     snprintf(wp->tag, sizeof wp->tag, "%s", tag ? tag : "");
@@ -441,6 +443,11 @@ void work_pool_close(work_pool_t *wp)
     wp->n_idle = 0;
     /* The flush reports the cancels, then closes its handle and frees us. */
     uv_idle_start(&wp->flush, flush_cancels);
+}
+
+void work_pool_set_wait_ms(work_pool_t *wp, int ms)
+{
+    wp->wait_ms = ms > 0 ? ms : WORK_WAIT_MS;
 }
 
 int work_pool_idle(const work_pool_t *wp)

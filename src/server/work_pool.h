@@ -96,6 +96,9 @@ void work_pool_tick(work_pool_t *wp);
 /* Cancels everything, closes the idle conns; frees the pool once the
  * cancels are delivered. */
 void work_pool_close(work_pool_t *wp);
+/* How long a request may wait before WORK_CANCEL_EXPIRED (default
+ * WORK_WAIT_MS; tests shorten it). Checked by work_pool_tick. */
+void work_pool_set_wait_ms(work_pool_t *wp, int ms);
 int work_pool_idle(const work_pool_t *wp);
 int work_pool_waiting(const work_pool_t *wp);
 

@@ -1,7 +1,7 @@
 /* test_work_pool: the work pool on a real uv_loop over socketpairs,
  * counting callbacks as libuv's own tests do. Requests are satisfied from
  * the pool, waiting requests are served in order as work conns arrive, the
- * pool target is kept, cancels (owner, full, pool closed) are delivered
+ * pool target is kept, cancels (owner, full, expiry, pool closed) are delivered
  * from the loop and never from inside the call that caused them, and a
  * withdrawn request gets no callback. Every run ends with the loop dry. */
 #include "server/work_pool.h"
@@ -268,6 +268,39 @@ static void test_broken_idle_conn(void)
     teardown();
 }
 
+static void on_tick(uv_timer_t *t)
+{
+    work_pool_t *wp = t->data;
+    in_call++;
+    work_pool_tick(wp);
+    in_call--;
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+/* A request that waited longer than the pool's wait is cancelled by the
+ * tick, and the cancel is reported on a later turn, not inside the tick. */
+static void test_expiry(void)
+{
+    setup();
+    work_pool_t *wp = work_pool_create(&loop, 4, "t", ask, NULL);
+    work_pool_set_wait_ms(wp, 5);
+    work_req_t r;
+    request(wp, &r, NULL);
+    uv_timer_t tick;
+    uv_timer_init(&loop, &tick);
+    tick.data = wp;
+    uv_timer_start(&tick, on_tick, 20, 0);
+    for (int i = 0; i < 1000 && n_cancel == 0; i++)
+        uv_run(&loop, UV_RUN_ONCE);
+    CHECK_EQ_INT(n_cancel, 1);
+    CHECK_EQ_INT(last_reason, WORK_CANCEL_EXPIRED);
+    CHECK_EQ_INT(reentrant, 0);
+    CHECK_EQ_INT(work_pool_waiting(wp), 0);
+    work_pool_close(wp);
+    teardown();
+    CHECK_EQ_INT(n_cancel, 1);
+}
+
 int main(void)
 {
     RUN(test_from_pool_and_target_kept);
@@ -277,5 +310,6 @@ int main(void)
     RUN(test_withdraw);
     RUN(test_close_inside_ask);
     RUN(test_broken_idle_conn);
+    RUN(test_expiry);
     return TEST_SUMMARY();
 }
