@@ -117,9 +117,46 @@ out:
     fz_srv_down(&h);
 }
 
+/* server_stop with everything live (a tcp tunnel, a front waiting for a
+ * work conn, an https hello half read, an idle control conn): the loop must
+ * run dry before the harness's peers close anything. */
+static void test_stop_while_live(void)
+{
+    fz_srv_t h;
+    fz_srv_up(&h);
+    fz_srv_login(&h);
+    h.manual_work = true;
+    new_http_proxy(&h, "web", "d.test");
+    fz_srv_new_proxy(&h,
+                     json_pack("{s:s,s:s,s:i}", "name", "raw", "type", "tcp", "remote_port", 0));
+    fz_srv_work(&h);
+    fz_peer_t *work = &h.peers[h.cur];
+    fz_pump(&h.loop, h.peers, h.npeers, FZ_PUMPS);
+    fz_peer_t *tcp_user = fz_srv_connect(&h, h.proxy_port);
+    CHECK(tcp_user != NULL);
+    frame_t f;
+    uint64_t deadline = fz_now_ms() + FZ_WAIT_MS;
+    while (!fz_peer_frame(work, &f) && fz_now_ms() < deadline)
+        fz_pump(&h.loop, h.peers, h.npeers, 1);
+    CHECK_EQ_INT(f.type, MSG_START_WORK); /* the tunnel is up */
+    fz_peer_t *http_user = fz_srv_connect(&h, fz_http_port);
+    if (http_user) send_str(&h, http_user, "GET / HTTP/1.1\r\nHost: d.test\r\n\r\n");
+    fz_peer_t *https_user = fz_srv_connect(&h, fz_https_port);
+    if (https_user) send_str(&h, https_user, "\x16\x03\x01");
+    fz_pump(&h.loop, h.peers, h.npeers, FZ_PUMPS);
+    CHECK(http_user && http_user->len == 0); /* still waiting */
+    server_stop(h.srv);
+    fz_run_dry(&h.loop); /* aborts when a handle is left */
+    for (int i = 0; i < h.npeers; i++)
+        fz_peer_close(&h.peers[i], false);
+    server_destroy(h.srv);
+    config_server_free(&h.cfg);
+}
+
 int main(void)
 {
     RUN(test_routed_answered_keepalive);
     RUN(test_cancelled_request_gets_502);
+    RUN(test_stop_while_live);
     return TEST_SUMMARY();
 }
