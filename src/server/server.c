@@ -38,7 +38,7 @@ typedef struct gate {
     uint8_t magic[FRAME_MAGIC_LEN];
     size_t magic_len;
     uint8_t nonce_s[AUTH_NONCE_LEN];
-    int refs; /* conn + timer */
+    ref_t ref; /* conn (until handed off) + timer */
     char peer[64];
     struct sockaddr_storage addr; /* the peer, for per-source budgets */
     bool counted;                 /* holds a place in a budget (and the gate list) */
@@ -47,9 +47,9 @@ typedef struct gate {
     struct gate *prev, *next; /* counted gates, oldest first */
 } gate_t;
 
-static void gate_unref(gate_t *g)
+static void gate_release_mem(ref_t *r)
 {
-    if (--g->refs > 0) return;
+    gate_t *g = REF_OWNER(r, gate_t, ref);
     framer_free(&g->fr);
     g->srv->n_gates--;
     free(g);
@@ -109,12 +109,14 @@ static void gate_uncount(gate_t *g)
 
 static void gate_timer_closed(uv_handle_t *h)
 {
-    gate_unref(h->data);
+    gate_t *g = h->data;
+    ref_drop(&g->ref);
 }
 
 static void gate_conn_closed(conn_t *c)
 {
-    gate_unref(conn_data(c));
+    gate_t *g = conn_data(c);
+    ref_drop(&g->ref);
 }
 
 /* Ends the gate: closes the conn unless it was handed off. */
@@ -134,7 +136,7 @@ static conn_t *gate_release(gate_t *g)
 {
     conn_t *c = g->conn;
     g->conn = NULL;
-    g->refs--; /* the conn's close no longer reaches us */
+    ref_drop(&g->ref); /* the conn's close no longer reaches us; the timer's ref remains */
     gate_finish(g, NULL);
     return c;
 }
@@ -566,7 +568,7 @@ static void on_accept(uv_stream_t *ls, int status)
     }
     g->srv = s;
     g->conn = c;
-    g->refs = 2;
+    ref_init(&g->ref, 2, gate_release_mem);
     s->n_gates++;
     uv_timer_init(s->loop, &g->timer);
     g->timer.data = g;
@@ -702,6 +704,11 @@ void server_stop(srv_t *s)
     vhost_stop(s);
     while (s->sessions)
         session_end(s->sessions, "server-stopping");
+    while (s->gate_oldest) /* every gate not finished is counted */
+        gate_finish(s->gate_oldest, "server-stopping");
+    vhost_fronts_close(s);
+    vhost_hellos_close(s);
+    server_relays_close(s);
 }
 
 void server_destroy(srv_t *s)

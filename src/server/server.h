@@ -18,7 +18,9 @@ int server_start(srv_t *s);
  * system picked when bindPort is 0 (tests, fuzz harnesses). -1 when not
  * listening. */
 int server_listen_port(srv_t *s);
-/* Closes every listener and session; the loop then runs dry. */
+/* Closes every listener, session (and its work pool), gate, vhost front
+ * and tunnel; the loop then runs dry (uv_run returns once the last close
+ * callback ran, and uv_loop_close succeeds). */
 void server_stop(srv_t *s);
 /* Frees the server after the loop has run dry. NULL is a no-op. */
 void server_destroy(srv_t *s);

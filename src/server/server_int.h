@@ -17,6 +17,8 @@
 #include "proto/auth.h"
 #include "proto/frame.h"
 #include "server/server.h"
+#include "server/work_pool.h"
+#include "util/ref.h"
 
 #define RUN_ID_LEN 16 /* bytes; hex on the wire */
 /* The gate (server.c): connections that have not proved themselves yet.
@@ -24,24 +26,20 @@
  * one, opening work conns) have separate budgets, so a flood of strangers
  * never crowds out work conns. A full stranger budget evicts the oldest
  * stranger; a full per-source budget refuses the newcomer. */
-#define MAX_PENDING_GATES 1024       /* unauthenticated connections from strangers */
-#define GATE_MAX_PER_SOURCE 16       /* ... from one stranger address (IPv6: one /64) */
-#define GATE_MAX_TLS 128             /* strangers inside the TLS handshake (~38 KiB each) */
-#define GATE_TLS_TIMEOUT_MS 5000     /* the TLS handshake must end within this */
-#define GATE_TLS_GRACE_MS 500        /* a handshake this old may be evicted for a newcomer */
-#define GATE_TLS_TRIM_AFTER 32       /* handshakes at once after which freed memory is trimmed */
-#define GATE_MAX_CLIENT_GATES 2048   /* pending connections from sources holding a session */
-#define GATE_MAX_PER_CLIENT 512      /* ... from one such source (work conns, bursts) */
-#define LOGIN_BACKOFF_SOURCES 4096   /* sources with failed logins remembered */
-#define MAX_WAITING_USERS 256        /* per session */
-#define WORK_WAIT_MS 10000           /* a user waits this long for a work conn */
-#define WORK_REASK_MS 1000           /* a work conn asked for and not come by then is asked again */
-#define WORK_ASK_SLOTS 10            /* time slots of the WORK_REASK_MS window of requests */
-#define WORK_POOL_RETRY_MAX_MS 30000 /* refilling a pool that gets nothing backs off to this */
+#define MAX_PENDING_GATES 1024     /* unauthenticated connections from strangers */
+#define GATE_MAX_PER_SOURCE 16     /* ... from one stranger address (IPv6: one /64) */
+#define GATE_MAX_TLS 128           /* strangers inside the TLS handshake (~38 KiB each) */
+#define GATE_TLS_TIMEOUT_MS 5000   /* the TLS handshake must end within this */
+#define GATE_TLS_GRACE_MS 500      /* a handshake this old may be evicted for a newcomer */
+#define GATE_TLS_TRIM_AFTER 32     /* handshakes at once after which freed memory is trimmed */
+#define GATE_MAX_CLIENT_GATES 2048 /* pending connections from sources holding a session */
+#define GATE_MAX_PER_CLIENT 512    /* ... from one such source (work conns, bursts) */
+#define LOGIN_BACKOFF_SOURCES 4096 /* sources with failed logins remembered */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
 typedef struct vsite vsite_t;
+typedef struct tunnel tunnel_t;
 
 struct srv {
     uv_loop_t *loop;
@@ -76,6 +74,10 @@ struct srv {
     /* vhost caps (vhost_limits.h): connections held in total and per source */
     struct src_limit *http_srcs, *https_srcs;
     int n_fronts, n_hellos;
+    /* what server_stop must end besides sessions and gates */
+    struct front *fronts; /* vhost_http.c, until freed */
+    struct hello *hellos; /* vhost_https.c, until freed */
+    tunnel_t *tunnels;    /* tunnels.c, until their relay is done */
 };
 
 /* A proxy kind: tcp, udp, http, https. */
@@ -85,13 +87,6 @@ typedef struct sproxy_ops {
      * asks for. On success sets p->port. On failure returns <0 and writes a
      * reason for the client into err. */
     int (*open)(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen);
-    /* A work conn was assigned to the request `ctx` (what the kind passed to
-     * session_request_work: a user conn for tcp/https, NULL for udp, a vhost
-     * front for http). START_WORK has been sent. Takes the work conn. */
-    void (*attach)(sproxy_t *p, conn_t *work, void *ctx);
-    /* The request `ctx` will get no work conn (waited too long, proxy or
-     * session gone, too many waiting). */
-    void (*cancel)(sproxy_t *p, void *ctx);
     /* Stops listening and frees p once its handles are closed. */
     void (*close)(sproxy_t *p);
 } sproxy_ops_t;
@@ -110,7 +105,7 @@ struct sproxy {
  * and by the vhost fronts serving one of its requests (sproxy_http.c). */
 struct vsite {
     sproxy_t *p;        /* NULL once the proxy closed */
-    int refs;           /* the proxy's (then its routes'), plus one per front holding it */
+    ref_t ref;          /* the proxy's (then its routes'), plus one per front holding it */
     uint64_t closed_at; /* when p closed: its routes stay, answering 502 and
                          * reserved for `owner`, until the owner registers the
                          * domain again or the tombstone timer expires them */
@@ -135,9 +130,6 @@ extern const sproxy_ops_t sproxy_udp_ops;
 extern const sproxy_ops_t sproxy_http_ops;
 extern const sproxy_ops_t sproxy_https_ops;
 
-/* Closes a user conn (the usual cancel for kinds whose ctx is one). */
-void sproxy_cancel_close(sproxy_t *p, void *ctx);
-
 /* session.c */
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
                           const uint8_t work_key[AUTH_MAC_LEN],
@@ -157,15 +149,12 @@ bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_
 void session_set_pool_target(session_t *ss, long long pool_count);
 /* Takes an authenticated work conn into the pool (or straight to a waiter). */
 void session_add_work(session_t *ss, conn_t *work);
-/* Asks for a work conn for proxy p; `ctx` (may be NULL) is handed to
- * p->ops->attach with it, or to p->ops->cancel when none comes (which may
- * happen before this returns). src and dst ("ip:port", may be NULL) go into
- * START_WORK: the user's address and the address it connected to. */
-void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src, const char *dst);
-/* Withdraws a waiting request without calling cancel (its owner went away). */
-void session_cancel_work(session_t *ss, void *ctx);
-/* Forgets p's waiting requests (called from p's close). */
-void session_drop_waiters(session_t *ss, sproxy_t *p);
+/* Asks ss's work pool for a work conn for proxy p: sets req's proxy, type
+ * and owner from p, then work_pool_request (work_pool.h says what follows;
+ * req was set up with work_req_init). Closing p cancels its requests
+ * (WORK_CANCEL_PROXY); a requester that goes away calls
+ * work_pool_withdraw(req). */
+void session_request_work(session_t *ss, sproxy_t *p, work_req_t *req);
 void session_end(session_t *ss, const char *reason);
 int session_count_ports(const session_t *ss);
 /* The user the session logged in as ("" when the client named none). Routes,
@@ -204,11 +193,19 @@ int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const cha
 conn_t *vhost_accept(uv_stream_t *ls, int status, int *total, int max_total, struct src_limit *srcs,
                      int max_per_source, struct sockaddr_storage *out, const char *what);
 void vhost_release(int *total, struct src_limit *srcs, const struct sockaddr_storage *src);
-/* A work conn arrived for a vhost front waiting in session_request_work. */
-void vhost_http_attach(void *front, conn_t *work);
-void vhost_http_cancel(void *front);
-void vhost_https_attach(void *front, conn_t *work);
-void vhost_https_cancel(void *front);
+
+/* Server stop: closes every front / hello (each frees itself once its
+ * handles are closed). */
+void vhost_fronts_close(srv_t *s);
+void vhost_hellos_close(srv_t *s);
+
+/* tunnels.c: relays a and b (relay.h) as one of the server's tunnels, which
+ * server_relays_close can end; `early` goes to b first; `what` (static)
+ * names it in logs. Takes both conns. */
+void server_relay(srv_t *s, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
+                  const char *what);
+/* Server stop: ends every tunnel (its relay then closes both conns). */
+void server_relays_close(srv_t *s);
 
 /* ports.c: the attempt-th port to try for a proxy asking for `want`
  * (want > 0: only want itself; want == 0: 0 when any port is allowed, else

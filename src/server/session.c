@@ -1,7 +1,7 @@
 /* session: one logged-in client on the server.
  *
- * Owns the control conn, the client's proxies, a pool of idle work conns and
- * a bounded queue of user connections waiting for one. Control messages are
+ * Owns the control conn, the client's proxies and its work pool
+ * (work_pool.c: idle work conns and the requests waiting for one). Control messages are
  * dispatched through a handler table. A session ends on EOF, error,
  * heartbeat timeout, a newer login that proves it is the same client
  * (run id plus a MAC under the session's resume key), or server stop; its
@@ -19,20 +19,6 @@
 
 #define CTL_BACKLOG_MAX (1024 * 1024)
 
-typedef struct wconn {
-    conn_t *c;
-    session_t *ss; /* NULL once the session ended */
-    struct wconn *next;
-} wconn_t;
-
-typedef struct waiter {
-    sproxy_t *p;
-    void *ctx; /* the kind's request; NULL for proxy-level requests (udp) */
-    char src[64], dst[64];
-    uint64_t since;
-    struct waiter *next;
-} waiter_t;
-
 struct session {
     srv_t *srv;
     session_t *next;
@@ -48,21 +34,9 @@ struct session {
     uv_timer_t tick;
     uint64_t last_rx;
     sproxy_t *proxies;
-    wconn_t *idle;
-    int n_idle;
-    waiter_t *wait_head, *wait_tail;
-    int n_wait;
-    int pool_target; /* idle work conns to keep: the client's poolCount, at most maxPoolCount */
-    bool pool_set;   /* pool_target came from LOGIN (else keep 1) */
-    /* work conns asked for and arrived over the last WORK_REASK_MS, in
-     * WORK_ASK_SLOTS time slots (a ring; `slot` is the current one) */
-    int asked[WORK_ASK_SLOTS], arrived[WORK_ASK_SLOTS];
-    int slot;
-    uint64_t slot_start;
-    /* asks for the pool alone (no user waiting) back off while nothing arrives */
-    uint64_t pool_retry_at, pool_backoff;
+    work_pool_t *pool; /* NULL once the session ended (it frees itself) */
     bool ended;
-    int refs; /* ctl conn + tick timer */
+    ref_t ref; /* ctl conn + tick timer */
 };
 
 /* A client that stops reading its control connection must not make us queue
@@ -184,323 +158,33 @@ bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_
     return auth_mac_equal(mac, want) && auth_replay_accept(&ss->replay, seq);
 }
 
-/* ---- work pool ----------------------------------------------------------
- *
- * The session keeps `pool_target` idle work conns and one more for every
- * waiting user, and asks for a shortfall once, not once per event:
- * want = waiting + target - idle - on_the_way. `on_the_way` is what was
- * asked for in the last WORK_REASK_MS minus what arrived in that time: a
- * work conn that does not come within WORK_REASK_MS (refused, reset, lost
- * with a flaky link) drops out of the window and is asked for again. This
- * needs no matching of arrivals to requests, so a loss cannot hide behind
- * later arrivals (matching them first-in-first-out would keep a standing
- * queue as long as the load lasts). Extra arrivals beyond the pool's cap are
- * closed. */
+/* ---- work pool (work_pool.c) ------------------------------------------- */
 
-static void ask_for_work(session_t *ss, int count)
+static void ask_for_work(void *ctx, int count)
 {
+    session_t *ss = ctx;
     ctl_send(ss, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
-}
-
-/* Moves the window to now: slots older than WORK_REASK_MS are cleared. */
-static void window_advance(session_t *ss, uint64_t now)
-{
-    const uint64_t slot_ms = WORK_REASK_MS / WORK_ASK_SLOTS;
-    for (int i = 0; i < WORK_ASK_SLOTS && now - ss->slot_start >= slot_ms; i++) {
-        ss->slot = (ss->slot + 1) % WORK_ASK_SLOTS;
-        ss->asked[ss->slot] = ss->arrived[ss->slot] = 0;
-        ss->slot_start += slot_ms;
-    }
-    if (now - ss->slot_start >= slot_ms) ss->slot_start = now; /* idle longer than the window */
-}
-
-static int on_the_way(session_t *ss)
-{
-    window_advance(ss, uv_now(ss->srv->loop));
-    int n = 0;
-    for (int i = 0; i < WORK_ASK_SLOTS; i++)
-        n += ss->asked[i] - ss->arrived[i];
-    return n > 0 ? n : 0;
-}
-
-static int pool_cap(const session_t *ss)
-{
-    return ss->srv->cfg->max_pool_count > 0 ? ss->srv->cfg->max_pool_count : 1;
-}
-
-/* Asks the client for whatever the pool and the waiting users lack. */
-static void top_up(session_t *ss)
-{
-    if (ss->ended) return;
-    int target = ss->pool_set ? ss->pool_target : 1;
-    int coming = on_the_way(ss);
-    int want = ss->n_wait + target - ss->n_idle - coming;
-    if (want <= 0) return;
-    uint64_t now = uv_now(ss->srv->loop);
-    if (ss->n_wait == 0) {
-        /* Only the pool is short. If the client cannot open work conns at
-         * all, asking every second would be noise: back off (1 s doubling
-         * to WORK_POOL_RETRY_MAX_MS) until one arrives. Users never wait
-         * for this: a waiting user asks at once. */
-        if (now < ss->pool_retry_at) return;
-        ss->pool_backoff = ss->pool_backoff ? 2 * ss->pool_backoff : WORK_REASK_MS;
-        if (ss->pool_backoff > WORK_POOL_RETRY_MAX_MS) ss->pool_backoff = WORK_POOL_RETRY_MAX_MS;
-        ss->pool_retry_at = now + ss->pool_backoff;
-    }
-    if (ss->wait_head && now - ss->wait_head->since >= WORK_REASK_MS)
-        LOG_LIMITED(LOG_INFO,
-                    "work connections did not arrive, asking again run_id=%s count=%d "
-                    "waiting=%d idle=%d",
-                    ss->run_id, want, ss->n_wait, ss->n_idle);
-    else
-        LOG_D("asking for work connections run_id=%s count=%d waiting=%d idle=%d on_the_way=%d",
-              ss->run_id, want, ss->n_wait, ss->n_idle, coming);
-    ss->asked[ss->slot] += want;
-    ask_for_work(ss, want);
 }
 
 void session_set_pool_target(session_t *ss, long long pool_count)
 {
-    int cap = pool_cap(ss);
-    ss->pool_target = pool_count < 0 ? 0 : pool_count > cap ? cap : (int)pool_count;
-    ss->pool_set = true;
-    /* The client opens its pool right after LOGIN_OK without being asked:
-     * count those as on their way, so the first user does not ask twice. */
-    int opening = ss->pool_target - ss->n_idle - on_the_way(ss);
-    if (opening > 0) ss->asked[ss->slot] += opening;
-}
-
-static void dispatch(session_t *ss, sproxy_t *p, void *ctx, conn_t *work, const char *src,
-                     const char *dst)
-{
-    int r = msg_send(work, MSG_START_WORK,
-                     json_pack("{s:s,s:s,s:s,s:s}", "proxy", p->name, "type", p->ops->type, "src",
-                               src ? src : "", "dst", dst ? dst : ""));
-    if (r < 0) {
-        /* The work conn broke while idle: the request goes back in line, and
-         * the lost conn is asked for again (the pool dropped). */
-        LOG_D("work connection unusable run_id=%s err=%s", ss->run_id, uv_strerror(r));
-        conn_close(work);
-        session_request_work(ss, p, ctx, src, dst);
-        return;
-    }
-    p->ops->attach(p, work, ctx);
-}
-
-void sproxy_cancel_close(sproxy_t *p, void *ctx)
-{
-    (void)p;
-    if (ctx) conn_close(ctx);
-}
-
-/* Hands a waiter's request back to its kind, which closes or answers it. */
-static void waiter_cancel(waiter_t *wt)
-{
-    sproxy_t *p = wt->p;
-    void *ctx = wt->ctx;
-    free(wt);
-    p->ops->cancel(p, ctx);
-}
-
-static void idle_remove(session_t *ss, wconn_t *w)
-{
-    for (wconn_t **pp = &ss->idle; *pp; pp = &(*pp)->next) {
-        if (*pp == w) {
-            *pp = w->next;
-            ss->n_idle--;
-            return;
-        }
-    }
-}
-
-static void on_idle_close(conn_t *c)
-{
-    wconn_t *w = conn_data(c);
-    if (w->ss) idle_remove(w->ss, w);
-    free(w);
-}
-
-/* An idle work conn went away: it leaves the pool at once (not when its
- * close completes, so no user is handed a dying conn) and is replaced. */
-static void idle_lost(conn_t *c)
-{
-    wconn_t *w = conn_data(c);
-    session_t *ss = w->ss;
-    if (ss) idle_remove(ss, w);
-    w->ss = NULL;
-    conn_close(c);
-    if (ss) top_up(ss);
-}
-
-static void on_idle_eof(conn_t *c)
-{
-    idle_lost(c);
-}
-
-static void on_idle_error(conn_t *c, int err)
-{
-    (void)err;
-    idle_lost(c);
-}
-
-/* Nothing may arrive on an idle work conn before START_WORK. */
-static void on_idle_data(conn_t *c, const uint8_t *p, size_t n)
-{
-    (void)p;
-    (void)n;
-    LOG_D("unexpected data on idle work connection peer=%s", conn_peer(c));
-    idle_lost(c);
-}
-
-static const conn_cbs_t idle_cbs = {
-    .on_data = on_idle_data,
-    .on_eof = on_idle_eof,
-    .on_error = on_idle_error,
-    .on_close = on_idle_close,
-};
-
-static const conn_cbs_t no_cbs = {0};
-
-static conn_t *pool_take(session_t *ss)
-{
-    wconn_t *w = ss->idle;
-    if (!w) return NULL;
-    ss->idle = w->next;
-    ss->n_idle--;
-    conn_t *c = w->c;
-    conn_set_cbs(c, &no_cbs, NULL); /* the next owner sets its own */
-    free(w);
-    return c;
+    if (ss->pool) work_pool_set_target(ss->pool, pool_count);
 }
 
 void session_add_work(session_t *ss, conn_t *work)
 {
-    on_the_way(ss); /* moves the window */
-    ss->arrived[ss->slot]++;
-    ss->pool_backoff = ss->pool_retry_at = 0;
-    waiter_t *wt = ss->wait_head;
-    if (wt) {
-        ss->wait_head = wt->next;
-        if (!ss->wait_head) ss->wait_tail = NULL;
-        ss->n_wait--;
-        waiter_t copy = *wt;
-        free(wt);
-        dispatch(ss, copy.p, copy.ctx, work, copy.src, copy.dst);
-        return;
-    }
-    int cap = pool_cap(ss);
-    wconn_t *w = ss->n_idle < cap ? calloc(1, sizeof *w) : NULL;
-    if (!w) {
-        LOG_D("work connection beyond pool limit run_id=%s limit=%d", ss->run_id, cap);
-        conn_set_cbs(work, &no_cbs, NULL);
-        conn_close(work);
-        return;
-    }
-    w->c = work;
-    w->ss = ss;
-    w->next = ss->idle;
-    ss->idle = w;
-    ss->n_idle++;
-    conn_set_cbs(work, &idle_cbs, w);
-    top_up(ss); /* a refill the back-off held back may go now */
-}
-
-void session_request_work(session_t *ss, sproxy_t *p, void *ctx, const char *src, const char *dst)
-{
-    conn_t *work = pool_take(ss);
-    if (work) {
-        top_up(ss); /* keep the pool full */
-        dispatch(ss, p, ctx, work, src, dst);
-        return;
-    }
-    waiter_t *wt = ss->n_wait < MAX_WAITING_USERS ? calloc(1, sizeof *wt) : NULL;
-    if (!wt) {
-        LOG_LIMITED(LOG_WARN, "user connection dropped proxy=%s reason=too-many-waiting limit=%d",
-                    LOG_ESC(p->name), MAX_WAITING_USERS);
-        p->ops->cancel(p, ctx);
-        return;
-    }
-    wt->p = p;
-    wt->ctx = ctx;
-    snprintf(wt->src, sizeof wt->src, "%s", src ? src : "");
-    snprintf(wt->dst, sizeof wt->dst, "%s", dst ? dst : "");
-    wt->since = uv_now(ss->srv->loop);
-    if (ss->wait_tail)
-        ss->wait_tail->next = wt;
+    if (ss->pool)
+        work_pool_add(ss->pool, work);
     else
-        ss->wait_head = wt;
-    ss->wait_tail = wt;
-    ss->n_wait++;
-    top_up(ss);
+        conn_close(work);
 }
 
-/* Unlinks the waiters `match` selects into a private list, so that cancel
- * callbacks never see the queue half-edited. */
-static waiter_t *unlink_waiters(session_t *ss, sproxy_t *p, void *ctx, bool by_ctx)
+void session_request_work(session_t *ss, sproxy_t *p, work_req_t *req)
 {
-    waiter_t **pp = &ss->wait_head, *out = NULL, **tail = &out;
-    ss->wait_tail = NULL;
-    while (*pp) {
-        waiter_t *wt = *pp;
-        bool match = by_ctx ? wt->ctx == ctx : (!p || wt->p == p);
-        if (!match) {
-            ss->wait_tail = wt;
-            pp = &wt->next;
-            continue;
-        }
-        *pp = wt->next;
-        ss->n_wait--;
-        wt->next = NULL;
-        *tail = wt;
-        tail = &wt->next;
-    }
-    return out;
-}
-
-void session_drop_waiters(session_t *ss, sproxy_t *p)
-{
-    waiter_t *wt = unlink_waiters(ss, p, NULL, false);
-    while (wt) {
-        waiter_t *next = wt->next;
-        waiter_cancel(wt);
-        wt = next;
-    }
-}
-
-void session_cancel_work(session_t *ss, void *ctx)
-{
-    waiter_t *wt = unlink_waiters(ss, NULL, ctx, true);
-    while (wt) {
-        waiter_t *next = wt->next;
-        free(wt);
-        wt = next;
-    }
-}
-
-/* Users that waited too long for a work conn are closed: the client is
- * alive (heartbeats) but not opening work conns, e.g. it cannot reach us. */
-static void expire_waiters(session_t *ss, uint64_t now)
-{
-    while (ss->wait_head && now - ss->wait_head->since > WORK_WAIT_MS) {
-        waiter_t *wt = ss->wait_head;
-        ss->wait_head = wt->next;
-        if (!ss->wait_head) ss->wait_tail = NULL;
-        ss->n_wait--;
-        /* A client that never opens work conns makes one per user at will. */
-        LOG_LIMITED(LOG_WARN,
-                    "user connection closed proxy=%s reason=no-work-connection waited_ms=%d",
-                    LOG_ESC(wt->p->name), WORK_WAIT_MS);
-        waiter_cancel(wt);
-    }
-}
-
-/* A work conn we asked for can be lost on the way (refused, reset, the
- * client was busy): what has not come after WORK_REASK_MS is asked again,
- * also when no event would call top_up. */
-static void reask_waiters(session_t *ss, uint64_t now)
-{
-    (void)now;
-    top_up(ss);
+    req->proxy = p->name;
+    req->type = p->ops->type;
+    req->owner = p;
+    work_pool_request(ss->pool, req);
 }
 
 /* ---- proxies ------------------------------------------------------------ */
@@ -729,7 +413,7 @@ static void on_new_proxy(session_t *ss, json_t *m)
 
 static void close_proxy(session_t *ss, sproxy_t *p)
 {
-    session_drop_waiters(ss, p);
+    if (ss->pool) work_pool_cancel_owner(ss->pool, p);
     LOG_I("proxy closed name=%s port=%d", LOG_ESC(p->name), p->port);
     p->sess = NULL;
     p->ops->close(p);
@@ -806,21 +490,23 @@ static void on_ctl_error(conn_t *c, int err)
     session_end(ss, "connection-error");
 }
 
-static void session_unref(session_t *ss)
+static void session_release(ref_t *r)
 {
-    if (--ss->refs > 0) return;
+    session_t *ss = REF_OWNER(r, session_t, ref);
     framer_free(&ss->fr);
     free(ss);
 }
 
 static void on_ctl_close(conn_t *c)
 {
-    session_unref(conn_data(c));
+    session_t *ss = conn_data(c);
+    ref_drop(&ss->ref);
 }
 
 static void on_tick_close(uv_handle_t *h)
 {
-    session_unref(h->data);
+    session_t *ss = h->data;
+    ref_drop(&ss->ref);
 }
 
 static const conn_cbs_t ctl_cbs = {
@@ -839,8 +525,7 @@ static void on_tick(uv_timer_t *t)
         session_end(ss, "heartbeat-timeout");
         return;
     }
-    expire_waiters(ss, now);
-    if (!ss->ended) reask_waiters(ss, now);
+    if (ss->pool) work_pool_tick(ss->pool);
 }
 
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
@@ -854,6 +539,12 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
         return NULL;
     }
     auth_hex(id, sizeof id, ss->run_id);
+    int cap = s->cfg->max_pool_count > 0 ? s->cfg->max_pool_count : 1;
+    ss->pool = work_pool_create(s->loop, cap, ss->run_id, ask_for_work, ss);
+    if (!ss->pool) {
+        free(ss);
+        return NULL;
+    }
     ss->srv = s;
     ss->ctl = ctl;
     ss->fr = *fr;
@@ -864,7 +555,7 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     memcpy(ss->resume_key, resume_key, AUTH_MAC_LEN);
     ss->ucfg = config_find_user(s->cfg, user);
     ss->last_rx = uv_now(s->loop);
-    ss->refs = 2;
+    ref_init(&ss->ref, 2, session_release);
     conn_set_cbs(ctl, &ctl_cbs, ss);
     uv_timer_init(s->loop, &ss->tick);
     ss->tick.data = ss;
@@ -893,19 +584,14 @@ void session_end(session_t *ss, const char *reason)
         }
     }
     LOG_I("client session ended run_id=%s user=%s reason=%s", ss->run_id, ss->user, reason);
-    session_drop_waiters(ss, NULL);
+    work_pool_t *pool = ss->pool;
+    ss->pool = NULL; /* kinds ask no more; the pool cancels what waits */
+    work_pool_close(pool);
     while (ss->proxies) {
         sproxy_t *p = ss->proxies;
         ss->proxies = p->next;
         close_proxy(ss, p);
     }
-    while (ss->idle) {
-        wconn_t *w = ss->idle;
-        ss->idle = w->next;
-        w->ss = NULL;
-        conn_close(w->c);
-    }
-    ss->n_idle = 0;
     conn_close(ss->ctl);
     uv_timer_stop(&ss->tick);
     uv_close((uv_handle_t *)&ss->tick, on_tick_close);

@@ -30,7 +30,7 @@
 
 vsite_t *vsite_ref(vsite_t *v)
 {
-    v->refs++;
+    ref_hold(&v->ref);
     return v;
 }
 
@@ -45,9 +45,9 @@ static void headers_free(header_list_t *l)
     l->n = 0;
 }
 
-void vsite_unref(vsite_t *v)
+static void vsite_release(ref_t *r)
 {
-    if (!v || --v->refs > 0) return;
+    vsite_t *v = REF_OWNER(r, vsite_t, ref);
     free(v->host_rewrite);
     free(v->owner);
     free(v->user);
@@ -55,6 +55,11 @@ void vsite_unref(vsite_t *v)
     headers_free(&v->req_set);
     headers_free(&v->resp_set);
     free(v);
+}
+
+void vsite_unref(vsite_t *v)
+{
+    if (v) ref_drop(&v->ref);
 }
 
 static char *opt_str(const json_t *m, const char *key)
@@ -102,7 +107,7 @@ static vsite_t *site_from(sproxy_t *p, const json_t *m, char *err, size_t errlen
     vsite_t *v = calloc(1, sizeof *v);
     if (!v) return NULL;
     v->p = p;
-    v->refs = 1;
+    ref_init(&v->ref, 1, vsite_release);
     v->owner = strdup(p->sess ? session_user(p->sess) : "");
     v->host_rewrite = opt_str(m, "host_header_rewrite");
     v->user = opt_str(m, "http_user");
@@ -473,42 +478,14 @@ static void https_close(sproxy_t *p)
     vhost_close(p, &p->srv->https_routes);
 }
 
-static void http_attach(sproxy_t *p, conn_t *work, void *ctx)
-{
-    (void)p;
-    vhost_http_attach(ctx, work);
-}
-
-static void http_cancel(sproxy_t *p, void *ctx)
-{
-    (void)p;
-    vhost_http_cancel(ctx);
-}
-
-static void https_attach(sproxy_t *p, conn_t *work, void *ctx)
-{
-    (void)p;
-    vhost_https_attach(ctx, work);
-}
-
-static void https_cancel(sproxy_t *p, void *ctx)
-{
-    (void)p;
-    vhost_https_cancel(ctx);
-}
-
 const sproxy_ops_t sproxy_http_ops = {
     .type = "http",
     .open = http_open,
-    .attach = http_attach,
-    .cancel = http_cancel,
     .close = http_close,
 };
 
 const sproxy_ops_t sproxy_https_ops = {
     .type = "https",
     .open = https_open,
-    .attach = https_attach,
-    .cancel = https_cancel,
     .close = https_close,
 };

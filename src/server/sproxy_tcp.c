@@ -2,13 +2,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "net/relay.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
 static void free_handle(uv_handle_t *h)
 {
     free(h);
+}
+
+/* A user connection waiting for a work conn. */
+typedef struct tcp_user {
+    work_req_t req;
+    conn_t *conn;
+    srv_t *srv;
+} tcp_user_t;
+
+static void on_work(work_req_t *req, conn_t *work)
+{
+    tcp_user_t *t = req->data;
+    server_relay(t->srv, t->conn, work, NULL, 0, "tcp");
+    free(t);
+}
+
+static void on_no_work(work_req_t *req, int reason)
+{
+    tcp_user_t *t = req->data;
+    (void)reason;
+    conn_close(t->conn);
+    free(t);
 }
 
 static void on_user(uv_stream_t *ls, int status)
@@ -31,8 +52,17 @@ static void on_user(uv_stream_t *ls, int status)
     conn_start(u);
     conn_pause(u);
     LOG_D("user connected proxy=%s peer=%s", p->name, conn_peer(u));
+    tcp_user_t *t = malloc(sizeof *t);
+    if (!t) {
+        conn_close(u);
+        return;
+    }
     char dst[64];
-    session_request_work(p->sess, p, u, conn_peer(u), server_local_addr(u, dst, sizeof dst));
+    t->conn = u;
+    t->srv = p->srv;
+    work_req_init(&t->req, on_work, on_no_work, t, conn_peer(u),
+                  server_local_addr(u, dst, sizeof dst));
+    session_request_work(p->sess, p, &t->req);
 }
 
 static uv_tcp_t *try_listen(uv_loop_t *loop, const server_cfg_t *cfg, int port, int *err)
@@ -87,19 +117,6 @@ static int tcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     return -1;
 }
 
-static void on_relay_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
-{
-    (void)ctx;
-    LOG_D("tcp relay finished in=%llu out=%llu", (unsigned long long)a_to_b,
-          (unsigned long long)b_to_a);
-}
-
-static void tcp_attach(sproxy_t *p, conn_t *work, void *user)
-{
-    (void)p;
-    relay_start(user, work, NULL, 0, on_relay_done, NULL);
-}
-
 static void on_listener_closed(uv_handle_t *h)
 {
     sproxy_t *p = h->data;
@@ -118,7 +135,5 @@ static void tcp_close(sproxy_t *p)
 const sproxy_ops_t sproxy_tcp_ops = {
     .type = "tcp",
     .open = tcp_open,
-    .attach = tcp_attach,
-    .cancel = sproxy_cancel_close,
     .close = tcp_close,
 };

@@ -30,9 +30,10 @@ typedef struct udp_impl {
     usess_t *sessions; /* most recently used first */
     int n_sessions;
     uint32_t next_sid;
-    bool waiting_work, closing;
+    work_req_t req; /* pending while a work conn is asked for */
+    bool closing;
     uint64_t drops;
-    int refs;
+    ref_t ref; /* socket + sweep timer + the work conn while there is one */
 } udp_impl_t;
 
 static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr *b)
@@ -80,11 +81,14 @@ static usess_t *session_for_addr(udp_impl_t *u, const struct sockaddr *addr, uin
     return s;
 }
 
+static void udp_attach(work_req_t *req, conn_t *work);
+static void udp_no_work(work_req_t *req, int reason);
+
 static void request_work(udp_impl_t *u)
 {
-    if (u->waiting_work || u->work || u->closing || !u->p->sess) return;
-    u->waiting_work = true;
-    session_request_work(u->p->sess, u->p, NULL, NULL, NULL);
+    if (work_req_pending(&u->req) || u->work || u->closing || !u->p->sess) return;
+    work_req_init(&u->req, udp_attach, udp_no_work, u, NULL, NULL);
+    session_request_work(u->p->sess, u->p, &u->req);
 }
 
 static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
@@ -138,9 +142,9 @@ static void on_work_error(conn_t *c, int err)
     conn_close(c);
 }
 
-static void impl_unref(udp_impl_t *u)
+static void impl_release(ref_t *r)
 {
-    if (--u->refs > 0) return;
+    udp_impl_t *u = REF_OWNER(r, udp_impl_t, ref);
     for (usess_t *s = u->sessions, *next; s; s = next) {
         next = s->next;
         free(s);
@@ -156,7 +160,7 @@ static void on_work_close(conn_t *c)
     u->work = NULL;
     framer_free(&u->fr);
     if (!u->closing) request_work(u);
-    impl_unref(u);
+    ref_drop(&u->ref);
 }
 
 static const conn_cbs_t udp_work_cbs = {
@@ -166,19 +170,25 @@ static const conn_cbs_t udp_work_cbs = {
     .on_close = on_work_close,
 };
 
-static void udp_attach(sproxy_t *p, conn_t *work, void *user)
+static void udp_attach(work_req_t *req, conn_t *work)
 {
-    udp_impl_t *u = p->impl;
-    (void)user;
-    u->waiting_work = false;
+    udp_impl_t *u = req->data;
     if (u->work || u->closing) {
-        conn_close(work); /* its cbs are the session's empty ones */
+        conn_close(work); /* its cbs are the pool's empty ones */
         return;
     }
     u->work = work;
-    u->refs++;
+    ref_hold(&u->ref); /* dropped by the work conn's close */
     conn_set_cbs(work, &udp_work_cbs, u);
     conn_resume(work);
+}
+
+/* Datagrams are dropped until the next one asks again. */
+static void udp_no_work(work_req_t *req, int reason)
+{
+    udp_impl_t *u = req->data;
+    LOG_D("udp proxy got no work connection name=%s reason=%s", u->p->name,
+          work_cancel_reason_name(reason));
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -199,7 +209,8 @@ static void on_sweep(uv_timer_t *t)
 
 static void on_handle_closed(uv_handle_t *h)
 {
-    impl_unref(h->data);
+    udp_impl_t *u = h->data;
+    ref_drop(&u->ref);
 }
 
 static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
@@ -210,7 +221,7 @@ static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     if (!u) return snprintf(err, errlen, "out of memory"), -1;
     u->p = p;
     p->impl = u;
-    u->refs = 2;
+    ref_init(&u->ref, 2, impl_release);
     uv_timer_init(srv->loop, &u->sweep);
     u->sweep.data = u;
     uv_udp_init(srv->loop, &u->sock);
@@ -247,6 +258,7 @@ static void udp_close(sproxy_t *p)
         return;
     }
     u->closing = true;
+    work_pool_withdraw(&u->req);
     if (u->drops)
         LOG_D("udp proxy closed name=%s dropped=%llu", p->name, (unsigned long long)u->drops);
     if (u->work) conn_close(u->work);
@@ -257,7 +269,5 @@ static void udp_close(sproxy_t *p)
 const sproxy_ops_t sproxy_udp_ops = {
     .type = "udp",
     .open = udp_open,
-    .attach = udp_attach,
-    .cancel = sproxy_cancel_close,
     .close = udp_close,
 };

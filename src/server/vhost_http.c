@@ -17,7 +17,10 @@
  * kept beyond one head (HTTP_HEAD_MAX) and one read.
  *
  * Ownership: the front is freed when its user conn, its work conn (while it
- * has one) and its timer are all closed (`refs`). */
+ * has one) and its timer are all closed (`ref`, util/ref.h): each holds a
+ * reference, and a conn handed away (drop_work, a tunnel) drops its own.
+ * A front waiting for a work conn embeds its request (`wreq`); front_close
+ * withdraws it, so no pool callback reaches a closing front. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +30,6 @@
 #include "http/http_err.h"
 #include "http/http_head.h"
 #include "http/http_rewrite.h"
-#include "net/relay.h"
 #include "net/src_limit.h"
 #include "server/server_int.h"
 #include "server/vhost_limits.h"
@@ -55,12 +57,14 @@ typedef struct front {
     size_t stash_len;
     bool closing;   /* everything is being closed */
     bool finishing; /* the last response is flushing; then we close */
-    bool user_eof, work_full, user_full, consuming, waiting;
+    bool user_eof, work_full, user_full, consuming;
+    work_req_t wreq; /* pending while the front waits for a work conn */
     bool req_keep_alive, head_method;
-    bool head_started; /* bytes of the current request head have come */
-    int refs;
+    bool head_started;           /* bytes of the current request head have come */
+    ref_t ref;                   /* user conn + timer + the work conn while there is one */
     struct sockaddr_storage src; /* counted in srv->http_srcs until freed */
     char peer[64], ip[64], local[64];
+    struct front *prev, *next; /* in srv->fronts */
 } front_t;
 
 static const conn_cbs_t none_cbs = {0};
@@ -69,9 +73,14 @@ static void drop_work(front_t *f);
 
 /* ---- lifetime ----------------------------------------------------------- */
 
-static void front_unref(front_t *f)
+static void front_release(ref_t *r)
 {
-    if (--f->refs > 0) return;
+    front_t *f = REF_OWNER(r, front_t, ref);
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        f->srv->fronts = f->next;
+    if (f->next) f->next->prev = f->prev;
     vhost_release(&f->srv->n_fronts, f->srv->http_srcs, &f->src);
     vsite_unref(f->site);
     vsite_unref(f->work_site);
@@ -84,7 +93,8 @@ static void front_unref(front_t *f)
 
 static void on_timer_closed(uv_handle_t *h)
 {
-    front_unref(h->data);
+    front_t *f = h->data;
+    ref_drop(&f->ref);
 }
 
 static bool dead(const front_t *f)
@@ -94,9 +104,7 @@ static bool dead(const front_t *f)
 
 static void stop_waiting(front_t *f)
 {
-    if (f->waiting && f->site && f->site->p && f->site->p->sess)
-        session_cancel_work(f->site->p->sess, f);
-    f->waiting = false;
+    work_pool_withdraw(&f->wreq); /* no callback after this */
 }
 
 /* Ends everything now (errors, resets). */
@@ -152,7 +160,7 @@ static void drop_work(front_t *f)
     f->work = NULL;
     conn_set_cbs(w, &none_cbs, NULL);
     conn_close(w);
-    f->refs--; /* its close will not reach us */
+    ref_drop(&f->ref); /* its close will not reach us; the timer's ref remains */
     vsite_unref(f->work_site);
     f->work_site = NULL;
     f->work_full = false;
@@ -257,6 +265,9 @@ static void send_head(front_t *f)
     f->out_len = 0;
 }
 
+static void on_work(work_req_t *req, conn_t *work);
+static void on_no_work(work_req_t *req, int reason);
+
 static void want_work(front_t *f)
 {
     vsite_t *v = f->site;
@@ -266,8 +277,8 @@ static void want_work(front_t *f)
         return;
     }
     f->rq = REQ_WAIT_WORK;
-    f->waiting = true;
-    session_request_work(p->sess, p, f, f->peer, f->local);
+    work_req_init(&f->wreq, on_work, on_no_work, f, f->peer, f->local);
+    session_request_work(p->sess, p, &f->wreq);
 }
 
 /* What a reverse proxy must not pass on ambiguously: a target that is not a
@@ -395,14 +406,15 @@ static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
     conn_t *u = f->user, *w = f->work;
     to_user(f, rest, rest_len);
     f->user = f->work = NULL;
-    f->refs -= 2;
+    ref_drop(&f->ref); /* the relay owns both conns now: their closes */
+    ref_drop(&f->ref); /* will not reach us; the timer's ref remains */
     vsite_unref(f->work_site);
     f->work_site = NULL;
     uint8_t *early = f->stash;
     size_t early_len = f->stash_len;
     f->stash = NULL;
     f->stash_len = 0;
-    relay_start(u, w, early, early_len, NULL, NULL);
+    server_relay(f->srv, u, w, early, early_len, "http upgrade");
     free(early);
     front_close(f);
 }
@@ -535,7 +547,7 @@ static void on_work_close(conn_t *c)
         vsite_unref(f->work_site);
         f->work_site = NULL;
     }
-    front_unref(f);
+    ref_drop(&f->ref);
 }
 
 static const conn_cbs_t work_cbs = {
@@ -546,27 +558,29 @@ static const conn_cbs_t work_cbs = {
     .on_close = on_work_close,
 };
 
-void vhost_http_attach(void *ctx, conn_t *work)
+/* The work pool delivered the work conn this front asked for. */
+static void on_work(work_req_t *req, conn_t *work)
 {
-    front_t *f = ctx;
-    f->waiting = false;
+    front_t *f = req->data;
     if (dead(f) || f->rq != REQ_WAIT_WORK) {
         conn_close(work);
         return;
     }
     f->work = work;
     f->work_site = vsite_ref(f->site);
-    f->refs++;
+    ref_hold(&f->ref); /* dropped by the work conn's close, or by drop_work */
     conn_set_cbs(work, &work_cbs, f);
     send_head(f);
     if (!f->consuming) drain_stash(f);
     update_reading(f);
 }
 
-void vhost_http_cancel(void *ctx)
+/* No work conn will come (reported from the loop, never re-entrantly). */
+static void on_no_work(work_req_t *req, int reason)
 {
-    front_t *f = ctx;
-    f->waiting = false;
+    front_t *f = req->data;
+    LOG_LIMITED(LOG_DEBUG, "http request got no work connection peer=%s reason=%s", f->peer,
+                work_cancel_reason_name(reason));
     if (!dead(f)) send_error(f, 502);
 }
 
@@ -641,7 +655,7 @@ static void on_user_close(conn_t *c)
     front_t *f = conn_data(c);
     f->user = NULL;
     front_close(f);
-    front_unref(f);
+    ref_drop(&f->ref);
 }
 
 static const conn_cbs_t user_cbs = {
@@ -683,9 +697,12 @@ static void on_accept(uv_stream_t *ls, int status)
     }
     conn_set_cbs(u, &user_cbs, f);
     f->srv = s;
+    f->next = s->fronts;
+    if (s->fronts) s->fronts->prev = f;
+    s->fronts = f;
     f->user = u;
     f->src = src;
-    f->refs = 2; /* user conn + timer */
+    ref_init(&f->ref, 2, front_release); /* user conn + timer */
     http_msg_init(&f->req, HTTP_REQUEST);
     http_msg_init(&f->resp, HTTP_RESPONSE);
     uv_timer_init(s->loop, &f->timer);
@@ -695,6 +712,12 @@ static void on_accept(uv_stream_t *ls, int status)
     ip_of(f->peer, f->ip, sizeof f->ip);
     server_local_addr(u, f->local, sizeof f->local);
     arm_timer(f, (uint64_t)f->srv->http_head_timeout_ms);
+}
+
+void vhost_fronts_close(srv_t *s)
+{
+    for (front_t *f = s->fronts; f; f = f->next)
+        front_close(f);
 }
 
 /* ---- accepting under the caps (vhost_limits.h) ---------------------------- */

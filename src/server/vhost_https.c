@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "http/sni.h"
-#include "net/relay.h"
 #include "net/src_limit.h"
 #include "server/server_int.h"
 #include "server/vhost_limits.h"
@@ -27,11 +26,13 @@ typedef struct hello {
     uv_timer_t timer;
     uint8_t buf[HELLO_BUF];
     size_t len;
-    bool waiting, closing;
-    bool counted; /* in srv->n_hellos and https_srcs, until relayed or freed */
-    int refs;
+    bool closing;
+    work_req_t wreq; /* pending while waiting for a work conn */
+    bool counted;    /* in srv->n_hellos and https_srcs, until relayed or freed */
+    ref_t ref;       /* user conn (until relayed) + timer */
     struct sockaddr_storage src;
     char peer[64], local[64];
+    struct hello *prev, *next; /* in srv->hellos */
 } hello_t;
 
 static void hello_uncount(hello_t *h)
@@ -41,9 +42,14 @@ static void hello_uncount(hello_t *h)
     vhost_release(&h->srv->n_hellos, h->srv->https_srcs, &h->src);
 }
 
-static void hello_unref(hello_t *h)
+static void hello_release(ref_t *r)
 {
-    if (--h->refs > 0) return;
+    hello_t *h = REF_OWNER(r, hello_t, ref);
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        h->srv->hellos = h->next;
+    if (h->next) h->next->prev = h->prev;
     hello_uncount(h);
     vsite_unref(h->site);
     free(h);
@@ -51,7 +57,8 @@ static void hello_unref(hello_t *h)
 
 static void on_timer_closed(uv_handle_t *t)
 {
-    hello_unref(t->data);
+    hello_t *h = t->data;
+    ref_drop(&h->ref);
 }
 
 static void hello_close(hello_t *h, const char *why)
@@ -59,14 +66,15 @@ static void hello_close(hello_t *h, const char *why)
     if (why) LOG_LIMITED(LOG_DEBUG, "https connection closed peer=%s reason=%s", h->peer, why);
     if (!h->closing) {
         h->closing = true;
-        if (h->waiting && h->site && h->site->p && h->site->p->sess)
-            session_cancel_work(h->site->p->sess, h);
-        h->waiting = false;
+        work_pool_withdraw(&h->wreq); /* no callback after this */
         uv_timer_stop(&h->timer);
         uv_close((uv_handle_t *)&h->timer, on_timer_closed);
     }
     if (h->user) conn_close(h->user);
 }
+
+static void on_work(work_req_t *req, conn_t *work);
+static void on_no_work(work_req_t *req, int reason);
 
 static void route(hello_t *h, const char *name)
 {
@@ -80,17 +88,17 @@ static void route(hello_t *h, const char *name)
         return;
     }
     h->site = vsite_ref(v);
-    h->waiting = true;
     conn_pause(h->user);
     LOG_LIMITED(LOG_DEBUG, "https connection routed peer=%s sni=%s proxy=%s", h->peer,
                 LOG_ESC(name), LOG_ESC(v->p->name));
-    session_request_work(v->p->sess, v->p, h, h->peer, h->local);
+    work_req_init(&h->wreq, on_work, on_no_work, h, h->peer, h->local);
+    session_request_work(v->p->sess, v->p, &h->wreq);
 }
 
 static void on_data(conn_t *c, const uint8_t *p, size_t n)
 {
     hello_t *h = conn_data(c);
-    if (h->waiting || h->closing) return;
+    if (work_req_pending(&h->wreq) || h->site || h->closing) return;
     if (n > sizeof h->buf - h->len) {
         hello_close(h, "hello-too-large");
         return;
@@ -121,7 +129,7 @@ static void on_close(conn_t *c)
     hello_t *h = conn_data(c);
     h->user = NULL;
     hello_close(h, NULL);
-    hello_unref(h);
+    ref_drop(&h->ref);
 }
 
 static const conn_cbs_t hello_cbs = {
@@ -131,27 +139,26 @@ static const conn_cbs_t hello_cbs = {
     .on_close = on_close,
 };
 
-void vhost_https_attach(void *ctx, conn_t *work)
+/* The work pool delivered the work conn this hello asked for. */
+static void on_work(work_req_t *req, conn_t *work)
 {
-    hello_t *h = ctx;
-    h->waiting = false;
+    hello_t *h = req->data;
     if (h->closing || !h->user) {
         conn_close(work);
         return;
     }
     conn_t *u = h->user;
     h->user = NULL;
-    h->refs--; /* the relay owns the user conn now */
-    relay_start(u, work, h->buf, h->len, NULL, NULL);
+    ref_drop(&h->ref); /* the relay owns the user conn now; the timer's ref remains */
+    server_relay(h->srv, u, work, h->buf, h->len, "https");
     hello_uncount(h); /* a relayed connection is the site's, no longer a hello */
     hello_close(h, NULL);
 }
 
-void vhost_https_cancel(void *ctx)
+/* No work conn will come (reported from the loop, never re-entrantly). */
+static void on_no_work(work_req_t *req, int reason)
 {
-    hello_t *h = ctx;
-    h->waiting = false;
-    hello_close(h, "no-work-connection");
+    hello_close(req->data, work_cancel_reason_name(reason));
 }
 
 static void on_timer(uv_timer_t *t)
@@ -174,16 +181,25 @@ static void on_accept(uv_stream_t *ls, int status)
     }
     conn_set_cbs(u, &hello_cbs, h);
     h->srv = s;
+    h->next = s->hellos;
+    if (s->hellos) s->hellos->prev = h;
+    s->hellos = h;
     h->user = u;
     h->src = src;
     h->counted = true;
-    h->refs = 2;
+    ref_init(&h->ref, 2, hello_release); /* user conn + timer */
     uv_timer_init(s->loop, &h->timer);
     h->timer.data = h;
     uv_timer_start(&h->timer, on_timer, HELLO_TIMEOUT_MS, 0);
     conn_start(u);
     snprintf(h->peer, sizeof h->peer, "%s", conn_peer(u));
     server_local_addr(u, h->local, sizeof h->local);
+}
+
+void vhost_hellos_close(srv_t *s)
+{
+    for (hello_t *h = s->hellos; h; h = h->next)
+        hello_close(h, "server-stopping");
 }
 
 int vhost_https_start(srv_t *s)
