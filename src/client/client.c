@@ -138,12 +138,6 @@ static void on_challenge(cli_t *c, json_t *m)
     c->state = C_LOGIN;
 }
 
-const char *client_kind_name(proxy_kind_t k)
-{
-    static const char *const names[] = {"tcp", "udp", "http", "https"};
-    return (unsigned)k < 4 ? names[k] : "?";
-}
-
 static json_t *str_array(const str_list_t *l)
 {
     json_t *a = json_array();
@@ -169,8 +163,8 @@ static void set_opt(json_t *o, const char *key, const char *value)
 static json_t *new_proxy_msg(const cproxy_t *p)
 {
     const proxy_cfg_t *cfg = p->cfg;
-    json_t *o = json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type",
-                          client_kind_name(cfg->kind), "remote_port", cfg->remote_port);
+    json_t *o = json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type", kind_name(cfg->kind),
+                          "remote_port", cfg->remote_port);
     if (cfg->kind != PROXY_HTTP && cfg->kind != PROXY_HTTPS) return o;
     json_object_set_new(o, "custom_domains", str_array(&cfg->custom_domains));
     set_opt(o, "subdomain", cfg->subdomain);
@@ -288,7 +282,7 @@ static void on_proxy_resp(cli_t *c, json_t *m)
             p->remote_port = port;
             p->retry_ms = 0;
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
-                  client_kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
+                  kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
         } else {
             schedule_proxy_retry(p, err ? err : "?");
         }

@@ -91,7 +91,6 @@ struct cli {
 };
 
 /* client.c */
-const char *client_kind_name(proxy_kind_t k);
 /* The wait before the next connection attempt (pure, for tests): `attempt`
  * failures so far, `since_loss_ms` since a logged-in session was lost
  * (UINT64_MAX when none was), `since_start_ms` since the last attempt began,
