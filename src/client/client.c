@@ -138,53 +138,13 @@ static void on_challenge(cli_t *c, json_t *m)
     c->state = C_LOGIN;
 }
 
-static json_t *str_array(const str_list_t *l)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < l->n; i++)
-        json_array_append_new(a, json_string(l->v[i]));
-    return a;
-}
-
-static json_t *header_object(const header_list_t *l)
-{
-    json_t *o = json_object();
-    for (int i = 0; i < l->n; i++)
-        json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
-    return o;
-}
-
-static void set_opt(json_t *o, const char *key, const char *value)
-{
-    if (value) json_object_set_new(o, key, json_string(value));
-}
-
-/* NEW_PROXY: the http fields are optional, so older servers ignore them. */
-static json_t *new_proxy_msg(const cproxy_t *p)
-{
-    const proxy_cfg_t *cfg = p->cfg;
-    json_t *o = json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type", kind_name(cfg->kind),
-                          "remote_port", cfg->remote_port);
-    if (cfg->kind != PROXY_HTTP && cfg->kind != PROXY_HTTPS) return o;
-    json_object_set_new(o, "custom_domains", str_array(&cfg->custom_domains));
-    set_opt(o, "subdomain", cfg->subdomain);
-    if (cfg->kind == PROXY_HTTPS) return o;
-    json_object_set_new(o, "locations", str_array(&cfg->locations));
-    set_opt(o, "host_header_rewrite", cfg->host_header_rewrite);
-    set_opt(o, "http_user", cfg->http_user);
-    set_opt(o, "http_password", cfg->http_password);
-    json_object_set_new(o, "request_headers", header_object(&cfg->request_headers));
-    json_object_set_new(o, "response_headers", header_object(&cfg->response_headers));
-    return o;
-}
-
 static void register_proxies(cli_t *c)
 {
     for (int i = 0; i < c->n_proxies; i++) {
         c->proxies[i].retry_ms = 0;
         /* Ignored: a control conn that cannot be written is failing, and its
          * read side reports that (EOF or error), which disconnects. */
-        (void)msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
+        (void)msg_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(&c->proxies[i]));
     }
 }
 
@@ -201,7 +161,7 @@ static void on_proxy_retry(uv_timer_t *t)
     cli_t *c = p->cli;
     if (!c->ctl || c->state != C_READY) return;
     LOG_I("proxy retry name=%s", p->wire_name);
-    (void)msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(p)); /* as in register_proxies */
+    (void)msg_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
 }
 
 /* A refused proxy is asked for again with backoff: the name or port may be

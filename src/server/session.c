@@ -505,14 +505,14 @@ static void reask_waiters(session_t *ss, uint64_t now)
 
 /* ---- proxies ------------------------------------------------------------ */
 
-static const sproxy_ops_t *const proxy_kinds[] = {&sproxy_tcp_ops, &sproxy_udp_ops,
-                                                  &sproxy_http_ops, &sproxy_https_ops};
+#define PROXY_KIND_OPS_(id, name, flags, sym) [PROXY_##id] = &sproxy_##sym##_ops,
+static const sproxy_ops_t *const proxy_kinds[PROXY_KIND_COUNT] = {PROXY_KINDS(PROXY_KIND_OPS_)};
+#undef PROXY_KIND_OPS_
 
-static const sproxy_ops_t *find_kind(const char *type)
+const sproxy_ops_t *sproxy_find_kind(const char *type)
 {
-    for (size_t i = 0; i < sizeof proxy_kinds / sizeof proxy_kinds[0]; i++)
-        if (type && strcmp(proxy_kinds[i]->type, type) == 0) return proxy_kinds[i];
-    return NULL;
+    int k = kind_find(type);
+    return k < 0 ? NULL : proxy_kinds[k];
 }
 
 static bool valid_name(const char *name)
@@ -555,7 +555,7 @@ static const session_t *port_holder(srv_t *s, const sproxy_ops_t *ops, int port)
 
 static bool binds_port(const sproxy_ops_t *ops)
 {
-    return ops == &sproxy_tcp_ops || ops == &sproxy_udp_ops;
+    return ops && kind_has(kind_find(ops->type), KIND_BINDS_PORT);
 }
 
 /* Proxies held by every live session of user u (maxProxies counts them all). */
@@ -702,7 +702,7 @@ static void on_new_proxy(session_t *ss, json_t *m)
     const char *name = msg_str(m, "name");
     const char *type = msg_str(m, "type");
     long long port = msg_int(m, "remote_port", 0);
-    const sproxy_ops_t *ops = find_kind(type);
+    const sproxy_ops_t *ops = sproxy_find_kind(type);
     char err[160] = "";
     const char *why = check_new_proxy(ss, name, ops, port, m, err, sizeof err);
     if (!name) name = "";
