@@ -90,10 +90,7 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
 
 static void send_hello(cli_t *c)
 {
-    if (conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN) < 0 ||
-        msg_send(c->ctl, MSG_HELLO,
-                 json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
-                           PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION)) < 0) {
+    if (client_send_hello(c, c->ctl, false) < 0) {
         disconnect(c, "write-failed");
         return;
     }
@@ -467,11 +464,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 static void connect_addr(cli_t *c)
 {
     c->ctl = conn_new(c->loop, &ctl_cbs, c);
-    const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
-    int r = c->ctl ? conn_connect(c->ctl, (struct sockaddr *)&c->addr,
-                                  c->cfg->tls_enable ? c->tls : NULL, name,
-                                  c->cfg->tls_trusted_ca_file ? name : NULL)
-                   : UV_ENOMEM;
+    int r = c->ctl ? client_dial(c, c->ctl, NULL) : UV_ENOMEM;
     c->state = C_CONNECTING;
     if (probing(c))
         uv_timer_start(&c->retry, on_connect_timeout, CLIENT_PROBE_CONNECT_TIMEOUT_MS, 0);
@@ -480,9 +473,7 @@ static void connect_addr(cli_t *c)
     if (r != 0) {
         LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(r));
         disconnect(c, NULL);
-        return;
     }
-    client_set_liveness(c->ctl);
 }
 
 static void connect_now(cli_t *c)

@@ -128,6 +128,15 @@ const cproxy_ops_t *cproxy_ops(proxy_kind_t k);
 /* NEW_PROXY for p: name, type, remote_port and the kind's fields. */
 json_t *cproxy_new_proxy_msg(const cproxy_t *p);
 
+/* cdial.c */
+/* Connects conn to the server (c->addr): TLS when enabled, with the
+ * configured server name (checked against a CA when one is set), resuming
+ * `resume` when not NULL; then client_set_liveness. 0 or a libuv error. */
+int client_dial(cli_t *c, conn_t *conn, SSL_SESSION *resume);
+/* Writes the magic and HELLO on a connected conn: role "control", or "work"
+ * with run_id, the next seq and its MAC under work_key. 0 or <0. */
+int client_send_hello(cli_t *c, conn_t *conn, bool work);
+
 /* cwork.c */
 /* The started work conn's proxy. */
 const cproxy_t *cwork_proxy(const cwork_t *w);

@@ -208,16 +208,7 @@ static void on_work_ready(conn_t *conn, int status)
         conn_close(conn);
         return;
     }
-    uint8_t mac[AUTH_MAC_LEN];
-    char mhex[2 * AUTH_MAC_LEN + 1];
-    uint64_t seq = ++c->seq;
-    auth_work_mac(c->work_key, c->run_id, seq, mac);
-    auth_hex(mac, sizeof mac, mhex);
-    if (conn_write(conn, FRAME_MAGIC, FRAME_MAGIC_LEN) < 0 ||
-        msg_send(conn, MSG_HELLO,
-                 json_pack("{s:i,s:i,s:s,s:s,s:I,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
-                           PROTO_VERSION_MAX, "role", "work", "run_id", c->run_id, "seq",
-                           (json_int_t)seq, "mac", mhex)) < 0) {
+    if (client_send_hello(c, conn, true) < 0) {
         LOG_D("work connection hello failed");
         conn_close(conn); /* the server asks again for what does not arrive */
     }
@@ -272,17 +263,12 @@ void cwork_open(cli_t *c)
     if (c->idle) c->idle->prev = w;
     c->idle = w;
     c->n_idle++;
-    const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
-    if (c->tls_session) conn_set_resume(w->c, c->tls_session);
-    int r = conn_connect(w->c, (struct sockaddr *)&c->addr, c->cfg->tls_enable ? c->tls : NULL,
-                         name, c->cfg->tls_trusted_ca_file ? name : NULL);
+    int r = client_dial(c, w->c, c->tls_session);
     if (r != 0) {
         /* Typically EMFILE: out of descriptors. Users wait, so say so. */
         LOG_LIMITED(LOG_WARN, "cannot open a work connection err=%s", uv_strerror(r));
         conn_close(w->c);
-        return;
     }
-    client_set_liveness(w->c);
 }
 
 void cwork_close_idle(cli_t *c)
