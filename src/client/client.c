@@ -14,6 +14,7 @@
 
 #include "client/client_int.h"
 #include "client/resume_store.h"
+#include "proto/ctl.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "util/log.h"
@@ -97,8 +98,9 @@ static void send_hello(cli_t *c)
     c->state = C_CHALLENGE;
 }
 
-static void on_challenge(cli_t *c, json_t *m)
+static void on_challenge(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     uint8_t nonce_s[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN], binding[AUTH_BINDING_LEN];
     if (auth_unhex(msg_str(m, "nonce"), nonce_s, sizeof nonce_s) != 0 ||
         auth_random(c->nonce_c, sizeof c->nonce_c) != 0) {
@@ -128,7 +130,7 @@ static void on_challenge(cli_t *c, json_t *m)
         json_object_set_new(o, "resume_mac", json_string(mhex));
     }
     json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
-    if (msg_send(c->ctl, MSG_LOGIN, o) < 0) {
+    if (ctl_send(c->ctl, MSG_LOGIN, o) < 0) {
         disconnect(c, "write-failed");
         return;
     }
@@ -141,7 +143,7 @@ static void register_proxies(cli_t *c)
         c->proxies[i].retry_ms = 0;
         /* Ignored: a control conn that cannot be written is failing, and its
          * read side reports that (EOF or error), which disconnects. */
-        (void)msg_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(&c->proxies[i]));
+        (void)ctl_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(&c->proxies[i]));
     }
 }
 
@@ -158,7 +160,7 @@ static void on_proxy_retry(uv_timer_t *t)
     cli_t *c = p->cli;
     if (!c->ctl || c->state != C_READY) return;
     LOG_I("proxy retry name=%s", p->wire_name);
-    (void)msg_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
+    (void)ctl_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
 }
 
 /* A refused proxy is asked for again with backoff: the name or port may be
@@ -191,8 +193,9 @@ static void save_resume(cli_t *c)
 
 static void on_hb(uv_timer_t *t);
 
-static void on_login_ok(cli_t *c, json_t *m)
+static void on_login_ok(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     uv_timer_stop(&c->retry); /* the login deadline */
     const char *run_id = msg_str(m, "run_id");
     snprintf(c->run_id, sizeof c->run_id, "%s", run_id ? run_id : "");
@@ -215,8 +218,9 @@ static void on_login_ok(cli_t *c, json_t *m)
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
 }
 
-static void on_error_msg(cli_t *c, json_t *m)
+static void on_error_msg(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     const char *code = msg_str(m, "code"), *text = msg_str(m, "message");
     LOG_E("server refused us server=%s code=%s: %s", c->endpoint, code ? code : "?",
           text ? text : "");
@@ -228,8 +232,9 @@ static void on_error_msg(cli_t *c, json_t *m)
     disconnect(c, "refused");
 }
 
-static void on_proxy_resp(cli_t *c, json_t *m)
+static void on_proxy_resp(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     const char *name = msg_str(m, "name"), *err = msg_str(m, "error");
     int port = (int)msg_int(m, "remote_port", 0);
     for (int i = 0; name && i < c->n_proxies; i++) {
@@ -247,8 +252,9 @@ static void on_proxy_resp(cli_t *c, json_t *m)
     }
 }
 
-static void on_req_work(cli_t *c, json_t *m)
+static void on_req_work(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     long long n = msg_int(m, "count", 1);
     for (long long i = 0; i < n && i < MAX_CONNECTING_WORK; i++)
         cwork_open(c);
@@ -256,41 +262,27 @@ static void on_req_work(cli_t *c, json_t *m)
 
 /* ---- control connection -------------------------------------------------- */
 
-typedef struct handler {
-    uint8_t type;
-    int state; /* the state it is valid in */
-    void (*fn)(cli_t *c, json_t *m);
-} handler_t;
-
-static void on_pong(cli_t *c, json_t *m)
+static void on_pong(void *owner, json_t *m)
 {
-    (void)c;
+    (void)owner;
     (void)m;
 }
 
-static const handler_t handlers[] = {
+/* clang-format off */
+static const ctl_handler_t handlers[] = {
     {MSG_CHALLENGE, C_CHALLENGE, on_challenge},
     {MSG_LOGIN_OK, C_LOGIN, on_login_ok},
-    {MSG_ERROR, -1, on_error_msg},
+    {MSG_ERROR, CTL_ANY_STATE, on_error_msg},
     {MSG_NEW_PROXY_RESP, C_READY, on_proxy_resp},
     {MSG_REQ_WORK_CONN, C_READY, on_req_work},
     {MSG_PONG, C_READY, on_pong},
 };
+/* clang-format on */
 
-static int on_ctl_frame(void *ctx, const frame_t *f)
+static int on_other_frame(void *owner, const frame_t *f, ctl_miss_t why)
 {
-    cli_t *c = ctx;
-    c->last_rx = uv_now(c->loop);
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-        const handler_t *h = &handlers[i];
-        if (h->type != f->type) continue;
-        if (h->state >= 0 && h->state != c->state) break;
-        json_t *m = msg_parse(f);
-        if (!m) break;
-        h->fn(c, m);
-        json_decref(m);
-        return c->ctl == NULL;
-    }
+    cli_t *c = owner;
+    (void)why;
     if (c->state != C_READY) { /* during login every frame must fit */
         disconnect(c, "unexpected-message");
         return 1;
@@ -299,11 +291,20 @@ static int on_ctl_frame(void *ctx, const frame_t *f)
     return 0;
 }
 
+static bool ctl_gone(void *owner)
+{
+    return ((cli_t *)owner)->ctl == NULL;
+}
+
 static void on_ctl_data(conn_t *conn, const uint8_t *p, size_t n)
 {
     cli_t *c = conn_data(conn);
-    if (framer_feed(&c->fr, p, n, on_ctl_frame, c) == FRAME_ERR_TOO_LARGE)
+    int frames = ctl_feed(&c->ch, p, n);
+    if (frames == FRAME_ERR_TOO_LARGE) {
         disconnect(c, "frame-too-large");
+        return;
+    }
+    if (frames > 0) c->last_rx = uv_now(c->loop);
 }
 
 static void on_ctl_ready(conn_t *conn, int status)
@@ -362,7 +363,7 @@ static void on_hb(uv_timer_t *t)
         disconnect(c, "heartbeat-timeout");
         return;
     }
-    if (msg_send(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
+    if (ctl_send(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
 }
 
 /* A logged-in session was lost: probe for a while before backing off. */
@@ -400,7 +401,7 @@ static void disconnect(cli_t *c, const char *reason)
         conn_close(c->ctl);
         c->ctl = NULL;
     }
-    framer_free(&c->fr);
+    ctl_free(&c->ch);
     uv_timer_stop(&c->hb);
     stop_proxy_retries(c);
     cwork_close_idle(c);
@@ -463,6 +464,12 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
  * lost session used. */
 static void connect_addr(cli_t *c)
 {
+    c->ch = (ctl_chan_t){.handlers = handlers,
+                         .n_handlers = sizeof handlers / sizeof handlers[0],
+                         .owner = c,
+                         .state = &c->state,
+                         .on_other = on_other_frame,
+                         .ended = ctl_gone};
     c->ctl = conn_new(c->loop, &ctl_cbs, c);
     int r = c->ctl ? client_dial(c, c->ctl, NULL) : UV_ENOMEM;
     c->state = C_CONNECTING;

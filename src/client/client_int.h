@@ -13,6 +13,7 @@
 #include "client/client.h"
 #include "net/conn.h"
 #include "proto/auth.h"
+#include "proto/ctl.h"
 #include "proto/frame.h"
 #include "proto/kinds.h"
 #include "tls/tls_cert.h"
@@ -64,7 +65,7 @@ struct cli {
     char known_path[1024];         /* trust-on-first-use store */
     char fingerprint[TLSC_FP_LEN]; /* of the server we logged in to */
     conn_t *ctl;
-    framer_t fr;
+    ctl_chan_t ch; /* the control channel's framer and handlers */
     int state;
     uv_timer_t retry, hb;
     uv_getaddrinfo_t gai;
