@@ -1,7 +1,8 @@
 /* client_int: structures shared by the client's files, private to src/client.
  * Ownership: cli owns the control conn, the proxies and the list of idle work
- * conns; a work conn owns itself once started (it becomes a relay, or a udp
- * channel with its local sockets). */
+ * conns; a work conn owns itself once started (its kind's start makes it a
+ * relay, or cproxy_udp.c's channel, which owns the conn and its local
+ * sockets). */
 #ifndef BURROW_CLIENT_INT_H
 #define BURROW_CLIENT_INT_H
 
