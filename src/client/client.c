@@ -130,7 +130,7 @@ static void on_challenge(void *owner, json_t *m)
         json_object_set_new(o, "resume_mac", json_string(mhex));
     }
     json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
-    if (ctl_send(c->ctl, MSG_LOGIN, o) < 0) {
+    if (ctl_write(c->ctl, MSG_LOGIN, o) < 0) {
         disconnect(c, "write-failed");
         return;
     }
@@ -143,7 +143,7 @@ static void register_proxies(cli_t *c)
         c->proxies[i].retry_ms = 0;
         /* Ignored: a control conn that cannot be written is failing, and its
          * read side reports that (EOF or error), which disconnects. */
-        (void)ctl_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(&c->proxies[i]));
+        (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(&c->proxies[i]));
     }
 }
 
@@ -160,7 +160,7 @@ static void on_proxy_retry(uv_timer_t *t)
     cli_t *c = p->cli;
     if (!c->ctl || c->state != C_READY) return;
     LOG_I("proxy retry name=%s", p->wire_name);
-    (void)ctl_send(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
+    (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
 }
 
 /* A refused proxy is asked for again with backoff: the name or port may be
@@ -363,7 +363,7 @@ static void on_hb(uv_timer_t *t)
         disconnect(c, "heartbeat-timeout");
         return;
     }
-    if (ctl_send(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
+    if (ctl_write(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
 }
 
 /* A logged-in session was lost: probe for a while before backing off. */

@@ -54,7 +54,7 @@ static void cwork_unref(cwork_t *w)
     free(w);
 }
 
-/* ---- tcp ---------------------------------------------------------------- */
+/* ---- stream kinds: relay to the local service --------------------------- */
 
 static void on_relay_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
 {

@@ -45,7 +45,7 @@ void ctl_free(ctl_chan_t *ch)
     framer_free(&ch->fr);
 }
 
-int ctl_send(conn_t *c, uint8_t type, json_t *obj)
+int ctl_write(conn_t *c, uint8_t type, json_t *obj)
 {
     int r = msg_send(c, type, obj);
     if (r < 0) return r;

@@ -19,7 +19,7 @@
 #include "proto/frame.h"
 
 /* A peer that stops reading its control conn must not make us queue
- * messages without end: past this many bytes pending, ctl_send says so. */
+ * messages without end: past this many bytes pending, ctl_write says so. */
 #define CTL_BACKLOG_MAX (1024 * 1024)
 #define CTL_ANY_STATE (-1)
 
@@ -55,6 +55,6 @@ void ctl_free(ctl_chan_t *ch);
  * was queued but more than CTL_BACKLOG_MAX bytes now wait; or msg_send's
  * error (<0) when it could not be queued. */
 #define CTL_OVER_BACKLOG 1
-int ctl_send(conn_t *c, uint8_t type, json_t *obj);
+int ctl_write(conn_t *c, uint8_t type, json_t *obj);
 
 #endif

@@ -66,9 +66,9 @@ struct session {
 
 /* A client that stops reading its control connection must not make us queue
  * replies without end (CTL_BACKLOG_MAX). */
-static void ctl_send_msg(session_t *ss, uint8_t type, json_t *obj)
+static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
 {
-    int r = ctl_send(ss->ctl, type, obj);
+    int r = ctl_write(ss->ctl, type, obj);
     if (r < 0 && !ss->ended) session_end(ss, "connection-error"); /* as a failed read would */
     if (r == CTL_OVER_BACKLOG && !ss->ended) session_end(ss, "control-backlog");
 }
@@ -196,7 +196,7 @@ bool session_check_work(session_t *ss, uint64_t seq, const uint8_t mac[AUTH_MAC_
 
 static void ask_for_work(session_t *ss, int count)
 {
-    ctl_send_msg(ss, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
+    ctl_send(ss, MSG_REQ_WORK_CONN, json_pack("{s:i}", "count", count));
 }
 
 /* Moves the window to now: slots older than WORK_REASK_MS are cleared. */
@@ -529,7 +529,7 @@ static void proxy_reply(session_t *ss, const char *name, int port, const char *e
 {
     json_t *o = json_pack("{s:s,s:b,s:i}", "name", name, "ok", err == NULL, "remote_port", port);
     if (err) json_object_set_new(o, "error", json_string(err));
-    ctl_send_msg(ss, MSG_NEW_PROXY_RESP, o);
+    ctl_send(ss, MSG_NEW_PROXY_RESP, o);
 }
 
 /* The live proxy named `name`, or NULL; *owner is its session. */
@@ -751,7 +751,7 @@ static void on_ping(void *owner, json_t *m)
 {
     session_t *ss = owner;
     (void)m;
-    ctl_send_msg(ss, MSG_PONG, json_object());
+    ctl_send(ss, MSG_PONG, json_object());
 }
 
 /* ---- control conn ------------------------------------------------------- */
