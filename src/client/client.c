@@ -14,6 +14,7 @@
 
 #include "client/client_int.h"
 #include "client/resume_store.h"
+#include "proto/ctl.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "util/log.h"
@@ -90,18 +91,16 @@ int client_verify_server(cli_t *c, conn_t *conn, bool first)
 
 static void send_hello(cli_t *c)
 {
-    if (conn_write(c->ctl, FRAME_MAGIC, FRAME_MAGIC_LEN) < 0 ||
-        msg_send(c->ctl, MSG_HELLO,
-                 json_pack("{s:i,s:i,s:s,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
-                           PROTO_VERSION_MAX, "role", "control", "version", BURROW_VERSION)) < 0) {
+    if (client_send_hello(c, c->ctl, false) < 0) {
         disconnect(c, "write-failed");
         return;
     }
     c->state = C_CHALLENGE;
 }
 
-static void on_challenge(cli_t *c, json_t *m)
+static void on_challenge(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     uint8_t nonce_s[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN], binding[AUTH_BINDING_LEN];
     if (auth_unhex(msg_str(m, "nonce"), nonce_s, sizeof nonce_s) != 0 ||
         auth_random(c->nonce_c, sizeof c->nonce_c) != 0) {
@@ -131,57 +130,11 @@ static void on_challenge(cli_t *c, json_t *m)
         json_object_set_new(o, "resume_mac", json_string(mhex));
     }
     json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
-    if (msg_send(c->ctl, MSG_LOGIN, o) < 0) {
+    if (ctl_write(c->ctl, MSG_LOGIN, o) < 0) {
         disconnect(c, "write-failed");
         return;
     }
     c->state = C_LOGIN;
-}
-
-const char *client_kind_name(proxy_kind_t k)
-{
-    static const char *const names[] = {"tcp", "udp", "http", "https"};
-    return (unsigned)k < 4 ? names[k] : "?";
-}
-
-static json_t *str_array(const str_list_t *l)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < l->n; i++)
-        json_array_append_new(a, json_string(l->v[i]));
-    return a;
-}
-
-static json_t *header_object(const header_list_t *l)
-{
-    json_t *o = json_object();
-    for (int i = 0; i < l->n; i++)
-        json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
-    return o;
-}
-
-static void set_opt(json_t *o, const char *key, const char *value)
-{
-    if (value) json_object_set_new(o, key, json_string(value));
-}
-
-/* NEW_PROXY: the http fields are optional, so older servers ignore them. */
-static json_t *new_proxy_msg(const cproxy_t *p)
-{
-    const proxy_cfg_t *cfg = p->cfg;
-    json_t *o = json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type",
-                          client_kind_name(cfg->kind), "remote_port", cfg->remote_port);
-    if (cfg->kind != PROXY_HTTP && cfg->kind != PROXY_HTTPS) return o;
-    json_object_set_new(o, "custom_domains", str_array(&cfg->custom_domains));
-    set_opt(o, "subdomain", cfg->subdomain);
-    if (cfg->kind == PROXY_HTTPS) return o;
-    json_object_set_new(o, "locations", str_array(&cfg->locations));
-    set_opt(o, "host_header_rewrite", cfg->host_header_rewrite);
-    set_opt(o, "http_user", cfg->http_user);
-    set_opt(o, "http_password", cfg->http_password);
-    json_object_set_new(o, "request_headers", header_object(&cfg->request_headers));
-    json_object_set_new(o, "response_headers", header_object(&cfg->response_headers));
-    return o;
 }
 
 static void register_proxies(cli_t *c)
@@ -190,7 +143,7 @@ static void register_proxies(cli_t *c)
         c->proxies[i].retry_ms = 0;
         /* Ignored: a control conn that cannot be written is failing, and its
          * read side reports that (EOF or error), which disconnects. */
-        (void)msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(&c->proxies[i]));
+        (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(&c->proxies[i]));
     }
 }
 
@@ -207,7 +160,7 @@ static void on_proxy_retry(uv_timer_t *t)
     cli_t *c = p->cli;
     if (!c->ctl || c->state != C_READY) return;
     LOG_I("proxy retry name=%s", p->wire_name);
-    (void)msg_send(c->ctl, MSG_NEW_PROXY, new_proxy_msg(p)); /* as in register_proxies */
+    (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
 }
 
 /* A refused proxy is asked for again with backoff: the name or port may be
@@ -240,8 +193,9 @@ static void save_resume(cli_t *c)
 
 static void on_hb(uv_timer_t *t);
 
-static void on_login_ok(cli_t *c, json_t *m)
+static void on_login_ok(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     uv_timer_stop(&c->retry); /* the login deadline */
     const char *run_id = msg_str(m, "run_id");
     snprintf(c->run_id, sizeof c->run_id, "%s", run_id ? run_id : "");
@@ -264,8 +218,9 @@ static void on_login_ok(cli_t *c, json_t *m)
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
 }
 
-static void on_error_msg(cli_t *c, json_t *m)
+static void on_error_msg(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     const char *code = msg_str(m, "code"), *text = msg_str(m, "message");
     LOG_E("server refused us server=%s code=%s: %s", c->endpoint, code ? code : "?",
           text ? text : "");
@@ -277,8 +232,9 @@ static void on_error_msg(cli_t *c, json_t *m)
     disconnect(c, "refused");
 }
 
-static void on_proxy_resp(cli_t *c, json_t *m)
+static void on_proxy_resp(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     const char *name = msg_str(m, "name"), *err = msg_str(m, "error");
     int port = (int)msg_int(m, "remote_port", 0);
     for (int i = 0; name && i < c->n_proxies; i++) {
@@ -288,7 +244,7 @@ static void on_proxy_resp(cli_t *c, json_t *m)
             p->remote_port = port;
             p->retry_ms = 0;
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
-                  client_kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
+                  kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
         } else {
             schedule_proxy_retry(p, err ? err : "?");
         }
@@ -296,8 +252,9 @@ static void on_proxy_resp(cli_t *c, json_t *m)
     }
 }
 
-static void on_req_work(cli_t *c, json_t *m)
+static void on_req_work(void *owner, json_t *m)
 {
+    cli_t *c = owner;
     long long n = msg_int(m, "count", 1);
     for (long long i = 0; i < n && i < MAX_CONNECTING_WORK; i++)
         cwork_open(c);
@@ -305,41 +262,27 @@ static void on_req_work(cli_t *c, json_t *m)
 
 /* ---- control connection -------------------------------------------------- */
 
-typedef struct handler {
-    uint8_t type;
-    int state; /* the state it is valid in */
-    void (*fn)(cli_t *c, json_t *m);
-} handler_t;
-
-static void on_pong(cli_t *c, json_t *m)
+static void on_pong(void *owner, json_t *m)
 {
-    (void)c;
+    (void)owner;
     (void)m;
 }
 
-static const handler_t handlers[] = {
+/* clang-format off */
+static const ctl_handler_t handlers[] = {
     {MSG_CHALLENGE, C_CHALLENGE, on_challenge},
     {MSG_LOGIN_OK, C_LOGIN, on_login_ok},
-    {MSG_ERROR, -1, on_error_msg},
+    {MSG_ERROR, CTL_ANY_STATE, on_error_msg},
     {MSG_NEW_PROXY_RESP, C_READY, on_proxy_resp},
     {MSG_REQ_WORK_CONN, C_READY, on_req_work},
     {MSG_PONG, C_READY, on_pong},
 };
+/* clang-format on */
 
-static int on_ctl_frame(void *ctx, const frame_t *f)
+static int on_other_frame(void *owner, const frame_t *f, ctl_miss_t why)
 {
-    cli_t *c = ctx;
-    c->last_rx = uv_now(c->loop);
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-        const handler_t *h = &handlers[i];
-        if (h->type != f->type) continue;
-        if (h->state >= 0 && h->state != c->state) break;
-        json_t *m = msg_parse(f);
-        if (!m) break;
-        h->fn(c, m);
-        json_decref(m);
-        return c->ctl == NULL;
-    }
+    cli_t *c = owner;
+    (void)why;
     if (c->state != C_READY) { /* during login every frame must fit */
         disconnect(c, "unexpected-message");
         return 1;
@@ -348,11 +291,20 @@ static int on_ctl_frame(void *ctx, const frame_t *f)
     return 0;
 }
 
+static bool ctl_gone(void *owner)
+{
+    return ((cli_t *)owner)->ctl == NULL;
+}
+
 static void on_ctl_data(conn_t *conn, const uint8_t *p, size_t n)
 {
     cli_t *c = conn_data(conn);
-    if (framer_feed(&c->fr, p, n, on_ctl_frame, c) == FRAME_ERR_TOO_LARGE)
+    int frames = ctl_feed(&c->ch, p, n);
+    if (frames == FRAME_ERR_TOO_LARGE) {
         disconnect(c, "frame-too-large");
+        return;
+    }
+    if (frames > 0) c->last_rx = uv_now(c->loop);
 }
 
 static void on_ctl_ready(conn_t *conn, int status)
@@ -411,7 +363,7 @@ static void on_hb(uv_timer_t *t)
         disconnect(c, "heartbeat-timeout");
         return;
     }
-    if (msg_send(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
+    if (ctl_write(c->ctl, MSG_PING, json_object()) < 0) disconnect(c, "write-failed");
 }
 
 /* A logged-in session was lost: probe for a while before backing off. */
@@ -449,7 +401,7 @@ static void disconnect(cli_t *c, const char *reason)
         conn_close(c->ctl);
         c->ctl = NULL;
     }
-    framer_free(&c->fr);
+    ctl_free(&c->ch);
     uv_timer_stop(&c->hb);
     stop_proxy_retries(c);
     cwork_close_idle(c);
@@ -512,12 +464,14 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
  * lost session used. */
 static void connect_addr(cli_t *c)
 {
+    c->ch = (ctl_chan_t){.handlers = handlers,
+                         .n_handlers = sizeof handlers / sizeof handlers[0],
+                         .owner = c,
+                         .state = &c->state,
+                         .on_other = on_other_frame,
+                         .ended = ctl_gone};
     c->ctl = conn_new(c->loop, &ctl_cbs, c);
-    const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
-    int r = c->ctl ? conn_connect(c->ctl, (struct sockaddr *)&c->addr,
-                                  c->cfg->tls_enable ? c->tls : NULL, name,
-                                  c->cfg->tls_trusted_ca_file ? name : NULL)
-                   : UV_ENOMEM;
+    int r = c->ctl ? client_dial(c, c->ctl, NULL) : UV_ENOMEM;
     c->state = C_CONNECTING;
     if (probing(c))
         uv_timer_start(&c->retry, on_connect_timeout, CLIENT_PROBE_CONNECT_TIMEOUT_MS, 0);
@@ -526,9 +480,7 @@ static void connect_addr(cli_t *c)
     if (r != 0) {
         LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(r));
         disconnect(c, NULL);
-        return;
     }
-    client_set_liveness(c->ctl);
 }
 
 static void connect_now(cli_t *c)

@@ -1,18 +1,22 @@
 /* client_int: structures shared by the client's files, private to src/client.
  * Ownership: cli owns the control conn, the proxies and the list of idle work
- * conns; a work conn owns itself once started (it becomes a relay, or a udp
- * channel with its local sockets). */
+ * conns; a work conn owns itself once started (its kind's start makes it a
+ * relay, or cproxy_udp.c's channel, which owns the conn and its local
+ * sockets). */
 #ifndef BURROW_CLIENT_INT_H
 #define BURROW_CLIENT_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "client/client.h"
 #include "net/conn.h"
 #include "proto/auth.h"
+#include "proto/ctl.h"
 #include "proto/frame.h"
+#include "proto/kinds.h"
 #include "tls/tls_cert.h"
 
 #define MAX_CONNECTING_WORK 256
@@ -62,7 +66,7 @@ struct cli {
     char known_path[1024];         /* trust-on-first-use store */
     char fingerprint[TLSC_FP_LEN]; /* of the server we logged in to */
     conn_t *ctl;
-    framer_t fr;
+    ctl_chan_t ch; /* the control channel's framer and handlers */
     int state;
     uv_timer_t retry, hb;
     uv_getaddrinfo_t gai;
@@ -91,7 +95,6 @@ struct cli {
 };
 
 /* client.c */
-const char *client_kind_name(proxy_kind_t k);
 /* The wait before the next connection attempt (pure, for tests): `attempt`
  * failures so far, `since_loss_ms` since a logged-in session was lost
  * (UINT64_MAX when none was), `since_start_ms` since the last attempt began,
@@ -106,7 +109,46 @@ void client_set_liveness(conn_t *conn);
  * the first refusal): PROXY_RETRY_BASE_MS doubling up to PROXY_RETRY_MAX_MS. */
 unsigned client_proxy_retry_delay(unsigned prev_ms);
 
+/* A proxy kind on the client (proto/kinds.h names one per kind:
+ * cproxy_<sym>_ops, each in its own cproxy_<sym>.c). */
+typedef struct cproxy_ops {
+    /* Adds the kind's own NEW_PROXY fields to `o`, which already holds name,
+     * type and remote_port. NULL: none. */
+    void (*encode)(json_t *o, const proxy_cfg_t *cfg);
+    /* START_WORK for this kind arrived on w; `rest` (borrowed) is what
+     * followed it in the same read. Takes w: the kind relays it, hands its
+     * conn on (cwork_detach) or closes it. */
+    void (*start)(cwork_t *w, const uint8_t *rest, size_t rest_len);
+} cproxy_ops_t;
+
+#define CPROXY_OPS_DECL_(id, name, flags, sym) extern const cproxy_ops_t cproxy_##sym##_ops;
+PROXY_KINDS(CPROXY_OPS_DECL_)
+#undef CPROXY_OPS_DECL_
+
+/* The operations of kind k (never NULL for a kind the config accepted). */
+const cproxy_ops_t *cproxy_ops(proxy_kind_t k);
+/* NEW_PROXY for p: name, type, remote_port and the kind's fields. */
+json_t *cproxy_new_proxy_msg(const cproxy_t *p);
+
+/* cdial.c */
+/* Connects conn to the server (c->addr): TLS when enabled, with the
+ * configured server name (checked against a CA when one is set), resuming
+ * `resume` when not NULL; then client_set_liveness. 0 or a libuv error. */
+int client_dial(cli_t *c, conn_t *conn, SSL_SESSION *resume);
+/* Writes the magic and HELLO on a connected conn: role "control", or "work"
+ * with run_id, the next seq and its MAC under work_key. 0 or <0. */
+int client_send_hello(cli_t *c, conn_t *conn, bool work);
+
 /* cwork.c */
+/* The started work conn's proxy. */
+const cproxy_t *cwork_proxy(const cwork_t *w);
+/* Relays w to the proxy's local service (tcp, http, https), after the PROXY
+ * header START_WORK asked for. Takes w. */
+void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len);
+/* Takes the conn out of a started w and frees w. The conn is left with no
+ * callbacks: the caller sets its own (conn_set_cbs) or closes it. */
+conn_t *cwork_detach(cwork_t *w);
+
 void cwork_open(cli_t *c);
 /* Closes idle work conns (e.g. when the control connection is lost). */
 void cwork_close_idle(cli_t *c);

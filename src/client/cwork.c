@@ -1,9 +1,9 @@
 /* cwork: the client's work connections.
  *
  * A work conn dials the server, proves itself (HELLO role=work with a MAC
- * over run id and sequence number), waits idle for START_WORK, then becomes
- * either a tcp relay to the local service or a udp channel that fans
- * datagrams out to one connected local UDP socket per remote sender. */
+ * over run id and sequence number), waits idle for START_WORK, then goes to
+ * its proxy's kind (cproxy_ops_t): tcp, http and https relay it to the local
+ * service (cwork_start_stream, here); udp takes its conn (cproxy_udp.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +14,6 @@
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "util/log.h"
-
-#define UDP_IDLE_MS 60000
-#define UDP_MAX_SESSIONS 1024
-
-typedef struct lsock { /* one local UDP socket per remote sender */
-    uv_udp_t sock;
-    struct cwork *w;
-    uint32_t sid;
-    uint64_t last;
-    struct lsock *next;
-} lsock_t;
 
 struct cwork {
     cli_t *cli; /* NULL once the client forgot it (stale generation) */
@@ -39,10 +28,6 @@ struct cwork {
     size_t early_len;
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
-    /* udp mode */
-    lsock_t *socks;
-    int n_socks;
-    uv_timer_t *sweep;
     int refs;
 };
 
@@ -66,11 +51,10 @@ static void cwork_unref(cwork_t *w)
     if (--w->refs > 0) return;
     framer_free(&w->fr);
     free(w->early);
-    free(w->sweep);
     free(w);
 }
 
-/* ---- tcp ---------------------------------------------------------------- */
+/* ---- stream kinds: relay to the local service --------------------------- */
 
 static void on_relay_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
 {
@@ -114,7 +98,7 @@ static void on_local_ready(conn_t *local, int status)
 
 static const conn_cbs_t local_cbs = {.on_ready = on_local_ready};
 
-static void start_tcp(cwork_t *w, const uint8_t *rest, size_t rest_len)
+void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len)
 {
     conn_pause(w->c);
     if (rest_len) {
@@ -139,107 +123,19 @@ static void start_tcp(cwork_t *w, const uint8_t *rest, size_t rest_len)
     }
 }
 
-/* ---- udp ---------------------------------------------------------------- */
-
-static void lsock_closed(uv_handle_t *h)
+const cproxy_t *cwork_proxy(const cwork_t *w)
 {
-    lsock_t *s = h->data;
-    cwork_t *w = s->w;
-    free(s);
+    return w->proxy;
+}
+
+conn_t *cwork_detach(cwork_t *w)
+{
+    conn_t *conn = w->c;
+    idle_unlink(w);
+    w->c = NULL;
+    conn_set_cbs(conn, &none_cbs, NULL);
     cwork_unref(w);
-}
-
-static void lsock_remove(cwork_t *w, lsock_t *s)
-{
-    for (lsock_t **pp = &w->socks; *pp; pp = &(*pp)->next) {
-        if (*pp == s) {
-            *pp = s->next;
-            w->n_socks--;
-            break;
-        }
-    }
-    uv_close((uv_handle_t *)&s->sock, lsock_closed);
-}
-
-static void on_local_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
-                           const struct sockaddr *addr, unsigned flags)
-{
-    lsock_t *s = sock->data;
-    (void)addr;
-    if (nread <= 0 || (flags & UV_UDP_PARTIAL) || !s->w->c) return;
-    if (conn_pending(s->w->c) > CONN_HIGH_WATER) return; /* full: drop, as UDP may */
-    s->last = uv_now(sock->loop);
-    /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
-     * a broken work conn reports itself through its own error callback. */
-    (void)msg_send_udp(s->w->c, s->sid, buf, (size_t)nread);
-}
-
-static lsock_t *lsock_get(cwork_t *w, uint32_t sid)
-{
-    for (lsock_t *s = w->socks; s; s = s->next)
-        if (s->sid == sid) return s;
-    if (w->n_socks >= UDP_MAX_SESSIONS) return NULL;
-    lsock_t *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    uv_loop_t *loop = conn_stream(w->c)->loop;
-    uv_udp_init(loop, &s->sock);
-    s->sock.data = s;
-    s->w = w;
-    s->sid = sid;
-    s->last = uv_now(loop);
-    s->next = w->socks;
-    w->socks = s;
-    w->n_socks++;
-    w->refs++;
-    const struct sockaddr *dst = (const struct sockaddr *)&w->proxy->local;
-    if (uv_udp_connect(&s->sock, dst) != 0 ||
-        uv_udp_recv_start(&s->sock, msg_udp_alloc, on_local_dgram) != 0) {
-        lsock_remove(w, s);
-        return NULL;
-    }
-    return s;
-}
-
-static int on_udp_frame(void *ctx, const frame_t *f)
-{
-    cwork_t *w = ctx;
-    uint32_t sid;
-    const uint8_t *data;
-    size_t len;
-    if (msg_udp_decode(f, &sid, &data, &len) != 0) return 0;
-    lsock_t *s = lsock_get(w, sid);
-    if (!s) return 0;
-    s->last = uv_now(conn_stream(w->c)->loop);
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    uv_udp_try_send(&s->sock, &b, 1, NULL);
-    return 0;
-}
-
-static void on_sweep(uv_timer_t *t)
-{
-    cwork_t *w = t->data;
-    uint64_t now = uv_now(t->loop);
-    for (lsock_t *s = w->socks, *next; s; s = next) {
-        next = s->next;
-        if (now - s->last > UDP_IDLE_MS) lsock_remove(w, s);
-    }
-}
-
-static void sweep_closed(uv_handle_t *h)
-{
-    cwork_unref(h->data);
-}
-
-static void start_udp(cwork_t *w, const uint8_t *rest, size_t rest_len)
-{
-    w->sweep = malloc(sizeof *w->sweep);
-    if (w->sweep) {
-        uv_timer_init(conn_stream(w->c)->loop, w->sweep);
-        w->sweep->data = w;
-        w->refs++;
-        uv_timer_start(w->sweep, on_sweep, 5000, 5000);
-    }
-    if (rest_len && framer_feed(&w->fr, rest, rest_len, on_udp_frame, w) < 0) conn_close(w->c);
+    return conn;
 }
 
 /* ---- the work conn ------------------------------------------------------ */
@@ -288,20 +184,14 @@ static int on_work_frame(void *ctx, const frame_t *f)
 static void on_work_data(conn_t *conn, const uint8_t *p, size_t n)
 {
     cwork_t *w = conn_data(conn);
-    if (w->started) { /* udp channel */
-        if (framer_feed(&w->fr, p, n, on_udp_frame, w) < 0) conn_close(conn);
-        return;
-    }
+    if (w->started) return; /* paused by its kind, or closing */
     ssize_t used = framer_feed(&w->fr, p, n, on_work_frame, w);
     if (used < 0) {
         conn_close(conn);
         return;
     }
     if (!w->started || conn_is_closing(conn)) return;
-    if (w->proxy->cfg->kind == PROXY_UDP)
-        start_udp(w, p + used, n - (size_t)used);
-    else
-        start_tcp(w, p + used, n - (size_t)used);
+    cproxy_ops(w->proxy->cfg->kind)->start(w, p + used, n - (size_t)used);
 }
 
 static void on_work_ready(conn_t *conn, int status)
@@ -318,16 +208,7 @@ static void on_work_ready(conn_t *conn, int status)
         conn_close(conn);
         return;
     }
-    uint8_t mac[AUTH_MAC_LEN];
-    char mhex[2 * AUTH_MAC_LEN + 1];
-    uint64_t seq = ++c->seq;
-    auth_work_mac(c->work_key, c->run_id, seq, mac);
-    auth_hex(mac, sizeof mac, mhex);
-    if (conn_write(conn, FRAME_MAGIC, FRAME_MAGIC_LEN) < 0 ||
-        msg_send(conn, MSG_HELLO,
-                 json_pack("{s:i,s:i,s:s,s:s,s:I,s:s}", "proto_min", PROTO_VERSION_MIN, "proto_max",
-                           PROTO_VERSION_MAX, "role", "work", "run_id", c->run_id, "seq",
-                           (json_int_t)seq, "mac", mhex)) < 0) {
+    if (client_send_hello(c, conn, true) < 0) {
         LOG_D("work connection hello failed");
         conn_close(conn); /* the server asks again for what does not arrive */
     }
@@ -353,14 +234,6 @@ static void on_work_close(conn_t *conn)
         conn_set_cbs(w->local, &none_cbs, NULL);
         conn_close(w->local);
         w->local = NULL;
-    }
-    for (lsock_t *s = w->socks, *next; s; s = next) {
-        next = s->next;
-        lsock_remove(w, s);
-    }
-    if (w->sweep) {
-        uv_timer_stop(w->sweep);
-        uv_close((uv_handle_t *)w->sweep, sweep_closed);
     }
     cwork_unref(w);
 }
@@ -390,17 +263,12 @@ void cwork_open(cli_t *c)
     if (c->idle) c->idle->prev = w;
     c->idle = w;
     c->n_idle++;
-    const char *name = c->cfg->tls_server_name ? c->cfg->tls_server_name : c->cfg->server_addr;
-    if (c->tls_session) conn_set_resume(w->c, c->tls_session);
-    int r = conn_connect(w->c, (struct sockaddr *)&c->addr, c->cfg->tls_enable ? c->tls : NULL,
-                         name, c->cfg->tls_trusted_ca_file ? name : NULL);
+    int r = client_dial(c, w->c, c->tls_session);
     if (r != 0) {
         /* Typically EMFILE: out of descriptors. Users wait, so say so. */
         LOG_LIMITED(LOG_WARN, "cannot open a work connection err=%s", uv_strerror(r));
         conn_close(w->c);
-        return;
     }
-    client_set_liveness(w->c);
 }
 
 void cwork_close_idle(cli_t *c)

@@ -803,15 +803,13 @@ static int proxy_type(ctx_t *c, const char *scope, const toml_value_t *tab)
     }
     const toml_value_t *v = kv->value;
     if (!expect_string(c, path, kv->line, v)) return TYPE_BAD;
-    if (strcmp(v->u.s.ptr, "tcp") == 0) return PROXY_TCP;
-    if (strcmp(v->u.s.ptr, "udp") == 0) return PROXY_UDP;
-    if (strcmp(v->u.s.ptr, "http") == 0) return PROXY_HTTP;
-    if (strcmp(v->u.s.ptr, "https") == 0) return PROXY_HTTPS;
+    int kind = kind_find(v->u.s.ptr);
+    if (kind >= 0) return kind;
     show(shown, sizeof shown, v->u.s.ptr, v->u.s.len);
     if (!is_frp_only_type(v->u.s.ptr)) {
-        error_at(c, kv->line,
-                 "key '%s': unknown proxy type '%s' (expected tcp, udp, http or https)", path,
-                 shown);
+        char all[KIND_LIST_LEN];
+        error_at(c, kv->line, "key '%s': unknown proxy type '%s' (expected %s)", path, shown,
+                 kind_list(0, "or", all, sizeof all));
         return TYPE_BAD;
     }
     const toml_value_t *n = toml_table_get(tab, "name");
@@ -843,26 +841,28 @@ static void check_unique_name(ctx_t *c, const client_cfg_t *cfg, const char *sco
     }
 }
 
-/* Keys that only make sense for some kinds; frp refuses the same. */
+/* Keys that only make sense for some kinds (their flags in proto/kinds.h);
+ * frp refuses the same. */
 static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
 {
-    bool web = p->kind == PROXY_HTTP || p->kind == PROXY_HTTPS;
+    char kinds[KIND_LIST_LEN];
+    bool web = kind_has(p->kind, KIND_ROUTES_DOMAIN);
     if (web && p->custom_domains.n == 0 && !p->subdomain)
         error_at(c, p->line, "proxy '%s': type %s needs 'customDomains' or 'subdomain'", scope,
-                 p->kind == PROXY_HTTP ? "http" : "https");
+                 kind_name(p->kind));
     if (!web && (p->custom_domains.n || p->subdomain))
-        error_at(c, p->line, "proxy '%s': 'customDomains' and 'subdomain' need type http or https",
-                 scope);
+        error_at(c, p->line, "proxy '%s': 'customDomains' and 'subdomain' need type %s", scope,
+                 kind_list(KIND_ROUTES_DOMAIN, "or", kinds, sizeof kinds));
     bool http_only = p->locations.n || p->host_header_rewrite || p->http_user || p->http_password ||
                      p->request_headers.n || p->response_headers.n;
-    if (http_only && p->kind != PROXY_HTTP)
+    if (http_only && !kind_has(p->kind, KIND_HTTP_KEYS))
         error_at(c, p->line,
                  "proxy '%s': locations, hostHeaderRewrite, httpUser, httpPassword and "
-                 "request/responseHeaders need type http",
-                 scope);
-    if (p->proxy_protocol && p->kind != PROXY_TCP && p->kind != PROXY_HTTPS)
-        error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type tcp or https",
-                 scope);
+                 "request/responseHeaders need type %s",
+                 scope, kind_list(KIND_HTTP_KEYS, "or", kinds, sizeof kinds));
+    if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
+        error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
+                 kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));
 }
 
 static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v)

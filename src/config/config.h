@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "proto/kinds.h"
+
 typedef struct port_range {
     int start, end; /* inclusive; a single port has start == end */
 } port_range_t;
@@ -26,7 +28,7 @@ typedef struct log_cfg {
     int level; /* log_level_t; default LOG_INFO */
 } log_cfg_t;
 
-typedef enum { PROXY_TCP = 0, PROXY_UDP = 1, PROXY_HTTP = 2, PROXY_HTTPS = 3 } proxy_kind_t;
+/* proxy_kind_t (PROXY_TCP, ...) and what each kind accepts: proto/kinds.h. */
 
 typedef struct str_list {
     char **v;

@@ -16,6 +16,7 @@
 #include "net/conn.h"
 #include "proto/auth.h"
 #include "proto/frame.h"
+#include "proto/kinds.h"
 #include "server/server.h"
 #include "server/work_pool.h"
 #include "util/ref.h"
@@ -80,7 +81,8 @@ struct srv {
     tunnel_t *tunnels;    /* tunnels.c, until their relay is done */
 };
 
-/* A proxy kind: tcp, udp, http, https. */
+/* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
+ * them; `type` is the kind's name there). */
 typedef struct sproxy_ops {
     const char *type;
     /* Binds `port` (0 = any allowed) or registers the routes NEW_PROXY `m`
@@ -125,10 +127,13 @@ void vhost_tombs_start(srv_t *s);
 void vhost_tombs_stop(srv_t *s);
 void vsite_unref(vsite_t *v);
 
-extern const sproxy_ops_t sproxy_tcp_ops;
-extern const sproxy_ops_t sproxy_udp_ops;
-extern const sproxy_ops_t sproxy_http_ops;
-extern const sproxy_ops_t sproxy_https_ops;
+/* One sproxy_<sym>_ops per kind of PROXY_KINDS (proto/kinds.h). */
+#define SPROXY_OPS_DECL_(id, name, flags, sym) extern const sproxy_ops_t sproxy_##sym##_ops;
+PROXY_KINDS(SPROXY_OPS_DECL_)
+#undef SPROXY_OPS_DECL_
+/* The server's operations for the kind named `type` (NULL allowed), or NULL
+ * (session.c; built from PROXY_KINDS). */
+const sproxy_ops_t *sproxy_find_kind(const char *type);
 
 /* session.c */
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,

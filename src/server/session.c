@@ -12,18 +12,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "proto/ctl.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
-#define CTL_BACKLOG_MAX (1024 * 1024)
 
 struct session {
     srv_t *srv;
     session_t *next;
     conn_t *ctl;
-    framer_t fr;
+    ctl_chan_t ch; /* the control channel's framer and handlers */
     char run_id[2 * RUN_ID_LEN + 1];
     char user[65];
     char peer[64];
@@ -40,14 +40,12 @@ struct session {
 };
 
 /* A client that stops reading its control connection must not make us queue
- * replies without end. */
+ * replies without end (CTL_BACKLOG_MAX). */
 static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
 {
-    if (msg_send(ss->ctl, type, obj) < 0) {
-        if (!ss->ended) session_end(ss, "connection-error"); /* as a failed read would */
-        return;
-    }
-    if (conn_pending(ss->ctl) > CTL_BACKLOG_MAX && !ss->ended) session_end(ss, "control-backlog");
+    int r = ctl_write(ss->ctl, type, obj);
+    if (r < 0 && !ss->ended) session_end(ss, "connection-error"); /* as a failed read would */
+    if (r == CTL_OVER_BACKLOG && !ss->ended) session_end(ss, "control-backlog");
 }
 
 const char *session_run_id(const session_t *ss)
@@ -189,14 +187,14 @@ void session_request_work(session_t *ss, sproxy_t *p, work_req_t *req)
 
 /* ---- proxies ------------------------------------------------------------ */
 
-static const sproxy_ops_t *const proxy_kinds[] = {&sproxy_tcp_ops, &sproxy_udp_ops,
-                                                  &sproxy_http_ops, &sproxy_https_ops};
+#define PROXY_KIND_OPS_(id, name, flags, sym) [PROXY_##id] = &sproxy_##sym##_ops,
+static const sproxy_ops_t *const proxy_kinds[PROXY_KIND_COUNT] = {PROXY_KINDS(PROXY_KIND_OPS_)};
+#undef PROXY_KIND_OPS_
 
-static const sproxy_ops_t *find_kind(const char *type)
+const sproxy_ops_t *sproxy_find_kind(const char *type)
 {
-    for (size_t i = 0; i < sizeof proxy_kinds / sizeof proxy_kinds[0]; i++)
-        if (type && strcmp(proxy_kinds[i]->type, type) == 0) return proxy_kinds[i];
-    return NULL;
+    int k = kind_find(type);
+    return k < 0 ? NULL : proxy_kinds[k];
 }
 
 static bool valid_name(const char *name)
@@ -239,7 +237,7 @@ static const session_t *port_holder(srv_t *s, const sproxy_ops_t *ops, int port)
 
 static bool binds_port(const sproxy_ops_t *ops)
 {
-    return ops == &sproxy_tcp_ops || ops == &sproxy_udp_ops;
+    return ops && kind_has(kind_find(ops->type), KIND_BINDS_PORT);
 }
 
 /* Proxies held by every live session of user u (maxProxies counts them all). */
@@ -381,12 +379,13 @@ static sproxy_t *open_proxy(session_t *ss, const char *name, const sproxy_ops_t 
     return NULL;
 }
 
-static void on_new_proxy(session_t *ss, json_t *m)
+static void on_new_proxy(void *owner, json_t *m)
 {
+    session_t *ss = owner;
     const char *name = msg_str(m, "name");
     const char *type = msg_str(m, "type");
     long long port = msg_int(m, "remote_port", 0);
-    const sproxy_ops_t *ops = find_kind(type);
+    const sproxy_ops_t *ops = sproxy_find_kind(type);
     char err[160] = "";
     const char *why = check_new_proxy(ss, name, ops, port, m, err, sizeof err);
     if (!name) name = "";
@@ -419,8 +418,9 @@ static void close_proxy(session_t *ss, sproxy_t *p)
     p->ops->close(p);
 }
 
-static void on_close_proxy(session_t *ss, json_t *m)
+static void on_close_proxy(void *owner, json_t *m)
 {
+    session_t *ss = owner;
     const char *name = msg_str(m, "name");
     for (sproxy_t **pp = &ss->proxies; name && *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->name, name) == 0) {
@@ -432,50 +432,47 @@ static void on_close_proxy(session_t *ss, json_t *m)
     }
 }
 
-static void on_ping(session_t *ss, json_t *m)
+static void on_ping(void *owner, json_t *m)
 {
+    session_t *ss = owner;
     (void)m;
     ctl_send(ss, MSG_PONG, json_object());
 }
 
 /* ---- control conn ------------------------------------------------------- */
 
-typedef struct handler {
-    uint8_t type;
-    void (*fn)(session_t *ss, json_t *m);
-} handler_t;
-
-static const handler_t handlers[] = {
-    {MSG_NEW_PROXY, on_new_proxy},
-    {MSG_CLOSE_PROXY, on_close_proxy},
-    {MSG_PING, on_ping},
+static const ctl_handler_t handlers[] = {
+    {MSG_NEW_PROXY, CTL_ANY_STATE, on_new_proxy},
+    {MSG_CLOSE_PROXY, CTL_ANY_STATE, on_close_proxy},
+    {MSG_PING, CTL_ANY_STATE, on_ping},
 };
 
-static int on_ctl_frame(void *ctx, const frame_t *f)
+static int on_other_frame(void *owner, const frame_t *f, ctl_miss_t why)
 {
-    session_t *ss = ctx;
-    ss->last_rx = uv_now(ss->srv->loop);
-    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-        if (handlers[i].type != f->type) continue;
-        json_t *m = msg_parse(f);
-        if (!m) {
-            session_end(ss, "bad-json");
-            return 1;
-        }
-        handlers[i].fn(ss, m);
-        json_decref(m);
-        return ss->ended;
+    session_t *ss = owner;
+    if (why == CTL_BAD_JSON) {
+        session_end(ss, "bad-json");
+        return 1;
     }
     /* Unknown types are skipped so newer clients can add optional messages. */
     LOG_D("ignored control message run_id=%s type=%u", ss->run_id, f->type);
     return 0;
 }
 
+static bool session_ended(void *owner)
+{
+    return ((session_t *)owner)->ended;
+}
+
 static void on_ctl_data(conn_t *c, const uint8_t *p, size_t n)
 {
     session_t *ss = conn_data(c);
-    if (framer_feed(&ss->fr, p, n, on_ctl_frame, ss) == FRAME_ERR_TOO_LARGE)
+    int frames = ctl_feed(&ss->ch, p, n);
+    if (frames == FRAME_ERR_TOO_LARGE) {
         session_end(ss, "frame-too-large");
+        return;
+    }
+    if (frames > 0) ss->last_rx = uv_now(ss->srv->loop);
 }
 
 static void on_ctl_eof(conn_t *c)
@@ -493,7 +490,7 @@ static void on_ctl_error(conn_t *c, int err)
 static void session_release(ref_t *r)
 {
     session_t *ss = REF_OWNER(r, session_t, ref);
-    framer_free(&ss->fr);
+    ctl_free(&ss->ch);
     free(ss);
 }
 
@@ -547,7 +544,12 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     }
     ss->srv = s;
     ss->ctl = ctl;
-    ss->fr = *fr;
+    ss->ch = (ctl_chan_t){.fr = *fr,
+                          .handlers = handlers,
+                          .n_handlers = sizeof handlers / sizeof handlers[0],
+                          .owner = ss,
+                          .on_other = on_other_frame,
+                          .ended = session_ended};
     memset(fr, 0, sizeof *fr);
     snprintf(ss->user, sizeof ss->user, "%s", user);
     snprintf(ss->peer, sizeof ss->peer, "%s", conn_peer(ctl));

@@ -1,25 +1,17 @@
 /* sproxy_udp: a public UDP port. Datagrams travel to the client as UDP_DATA
  * frames on one work conn per proxy; each sender address gets a session id so
- * replies find their way back. Sessions expire after UDP_IDLE_MS; at most
- * UDP_MAX_SESSIONS live at once (the least recently used is evicted). When
+ * replies find their way back. The sessions are a udp_sessions table
+ * (net/udp_sessions.h: UDP_IDLE_MS idle expiry, UDP_MAX_SESSIONS with the
+ * least recently used evicted). When
  * the work conn is missing or full, datagrams are dropped, as UDP allows. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/udp_sessions.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/server_int.h"
 #include "util/log.h"
-
-#define UDP_IDLE_MS 60000
-#define UDP_MAX_SESSIONS 1024
-
-typedef struct usess {
-    struct sockaddr_storage addr;
-    uint32_t sid;
-    uint64_t last;
-    struct usess *next;
-} usess_t;
 
 typedef struct udp_impl {
     uv_udp_t sock;
@@ -27,59 +19,12 @@ typedef struct udp_impl {
     sproxy_t *p;
     conn_t *work;
     framer_t fr;
-    usess_t *sessions; /* most recently used first */
-    int n_sessions;
-    uint32_t next_sid;
-    work_req_t req; /* pending while a work conn is asked for */
+    udp_sessions_t sessions; /* peer: the user's address */
+    work_req_t req;          /* pending while a work conn is asked for */
     bool closing;
     uint64_t drops;
     ref_t ref; /* socket + sweep timer + the work conn while there is one */
 } udp_impl_t;
-
-static int addr_equal(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-    if (a->ss_family != b->sa_family) return 0;
-    if (b->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-}
-
-static usess_t *session_for_addr(udp_impl_t *u, const struct sockaddr *addr, uint64_t now)
-{
-    usess_t **pp = &u->sessions, *prev_last = NULL, **last_pp = NULL;
-    for (; *pp; pp = &(*pp)->next) {
-        if (addr_equal(&(*pp)->addr, addr)) {
-            usess_t *s = *pp;
-            *pp = s->next; /* move to front */
-            s->next = u->sessions;
-            u->sessions = s;
-            s->last = now;
-            return s;
-        }
-        last_pp = pp;
-        prev_last = *pp;
-    }
-    usess_t *s;
-    if (u->n_sessions >= UDP_MAX_SESSIONS && prev_last) {
-        *last_pp = NULL; /* evict the least recently used */
-        s = prev_last;
-    } else {
-        s = malloc(sizeof *s);
-        if (!s) return NULL;
-        u->n_sessions++;
-    }
-    memset(s, 0, sizeof *s);
-    memcpy(&s->addr, addr,
-           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-    s->sid = ++u->next_sid;
-    s->last = now;
-    s->next = u->sessions;
-    u->sessions = s;
-    return s;
-}
 
 static void udp_attach(work_req_t *req, conn_t *work);
 static void udp_no_work(work_req_t *req, int reason);
@@ -101,11 +46,11 @@ static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
         request_work(u);
         return;
     }
-    usess_t *s = session_for_addr(u, addr, uv_now(sock->loop));
+    udp_sess_t *s = udp_sessions_by_peer(&u->sessions, addr, uv_now(sock->loop));
     if (!s) return;
     /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
      * a broken work conn reports itself through its own error callback. */
-    (void)msg_send_udp(u->work, s->sid, buf, (size_t)nread);
+    (void)msg_send_udp(u->work, s->id, buf, (size_t)nread);
 }
 
 static int on_work_frame(void *ctx, const frame_t *f)
@@ -115,13 +60,10 @@ static int on_work_frame(void *ctx, const frame_t *f)
     const uint8_t *data;
     size_t len;
     if (msg_udp_decode(f, &sid, &data, &len) != 0) return 0;
-    for (usess_t *s = u->sessions; s; s = s->next) {
-        if (s->sid != sid) continue;
-        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-        uv_udp_try_send(&u->sock, &b, 1, (const struct sockaddr *)&s->addr);
-        s->last = uv_now(u->sock.loop);
-        break;
-    }
+    udp_sess_t *s = udp_sessions_find(&u->sessions, sid, uv_now(u->sock.loop));
+    if (!s) return 0;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    uv_udp_try_send(&u->sock, &b, 1, (const struct sockaddr *)&s->peer);
     return 0;
 }
 
@@ -145,10 +87,7 @@ static void on_work_error(conn_t *c, int err)
 static void impl_release(ref_t *r)
 {
     udp_impl_t *u = REF_OWNER(r, udp_impl_t, ref);
-    for (usess_t *s = u->sessions, *next; s; s = next) {
-        next = s->next;
-        free(s);
-    }
+    udp_sessions_clear(&u->sessions);
     framer_free(&u->fr);
     free(u->p);
     free(u);
@@ -194,17 +133,7 @@ static void udp_no_work(work_req_t *req, int reason)
 static void on_sweep(uv_timer_t *t)
 {
     udp_impl_t *u = t->data;
-    uint64_t now = uv_now(t->loop);
-    for (usess_t **pp = &u->sessions; *pp;) {
-        usess_t *s = *pp;
-        if (now - s->last > UDP_IDLE_MS) {
-            *pp = s->next;
-            u->n_sessions--;
-            free(s);
-        } else {
-            pp = &s->next;
-        }
-    }
+    udp_sessions_expire(&u->sessions, uv_now(t->loop));
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -222,6 +151,7 @@ static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     u->p = p;
     p->impl = u;
     ref_init(&u->ref, 2, impl_release);
+    udp_sessions_init(&u->sessions, UDP_MAX_SESSIONS, UDP_IDLE_MS, NULL, NULL);
     uv_timer_init(srv->loop, &u->sweep);
     u->sweep.data = u;
     uv_udp_init(srv->loop, &u->sock);
@@ -245,7 +175,7 @@ static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     uv_udp_getsockname(&u->sock, (struct sockaddr *)&ss, &len);
     p->port = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset for v6 */
     uv_udp_recv_start(&u->sock, msg_udp_alloc, on_dgram);
-    uv_timer_start(&u->sweep, on_sweep, 5000, 5000);
+    uv_timer_start(&u->sweep, on_sweep, UDP_SWEEP_MS, UDP_SWEEP_MS);
     request_work(u);
     return 0;
 }

@@ -1,0 +1,187 @@
+/* cproxy_udp: the udp kind on the client, and its fan-out.
+ *
+ * A started udp work conn becomes a cudp channel: UDP_DATA frames from the
+ * server carry a session id per remote sender; each id gets one connected
+ * local UDP socket towards the local service, whose replies go back under
+ * the same id. Sessions live in a udp_sessions table (cap and idle expiry in
+ * net/udp_sessions.h). The channel owns its conn, its sockets and its sweep
+ * timer, and is freed when the last of them has closed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_int.h"
+#include "net/udp_sessions.h"
+#include "proto/msg.h"
+#include "proto/msg_send.h"
+#include "util/log.h"
+
+typedef struct cudp {
+    conn_t *c; /* NULL once closed */
+    const cproxy_t *proxy;
+    uv_loop_t *loop;
+    framer_t fr;
+    udp_sessions_t sessions; /* data: the session's lsock_t */
+    uv_timer_t sweep;
+    int refs; /* the conn, the timer, each socket until closed */
+} cudp_t;
+
+typedef struct lsock { /* one connected local UDP socket per session */
+    uv_udp_t sock;
+    cudp_t *u;
+    uint32_t sid;
+    udp_sess_t *sess; /* NULL once dropped from the table */
+} lsock_t;
+
+static void cudp_unref(cudp_t *u)
+{
+    if (--u->refs > 0) return;
+    framer_free(&u->fr);
+    free(u);
+}
+
+static void lsock_closed(uv_handle_t *h)
+{
+    lsock_t *s = h->data;
+    cudp_t *u = s->u;
+    free(s);
+    cudp_unref(u);
+}
+
+/* The table drops a session: close its socket. */
+static void on_sess_drop(udp_sessions_t *t, udp_sess_t *sess, void *ctx)
+{
+    (void)t;
+    (void)ctx;
+    lsock_t *s = sess->data;
+    if (!s) return;
+    s->sess = NULL;
+    uv_close((uv_handle_t *)&s->sock, lsock_closed);
+}
+
+static void on_local_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
+                           const struct sockaddr *addr, unsigned flags)
+{
+    lsock_t *s = sock->data;
+    cudp_t *u = s->u;
+    (void)addr;
+    if (nread <= 0 || (flags & UV_UDP_PARTIAL) || !u->c || !s->sess) return;
+    if (conn_pending(u->c) > CONN_HIGH_WATER) return;                  /* full: drop, as UDP may */
+    (void)udp_sessions_find(&u->sessions, s->sid, uv_now(sock->loop)); /* used now */
+    /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
+     * a broken work conn reports itself through its own error callback. */
+    (void)msg_send_udp(u->c, s->sid, buf, (size_t)nread);
+}
+
+/* A new session `sid`: a local socket connected to the local service. */
+static udp_sess_t *sess_open(cudp_t *u, uint32_t sid, uint64_t now)
+{
+    lsock_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    udp_sess_t *sess = udp_sessions_add(&u->sessions, sid, now);
+    if (!sess) {
+        free(s);
+        return NULL;
+    }
+    uv_udp_init(u->loop, &s->sock);
+    s->sock.data = s;
+    s->u = u;
+    s->sid = sid;
+    s->sess = sess;
+    sess->data = s;
+    u->refs++;
+    const struct sockaddr *dst = (const struct sockaddr *)&u->proxy->local;
+    if (uv_udp_connect(&s->sock, dst) != 0 ||
+        uv_udp_recv_start(&s->sock, msg_udp_alloc, on_local_dgram) != 0) {
+        udp_sessions_remove(&u->sessions, sess);
+        return NULL;
+    }
+    return sess;
+}
+
+static int on_udp_frame(void *ctx, const frame_t *f)
+{
+    cudp_t *u = ctx;
+    uint32_t sid;
+    const uint8_t *data;
+    size_t len;
+    if (msg_udp_decode(f, &sid, &data, &len) != 0) return 0;
+    uint64_t now = uv_now(u->loop);
+    udp_sess_t *sess = udp_sessions_find(&u->sessions, sid, now);
+    if (!sess) sess = sess_open(u, sid, now);
+    if (!sess) return 0;
+    lsock_t *s = sess->data;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    uv_udp_try_send(&s->sock, &b, 1, NULL);
+    return 0;
+}
+
+static void on_data(conn_t *conn, const uint8_t *p, size_t n)
+{
+    cudp_t *u = conn_data(conn);
+    if (framer_feed(&u->fr, p, n, on_udp_frame, u) < 0) conn_close(conn);
+}
+
+static void on_eof(conn_t *conn)
+{
+    conn_close(conn);
+}
+
+static void on_error(conn_t *conn, int err)
+{
+    (void)err;
+    conn_close(conn);
+}
+
+static void sweep_closed(uv_handle_t *h)
+{
+    cudp_unref(h->data);
+}
+
+static void on_close(conn_t *conn)
+{
+    cudp_t *u = conn_data(conn);
+    u->c = NULL;
+    udp_sessions_clear(&u->sessions);
+    uv_timer_stop(&u->sweep);
+    uv_close((uv_handle_t *)&u->sweep, sweep_closed);
+    cudp_unref(u);
+}
+
+static const conn_cbs_t cudp_cbs = {
+    .on_data = on_data,
+    .on_eof = on_eof,
+    .on_error = on_error,
+    .on_close = on_close,
+};
+
+static void on_sweep(uv_timer_t *t)
+{
+    cudp_t *u = t->data;
+    udp_sessions_expire(&u->sessions, uv_now(t->loop));
+}
+
+static void cudp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
+{
+    const cproxy_t *proxy = cwork_proxy(w);
+    cudp_t *u = calloc(1, sizeof *u);
+    conn_t *conn = cwork_detach(w);
+    if (!u) {
+        conn_close(conn);
+        return;
+    }
+    u->c = conn;
+    u->proxy = proxy;
+    u->loop = proxy->cli->loop;
+    u->refs = 2; /* the conn and the timer */
+    udp_sessions_init(&u->sessions, UDP_MAX_SESSIONS, UDP_IDLE_MS, on_sess_drop, u);
+    uv_timer_init(u->loop, &u->sweep);
+    u->sweep.data = u;
+    uv_timer_start(&u->sweep, on_sweep, UDP_SWEEP_MS, UDP_SWEEP_MS);
+    conn_set_cbs(conn, &cudp_cbs, u);
+    if (rest_len && framer_feed(&u->fr, rest, rest_len, on_udp_frame, u) < 0) conn_close(conn);
+}
+
+const cproxy_ops_t cproxy_udp_ops = {
+    .encode = NULL,
+    .start = cudp_start,
+};
