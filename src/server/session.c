@@ -18,7 +18,6 @@
 #include "server/server_int.h"
 #include "util/log.h"
 
-
 struct session {
     srv_t *srv;
     session_t *next;
