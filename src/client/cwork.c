@@ -126,7 +126,7 @@ static void start_tcp(cwork_t *w, const uint8_t *rest, size_t rest_len)
         memcpy(w->early, rest, rest_len);
         w->early_len = rest_len;
     }
-    w->local = conn_new(conn_stream(w->c)->loop, &local_cbs, w);
+    w->local = conn_new(conn_loop(w->c), &local_cbs, w);
     if (!w->local ||
         conn_connect(w->local, (struct sockaddr *)&w->proxy->local, NULL, NULL, NULL) != 0) {
         LOG_W("local connect failed proxy=%s", w->proxy->cfg->name);
@@ -181,7 +181,7 @@ static lsock_t *lsock_get(cwork_t *w, uint32_t sid)
     if (w->n_socks >= UDP_MAX_SESSIONS) return NULL;
     lsock_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    uv_loop_t *loop = conn_stream(w->c)->loop;
+    uv_loop_t *loop = conn_loop(w->c);
     uv_udp_init(loop, &s->sock);
     s->sock.data = s;
     s->w = w;
@@ -209,7 +209,7 @@ static int on_udp_frame(void *ctx, const frame_t *f)
     if (msg_udp_decode(f, &sid, &data, &len) != 0) return 0;
     lsock_t *s = lsock_get(w, sid);
     if (!s) return 0;
-    s->last = uv_now(conn_stream(w->c)->loop);
+    s->last = uv_now(conn_loop(w->c));
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     uv_udp_try_send(&s->sock, &b, 1, NULL);
     return 0;
@@ -234,7 +234,7 @@ static void start_udp(cwork_t *w, const uint8_t *rest, size_t rest_len)
 {
     w->sweep = malloc(sizeof *w->sweep);
     if (w->sweep) {
-        uv_timer_init(conn_stream(w->c)->loop, w->sweep);
+        uv_timer_init(conn_loop(w->c), w->sweep);
         w->sweep->data = w;
         w->refs++;
         uv_timer_start(w->sweep, on_sweep, 5000, 5000);

@@ -28,7 +28,7 @@ typedef struct hello {
     uint8_t buf[HELLO_BUF];
     size_t len;
     bool waiting, closing;
-    bool counted; /* in srv->n_hellos and https_srcs, until relayed or freed */
+    bool counted; /* in https_listener's count and https_srcs, until relayed or freed */
     int refs;
     struct sockaddr_storage src;
     char peer[64], local[64];
@@ -38,7 +38,7 @@ static void hello_uncount(hello_t *h)
 {
     if (!h->counted) return;
     h->counted = false;
-    vhost_release(&h->srv->n_hellos, h->srv->https_srcs, &h->src);
+    vhost_release(&h->srv->https_listener, h->srv->https_srcs, &h->src);
 }
 
 static void hello_unref(hello_t *h)
@@ -159,23 +159,20 @@ static void on_timer(uv_timer_t *t)
     hello_close(t->data, "hello-timeout");
 }
 
-static void on_accept(uv_stream_t *ls, int status)
+static void on_accept(listener_t *l, conn_t *u, const struct sockaddr_storage *src)
 {
-    srv_t *s = ls->data;
-    struct sockaddr_storage src;
-    conn_t *u = vhost_accept(ls, status, &s->n_hellos, VHOST_HELLOS_MAX, s->https_srcs,
-                             VHOST_HELLOS_PER_SOURCE, &src, "https vhost");
-    if (!u) return;
+    srv_t *s = l->data;
+    if (!vhost_admit(l, u, s->https_srcs, VHOST_HELLOS_PER_SOURCE, src)) return;
     hello_t *h = calloc(1, sizeof *h);
     if (!h) {
         conn_close(u);
-        vhost_release(&s->n_hellos, s->https_srcs, &src);
+        vhost_release(l, s->https_srcs, src);
         return;
     }
     conn_set_cbs(u, &hello_cbs, h);
     h->srv = s;
     h->user = u;
-    h->src = src;
+    h->src = *src;
     h->counted = true;
     h->refs = 2;
     uv_timer_init(s->loop, &h->timer);
@@ -189,7 +186,8 @@ static void on_accept(uv_stream_t *ls, int status)
 int vhost_https_start(srv_t *s)
 {
     if (!s->https_srcs && !(s->https_srcs = src_limit_create(VHOST_SOURCES_MAX))) return -1;
-    int r = vhost_listen(s, &s->https_listener, s->cfg->vhost_https_port, on_accept, "https vhost");
+    int r = vhost_listen(s, &s->https_listener, s->cfg->vhost_https_port, on_accept,
+                         VHOST_HELLOS_MAX, "https vhost");
     s->https_on = r == 0;
     return r;
 }
