@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -54,4 +55,28 @@ int addr_parse(const char *ip, int port, struct sockaddr_storage *out)
     if (uv_ip6_addr(ip, port, a6) == 0) return 0;
     memset(out, 0, sizeof *out);
     return UV_EINVAL;
+}
+
+int addr_parse_text(const char *s, struct sockaddr_storage *out)
+{
+    char ip[INET6_ADDRSTRLEN];
+    const char *colon;
+    memset(out, 0, sizeof *out);
+    if (!s) return UV_EINVAL;
+    if (s[0] == '[') { /* RFC 3986 3.2.2: an IPv6 literal in brackets */
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof ip) return UV_EINVAL;
+        memcpy(ip, s + 1, (size_t)(end - s - 1));
+        ip[end - s - 1] = '\0';
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof ip) return UV_EINVAL;
+        memcpy(ip, s, (size_t)(colon - s));
+        ip[colon - s] = '\0';
+    }
+    char *endp;
+    long port = strtol(colon + 1, &endp, 10);
+    if (*endp || endp == colon + 1 || port < 0 || port > 65535) return UV_EINVAL;
+    return addr_parse(ip, (int)port, out);
 }

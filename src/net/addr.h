@@ -29,4 +29,8 @@ int addr_port(const struct sockaddr *sa);
  * of 0..65535. */
 int addr_parse(const char *ip, int port, struct sockaddr_storage *out);
 
+/* Parses what addr_format writes: "ip:port" or "[ip6]:port" (decimal port,
+ * nothing after it). 0, or UV_EINVAL. */
+int addr_parse_text(const char *s, struct sockaddr_storage *out);
+
 #endif

@@ -94,6 +94,28 @@ static void test_truncates(void)
     CHECK_EQ_STR(small, "192.0.2"); /* cut, still terminated */
 }
 
+static void test_parse_text(void)
+{
+    struct sockaddr_storage ss;
+    char buf[ADDR_STRLEN];
+    CHECK_EQ_INT(addr_parse_text("203.0.113.5:443", &ss), 0);
+    CHECK_EQ_STR(addr_format((struct sockaddr *)&ss, buf, sizeof buf), "203.0.113.5:443");
+    CHECK_EQ_INT(addr_parse_text("[2001:db8::2]:8443", &ss), 0);
+    CHECK_EQ_STR(addr_format((struct sockaddr *)&ss, buf, sizeof buf), "[2001:db8::2]:8443");
+    CHECK_EQ_INT(addr_parse_text("[::ffff:192.0.2.7]:1", &ss), 0);
+    CHECK_EQ_INT(ss.ss_family, AF_INET6);
+    CHECK_EQ_STR(addr_format((struct sockaddr *)&ss, buf, sizeof buf), "[::ffff:192.0.2.7]:1");
+    CHECK(addr_parse_text("203.0.113.5", &ss) != 0);       /* no port */
+    CHECK(addr_parse_text("203.0.113.5:", &ss) != 0);      /* empty port */
+    CHECK(addr_parse_text("203.0.113.5:70000", &ss) != 0); /* port too large */
+    CHECK(addr_parse_text("203.0.113.5:80x", &ss) != 0);   /* trailing junk */
+    CHECK(addr_parse_text("[2001:db8::2:80", &ss) != 0);   /* no closing bracket */
+    CHECK(addr_parse_text("[2001:db8::2]80", &ss) != 0);   /* no colon */
+    CHECK(addr_parse_text("host.example:80", &ss) != 0);   /* names are not resolved */
+    CHECK(addr_parse_text("?", &ss) != 0);                 /* conn_peer's unknown */
+    CHECK(addr_parse_text(NULL, &ss) != 0);
+}
+
 int main(void)
 {
     RUN(test_ipv4);
@@ -101,5 +123,6 @@ int main(void)
     RUN(test_v4_mapped);
     RUN(test_rejects);
     RUN(test_truncates);
+    RUN(test_parse_text);
     return TEST_SUMMARY();
 }
