@@ -24,23 +24,11 @@ static int encode_v1(const struct sockaddr_storage *s, const struct sockaddr_sto
                      uint8_t *out)
 {
     char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
-    int sport, dport;
-    const char *fam;
-    if (s->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)s, *b = (const void *)d;
-        inet_ntop(AF_INET, &a->sin_addr, sa, sizeof sa);
-        inet_ntop(AF_INET, &b->sin_addr, da, sizeof da);
-        sport = ntohs(a->sin_port);
-        dport = ntohs(b->sin_port);
-        fam = "TCP4";
-    } else {
-        const struct sockaddr_in6 *a = (const void *)s, *b = (const void *)d;
-        inet_ntop(AF_INET6, &a->sin6_addr, sa, sizeof sa);
-        inet_ntop(AF_INET6, &b->sin6_addr, da, sizeof da);
-        sport = ntohs(a->sin6_port);
-        dport = ntohs(b->sin6_port);
-        fam = "TCP6";
-    }
+    const struct sockaddr *ss = (const struct sockaddr *)s, *ds = (const struct sockaddr *)d;
+    int sport = addr_port(ss), dport = addr_port(ds);
+    const char *fam = s->ss_family == AF_INET ? "TCP4" : "TCP6";
+    addr_ip(ss, sa, sizeof sa);
+    addr_ip(ds, da, sizeof da);
     int n = snprintf((char *)out, PROXY_PROTO_MAX, "PROXY %s %s %s %d %d\r\n", fam, sa, da, sport,
                      dport);
     return n > 0 && n < PROXY_PROTO_MAX ? n : -1;
