@@ -15,6 +15,7 @@
 #include "client/client_int.h"
 #include "client/resume_store.h"
 #include "proto/ctl.h"
+#include "net/addr.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "util/log.h"
@@ -563,8 +564,7 @@ static int setup_proxies(cli_t *c)
             snprintf(p->wire_name, sizeof p->wire_name, "%s.%s", cfg->user, p->cfg->name);
         else
             snprintf(p->wire_name, sizeof p->wire_name, "%s", p->cfg->name);
-        if (uv_ip4_addr(p->cfg->local_ip, p->cfg->local_port, (struct sockaddr_in *)&p->local) &&
-            uv_ip6_addr(p->cfg->local_ip, p->cfg->local_port, (struct sockaddr_in6 *)&p->local)) {
+        if (addr_parse(p->cfg->local_ip, p->cfg->local_port, &p->local) != 0) {
             LOG_E("proxy %s: localIP %s is not an IP address", p->cfg->name, p->cfg->local_ip);
             return -1;
         }

@@ -110,7 +110,7 @@ void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len)
         memcpy(w->early, rest, rest_len);
         w->early_len = rest_len;
     }
-    w->local = conn_new(conn_stream(w->c)->loop, &local_cbs, w);
+    w->local = conn_new(conn_loop(w->c), &local_cbs, w);
     if (!w->local ||
         conn_connect(w->local, (struct sockaddr *)&w->proxy->local, NULL, NULL, NULL) != 0) {
         LOG_W("local connect failed proxy=%s", w->proxy->cfg->name);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "http/proxy_proto.h"
+#include "net/addr.h"
 
 /* §2.2: the 12-byte v2 signature */
 static const uint8_t v2_sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
@@ -15,38 +16,7 @@ static const uint8_t v2_sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
 
 int proxy_proto_addr(const char *s, struct sockaddr_storage *out)
 {
-    char ip[64];
-    const char *colon;
-    memset(out, 0, sizeof *out);
-    if (!s) return -1;
-    if (s[0] == '[') {
-        const char *end = strchr(s, ']');
-        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof ip) return -1;
-        memcpy(ip, s + 1, (size_t)(end - s - 1));
-        ip[end - s - 1] = '\0';
-        colon = end + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon || (size_t)(colon - s) >= sizeof ip) return -1;
-        memcpy(ip, s, (size_t)(colon - s));
-        ip[colon - s] = '\0';
-    }
-    char *endp;
-    long port = strtol(colon + 1, &endp, 10);
-    if (*endp || port < 0 || port > 65535 || endp == colon + 1) return -1;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)out;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
-    if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        return 0;
-    }
-    return -1;
+    return addr_parse_text(s, out) == 0 ? 0 : -1;
 }
 
 /* §2.1: "PROXY TCP4 <src> <dst> <sport> <dport>\r\n" */
@@ -54,23 +24,11 @@ static int encode_v1(const struct sockaddr_storage *s, const struct sockaddr_sto
                      uint8_t *out)
 {
     char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
-    int sport, dport;
-    const char *fam;
-    if (s->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)s, *b = (const void *)d;
-        inet_ntop(AF_INET, &a->sin_addr, sa, sizeof sa);
-        inet_ntop(AF_INET, &b->sin_addr, da, sizeof da);
-        sport = ntohs(a->sin_port);
-        dport = ntohs(b->sin_port);
-        fam = "TCP4";
-    } else {
-        const struct sockaddr_in6 *a = (const void *)s, *b = (const void *)d;
-        inet_ntop(AF_INET6, &a->sin6_addr, sa, sizeof sa);
-        inet_ntop(AF_INET6, &b->sin6_addr, da, sizeof da);
-        sport = ntohs(a->sin6_port);
-        dport = ntohs(b->sin6_port);
-        fam = "TCP6";
-    }
+    const struct sockaddr *ss = (const struct sockaddr *)s, *ds = (const struct sockaddr *)d;
+    int sport = addr_port(ss), dport = addr_port(ds);
+    const char *fam = s->ss_family == AF_INET ? "TCP4" : "TCP6";
+    addr_ip(ss, sa, sizeof sa);
+    addr_ip(ds, da, sizeof da);
     int n = snprintf((char *)out, PROXY_PROTO_MAX, "PROXY %s %s %s %d %d\r\n", fam, sa, da, sport,
                      dport);
     return n > 0 && n < PROXY_PROTO_MAX ? n : -1;

@@ -1,7 +1,15 @@
-/* conn: one TCP connection, optionally wrapped in TLS, on the libuv loop.
+/* conn: one byte stream on the libuv loop, whatever carries it.
  *
- * Owns the uv_tcp_t, the OpenSSL SSL object and its memory BIOs, and the
- * accounting of bytes queued for writing. Users see plaintext only.
+ * A conn is a stream behind a small operations table (connect or start,
+ * write, pause/resume, shutdown, close, local and peer address, loop, and
+ * optional capabilities such as splice), in the way of redis's
+ * ConnectionType. Backends today: plain TCP (conn_tcp.c) and TLS over TCP
+ * (conn_tls.c, entered by conn_connect with a context or conn_tls_accept);
+ * net/conn_int.h documents the table for a new backend. Users see plaintext
+ * only and never the transport's handles: accepting is listener.h's job.
+ *
+ * Owns its transport (the uv_tcp_t, the OpenSSL SSL object) and the
+ * accounting of bytes queued for writing.
  *
  * Ownership: conn_new() returns a conn owned by the caller; conn_close()
  * starts closing it and `on_close` runs from the loop afterwards, after which
@@ -24,8 +32,11 @@
 
 #define CONN_HIGH_WATER (256 * 1024)
 #define CONN_LOW_WATER (64 * 1024)
+/* Room for the peer's "ip:port" / "[ip6]:port" text (net/addr.h). */
+#define CONN_PEER_LEN 64
 
 typedef struct conn conn_t;
+typedef struct conn_ops conn_ops_t; /* net/conn_int.h */
 
 typedef struct conn_cbs {
     /* TCP connected and, with TLS, the handshake done (status 0), or failed (<0). */
@@ -44,12 +55,19 @@ typedef struct conn_cbs {
     void (*on_close)(conn_t *c);
 } conn_cbs_t;
 
-/* Callbacks in `cbs` are borrowed (usually a static table); `data` is the
- * owner's. Returns NULL on allocation failure. */
+/* A TCP conn, not yet connected. Callbacks in `cbs` are borrowed (usually a
+ * static table); `data` is the owner's. Returns NULL on allocation failure.
+ * Incoming conns come from listener.h instead. */
 conn_t *conn_new(uv_loop_t *loop, const conn_cbs_t *cbs, void *data);
 void conn_set_cbs(conn_t *c, const conn_cbs_t *cbs, void *data);
 void *conn_data(const conn_t *c);
-uv_stream_t *conn_stream(conn_t *c); /* for uv_accept() */
+/* The loop the conn runs on. */
+uv_loop_t *conn_loop(const conn_t *c);
+/* The backend's name: "tcp" or "tls". */
+const char *conn_kind(const conn_t *c);
+/* Our and the peer's address. 0, or a negative uv error (out zeroed). */
+int conn_local_addr(const conn_t *c, struct sockaddr_storage *out);
+int conn_peer_addr(const conn_t *c, struct sockaddr_storage *out);
 
 /* Starts an outgoing TCP connection. With ctx, runs a TLS client handshake
  * (SNI = sni when it is a host name; host name verification against
@@ -72,7 +90,13 @@ void conn_set_resume(conn_t *c, SSL_SESSION *sess);
 /* true when the TLS handshake resumed a session. */
 bool conn_tls_resumed(conn_t *c);
 
-/* Accepted connections: start reading plaintext (no TLS yet). */
+/* Adopts a stream socket that is already connected (a socket punched or
+ * set up outside libuv, a socketpair in tests) into c, a conn_new() conn
+ * that is not connected yet; then conn_start() as for an accepted one.
+ * 0 or a negative uv error (the caller still owns fd then). */
+int conn_open_fd(conn_t *c, uv_os_sock_t fd);
+
+/* Accepted connections (listener.h): start reading plaintext (no TLS yet). */
 int conn_start(conn_t *c);
 /* Switches an accepted connection to a TLS server handshake, feeding the
  * bytes already read. on_ready reports the outcome. */
@@ -96,9 +120,16 @@ int conn_tls_binding(conn_t *c, const char *label, uint8_t out[32]);
 /* Why the TLS handshake failed ("certificate verify failed: hostname
  * mismatch", ...), written into buf; "" when it did not. */
 const char *conn_tls_error(const conn_t *c, char *buf, size_t size);
-/* The OS socket, for fast paths that bypass user space (splice). -1 if none. */
-int conn_fd(conn_t *c);
-/* "ip:port" of the peer, or "?" */
-const char *conn_peer(conn_t *c);
+/* Capability: a descriptor whose bytes are exactly the stream's, for fast
+ * paths that bypass user space (splice). -1 when the backend offers none
+ * (TLS, or a stream multiplexed inside something else). */
+int conn_splice_fd(const conn_t *c);
+/* Ends the transport both ways at once (on a socket: shutdown(2) of both
+ * directions) without closing the conn, so that whoever owns it, a relay or
+ * the splice pump working on its descriptor, sees the end and closes it
+ * itself. For stopping a process; a no-op where the backend has no way. */
+void conn_end_transport(conn_t *c);
+/* "ip:port" of the peer (kept from when the conn became ready), or "?" */
+const char *conn_peer(const conn_t *c);
 
 #endif

@@ -34,7 +34,7 @@ struct relay {
     unsigned eof[2];      /* side i sent FIN */
     unsigned shut[2];     /* our FIN to side i is out */
     unsigned pumped : 1;  /* the splice pump has the sockets */
-    unsigned no_pump : 1; /* TLS on a side, or the pump is unavailable */
+    unsigned no_pump : 1; /* a side cannot splice, or the pump is unavailable */
     unsigned closed;      /* count of on_close callbacks seen */
     relay_done_cb done;
     void *ctx;
@@ -64,7 +64,10 @@ static void maybe_pump(relay_t *r)
 {
     conn_t *a = r->side[0], *b = r->side[1];
     if (r->pumped || r->no_pump || r->bytes[0] + r->bytes[1] < SPLICE_AFTER) return;
-    if (conn_is_tls(a) || conn_is_tls(b) || !splice_enabled()) {
+    /* Splice is a capability of the backend: a TLS conn, or a stream inside
+     * something else, has no descriptor that carries its bytes. */
+    int fa = conn_splice_fd(a), fb = conn_splice_fd(b);
+    if (fa < 0 || fb < 0 || !splice_enabled()) {
         r->no_pump = 1;
         return;
     }
@@ -73,7 +76,7 @@ static void maybe_pump(relay_t *r)
         return;
     conn_pause(a);
     conn_pause(b);
-    if (splice_pump_start(conn_stream(a)->loop, conn_fd(a), conn_fd(b), on_pump_done, r) != 0) {
+    if (splice_pump_start(conn_loop(a), fa, fb, on_pump_done, r) != 0) {
         r->no_pump = 1;
         conn_resume(a);
         conn_resume(b);

@@ -1,6 +1,7 @@
 /* ports: choosing public ports for proxies under allowPorts. */
 #include <stdlib.h>
 
+#include "net/addr.h"
 #include "proto/auth.h"
 #include "server/server_int.h"
 
@@ -39,6 +40,5 @@ int ports_candidate(const server_cfg_t *cfg, int want, int attempt)
 int ports_bind_addr(const server_cfg_t *cfg, int port, struct sockaddr_storage *out)
 {
     const char *a = cfg->proxy_bind_addr ? cfg->proxy_bind_addr : cfg->bind_addr;
-    if (uv_ip4_addr(a, port, (struct sockaddr_in *)out) == 0) return 0;
-    return uv_ip6_addr(a, port, (struct sockaddr_in6 *)out);
+    return addr_parse(a, port, out);
 }

@@ -19,6 +19,7 @@
 #include <malloc.h>
 #endif
 
+#include "net/addr.h"
 #include "net/src_backoff.h"
 #include "net/src_limit.h"
 #include "proto/msg.h"
@@ -504,10 +505,6 @@ static void gate_evict_oldest(srv_t *s, gate_t *except)
 static bool gate_admit(gate_t *g)
 {
     srv_t *s = g->srv;
-    int len = sizeof g->addr;
-    if (uv_tcp_getpeername((uv_tcp_t *)conn_stream(g->conn), (struct sockaddr *)&g->addr, &len) !=
-        0)
-        return false;
     g->client = server_source_has_session(s, g->peer);
     int per_source = g->client ? GATE_MAX_PER_CLIENT : GATE_MAX_PER_SOURCE;
     if (g->client && s->n_clients >= GATE_MAX_CLIENT_GATES) {
@@ -546,28 +543,19 @@ static bool gate_admit(gate_t *g)
     return true;
 }
 
-static void on_accept(uv_stream_t *ls, int status)
+static void on_accept(listener_t *l, conn_t *c, const struct sockaddr_storage *peer)
 {
-    srv_t *s = ls->data;
-    if (status < 0) {
-        LOG_LIMITED(LOG_WARN, "accept failed err=%s", uv_strerror(status));
-        return;
-    }
+    srv_t *s = l->data;
     gate_t *g = calloc(1, sizeof *g);
-    conn_t *c = g ? conn_new(s->loop, &gate_cbs, g) : NULL;
-    int r = c ? uv_accept(ls, conn_stream(c)) : UV_ENOMEM;
-    if (r != 0) {
-        static const conn_cbs_t none = {0};
-        LOG_LIMITED(LOG_WARN, "accept failed err=%s", uv_strerror(r));
-        if (c) {
-            conn_set_cbs(c, &none, NULL);
-            conn_close(c);
-        }
-        free(g);
+    if (!g) {
+        LOG_LIMITED(LOG_WARN, "accept failed err=%s", uv_strerror(UV_ENOMEM));
+        conn_close(c);
         return;
     }
+    conn_set_cbs(c, &gate_cbs, g);
     g->srv = s;
     g->conn = c;
+    g->addr = *peer;
     ref_init(&g->ref, 2, gate_release_mem);
     s->n_gates++;
     uv_timer_init(s->loop, &g->timer);
@@ -585,20 +573,8 @@ static void on_accept(uv_stream_t *ls, int status)
 const char *server_local_addr(conn_t *c, char *buf, size_t size)
 {
     struct sockaddr_storage ss;
-    int len = sizeof ss;
-    char ip[INET6_ADDRSTRLEN] = "?";
     buf[0] = '\0';
-    if (uv_tcp_getsockname((uv_tcp_t *)conn_stream(c), (struct sockaddr *)&ss, &len) != 0)
-        return buf;
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        uv_ip4_name(a, ip, sizeof ip);
-        snprintf(buf, size, "%s:%d", ip, ntohs(a->sin_port));
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        uv_ip6_name(a, ip, sizeof ip);
-        snprintf(buf, size, "[%s]:%d", ip, ntohs(a->sin6_port));
-    }
+    if (conn_local_addr(c, &ss) == 0) addr_format((struct sockaddr *)&ss, buf, size);
     return buf;
 }
 
@@ -658,19 +634,17 @@ int server_start(srv_t *s)
 {
     struct sockaddr_storage ss;
     const char *addr = s->cfg->bind_addr;
-    int r = uv_ip4_addr(addr, s->cfg->bind_port, (struct sockaddr_in *)&ss);
-    if (r != 0) r = uv_ip6_addr(addr, s->cfg->bind_port, (struct sockaddr_in6 *)&ss);
+    int r = addr_parse(addr, s->cfg->bind_port, &ss);
     if (r != 0) {
         LOG_E("bad bindAddr addr=%s: not an IP address", addr);
         return r;
     }
-    uv_tcp_init(s->loop, &s->listener);
-    s->listener.data = s;
-    r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
-    if (r == 0) r = uv_listen((uv_stream_t *)&s->listener, 511, on_accept);
+    static const listener_opts_t opts = {.what = "control"};
+    r = listener_init(s->loop, &s->listener, &opts, on_accept, s);
+    if (r == 0) r = listener_listen(&s->listener, (struct sockaddr *)&ss);
     if (r != 0) {
         LOG_E("cannot listen addr=%s:%d err=%s", addr, s->cfg->bind_port, uv_strerror(r));
-        uv_close((uv_handle_t *)&s->listener, NULL);
+        listener_close(&s->listener, NULL);
         return r;
     }
     s->listening = true;
@@ -686,20 +660,14 @@ int server_start(srv_t *s)
 
 int server_listen_port(srv_t *s)
 {
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (!s->listening || uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) != 0)
-        return -1;
-    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return -1;
+    return s->listening ? listener_port(&s->listener) : -1;
 }
 
 void server_stop(srv_t *s)
 {
     if (s->stopping) return;
     s->stopping = true;
-    if (s->listening) uv_close((uv_handle_t *)&s->listener, NULL);
+    if (s->listening) listener_close(&s->listener, NULL);
     if (s->trim_on) uv_close((uv_handle_t *)&s->trim_timer, NULL);
     vhost_stop(s);
     while (s->sessions)

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "http/http_route.h"
 #include "net/conn.h"
+#include "net/listener.h"
 #include "proto/auth.h"
 #include "proto/frame.h"
 #include "proto/kinds.h"
@@ -47,7 +48,7 @@ struct srv {
     const server_cfg_t *cfg;
     const char *state_dir;
     SSL_CTX *tls;
-    uv_tcp_t listener;
+    listener_t listener;
     bool listening, stopping;
     session_t *sessions;
     int n_gates;                       /* every gate, until freed */
@@ -60,7 +61,7 @@ struct srv {
     struct src_backoff *login_backoff;      /* wrong-token logins per source */
     int handshake_timeout_ms;
     /* virtual hosts (vhost_http.c, vhost_https.c); routes point at vsite_t */
-    uv_tcp_t http_listener, https_listener;
+    listener_t http_listener, https_listener; /* count fronts / hellos held */
     bool http_on, https_on;
     http_routes_t http_routes, https_routes;
     char *page_404;           /* custom404Page's contents, or NULL */
@@ -72,9 +73,9 @@ struct srv {
     uv_timer_t tomb_timer;
     bool tomb_timer_on;
     int tombstone_ms;
-    /* vhost caps (vhost_limits.h): connections held in total and per source */
+    /* vhost caps (vhost_limits.h): connections held per source (in total:
+     * the listeners count them) */
     struct src_limit *http_srcs, *https_srcs;
-    int n_fronts, n_hellos;
     /* what server_stop must end besides sessions and gates */
     struct front *fronts; /* vhost_http.c, until freed */
     struct hello *hellos; /* vhost_https.c, until freed */
@@ -186,18 +187,19 @@ const char *server_local_addr(conn_t *c, char *buf, size_t size);
 int vhost_http_start(srv_t *s);
 int vhost_https_start(srv_t *s);
 void vhost_stop(srv_t *s);
-/* Binds proxyBindAddr:port and listens with cb (h->data = s). 0 or <0. */
-int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const char *what);
-/* Accepts the pending connection of ls (status as given to the listener's
- * callback) into a new conn without callbacks, and counts it against
- * *total < max_total and against its source in srcs (at most
- * max_per_source); out gets the source address. NULL when it was refused
- * (then it is closed, and a rate-limited line says which cap) or could not
- * be accepted (logged, rate-limited). The caller sets the conn's callbacks
- * and calls vhost_release once when the connection no longer counts. */
-conn_t *vhost_accept(uv_stream_t *ls, int status, int *total, int max_total, struct src_limit *srcs,
-                     int max_per_source, struct sockaddr_storage *out, const char *what);
-void vhost_release(int *total, struct src_limit *srcs, const struct sockaddr_storage *src);
+/* Binds proxyBindAddr:port and listens (l->data = s), handing each
+ * connection to cb; the listener caps the connections held at max_total and
+ * keeps VHOST_FD_RESERVE descriptors back, logging refusals (rate-limited).
+ * 0 or <0 after logging. */
+int vhost_listen(srv_t *s, listener_t *l, int port, listener_conn_cb cb, int max_total,
+                 const char *what);
+/* Counts connection c from peer against its source in srcs (at most
+ * max_per_source). false when refused: then c is closed, the listener's
+ * count released, and a rate-limited line says which cap. On true the
+ * caller calls vhost_release once when the connection no longer counts. */
+bool vhost_admit(listener_t *l, conn_t *c, struct src_limit *srcs, int max_per_source,
+                 const struct sockaddr_storage *peer);
+void vhost_release(listener_t *l, struct src_limit *srcs, const struct sockaddr_storage *src);
 
 /* Server stop: closes every front / hello (each frees itself once its
  * handles are closed). */

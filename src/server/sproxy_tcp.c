@@ -5,11 +5,6 @@
 #include "server/server_int.h"
 #include "util/log.h"
 
-static void free_handle(uv_handle_t *h)
-{
-    free(h);
-}
-
 /* A user connection waiting for a work conn. */
 typedef struct tcp_user {
     work_req_t req;
@@ -32,18 +27,11 @@ static void on_no_work(work_req_t *req, int reason)
     free(t);
 }
 
-static void on_user(uv_stream_t *ls, int status)
+static void on_user(listener_t *l, conn_t *u, const struct sockaddr_storage *peer)
 {
-    sproxy_t *p = ls->data;
-    static const conn_cbs_t none = {0};
-    if (status < 0) {
-        LOG_LIMITED(LOG_WARN, "accept failed proxy=%s err=%s", p->name, uv_strerror(status));
-        return;
-    }
-    if (!p->sess) return;
-    conn_t *u = conn_new(ls->loop, &none, NULL);
-    if (!u) return;
-    if (uv_accept(ls, conn_stream(u)) != 0) {
+    sproxy_t *p = l->data;
+    (void)peer;
+    if (!p->sess) { /* the proxy is going away */
         conn_close(u);
         return;
     }
@@ -65,33 +53,28 @@ static void on_user(uv_stream_t *ls, int status)
     session_request_work(p->sess, p, &t->req);
 }
 
-static uv_tcp_t *try_listen(uv_loop_t *loop, const server_cfg_t *cfg, int port, int *err)
+static void free_listener(listener_t *l)
+{
+    free(l);
+}
+
+static listener_t *try_listen(sproxy_t *p, int port, int *err)
 {
     struct sockaddr_storage ss;
-    uv_tcp_t *h = malloc(sizeof *h);
-    if (!h) {
+    listener_t *l = malloc(sizeof *l);
+    if (!l) {
         *err = UV_ENOMEM;
         return NULL;
     }
-    uv_tcp_init(loop, h);
-    *err = ports_bind_addr(cfg, port, &ss);
-    if (*err == 0) *err = uv_tcp_bind(h, (struct sockaddr *)&ss, 0);
-    /* libuv reports EADDRINUSE from listen(), not bind(). */
-    if (*err == 0) *err = uv_listen((uv_stream_t *)h, 511, on_user);
+    const listener_opts_t opts = {.what = "tcp proxy"};
+    *err = listener_init(p->srv->loop, l, &opts, on_user, p);
+    if (*err == 0) *err = ports_bind_addr(p->srv->cfg, port, &ss);
+    if (*err == 0) *err = listener_listen(l, (struct sockaddr *)&ss);
     if (*err != 0) {
-        uv_close((uv_handle_t *)h, free_handle);
+        listener_close(l, free_listener);
         return NULL;
     }
-    return h;
-}
-
-static int bound_port(uv_tcp_t *h)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getsockname(h, (struct sockaddr *)&ss, &len) != 0) return 0;
-    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                          : ((struct sockaddr_in *)&ss)->sin_port);
+    return l;
 }
 
 static int tcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
@@ -100,11 +83,10 @@ static int tcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     const server_cfg_t *cfg = p->srv->cfg;
     int e = 0, cand;
     for (int i = 0; (cand = ports_candidate(cfg, port, i)) >= 0; i++) {
-        uv_tcp_t *h = try_listen(p->srv->loop, cfg, cand, &e);
-        if (h) {
-            h->data = p;
-            p->impl = h;
-            p->port = bound_port(h);
+        listener_t *l = try_listen(p, cand, &e);
+        if (l) {
+            p->impl = l;
+            p->port = listener_port(l);
             return 0;
         }
     }
@@ -117,17 +99,17 @@ static int tcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     return -1;
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void on_listener_closed(listener_t *l)
 {
-    sproxy_t *p = h->data;
-    free(h);
+    sproxy_t *p = l->data;
+    free(l);
     free(p);
 }
 
 static void tcp_close(sproxy_t *p)
 {
     if (p->impl)
-        uv_close((uv_handle_t *)p->impl, on_listener_closed);
+        listener_close(p->impl, on_listener_closed);
     else
         free(p);
 }

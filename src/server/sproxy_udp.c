@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "net/udp_sessions.h"
+#include "net/addr.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/server_int.h"
@@ -173,7 +174,7 @@ static int udp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t er
     struct sockaddr_storage ss;
     int len = sizeof ss;
     uv_udp_getsockname(&u->sock, (struct sockaddr *)&ss, &len);
-    p->port = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset for v6 */
+    p->port = addr_port((struct sockaddr *)&ss);
     uv_udp_recv_start(&u->sock, msg_udp_alloc, on_dgram);
     uv_timer_start(&u->sweep, on_sweep, UDP_SWEEP_MS, UDP_SWEEP_MS);
     request_work(u);

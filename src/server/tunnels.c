@@ -4,7 +4,6 @@
  * Ownership: a tunnel record lives from server_relay until its relay's
  * `done` (both conns closed); the relay owns the conns. */
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #include "net/relay.h"
 #include "server/server_int.h"
@@ -58,18 +57,12 @@ void server_relay(srv_t *s, conn_t *a, conn_t *b, const uint8_t *early, size_t e
 }
 
 /* Not conn_close: a relay may have handed its sockets to the splice pump,
- * which must finish first. Shutting both sockets down makes either path
- * see the end (EOF or a failed write) and close both conns itself. */
-static void end_socket(conn_t *c)
-{
-    int fd = conn_fd(c);
-    if (fd >= 0) (void)shutdown(fd, SHUT_RDWR); /* fails only when already gone */
-}
-
+ * which must finish first. Ending both transports makes either path see the
+ * end (EOF or a failed write) and close both conns itself. */
 void server_relays_close(srv_t *s)
 {
     for (tunnel_t *t = s->tunnels; t; t = t->next) {
-        end_socket(t->a);
-        end_socket(t->b);
+        conn_end_transport(t->a);
+        conn_end_transport(t->b);
     }
 }

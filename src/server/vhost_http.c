@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 
 #include "http/http_err.h"
 #include "http/http_head.h"
 #include "http/http_rewrite.h"
+#include "net/addr.h"
 #include "net/src_limit.h"
 #include "server/server_int.h"
 #include "server/vhost_limits.h"
@@ -81,7 +81,7 @@ static void front_release(ref_t *r)
     else
         f->srv->fronts = f->next;
     if (f->next) f->next->prev = f->prev;
-    vhost_release(&f->srv->n_fronts, f->srv->http_srcs, &f->src);
+    vhost_release(&f->srv->http_listener, f->srv->http_srcs, &f->src);
     vsite_unref(f->site);
     vsite_unref(f->work_site);
     http_msg_free(&f->req);
@@ -667,32 +667,14 @@ static const conn_cbs_t user_cbs = {
     .on_close = on_user_close,
 };
 
-static void ip_of(const char *peer, char *out, size_t size)
+static void on_accept(listener_t *l, conn_t *u, const struct sockaddr_storage *src)
 {
-    const char *s = peer, *end;
-    if (*s == '[') {
-        s++;
-        end = strchr(s, ']');
-    } else {
-        end = strrchr(s, ':');
-    }
-    size_t n = end ? (size_t)(end - s) : strlen(s);
-    if (n >= size) n = size - 1;
-    memcpy(out, s, n);
-    out[n] = '\0';
-}
-
-static void on_accept(uv_stream_t *ls, int status)
-{
-    srv_t *s = ls->data;
-    struct sockaddr_storage src;
-    conn_t *u = vhost_accept(ls, status, &s->n_fronts, VHOST_FRONTS_MAX, s->http_srcs,
-                             VHOST_FRONTS_PER_SOURCE, &src, "http vhost");
-    if (!u) return;
+    srv_t *s = l->data;
+    if (!vhost_admit(l, u, s->http_srcs, VHOST_FRONTS_PER_SOURCE, src)) return;
     front_t *f = calloc(1, sizeof *f);
     if (!f) {
         conn_close(u);
-        vhost_release(&s->n_fronts, s->http_srcs, &src);
+        vhost_release(l, s->http_srcs, src);
         return;
     }
     conn_set_cbs(u, &user_cbs, f);
@@ -701,7 +683,7 @@ static void on_accept(uv_stream_t *ls, int status)
     if (s->fronts) s->fronts->prev = f;
     s->fronts = f;
     f->user = u;
-    f->src = src;
+    f->src = *src;
     ref_init(&f->ref, 2, front_release); /* user conn + timer */
     http_msg_init(&f->req, HTTP_REQUEST);
     http_msg_init(&f->resp, HTTP_RESPONSE);
@@ -709,7 +691,7 @@ static void on_accept(uv_stream_t *ls, int status)
     f->timer.data = f;
     conn_start(u);
     snprintf(f->peer, sizeof f->peer, "%s", conn_peer(u));
-    ip_of(f->peer, f->ip, sizeof f->ip);
+    addr_ip((const struct sockaddr *)src, f->ip, sizeof f->ip);
     server_local_addr(u, f->local, sizeof f->local);
     arm_timer(f, (uint64_t)f->srv->http_head_timeout_ms);
 }
@@ -722,148 +704,81 @@ void vhost_fronts_close(srv_t *s)
 
 /* ---- accepting under the caps (vhost_limits.h) ---------------------------- */
 
-static void ip_name(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-    out[0] = '\0';
-    if (ss->ss_family == AF_INET)
-        uv_ip4_name((const struct sockaddr_in *)ss, out, size);
-    else if (ss->ss_family == AF_INET6)
-        uv_ip6_name((const struct sockaddr_in6 *)ss, out, size);
-}
-
-static bool spare_busy;
-
-static void on_spare_closed(uv_handle_t *h)
-{
-    (void)h;
-    spare_busy = false;
-}
-
-/* Takes the pending connection off the listener and closes it, without
- * allocating: libuv watches a listener again only once its pending
- * connection was accepted, so one that is never accepted would stall it. */
-static void drop_pending(uv_stream_t *ls)
-{
-    static uv_tcp_t spare;
-    if (spare_busy) return; /* a second failure within one loop turn */
-    uv_tcp_init(ls->loop, &spare);
-    spare_busy = true;
-    (void)uv_accept(ls, (uv_stream_t *)&spare); /* only to close it */
-    uv_close((uv_handle_t *)&spare, on_spare_closed);
-}
-
 enum { CAP_NONE = -1, CAP_DESCRIPTORS, CAP_TOTAL, CAP_SOURCES, CAP_PER_SOURCE, CAP_COUNT };
 static const char *const cap_names[CAP_COUNT] = {"descriptors", "total", "sources", "per-source"};
 
-/* Descriptors are numbered lowest free first, so a descriptor numbered n
- * means at least n are open: near the limit, the rest of the server needs
- * the remaining ones (VHOST_FD_RESERVE). */
-static bool fds_short(conn_t *c)
-{
-    uv_os_fd_t fd;
-    struct rlimit rl;
-    if (uv_fileno((uv_handle_t *)conn_stream(c), &fd) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
-        rl.rlim_cur == RLIM_INFINITY)
-        return false;
-    rlim_t reserve = rl.rlim_cur / 4 < VHOST_FD_RESERVE ? rl.rlim_cur / 4 : VHOST_FD_RESERVE;
-    return (rlim_t)fd >= rl.rlim_cur - reserve;
-}
-
-/* Which cap refuses connection c from ss, or CAP_NONE (then it is counted). */
-static int over_cap(conn_t *c, int *total, int max_total, src_limit_t *srcs, int max_per_source,
-                    const struct sockaddr_storage *ss)
-{
-    if (fds_short(c)) return CAP_DESCRIPTORS;
-    if (*total >= max_total) return CAP_TOTAL;
-    int n = src_limit_acquire(srcs, (const struct sockaddr *)ss);
-    if (n < 0) return CAP_SOURCES;
-    if (n > max_per_source) {
-        src_limit_release(srcs, (const struct sockaddr *)ss);
-        return CAP_PER_SOURCE;
-    }
-    (*total)++;
-    return CAP_NONE;
-}
-
 /* One WARN line when a cap starts refusing, then at most one per
  * VHOST_CAP_LOG_MS per listener and cap, counting what it left unsaid. */
-static void log_refusal(srv_t *s, const char *what, int cap, int held, int max_total,
-                        int max_per_source, const struct sockaddr_storage *ss)
+static void log_refusal(srv_t *s, listener_t *l, int cap, const struct sockaddr_storage *ss)
 {
     static struct {
         uint64_t last;
         unsigned quiet;
         bool once;
     } rl[2][CAP_COUNT];
-    int l = strcmp(what, "https vhost") == 0;
+    int https = l == &s->https_listener;
     uint64_t now = uv_now(s->loop);
-    if (rl[l][cap].once && now - rl[l][cap].last < VHOST_CAP_LOG_MS) {
-        rl[l][cap].quiet++;
+    if (rl[https][cap].once && now - rl[https][cap].last < VHOST_CAP_LOG_MS) {
+        rl[https][cap].quiet++;
         return;
     }
-    char ip[64];
-    ip_name(ss, ip, sizeof ip);
+    char ip[ADDR_STRLEN];
+    addr_ip((const struct sockaddr *)ss, ip, sizeof ip);
     LOG_W("%s connection refused cap=%s held=%d max=%d per_source_max=%d peer=%s "
           "refused_unlogged=%u",
-          what, cap_names[cap], held, max_total, max_per_source, ip, rl[l][cap].quiet);
-    rl[l][cap].once = true;
-    rl[l][cap].last = now;
-    rl[l][cap].quiet = 0;
+          https ? "https vhost" : "http vhost", cap_names[cap], listener_live(l),
+          https ? VHOST_HELLOS_MAX : VHOST_FRONTS_MAX,
+          https ? VHOST_HELLOS_PER_SOURCE : VHOST_FRONTS_PER_SOURCE, ip, rl[https][cap].quiet);
+    rl[https][cap].once = true;
+    rl[https][cap].last = now;
+    rl[https][cap].quiet = 0;
 }
 
-conn_t *vhost_accept(uv_stream_t *ls, int status, int *total, int max_total, src_limit_t *srcs,
-                     int max_per_source, struct sockaddr_storage *out, const char *what)
+static void on_refused(listener_t *l, listener_refusal_t why, const struct sockaddr_storage *ss)
 {
-    srv_t *s = ls->data;
-    if (status < 0) {
-        /* Nothing to accept. On EMFILE/ENFILE libuv has already taken the
-         * pending connection into its reserve descriptor and closed it, so
-         * the listener does not spin; it keeps accepting. */
-        LOG_LIMITED(LOG_WARN, "%s accept failed err=%s", what, uv_strerror(status));
-        return NULL;
-    }
-    conn_t *c = conn_new(s->loop, &none_cbs, NULL);
-    if (!c) {
-        LOG_LIMITED(LOG_WARN, "%s accept failed err=out-of-memory", what);
-        drop_pending(ls);
-        return NULL;
-    }
-    int r = uv_accept(ls, conn_stream(c));
-    int len = sizeof *out;
-    if (r == 0) r = uv_tcp_getpeername((uv_tcp_t *)conn_stream(c), (struct sockaddr *)out, &len);
-    if (r != 0) {
-        LOG_LIMITED(LOG_DEBUG, "%s accept failed err=%s", what, uv_strerror(r));
-        conn_close(c);
-        return NULL;
-    }
-    int cap = over_cap(c, total, max_total, srcs, max_per_source, out);
-    if (cap != CAP_NONE) {
-        log_refusal(s, what, cap, *total, max_total, max_per_source, out);
-        conn_close(c);
-        return NULL;
-    }
-    return c;
+    log_refusal(l->data, l, why == LISTENER_REFUSED_DESCRIPTORS ? CAP_DESCRIPTORS : CAP_TOTAL, ss);
 }
 
-void vhost_release(int *total, src_limit_t *srcs, const struct sockaddr_storage *src)
+bool vhost_admit(listener_t *l, conn_t *c, src_limit_t *srcs, int max_per_source,
+                 const struct sockaddr_storage *ss)
 {
-    (*total)--;
+    int n = src_limit_acquire(srcs, (const struct sockaddr *)ss), cap = CAP_NONE;
+    if (n < 0) cap = CAP_SOURCES;
+    if (n > max_per_source) {
+        src_limit_release(srcs, (const struct sockaddr *)ss);
+        cap = CAP_PER_SOURCE;
+    }
+    if (cap == CAP_NONE) return true;
+    listener_release(l);
+    log_refusal(l->data, l, cap, ss);
+    conn_close(c);
+    return false;
+}
+
+void vhost_release(listener_t *l, src_limit_t *srcs, const struct sockaddr_storage *src)
+{
+    listener_release(l);
     src_limit_release(srcs, (const struct sockaddr *)src);
 }
 
 /* ---- the listener -------------------------------------------------------- */
 
-int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const char *what)
+int vhost_listen(srv_t *s, listener_t *l, int port, listener_conn_cb cb, int max_total,
+                 const char *what)
 {
     struct sockaddr_storage ss;
-    int r = ports_bind_addr(s->cfg, port, &ss);
-    uv_tcp_init(s->loop, h);
-    h->data = s;
-    if (r == 0) r = uv_tcp_bind(h, (struct sockaddr *)&ss, 0);
-    if (r == 0) r = uv_listen((uv_stream_t *)h, 511, cb);
+    const listener_opts_t opts = {
+        .what = what,
+        .max_live = max_total,
+        .fd_reserve = VHOST_FD_RESERVE,
+        .on_refused = on_refused,
+    };
+    int r = listener_init(s->loop, l, &opts, cb, s);
+    if (r == 0) r = ports_bind_addr(s->cfg, port, &ss);
+    if (r == 0) r = listener_listen(l, (struct sockaddr *)&ss);
     if (r != 0) {
         LOG_E("cannot listen for %s port=%d err=%s", what, port, uv_strerror(r));
-        uv_close((uv_handle_t *)h, NULL);
+        listener_close(l, NULL);
         return r;
     }
     LOG_I("%s listening port=%d", what, port);
@@ -874,15 +789,16 @@ int vhost_listen(srv_t *s, uv_tcp_t *h, int port, uv_connection_cb cb, const cha
 int vhost_http_start(srv_t *s)
 {
     if (!s->http_srcs && !(s->http_srcs = src_limit_create(VHOST_SOURCES_MAX))) return -1;
-    int r = vhost_listen(s, &s->http_listener, s->cfg->vhost_http_port, on_accept, "http vhost");
+    int r = vhost_listen(s, &s->http_listener, s->cfg->vhost_http_port, on_accept, VHOST_FRONTS_MAX,
+                         "http vhost");
     s->http_on = r == 0;
     return r;
 }
 
 void vhost_stop(srv_t *s)
 {
-    if (s->http_on) uv_close((uv_handle_t *)&s->http_listener, NULL);
-    if (s->https_on) uv_close((uv_handle_t *)&s->https_listener, NULL);
+    if (s->http_on) listener_close(&s->http_listener, NULL);
+    if (s->https_on) listener_close(&s->https_listener, NULL);
     s->http_on = s->https_on = false;
     vhost_tombs_stop(s);
 }

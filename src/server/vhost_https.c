@@ -28,7 +28,7 @@ typedef struct hello {
     size_t len;
     bool closing;
     work_req_t wreq; /* pending while waiting for a work conn */
-    bool counted;    /* in srv->n_hellos and https_srcs, until relayed or freed */
+    bool counted;    /* in https_listener's count and https_srcs, until relayed or freed */
     ref_t ref;       /* user conn (until relayed) + timer */
     struct sockaddr_storage src;
     char peer[64], local[64];
@@ -39,7 +39,7 @@ static void hello_uncount(hello_t *h)
 {
     if (!h->counted) return;
     h->counted = false;
-    vhost_release(&h->srv->n_hellos, h->srv->https_srcs, &h->src);
+    vhost_release(&h->srv->https_listener, h->srv->https_srcs, &h->src);
 }
 
 static void hello_release(ref_t *r)
@@ -166,17 +166,14 @@ static void on_timer(uv_timer_t *t)
     hello_close(t->data, "hello-timeout");
 }
 
-static void on_accept(uv_stream_t *ls, int status)
+static void on_accept(listener_t *l, conn_t *u, const struct sockaddr_storage *src)
 {
-    srv_t *s = ls->data;
-    struct sockaddr_storage src;
-    conn_t *u = vhost_accept(ls, status, &s->n_hellos, VHOST_HELLOS_MAX, s->https_srcs,
-                             VHOST_HELLOS_PER_SOURCE, &src, "https vhost");
-    if (!u) return;
+    srv_t *s = l->data;
+    if (!vhost_admit(l, u, s->https_srcs, VHOST_HELLOS_PER_SOURCE, src)) return;
     hello_t *h = calloc(1, sizeof *h);
     if (!h) {
         conn_close(u);
-        vhost_release(&s->n_hellos, s->https_srcs, &src);
+        vhost_release(l, s->https_srcs, src);
         return;
     }
     conn_set_cbs(u, &hello_cbs, h);
@@ -185,7 +182,7 @@ static void on_accept(uv_stream_t *ls, int status)
     if (s->hellos) s->hellos->prev = h;
     s->hellos = h;
     h->user = u;
-    h->src = src;
+    h->src = *src;
     h->counted = true;
     ref_init(&h->ref, 2, hello_release); /* user conn + timer */
     uv_timer_init(s->loop, &h->timer);
@@ -205,7 +202,8 @@ void vhost_hellos_close(srv_t *s)
 int vhost_https_start(srv_t *s)
 {
     if (!s->https_srcs && !(s->https_srcs = src_limit_create(VHOST_SOURCES_MAX))) return -1;
-    int r = vhost_listen(s, &s->https_listener, s->cfg->vhost_https_port, on_accept, "https vhost");
+    int r = vhost_listen(s, &s->https_listener, s->cfg->vhost_https_port, on_accept,
+                         VHOST_HELLOS_MAX, "https vhost");
     s->https_on = r == 0;
     return r;
 }

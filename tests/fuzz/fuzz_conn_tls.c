@@ -24,6 +24,7 @@
 #include "fuzz_net.h"
 #include "fuzz_require.h"
 #include "net/conn.h"
+#include "net/listener.h"
 #include "tls/tls_cert.h"
 
 #define SENT_MAX (1u << 20) /* plaintext one side may write per input */
@@ -37,7 +38,7 @@ typedef struct side {
 
 typedef struct pair {
     uv_loop_t loop;
-    uv_tcp_t listener;
+    listener_t listener;
     side_t cli, srv;
     fz_peer_t mid_c, mid_s; /* the middle's sockets facing each side */
     size_t fwd_c, fwd_s;    /* ciphertext already forwarded from each inbox */
@@ -137,14 +138,17 @@ static void on_srv_plain(conn_t *c, const uint8_t *p, size_t n)
     if (conn_tls_accept(c, srv_ctx, p, n) != 0) conn_close(c);
 }
 
-static void on_accept(uv_stream_t *ls, int status)
+static void on_accept(listener_t *l, conn_t *c, const struct sockaddr_storage *peer)
 {
-    pair_t *pr = ls->data;
-    if (status < 0 || pr->srv.c || pr->srv.closed) return;
-    pr->srv.c = conn_new(&pr->loop, &srv_first_cbs, &pr->srv);
-    if (!pr->srv.c) abort();
-    if (uv_accept(ls, conn_stream(pr->srv.c)) != 0) abort();
-    conn_start(pr->srv.c);
+    pair_t *pr = l->data;
+    (void)peer;
+    if (pr->srv.c || pr->srv.closed) {
+        conn_close(c);
+        return;
+    }
+    pr->srv.c = c;
+    conn_set_cbs(c, &srv_first_cbs, &pr->srv);
+    conn_start(c);
 }
 
 static void pump(pair_t *pr, int n)
@@ -184,14 +188,11 @@ static void up(pair_t *pr)
     if (uv_loop_init(&pr->loop) != 0) abort();
     /* the server conn's listener */
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    uv_tcp_init(&pr->loop, &pr->listener);
-    pr->listener.data = pr;
-    int len = sizeof sa;
-    if (uv_tcp_bind(&pr->listener, (struct sockaddr *)&sa, 0) != 0 ||
-        uv_listen((uv_stream_t *)&pr->listener, 4, on_accept) != 0 ||
-        uv_tcp_getsockname(&pr->listener, (struct sockaddr *)&sa, &len) != 0)
+    static const listener_opts_t lopts = {.what = "fuzz"};
+    if (listener_init(&pr->loop, &pr->listener, &lopts, on_accept, pr) != 0 ||
+        listener_listen(&pr->listener, (struct sockaddr *)&sa) != 0)
         abort();
-    if (!fz_peer_connect(&pr->mid_s, ntohs(sa.sin_port))) abort();
+    if (!fz_peer_connect(&pr->mid_s, listener_port(&pr->listener))) abort();
     /* the client conn dials the middle */
     pr->cli.c = conn_new(&pr->loop, &side_cbs, &pr->cli);
     a.sin_port = htons((uint16_t)cport);
@@ -224,7 +225,7 @@ static void down(pair_t *pr)
     fz_peer_close(&pr->mid_s, false);
     if (pr->cli.c) conn_close(pr->cli.c);
     if (pr->srv.c) conn_close(pr->srv.c);
-    uv_close((uv_handle_t *)&pr->listener, NULL);
+    listener_close(&pr->listener, NULL);
     fz_run_dry(&pr->loop);
     side_t *s[2] = {&pr->cli, &pr->srv};
     for (int i = 0; i < 2; i++) {

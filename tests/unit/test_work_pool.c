@@ -70,7 +70,7 @@ static conn_t *work_conn(void)
     CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     conn_t *c = conn_new(&loop, &none, NULL);
     CHECK(c != NULL);
-    CHECK_EQ_INT(uv_tcp_open((uv_tcp_t *)conn_stream(c), sv[0]), 0);
+    CHECK_EQ_INT(conn_open_fd(c, sv[0]), 0);
     conn_start(c);
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
     peers[n_peers++] = sv[1];

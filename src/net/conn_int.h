@@ -1,0 +1,119 @@
+/* conn_int: what the conn backends share (net/ only; users see conn.h).
+ *
+ * A conn is one byte stream behind an operations table, as in redis's
+ * ConnectionType: conn.c holds what every backend has (callbacks, flags,
+ * the write-queue count, the peer's address text) and dispatches the public
+ * calls through `ops`; a backend supplies the transport. Backends now:
+ *   conn_tcp.c  plain TCP on a uv_tcp_t (conn_tcp_ops);
+ *   conn_tls.c  TLS over a base stream (conn_tls_ops): when a handshake
+ *               starts it keeps the ops pointer in tls.base and takes its
+ *               place; ciphertext goes through base->write, base->input
+ *               is where the socket's bytes arrive, and the transport
+ *               entries (pause, close, addresses, loop) are base's.
+ * A QUIC stream would be a third table plus its own state in the union
+ * below; relay.c, cwork.c and the proxy kinds only ever see conn.h. */
+#ifndef BURROW_CONN_INT_H
+#define BURROW_CONN_INT_H
+
+#include "net/conn.h"
+
+enum {
+    F_TLS = 1u << 0,
+    F_HANDSHAKE = 1u << 1, /* TLS handshake in progress */
+    F_READY = 1u << 2,     /* on_ready(0) delivered */
+    F_PAUSED = 1u << 3,
+    F_EOF = 1u << 4,  /* peer finished; on_eof delivered */
+    F_SHUT = 1u << 5, /* our write side is shut */
+    F_CLOSING = 1u << 6,
+    F_NEED_DRAIN = 1u << 7,
+    F_DISPATCH = 1u << 8, /* inside tls_dispatch: no re-entry */
+    F_ERRORED = 1u << 9,  /* on_error delivered once */
+};
+
+/* The operations table. Every entry is required unless marked optional;
+ * conn.c has already checked F_CLOSING/F_SHUT where the public call says so. */
+struct conn_ops {
+    const char *name; /* "tcp", "tls" */
+    /* Outgoing: start connecting to addr; the backend reports on_ready. */
+    int (*connect)(conn_t *c, const struct sockaddr *addr);
+    /* Accepted: start reading (on_ready is implied; the conn is ready). */
+    int (*start)(conn_t *c);
+    /* Queue n bytes (n > 0); 0 or a negative uv error. */
+    int (*write)(conn_t *c, const void *p, size_t n);
+    /* Bytes the transport below read for this conn (borrowed for the call). */
+    void (*input)(conn_t *c, const uint8_t *p, size_t n);
+    void (*pause)(conn_t *c);
+    void (*resume)(conn_t *c);
+    /* Half-close our sending side after what is queued. */
+    void (*shutdown)(conn_t *c);
+    /* Close (reset: with a TCP RST where the transport has one); the backend
+     * calls conn__closed() from the loop once the transport is gone. */
+    void (*close)(conn_t *c, bool reset);
+    int (*local_addr)(const conn_t *c, struct sockaddr_storage *out);
+    int (*peer_addr)(const conn_t *c, struct sockaddr_storage *out);
+    uv_loop_t *(*loop)(const conn_t *c);
+    /* Optional: end the transport both ways at once, without closing the
+     * conn (conn_end_transport). */
+    void (*end)(conn_t *c);
+    /* Optional: a descriptor the splice pump may move bytes on, or -1. */
+    int (*splice_fd)(const conn_t *c);
+    /* Optional: TCP keepalive and user timeout (conn_set_liveness). */
+    int (*set_liveness)(conn_t *c, unsigned idle_s, unsigned intvl_s, unsigned cnt,
+                        unsigned user_timeout_ms);
+    /* Optional: releases backend state after on_close (conn.c frees the conn
+     * and, through conn_tls_clear, any TLS options set before a handshake). */
+    void (*release)(conn_t *c);
+};
+
+/* TCP transport state (conn_tcp.c). */
+typedef struct conn_tcp {
+    uv_tcp_t handle;
+    uv_connect_t creq;
+    uv_shutdown_t sreq;
+} conn_tcp_t;
+
+/* TLS state (conn_tls.c); used only while ops == &conn_tls_ops. */
+typedef struct conn_tls {
+    const conn_ops_t *base; /* the stream TLS runs over (conn_tcp_ops) */
+    SSL *ssl;
+    const uint8_t *in_p; /* ciphertext read now, borrowed for one read callback */
+    size_t in_n;
+    uint8_t *carry; /* ciphertext kept across reads (a partial record) */
+    size_t carry_len, carry_off;
+    char *verify_host;
+    char *sni;
+    SSL_CTX *connect_ctx;  /* borrowed: must outlive the handshake */
+    SSL_SESSION *resume;   /* owned reference */
+    unsigned long tls_err; /* OpenSSL error of a failed handshake */
+    long verify_result;    /* X509_V_* of a failed handshake */
+} conn_tls_t;
+
+struct conn {
+    const conn_ops_t *ops;
+    const conn_cbs_t *cbs;
+    void *data;
+    unsigned flags;
+    size_t pending; /* bytes queued below us, not yet taken by the kernel */
+    conn_tcp_t tcp; /* a QUIC backend would add its state beside this */
+    conn_tls_t tls;
+    char peer[CONN_PEER_LEN];
+};
+
+extern const conn_ops_t conn_tcp_ops;
+extern const conn_ops_t conn_tls_ops;
+
+/* Helpers the backends call (conn.c). */
+void conn__fail(conn_t *c, int err);     /* on_error once */
+void conn__deliver_eof(conn_t *c);       /* on_eof once; reading stops */
+void conn__wrote(conn_t *c, size_t n);   /* n queued bytes left: maybe on_drain */
+void conn__ready(conn_t *c, int status); /* on_ready */
+void conn__fill_peer(conn_t *c);         /* peer text from ops->peer_addr */
+void conn__closed(conn_t *c);            /* transport gone: on_close, free */
+
+/* TLS entry points (conn_tls.c): switch c to conn_tls_ops and start the
+ * handshake. The client side sends its ClientHello at once. */
+int conn_tls_client_start(conn_t *c);
+/* Frees whatever TLS state c holds (SSL, session, names); safe on any conn. */
+void conn_tls_clear(conn_t *c);
+
+#endif
