@@ -30,6 +30,10 @@ enum {
     F_ERRORED = 1u << 9,  /* on_error delivered once */
 };
 
+#define CONN_READ_BUF (256 * 1024) /* one shared buffer every TCP read lands in */
+#define CONN_TLS_BATCH (64 * 1024) /* plaintext handed on per on_data: four records */
+#define CONN_TLS_OUT (96 * 1024)   /* OpenSSL output gathered per SSL call */
+
 /* The operations table. Every entry is required unless marked optional;
  * conn.c has already checked F_CLOSING/F_SHUT where the public call says so. */
 struct conn_ops {

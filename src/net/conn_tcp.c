@@ -24,7 +24,7 @@ typedef struct wreq {
 
 /* One loop, one thread: raw socket reads land here and are consumed (or kept
  * by the TLS layer) before the next read callback can run. */
-static uint8_t g_rbuf[256 * 1024];
+static uint8_t g_rbuf[CONN_READ_BUF];
 
 static uv_stream_t *stream(conn_t *c)
 {

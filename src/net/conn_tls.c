@@ -28,7 +28,7 @@ static void tls_process(conn_t *c);
 /* OpenSSL's output for one connection at a time: records of one SSL call are
  * gathered here and written with one syscall. `g_out_owner` says whose bytes
  * they are; any other connection's write flushes them first. */
-static uint8_t g_out[96 * 1024];
+static uint8_t g_out[CONN_TLS_OUT];
 static size_t g_out_len;
 static conn_t *g_out_owner;
 
@@ -158,11 +158,12 @@ static void tls_input(conn_t *c, const uint8_t *p, size_t n)
     t->in_n = 0;
 }
 
-/* Decrypts what is buffered and hands it over in chunks of up to 64 KiB:
+/* Decrypts what is buffered and hands it over in chunks of up to 64 KiB
+ * (CONN_TLS_BATCH):
  * several 16 KiB records per callback means fewer writes downstream. */
 static void tls_dispatch(conn_t *c)
 {
-    uint8_t buf[64 * 1024];
+    uint8_t buf[CONN_TLS_BATCH];
     size_t have = 0;
     int e = SSL_ERROR_NONE;
     SSL *ssl = c->tls.ssl;

@@ -515,10 +515,12 @@ static bool gate_admit(gate_t *g)
         return false;
     }
     if (src_limit_count(s->gate_src, (struct sockaddr *)&g->addr) >= per_source) {
-        LOG_ONCE_PER_WINDOW(LOG_WARN,
-                            "connection refused peer=%s reason=too-many-from-source limit=%d "
-                            "client=%s",
-                            g->peer, per_source, g->client ? "yes" : "no");
+        /* One window for clients' sources, one for strangers': a stranger
+         * flood must not hide that a client hit its budget. */
+        static log_limit_t rl_client, rl_stranger;
+        if (log_limit_allow_n(g->client ? &rl_client : &rl_stranger, 1))
+            LOG_W("connection refused peer=%s reason=too-many-from-source limit=%d client=%s",
+                  g->peer, per_source, g->client ? "yes" : "no");
         return false;
     }
     if (!g->client && s->n_strangers >= MAX_PENDING_GATES) {
@@ -585,8 +587,8 @@ static int load_404(srv_t *s)
     const char *path = s->cfg->custom_404_page;
     if (!path || !*path) return 0;
     FILE *f = fopen(path, "rb");
-    char *buf = malloc(256 * 1024);
-    size_t n = f && buf ? fread(buf, 1, 256 * 1024, f) : 0;
+    char *buf = malloc(CUSTOM_404_MAX);
+    size_t n = f && buf ? fread(buf, 1, CUSTOM_404_MAX, f) : 0;
     if (!f || !buf || ferror(f) || n == 0) {
         LOG_E("cannot read custom404Page path=%s", path);
         if (f) fclose(f);
@@ -606,7 +608,7 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     s->loop = loop;
     s->cfg = cfg;
     s->state_dir = state_dir;
-    s->handshake_timeout_ms = 10000;
+    s->handshake_timeout_ms = GATE_HANDSHAKE_TIMEOUT_MS;
     const char *env = getenv("BURROW_HANDSHAKE_TIMEOUT");
     if (env && atoi(env) > 0) s->handshake_timeout_ms = atoi(env) * 1000;
     s->http_head_timeout_ms = 60000;

@@ -28,15 +28,17 @@
  * one, opening work conns) have separate budgets, so a flood of strangers
  * never crowds out work conns. A full stranger budget evicts the oldest
  * stranger; a full per-source budget refuses the newcomer. */
-#define MAX_PENDING_GATES 1024     /* unauthenticated connections from strangers */
-#define GATE_MAX_PER_SOURCE 16     /* ... from one stranger address (IPv6: one /64) */
-#define GATE_MAX_TLS 128           /* strangers inside the TLS handshake (~38 KiB each) */
-#define GATE_TLS_TIMEOUT_MS 5000   /* the TLS handshake must end within this */
-#define GATE_TLS_GRACE_MS 500      /* a handshake this old may be evicted for a newcomer */
-#define GATE_TLS_TRIM_AFTER 32     /* handshakes at once after which freed memory is trimmed */
-#define GATE_MAX_CLIENT_GATES 2048 /* pending connections from sources holding a session */
-#define GATE_MAX_PER_CLIENT 512    /* ... from one such source (work conns, bursts) */
-#define LOGIN_BACKOFF_SOURCES 4096 /* sources with failed logins remembered */
+#define GATE_HANDSHAKE_TIMEOUT_MS 10000 /* login or work proof (BURROW_HANDSHAKE_TIMEOUT) */
+#define CUSTOM_404_MAX (256 * 1024)     /* custom404Page is read up to this */
+#define MAX_PENDING_GATES 1024          /* unauthenticated connections from strangers */
+#define GATE_MAX_PER_SOURCE 16          /* ... from one stranger address (IPv6: one /64) */
+#define GATE_MAX_TLS 128                /* strangers inside the TLS handshake (~38 KiB each) */
+#define GATE_TLS_TIMEOUT_MS 5000        /* the TLS handshake must end within this */
+#define GATE_TLS_GRACE_MS 500           /* a handshake this old may be evicted for a newcomer */
+#define GATE_TLS_TRIM_AFTER 32          /* handshakes at once after which freed memory is trimmed */
+#define GATE_MAX_CLIENT_GATES 2048      /* pending connections from sources holding a session */
+#define GATE_MAX_PER_CLIENT 512         /* ... from one such source (work conns, bursts) */
+#define LOGIN_BACKOFF_SOURCES 4096      /* sources with failed logins remembered */
 
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
