@@ -3,6 +3,9 @@
 #ifndef BURROW_CLI_H
 #define BURROW_CLI_H
 
+#include <stdbool.h>
+#include <uv.h>
+
 int cmd_server(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -23,5 +26,31 @@ int cli_parse_opts(int argc, char **argv, cli_opts_t *o);
 const char *cli_state_dir(const cli_opts_t *o, char *buf, unsigned long size);
 /* Applies log.to and log.level; raises the open-file limit and logs it. */
 void cli_setup_process(const char *tag, const char *log_to, int level);
+
+/* How long stopping may take: every handle must be closed by then. */
+#define STOP_DRAIN_MS 10000
+
+/* cli_run: how server and client stop. SIGINT or SIGTERM calls `stop`
+ * once, which closes everything its object holds, and arms a watchdog; the
+ * loop then runs dry (uv_run returns), and cli_run_close checks that
+ * uv_loop_close() succeeds before the caller frees anything. The signal and
+ * watchdog handles are unreferenced: they never keep the loop alive. */
+typedef struct cli_run {
+    const char *who; /* "server", "client": names it in the watchdog's line */
+    void (*stop)(void *obj);
+    void *obj;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t watchdog;
+    bool stopping;
+} cli_run_t;
+
+/* Initialises r's handles on loop; `who` (static) and obj are borrowed. */
+void cli_run_init(cli_run_t *r, uv_loop_t *loop, const char *who, void (*stop)(void *obj),
+                  void *obj);
+/* Starts listening for SIGINT and SIGTERM. */
+void cli_run_signals(cli_run_t *r);
+/* After uv_run: closes r's handles and the loop. 0, or 1 after logging the
+ * handles left open: then nothing they could point at may be freed. */
+int cli_run_close(cli_run_t *r, uv_loop_t *loop);
 
 #endif

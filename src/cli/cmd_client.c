@@ -23,17 +23,9 @@ static void usage(void)
            "  -h, --help         this text\n");
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void stop_client(void *c)
 {
-    LOG_I("stopping on signal %d", signum);
-    client_stop(h->data);
-    uv_stop(h->loop);
-}
-
-static void on_exit_check(uv_check_t *h)
-{
-    /* loginFailExit: the client asked to give up. */
-    if (client_exit_status(h->data)) uv_stop(h->loop);
+    client_stop(c);
 }
 
 int cmd_client(int argc, char **argv)
@@ -60,20 +52,14 @@ int cmd_client(int argc, char **argv)
     cli_t *c = client_create(loop, &cfg, state);
     int status = 1;
     if (c) {
-        uv_signal_t sigint, sigterm;
-        uv_check_t check;
-        uv_signal_init(loop, &sigint);
-        uv_signal_init(loop, &sigterm);
-        uv_check_init(loop, &check);
-        sigint.data = sigterm.data = check.data = c;
-        uv_signal_start(&sigint, on_signal, SIGINT);
-        uv_signal_start(&sigterm, on_signal, SIGTERM);
-        uv_check_start(&check, on_exit_check);
-        uv_unref((uv_handle_t *)&sigint);
-        uv_unref((uv_handle_t *)&sigterm);
-        uv_unref((uv_handle_t *)&check);
+        cli_run_t r;
+        cli_run_init(&r, loop, "client", stop_client, c);
+        cli_run_signals(&r);
         client_start(c);
+        /* Until dry: after a signal, or when the client gave up
+         * (loginFailExit) and stopped itself; or until the watchdog. */
         uv_run(loop, UV_RUN_DEFAULT);
+        if (cli_run_close(&r, loop) != 0) return 1; /* handles may still point at c */
         status = client_exit_status(c);
     }
     client_destroy(c);

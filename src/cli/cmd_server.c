@@ -1,6 +1,5 @@
 /* cmd_server: `burrow server -c frps.toml`. */
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -22,61 +21,9 @@ static void usage(void)
            "  -h, --help         this text\n");
 }
 
-/* How long stopping may take: every handle must be closed by then. */
-#define STOP_DRAIN_MS 10000
-
-typedef struct run {
-    srv_t *srv;
-    uv_signal_t sigint, sigterm;
-    uv_timer_t watchdog; /* unreferenced: it never keeps the loop alive */
-    bool stopping;
-} run_t;
-
-static void on_watchdog(uv_timer_t *t)
+static void stop_server(void *srv)
 {
-    LOG_E("server did not stop within %d ms", STOP_DRAIN_MS);
-    uv_stop(t->loop);
-}
-
-/* Closes what is open and lets the loop run dry (server.h's contract):
- * uv_run returns once the last close callback has run. */
-static void on_signal(uv_signal_t *h, int signum)
-{
-    run_t *r = h->data;
-    if (r->stopping) return;
-    r->stopping = true;
-    LOG_I("stopping on signal %d", signum);
-    server_stop(r->srv);
-    uv_close((uv_handle_t *)&r->sigint, NULL);
-    uv_close((uv_handle_t *)&r->sigterm, NULL);
-    uv_timer_start(&r->watchdog, on_watchdog, STOP_DRAIN_MS, 0);
-}
-
-static void log_handle(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    LOG_E("handle left open at exit type=%s active=%d closing=%d", uv_handle_type_name(h->type),
-          uv_is_active(h), uv_is_closing(h));
-}
-
-/* After uv_run: closes the CLI's own handles and checks that the loop is
- * empty. 0, or 1 (after logging what is left) when it is not: then nothing
- * may be freed that a handle could still point at. */
-static int close_loop(uv_loop_t *loop, run_t *r)
-{
-    uv_handle_t *own[] = {(uv_handle_t *)&r->sigint, (uv_handle_t *)&r->sigterm,
-                          (uv_handle_t *)&r->watchdog};
-    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-        if (own[i]->loop && !uv_is_closing(own[i])) uv_close(own[i], NULL);
-    uv_run(loop, UV_RUN_NOWAIT); /* their close callbacks */
-    int e = uv_loop_close(loop);
-    if (e == 0) {
-        LOG_I("stopped: every handle closed");
-        return 0;
-    }
-    LOG_E("event loop did not close err=%s", uv_strerror(e));
-    uv_walk(loop, log_handle, NULL);
-    return 1;
+    server_stop(srv);
 }
 
 int cmd_server(int argc, char **argv)
@@ -108,27 +55,21 @@ int cmd_server(int argc, char **argv)
               cfg.bind_port);
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
-    run_t r = {.srv = server_create(loop, &cfg, state)};
+    srv_t *srv = server_create(loop, &cfg, state);
     int status = 1;
-    if (r.srv) {
-        uv_signal_init(loop, &r.sigint);
-        uv_signal_init(loop, &r.sigterm);
-        uv_timer_init(loop, &r.watchdog);
-        uv_unref((uv_handle_t *)&r.watchdog);
-        r.sigint.data = r.sigterm.data = &r;
-        if (server_start(r.srv) == 0) {
-            uv_signal_start(&r.sigint, on_signal, SIGINT);
-            uv_signal_start(&r.sigterm, on_signal, SIGTERM);
-            uv_unref((uv_handle_t *)&r.sigint);
-            uv_unref((uv_handle_t *)&r.sigterm);
+    if (srv) {
+        cli_run_t r;
+        cli_run_init(&r, loop, "server", stop_server, srv);
+        if (server_start(srv) == 0) {
+            cli_run_signals(&r);
             status = 0;
         } else {
-            server_stop(r.srv); /* what a failed start opened */
+            server_stop(srv); /* what a failed start opened */
         }
-        uv_run(loop, UV_RUN_DEFAULT);            /* until dry, or the watchdog gives up */
-        if (close_loop(loop, &r) != 0) return 1; /* handles may still point at the server */
+        uv_run(loop, UV_RUN_DEFAULT);               /* until dry, or the watchdog gives up */
+        if (cli_run_close(&r, loop) != 0) return 1; /* handles may still point at the server */
     }
-    server_destroy(r.srv);
+    server_destroy(srv);
     config_server_free(&cfg);
     return status;
 }

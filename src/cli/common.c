@@ -1,5 +1,7 @@
-/* common: option parsing and process setup shared by the subcommands. */
+/* common: option parsing, process setup and stopping shared by the
+ * subcommands. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +77,70 @@ void cli_setup_process(const char *tag, const char *log_to, int level)
               (unsigned long long)rl.rlim_cur);
     else
         LOG_I("open-file limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
+/* ---- stopping: signals, watchdog, a loop that must close ------------------ */
+
+static void on_watchdog(uv_timer_t *t)
+{
+    cli_run_t *r = t->data;
+    LOG_E("%s did not stop within %d ms", r->who, STOP_DRAIN_MS);
+    uv_stop(t->loop);
+}
+
+/* Closes what is open and lets the loop run dry: uv_run returns once the
+ * last close callback has run. */
+static void on_signal(uv_signal_t *h, int signum)
+{
+    cli_run_t *r = h->data;
+    if (r->stopping) return;
+    r->stopping = true;
+    LOG_I("stopping on signal %d", signum);
+    r->stop(r->obj);
+    uv_close((uv_handle_t *)&r->sigint, NULL);
+    uv_close((uv_handle_t *)&r->sigterm, NULL);
+    uv_timer_start(&r->watchdog, on_watchdog, STOP_DRAIN_MS, 0);
+}
+
+void cli_run_init(cli_run_t *r, uv_loop_t *loop, const char *who, void (*stop)(void *obj),
+                  void *obj)
+{
+    *r = (cli_run_t){.who = who, .stop = stop, .obj = obj};
+    uv_signal_init(loop, &r->sigint);
+    uv_signal_init(loop, &r->sigterm);
+    uv_timer_init(loop, &r->watchdog);
+    uv_unref((uv_handle_t *)&r->watchdog);
+    r->sigint.data = r->sigterm.data = r->watchdog.data = r;
+}
+
+void cli_run_signals(cli_run_t *r)
+{
+    uv_signal_start(&r->sigint, on_signal, SIGINT);
+    uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+    uv_unref((uv_handle_t *)&r->sigint);
+    uv_unref((uv_handle_t *)&r->sigterm);
+}
+
+static void log_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    LOG_E("handle left open at exit type=%s active=%d closing=%d", uv_handle_type_name(h->type),
+          uv_is_active(h), uv_is_closing(h));
+}
+
+int cli_run_close(cli_run_t *r, uv_loop_t *loop)
+{
+    uv_handle_t *own[] = {(uv_handle_t *)&r->sigint, (uv_handle_t *)&r->sigterm,
+                          (uv_handle_t *)&r->watchdog};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (own[i]->loop && !uv_is_closing(own[i])) uv_close(own[i], NULL);
+    uv_run(loop, UV_RUN_NOWAIT); /* their close callbacks */
+    int e = uv_loop_close(loop);
+    if (e == 0) {
+        LOG_I("stopped: every handle closed");
+        return 0;
+    }
+    LOG_E("event loop did not close err=%s", uv_strerror(e));
+    uv_walk(loop, log_handle, NULL);
+    return 1;
 }

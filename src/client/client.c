@@ -625,8 +625,13 @@ void client_stop(cli_t *c)
 {
     if (c->stopping) return;
     c->stopping = true;
+    /* A cancelled lookup still calls on_resolved (UV_ECANCELED), which then
+     * only frees its result; one that already runs completes first. */
     if (c->state == C_RESOLVING) uv_cancel((uv_req_t *)&c->gai);
     disconnect(c, NULL);
+    cwork_close_all(c);
+    cudp_close_all(c);
+    tunnels_end_all(&c->tunnels);
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);
     for (int i = 0; i < c->n_proxies; i++)

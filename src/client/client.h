@@ -14,7 +14,10 @@ typedef struct cli cli_t;
  * logging why. */
 cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state_dir);
 void client_start(cli_t *c);
-/* Closes everything; the loop then runs dry. */
+/* Closes everything the client holds (control and work conns, their local
+ * connects, tunnels, udp channels, timers; cancels a pending lookup): the
+ * loop then runs dry, and only after that may client_destroy run. Safe from
+ * any client callback (loginFailExit stops from one) and more than once. */
 void client_stop(cli_t *c);
 void client_destroy(cli_t *c);
 /* Non-zero when the client gave up (loginFailExit) and the process should

@@ -1,8 +1,11 @@
 /* client_int: structures shared by the client's files, private to src/client.
- * Ownership: cli owns the control conn, the proxies and the list of idle work
- * conns; a work conn owns itself once started (its kind's start makes it a
- * relay, or cproxy_udp.c's channel, which owns the conn and its local
- * sockets). */
+ * Ownership: cli owns the control conn, the proxies and its timers, and
+ * lists what it must close when it stops: work conns while idle (dialing or
+ * waiting for START_WORK) and while their local side connects, then their
+ * relays (a tunnels_t), and the udp channels (cproxy_udp.c's, each owning its
+ * conn and local sockets) while their conn is open. Each of those frees
+ * itself when its last handle has closed (util/ref.h); client_stop closes
+ * them all, so the loop runs dry before client_destroy. */
 #ifndef BURROW_CLIENT_INT_H
 #define BURROW_CLIENT_INT_H
 
@@ -13,6 +16,7 @@
 
 #include "client/client.h"
 #include "net/conn.h"
+#include "net/tunnels.h"
 #include "proto/auth.h"
 #include "proto/ctl.h"
 #include "proto/frame.h"
@@ -46,6 +50,7 @@
 #define CLIENT_BACKOFF_MAX_MS 30000
 
 typedef struct cwork cwork_t;
+typedef struct cudp cudp_t;
 
 typedef struct cproxy {
     const proxy_cfg_t *cfg;
@@ -87,6 +92,9 @@ struct cli {
     unsigned gen;             /* bumps at each login; older work conns are stale */
     cwork_t *idle;            /* work conns not yet started */
     int n_idle;
+    cwork_t *starting; /* started stream work conns, local side connecting */
+    tunnels_t tunnels; /* their relays, until done */
+    cudp_t *udps;      /* udp channels, while their conn is open */
     cproxy_t *proxies;
     int n_proxies;
     uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
@@ -152,6 +160,12 @@ conn_t *cwork_detach(cwork_t *w);
 void cwork_open(cli_t *c);
 /* Closes idle work conns (e.g. when the control connection is lost). */
 void cwork_close_idle(cli_t *c);
+/* Client stop: closes idle work conns and those whose local side connects. */
+void cwork_close_all(cli_t *c);
+
+/* cproxy_udp.c: client stop closes every udp channel's conn (its sockets and
+ * timer follow). */
+void cudp_close_all(cli_t *c);
 /* Checks the server certificate of a fresh TLS conn (CA, pin or TOFU).
  * 0 when trusted; otherwise logs why and returns -1. */
 int client_verify_server(cli_t *c, conn_t *conn, bool first);

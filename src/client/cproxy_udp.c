@@ -5,7 +5,8 @@
  * local UDP socket towards the local service, whose replies go back under
  * the same id. Sessions live in a udp_sessions table (cap and idle expiry in
  * net/udp_sessions.h). The channel owns its conn, its sockets and its sweep
- * timer, and is freed when the last of them has closed. */
+ * timer, and is freed when the last of them has closed. The client lists
+ * its channels while their conn is open, so that client_stop can close them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,16 +15,19 @@
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "util/log.h"
+#include "util/ref.h"
 
-typedef struct cudp {
+struct cudp {
     conn_t *c; /* NULL once closed */
+    cli_t *cli;
+    cudp_t *next, *prev; /* in cli->udps while c is open */
     const cproxy_t *proxy;
     uv_loop_t *loop;
     framer_t fr;
     udp_sessions_t sessions; /* data: the session's lsock_t */
     uv_timer_t sweep;
-    int refs; /* the conn, the timer, each socket until closed */
-} cudp_t;
+    ref_t ref; /* the conn, the timer, each socket until closed */
+};
 
 typedef struct lsock { /* one connected local UDP socket per session */
     uv_udp_t sock;
@@ -32,11 +36,20 @@ typedef struct lsock { /* one connected local UDP socket per session */
     udp_sess_t *sess; /* NULL once dropped from the table */
 } lsock_t;
 
-static void cudp_unref(cudp_t *u)
+static void cudp_release(ref_t *r)
 {
-    if (--u->refs > 0) return;
+    cudp_t *u = REF_OWNER(r, cudp_t, ref);
     framer_free(&u->fr);
     free(u);
+}
+
+static void cudp_unlink(cudp_t *u)
+{
+    if (u->prev)
+        u->prev->next = u->next;
+    else
+        u->cli->udps = u->next;
+    if (u->next) u->next->prev = u->prev;
 }
 
 static void lsock_closed(uv_handle_t *h)
@@ -44,7 +57,7 @@ static void lsock_closed(uv_handle_t *h)
     lsock_t *s = h->data;
     cudp_t *u = s->u;
     free(s);
-    cudp_unref(u);
+    ref_drop(&u->ref);
 }
 
 /* The table drops a session: close its socket. */
@@ -88,7 +101,7 @@ static udp_sess_t *sess_open(cudp_t *u, uint32_t sid, uint64_t now)
     s->sid = sid;
     s->sess = sess;
     sess->data = s;
-    u->refs++;
+    ref_hold(&u->ref); /* the socket's, until lsock_closed */
     const struct sockaddr *dst = (const struct sockaddr *)&u->proxy->local;
     if (uv_udp_connect(&s->sock, dst) != 0 ||
         uv_udp_recv_start(&s->sock, msg_udp_alloc, on_local_dgram) != 0) {
@@ -134,17 +147,19 @@ static void on_error(conn_t *conn, int err)
 
 static void sweep_closed(uv_handle_t *h)
 {
-    cudp_unref(h->data);
+    cudp_t *u = h->data;
+    ref_drop(&u->ref);
 }
 
 static void on_close(conn_t *conn)
 {
     cudp_t *u = conn_data(conn);
     u->c = NULL;
+    cudp_unlink(u);
     udp_sessions_clear(&u->sessions);
     uv_timer_stop(&u->sweep);
     uv_close((uv_handle_t *)&u->sweep, sweep_closed);
-    cudp_unref(u);
+    ref_drop(&u->ref);
 }
 
 static const conn_cbs_t cudp_cbs = {
@@ -171,14 +186,24 @@ static void cudp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
     }
     u->c = conn;
     u->proxy = proxy;
-    u->loop = proxy->cli->loop;
-    u->refs = 2; /* the conn and the timer */
+    u->cli = proxy->cli;
+    u->loop = u->cli->loop;
+    ref_init(&u->ref, 2, cudp_release); /* the conn and the timer */
+    u->next = u->cli->udps;
+    if (u->next) u->next->prev = u;
+    u->cli->udps = u;
     udp_sessions_init(&u->sessions, UDP_MAX_SESSIONS, UDP_IDLE_MS, on_sess_drop, u);
     uv_timer_init(u->loop, &u->sweep);
     u->sweep.data = u;
     uv_timer_start(&u->sweep, on_sweep, UDP_SWEEP_MS, UDP_SWEEP_MS);
     conn_set_cbs(conn, &cudp_cbs, u);
     if (rest_len && framer_feed(&u->fr, rest, rest_len, on_udp_frame, u) < 0) conn_close(conn);
+}
+
+void cudp_close_all(cli_t *c)
+{
+    for (cudp_t *u = c->udps; u; u = u->next)
+        conn_close(u->c); /* on_close unlinks it, from the loop */
 }
 
 const cproxy_ops_t cproxy_udp_ops = {

@@ -10,58 +10,66 @@
 
 #include "client/client_int.h"
 #include "http/proxy_proto.h"
-#include "net/relay.h"
+#include "net/tunnels.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "util/log.h"
+#include "util/ref.h"
 
 struct cwork {
-    cli_t *cli; /* NULL once the client forgot it (stale generation) */
+    cli_t *cli; /* while listed; NULL once the client forgot it */
     conn_t *c;
     conn_t *local;
     cproxy_t *proxy;
     framer_t fr;
     unsigned gen;
     bool started;
-    cwork_t *next, *prev; /* in cli->idle while not started */
+    cwork_t **list;       /* &cli->idle until started, then &cli->starting */
+    cwork_t *next, *prev; /* in *list until the local side is up */
     uint8_t *early;       /* bytes after START_WORK, before the local side is up */
     size_t early_len;
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
-    int refs;
+    ref_t ref; /* the work conn, until closed or handed on */
 };
 
 static const conn_cbs_t none_cbs = {0};
 
-static void idle_unlink(cwork_t *w)
+static void list_add(cwork_t *w, cli_t *c, cwork_t **list)
+{
+    w->cli = c;
+    w->list = list;
+    w->prev = NULL;
+    w->next = *list;
+    if (*list) (*list)->prev = w;
+    *list = w;
+    if (list == &c->idle) c->n_idle++;
+}
+
+/* Takes w out of the client's lists: the client no longer closes it. */
+static void list_unlink(cwork_t *w)
 {
     if (!w->cli) return;
     if (w->prev)
         w->prev->next = w->next;
-    else if (w->cli->idle == w)
-        w->cli->idle = w->next;
+    else if (*w->list == w)
+        *w->list = w->next;
     if (w->next) w->next->prev = w->prev;
+    if (w->list == &w->cli->idle) w->cli->n_idle--;
     w->next = w->prev = NULL;
-    w->cli->n_idle--;
+    w->list = NULL;
     w->cli = NULL;
 }
 
-static void cwork_unref(cwork_t *w)
+static void cwork_release(ref_t *r)
 {
-    if (--w->refs > 0) return;
+    cwork_t *w = REF_OWNER(r, cwork_t, ref);
     framer_free(&w->fr);
     free(w->early);
     free(w);
 }
 
 /* ---- stream kinds: relay to the local service --------------------------- */
-
-static void on_relay_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
-{
-    (void)ctx;
-    LOG_D("tcp relay finished in=%llu out=%llu", (unsigned long long)a_to_b,
-          (unsigned long long)b_to_a);
-}
 
 static void on_local_ready(conn_t *local, int status)
 {
@@ -79,8 +87,11 @@ static void on_local_ready(conn_t *local, int status)
     conn_t *work = w->c;
     uint8_t *early = w->early;
     size_t early_len = w->early_len;
+    cli_t *c = w->proxy->cli;
     w->early = NULL;
     w->local = NULL;
+    w->c = NULL;
+    list_unlink(w);
     conn_set_cbs(work, &none_cbs, NULL);
     /* The PROXY header goes first, before any byte of the user's. */
     if (w->pp_len > 0 && conn_write(local, w->pp, (size_t)w->pp_len) < 0) {
@@ -88,12 +99,12 @@ static void on_local_ready(conn_t *local, int status)
         conn_close(local);
         conn_abort(work);
         free(early);
-        cwork_unref(w);
+        ref_drop(&w->ref);
         return;
     }
-    relay_start(work, local, early, early_len, on_relay_done, NULL);
+    tunnels_relay(&c->tunnels, work, local, early, early_len, kind_name(w->proxy->cfg->kind));
     free(early);
-    cwork_unref(w); /* the relay owns both conns now */
+    ref_drop(&w->ref); /* the conn's: the relay owns both conns now */
 }
 
 static const conn_cbs_t local_cbs = {.on_ready = on_local_ready};
@@ -131,10 +142,10 @@ const cproxy_t *cwork_proxy(const cwork_t *w)
 conn_t *cwork_detach(cwork_t *w)
 {
     conn_t *conn = w->c;
-    idle_unlink(w);
+    list_unlink(w);
     w->c = NULL;
     conn_set_cbs(conn, &none_cbs, NULL);
-    cwork_unref(w);
+    ref_drop(&w->ref); /* the conn's: it goes to the caller */
     return conn;
 }
 
@@ -175,7 +186,8 @@ static int on_work_frame(void *ctx, const frame_t *f)
                         LOG_ESC(msg_str(m, "dst")));
     }
     json_decref(m);
-    idle_unlink(w);
+    list_unlink(w); /* from idle to starting: stop closes it until it is relayed */
+    list_add(w, c, &c->starting);
     w->started = true;
     w->proxy = p;
     return 1; /* the rest of the input is the proxy's */
@@ -228,14 +240,14 @@ static void on_work_error(conn_t *conn, int err)
 static void on_work_close(conn_t *conn)
 {
     cwork_t *w = conn_data(conn);
-    idle_unlink(w);
+    list_unlink(w);
     w->c = NULL;
     if (w->local) { /* still connecting */
         conn_set_cbs(w->local, &none_cbs, NULL);
         conn_close(w->local);
         w->local = NULL;
     }
-    cwork_unref(w);
+    ref_drop(&w->ref);
 }
 
 static const conn_cbs_t work_cbs = {
@@ -251,18 +263,14 @@ void cwork_open(cli_t *c)
     if (c->n_idle >= MAX_CONNECTING_WORK || !c->ctl) return;
     cwork_t *w = calloc(1, sizeof *w);
     if (!w) return;
-    w->cli = c;
     w->gen = c->gen;
-    w->refs = 1;
+    ref_init(&w->ref, 1, cwork_release);
     w->c = conn_new(c->loop, &work_cbs, w);
     if (!w->c) {
         free(w);
         return;
     }
-    w->next = c->idle;
-    if (c->idle) c->idle->prev = w;
-    c->idle = w;
-    c->n_idle++;
+    list_add(w, c, &c->idle);
     int r = client_dial(c, w->c, c->tls_session);
     if (r != 0) {
         /* Typically EMFILE: out of descriptors. Users wait, so say so. */
@@ -271,12 +279,23 @@ void cwork_open(cli_t *c)
     }
 }
 
+static void close_list(cwork_t **list)
+{
+    while (*list) {
+        cwork_t *w = *list;
+        conn_t *conn = w->c;
+        list_unlink(w);
+        if (conn) conn_close(conn); /* on_work_close closes a connecting local */
+    }
+}
+
 void cwork_close_idle(cli_t *c)
 {
-    while (c->idle) {
-        cwork_t *w = c->idle;
-        conn_t *conn = w->c;
-        idle_unlink(w);
-        if (conn) conn_close(conn);
-    }
+    close_list(&c->idle);
+}
+
+void cwork_close_all(cli_t *c)
+{
+    close_list(&c->idle);
+    close_list(&c->starting);
 }

@@ -678,7 +678,7 @@ void server_stop(srv_t *s)
         gate_finish(s->gate_oldest, "server-stopping");
     vhost_fronts_close(s);
     vhost_hellos_close(s);
-    server_relays_close(s);
+    tunnels_end_all(&s->tunnels);
 }
 
 void server_destroy(srv_t *s)

@@ -15,6 +15,7 @@
 #include "http/http_route.h"
 #include "net/conn.h"
 #include "net/listener.h"
+#include "net/tunnels.h"
 #include "proto/auth.h"
 #include "proto/frame.h"
 #include "proto/kinds.h"
@@ -43,7 +44,6 @@
 typedef struct session session_t;
 typedef struct sproxy sproxy_t;
 typedef struct vsite vsite_t;
-typedef struct tunnel tunnel_t;
 
 struct srv {
     uv_loop_t *loop;
@@ -81,7 +81,7 @@ struct srv {
     /* what server_stop must end besides sessions and gates */
     struct front *fronts; /* vhost_http.c, until freed */
     struct hello *hellos; /* vhost_https.c, until freed */
-    tunnel_t *tunnels;    /* tunnels.c, until their relay is done */
+    tunnels_t tunnels;    /* net/tunnels.h, until their relay is done */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
@@ -207,14 +207,6 @@ void vhost_release(listener_t *l, struct src_limit *srcs, const struct sockaddr_
  * handles are closed). */
 void vhost_fronts_close(srv_t *s);
 void vhost_hellos_close(srv_t *s);
-
-/* tunnels.c: relays a and b (relay.h) as one of the server's tunnels, which
- * server_relays_close can end; `early` goes to b first; `what` (static)
- * names it in logs. Takes both conns. */
-void server_relay(srv_t *s, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
-                  const char *what);
-/* Server stop: ends every tunnel (its relay then closes both conns). */
-void server_relays_close(srv_t *s);
 
 /* ports.c: the attempt-th port to try for a proxy asking for `want`
  * (want > 0: only want itself; want == 0: 0 when any port is allowed, else

@@ -15,7 +15,7 @@ typedef struct tcp_user {
 static void on_work(work_req_t *req, conn_t *work)
 {
     tcp_user_t *t = req->data;
-    server_relay(t->srv, t->conn, work, NULL, 0, "tcp");
+    tunnels_relay(&t->srv->tunnels, t->conn, work, NULL, 0, "tcp");
     free(t);
 }
 

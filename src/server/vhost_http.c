@@ -414,7 +414,7 @@ static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
     size_t early_len = f->stash_len;
     f->stash = NULL;
     f->stash_len = 0;
-    server_relay(f->srv, u, w, early, early_len, "http upgrade");
+    tunnels_relay(&f->srv->tunnels, u, w, early, early_len, "http upgrade");
     free(early);
     front_close(f);
 }

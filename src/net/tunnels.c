@@ -1,16 +1,14 @@
-/* tunnels: the relays the server starts (tcp users, https connections,
- * upgraded http fronts), listed so that server_stop can end them.
- *
- * Ownership: a tunnel record lives from server_relay until its relay's
- * `done` (both conns closed); the relay owns the conns. */
+/* tunnels: the relays a server or client runs, listed so that stopping can
+ * end them (net/tunnels.h). */
+#include "net/tunnels.h"
+
 #include <stdlib.h>
 
 #include "net/relay.h"
-#include "server/server_int.h"
 #include "util/log.h"
 
 struct tunnel {
-    srv_t *srv;
+    tunnels_t *set;
     conn_t *a, *b;
     const char *what;
     struct tunnel *prev, *next;
@@ -21,8 +19,9 @@ static void unlink_tunnel(tunnel_t *t)
     if (t->prev)
         t->prev->next = t->next;
     else
-        t->srv->tunnels = t->next;
+        t->set->head = t->next;
     if (t->next) t->next->prev = t->prev;
+    t->set->n--;
 }
 
 static void on_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
@@ -34,8 +33,8 @@ static void on_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
     free(t);
 }
 
-void server_relay(srv_t *s, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
-                  const char *what)
+void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
+                   const char *what)
 {
     tunnel_t *t = calloc(1, sizeof *t);
     if (!t) {
@@ -43,13 +42,14 @@ void server_relay(srv_t *s, conn_t *a, conn_t *b, const uint8_t *early, size_t e
         conn_close(b);
         return;
     }
-    t->srv = s;
+    t->set = set;
     t->a = a;
     t->b = b;
     t->what = what;
-    t->next = s->tunnels;
-    if (s->tunnels) s->tunnels->prev = t;
-    s->tunnels = t;
+    t->next = set->head;
+    if (set->head) set->head->prev = t;
+    set->head = t;
+    set->n++;
     if (!relay_start(a, b, early, early_len, on_done, t)) { /* it closed both */
         unlink_tunnel(t);
         free(t);
@@ -59,9 +59,9 @@ void server_relay(srv_t *s, conn_t *a, conn_t *b, const uint8_t *early, size_t e
 /* Not conn_close: a relay may have handed its sockets to the splice pump,
  * which must finish first. Ending both transports makes either path see the
  * end (EOF or a failed write) and close both conns itself. */
-void server_relays_close(srv_t *s)
+void tunnels_end_all(tunnels_t *set)
 {
-    for (tunnel_t *t = s->tunnels; t; t = t->next) {
+    for (tunnel_t *t = set->head; t; t = t->next) {
         conn_end_transport(t->a);
         conn_end_transport(t->b);
     }
