@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define E2E_OKM_LEN (2 * E2E_KEY_LEN + 2 * E2E_IV_LEN)
@@ -183,4 +184,79 @@ ssize_t e2e_open(e2e_dir_t *d, const uint8_t *rec, size_t rec_len, uint8_t *out)
     d->seq++;
     if (n == 0) d->ended = true;
     return (ssize_t)n;
+}
+
+int e2e_reader_init(e2e_reader_t *r, const uint8_t key[E2E_KEY_LEN], const uint8_t iv[E2E_IV_LEN])
+{
+    r->part = NULL;
+    r->part_len = 0;
+    return e2e_dir_init(&r->dir, key, iv, false);
+}
+
+void e2e_reader_free(e2e_reader_t *r)
+{
+    free(r->part);
+    r->part = NULL;
+    r->part_len = 0;
+    e2e_dir_free(&r->dir);
+}
+
+/* Opens one whole record and hands its plaintext on. */
+static int reader_emit(e2e_reader_t *r, const uint8_t *rec, size_t len, e2e_plain_cb cb, void *ctx)
+{
+    static uint8_t plain[E2E_RECORD_MAX]; /* one loop thread: one shared buffer */
+    ssize_t n = e2e_open(&r->dir, rec, len, plain);
+    if (n < 0) return (int)n;
+    return cb(ctx, plain, (size_t)n) ? 1 : 0;
+}
+
+/* Adds bytes to the partial record until it is whole (or they run out);
+ * returns how many were taken, or < 0. */
+static ssize_t reader_fill(e2e_reader_t *r, const uint8_t *p, size_t n, ssize_t *whole)
+{
+    size_t take = 0;
+    *whole = 0;
+    /* First the header, then the rest that the header announces. */
+    while (take < n && r->part_len < E2E_HDR_LEN)
+        r->part[r->part_len++] = p[take++];
+    ssize_t want = e2e_record_len(r->part, r->part_len);
+    if (want < 0) return want;
+    if (want == 0) return (ssize_t)take;
+    size_t room = (size_t)want - r->part_len;
+    size_t more = n - take < room ? n - take : room;
+    memcpy(r->part + r->part_len, p + take, more);
+    r->part_len += more;
+    if (r->part_len == (size_t)want) *whole = want;
+    return (ssize_t)(take + more);
+}
+
+int e2e_reader_feed(e2e_reader_t *r, const uint8_t *p, size_t n, e2e_plain_cb cb, void *ctx)
+{
+    size_t off = 0;
+    if (r->part) { /* finish the record a previous read left split */
+        ssize_t whole, t = reader_fill(r, p, n, &whole);
+        if (t < 0) return (int)t;
+        off = (size_t)t;
+        if (!whole) return 0;
+        int rc = reader_emit(r, r->part, (size_t)whole, cb, ctx);
+        free(r->part);
+        r->part = NULL;
+        r->part_len = 0;
+        if (rc) return rc;
+    }
+    while (off < n) { /* whole records straight from the caller's bytes */
+        if (r->dir.ended) return E2E_ERR_CLOSED;
+        ssize_t want = e2e_record_len(p + off, n - off);
+        if (want < 0) return (int)want;
+        if (want == 0 || (size_t)want > n - off) break;
+        int rc = reader_emit(r, p + off, (size_t)want, cb, ctx);
+        if (rc) return rc;
+        off += (size_t)want;
+    }
+    if (off == n) return 0;
+    if (r->dir.ended) return E2E_ERR_CLOSED;
+    r->part = malloc(E2E_RECORD_MAX + E2E_OVERHEAD);
+    if (!r->part) return E2E_ERR_NOMEM;
+    ssize_t whole, t = reader_fill(r, p + off, n - off, &whole);
+    return t < 0 ? (int)t : 0; /* whole is 0 here: the bytes ran out */
 }

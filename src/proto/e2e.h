@@ -65,6 +65,7 @@ enum {
     E2E_ERR_LEN = -3,    /* record length over E2E_RECORD_MAX */
     E2E_ERR_AUTH = -4,   /* tag mismatch: wrong key, altered, replayed or reordered */
     E2E_ERR_CLOSED = -5, /* a record after the end record, or seq exhausted */
+    E2E_ERR_NOMEM = -6,
 };
 
 /* Derives both directions' keys and IVs. proxy ≤ 65535 bytes. 0 or < 0. */
@@ -108,5 +109,27 @@ ssize_t e2e_record_len(const uint8_t *p, size_t len);
  * into out (room for E2E_RECORD_MAX). Returns the plaintext length (0 for
  * the end record, after which d->ended is set) or < 0. */
 ssize_t e2e_open(e2e_dir_t *d, const uint8_t *rec, size_t rec_len, uint8_t *out);
+
+/* An incremental opener for a byte stream of records: keeps at most one
+ * partial record (E2E_RECORD_MAX + E2E_OVERHEAD bytes, allocated while a
+ * record is split across reads, freed when it completes). */
+typedef struct e2e_reader {
+    e2e_dir_t dir;
+    uint8_t *part; /* the partial record, or NULL */
+    size_t part_len;
+} e2e_reader_t;
+
+/* Plaintext of one record, borrowed for the call (n == 0: the end record).
+ * Returning non-zero stops the feed (as after an error). */
+typedef int (*e2e_plain_cb)(void *ctx, const uint8_t *p, size_t n);
+
+/* 0 or E2E_ERR_CRYPTO; the reader opens with key/iv. */
+int e2e_reader_init(e2e_reader_t *r, const uint8_t key[E2E_KEY_LEN], const uint8_t iv[E2E_IV_LEN]);
+void e2e_reader_free(e2e_reader_t *r);
+
+/* Feeds n stream bytes: calls cb once per whole record. Returns 0 when all
+ * bytes were taken, 1 when cb asked to stop, or < 0 (malformed length, bad
+ * tag, bytes after the end record, no memory): the stream is then dead. */
+int e2e_reader_feed(e2e_reader_t *r, const uint8_t *p, size_t n, e2e_plain_cb cb, void *ctx);
 
 #endif

@@ -143,11 +143,97 @@ static void test_refusals(void)
     e2e_dir_free(&other);
 }
 
+typedef struct sink {
+    uint8_t got[3 * E2E_RECORD_MAX];
+    size_t len;
+    int records, ends;
+} sink_t;
+
+static int on_plain(void *ctx, const uint8_t *p, size_t n)
+{
+    sink_t *k = ctx;
+    if (n == 0) k->ends++;
+    memcpy(k->got + k->len, p, n);
+    k->len += n;
+    k->records++;
+    return 0;
+}
+
+/* Three records (16 KiB, 1 byte, 300 bytes) and the end record, fed in
+ * chunks of every size from 1 byte up: the same plaintext each time. */
+static void test_reader_chunks(void)
+{
+    e2e_keys_t k;
+    static uint8_t stream[3 * E2E_RECORD_MAX], plain[E2E_RECORD_MAX + 301];
+    static sink_t sink;
+    const size_t sizes[] = {E2E_RECORD_MAX, 1, 300};
+    keys(&k);
+    for (size_t i = 0; i < sizeof plain; i++)
+        plain[i] = (uint8_t)(i * 7 + 3);
+    size_t step_max = E2E_RECORD_MAX + 100;
+    for (size_t step = 1; step < step_max; step = step < 40 ? step + 1 : step * 3) {
+        e2e_dir_t s;
+        e2e_reader_t r;
+        size_t len = 0, off = 0;
+        CHECK_EQ_INT(e2e_dir_init(&s, k.key[E2E_O2V], k.iv[E2E_O2V], true), 0);
+        CHECK_EQ_INT(e2e_reader_init(&r, k.key[E2E_O2V], k.iv[E2E_O2V]), 0);
+        for (size_t i = 0; i < 3; i++) {
+            len += (size_t)e2e_seal(&s, plain + off, sizes[i], stream + len);
+            off += sizes[i];
+        }
+        len += (size_t)e2e_seal(&s, NULL, 0, stream + len);
+        memset(&sink, 0, sizeof sink);
+        int rc = 0;
+        for (size_t at = 0; at < len && rc == 0; at += step)
+            rc = e2e_reader_feed(&r, stream + at, len - at < step ? len - at : step, on_plain,
+                                 &sink);
+        CHECK_EQ_INT(rc, 0);
+        CHECK_EQ_INT(sink.records, 4);
+        CHECK_EQ_INT(sink.ends, 1);
+        CHECK_EQ_INT(sink.len, off);
+        CHECK(memcmp(sink.got, plain, off) == 0);
+        CHECK(r.part == NULL);
+        /* A byte after the end record kills the stream. */
+        CHECK_EQ_INT(e2e_reader_feed(&r, stream, 1, on_plain, &sink), E2E_ERR_CLOSED);
+        e2e_dir_free(&s);
+        e2e_reader_free(&r);
+    }
+}
+
+/* A bad tag or length inside a split record is reported at the read that
+ * completes it; nothing of the record reaches the callback. */
+static void test_reader_refusals(void)
+{
+    e2e_keys_t k;
+    e2e_dir_t s;
+    e2e_reader_t r;
+    static sink_t sink;
+    uint8_t rec[64];
+    keys(&k);
+    CHECK_EQ_INT(e2e_dir_init(&s, k.key[E2E_V2O], k.iv[E2E_V2O], true), 0);
+    CHECK_EQ_INT(e2e_reader_init(&r, k.key[E2E_V2O], k.iv[E2E_V2O]), 0);
+    ssize_t n = e2e_seal(&s, (const uint8_t *)"secret", 6, rec);
+    rec[n - 1] ^= 1;
+    memset(&sink, 0, sizeof sink);
+    CHECK_EQ_INT(e2e_reader_feed(&r, rec, 5, on_plain, &sink), 0);
+    CHECK_EQ_INT(e2e_reader_feed(&r, rec + 5, (size_t)n - 5, on_plain, &sink), E2E_ERR_AUTH);
+    CHECK_EQ_INT(sink.records, 0);
+    e2e_reader_free(&r);
+    uint8_t big[3] = {0xff, 0xff, 0};
+    CHECK_EQ_INT(e2e_reader_init(&r, k.key[E2E_V2O], k.iv[E2E_V2O]), 0);
+    CHECK_EQ_INT(e2e_reader_feed(&r, big, 1, on_plain, &sink), 0);
+    CHECK_EQ_INT(e2e_reader_feed(&r, big + 1, 2, on_plain, &sink), E2E_ERR_LEN);
+    e2e_reader_free(&r);
+    e2e_dir_free(&s);
+}
+
 int main(void)
 {
     RUN(test_derive_vector);
     RUN(test_proof_vector);
     RUN(test_record_vector);
     RUN(test_refusals);
+    RUN(test_reader_chunks);
+    RUN(test_reader_refusals);
     return TEST_SUMMARY();
 }
