@@ -63,6 +63,20 @@ typedef struct proxy_cfg {
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
 } proxy_cfg_t;
 
+/* One [[visitors]] entry: a local port whose connections reach another
+ * client's secret proxy (stcp, sudp) through the server. */
+typedef struct visitor_cfg {
+    char *name;        /* required; unique among visitors */
+    char *type;        /* required: "stcp" or "sudp" */
+    char *server_name; /* serverName: the owner's proxy name, required */
+    char *server_user; /* serverUser: the owner's user; NULL = this client's user */
+    char *secret_key;  /* secretKey: required, non-empty */
+    char *bind_addr;   /* bindAddr; default "127.0.0.1" */
+    int bind_port;     /* bindPort: required; below 0 binds nothing */
+    bool use_encryption, use_compression; /* transport.*: accepted; always end-to-end */
+    int line;                             /* of the [[visitors]] header */
+} visitor_cfg_t;
+
 /* One [[users]] entry: a login name with its own token and what it may
  * claim. A user named here logs in only with its own token. */
 typedef struct user_cfg {
@@ -121,6 +135,8 @@ typedef struct client_cfg {
     log_cfg_t log;
     proxy_cfg_t *proxies;
     int n_proxies;
+    visitor_cfg_t *visitors; /* [[visitors]] */
+    int n_visitors;
 } client_cfg_t;
 
 /* Returns 0, or -1 after printing errors to `diag` (stderr when NULL). */

@@ -10,7 +10,10 @@
  *               place; ciphertext goes through base->write, base->input
  *               is where the socket's bytes arrive, and the transport
  *               entries (pause, close, addresses, loop) are base's.
- * A QUIC stream would be a third table plus its own state in the union
+ *   conn_e2e.c  end-to-end records over another whole conn (conn_e2e_ops):
+ *               the inner conn's callbacks are e2e's, its transport
+ *               entries call the inner conn's public functions.
+ * A QUIC stream would be a fourth table plus its own state in the union
  * below; relay.c, cwork.c and the proxy kinds only ever see conn.h. */
 #ifndef BURROW_CONN_INT_H
 #define BURROW_CONN_INT_H
@@ -100,11 +103,13 @@ struct conn {
     size_t pending; /* bytes queued below us, not yet taken by the kernel */
     conn_tcp_t tcp; /* a QUIC backend would add its state beside this */
     conn_tls_t tls;
+    struct conn_e2e *e2e; /* conn_e2e.c's state while ops == &conn_e2e_ops */
     char peer[CONN_PEER_LEN];
 };
 
 extern const conn_ops_t conn_tcp_ops;
 extern const conn_ops_t conn_tls_ops;
+extern const conn_ops_t conn_e2e_ops;
 
 /* Helpers the backends call (conn.c). */
 void conn__fail(conn_t *c, int err);     /* on_error once */

@@ -33,6 +33,16 @@ const char *msg_name(uint8_t type)
         return "PONG";
     case MSG_UDP_DATA:
         return "UDP_DATA";
+    case MSG_STCP_VISITOR:
+        return "STCP_VISITOR";
+    case MSG_STCP_CHALLENGE:
+        return "STCP_CHALLENGE";
+    case MSG_STCP_PROOF:
+        return "STCP_PROOF";
+    case MSG_STCP_ACCEPT:
+        return "STCP_ACCEPT";
+    case MSG_STCP_REFUSE:
+        return "STCP_REFUSE";
     default:
         return "UNKNOWN";
     }

@@ -29,6 +29,13 @@ enum {
     MSG_PING = 0x30,           /* {} */
     MSG_PONG = 0x31,           /* {} */
     MSG_UDP_DATA = 0x40,       /* binary: u32 session id (BE), datagram */
+    /* Secret proxies (proto/stcp_hs.h): between visitor and owner, through
+     * the server's relay; VISITOR comes from the server. */
+    MSG_STCP_VISITOR = 0x50,   /* s->owner after START_WORK: {user, nonce} */
+    MSG_STCP_CHALLENGE = 0x51, /* owner->visitor: {nonce} */
+    MSG_STCP_PROOF = 0x52,     /* visitor->owner: {proof} */
+    MSG_STCP_ACCEPT = 0x53,    /* owner->visitor: {proof}; e2e records follow */
+    MSG_STCP_REFUSE = 0x54,    /* owner->visitor, then close: {reason, message} */
 };
 
 const char *msg_name(uint8_t type);

@@ -689,7 +689,10 @@ static void test_frp_unsupported_keys(void)
                         "\n"                                      /* 39 */
                         "[[visitors]]\n"                          /* 40 */
                         "name = \"v\"\n"                          /* 41 */
-                        "type = \"stcp\"\n",                      /* 42 */
+                        "type = \"stcp\"\n"                       /* 42 */
+                        "serverName = \"web\"\n"                  /* 43 */
+                        "secretKey = \"k\"\n"                     /* 44 */
+                        "bindPort = 9000\n",                      /* 45 */
                         &c),
                  0);
 #define NS(line, key)                                                                              \
@@ -716,7 +719,8 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has("frpc.toml:30: warning: proxy type 'stcp' is not supported by burrow yet; "
                    "proxy 'web' skipped\n"));
     CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
-    CHECK(diag_has("warning: frp key 'visitors' is not supported by burrow yet; ignored\n"));
+    CHECK(diag_has("frpc.toml:40: warning: visitor 'v': visitors are not carried by burrow yet; "
+                   "skipped\n"));
     CHECK_EQ_INT(diag_lines(), 22);
 #undef NS
     CHECK_EQ_INT(c.n_proxies, 2);
@@ -751,6 +755,85 @@ static void test_frp_unsupported_keys(void)
     CHECK_EQ_STR(s.subdomain_host, "example.com");
     CHECK_EQ_INT(s.vhost_http_timeout, 60);
     config_server_free(&s);
+}
+
+/* [[visitors]]: frp's keys and defaults, mixed with proxies in one file,
+ * and every refusal with its file:line. */
+static void test_visitors(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("user = \"bob\"\n"                  /* 1 */
+                        "[[proxies]]\n"                     /* 2 */
+                        "name = \"ssh\"\n"                  /* 3 */
+                        "type = \"tcp\"\n"                  /* 4 */
+                        "localPort = 22\n"                  /* 5 */
+                        "[[visitors]]\n"                    /* 6 */
+                        "name = \"db\"\n"                   /* 7 */
+                        "type = \"stcp\"\n"                 /* 8 */
+                        "serverName = \"pg\"\n"             /* 9 */
+                        "serverUser = \"alice\"\n"          /* 10 */
+                        "secretKey = \"s3cret\"\n"          /* 11 */
+                        "bindPort = 6000\n"                 /* 12 */
+                        "transport.useEncryption = true\n"  /* 13 */
+                        "transport.useCompression = true\n" /* 14 */
+                        "[[visitors]]\n"                    /* 15 */
+                        "name = \"dns\"\n"                  /* 16 */
+                        "type = \"sudp\"\n"                 /* 17 */
+                        "serverName = \"dns\"\n"            /* 18 */
+                        "secretKey = \"k\"\n"               /* 19 */
+                        "bindAddr = \"0.0.0.0\"\n"          /* 20 */
+                        "bindPort = -1\n",                  /* 21 */
+                        &c),
+                 0);
+    CHECK_EQ_INT(c.n_proxies, 1);
+    CHECK_EQ_INT(c.n_visitors, 2);
+    if (c.n_visitors == 2) {
+        const visitor_cfg_t *v = &c.visitors[0], *w = &c.visitors[1];
+        CHECK_EQ_STR(v->name, "db");
+        CHECK_EQ_STR(v->type, "stcp");
+        CHECK_EQ_STR(v->server_name, "pg");
+        CHECK_EQ_STR(v->server_user, "alice");
+        CHECK_EQ_STR(v->secret_key, "s3cret");
+        CHECK_EQ_STR(v->bind_addr, "127.0.0.1");
+        CHECK_EQ_INT(v->bind_port, 6000);
+        CHECK(v->use_encryption && v->use_compression);
+        CHECK_EQ_INT(v->line, 6);
+        CHECK_EQ_STR(w->type, "sudp");
+        CHECK(w->server_user == NULL); /* the visitor's own user */
+        CHECK_EQ_STR(w->bind_addr, "0.0.0.0");
+        CHECK_EQ_INT(w->bind_port, -1);
+    }
+    CHECK(diag_has("frpc.toml:6: warning: visitor 'db': visitors are not carried by burrow yet; "
+                   "skipped\n"));
+    CHECK_EQ_INT(diag_lines(), 2);
+    config_client_free(&c);
+
+#define V(body) "[[visitors]]\nname = \"v\"\ntype = \"stcp\"\n" body
+    client_fails(V("secretKey = \"k\"\nbindPort = 1\n"),
+                 "frpc.toml:1: error: missing required key 'visitors[0].serverName'\n", 2);
+    client_fails(V("serverName = \"p\"\nbindPort = 1\n"),
+                 "frpc.toml:1: error: missing required key 'visitors[0].secretKey'\n", 2);
+    client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\n"),
+                 "frpc.toml:1: error: missing required key 'visitors[0].bindPort'\n", 2);
+    client_fails(V("serverName = \"p\"\nsecretKey = \"\"\nbindPort = 1\n"),
+                 "frpc.toml:5: error: key 'visitors[0].secretKey': must not be empty\n", 2);
+    client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 0\n"),
+                 "frpc.toml:6: error: key 'visitors[0].bindPort': 0 is not a port (below 0 binds "
+                 "nothing)\n",
+                 2);
+    client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 70000\n"),
+                 "frpc.toml:6: error: key 'visitors[0].bindPort': 70000 is out of range", 2);
+    client_fails("[[visitors]]\nname = \"v\"\ntype = \"xtcp\"\nserverName = \"p\"\n"
+                 "secretKey = \"k\"\nbindPort = 1\n",
+                 "frpc.toml:3: error: key 'visitors[0].type': unknown visitor type 'xtcp' "
+                 "(expected stcp or sudp)\n",
+                 2);
+    client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 1\n")
+                     V("serverName = \"q\"\nsecretKey = \"k\"\nbindPort = 2\n"),
+                 "frpc.toml:8: error: key 'visitors[1].name': duplicate visitor name 'v' (first "
+                 "at line 1)\n",
+                 3);
+#undef V
 }
 
 static void test_skipped_proxy_types(void)
@@ -999,6 +1082,7 @@ int main(void)
     RUN(test_unknown_keys_warn);
     RUN(test_frp_unsupported_keys);
     RUN(test_skipped_proxy_types);
+    RUN(test_visitors);
     RUN(test_http_proxies);
     RUN(test_fingerprints);
     RUN(test_files);
