@@ -631,6 +631,7 @@ void client_stop(cli_t *c)
     disconnect(c, NULL);
     cwork_close_all(c);
     cudp_close_all(c);
+    cstcp_close_all(c);
     tunnels_end_all(&c->tunnels);
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);

@@ -51,6 +51,7 @@
 
 typedef struct cwork cwork_t;
 typedef struct cudp cudp_t;
+typedef struct cstcp cstcp_t;
 
 typedef struct cproxy {
     const proxy_cfg_t *cfg;
@@ -95,6 +96,7 @@ struct cli {
     cwork_t *starting; /* started stream work conns, local side connecting */
     tunnels_t tunnels; /* their relays, until done */
     cudp_t *udps;      /* udp channels, while their conn is open */
+    cstcp_t *stcps;    /* stcp owners: handshake or local side connecting */
     cproxy_t *proxies;
     int n_proxies;
     uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
@@ -166,6 +168,9 @@ void cwork_close_all(cli_t *c);
 /* cproxy_udp.c: client stop closes every udp channel's conn (its sockets and
  * timer follow). */
 void cudp_close_all(cli_t *c);
+/* cproxy_stcp.c: client stop closes the owner conns of secret proxies still
+ * in their handshake or connecting to the local service. */
+void cstcp_close_all(cli_t *c);
 /* Checks the server certificate of a fresh TLS conn (CA, pin or TOFU).
  * 0 when trusted; otherwise logs why and returns -1. */
 int client_verify_server(cli_t *c, conn_t *conn, bool first);
