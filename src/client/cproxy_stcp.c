@@ -128,13 +128,15 @@ static const conn_cbs_t local_cbs = {.on_ready = on_local_ready};
 static void owner_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
 {
     conn_t *raw = s->raw;
-    conn_pause(raw);
     s->e2e = conn_e2e_new(raw, &s->hs.keys, E2E_O2V, &e2e_cbs, s);
     if (!s->e2e) {
         conn_close(raw); /* raw_close frees s */
         return;
     }
     s->raw = NULL;
+    /* Paused through the e2e conn (its flag, then the inner's), so that the
+     * relay's resume reaches the inner conn. */
+    conn_pause(s->e2e);
     LOG_I("stcp visitor accepted proxy=%s visitor=%s path=relay", LOG_ESC(s->proxy->cfg->name),
           LOG_ESC(s->hs.visitor_user));
     conn_e2e_feed(s->e2e, rest, rest_len);
