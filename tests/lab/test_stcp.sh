@@ -4,7 +4,9 @@
 # in c2 behind nat2 with a local port for the owner's proxy. 200 parallel
 # 1 MiB transfers through the visitor's port, every byte checked; then a
 # visitor entry with a wrong key is refused, with a line on both sides, and
-# the good port still serves.
+# the good port still serves. With the server down the visitor's port stays
+# open and a connection waits a few seconds, then closes with a log line;
+# after the server restarts the port works again. Both clients stop cleanly.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -13,6 +15,22 @@ brw_require || exit 1
 ECHO=$(lab_tool tcp_echo) || exit 1
 BLAST=$(lab_tool tcp_blast) || exit 1
 lab_up || lab_fail "lab_up"
+
+# stop_clean PID LOG WHAT: SIGTERM, then exit 0 within 10 s and a clean log.
+stop_clean() {
+    local pid=$1 log=$2 what=$3 rc=
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do
+        lab_alive "$pid" || { wait "$pid"; rc=$?; break; }
+        sleep 0.1
+    done
+    [ -n "$rc" ] || lab_fail "$what: still running 10 s after SIGTERM"
+    [ "$rc" -eq 0 ] || lab_fail "$what: exited $rc after SIGTERM"
+    grep -q "stopped: every handle closed" "$log" || lab_fail "$what: the loop did not close"
+    if grep -Eq "did not stop|left open|did not close|LeakSanitizer|AddressSanitizer|runtime error" "$log"; then
+        lab_fail "$what: unclean stop: $(grep -E 'did not stop|left open|did not close|Sanitizer|runtime error' "$log" | head -3)"
+    fi
+}
 
 lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
@@ -48,9 +66,11 @@ bindPort = 7101
 TOML
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 owner "$LAB_TMP/owner.toml"
+owner_pid=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/owner.log" "proxy registered.*name=db" 15 || lab_fail "stcp proxy not registered"
 lab_check "no public port for the stcp proxy" grep -q "proxy listening name=db type=stcp port=0" "$LAB_TMP/server.log"
 brw_start_client c2 visitor "$LAB_TMP/visitor.toml"
+visitor_pid=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/visitor.log" "login ok" 15 || lab_fail "visitor did not log in"
 lab_wait_port c2 tcp 127.0.0.1 7100 10 || lab_fail "visitor port 7100 not open"
 lab_pass "owner in c1 (nat1), visitor port 127.0.0.1:7100 in c2 (nat2)"
@@ -75,4 +95,27 @@ lab_pass "wrong key refused in ${took} ms, logged by owner and visitor"
 out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7100 4 65536 2>&1) || lab_fail "visitor port after the refusal: ${out##*$'\n'}"
 lab_pass "visitor port still serves after the refusal"
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+
+# The server goes away: the port stays open, a connection waits, then closes.
+lab_kill "$BRW_SERVER_PID" KILL
+lab_wait_log "$LAB_TMP/visitor.log" "disconnected from server" 20 || lab_fail "visitor did not notice the server's loss"
+start=$(date +%s%N)
+lab_exec c2 timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7100; cat <&3 >/dev/null' 2>/dev/null ||
+    lab_fail "visitor port closed while the server was down"
+took=$((($(date +%s%N) - start) / 1000000))
+[ "$took" -ge 2000 ] && [ "$took" -lt 6000 ] || lab_fail "waiting connection closed after ${took} ms (want about 3 s)"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor connection closed: not connected to the server name=db-visitor" 5 ||
+    lab_fail "no log line for the connection that waited"
+lab_pass "server down: the visitor's connection waited ${took} ms, then closed with a log line"
+
+brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server2.log" || lab_fail "server did not restart"
+lab_wait_log "$LAB_TMP/owner.log" "proxy registered.*name=db" 30 2 || lab_fail "owner did not register again"
+lab_wait_log "$LAB_TMP/visitor.log" "login ok" 30 2 || lab_fail "visitor did not log in again"
+out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7100 8 262144 2>&1) || lab_fail "visitor port after the server restart: ${out##*$'\n'}"
+lab_pass "server restarted: the visitor's port works again, neither client restarted"
+
+stop_clean "$visitor_pid" "$LAB_TMP/visitor.log" "visitor"
+stop_clean "$owner_pid" "$LAB_TMP/owner.log" "owner"
+stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server2.log" "server"
+lab_pass "SIGTERM: visitor, owner and server exit 0 with every handle closed"
 echo "PASS test_stcp"
