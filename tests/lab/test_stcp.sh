@@ -2,9 +2,9 @@
 # test_stcp: a secret proxy (stcp) and its visitor across two NATs. The owner
 # runs in c1 behind nat1 with tcp_echo as its local service; the visitor runs
 # in c2 behind nat2 with a local port for the owner's proxy. 200 parallel
-# 1 MiB transfers through the visitor's port, every byte checked; then a
-# visitor entry with a wrong key is refused, with a line on both sides, and
-# the good port still serves. With the server down the visitor's port stays
+# 1 MiB transfers through the visitor's port, every byte checked; then
+# visitor entries with a wrong key and an unknown serverName are refused,
+# with a line on both sides, and the good port still serves. With the server down the visitor's port stays
 # open and a connection waits a few seconds, then closes with a log line;
 # after the server restarts the port works again. Both clients stop cleanly.
 set -u
@@ -63,6 +63,13 @@ type = "stcp"
 serverName = "db"
 secretKey = "not-the-key"
 bindPort = 7101
+
+[[visitors]]
+name = "nope"
+type = "stcp"
+serverName = "no-such-proxy"
+secretKey = "s3cret-key"
+bindPort = 7102
 TOML
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 owner "$LAB_TMP/owner.toml"
@@ -91,6 +98,15 @@ took=$((($(date +%s%N) - start) / 1000000))
 lab_wait_log "$LAB_TMP/owner.log" "stcp visitor refused proxy=db .*reason=wrong-key" 5 || lab_fail "owner did not log the wrong key"
 lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=db-wrong proxy=db path=relay reason=wrong-key" 5 || lab_fail "visitor did not log the wrong key"
 lab_pass "wrong key refused in ${took} ms, logged by owner and visitor"
+
+# An unknown serverName: the server answers, both it and the visitor say so.
+start=$(date +%s%N)
+lab_exec c2 timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7102; cat <&3 >/dev/null' 2>/dev/null
+took=$((($(date +%s%N) - start) / 1000000))
+[ "$took" -lt 4000 ] || lab_fail "unknown proxy: the local connection was not closed at once (${took} ms)"
+lab_wait_log "$LAB_TMP/server.log" "stcp visitor refused proxy=no-such-proxy .*reason=unknown-proxy" 5 || lab_fail "server did not log the unknown proxy"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=nope proxy=no-such-proxy path=relay reason=unknown-proxy" 5 || lab_fail "visitor did not log the unknown proxy"
+lab_pass "unknown serverName refused in ${took} ms, logged by server and visitor"
 
 out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7100 4 65536 2>&1) || lab_fail "visitor port after the refusal: ${out##*$'\n'}"
 lab_pass "visitor port still serves after the refusal"
