@@ -215,6 +215,7 @@ static void on_login_ok(void *owner, json_t *m)
     register_proxies(c);
     for (int i = 0; i < c->cfg->pool_count; i++)
         cwork_open(c);
+    cvisitor_ctl_up(c);
     int iv = c->cfg->heartbeat_interval;
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
 }
@@ -583,7 +584,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", cfg->server_addr, cfg->server_port);
     snprintf(c->known_path, sizeof c->known_path, "%s/known_servers", state_dir);
     if (cfg->tls_enable && !(c->tls = tlsc_client_ctx(cfg->tls_trusted_ca_file))) goto fail;
-    if (setup_proxies(c) != 0) goto fail;
+    if (setup_proxies(c) != 0 || cvisitor_setup(c) != 0) goto fail;
     uv_timer_init(loop, &c->retry);
     uv_timer_init(loop, &c->hb);
     c->retry.data = c->hb.data = c;
@@ -607,6 +608,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
 fail:
     SSL_CTX_free(c->tls);
     free(c->proxies);
+    free(c->visitors);
     free(c);
     return NULL;
 }
@@ -617,7 +619,9 @@ void client_start(cli_t *c)
         LOG_W("TLS is disabled (transport.tls.enable = false): traffic to %s is readable on "
               "the way",
               c->endpoint);
-    LOG_I("connecting to server=%s proxies=%d", c->endpoint, c->n_proxies);
+    LOG_I("connecting to server=%s proxies=%d visitors=%d", c->endpoint, c->n_proxies,
+          c->n_visitors);
+    cvisitor_start(c);
     connect_now(c);
 }
 
@@ -631,6 +635,8 @@ void client_stop(cli_t *c)
     disconnect(c, NULL);
     cwork_close_all(c);
     cudp_close_all(c);
+    cstcp_close_all(c);
+    cvisitor_close_all(c);
     tunnels_end_all(&c->tunnels);
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);
@@ -649,5 +655,11 @@ void client_destroy(cli_t *c)
     SSL_SESSION_free(c->tls_session);
     SSL_CTX_free(c->tls);
     free(c->proxies);
+    free(c->visitors);
     free(c);
+}
+
+bool client_logged_in(const cli_t *c)
+{
+    return c->ctl && c->state == C_READY && !c->stopping;
 }

@@ -19,6 +19,7 @@
 #include "net/tunnels.h"
 #include "proto/auth.h"
 #include "proto/ctl.h"
+#include "proto/e2e.h"
 #include "proto/frame.h"
 #include "proto/kinds.h"
 #include "tls/tls_cert.h"
@@ -51,6 +52,9 @@
 
 typedef struct cwork cwork_t;
 typedef struct cudp cudp_t;
+typedef struct cstcp cstcp_t;
+typedef struct cvisitor cvisitor_t;
+typedef struct vconn vconn_t;
 
 typedef struct cproxy {
     const proxy_cfg_t *cfg;
@@ -92,9 +96,12 @@ struct cli {
     unsigned gen;             /* bumps at each login; older work conns are stale */
     cwork_t *idle;            /* work conns not yet started */
     int n_idle;
-    cwork_t *starting; /* started stream work conns, local side connecting */
-    tunnels_t tunnels; /* their relays, until done */
-    cudp_t *udps;      /* udp channels, while their conn is open */
+    cwork_t *starting;    /* started stream work conns, local side connecting */
+    tunnels_t tunnels;    /* their relays, until done */
+    cudp_t *udps;         /* udp channels, while their conn is open */
+    cstcp_t *stcps;       /* stcp owners: handshake or local side connecting */
+    cvisitor_t *visitors; /* one per [[visitors]] entry (visitor.c) */
+    int n_visitors;
     cproxy_t *proxies;
     int n_proxies;
     uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
@@ -146,6 +153,11 @@ int client_dial(cli_t *c, conn_t *conn, SSL_SESSION *resume);
 /* Writes the magic and HELLO on a connected conn: role "control", or "work"
  * with run_id, the next seq and its MAC under work_key. 0 or <0. */
 int client_send_hello(cli_t *c, conn_t *conn, bool work);
+/* Writes the magic and HELLO role "visitor" on a connected conn: the work
+ * proof of the current session, the owner's `proxy` and the visitor's
+ * nonce. <0 when not logged in. */
+int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy,
+                              const uint8_t nonce[E2E_NONCE_LEN]);
 
 /* cwork.c */
 /* The started work conn's proxy. */
@@ -166,6 +178,21 @@ void cwork_close_all(cli_t *c);
 /* cproxy_udp.c: client stop closes every udp channel's conn (its sockets and
  * timer follow). */
 void cudp_close_all(cli_t *c);
+/* cproxy_stcp.c: client stop closes the owner conns of secret proxies still
+ * in their handshake or connecting to the local service. */
+void cstcp_close_all(cli_t *c);
+
+/* visitor.c: the [[visitors]] entries. */
+/* Builds one visitor per entry (client_create). 0 or -1 (out of memory). */
+int cvisitor_setup(cli_t *c);
+/* Opens the local listeners (client_start); they stay open until stop. */
+void cvisitor_start(cli_t *c);
+/* A login succeeded: local connections waiting for it dial the server. */
+void cvisitor_ctl_up(cli_t *c);
+/* Client stop: closes the listeners and every connection not yet relayed. */
+void cvisitor_close_all(cli_t *c);
+/* client.c: whether the control channel is logged in now. */
+bool client_logged_in(const cli_t *c);
 /* Checks the server certificate of a fresh TLS conn (CA, pin or TOFU).
  * 0 when trusted; otherwise logs why and returns -1. */
 int client_verify_server(cli_t *c, conn_t *conn, bool first);

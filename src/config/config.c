@@ -317,8 +317,8 @@ static const key_spec_t proxy_keys[] = {
     SPECIAL("responseHeaders.set", K_HEADERS, proxy_cfg_t, response_headers),
     FRP("routeByHTTPUser"),
     FRP("multiplexer"),
-    FRP("secretKey"),
-    FRP("allowUsers"),
+    STR("secretKey", proxy_cfg_t, secret_key),
+    SPECIAL("allowUsers", K_STR_LIST, proxy_cfg_t, allow_users),
     FRP("natTraversal"),
     END,
 };
@@ -368,7 +368,7 @@ static const key_spec_t port_entry_keys[] = {
 };
 
 /* frp proxy types burrow knows of but does not carry (yet). */
-static const char *const frp_only_proxy_types[] = {"stcp", "xtcp", "tcpmux", "sudp", NULL};
+static const char *const frp_only_proxy_types[] = {"xtcp", "tcpmux", "sudp", NULL};
 
 /* ---- the walker -------------------------------------------------------- */
 
@@ -886,6 +886,16 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
     if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
         error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
                  kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));
+    bool secret = kind_has(p->kind, KIND_SECRET);
+    if (secret && (!p->secret_key || !p->secret_key[0]))
+        error_at(c, p->line, "proxy '%s': type %s needs a non-empty 'secretKey'", scope,
+                 kind_name(p->kind));
+    if (!secret && (p->secret_key || p->allow_users.n))
+        error_at(c, p->line, "proxy '%s': 'secretKey' and 'allowUsers' need type %s", scope,
+                 kind_list(KIND_SECRET, "or", kinds, sizeof kinds));
+    if (secret && p->remote_port)
+        error_at(c, p->line, "proxy '%s': type %s opens no public port: no 'remotePort'", scope,
+                 kind_name(p->kind));
 }
 
 static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v)
@@ -977,9 +987,10 @@ static void load_visitor(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_v
     walk(c, &vw, tab, scope);
     check_visitor(c, cfg, scope, tab, v);
     default_str(c, &v->bind_addr, "127.0.0.1");
-    /* The runtime (client/visitor.c) is not in yet: say so, keep the entry. */
-    warn_at(c, v->line, "visitor '%s': visitors are not carried by burrow yet; skipped",
-            v->name ? v->name : scope);
+    /* client/visitor.c carries stcp; sudp is not in yet: say so, keep the entry. */
+    if (v->type && strcmp(v->type, "sudp") == 0)
+        warn_at(c, v->line, "visitor '%s': type sudp is not carried by burrow yet; skipped",
+                v->name ? v->name : scope);
     cfg->n_visitors++;
 }
 
@@ -1301,6 +1312,8 @@ static void proxy_cfg_free(proxy_cfg_t *p)
     str_list_free(&p->custom_domains);
     free(p->subdomain);
     str_list_free(&p->locations);
+    free(p->secret_key);
+    str_list_free(&p->allow_users);
     free(p->host_header_rewrite);
     free(p->http_user);
     free(p->http_password);

@@ -61,6 +61,9 @@ typedef struct proxy_cfg {
     header_list_t request_headers;   /* requestHeaders.set.* */
     header_list_t response_headers;  /* responseHeaders.set.* */
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
+    /* secret kinds (stcp) only */
+    char *secret_key;       /* secretKey: required, non-empty */
+    str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */
 } proxy_cfg_t;
 
 /* One [[visitors]] entry: a local port whose connections reach another

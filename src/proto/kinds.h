@@ -20,13 +20,15 @@
 #define KIND_HTTP_KEYS (1u << 2)      /* locations, hostHeaderRewrite, httpUser, headers */
 #define KIND_PROXY_PROTOCOL (1u << 3) /* transport.proxyProtocolVersion */
 #define KIND_DATAGRAMS (1u << 4)      /* carries UDP_DATA frames, not a byte stream */
+#define KIND_SECRET (1u << 5)         /* secret: no public port; secretKey, allowUsers */
 
 /* The order is the config enum's and must not change (tests compare it). */
 #define PROXY_KINDS(X)                                                                             \
     X(TCP, "tcp", KIND_BINDS_PORT | KIND_PROXY_PROTOCOL, tcp)                                      \
     X(UDP, "udp", KIND_BINDS_PORT | KIND_DATAGRAMS, udp)                                           \
     X(HTTP, "http", KIND_ROUTES_DOMAIN | KIND_HTTP_KEYS, http)                                     \
-    X(HTTPS, "https", KIND_ROUTES_DOMAIN | KIND_PROXY_PROTOCOL, https)
+    X(HTTPS, "https", KIND_ROUTES_DOMAIN | KIND_PROXY_PROTOCOL, https)                             \
+    X(STCP, "stcp", KIND_SECRET, stcp)
 
 #define KINDS_ENUM_(id, name, flags, sym) PROXY_##id,
 typedef enum { PROXY_KINDS(KINDS_ENUM_) PROXY_KIND_COUNT } proxy_kind_t;

@@ -308,7 +308,11 @@ static void handle_login(gate_t *g, json_t *m)
 
 /* ---- work connections --------------------------------------------------- */
 
-static void handle_hello_work(gate_t *g, json_t *m)
+/* The session a work (or visitor) HELLO proves itself part of: a MAC under
+ * its work key over run id and a fresh sequence number. NULL after
+ * rejecting the gate. Nothing may follow the HELLO before the server
+ * speaks (START_WORK, or the owner's first frame). */
+static session_t *gate_work_session(gate_t *g, json_t *m, const char *what)
 {
     const char *run_id = msg_str(m, "run_id");
     long long seq = msg_int(m, "seq", 0);
@@ -316,14 +320,28 @@ static void handle_hello_work(gate_t *g, json_t *m)
     session_t *ss = run_id ? session_find(g->srv, run_id) : NULL;
     if (!ss || seq <= 0 || auth_unhex(msg_str(m, "mac"), mac, sizeof mac) != 0 ||
         !session_check_work(ss, (uint64_t)seq, mac)) {
-        gate_reject(g, "auth", "work connection refused", ss ? "bad-work-proof" : "unknown-run-id");
-        return;
+        gate_reject(g, "auth", what, ss ? "bad-work-proof" : "unknown-run-id");
+        return NULL;
     }
-    if (framer_buffered(&g->fr) > 0) { /* nothing may follow HELLO before START_WORK */
+    if (framer_buffered(&g->fr) > 0) {
         gate_finish(g, "unexpected-data");
-        return;
+        return NULL;
     }
-    session_add_work(ss, gate_release(g));
+    return ss;
+}
+
+static void handle_hello_work(gate_t *g, json_t *m)
+{
+    session_t *ss = gate_work_session(g, m, "work connection refused");
+    if (ss) session_add_work(ss, gate_release(g));
+}
+
+/* A visitor of a secret proxy (sproxy_stcp.c takes it from here). */
+static void handle_hello_visitor(gate_t *g, json_t *m)
+{
+    session_t *ss = gate_work_session(g, m, "visitor connection refused");
+    if (ss)
+        sproxy_stcp_visit(g->srv, ss, gate_release(g), msg_str(m, "proxy"), msg_str(m, "nonce"));
 }
 
 static void handle_hello(gate_t *g, json_t *m)
@@ -342,6 +360,8 @@ static void handle_hello(gate_t *g, json_t *m)
         handle_hello_control(g);
     else if (role && strcmp(role, "work") == 0)
         handle_hello_work(g, m);
+    else if (role && strcmp(role, "visitor") == 0)
+        handle_hello_visitor(g, m);
     else
         gate_reject(g, "proto", "unknown role", "bad-role");
 }

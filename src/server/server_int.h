@@ -178,6 +178,15 @@ bool session_domain_allowed(const session_t *ss, const char *domain);
 
 /* server.c */
 bool server_proxy_name_taken(srv_t *s, const char *name);
+/* The live proxy named `name` (session.c), or NULL. */
+sproxy_t *server_find_proxy(srv_t *s, const char *name);
+
+/* sproxy_stcp.c: a visitor's conn, proved by its session vss (HELLO role
+ * "visitor"), for the secret proxy named `proxy` with the visitor's nonce
+ * (hex). Takes v: relays it to a work conn of the owner's session after
+ * STCP_VISITOR, or answers ERROR unknown-proxy / owner-offline and closes. */
+void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
+                       const char *nonce_hex);
 /* Whether the address of `peer` ("ip:port", "[ip6]:port") holds a live
  * session now (its work conns get the clients' gate budget). */
 bool server_source_has_session(srv_t *s, const char *peer);

@@ -125,6 +125,14 @@ bool server_proxy_name_taken(srv_t *s, const char *name)
     return false;
 }
 
+sproxy_t *server_find_proxy(srv_t *s, const char *name)
+{
+    for (session_t *ss = s->sessions; ss; ss = ss->next)
+        for (sproxy_t *p = ss->proxies; p; p = p->next)
+            if (strcmp(p->name, name) == 0) return p;
+    return NULL;
+}
+
 /* Work conns come from the address the control conn came from (or at
  * least one behind the same NAT). */
 bool server_source_has_session(srv_t *s, const char *peer)

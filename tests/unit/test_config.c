@@ -551,7 +551,7 @@ static void test_proxy_errors(void)
                  "frpc.toml:1: error: missing required key 'proxies[0].type'\n", 1);
     client_fails("[[proxies]]\nname = \"a\"\ntype = \"sctp\"\nlocalPort = 22\n",
                  "frpc.toml:3: error: key 'proxies[0].type': unknown proxy type 'sctp' (expected "
-                 "tcp, udp, http or https)\n",
+                 "tcp, udp, http, https or stcp)\n",
                  1);
     client_fails("[[proxies]]\nname = \"ssh\"\ntype = \"tcp\"\nlocalPort = 22\n\n"
                  "[[proxies]]\nname = \"ssh\"\ntype = \"udp\"\nlocalPort = 22\n",
@@ -677,7 +677,7 @@ static void test_frp_unsupported_keys(void)
                         "\n"                                      /* 27 */
                         "[[proxies]]\n"                           /* 28 */
                         "name = \"web\"\n"                        /* 29 */
-                        "type = \"stcp\"\n"                       /* 30 */
+                        "type = \"sudp\"\n"                       /* 30 */
                         "localPort = 80\n"                        /* 31 */
                         "customDomains = [\"www.example.com\"]\n" /* 32 */
                         "\n"                                      /* 33 */
@@ -716,12 +716,10 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has(NS(23, "proxies[0].annotations")));
     CHECK(diag_has("warning: frp key 'proxies[0].healthCheck' is not supported"));
     CHECK(diag_has("warning: frp key 'proxies[0].loadBalancer' is not supported"));
-    CHECK(diag_has("frpc.toml:30: warning: proxy type 'stcp' is not supported by burrow yet; "
+    CHECK(diag_has("frpc.toml:30: warning: proxy type 'sudp' is not supported by burrow yet; "
                    "proxy 'web' skipped\n"));
     CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
-    CHECK(diag_has("frpc.toml:40: warning: visitor 'v': visitors are not carried by burrow yet; "
-                   "skipped\n"));
-    CHECK_EQ_INT(diag_lines(), 22);
+    CHECK_EQ_INT(diag_lines(), 21);
 #undef NS
     CHECK_EQ_INT(c.n_proxies, 2);
     if (c.n_proxies == 2) {
@@ -803,43 +801,43 @@ static void test_visitors(void)
         CHECK_EQ_STR(w->bind_addr, "0.0.0.0");
         CHECK_EQ_INT(w->bind_port, -1);
     }
-    CHECK(diag_has("frpc.toml:6: warning: visitor 'db': visitors are not carried by burrow yet; "
+    CHECK(diag_has("frpc.toml:15: warning: visitor 'dns': type sudp is not carried by burrow yet; "
                    "skipped\n"));
-    CHECK_EQ_INT(diag_lines(), 2);
+    CHECK_EQ_INT(diag_lines(), 1);
     config_client_free(&c);
 
 #define V(body) "[[visitors]]\nname = \"v\"\ntype = \"stcp\"\n" body
     client_fails(V("secretKey = \"k\"\nbindPort = 1\n"),
-                 "frpc.toml:1: error: missing required key 'visitors[0].serverName'\n", 2);
+                 "frpc.toml:1: error: missing required key 'visitors[0].serverName'\n", 1);
     client_fails(V("serverName = \"p\"\nbindPort = 1\n"),
-                 "frpc.toml:1: error: missing required key 'visitors[0].secretKey'\n", 2);
+                 "frpc.toml:1: error: missing required key 'visitors[0].secretKey'\n", 1);
     client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\n"),
-                 "frpc.toml:1: error: missing required key 'visitors[0].bindPort'\n", 2);
+                 "frpc.toml:1: error: missing required key 'visitors[0].bindPort'\n", 1);
     client_fails(V("serverName = \"p\"\nsecretKey = \"\"\nbindPort = 1\n"),
-                 "frpc.toml:5: error: key 'visitors[0].secretKey': must not be empty\n", 2);
+                 "frpc.toml:5: error: key 'visitors[0].secretKey': must not be empty\n", 1);
     client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 0\n"),
                  "frpc.toml:6: error: key 'visitors[0].bindPort': 0 is not a port (below 0 binds "
                  "nothing)\n",
-                 2);
+                 1);
     client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 70000\n"),
-                 "frpc.toml:6: error: key 'visitors[0].bindPort': 70000 is out of range", 2);
+                 "frpc.toml:6: error: key 'visitors[0].bindPort': 70000 is out of range", 1);
     client_fails("[[visitors]]\nname = \"v\"\ntype = \"xtcp\"\nserverName = \"p\"\n"
                  "secretKey = \"k\"\nbindPort = 1\n",
                  "frpc.toml:3: error: key 'visitors[0].type': unknown visitor type 'xtcp' "
                  "(expected stcp or sudp)\n",
-                 2);
+                 1);
     client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 1\n")
                      V("serverName = \"q\"\nsecretKey = \"k\"\nbindPort = 2\n"),
                  "frpc.toml:8: error: key 'visitors[1].name': duplicate visitor name 'v' (first "
                  "at line 1)\n",
-                 3);
+                 1);
 #undef V
 }
 
 static void test_skipped_proxy_types(void)
 {
-    static const char *const types[] = {"stcp", "xtcp", "tcpmux", "sudp"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const types[] = {"xtcp", "tcpmux", "sudp"};
+    for (int i = 0; i < 3; i++) {
         char text[256], want[256];
         snprintf(text, sizeof text, "[[proxies]]\nname = \"x\"\ntype = \"%s\"\n", types[i]);
         snprintf(want, sizeof want,
@@ -853,6 +851,39 @@ static void test_skipped_proxy_types(void)
         CHECK_EQ_INT(c.n_proxies, 0);
         config_client_free(&c);
     }
+}
+
+/* stcp owners: secretKey required, allowUsers kept; both refused elsewhere. */
+static void test_stcp_proxies(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n"
+                        "secretKey = \"s3cret\"\nallowUsers = [\"bob\", \"carol\"]\n",
+                        &c),
+                 0);
+    CHECK_EQ_INT(diag_lines(), 0);
+    CHECK_EQ_INT(c.n_proxies, 1);
+    if (c.n_proxies == 1) {
+        CHECK_EQ_INT(c.proxies[0].kind, PROXY_STCP);
+        CHECK_EQ_STR(c.proxies[0].secret_key, "s3cret");
+        CHECK_EQ_INT(c.proxies[0].allow_users.n, 2);
+        if (c.proxies[0].allow_users.n == 2) CHECK_EQ_STR(c.proxies[0].allow_users.v[1], "carol");
+    }
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': type stcp needs a non-empty "
+                 "'secretKey'\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"db\"\ntype = \"tcp\"\nlocalPort = 5432\n"
+                 "secretKey = \"k\"\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': 'secretKey' and 'allowUsers' need "
+                 "type stcp\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n"
+                 "secretKey = \"k\"\nremotePort = 6000\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': type stcp opens no public port: no "
+                 "'remotePort'\n",
+                 1);
 }
 
 static void test_http_proxies(void)
@@ -1083,6 +1114,7 @@ int main(void)
     RUN(test_frp_unsupported_keys);
     RUN(test_skipped_proxy_types);
     RUN(test_visitors);
+    RUN(test_stcp_proxies);
     RUN(test_http_proxies);
     RUN(test_fingerprints);
     RUN(test_files);

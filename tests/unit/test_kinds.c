@@ -13,16 +13,17 @@
 
 static void test_table(void)
 {
-    CHECK_EQ_INT(PROXY_KIND_COUNT, 4);
+    CHECK_EQ_INT(PROXY_KIND_COUNT, 5);
     CHECK_EQ_INT(PROXY_TCP, 0); /* the config enum's historical values */
     CHECK_EQ_INT(PROXY_UDP, 1);
     CHECK_EQ_INT(PROXY_HTTP, 2);
     CHECK_EQ_INT(PROXY_HTTPS, 3);
+    CHECK_EQ_INT(PROXY_STCP, 4);
     for (int k = 0; k < PROXY_KIND_COUNT; k++) {
         CHECK_EQ_INT(kind_find(kind_name((proxy_kind_t)k)), k);
         CHECK(kind_info((proxy_kind_t)k) != NULL);
     }
-    CHECK_EQ_INT(kind_find("stcp"), -1);
+    CHECK_EQ_INT(kind_find("sudp"), -1);
     CHECK_EQ_INT(kind_find(NULL), -1);
     CHECK_EQ_STR(kind_name(PROXY_KIND_COUNT), "?");
     CHECK(kind_info(PROXY_KIND_COUNT) == NULL);
@@ -36,9 +37,10 @@ static void test_table(void)
 static void test_lists(void)
 {
     char b[KIND_LIST_LEN];
-    CHECK_EQ_STR(kind_list(0, "or", b, sizeof b), "tcp, udp, http or https");
+    CHECK_EQ_STR(kind_list(0, "or", b, sizeof b), "tcp, udp, http, https or stcp");
     CHECK_EQ_STR(kind_list(KIND_ROUTES_DOMAIN, "or", b, sizeof b), "http or https");
     CHECK_EQ_STR(kind_list(KIND_HTTP_KEYS, "or", b, sizeof b), "http");
+    CHECK_EQ_STR(kind_list(KIND_SECRET, "or", b, sizeof b), "stcp");
     CHECK_EQ_STR(kind_list(KIND_PROXY_PROTOCOL, "or", b, sizeof b), "tcp or https");
     CHECK_EQ_STR(kind_list(KIND_BINDS_PORT, "and", b, sizeof b), "tcp and udp");
     CHECK_EQ_STR(kind_list(KIND_BINDS_PORT | KIND_ROUTES_DOMAIN, "or", b, sizeof b), "");
@@ -75,6 +77,7 @@ static void test_round_trip(void)
                  "localPort = 80\n%s",
                  name,
                  kind_has((proxy_kind_t)k, KIND_ROUTES_DOMAIN) ? "customDomains = [\"a.test\"]\n"
+                 : kind_has((proxy_kind_t)k, KIND_SECRET)      ? "secretKey = \"k\"\n"
                                                                : "remotePort = 6000\n");
         client_cfg_t cfg;
         memset(&cfg, 0, sizeof cfg);
@@ -95,7 +98,7 @@ static void test_round_trip(void)
         free(js);
         config_client_free(&cfg);
     }
-    CHECK(sproxy_find_kind("stcp") == NULL);
+    CHECK(sproxy_find_kind("sudp") == NULL);
     CHECK(sproxy_find_kind(NULL) == NULL);
 }
 

@@ -1,0 +1,386 @@
+/* visitor: the client's [[visitors]] of secret proxies (stcp).
+ *
+ * Each entry with a bindPort opens a local listener at client_start and
+ * keeps it open across reconnects to the server. Each local connection
+ * (paused: nothing is read until the path is up) dials the server
+ * (cdial.c), sends HELLO role "visitor" proved by the session's work MAC
+ * and naming the owner's proxy with the visitor's nonce, runs
+ * proto/stcp_hs.h as the visitor, then wraps the server conn with
+ * net/conn_e2e.h and relays it to the local conn (client's tunnels).
+ * A connection that arrives while the control channel is down waits up to
+ * VISITOR_WAIT_MS for a login, then is closed with a log line.
+ *
+ * Ownership: cli owns the visitors array (freed by client_destroy) and
+ * their listeners (closed by client_stop). A visitor conn (vconn_t) is
+ * listed in its visitor until relayed or ended, holds one reference per
+ * open handle (local conn, server conn, timer) and frees itself when the
+ * last closes; client_stop ends every listed one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_int.h"
+#include "net/addr.h"
+#include "net/conn_e2e.h"
+#include "net/listener.h"
+#include "net/tunnels.h"
+#include "proto/stcp_hs.h"
+#include "util/log.h"
+#include "util/ref.h"
+
+/* How long a local connection waits for the control channel, then for the
+ * handshake with the owner (the server gives up on an owner after 10 s). */
+#define VISITOR_WAIT_MS 3000
+#define VISITOR_HS_MS 15000
+/* Plaintext the owner may send before the relay is up. */
+#define VISITOR_EARLY_MAX (256 * 1024)
+
+struct cvisitor {
+    cli_t *cli;
+    const visitor_cfg_t *cfg;
+    listener_t l;
+    bool listening;
+    char proxy[256]; /* the owner's proxy as the server names it: user.name */
+    vconn_t *conns;  /* local conns not yet relayed */
+};
+
+struct vconn {
+    cvisitor_t *v;        /* while listed */
+    vconn_t *next, *prev; /* in v->conns */
+    conn_t *local;        /* the user's, paused until relayed */
+    conn_t *srv;          /* to the server: raw, then e2e */
+    uv_timer_t timer;     /* VISITOR_WAIT_MS, then VISITOR_HS_MS */
+    stcp_hs_t hs;
+    uint8_t *early;
+    size_t early_len;
+    ref_t ref; /* local + srv + timer */
+};
+
+static const conn_cbs_t none_cbs = {0};
+
+static void vc_release(ref_t *r)
+{
+    vconn_t *vc = REF_OWNER(r, vconn_t, ref);
+    stcp_hs_free(&vc->hs);
+    free(vc->early);
+    free(vc);
+}
+
+static void vc_unlink(vconn_t *vc)
+{
+    cvisitor_t *v = vc->v;
+    if (!v) return;
+    if (vc->prev)
+        vc->prev->next = vc->next;
+    else if (v->conns == vc)
+        v->conns = vc->next;
+    if (vc->next) vc->next->prev = vc->prev;
+    vc->next = vc->prev = NULL;
+    vc->v = NULL;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    vconn_t *vc = h->data;
+    ref_drop(&vc->ref);
+}
+
+/* Ends vc: every handle it still holds closes, and it frees itself. */
+static void vc_end(vconn_t *vc)
+{
+    vc_unlink(vc);
+    if (!uv_is_closing((uv_handle_t *)&vc->timer))
+        uv_close((uv_handle_t *)&vc->timer, timer_closed);
+    if (vc->local) conn_close(vc->local);
+    if (vc->srv) conn_close(vc->srv);
+}
+
+/* ---- the local conn ------------------------------------------------------ */
+
+static void local_eof(conn_t *c)
+{
+    vc_end(conn_data(c)); /* the user gave up before the path was up */
+}
+
+static void local_error(conn_t *c, int err)
+{
+    (void)err;
+    vc_end(conn_data(c));
+}
+
+static void local_close(conn_t *c)
+{
+    vconn_t *vc = conn_data(c);
+    vc->local = NULL;
+    vc_end(vc);
+    ref_drop(&vc->ref);
+}
+
+static const conn_cbs_t local_cbs = {
+    .on_eof = local_eof, .on_error = local_error, .on_close = local_close};
+
+/* ---- after the handshake: e2e conn, then the relay ---------------------- */
+
+static void e2e_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    vconn_t *vc = conn_data(c);
+    uint8_t *e =
+        vc->early_len + n <= VISITOR_EARLY_MAX ? realloc(vc->early, vc->early_len + n) : NULL;
+    if (!e) {
+        vc_end(vc);
+        return;
+    }
+    memcpy(e + vc->early_len, p, n);
+    vc->early = e;
+    vc->early_len += n;
+}
+
+static void srv_end(conn_t *c)
+{
+    vc_end(conn_data(c));
+}
+
+static void srv_error(conn_t *c, int err)
+{
+    (void)err;
+    vc_end(conn_data(c));
+}
+
+static void srv_close(conn_t *c)
+{
+    vconn_t *vc = conn_data(c);
+    vc->srv = NULL;
+    vc_end(vc);
+    ref_drop(&vc->ref);
+}
+
+static const conn_cbs_t e2e_cbs = {
+    .on_data = e2e_data, .on_eof = srv_end, .on_error = srv_error, .on_close = srv_close};
+
+static void vc_relay(vconn_t *vc, const uint8_t *rest, size_t rest_len)
+{
+    cvisitor_t *v = vc->v;
+    conn_t *e2e = conn_e2e_new(vc->srv, &vc->hs.keys, E2E_V2O, &e2e_cbs, vc);
+    if (!e2e) {
+        vc_end(vc);
+        return;
+    }
+    vc->srv = e2e;
+    conn_e2e_feed(e2e, rest, rest_len);
+    if (conn_is_closing(e2e) || !vc->local || !v) return;
+    LOG_I("visitor connected name=%s proxy=%s peer=%s path=relay", LOG_ESC(v->cfg->name),
+          LOG_ESC(v->proxy), conn_peer(vc->local));
+    conn_t *local = vc->local;
+    cli_t *c = v->cli;
+    vc->local = vc->srv = NULL;
+    conn_set_cbs(local, &none_cbs, NULL);
+    conn_set_cbs(e2e, &none_cbs, NULL);
+    tunnels_relay(&c->tunnels, e2e, local, vc->early, vc->early_len, "stcp");
+    ref_drop(&vc->ref); /* the local conn's */
+    ref_drop(&vc->ref); /* the server conn's */
+    vc_end(vc);         /* the timer */
+}
+
+/* ---- the handshake on the server conn ----------------------------------- */
+
+static int send_srv(void *ctx, const uint8_t *p, size_t n)
+{
+    vconn_t *vc = ctx;
+    return conn_write(vc->srv, p, n) < 0 ? -1 : 0;
+}
+
+static void refused(vconn_t *vc, const char *why)
+{
+    cvisitor_t *v = vc->v;
+    LOG_LIMITED(LOG_WARN, "visitor refused name=%s proxy=%s path=relay reason=%s",
+                LOG_ESC(v ? v->cfg->name : "?"), LOG_ESC(v ? v->proxy : "?"), LOG_ESC(why));
+    vc_end(vc);
+}
+
+static void srv_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    vconn_t *vc = conn_data(c);
+    size_t used = 0;
+    int r = stcp_hs_feed(&vc->hs, p, n, &used, send_srv, vc);
+    if (r == STCP_HS_DONE)
+        vc_relay(vc, p + used, n - used);
+    else if (r == STCP_HS_REFUSED)
+        refused(vc, vc->hs.reason);
+    else if (r == STCP_HS_BAD)
+        refused(vc, vc->hs.reason[0] ? vc->hs.reason : "bad-handshake");
+}
+
+static void srv_ready(conn_t *c, int status)
+{
+    vconn_t *vc = conn_data(c);
+    cvisitor_t *v = vc->v;
+    if (status != 0 || !v) {
+        if (v)
+            LOG_LIMITED(LOG_WARN, "visitor cannot reach the server name=%s err=%s",
+                        LOG_ESC(v->cfg->name), uv_strerror(status));
+        vc_end(vc);
+        return;
+    }
+    cli_t *cl = v->cli;
+    if ((conn_is_tls(c) && client_verify_server(cl, c, false) != 0) ||
+        client_send_visitor_hello(cl, c, v->proxy, vc->hs.nonce_v) < 0) {
+        LOG_LIMITED(LOG_WARN, "visitor connection closed: lost the server name=%s proxy=%s",
+                    LOG_ESC(v->cfg->name), LOG_ESC(v->proxy));
+        vc_end(vc);
+    }
+}
+
+static const conn_cbs_t srv_cbs = {.on_ready = srv_ready,
+                                   .on_data = srv_data,
+                                   .on_eof = srv_end,
+                                   .on_error = srv_error,
+                                   .on_close = srv_close};
+
+static void on_hs_timeout(uv_timer_t *t)
+{
+    vconn_t *vc = t->data;
+    refused(vc, "handshake-timeout");
+}
+
+/* The control channel is up: dial the server for vc. */
+static void vc_dial(vconn_t *vc)
+{
+    cvisitor_t *v = vc->v;
+    cli_t *c = v->cli;
+    const char *user = c->cfg->user ? c->cfg->user : "";
+    if (stcp_hs_visitor_init(&vc->hs, v->cfg->secret_key, v->proxy, user) != 0) {
+        vc_end(vc);
+        return;
+    }
+    vc->srv = conn_new(c->loop, &srv_cbs, vc);
+    if (!vc->srv) {
+        vc_end(vc);
+        return;
+    }
+    ref_hold(&vc->ref); /* the server conn's */
+    int r = client_dial(c, vc->srv, c->tls_session);
+    if (r != 0) {
+        LOG_LIMITED(LOG_WARN, "visitor cannot reach the server name=%s err=%s",
+                    LOG_ESC(v->cfg->name), uv_strerror(r));
+        vc_end(vc);
+        return;
+    }
+    uv_timer_start(&vc->timer, on_hs_timeout, VISITOR_HS_MS, 0);
+}
+
+static bool ctl_ready(const cli_t *c)
+{
+    return client_logged_in(c);
+}
+
+static void on_wait_timeout(uv_timer_t *t)
+{
+    vconn_t *vc = t->data;
+    cvisitor_t *v = vc->v;
+    LOG_LIMITED(LOG_WARN,
+                "visitor connection closed: not connected to the server name=%s proxy=%s "
+                "waited_ms=%d",
+                LOG_ESC(v ? v->cfg->name : "?"), LOG_ESC(v ? v->proxy : "?"), VISITOR_WAIT_MS);
+    vc_end(vc);
+}
+
+static void on_local(listener_t *l, conn_t *local, const struct sockaddr_storage *peer)
+{
+    cvisitor_t *v = l->data;
+    (void)peer;
+    vconn_t *vc = calloc(1, sizeof *vc);
+    if (!vc || v->cli->stopping) {
+        free(vc);
+        conn_close(local);
+        return;
+    }
+    ref_init(&vc->ref, 2, vc_release); /* the local conn and the timer */
+    uv_timer_init(v->cli->loop, &vc->timer);
+    vc->timer.data = vc;
+    vc->local = local;
+    conn_set_cbs(local, &local_cbs, vc);
+    conn_start(local);
+    conn_pause(local); /* nothing is read until the path is up */
+    vc->v = v;
+    vc->next = v->conns;
+    if (v->conns) v->conns->prev = vc;
+    v->conns = vc;
+    LOG_D("visitor connection name=%s peer=%s", LOG_ESC(v->cfg->name), conn_peer(local));
+    if (ctl_ready(v->cli))
+        vc_dial(vc);
+    else
+        uv_timer_start(&vc->timer, on_wait_timeout, VISITOR_WAIT_MS, 0);
+}
+
+/* ---- the client's side -------------------------------------------------- */
+
+int cvisitor_setup(cli_t *c)
+{
+    const client_cfg_t *cfg = c->cfg;
+    c->visitors = calloc((size_t)(cfg->n_visitors ? cfg->n_visitors : 1), sizeof *c->visitors);
+    if (!c->visitors) return -1;
+    const char *own = cfg->user ? cfg->user : "";
+    for (int i = 0; i < cfg->n_visitors; i++) {
+        cvisitor_t *v = &c->visitors[i];
+        const visitor_cfg_t *vc = &cfg->visitors[i];
+        const char *user = vc->server_user ? vc->server_user : own;
+        v->cli = c;
+        v->cfg = vc;
+        if (user[0])
+            snprintf(v->proxy, sizeof v->proxy, "%s.%s", user, vc->server_name);
+        else
+            snprintf(v->proxy, sizeof v->proxy, "%s", vc->server_name);
+    }
+    c->n_visitors = cfg->n_visitors;
+    return 0;
+}
+
+static void listen_one(cvisitor_t *v)
+{
+    const visitor_cfg_t *cfg = v->cfg;
+    struct sockaddr_storage ss;
+    if (strcmp(cfg->type, "stcp") != 0 || cfg->bind_port < 0) return;
+    const listener_opts_t opts = {.what = "visitor"};
+    int r = listener_init(v->cli->loop, &v->l, &opts, on_local, v);
+    if (r == 0) r = addr_parse(cfg->bind_addr, cfg->bind_port, &ss) == 0 ? 0 : UV_EINVAL;
+    if (r == 0) r = listener_listen(&v->l, (struct sockaddr *)&ss);
+    if (r != 0) {
+        LOG_E("visitor cannot listen name=%s addr=%s:%d err=%s", LOG_ESC(cfg->name),
+              LOG_ESC(cfg->bind_addr), cfg->bind_port, uv_strerror(r));
+        listener_close(&v->l, NULL);
+        return;
+    }
+    v->listening = true;
+    LOG_I("visitor listening name=%s addr=%s:%d proxy=%s", LOG_ESC(cfg->name),
+          LOG_ESC(cfg->bind_addr), cfg->bind_port, LOG_ESC(v->proxy));
+}
+
+void cvisitor_start(cli_t *c)
+{
+    for (int i = 0; i < c->n_visitors; i++)
+        listen_one(&c->visitors[i]);
+}
+
+void cvisitor_ctl_up(cli_t *c)
+{
+    for (int i = 0; i < c->n_visitors; i++) {
+        vconn_t *next;
+        for (vconn_t *vc = c->visitors[i].conns; vc; vc = next) {
+            next = vc->next; /* vc_dial may end vc */
+            if (!vc->srv) {
+                uv_timer_stop(&vc->timer);
+                vc_dial(vc);
+            }
+        }
+    }
+}
+
+void cvisitor_close_all(cli_t *c)
+{
+    for (int i = 0; i < c->n_visitors; i++) {
+        cvisitor_t *v = &c->visitors[i];
+        if (v->listening) listener_close(&v->l, NULL);
+        v->listening = false;
+        while (v->conns)
+            vc_end(v->conns);
+    }
+}

@@ -1,0 +1,128 @@
+/* sproxy_stcp: a secret proxy on the server. It opens no public port: the
+ * proxy is only its name in the session's list (server_find_proxy), where a
+ * visitor's HELLO looks it up. The visitor's conn is paired with a work
+ * conn of the owner's session and the two are relayed, STCP_VISITOR {user,
+ * nonce} going to the owner first; from there the visitor and the owner
+ * run proto/stcp_hs.h and talk in end-to-end records (net/conn_e2e.h): the
+ * server relays ciphertext it cannot read, and the owner, not the server,
+ * decides whether the visitor knows the key. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/tunnels.h"
+#include "proto/auth.h"
+#include "proto/e2e.h"
+#include "proto/msg.h"
+#include "proto/msg_send.h"
+#include "server/server_int.h"
+#include "util/log.h"
+
+/* A visitor's conn waiting for a work conn of the owner's session. */
+typedef struct stcp_visit {
+    work_req_t req;
+    srv_t *srv;
+    conn_t *conn;
+    uint8_t *frame; /* STCP_VISITOR, for the owner */
+    size_t frame_len;
+    char proxy[128], user[80];
+} stcp_visit_t;
+
+static const conn_cbs_t none_cbs = {0};
+
+static int stcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
+{
+    (void)port;
+    (void)m;
+    (void)err;
+    (void)errlen;
+    p->port = 0;
+    p->impl = NULL;
+    return 0;
+}
+
+static void stcp_close(sproxy_t *p)
+{
+    free(p);
+}
+
+const sproxy_ops_t sproxy_stcp_ops = {
+    .type = "stcp",
+    .open = stcp_open,
+    .close = stcp_close,
+};
+
+/* Tells the visitor why, then closes (the ERROR goes out before the FIN). */
+static void refuse(conn_t *v, const char *code, const char *message)
+{
+    (void)msg_send(v, MSG_ERROR, json_pack("{s:s,s:s}", "code", code, "message", message));
+    conn_shutdown(v);
+    conn_close(v);
+}
+
+static void visit_free(stcp_visit_t *r)
+{
+    free(r->frame);
+    free(r);
+}
+
+static void on_owner_work(work_req_t *req, conn_t *work)
+{
+    stcp_visit_t *r = req->data;
+    LOG_D("stcp visitor relayed proxy=%s visitor=%s peer=%s path=relay", LOG_ESC(r->proxy),
+          LOG_ESC(r->user), conn_peer(r->conn));
+    tunnels_relay(&r->srv->tunnels, r->conn, work, r->frame, r->frame_len, "stcp");
+    visit_free(r);
+}
+
+static void on_owner_gone(work_req_t *req, int reason)
+{
+    stcp_visit_t *r = req->data;
+    LOG_LIMITED(LOG_WARN,
+                "stcp visitor refused proxy=%s visitor=%s peer=%s path=relay "
+                "reason=owner-offline why=%s",
+                LOG_ESC(r->proxy), LOG_ESC(r->user), conn_peer(r->conn),
+                work_cancel_reason_name(reason));
+    refuse(r->conn, "owner-offline", "the owner of this secret proxy is not reachable");
+    visit_free(r);
+}
+
+void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
+                       const char *nonce_hex)
+{
+    uint8_t nonce[E2E_NONCE_LEN];
+    char hex[2 * E2E_NONCE_LEN + 1];
+    const char *user = session_user(vss);
+    conn_pause(v);
+    conn_set_cbs(v, &none_cbs, NULL);
+    if (!nonce_hex || auth_unhex(nonce_hex, nonce, sizeof nonce) != 0) {
+        LOG_LIMITED(LOG_WARN, "stcp visitor refused peer=%s user=%s reason=bad-nonce", conn_peer(v),
+                    LOG_ESC(user));
+        refuse(v, "proto", "visitor HELLO needs a nonce");
+        return;
+    }
+    sproxy_t *p = proxy ? server_find_proxy(s, proxy) : NULL;
+    if (!p || p->ops != &sproxy_stcp_ops || !p->sess) {
+        LOG_LIMITED(LOG_WARN,
+                    "stcp visitor refused proxy=%s visitor=%s peer=%s path=relay "
+                    "reason=unknown-proxy",
+                    LOG_ESC(proxy ? proxy : "?"), LOG_ESC(user), conn_peer(v));
+        refuse(v, "unknown-proxy", "no secret proxy of that name is registered");
+        return;
+    }
+    stcp_visit_t *r = calloc(1, sizeof *r);
+    auth_hex(nonce, sizeof nonce, hex);
+    json_t *m = json_pack("{s:s,s:s}", "user", user, "nonce", hex);
+    if (r && m) r->frame = msg_encode(MSG_STCP_VISITOR, m, &r->frame_len);
+    json_decref(m);
+    if (!r || !r->frame) {
+        free(r);
+        conn_close(v);
+        return;
+    }
+    r->srv = s;
+    r->conn = v;
+    snprintf(r->proxy, sizeof r->proxy, "%s", p->name);
+    snprintf(r->user, sizeof r->user, "%s", user);
+    work_req_init(&r->req, on_owner_work, on_owner_gone, r, conn_peer(v), "");
+    session_request_work(p->sess, p, &r->req);
+}
