@@ -48,11 +48,7 @@ void src_backoff_destroy(src_backoff_t *t)
 
 static bo_entry_t *set_of(const src_backoff_t *t, const unsigned char key[16])
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ t->seed;
-    for (int i = 0; i < 16; i++) {
-        h ^= key[i];
-        h *= 0x100000001b3ull;
-    }
+    uint64_t h = src_limit_hash(t->seed, key);
     return &t->e[((h ^ (h >> 29)) & (t->nsets - 1)) * SRC_BACKOFF_WAYS];
 }
 

@@ -49,14 +49,19 @@ int src_limit_key(const struct sockaddr *sa, unsigned char key[16])
     return -1;
 }
 
-/* FNV-1a over the key, started from a random seed. */
-static uint32_t src_hash(const src_limit_t *t, const uint8_t key[16])
+uint64_t src_limit_hash(uint64_t seed, const unsigned char key[16])
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ t->seed;
+    uint64_t h = 0xcbf29ce484222325ull ^ seed;
     for (int i = 0; i < 16; i++) {
         h ^= key[i];
         h *= 0x100000001b3ull;
     }
+    return h;
+}
+
+static uint32_t src_hash(const src_limit_t *t, const uint8_t key[16])
+{
+    uint64_t h = src_limit_hash(t->seed, key);
     return (uint32_t)(h ^ (h >> 32)) & t->mask;
 }
 

@@ -11,6 +11,7 @@
 #define BURROW_SRC_LIMIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 typedef struct src_limit src_limit_t;
@@ -34,5 +35,8 @@ size_t src_limit_sources(const src_limit_t *t);
 /* The 16-byte key a source counts under (IPv4 address; IPv6 /64), for other
  * per-source tables. 0, or -1 when sa is neither IPv4 nor IPv6. */
 int src_limit_key(const struct sockaddr *sa, unsigned char key[16]);
+/* FNV-1a over a source key, started from a per-table random seed, so a
+ * peer cannot aim many addresses at one bucket. Shared by src_backoff. */
+uint64_t src_limit_hash(uint64_t seed, const unsigned char key[16]);
 
 #endif
