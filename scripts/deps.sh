@@ -8,6 +8,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config                           # toolchain
   libuv1-dev libssl-dev libjansson-dev node-llhttp          # burrow's libraries (llhttp: C sources)
+  libminiupnpc-dev libnatpmp-dev                            # router port mapping (UPnP IGD, NAT-PMP)
   python3                                                    # the demo's web server
 )
 if [ "${1:-}" != "--build" ]; then
@@ -15,6 +16,8 @@ if [ "${1:-}" != "--build" ]; then
     clang libclang-rt-14-dev                                  # clang build + sanitizer runtimes
     iproute2 nftables iperf3 curl procps socat openssl        # NAT lab and tests (openssl: test certificates)
     chromium                                                  # the headless-browser lab test
+    tcpdump                                                   # lab: the server sees no plaintext of stcp
+    coturn stun-client miniupnpd-nftables                     # lab: NAT discovery interop, router mapping
     openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
   )
 fi
