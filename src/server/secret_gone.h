@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SECRET_GONE_MAX 4096                /* names remembered on the server */
+#define SECRET_GONE_MAX 4096                 /* names remembered on the server */
 #define SECRET_GONE_MS (24 * 60 * 60 * 1000) /* how long a name is remembered */
 #define SECRET_GONE_NAME_MAX 128             /* as sproxy_t's name */
 
