@@ -309,6 +309,33 @@ static void test_amplification_bound(void)
     }
 }
 
+/* A port that is taken: the start fails with the uv error, nothing serves,
+ * and stop still closes every handle it opened (discovery: slot 0 was bound
+ * before slot 2 failed). */
+static void test_bind_conflict(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.2", &b.sin_addr);
+    socklen_t len = sizeof b;
+    CHECK(bind(fd, (struct sockaddr *)&b, sizeof b) == 0);
+    getsockname(fd, (struct sockaddr *)&b, &len);
+    int port = ntohs(b.sin_port);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    stun_srv_t *s = stun_srv_create(&loop);
+    stun_srv_cfg_t cfg = {.addr = "127.0.0.1", .port = port, .alt_addr = "127.0.0.2"};
+    CHECK_EQ_INT(stun_srv_start(s, &cfg), UV_EADDRINUSE);
+    CHECK(!stun_srv_discovery(s));
+    stun_srv_stop(s);
+    for (int i = 0; i < 100 && uv_run(&loop, UV_RUN_NOWAIT) != 0; i++)
+        usleep(1000);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+    stun_srv_destroy(s);
+    stun_srv_destroy(NULL);
+    close(fd);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
@@ -318,5 +345,6 @@ int main(void)
     RUN(test_drops);
     log_set_level(LOG_WARN);
     RUN(test_amplification_bound);
+    RUN(test_bind_conflict);
     return TEST_SUMMARY();
 }
