@@ -84,6 +84,7 @@ struct srv {
     tunnels_t tunnels;    /* net/tunnels.h, until their relay is done */
     /* secret proxies whose owner went away (sproxy_stcp.c): owner-offline */
     struct secret_gone *secret_gone;
+    struct stun_srv *stun; /* natDiscovery's STUN service (stun_srv.h), or NULL */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
