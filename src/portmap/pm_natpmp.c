@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "util/log.h"
 
@@ -78,6 +79,16 @@ int pm_natpmp_reply(pm_op_t *op, pm_natpmp_stage_t stage, int rc, const natpmpre
     return 0;
 }
 
+int pm_natpmp_drop_short(int fd, pm_natpmp_stage_t stage)
+{
+    uint8_t b[16];
+    ssize_t n = recv(fd, b, sizeof b, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    if (n < 0 || n >= (stage == PM_NATPMP_ADDR ? 12 : 16)) return 0;
+    (void)!recv(fd, b, sizeof b, MSG_DONTWAIT);
+    LOG_D("natpmp: dropped a short reply len=%zd", n);
+    return 1;
+}
+
 static void on_closed(uv_handle_t *h)
 {
     natpmp_impl_t *im = h->data;
@@ -131,6 +142,8 @@ static void step(natpmp_impl_t *im)
 {
     natpmpresp_t resp;
     memset(&resp, 0, sizeof resp);
+    while (pm_natpmp_drop_short(im->n.s, im->stage)) {
+    }
     int rc = readnatpmpresponseorretry(&im->n, &resp);
     if (pm_natpmp_reply(im->op, im->stage, rc, &resp)) {
         if (uv_now(im->op->loop) >= im->deadline)
