@@ -83,7 +83,8 @@ int pm_natpmp_drop_short(int fd, pm_natpmp_stage_t stage)
 {
     uint8_t b[16];
     ssize_t n = recv(fd, b, sizeof b, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-    if (n < 0 || n >= (stage == PM_NATPMP_ADDR ? 12 : 16)) return 0;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : uv_translate_sys_error(errno);
+    if (n >= (stage == PM_NATPMP_ADDR ? 12 : 16)) return 0;
     (void)!recv(fd, b, sizeof b, MSG_DONTWAIT);
     LOG_D("natpmp: dropped a short reply len=%zd", n);
     return 1;
@@ -142,7 +143,12 @@ static void step(natpmp_impl_t *im)
 {
     natpmpresp_t resp;
     memset(&resp, 0, sizeof resp);
-    while (pm_natpmp_drop_short(im->n.s, im->stage)) {
+    int dropped;
+    while ((dropped = pm_natpmp_drop_short(im->n.s, im->stage)) == 1) {
+    }
+    if (dropped < 0) { /* the ICMP error is ours now: the library will not see it */
+        finish(im, dropped);
+        return;
     }
     int rc = readnatpmpresponseorretry(&im->n, &resp);
     if (pm_natpmp_reply(im->op, im->stage, rc, &resp)) {
@@ -169,7 +175,10 @@ static void on_timer(uv_timer_t *t) { step(t->data); }
 static void on_poll(uv_poll_t *p, int status, int events)
 {
     natpmp_impl_t *im = p->data;
-    if (!im->finished) step(im);
+    if (im->finished) return;
+    step(im);
+    /* libuv stops a poll handle that saw POLLERR: watch again. */
+    if (status < 0 && !im->finished) uv_poll_start(&im->poll, UV_READABLE, on_poll);
 }
 
 static int natpmp_open(natpmp_impl_t *im)

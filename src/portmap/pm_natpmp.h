@@ -18,7 +18,9 @@ typedef enum pm_natpmp_stage { PM_NATPMP_ADDR = 0, PM_NATPMP_MAP } pm_natpmp_sta
  * got, so a short datagram would be parsed from stale bytes. Called before
  * the library reads: drops (consumes) a queued datagram shorter than RFC
  * 6886's reply for the stage (12 bytes for the address, 16 for a mapping)
- * and returns 1; 0 when the next datagram (or error) is for the library. */
+ * and returns 1; 0 when the next datagram is for the library (or none is
+ * queued); a negative libuv code when the socket holds an error (an ICMP
+ * port unreachable: UV_ECONNREFUSED), which this read has taken. */
 int pm_natpmp_drop_short(int fd, pm_natpmp_stage_t stage);
 
 int pm_natpmp_reply(pm_op_t *op, pm_natpmp_stage_t stage, int rc, const natpmpresp_t *resp);

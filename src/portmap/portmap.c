@@ -16,8 +16,9 @@
 #include "portmap/pm_int.h"
 #include "util/log.h"
 
-/* Between failed renewals. */
-#define RENEW_RETRY_MS 5000
+/* Between failed renewals: a quarter of the lifetime (so that the tries
+ * fall at 1/2, 3/4 and 4/4 of it), at most this. */
+#define RENEW_RETRY_MAX_MS 5000
 
 struct portmap {
     uv_loop_t *loop;
@@ -189,7 +190,8 @@ static void failed(portmap_t *pm)
     LOG_I("port mapping failed proto=%s err=%s code=%u", portmap_proto_name(pm->cur.proto),
           uv_strerror(op->status), op->result_code);
     if (pm->mapped && ++pm->renew_fails < PORTMAP_RENEW_TRIES) {
-        uv_timer_start(&pm->timer, on_timer, RENEW_RETRY_MS, 0);
+        uint64_t wait = (uint64_t)pm->cur.lifetime * 1000 / 4;
+        uv_timer_start(&pm->timer, on_timer, wait && wait < RENEW_RETRY_MAX_MS ? wait : RENEW_RETRY_MAX_MS, 0);
         return;
     }
     if (!pm->mapped && ++pm->idx < pm->o.norder) {
@@ -200,15 +202,18 @@ static void failed(portmap_t *pm)
     emit(pm, PORTMAP_EV_FAILED, op->status);
 }
 
+/* The event callback may close pm, which may start the delete on op: what
+ * this exchange was is read before any callback runs. */
 static void on_op_done(pm_op_t *op)
 {
     portmap_t *pm = op->data;
+    pm_op_kind_t kind = op->kind;
     pm->op_busy = 0;
-    if (op->kind == PM_OP_MAP && op->status == 0)
+    if (kind == PM_OP_MAP && op->status == 0)
         granted(pm);
-    else if (op->kind == PM_OP_MAP && !pm->closing)
+    else if (kind == PM_OP_MAP && !pm->closing)
         failed(pm);
-    if (op->kind == PM_OP_DELETE)
+    if (kind == PM_OP_DELETE)
         LOG_I("port mapping deleted proto=%s external=%u status=%s", portmap_proto_name(pm->cur.proto),
               pm->cur.external_port, op->status ? uv_strerror(op->status) : "ok");
     if (pm->closing) close_step(pm);

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (send(gw_fd, data, size, 0) != (ssize_t)size) return 0;
     natpmpresp_t resp;
     memset(&resp, 0, sizeof resp);
-    if (pm_natpmp_drop_short(our_fd, stage)) {
+    if (pm_natpmp_drop_short(our_fd, stage) != 0) {
         if (size >= (stage == PM_NATPMP_ADDR ? 12u : 16u)) abort();
         return 0;
     }
