@@ -9,6 +9,7 @@
 #include <miniupnpc/miniupnpc.h>
 #include <miniupnpc/upnpcommands.h>
 #include <miniupnpc/upnperrors.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,38 @@ typedef struct upnp_impl {
     pm_op_t *op;
 } upnp_impl_t;
 
-/* SSDP for an IGD (v1 and v2 device types in one search), then its
- * description: fills igd. Returns 0 or a negative code. */
-static int discover(pm_upnp_igd_t *igd)
+/* Is the URL's host ("http://HOST[:PORT]/...") the IPv4 literal ip? */
+static int url_host_is(const char *url, const char *ip)
+{
+    const char *h = strstr(url, "://");
+    if (!h) return 0;
+    h += 3;
+    size_t n = strlen(ip);
+    return strncmp(h, ip, n) == 0 && (h[n] == ':' || h[n] == '/' || h[n] == 0);
+}
+
+/* Keeps the devices served from the gateway: an IGD elsewhere on the LAN
+ * (a second router, a NAS playing one) does not map ports on our path.
+ * The others are freed. */
+static struct UPNPDev *at_gateway(struct UPNPDev *devs, uint32_t gw_be)
+{
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &gw_be, ip, sizeof ip);
+    struct UPNPDev *keep = NULL, *drop = NULL;
+    while (devs) {
+        struct UPNPDev *d = devs;
+        devs = d->pNext;
+        struct UPNPDev **to = url_host_is(d->descURL, ip) ? &keep : &drop;
+        d->pNext = *to;
+        *to = d;
+    }
+    freeUPNPDevlist(drop);
+    return keep;
+}
+
+/* SSDP for an IGD (v1 and v2 device types in one search) at the gateway,
+ * then its description: fills igd. Returns 0 or a negative code. */
+static int discover(pm_upnp_igd_t *igd, uint32_t gw_be)
 {
     static const char *const types[] = {
         "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
@@ -39,6 +69,8 @@ static int discover(pm_upnp_igd_t *igd)
     struct UPNPDev *devs = upnpDiscoverDevices(types, PORTMAP_UPNP_DISCOVER_MS, NULL, NULL,
                                                UPNP_LOCAL_PORT_ANY, 0, UPNP_TTL, &err, 1);
     if (!devs) return UV_ETIMEDOUT;
+    devs = at_gateway(devs, gw_be);
+    if (!devs) return UV_ENOTSUP;
     struct UPNPUrls urls;
     struct IGDdatas data;
     memset(&urls, 0, sizeof urls);
@@ -91,7 +123,7 @@ static void work(uv_work_t *w)
     pm_op_t *op = im->op;
     pm_upnp_igd_t local = {0}, *igd = op->igd ? op->igd : &local;
     if (!igd->valid || op->kind == PM_OP_PROBE) {
-        op->status = discover(igd);
+        op->status = discover(igd, op->gateway_be);
         if (op->status < 0) return;
     }
     if (op->kind == PM_OP_DELETE) {

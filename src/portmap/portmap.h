@@ -18,8 +18,9 @@
  *
  * Errors are negative libuv codes (uv_strerror): UV_ETIMEDOUT nothing
  * answered, UV_ECONNREFUSED the router refused the port (ICMP: no such
- * service), UV_ENOTSUP the router speaks another version / no IGD found,
- * UV_EACCES refused by the router (result code in `result_code`), UV_EPROTO
+ * service), UV_ENOTSUP the router speaks another version / no IGD found
+ * (or the only IGD answering is not at the gateway's address), UV_EACCES
+ * refused by the router (result code in `result_code`), UV_EPROTO
  * a malformed answer, UV_ENETUNREACH no default gateway, UV_ECANCELED closed.
  * Callbacks never run from inside the call that starts the work. */
 #ifndef BURROW_PORTMAP_H
