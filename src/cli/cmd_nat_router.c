@@ -19,7 +19,8 @@ typedef struct router_out {
 static const char *answer_text(const portmap_probe_answer_t *a, char *buf, size_t cap)
 {
     if (a->status == 0)
-        snprintf(buf, cap, "yes, external address %s", a->external_ip[0] ? a->external_ip : "not reported");
+        snprintf(buf, cap, "yes, external address %s",
+                 a->external_ip[0] ? a->external_ip : "not reported");
     else if (a->status == UV_ECONNREFUSED || a->status == UV_ETIMEDOUT)
         snprintf(buf, cap, "no router mapping service (%s)",
                  a->status == UV_ETIMEDOUT ? "no answer" : "port closed");
@@ -36,8 +37,10 @@ static void print_json(const portmap_probe_result_t *r)
         const portmap_probe_answer_t *a = &r->by[i];
         json_t *p = json_object();
         json_object_set_new(p, "available", json_boolean(a->status == 0));
-        json_object_set_new(p, "error", a->status ? json_string(uv_err_name(a->status)) : json_null());
-        json_object_set_new(p, "externalAddress", a->external_ip[0] ? json_string(a->external_ip) : json_null());
+        json_object_set_new(p, "error",
+                            a->status ? json_string(uv_err_name(a->status)) : json_null());
+        json_object_set_new(p, "externalAddress",
+                            a->external_ip[0] ? json_string(a->external_ip) : json_null());
         json_object_set_new(o, portmap_proto_name((portmap_proto_t)i), p);
     }
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -49,7 +52,8 @@ static void print_json(const portmap_probe_result_t *r)
 static void on_probe(const portmap_probe_result_t *r, void *arg)
 {
     router_out_t *out = arg;
-    for (unsigned i = 0; i < PORTMAP_NPROTOS; i++) out->any |= r->by[i].status == 0;
+    for (unsigned i = 0; i < PORTMAP_NPROTOS; i++)
+        out->any |= r->by[i].status == 0;
     if (out->json) {
         print_json(r);
     } else if (r->status < 0) {

@@ -21,7 +21,10 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -129,9 +132,9 @@ int pcp_ip_to_v4(const uint8_t ip[16], uint32_t *addr_be)
 const char *pcp_result_str(unsigned result)
 {
     static const char *const names[] = {
-        "SUCCESS",        "UNSUPP_VERSION",  "NOT_AUTHORIZED",           "MALFORMED_REQUEST",
-        "UNSUPP_OPCODE",  "UNSUPP_OPTION",   "MALFORMED_OPTION",         "NETWORK_FAILURE",
-        "NO_RESOURCES",   "UNSUPP_PROTOCOL", "USER_EX_QUOTA",            "CANNOT_PROVIDE_EXTERNAL",
+        "SUCCESS",          "UNSUPP_VERSION",         "NOT_AUTHORIZED",   "MALFORMED_REQUEST",
+        "UNSUPP_OPCODE",    "UNSUPP_OPTION",          "MALFORMED_OPTION", "NETWORK_FAILURE",
+        "NO_RESOURCES",     "UNSUPP_PROTOCOL",        "USER_EX_QUOTA",    "CANNOT_PROVIDE_EXTERNAL",
         "ADDRESS_MISMATCH", "EXCESSIVE_REMOTE_PEERS",
     };
     return result < sizeof names / sizeof names[0] ? names[result] : "UNKNOWN";

@@ -64,7 +64,7 @@ typedef struct pcp_response {
     uint8_t result;
     uint32_t lifetime;
     uint32_t epoch;
-    int has_map;   /* a MAP response long enough to carry its data */
+    int has_map; /* a MAP response long enough to carry its data */
     pcp_map_t map;
     unsigned noptions; /* options skipped after the opcode data */
 } pcp_response_t;

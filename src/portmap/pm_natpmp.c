@@ -34,12 +34,18 @@ static unsigned server_code(int rc, const natpmpresp_t *resp)
 {
     if (resp && resp->resultcode) return resp->resultcode;
     switch (rc) {
-    case NATPMP_ERR_UNSUPPORTEDVERSION: return 1;
-    case NATPMP_ERR_NOTAUTHORIZED: return 2;
-    case NATPMP_ERR_NETWORKFAILURE: return 3;
-    case NATPMP_ERR_OUTOFRESOURCES: return 4;
-    case NATPMP_ERR_UNSUPPORTEDOPCODE: return 5;
-    default: return 0;
+    case NATPMP_ERR_UNSUPPORTEDVERSION:
+        return 1;
+    case NATPMP_ERR_NOTAUTHORIZED:
+        return 2;
+    case NATPMP_ERR_NETWORKFAILURE:
+        return 3;
+    case NATPMP_ERR_OUTOFRESOURCES:
+        return 4;
+    case NATPMP_ERR_UNSUPPORTEDOPCODE:
+        return 5;
+    default:
+        return 0;
     }
 }
 
@@ -47,10 +53,14 @@ static int error_status(int rc)
 {
     switch (rc) {
     case NATPMP_ERR_NOGATEWAYSUPPORT:
-    case NATPMP_ERR_RECVFROM: return UV_ECONNREFUSED; /* ICMP: no NAT-PMP here */
-    case NATPMP_ERR_UNSUPPORTEDVERSION: return UV_ENOTSUP;
-    case NATPMP_ERR_WRONGPACKETSOURCE: return UV_EPROTO;
-    default: return UV_EACCES;
+    case NATPMP_ERR_RECVFROM:
+        return UV_ECONNREFUSED; /* ICMP: no NAT-PMP here */
+    case NATPMP_ERR_UNSUPPORTEDVERSION:
+        return UV_ENOTSUP;
+    case NATPMP_ERR_WRONGPACKETSOURCE:
+        return UV_EPROTO;
+    default:
+        return UV_EACCES;
     }
 }
 
@@ -65,8 +75,7 @@ int pm_natpmp_reply(pm_op_t *op, pm_natpmp_stage_t stage, int rc, const natpmpre
     }
     if (stage == PM_NATPMP_ADDR) {
         if (resp->type != NATPMP_RESPTYPE_PUBLICADDRESS) return 1;
-        inet_ntop(AF_INET, &resp->pnu.publicaddress.addr, op->external_ip,
-                  sizeof op->external_ip);
+        inet_ntop(AF_INET, &resp->pnu.publicaddress.addr, op->external_ip, sizeof op->external_ip);
         op->status = 0;
         return 0;
     }
@@ -83,7 +92,10 @@ int pm_natpmp_drop_short(int fd, pm_natpmp_stage_t stage)
 {
     uint8_t b[16];
     ssize_t n = recv(fd, b, sizeof b, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : uv_translate_sys_error(errno);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                   ? 0
+                   : uv_translate_sys_error(errno);
     if (n >= (stage == PM_NATPMP_ADDR ? 12 : 16)) return 0;
     (void)!recv(fd, b, sizeof b, MSG_DONTWAIT);
     LOG_D("natpmp: dropped a short reply len=%zd", n);
@@ -120,8 +132,7 @@ static int send_stage(natpmp_impl_t *im)
     int proto = op->transport == PORTMAP_TCP ? NATPMP_PROTOCOL_TCP : NATPMP_PROTOCOL_UDP;
     uint32_t life = op->kind == PM_OP_MAP ? op->lifetime : 0;
     uint16_t ext = op->kind == PM_OP_MAP ? op->external_port : 0;
-    return sendnewportmappingrequest(&im->n, proto, op->internal_port, ext, life) < 0 ? UV_EIO
-                                                                                        : 0;
+    return sendnewportmappingrequest(&im->n, proto, op->internal_port, ext, life) < 0 ? UV_EIO : 0;
 }
 
 static void on_timer(uv_timer_t *t);
@@ -170,7 +181,10 @@ static void step(natpmp_impl_t *im)
         arm(im);
 }
 
-static void on_timer(uv_timer_t *t) { step(t->data); }
+static void on_timer(uv_timer_t *t)
+{
+    step(t->data);
+}
 
 static void on_poll(uv_poll_t *p, int status, int events)
 {

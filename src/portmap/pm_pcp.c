@@ -14,7 +14,7 @@
 #include "portmap/pm_int.h"
 #include "util/log.h"
 
-#define PCP_IRT_MS 3000   /* §8.1.1 initial retransmission time */
+#define PCP_IRT_MS 3000    /* §8.1.1 initial retransmission time */
 #define PCP_MRT_MS 1024000 /* §8.1.1 maximum retransmission time */
 #define PCP_RECV_MAX (PCP_MAX_LEN + 4)
 

@@ -27,7 +27,10 @@ typedef struct pm_probe {
     int reported;
 } pm_probe_t;
 
-static void on_timer_closed(uv_handle_t *h) { free(h->data); }
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
 
 static void report(pm_probe_t *p)
 {
@@ -75,7 +78,8 @@ static void on_start(uv_timer_t *t)
 {
     pm_probe_t *p = t->data;
     if (p->res.status < 0) {
-        for (unsigned i = 0; i < PORTMAP_NPROTOS; i++) p->res.by[i].status = p->res.status;
+        for (unsigned i = 0; i < PORTMAP_NPROTOS; i++)
+            p->res.by[i].status = p->res.status;
         report(p);
         maybe_free(p);
     }

@@ -88,7 +88,10 @@ static int discover(pm_upnp_igd_t *igd, uint32_t gw_be)
     return igd->valid ? 0 : UV_ENOTSUP;
 }
 
-static int soap_status(int r) { return r == 0 ? 0 : r > 0 ? UV_EACCES : UV_EPROTO; }
+static int soap_status(int r)
+{
+    return r == 0 ? 0 : r > 0 ? UV_EACCES : UV_EPROTO;
+}
 
 static void add_mapping(pm_op_t *op, const pm_upnp_igd_t *igd)
 {

@@ -51,7 +51,10 @@ static const pm_backend_t *const backends[PORTMAP_NPROTOS] = {
 static const char *const proto_names[PORTMAP_NPROTOS] = {"pcp", "natpmp", "upnp"};
 static const char *const transport_names[] = {"udp", "tcp"};
 
-const pm_backend_t *pm_backend(portmap_proto_t p) { return p < PORTMAP_NPROTOS ? backends[p] : NULL; }
+const pm_backend_t *pm_backend(portmap_proto_t p)
+{
+    return p < PORTMAP_NPROTOS ? backends[p] : NULL;
+}
 
 const char *portmap_proto_name(portmap_proto_t p)
 {
@@ -88,7 +91,8 @@ void portmap_opts_default(portmap_opts_t *o)
     memset(o, 0, sizeof *o);
     o->transport = PORTMAP_UDP;
     o->lifetime = PORTMAP_LIFETIME_DEFAULT;
-    for (unsigned i = 0; i < PORTMAP_NPROTOS; i++) o->order[i] = (portmap_proto_t)i;
+    for (unsigned i = 0; i < PORTMAP_NPROTOS; i++)
+        o->order[i] = (portmap_proto_t)i;
     o->norder = PORTMAP_NPROTOS;
 }
 
@@ -122,7 +126,8 @@ static void run_op(portmap_t *pm, pm_op_kind_t kind, portmap_proto_t p, unsigned
     pm_op_reset(op);
     op->kind = kind;
     op->timeout_ms = timeout_ms;
-    op->external_port = kind == PM_OP_MAP && !pm->mapped ? pm->o.external_port : pm->cur.external_port;
+    op->external_port =
+        kind == PM_OP_MAP && !pm->mapped ? pm->o.external_port : pm->cur.external_port;
     if (op->external_port == 0) op->external_port = pm->o.internal_port;
     memcpy(op->pcp_nonce, pm->pcp_nonce, PCP_NONCE_LEN);
     pm->cur.proto = p;
@@ -170,7 +175,8 @@ static void granted(portmap_t *pm)
     pm->mapped = 1;
     pm->renew_fails = 0;
     memcpy(pm->pcp_nonce, op->pcp_nonce, PCP_NONCE_LEN);
-    if (op->external_ip[0]) snprintf(pm->cur.external_ip, sizeof pm->cur.external_ip, "%s", op->external_ip);
+    if (op->external_ip[0])
+        snprintf(pm->cur.external_ip, sizeof pm->cur.external_ip, "%s", op->external_ip);
     pm->cur.external_port = op->granted_port;
     pm->cur.lifetime = op->granted_lifetime;
     pm->cur.result_code = 0;
@@ -191,7 +197,8 @@ static void failed(portmap_t *pm)
           uv_strerror(op->status), op->result_code);
     if (pm->mapped && ++pm->renew_fails < PORTMAP_RENEW_TRIES) {
         uint64_t wait = (uint64_t)pm->cur.lifetime * 1000 / 4;
-        uv_timer_start(&pm->timer, on_timer, wait && wait < RENEW_RETRY_MAX_MS ? wait : RENEW_RETRY_MAX_MS, 0);
+        uv_timer_start(&pm->timer, on_timer,
+                       wait && wait < RENEW_RETRY_MAX_MS ? wait : RENEW_RETRY_MAX_MS, 0);
         return;
     }
     if (!pm->mapped && ++pm->idx < pm->o.norder) {
@@ -214,8 +221,9 @@ static void on_op_done(pm_op_t *op)
     else if (kind == PM_OP_MAP && !pm->closing)
         failed(pm);
     if (kind == PM_OP_DELETE)
-        LOG_I("port mapping deleted proto=%s external=%u status=%s", portmap_proto_name(pm->cur.proto),
-              pm->cur.external_port, op->status ? uv_strerror(op->status) : "ok");
+        LOG_I("port mapping deleted proto=%s external=%u status=%s",
+              portmap_proto_name(pm->cur.proto), pm->cur.external_port,
+              op->status ? uv_strerror(op->status) : "ok");
     if (pm->closing) close_step(pm);
 }
 
@@ -267,7 +275,8 @@ int portmap_start(uv_loop_t *loop, const portmap_opts_t *o, portmap_cb cb, void 
     pm->o = *o;
     pm->o.gateway = NULL; /* not kept */
     pm->o.description = NULL;
-    snprintf(pm->description, sizeof pm->description, "%s", o->description ? o->description : "burrow");
+    snprintf(pm->description, sizeof pm->description, "%s",
+             o->description ? o->description : "burrow");
     if (pm->o.lifetime < PORTMAP_LIFETIME_MIN) pm->o.lifetime = PORTMAP_LIFETIME_MIN;
     if (pm->o.lifetime > PORTMAP_LIFETIME_MAX) pm->o.lifetime = PORTMAP_LIFETIME_MAX;
     pm->gateway_be = gw;
@@ -290,7 +299,6 @@ void portmap_close(portmap_t *pm, void (*closed)(void *arg), void *arg)
     pm->closed = closed;
     pm->closed_arg = arg;
     uv_timer_stop(&pm->timer);
-    if (pm->op_busy)
-        backends[pm->cur.proto]->cancel(&pm->op);
+    if (pm->op_busy) backends[pm->cur.proto]->cancel(&pm->op);
     close_step(pm);
 }

@@ -64,13 +64,13 @@ int portmap_transport_parse(const char *s, portmap_transport_t *out);
 
 typedef struct portmap_opts {
     portmap_transport_t transport;
-    uint16_t internal_port;  /* the local port to expose (required) */
-    uint16_t external_port;  /* suggestion; 0: the same as internal_port */
-    uint32_t lifetime;       /* requested seconds (clamped to the bounds) */
+    uint16_t internal_port;                 /* the local port to expose (required) */
+    uint16_t external_port;                 /* suggestion; 0: the same as internal_port */
+    uint32_t lifetime;                      /* requested seconds (clamped to the bounds) */
     portmap_proto_t order[PORTMAP_NPROTOS]; /* protocols to try, in order */
     unsigned norder;                        /* 1..PORTMAP_NPROTOS */
-    const char *gateway;     /* IPv4 literal; NULL: the default route's (copied) */
-    const char *description; /* UPnP description; NULL: "burrow" (copied) */
+    const char *gateway;                    /* IPv4 literal; NULL: the default route's (copied) */
+    const char *description;                /* UPnP description; NULL: "burrow" (copied) */
 } portmap_opts_t;
 
 /* Fills o: udp, lifetime PORTMAP_LIFETIME_DEFAULT, order PCP, NAT-PMP, UPnP. */
@@ -84,14 +84,14 @@ typedef enum portmap_event_kind {
 
 typedef struct portmap_event {
     portmap_event_kind_t kind;
-    int status;               /* 0, or the last error (FAILED) */
-    portmap_proto_t proto;    /* protocol that answered (last tried when FAILED) */
+    int status;            /* 0, or the last error (FAILED) */
+    portmap_proto_t proto; /* protocol that answered (last tried when FAILED) */
     portmap_transport_t transport;
     uint16_t internal_port;
-    char external_ip[46];     /* as the router reports it ("" when unknown) */
+    char external_ip[46]; /* as the router reports it ("" when unknown) */
     uint16_t external_port;
-    uint32_t lifetime;        /* seconds granted */
-    unsigned result_code;     /* the protocol's own error code, 0 if none */
+    uint32_t lifetime;    /* seconds granted */
+    unsigned result_code; /* the protocol's own error code, 0 if none */
 } portmap_event_t;
 
 typedef struct portmap portmap_t;
@@ -111,14 +111,14 @@ void portmap_close(portmap_t *pm, void (*closed)(void *arg), void *arg);
 /* --- probe --- */
 
 typedef struct portmap_probe_answer {
-    int status;            /* 0: the router answers this protocol */
-    unsigned result_code;  /* the protocol's error code when it refused */
-    char external_ip[46];  /* reported external address ("" when unknown) */
+    int status;           /* 0: the router answers this protocol */
+    unsigned result_code; /* the protocol's error code when it refused */
+    char external_ip[46]; /* reported external address ("" when unknown) */
 } portmap_probe_answer_t;
 
 typedef struct portmap_probe_result {
-    int status;            /* 0, or UV_ENETUNREACH when no gateway was found */
-    char gateway[46];      /* the router asked */
+    int status;       /* 0, or UV_ENETUNREACH when no gateway was found */
+    char gateway[46]; /* the router asked */
     portmap_probe_answer_t by[PORTMAP_NPROTOS];
 } portmap_probe_result_t;
 

@@ -5,8 +5,8 @@
  * pending; pm_natpmp_drop_short() drops it when it is too short to be a
  * reply (the library does not check), else readnatpmpresponseorretry()
  * parses it and pm_natpmp_reply() (portmap/pm_natpmp.c) judges it, for the
- * public-address stage (even sizes) or the mapping stage (odd). Whatever the bytes, an accepted mapping must be the one
- * asked for. */
+ * public-address stage (even sizes) or the mapping stage (odd). Whatever the bytes, an accepted
+ * mapping must be the one asked for. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,8 @@ static int setup(void)
     our_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     gw_fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (our_fd < 0 || gw_fd < 0) return -1;
-    if (bind(our_fd, (struct sockaddr *)&a, al) || bind(gw_fd, (struct sockaddr *)&b, bl)) return -1;
+    if (bind(our_fd, (struct sockaddr *)&a, al) || bind(gw_fd, (struct sockaddr *)&b, bl))
+        return -1;
     getsockname(our_fd, (struct sockaddr *)&a, &al);
     getsockname(gw_fd, (struct sockaddr *)&b, &bl);
     if (connect(our_fd, (struct sockaddr *)&b, bl) || connect(gw_fd, (struct sockaddr *)&a, al))
@@ -68,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pm_op_t op = {.kind = PM_OP_MAP, .transport = PORTMAP_UDP, .internal_port = 9000};
     int more = pm_natpmp_reply(&op, stage, rc, &resp);
     if (!more && op.status == 0 && stage == PM_NATPMP_MAP &&
-        (resp.type != NATPMP_RESPTYPE_UDPPORTMAPPING || resp.pnu.newportmapping.privateport != 9000))
+        (resp.type != NATPMP_RESPTYPE_UDPPORTMAPPING ||
+         resp.pnu.newportmapping.privateport != 9000))
         abort();
     if (!more && op.status == 0 && stage == PM_NATPMP_ADDR && op.external_ip[0] == 0) abort();
     if (!more && op.status > 0) abort();

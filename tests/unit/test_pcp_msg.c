@@ -6,6 +6,7 @@
 
 #include "testlib.h"
 
+// clang-format off
 /* A MAP request: udp 192.168.1.10:9000, suggest external 9000, no address
  * preference (::ffff:0.0.0.0, §11.1), lifetime 7200. */
 static const uint8_t map_req[60] = {
@@ -31,11 +32,14 @@ static const uint8_t map_resp[60] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 203, 0, 113, 21,
 };
 
+// clang-format on
+
 static pcp_request_t sample_map(void)
 {
     pcp_request_t r = {.opcode = PCP_OP_MAP, .lifetime = 7200};
     pcp_ip_from_v4(inet_addr("192.168.1.10"), r.client_ip);
-    for (int i = 0; i < PCP_NONCE_LEN; i++) r.map.nonce[i] = (uint8_t)(i + 1);
+    for (int i = 0; i < PCP_NONCE_LEN; i++)
+        r.map.nonce[i] = (uint8_t)(i + 1);
     r.map.protocol = 17;
     r.map.internal_port = r.map.external_port = 9000;
     pcp_ip_from_v4(0, r.map.external_ip);
@@ -49,7 +53,7 @@ static void test_encode_map(void)
     CHECK_EQ_INT(pcp_encode_request(&r, out, sizeof out), 60);
     CHECK(memcmp(out, map_req, 60) == 0);
     CHECK_EQ_INT(pcp_encode_request(&r, out, 59), 0); /* too small */
-    r.opcode = 2;                                      /* PEER: not ours */
+    r.opcode = 2;                                     /* PEER: not ours */
     CHECK_EQ_INT(pcp_encode_request(&r, out, sizeof out), 0);
 }
 
@@ -58,8 +62,8 @@ static void test_encode_announce(void)
     pcp_request_t r = {.opcode = PCP_OP_ANNOUNCE};
     pcp_ip_from_v4(inet_addr("10.0.0.2"), r.client_ip);
     uint8_t out[64];
-    static const uint8_t want[24] = {2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                     0, 0, 0xff, 0xff, 10, 0, 0, 2};
+    static const uint8_t want[24] = {2, 0, 0, 0, 0, 0, 0,    0,    0,  0, 0, 0,
+                                     0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
     CHECK_EQ_INT(pcp_encode_request(&r, out, sizeof out), 24);
     CHECK(memcmp(out, want, 24) == 0);
 }

@@ -132,8 +132,7 @@ static void on_event(portmap_t *pm, const portmap_event_t *ev, void *arg)
     if (ev->kind == PORTMAP_EV_FAILED) r->failed++;
     if (ev->kind == PORTMAP_EV_FAILED || (ev->kind == PORTMAP_EV_RENEWED && r->close_after_renew))
         do_close(r);
-    if (ev->kind == PORTMAP_EV_MAPPED && rt.mode == RT_OK_THEN_SILENT && !r->close_after_renew)
-    {
+    if (ev->kind == PORTMAP_EV_MAPPED && rt.mode == RT_OK_THEN_SILENT && !r->close_after_renew) {
         rt.mode = RT_SILENT;
         do_close(r);
     }
