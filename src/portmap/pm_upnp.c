@@ -140,7 +140,9 @@ static void work(uv_work_t *w)
     }
     char ip[40] = "";
     int r = UPNP_GetExternalIPAddress(igd->control_url, igd->service_type, ip);
-    if (r == 0) snprintf(op->external_ip, sizeof op->external_ip, "%s", ip);
+    struct in_addr a; /* the router's text: kept only when it is an address */
+    if (r == 0 && inet_pton(AF_INET, ip, &a) == 1)
+        inet_ntop(AF_INET, &a, op->external_ip, sizeof op->external_ip);
     if (op->kind == PM_OP_PROBE) {
         op->status = 0; /* an IGD answered, whatever it says of its address */
         return;

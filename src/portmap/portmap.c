@@ -182,7 +182,7 @@ static void granted(portmap_t *pm)
     pm->cur.result_code = 0;
     LOG_I("port mapping %s proto=%s internal=%u external=%s:%u lifetime=%u",
           first ? "granted" : "renewed", portmap_proto_name(pm->cur.proto), pm->o.internal_port,
-          pm->cur.external_ip[0] ? pm->cur.external_ip : "?", pm->cur.external_port,
+          pm->cur.external_ip[0] ? LOG_ESC(pm->cur.external_ip) : "?", pm->cur.external_port,
           pm->cur.lifetime);
     if (pm->cur.lifetime) /* 0: a permanent UPnP lease, nothing to renew */
         uv_timer_start(&pm->timer, on_timer, (uint64_t)(pm->cur.lifetime + 1) / 2 * 1000, 0);
