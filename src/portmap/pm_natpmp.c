@@ -162,7 +162,13 @@ static void step(natpmp_impl_t *im)
         return;
     }
     int rc = readnatpmpresponseorretry(&im->n, &resp);
-    if (pm_natpmp_reply(im->op, im->stage, rc, &resp)) {
+    int more = pm_natpmp_reply(im->op, im->stage, rc, &resp);
+    /* libnatpmp forgets its pending request on any well-formed reply, also
+     * one to another request (a mapping answer for another port), and would
+     * then answer the next read with NOPENDINGREQ: keep our request pending
+     * (its bytes are still held) and wait for its answer. */
+    if (more && rc == 0) im->n.has_pending_request = 1;
+    if (more) {
         if (uv_now(im->op->loop) >= im->deadline)
             finish(im, UV_ETIMEDOUT);
         else

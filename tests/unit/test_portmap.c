@@ -14,10 +14,20 @@
 #define GW "127.66.0.1"
 #define GW_NONE "127.66.0.2" /* nothing listens: ICMP port unreachable */
 
-typedef enum { RT_OK, RT_REFUSE, RT_SILENT, RT_PCP_AS_NATPMP, RT_OK_THEN_SILENT } router_mode_t;
+typedef enum {
+    RT_OK,
+    RT_REFUSE,
+    RT_SILENT,
+    RT_PCP_AS_NATPMP,
+    RT_OK_THEN_SILENT,
+    RT_NATPMP_STRAY, /* a mapping answer for another port first, ours 400 ms later */
+} router_mode_t;
 
 typedef struct router {
     uv_udp_t udp;
+    uv_timer_t delay; /* RT_NATPMP_STRAY: the mapping's answer comes late */
+    uint8_t late[16];
+    struct sockaddr_storage late_to;
     router_mode_t mode;
     int pcp_maps, pcp_deletes, natpmp_addr, natpmp_maps, natpmp_deletes;
     uint8_t nonce[PCP_NONCE_LEN];
@@ -59,6 +69,11 @@ static void pcp_answer(const uint8_t *q, size_t n, const struct sockaddr *from)
     send_back(from, a, sizeof a);
 }
 
+static void on_late(uv_timer_t *t)
+{
+    send_back((const struct sockaddr *)&rt.late_to, rt.late, sizeof rt.late);
+}
+
 /* NAT-PMP (RFC 6886 §3.2, §3.3): address, or the mapping as asked. */
 static void natpmp_answer(const uint8_t *q, size_t n, const struct sockaddr *from)
 {
@@ -74,7 +89,15 @@ static void natpmp_answer(const uint8_t *q, size_t n, const struct sockaddr *fro
     uint8_t a[16] = {0, (uint8_t)(0x80 | q[1]), 0, 0, 0, 0, 0, 9};
     memcpy(a + 8, q + 4, 4); /* internal port, external port as suggested */
     memcpy(a + 12, q + 8, 4);
+    if (rt.mode != RT_NATPMP_STRAY) {
+        send_back(from, a, sizeof a);
+        return;
+    }
+    memcpy(rt.late, a, sizeof a);
+    a[9]++; /* another internal port: an answer to someone else's request */
     send_back(from, a, sizeof a);
+    memcpy(&rt.late_to, from, sizeof(struct sockaddr_in));
+    uv_timer_start(&rt.delay, on_late, 400, 0);
 }
 
 static void on_router(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -105,6 +128,7 @@ static void router_up(router_mode_t mode)
     struct sockaddr_in a;
     uv_ip4_addr(GW, 5351, &a);
     CHECK_EQ_INT(uv_udp_init(loop, &rt.udp), 0);
+    uv_timer_init(loop, &rt.delay);
     CHECK_EQ_INT(uv_udp_bind(&rt.udp, (const struct sockaddr *)&a, 0), 0);
     uv_udp_recv_start(&rt.udp, on_alloc, on_router);
 }
@@ -115,6 +139,7 @@ static void on_closed(void *arg)
     r->closed++;
     r->t_closed = uv_now(loop);
     uv_close((uv_handle_t *)&rt.udp, NULL);
+    uv_close((uv_handle_t *)&rt.delay, NULL);
 }
 
 static void do_close(run_t *r)
@@ -184,6 +209,21 @@ static void test_falls_back_to_natpmp(void)
     CHECK_EQ_INT(r.last.external_port, 9000);
     CHECK_EQ_INT(rt.natpmp_maps, 2);
     CHECK_EQ_INT(rt.natpmp_deletes, 1);
+    CHECK_EQ_INT(r.closed, 1);
+}
+
+/* A well-formed mapping answer for another port arrives before ours:
+ * libnatpmp takes it and forgets its pending request; ours, 400 ms later,
+ * must still be waited for and taken. */
+static void test_natpmp_stray_reply(void)
+{
+    static const portmap_proto_t natpmp_only[] = {PORTMAP_NATPMP};
+    router_up(RT_NATPMP_STRAY);
+    run_t r = {.close_after_renew = 1};
+    run_case(&r, GW, natpmp_only, 1);
+    CHECK_EQ_INT(r.failed, 0);
+    CHECK_EQ_INT(r.mapped, 1);
+    CHECK_EQ_INT(r.renewed, 1);
     CHECK_EQ_INT(r.closed, 1);
 }
 
@@ -264,6 +304,7 @@ int main(void)
     RUN(test_bad_options);
     RUN(test_pcp_map_renew_delete);
     RUN(test_falls_back_to_natpmp);
+    RUN(test_natpmp_stray_reply);
     RUN(test_nothing_listens);
     RUN(test_refused);
     RUN(test_close_bounded_when_router_goes_silent);
