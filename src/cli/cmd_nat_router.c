@@ -16,16 +16,29 @@ typedef struct router_out {
     int any;
 } router_out_t;
 
+/* Why a protocol is not available, in words (by error code). */
+static const struct {
+    int status;
+    const char *text;
+} reasons[] = {
+    {UV_ETIMEDOUT, "no router mapping service (no answer)"},
+    {UV_ECONNREFUSED, "no router mapping service (port closed)"},
+    {UV_ENOTSUP, "no (another version, or no IGD at the gateway)"},
+    {UV_EACCES, "no (the router refused)"},
+    {UV_EPROTO, "no (a malformed answer)"},
+    {UV_ENETUNREACH, "no (no default gateway)"},
+};
+
 static const char *answer_text(const portmap_probe_answer_t *a, char *buf, size_t cap)
 {
-    if (a->status == 0)
+    if (a->status == 0) {
         snprintf(buf, cap, "yes, external address %s",
                  a->external_ip[0] ? a->external_ip : "not reported");
-    else if (a->status == UV_ECONNREFUSED || a->status == UV_ETIMEDOUT)
-        snprintf(buf, cap, "no router mapping service (%s)",
-                 a->status == UV_ETIMEDOUT ? "no answer" : "port closed");
-    else
-        snprintf(buf, cap, "no (%s%s)", uv_strerror(a->status), a->result_code ? ", refused" : "");
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (reasons[i].status == a->status) return reasons[i].text;
+    snprintf(buf, cap, "no (%s)", uv_strerror(a->status));
     return buf;
 }
 
