@@ -31,9 +31,16 @@ static void print_event(const portmap_event_t *ev)
 {
     static const char *const what[] = {"mapped", "renewed", "failed"};
     if (ev->kind == PORTMAP_EV_FAILED) {
-        printf("failed %s %u via %s: %s", portmap_transport_name(ev->transport), ev->internal_port,
-               portmap_proto_name(ev->proto), uv_strerror(ev->status));
-        if (ev->result_code) printf(" (router result code %u)", ev->result_code);
+        printf("failed %s %u:", portmap_transport_name(ev->transport), ev->internal_port);
+        const char *sep = "";
+        for (unsigned i = 0; i < PORTMAP_NPROTOS; i++) {
+            if (!ev->errors[i]) continue;
+            printf("%s %s %s", sep, portmap_proto_name((portmap_proto_t)i),
+                   uv_strerror(ev->errors[i]));
+            if (i == (unsigned)ev->proto && ev->result_code)
+                printf(" (router result code %u)", ev->result_code);
+            sep = ";";
+        }
         printf("\n");
     } else {
         printf("%s %s %u -> %s:%u via %s lifetime %u\n", what[ev->kind],

@@ -173,6 +173,7 @@ static void granted(portmap_t *pm)
     pm_op_t *op = &pm->op;
     int first = !pm->mapped;
     pm->mapped = 1;
+    memset(pm->cur.errors, 0, sizeof pm->cur.errors);
     pm->renew_fails = 0;
     memcpy(pm->pcp_nonce, op->pcp_nonce, PCP_NONCE_LEN);
     if (op->external_ip[0])
@@ -193,6 +194,7 @@ static void failed(portmap_t *pm)
 {
     pm_op_t *op = &pm->op;
     pm->cur.result_code = op->result_code;
+    pm->cur.errors[pm->cur.proto] = op->status;
     LOG_I("port mapping failed proto=%s err=%s code=%u", portmap_proto_name(pm->cur.proto),
           uv_strerror(op->status), op->result_code);
     if (pm->mapped && ++pm->renew_fails < PORTMAP_RENEW_TRIES) {

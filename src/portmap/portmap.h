@@ -90,8 +90,10 @@ typedef struct portmap_event {
     uint16_t internal_port;
     char external_ip[46]; /* as the router reports it ("" when unknown) */
     uint16_t external_port;
-    uint32_t lifetime;    /* seconds granted */
-    unsigned result_code; /* the protocol's own error code, 0 if none */
+    uint32_t lifetime;           /* seconds granted */
+    unsigned result_code;        /* the protocol's own error code, 0 if none */
+    int errors[PORTMAP_NPROTOS]; /* FAILED: each protocol's error, by portmap_proto_t
+                                    (0: not tried) */
 } portmap_event_t;
 
 typedef struct portmap portmap_t;

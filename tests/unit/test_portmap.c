@@ -237,7 +237,10 @@ static void test_nothing_listens(void)
     CHECK_EQ_INT(r.mapped, 0);
     CHECK_EQ_INT(r.last.status, UV_ECONNREFUSED);
     CHECK(r.last.proto == PORTMAP_NATPMP); /* both were tried */
-    CHECK(uv_now(loop) - t0 < 1000);       /* ICMP answers at once */
+    CHECK_EQ_INT(r.last.errors[PORTMAP_PCP], UV_ECONNREFUSED);
+    CHECK_EQ_INT(r.last.errors[PORTMAP_NATPMP], UV_ECONNREFUSED);
+    CHECK_EQ_INT(r.last.errors[PORTMAP_UPNP], 0); /* not tried */
+    CHECK(uv_now(loop) - t0 < 1000);              /* ICMP answers at once */
 }
 
 static void test_refused(void)
