@@ -79,7 +79,8 @@ void portmap_opts_default(portmap_opts_t *o);
 typedef enum portmap_event_kind {
     PORTMAP_EV_MAPPED = 0, /* first mapping granted */
     PORTMAP_EV_RENEWED,    /* renewed (the external port may have changed) */
-    PORTMAP_EV_FAILED,     /* every protocol failed, or renewals did: no mapping now */
+    PORTMAP_EV_FAILED,     /* every protocol failed, or renewals did: no mapping now,
+                              and nothing more is tried (close pm; start anew later) */
 } portmap_event_kind_t;
 
 typedef struct portmap_event {
