@@ -172,6 +172,7 @@ typedef enum {
     K_SUBDOMAINS,  /* user_cfg_t subdomains: a boolean or an array of names */
     K_SECRET_BOOL, /* proxy_cfg_t bool at `off` for secret kinds; else as K_FRP */
     K_IP_ADDR,     /* char * at `off`: "" or an IP literal (no host names) */
+    K_PM_PROTOS,   /* client_cfg_t port_mapping_protocols: "pcp", "natpmp", "upnp" */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -283,6 +284,9 @@ static const key_spec_t client_keys[] = {
     LOG_KEYS(client_cfg_t),
     SPECIAL("proxies", K_PROXIES, client_cfg_t, proxies),
     SPECIAL("visitors", K_VISITORS, client_cfg_t, visitors),
+    SECTION("natTraversal"),
+    BOOL("natTraversal.portMapping", client_cfg_t, port_mapping),
+    SPECIAL("natTraversal.portMappingProtocols", K_PM_PROTOS, client_cfg_t, port_mapping_protocols),
     FRP_EACH("webServer"),
     FRP("natHoleStunServer"),
     FRP("dnsServer"),
@@ -652,6 +656,36 @@ HANDLER(h_ip_addr)
     char shown[SHOW_LEN];
     error_at(c, kv->line, "key '%s': expected an IP address (no host names), got '%s'", path,
              show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+/* natTraversal.portMappingProtocols: a non-empty array of distinct names,
+ * the order in which the router is asked. */
+HANDLER(h_pm_protos)
+{
+    const toml_value_t *arr = kv->value;
+    client_cfg_t *cfg = w->base;
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY)) return;
+    if (arr->u.arr.len == 0 || arr->u.arr.len > PORTMAP_NPROTOS) {
+        error_at(c, kv->line, "key '%s': expected 1 to %d of \"pcp\", \"natpmp\", \"upnp\"",
+                 path, PORTMAP_NPROTOS);
+        return;
+    }
+    unsigned seen = 0;
+    cfg->n_port_mapping_protocols = 0;
+    for (size_t i = 0; i < arr->u.arr.len; i++) {
+        const toml_value_t *v = arr->u.arr.items[i];
+        char item[PATH_LEN], shown[SHOW_LEN];
+        snprintf(item, sizeof item, "%s[%zu]", path, i);
+        if (!expect_string(c, item, v->line, v)) continue;
+        portmap_proto_t p;
+        if (portmap_proto_parse(v->u.s.ptr, &p) != 0 || (seen & (1u << p))) {
+            error_at(c, v->line, "key '%s': '%s' is unknown or repeated (\"pcp\", \"natpmp\", \"upnp\")",
+                     item, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+            continue;
+        }
+        seen |= 1u << p;
+        cfg->port_mapping_protocols[cfg->n_port_mapping_protocols++] = p;
+    }
 }
 
 HANDLER(h_proxy_name)
@@ -1063,6 +1097,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_SUBDOMAINS] = h_subdomains,
     [K_SECRET_BOOL] = h_secret_bool,
     [K_IP_ADDR] = h_ip_addr,
+    [K_PM_PROTOS] = h_pm_protos,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -1196,6 +1231,9 @@ static void client_defaults(client_cfg_t *cfg)
     cfg->server_port = 7000;
     cfg->pool_count = 1;
     cfg->tls_enable = true;
+    cfg->port_mapping = true;
+    for (int i = 0; i < PORTMAP_NPROTOS; i++) cfg->port_mapping_protocols[i] = (portmap_proto_t)i;
+    cfg->n_port_mapping_protocols = PORTMAP_NPROTOS;
     cfg->heartbeat_interval = 30;
     cfg->heartbeat_timeout = 90;
     cfg->log.level = LOG_INFO;

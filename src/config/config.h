@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "portmap/portmap.h"
 #include "proto/kinds.h"
 
 typedef struct port_range {
@@ -144,6 +145,11 @@ typedef struct client_cfg {
     char *tls_server_fingerprint; /* transport.tls.serverFingerprint, "sha256:<64 hex>" */
     int heartbeat_interval;       /* seconds; default 30; <= 0 disables */
     int heartbeat_timeout;        /* seconds; default 90 */
+    /* natTraversal.*: router port mapping (src/portmap) for P2P sockets; no
+     * P2P socket exists yet, so nothing asks for a mapping so far. */
+    bool port_mapping;            /* natTraversal.portMapping; default true */
+    portmap_proto_t port_mapping_protocols[PORTMAP_NPROTOS]; /* tried in this order */
+    int n_port_mapping_protocols; /* natTraversal.portMappingProtocols; default pcp, natpmp, upnp */
     log_cfg_t log;
     proxy_cfg_t *proxies;
     int n_proxies;

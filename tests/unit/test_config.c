@@ -1143,8 +1143,37 @@ static void test_nat_discovery(void)
                  1);
 }
 
+/* natTraversal.portMapping / portMappingProtocols (router port mapping). */
+static void test_nat_traversal(void)
+{
+    client_cfg_t cfg;
+    CHECK_EQ_INT(client("serverAddr = \"x\"\n", &cfg), 0);
+    CHECK(cfg.port_mapping);
+    CHECK_EQ_INT(cfg.n_port_mapping_protocols, 3);
+    CHECK(cfg.port_mapping_protocols[0] == PORTMAP_PCP && cfg.port_mapping_protocols[2] == PORTMAP_UPNP);
+    config_client_free(&cfg);
+    CHECK_EQ_INT(client("[natTraversal]\nportMapping = false\n"
+                        "portMappingProtocols = [\"upnp\", \"natpmp\"]\n",
+                        &cfg),
+                 0);
+    CHECK(!cfg.port_mapping);
+    CHECK_EQ_INT(cfg.n_port_mapping_protocols, 2);
+    CHECK(cfg.port_mapping_protocols[0] == PORTMAP_UPNP &&
+          cfg.port_mapping_protocols[1] == PORTMAP_NATPMP);
+    config_client_free(&cfg);
+    client_fails("natTraversal.portMapping = \"yes\"\n",
+                 "frpc.toml:1: error: key 'natTraversal.portMapping': expected a boolean, got a string", 1);
+    client_fails("[natTraversal]\nportMappingProtocols = [\"pcp\",\n  \"igd\"]\n",
+                 "frpc.toml:3: error: key 'natTraversal.portMappingProtocols[1]': 'igd' is unknown or repeated", 1);
+    client_fails("natTraversal.portMappingProtocols = [\"pcp\", \"pcp\"]\n",
+                 "'natTraversal.portMappingProtocols[1]': 'pcp' is unknown or repeated", 1);
+    client_fails("natTraversal.portMappingProtocols = []\n",
+                 "frpc.toml:1: error: key 'natTraversal.portMappingProtocols': expected 1 to 3 of", 1);
+}
+
 int main(void)
 {
+    RUN(test_nat_traversal);
     RUN(test_full_server);
     RUN(test_nat_discovery);
     RUN(test_full_client);
