@@ -8,6 +8,13 @@
 #
 # NAT types (lab_up ARG / LAB_NAT1 / LAB_NAT2 / LAB_NAT, or lab_set_nat later):
 #   port-restricted (default), symmetric, full-cone, restricted.
+#
+# Optional extras (call after lab_up):
+#   lab_srv_alt            srv gets a second public address 203.0.113.11
+#                          (RFC 5780 discovery needs two).
+#   lab_carrier_up [TYPE]  carrier NAT: a home router `home` (LAN 192.168.3.0/24,
+#                          host c3 .10) whose WAN 100.64.0.2 sits behind the
+#                          carrier's NAT `cgn` (100.64.0.1/10, internet .30).
 
 LAB_NODES=(inet srv user nat1 c1 nat2 c2)
 LAB_PREFIX="brw$$-"
@@ -253,7 +260,13 @@ EOF
 # lab_set_nat ROUTER TYPE: (re)load a router's NAT ruleset.
 lab_set_nat() {
     local node=$1 type=$2 wan_ip rules
-    case $node in nat1) wan_ip=203.0.113.21 ;; nat2) wan_ip=203.0.113.22 ;; *) lab_log "not a router: $node"; return 1 ;; esac
+    case $node in
+        nat1) wan_ip=203.0.113.21 ;;
+        nat2) wan_ip=203.0.113.22 ;;
+        cgn) wan_ip=203.0.113.30 ;;
+        home) wan_ip=100.64.0.2 ;;
+        *) lab_log "not a router: $node"; return 1 ;;
+    esac
     rules=$(lab_nat_rules "$type" "$wan_ip") || return 1
     lab_exec "$node" nft flush ruleset
     printf '%s\n' "$rules" | lab_exec "$node" nft -f - || { lab_log "nft rejected $type rules on $node"; return 1; }
@@ -301,6 +314,37 @@ lab_up() {
     lab_set_nat nat1 "$t1" || return 1
     lab_set_nat nat2 "$t2" || return 1
     lab_log "up: prefix $LAB_PREFIX, nat1=$t1 nat2=$t2, tmp $LAB_TMP"
+}
+
+# lab_srv_alt: give srv a second public address, 203.0.113.11, next to .10.
+lab_srv_alt() {
+    lab_exec srv ip addr add 203.0.113.11/24 dev eth0
+}
+
+# lab_carrier_up [HOMETYPE [CGNTYPE]]: add a carrier-grade NAT site: `cgn`
+# (WAN 203.0.113.30 on the internet, LAN 100.64.0.1/10, RFC 6598 shared
+# space) serves the home router `home` (WAN 100.64.0.2, LAN 192.168.3.1/24),
+# which serves host c3 (192.168.3.10). Both routers default to
+# port-restricted. The namespaces share the run's prefix, so lab_down
+# removes them.
+lab_carrier_up() {
+    local th=${1:-port-restricted} tc=${2:-port-restricted} n
+    for n in cgn home c3; do
+        ip netns add "$(lab_ns "$n")" || return 1
+        lab_exec "$n" ip link set lo up
+    done
+    _lab_link inet cgn cgn wan
+    lab_exec inet ip link set cgn master br0
+    lab_exec inet ip link set cgn up
+    _lab_link cgn lan home wan
+    _lab_link home lan c3 eth0
+    _lab_router cgn 203.0.113.30/24 100.64.0.1/10
+    _lab_router home 100.64.0.2/10 192.168.3.1/24
+    lab_exec home ip route add default via 100.64.0.1
+    _lab_host c3 192.168.3.10/24 192.168.3.1
+    lab_set_nat cgn "$tc" || return 1
+    lab_set_nat home "$th" || return 1
+    lab_log "carrier NAT up: c3 -> home($th) -> cgn($tc)"
 }
 
 lab_down_quiet() {
