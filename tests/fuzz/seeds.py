@@ -207,6 +207,56 @@ SERVER_TLS = {
 }
 
 
+# ---- STUN (fuzz_stun: a bare datagram) -----------------------------------
+import zlib
+
+COOKIE = bytes.fromhex("2112a442")
+TID = bytes.fromhex("b7e7a701bc34d686fa87dfae")
+
+
+def sattr(t, v):
+    return struct.pack(">HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
+
+
+def stun(mtype, attrs=b"", fp=True, ident=COOKIE + TID):
+    msg = struct.pack(">HH", mtype, len(attrs) + (8 if fp else 0)) + ident + attrs
+    if fp:
+        msg += sattr(0x8028, struct.pack(">I", zlib.crc32(msg) ^ 0x5354554E))
+    return msg
+
+
+def xaddr4(ip, port):
+    a = bytes(int(x) for x in ip.split("."))
+    return struct.pack(">BBH", 0, 1, port ^ 0x2112) + bytes(x ^ y for x, y in zip(a, COOKIE))
+
+
+RFC5769_REQUEST = bytes.fromhex(
+    "000100582112a442b7e7a701bc34d686fa87dfae802200105354554e20746573742063"
+    "6c69656e74002400046e0001ff80290008932ff9b151263b36000600096576746a3a68"
+    "3676592020200008001 49aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a280280004e57a3bcf".replace(" ", ""))
+RFC5769_RESP4 = bytes.fromhex(
+    "0101003c2112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563746f7220"
+    "00200008 0001a147e112a643000800142b91f599fd9e90c38c7489f92af9ba53f06be7d7"
+    "80280004c07d4c96".replace(" ", ""))
+STUN_SEEDS = {
+    "rfc5769_request": RFC5769_REQUEST,
+    "rfc5769_resp4": RFC5769_RESP4,
+    "binding": stun(0x0001),
+    "binding_change_ip_port": stun(0x0001, sattr(0x0003, struct.pack(">I", 6))),
+    "binding_change_port": stun(0x0001, sattr(0x0003, struct.pack(">I", 2))),
+    "binding_padding": stun(0x0001, sattr(0x0026, b"\0" * 64) + sattr(0x0027, struct.pack(">HH", 9, 0))),
+    "binding_unknown": stun(0x0001, sattr(0x0024, b"\0" * 4) + sattr(0x7ff0, b"") + sattr(0xc001, b"x")),
+    "classic_change": struct.pack(">HH", 1, 8) + bytes(range(16)) + sattr(0x0003, struct.pack(">I", 4)),
+    "success_xor": stun(0x0101, sattr(0x0020, xaddr4("192.0.2.1", 32853)) + sattr(0x802C, struct.pack(">BBH4B", 0, 1, 3479, 203, 0, 113, 11)) + sattr(0x8022, b"burrow")),
+    "error_420": stun(0x0111, sattr(0x0009, b"\0\0\x04\x14Unknown Attribute") + sattr(0x000A, struct.pack(">H", 3))),
+    "indication": stun(0x0011),
+    "allocate": stun(0x0003),
+    "integrity_then_more": stun(0x0001, sattr(0x0008, b"\0" * 20) + sattr(0x0003, b"\0\0\0\x06")),
+    "bad_fp": stun(0x0001)[:-1] + b"\0",
+    "overrun": struct.pack(">HH", 1, 8) + COOKIE + TID + struct.pack(">HH", 0x8022, 200) + b"abcd",
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -225,6 +275,7 @@ TARGETS = {
     "fuzz_conn_tls": CONN_TLS,
     "fuzz_client_login": CLIENT_LOGIN,
     "fuzz_server_tls": SERVER_TLS,
+    "fuzz_stun": STUN_SEEDS,
 }
 
 if __name__ == "__main__":
