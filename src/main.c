@@ -13,6 +13,7 @@ typedef struct subcommand {
 static const subcommand_t subcommands[] = {
     {"server", cmd_server, "run the public side (frps.toml)"},
     {"client", cmd_client, "run the private side next to your services (frpc.toml)"},
+    {"nat", cmd_nat, "what the network between you and the internet allows (router mapping)"},
     {"version", cmd_version, "print the version"},
 };
 
