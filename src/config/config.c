@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net/addr.h"
 #include "util/strbuf.h"
 #include "config/toml.h"
 #include "util/log.h"
@@ -169,6 +170,7 @@ typedef enum {
     K_USERS,       /* server_cfg_t users */
     K_USER_PORTS,  /* user_cfg_t allow_ports */
     K_SUBDOMAINS,  /* user_cfg_t subdomains: a boolean or an array of names */
+    K_IP_ADDR,     /* char * at `off`: "" or an IP literal (no host names) */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -237,6 +239,10 @@ static const key_spec_t server_keys[] = {
     STR("subDomainHost", server_cfg_t, subdomain_host),
     STR("custom404Page", server_cfg_t, custom_404_page),
     SPECIAL("vhostWildcardDomains", K_STR_LIST, server_cfg_t, vhost_wildcard_domains),
+    SECTION("natDiscovery"),
+    INT("natDiscovery.stunPort", server_cfg_t, stun_port, 0, 65535),
+    SPECIAL("natDiscovery.altAddr", K_IP_ADDR, server_cfg_t, alt_addr),
+    INT("natDiscovery.altPort", server_cfg_t, alt_port, 0, 65535),
     FRP_EACH("sshTunnelGateway"),
     FRP("enablePrometheus"),
     FRP("detailedErrorsToClient"),
@@ -617,6 +623,20 @@ HANDLER(h_pp_version)
     char shown[SHOW_LEN];
     error_at(c, kv->line,
              "key '%s': unknown PROXY protocol version '%s' (expected \"v1\" or \"v2\")", path,
+             show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+HANDLER(h_ip_addr)
+{
+    const toml_value_t *v = kv->value;
+    struct sockaddr_storage ss;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (v->u.s.len == 0 || addr_parse(v->u.s.ptr, 0, &ss) == 0) {
+        set_str(c, field_of(w, k), v->u.s.ptr, v->u.s.len);
+        return;
+    }
+    char shown[SHOW_LEN];
+    error_at(c, kv->line, "key '%s': expected an IP address (no host names), got '%s'", path,
              show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
 }
 
@@ -1027,6 +1047,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_USERS] = h_users,
     [K_USER_PORTS] = h_user_ports,
     [K_SUBDOMAINS] = h_subdomains,
+    [K_IP_ADDR] = h_ip_addr,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -1142,6 +1163,7 @@ static void server_defaults(server_cfg_t *cfg)
     cfg->heartbeat_timeout = 90;
     cfg->max_pool_count = 5;
     cfg->vhost_http_timeout = 60;
+    cfg->stun_port = -1;
     cfg->log.level = LOG_INFO;
 }
 
@@ -1285,6 +1307,7 @@ void config_server_free(server_cfg_t *cfg)
     free(cfg->tls_key_file);
     free(cfg->subdomain_host);
     free(cfg->custom_404_page);
+    free(cfg->alt_addr);
     log_cfg_free(&cfg->log);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -119,6 +119,13 @@ typedef struct server_cfg {
     /* vhostWildcardDomains: "*.X" may be claimed for X equal to or under one
      * of these (besides subDomainHost); empty (default) = only subDomainHost */
     str_list_t vhost_wildcard_domains;
+    /* natDiscovery: the STUN service (server/stun_srv.h). stun_port -1
+     * (default): the port bindPort listens on; 0: off. alt_addr NULL: find
+     * a second global IPv4 address on the host; "": none (plain STUN);
+     * else an IP literal. alt_port 0 (default): stun port + 1. */
+    int stun_port;  /* natDiscovery.stunPort */
+    char *alt_addr; /* natDiscovery.altAddr */
+    int alt_port;   /* natDiscovery.altPort */
     log_cfg_t log;
 } server_cfg_t;
 

@@ -80,3 +80,60 @@ int addr_parse_text(const char *s, struct sockaddr_storage *out)
     if (*endp || endp == colon + 1 || port < 0 || port > 65535) return UV_EINVAL;
     return addr_parse(ip, (int)port, out);
 }
+
+/* RFC 6890's special-purpose IPv4 blocks that are not reachable from the
+ * internet, as (network, prefix length); the documentation blocks are left
+ * out on purpose (see addr.h). */
+static const struct {
+    uint32_t net;
+    int bits;
+} v4_local[] = {
+    {0x00000000u, 8},  /* "this network" */
+    {0x0A000000u, 8},  /* 10/8, RFC 1918 */
+    {0x64400000u, 10}, /* 100.64/10, shared address space (carrier NAT) */
+    {0x7F000000u, 8},  /* loopback */
+    {0xA9FE0000u, 16}, /* link-local */
+    {0xAC100000u, 12}, /* 172.16/12, RFC 1918 */
+    {0xC0000000u, 24}, /* IETF protocol assignments */
+    {0xC0A80000u, 16}, /* 192.168/16, RFC 1918 */
+    {0xC6120000u, 15}, /* benchmarking */
+    {0xE0000000u, 3},  /* multicast, reserved, broadcast */
+};
+
+static bool v4_global(uint32_t ip)
+{
+    for (size_t i = 0; i < sizeof v4_local / sizeof v4_local[0]; i++) {
+        uint32_t mask = 0xFFFFFFFFu << (32 - v4_local[i].bits);
+        if ((ip & mask) == v4_local[i].net) return false;
+    }
+    return true;
+}
+
+bool addr_is_global(const struct sockaddr *sa)
+{
+    struct sockaddr_storage ss;
+    addr_unmap_v4(sa, &ss);
+    if (ss.ss_family == AF_INET)
+        return v4_global(ntohl(((const struct sockaddr_in *)&ss)->sin_addr.s_addr));
+    if (ss.ss_family != AF_INET6) return false;
+    const uint8_t *b = ((const struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+    return (b[0] & 0xE0) == 0x20; /* 2000::/3, global unicast */
+}
+
+void addr_unmap_v4(const struct sockaddr *sa, struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (sa->sa_family == AF_INET) {
+        memcpy(out, sa, sizeof(struct sockaddr_in));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            memcpy(out, sa, sizeof *s6);
+            return;
+        }
+        struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+        s4->sin_family = AF_INET;
+        s4->sin_port = s6->sin6_port;
+        memcpy(&s4->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+    }
+}

@@ -7,6 +7,7 @@
 #ifndef BURROW_ADDR_H
 #define BURROW_ADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -32,5 +33,18 @@ int addr_parse(const char *ip, int port, struct sockaddr_storage *out);
 /* Parses what addr_format writes: "ip:port" or "[ip6]:port" (decimal port,
  * nothing after it). 0, or UV_EINVAL. */
 int addr_parse_text(const char *s, struct sockaddr_storage *out);
+
+/* Whether sa's IP is a global (public) one for NAT discovery. IPv4: not
+ * 0/8, 10/8, 100.64/10 (carrier-grade NAT), 127/8, 169.254/16, 172.16/12,
+ * 192.0.0/24, 192.168/16, 198.18/15, 224/4 and above. The documentation
+ * ranges (192.0.2/24, 198.51.100/24, 203.0.113/24) count as global: the
+ * NAT lab's "internet" is 203.0.113.0/24. IPv6: 2000::/3, global unicast
+ * (2001:db8::/32, documentation, included); an IPv4-mapped IPv6 address
+ * is judged as its IPv4 address. */
+bool addr_is_global(const struct sockaddr *sa);
+
+/* Copies sa into out, turning an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d, what a dual-stack socket reports) into plain IPv4. */
+void addr_unmap_v4(const struct sockaddr *sa, struct sockaddr_storage *out);
 
 #endif

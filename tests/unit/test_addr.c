@@ -1,4 +1,5 @@
 /* test_addr: formatting and parsing of socket addresses (net/addr.h). */
+#include <stdbool.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -116,6 +117,55 @@ static void test_parse_text(void)
     CHECK(addr_parse_text(NULL, &ss) != 0);
 }
 
+static bool global(const char *ip)
+{
+    struct sockaddr_storage ss;
+    if (addr_parse(ip, 1, &ss) != 0) return false;
+    return addr_is_global((struct sockaddr *)&ss);
+}
+
+static void test_is_global(void)
+{
+    static const char *const yes[] = {"203.0.113.10",    "198.51.100.1",       "192.0.2.1",
+                                      "8.8.8.8",         "100.63.255.255",     "100.128.0.0",
+                                      "172.32.0.1",      "223.255.255.255",    "2001:db8::1",
+                                      "2606:4700::1111", "::ffff:203.0.113.11"};
+    static const char *const no[] = {"10.1.2.3",
+                                     "192.168.1.10",
+                                     "172.16.0.1",
+                                     "172.31.255.255",
+                                     "100.64.0.1",
+                                     "100.127.255.255",
+                                     "127.0.0.1",
+                                     "169.254.1.1",
+                                     "0.0.0.0",
+                                     "224.0.0.1",
+                                     "255.255.255.255",
+                                     "192.0.0.8",
+                                     "198.18.0.1",
+                                     "::1",
+                                     "fe80::1",
+                                     "fd00::1",
+                                     "::",
+                                     "::ffff:192.168.1.1"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (!global(yes[i])) CHECK_EQ_STR(yes[i], "global");
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (global(no[i])) CHECK_EQ_STR(no[i], "not global");
+}
+
+static void test_unmap_v4(void)
+{
+    struct sockaddr_storage in, out;
+    char buf[ADDR_STRLEN];
+    addr_parse("::ffff:203.0.113.11", 3478, &in);
+    addr_unmap_v4((struct sockaddr *)&in, &out);
+    CHECK_EQ_STR(addr_format((struct sockaddr *)&out, buf, sizeof buf), "203.0.113.11:3478");
+    addr_parse("2001:db8::1", 5, &in);
+    addr_unmap_v4((struct sockaddr *)&in, &out);
+    CHECK_EQ_STR(addr_format((struct sockaddr *)&out, buf, sizeof buf), "[2001:db8::1]:5");
+}
+
 int main(void)
 {
     RUN(test_ipv4);
@@ -124,5 +174,7 @@ int main(void)
     RUN(test_rejects);
     RUN(test_truncates);
     RUN(test_parse_text);
+    RUN(test_is_global);
+    RUN(test_unmap_v4);
     return TEST_SUMMARY();
 }

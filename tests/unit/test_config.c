@@ -1094,9 +1094,51 @@ static void test_examples(void)
     load_example("frpc-vhost.toml", false);
 }
 
+/* natDiscovery (the STUN service): defaults, the table form, and errors
+ * with file:line. */
+static void test_nat_discovery(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server("bindPort = 7001\n", &s), 0);
+    CHECK_EQ_INT(s.stun_port, -1); /* the port bindPort listens on */
+    CHECK(s.alt_addr == NULL);     /* look for a second address */
+    CHECK_EQ_INT(s.alt_port, 0);   /* stun port + 1 */
+    config_server_free(&s);
+    CHECK_EQ_INT(server("[natDiscovery]\nstunPort = 3478\naltAddr = \"203.0.113.11\"\n"
+                        "altPort = 3479\n",
+                        &s),
+                 0);
+    CHECK_EQ_INT(s.stun_port, 3478);
+    CHECK_EQ_STR(s.alt_addr, "203.0.113.11");
+    CHECK_EQ_INT(s.alt_port, 3479);
+    config_server_free(&s);
+    CHECK_EQ_INT(server("natDiscovery.stunPort = 0\nnatDiscovery.altAddr = \"\"\n", &s), 0);
+    CHECK_EQ_INT(s.stun_port, 0);
+    CHECK_EQ_STR(s.alt_addr, "");
+    config_server_free(&s);
+    CHECK_EQ_INT(server("natDiscovery.altAddr = \"2001:db8::2\"\n", &s), 0);
+    CHECK_EQ_STR(s.alt_addr, "2001:db8::2");
+    config_server_free(&s);
+    server_fails("bindPort = 7000\nnatDiscovery.altAddr = \"stun.example.com\"\n",
+                 "frps.toml:2: error: key 'natDiscovery.altAddr': expected an IP address (no host "
+                 "names), got 'stun.example.com'\n",
+                 1);
+    server_fails(
+        "natDiscovery.stunPort = 65536\n",
+        "frps.toml:1: error: key 'natDiscovery.stunPort': 65536 is out of range 0..65535\n", 1);
+    server_fails("[natDiscovery]\naltPort = -1\n",
+                 "frps.toml:2: error: key 'natDiscovery.altPort': -1 is out of range 0..65535\n",
+                 1);
+    server_fails("natDiscovery.altAddr = 5\n",
+                 "frps.toml:1: error: key 'natDiscovery.altAddr': expected a string, got an "
+                 "integer\n",
+                 1);
+}
+
 int main(void)
 {
     RUN(test_full_server);
+    RUN(test_nat_discovery);
     RUN(test_full_client);
     RUN(test_defaults);
     RUN(test_dotted_and_table_forms);
