@@ -25,6 +25,7 @@
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/server_int.h"
+#include "server/stun_srv.h"
 #include "tls/tls_cert.h"
 #include "util/log.h"
 
@@ -652,6 +653,24 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     return s;
 }
 
+/* The STUN service (natDiscovery.stunPort; by default on the port number
+ * bindPort listens on, over UDP). An explicit port that cannot be bound
+ * stops the start; the implicit default only warns. */
+static int stun_start(srv_t *s)
+{
+    const server_cfg_t *c = s->cfg;
+    if (c->stun_port == 0) return 0;
+    stun_srv_cfg_t sc = {.addr = c->bind_addr,
+                         .port = c->stun_port > 0 ? c->stun_port : server_listen_port(s),
+                         .alt_addr = c->alt_addr,
+                         .alt_port = c->alt_port};
+    s->stun = stun_srv_create(s->loop);
+    int r = s->stun ? stun_srv_start(s->stun, &sc) : UV_ENOMEM;
+    if (r == 0 || c->stun_port > 0) return r;
+    LOG_W("stun: service off (udp port %d unavailable; set natDiscovery.stunPort)", sc.port);
+    return 0;
+}
+
 int server_start(srv_t *s)
 {
     struct sockaddr_storage ss;
@@ -677,7 +696,13 @@ int server_start(srv_t *s)
     if (load_404(s) != 0) return -1;
     if (s->cfg->vhost_http_port > 0 && (r = vhost_http_start(s)) != 0) return r;
     if (s->cfg->vhost_https_port > 0 && (r = vhost_https_start(s)) != 0) return r;
-    return 0;
+    return stun_start(s);
+}
+
+int server_stun_port(srv_t *s)
+{
+    struct sockaddr_storage ss;
+    return s->stun && stun_srv_slot_addr(s->stun, 0, &ss) ? addr_port((struct sockaddr *)&ss) : -1;
 }
 
 int server_listen_port(srv_t *s)
@@ -699,6 +724,7 @@ void server_stop(srv_t *s)
     vhost_fronts_close(s);
     vhost_hellos_close(s);
     tunnels_end_all(&s->tunnels);
+    stun_srv_stop(s->stun);
 }
 
 void server_destroy(srv_t *s)
@@ -709,5 +735,6 @@ void server_destroy(srv_t *s)
     src_backoff_destroy(s->login_backoff);
     vhost_routes_clear(s);
     free(s->page_404);
+    stun_srv_destroy(s->stun);
     free(s);
 }

@@ -82,6 +82,7 @@ struct srv {
     struct front *fronts; /* vhost_http.c, until freed */
     struct hello *hellos; /* vhost_https.c, until freed */
     tunnels_t tunnels;    /* net/tunnels.h, until their relay is done */
+    struct stun_srv *stun; /* natDiscovery's STUN service (stun_srv.h), or NULL */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
