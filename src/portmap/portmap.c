@@ -37,6 +37,7 @@ struct portmap {
     uint8_t pcp_nonce[PCP_NONCE_LEN];
     int closing;
     int delete_sent;
+    int freeing; /* the timer's close (and so the free) is under way */
     void (*closed)(void *arg);
     void *closed_arg;
 };
@@ -151,12 +152,13 @@ static void on_closed(uv_handle_t *h)
 /* Closing: wait for the exchange in flight, delete a held mapping, free. */
 static void close_step(portmap_t *pm)
 {
-    if (pm->op_busy) return;
+    if (pm->op_busy || pm->freeing) return;
     if (pm->mapped && !pm->delete_sent) {
         pm->delete_sent = 1;
         run_op(pm, PM_OP_DELETE, pm->cur.proto, PORTMAP_DELETE_MS);
         return;
     }
+    pm->freeing = 1;
     uv_close((uv_handle_t *)&pm->timer, on_closed);
 }
 
