@@ -72,6 +72,7 @@ typedef struct nat_obs {
     bool has_router_wan; /* the router reported its external (WAN) address */
     struct sockaddr_storage router_wan;
     int lifetime_lo, lifetime_hi; /* idle mapping lifetime bracket, s; -1: not measured */
+    const char *lifetime_why;     /* static; set when asked for but unknown */
 } nat_obs_t;
 
 typedef struct nat_verdict {

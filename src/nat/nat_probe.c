@@ -214,7 +214,11 @@ static void advance(nat_probe_t *p)
 
 static void fill_lifetime(const nat_probe_t *p, nat_obs_t *o)
 {
-    if (!p->o.lifetime || p->life_ignored) return;
+    if (!p->o.lifetime) return;
+    if (p->life_ignored) {
+        o->lifetime_why = "the server does not do RESPONSE-PORT (RFC 5780 section 7.5)";
+        return;
+    }
     for (int k = 0; k < NAT_LIFETIME_NSTEPS; k++) {
         const tx_t *c = &p->tx[TX_LCHK0 + k];
         if (c->state != TXS_DONE || c->ans == NAT_ANS_NOT_TRIED) break;
@@ -225,6 +229,8 @@ static void fill_lifetime(const nat_probe_t *p, nat_obs_t *o)
         /* The control check (step 0) failing means the server does not do
          * RESPONSE-PORT, or the filter drops it: unknown, not short. */
         if (k > 0) o->lifetime_hi = life_steps[k];
+        else o->lifetime_why = "the first check got no answer: the server ignores "
+                               "RESPONSE-PORT, or the NAT drops it";
         break;
     }
 }
@@ -308,7 +314,8 @@ static void take_answer(nat_probe_t *p, tx_t *t, const nat_answer_t *a,
                                                    : sizeof(struct sockaddr_in));
     t->a = *a;
     t->rx_sock = sock;
-    if (t >= &p->tx[TX_LCHK0] && sock == S_Y) { /* RESPONSE-PORT ignored */
+    bool life = t >= &p->tx[TX_LCHK0];
+    if (life && (sock == S_Y || a->kind == NAT_ANSWER_ERROR)) { /* no RESPONSE-PORT */
         p->life_ignored = true;
         tx_finish(t, NAT_ANS_WRONG);
     } else if (a->kind == NAT_ANSWER_ERROR) {

@@ -75,12 +75,12 @@ static void print_where(const nat_report_t *r, FILE *f)
 static void print_lifetime(const nat_obs_t *o, FILE *f)
 {
     char t[160];
-    if (o->lifetime_lo < 0 && o->lifetime_hi < 0)
+    if (o->lifetime_why)
+        snprintf(t, sizeof t, "unknown: %s", o->lifetime_why);
+    else if (o->lifetime_lo < 0 && o->lifetime_hi < 0)
         snprintf(t, sizeof t, "not measured (--lifetime)");
     else if (o->lifetime_hi < 0)
         snprintf(t, sizeof t, "more than %d s", o->lifetime_lo);
-    else if (o->lifetime_lo < 0)
-        snprintf(t, sizeof t, "unknown (the server ignores RESPONSE-PORT)");
     else
         snprintf(t, sizeof t, "between %d and %d s", o->lifetime_lo, o->lifetime_hi);
     wrap(f, LABEL, "mapping lifetime", t);
@@ -176,8 +176,8 @@ static json_t *j_router(const nat_report_t *r)
 
 static json_t *j_lifetime(const nat_obs_t *o)
 {
-    if (o->lifetime_lo < 0 && o->lifetime_hi < 0) return json_null();
-    return json_pack("{s:o,s:o}", "min_s",
+    if (!o->lifetime_why && o->lifetime_lo < 0 && o->lifetime_hi < 0) return json_null();
+    return json_pack("{s:o,s:o,s:o}", "reason", j_str_or_null(o->lifetime_why), "min_s",
                      o->lifetime_lo >= 0 ? json_integer(o->lifetime_lo) : json_null(), "max_s",
                      o->lifetime_hi >= 0 ? json_integer(o->lifetime_hi) : json_null());
 }
