@@ -21,21 +21,22 @@ typedef struct nat_cli {
 
 void cmd_nat_report_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: burrow nat [-s HOST[:PORT] | -c frpc.toml] [--json] [--lifetime] [--no-router]\n"
-            "\nWhat kind of NAT is between you and the internet, and what it means for\n"
-            "P2P. Asks a STUN server (burrow's server, coturn, any RFC 5780 server; a\n"
-            "plain RFC 8489 server gives a partial report) and the router.\n\n"
-            "  -s, --server HOST[:PORT]  STUN server; port 3478 when omitted ([v6]:port)\n"
-            "  -c, --config FILE         use the client config's serverAddr:serverPort\n"
-            "                            (burrow's server answers STUN on its bindPort)\n"
-            "  --json                    machine-readable report (docs/nat-json.md)\n"
-            "  --lifetime                also measure how long an idle UDP mapping\n"
-            "                            lives (up to %d s)\n"
-            "  --no-router               do not ask the router (UPnP IGD, NAT-PMP, PCP)\n"
-            "\nexit status: 0 complete report, 3 partial (some answers unknown),\n"
-            "1 the STUN server gave no usable answer, 2 usage or config error\n",
-            NAT_LIFETIME_MAX_S);
+    fprintf(
+        f,
+        "usage: burrow nat [-s HOST[:PORT] | -c frpc.toml] [--json] [--lifetime] [--no-router]\n"
+        "\nWhat kind of NAT is between you and the internet, and what it means for\n"
+        "P2P. Asks a STUN server (burrow's server, coturn, any RFC 5780 server; a\n"
+        "plain RFC 8489 server gives a partial report) and the router.\n\n"
+        "  -s, --server HOST[:PORT]  STUN server; port 3478 when omitted ([v6]:port)\n"
+        "  -c, --config FILE         use the client config's serverAddr:serverPort\n"
+        "                            (burrow's server answers STUN on its bindPort)\n"
+        "  --json                    machine-readable report (docs/nat-json.md)\n"
+        "  --lifetime                also measure how long an idle UDP mapping\n"
+        "                            lives (up to %d s)\n"
+        "  --no-router               do not ask the router (UPnP IGD, NAT-PMP, PCP)\n"
+        "\nexit status: 0 complete report, 3 partial (some answers unknown),\n"
+        "1 the STUN server gave no usable answer, 2 usage or config error\n",
+        NAT_LIFETIME_MAX_S);
 }
 
 static int parse(int argc, char **argv, nat_cli_t *o)
@@ -44,12 +45,18 @@ static int parse(int argc, char **argv, nat_cli_t *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_val = i + 1 < argc;
-        if ((!strcmp(a, "-s") || !strcmp(a, "--server")) && has_val) o->server = argv[++i];
-        else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && has_val) o->config = argv[++i];
-        else if (!strcmp(a, "--json")) o->json = 1;
-        else if (!strcmp(a, "--lifetime")) o->lifetime = 1;
-        else if (!strcmp(a, "--no-router")) o->no_router = 1;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) o->help = 1;
+        if ((!strcmp(a, "-s") || !strcmp(a, "--server")) && has_val)
+            o->server = argv[++i];
+        else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && has_val)
+            o->config = argv[++i];
+        else if (!strcmp(a, "--json"))
+            o->json = 1;
+        else if (!strcmp(a, "--lifetime"))
+            o->lifetime = 1;
+        else if (!strcmp(a, "--no-router"))
+            o->no_router = 1;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            o->help = 1;
         else {
             fprintf(stderr, "burrow nat: unknown or incomplete option '%s' (see --help)\n", a);
             return -1;
@@ -85,7 +92,8 @@ static int resolve(const char *name, struct sockaddr_storage *out)
 {
     char host[256], port[16];
     if (split_hostport(name, host, sizeof host, port, sizeof port) != 0) {
-        fprintf(stderr, "burrow nat: bad server '%s' (want HOST, HOST:PORT or [IPV6]:PORT)\n", name);
+        fprintf(stderr, "burrow nat: bad server '%s' (want HOST, HOST:PORT or [IPV6]:PORT)\n",
+                name);
         return -1;
     }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res;

@@ -16,14 +16,18 @@ int nat_answer_parse(const uint8_t *p, size_t n, int family, nat_answer_t *a)
         return NAT_ANSWER_GARBAGE;
     memcpy(a->tid, m.id + 4, STUN_TID_LEN); /* after the cookie */
     switch (m.cls) {
-    case STUN_CLASS_REQUEST: a->kind = NAT_ANSWER_REQUEST; return 0;
+    case STUN_CLASS_REQUEST:
+        a->kind = NAT_ANSWER_REQUEST;
+        return 0;
     case STUN_CLASS_ERROR:
         if (!(m.has & STUN_HAS_ERROR)) return NAT_ANSWER_GARBAGE;
         a->kind = NAT_ANSWER_ERROR;
         a->error_code = m.error_code;
         return 0;
-    case STUN_CLASS_SUCCESS: break;
-    default: return NAT_ANSWER_GARBAGE; /* an indication answers nothing */
+    case STUN_CLASS_SUCCESS:
+        break;
+    default:
+        return NAT_ANSWER_GARBAGE; /* an indication answers nothing */
     }
     /* RFC 8489 §14.2: XOR-MAPPED-ADDRESS; RFC 5780 servers may still send
      * the plain MAPPED-ADDRESS too, which NAT ALGs like to rewrite. */

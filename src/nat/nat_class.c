@@ -28,7 +28,9 @@ bool nat_ip_is_shared(const struct sockaddr *sa)
 
 bool nat_ip_is_private(const struct sockaddr *sa)
 {
-    static const struct { uint32_t net, mask; } v4_private[] = {
+    static const struct {
+        uint32_t net, mask;
+    } v4_private[] = {
         {0x0a000000u, 0xff000000u}, /* 10/8 */
         {0xac100000u, 0xfff00000u}, /* 172.16/12 */
         {0xc0a80000u, 0xffff0000u}, /* 192.168/16 */
@@ -44,7 +46,7 @@ bool nat_ip_is_private(const struct sockaddr *sa)
     }
     if (!sa || sa->sa_family != AF_INET6) return false;
     const uint8_t *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-    if ((b[0] & 0xfe) == 0xfc) return true;                /* fc00::/7 ULA */
+    if ((b[0] & 0xfe) == 0xfc) return true;                 /* fc00::/7 ULA */
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true; /* fe80::/10 */
     return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
 }
@@ -141,22 +143,37 @@ static void classify_filtering(const nat_obs_t *o, nat_verdict_t *v)
 {
     if ((v->filtering_why = no_rfc5780(o))) return;
     switch (o->f_both) {
-    case NAT_ANS_OK: v->filtering = NAT_B_EI; return;
-    case NAT_ANS_TIMEOUT: break;
+    case NAT_ANS_OK:
+        v->filtering = NAT_B_EI;
+        return;
+    case NAT_ANS_TIMEOUT:
+        break;
     case NAT_ANS_WRONG:
         v->filtering_why = "the server answered CHANGE-REQUEST from the wrong address";
         return;
-    case NAT_ANS_REFUSED: v->filtering_why = "the server refused CHANGE-REQUEST"; return;
-    default: v->filtering_why = "the filtering test did not run"; return;
+    case NAT_ANS_REFUSED:
+        v->filtering_why = "the server refused CHANGE-REQUEST";
+        return;
+    default:
+        v->filtering_why = "the filtering test did not run";
+        return;
     }
     switch (o->f_port) {
-    case NAT_ANS_OK: v->filtering = NAT_B_AD; return;
-    case NAT_ANS_TIMEOUT: v->filtering = NAT_B_APD; return;
+    case NAT_ANS_OK:
+        v->filtering = NAT_B_AD;
+        return;
+    case NAT_ANS_TIMEOUT:
+        v->filtering = NAT_B_APD;
+        return;
     case NAT_ANS_WRONG:
         v->filtering_why = "the server answered CHANGE-REQUEST from the wrong port";
         return;
-    case NAT_ANS_REFUSED: v->filtering_why = "the server refused CHANGE-REQUEST"; return;
-    default: v->filtering_why = "the filtering test did not run"; return;
+    case NAT_ANS_REFUSED:
+        v->filtering_why = "the server refused CHANGE-REQUEST";
+        return;
+    default:
+        v->filtering_why = "the filtering test did not run";
+        return;
     }
 }
 
@@ -225,8 +242,8 @@ const char *nat_classic_key(nat_classic_t c)
 const char *nat_classic_name(nat_classic_t c)
 {
     static const char *const names[NAT_CLASSIC_COUNT] = {
-        "unknown", "open (no NAT)", "full cone", "restricted cone", "port-restricted cone",
-        "symmetric"};
+        "unknown",         "open (no NAT)",        "full cone",
+        "restricted cone", "port-restricted cone", "symmetric"};
     return (unsigned)c < NAT_CLASSIC_COUNT ? names[c] : "unknown";
 }
 
@@ -248,18 +265,27 @@ static const char *const p2p_sentences[P2P_N] = {
 
 const char *nat_p2p_sentence(nat_classic_t me, nat_classic_t peer)
 {
-    enum { U = P2P_UNKNOWN, D = P2P_DIRECT, P = P2P_PUNCH, S = P2P_PUNCH_SYM, H = P2P_HARD,
-           R = P2P_RELAY };
+    enum {
+        U = P2P_UNKNOWN,
+        D = P2P_DIRECT,
+        P = P2P_PUNCH,
+        S = P2P_PUNCH_SYM,
+        H = P2P_HARD,
+        R = P2P_RELAY
+    };
     /* Rows and columns: unknown, open, full cone, restricted, port-restricted,
      * symmetric. Symmetric in (me, peer). */
+    /* clang-format off */
     static const unsigned char way[NAT_CLASSIC_COUNT][NAT_CLASSIC_COUNT] = {
-        {U, D, D, U, U, U},
-        {D, D, D, D, D, D},
-        {D, D, D, D, D, D},
-        {U, D, D, P, P, S},
-        {U, D, D, P, P, H},
-        {U, D, D, S, H, R},
+        /*            ?  open full rest port sym */
+        /* ?     */ {U, D,   D,   U,   U,   U},
+        /* open  */ {D, D,   D,   D,   D,   D},
+        /* full  */ {D, D,   D,   D,   D,   D},
+        /* rest  */ {U, D,   D,   P,   P,   S},
+        /* port  */ {U, D,   D,   P,   P,   H},
+        /* sym   */ {U, D,   D,   S,   H,   R},
     };
+    /* clang-format on */
     if ((unsigned)me >= NAT_CLASSIC_COUNT || (unsigned)peer >= NAT_CLASSIC_COUNT)
         return p2p_sentences[P2P_UNKNOWN];
     return p2p_sentences[way[me][peer]];

@@ -66,9 +66,9 @@ typedef struct nat_obs {
     struct sockaddr_storage mapped2;
     nat_ans_t t3; /* Binding to the alternate IP and port */
     struct sockaddr_storage mapped3;
-    nat_ans_t f_both;  /* CHANGE-REQUEST change IP and port answered */
-    nat_ans_t f_port;  /* CHANGE-REQUEST change port answered */
-    nat_ans_t hairpin; /* a Binding sent to mapped1 from a second socket arrived */
+    nat_ans_t f_both;    /* CHANGE-REQUEST change IP and port answered */
+    nat_ans_t f_port;    /* CHANGE-REQUEST change port answered */
+    nat_ans_t hairpin;   /* a Binding sent to mapped1 from a second socket arrived */
     bool has_router_wan; /* the router reported its external (WAN) address */
     struct sockaddr_storage router_wan;
     int lifetime_lo, lifetime_hi; /* idle mapping lifetime bracket, s; -1: not measured */
@@ -99,9 +99,9 @@ bool nat_same_addr(const struct sockaddr_storage *a, const struct sockaddr_stora
 
 /* Stable names ("endpoint-independent", ...; "unknown"), used by --json. */
 const char *nat_behavior_name(nat_behavior_t b);
-const char *nat_tri_name(nat_tri_t t); /* "unknown", "no", "yes" */
-const char *nat_place_name(nat_place_t p);   /* "unknown", "public", "nat", "cgnat" */
-const char *nat_classic_key(nat_classic_t c); /* "unknown", "open", "full-cone", ... */
+const char *nat_tri_name(nat_tri_t t);         /* "unknown", "no", "yes" */
+const char *nat_place_name(nat_place_t p);     /* "unknown", "public", "nat", "cgnat" */
+const char *nat_classic_key(nat_classic_t c);  /* "unknown", "open", "full-cone", ... */
 const char *nat_classic_name(nat_classic_t c); /* "full cone", ... for people */
 /* One plain sentence: what a P2P connection between `me` and `peer` needs. */
 const char *nat_p2p_sentence(nat_classic_t me, nat_classic_t peer);

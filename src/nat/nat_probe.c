@@ -19,14 +19,14 @@
 
 enum { S_A, S_F, S_B, S_Y, S_L0, S_COUNT = S_L0 + NAT_LIFETIME_NSTEPS };
 enum {
-    TX_T1, /* A -> primary */
-    TX_T2, /* A -> alternate IP, primary port */
-    TX_T3, /* A -> alternate IP and port */
-    TX_F0, /* F -> primary */
-    TX_FBOTH, /* F -> primary, change IP and port */
-    TX_FPORT, /* F -> primary, change port */
-    TX_HAIR,  /* B -> A's public address */
-    TX_LMAP0, /* Li -> primary: take a mapping */
+    TX_T1,                                     /* A -> primary */
+    TX_T2,                                     /* A -> alternate IP, primary port */
+    TX_T3,                                     /* A -> alternate IP and port */
+    TX_F0,                                     /* F -> primary */
+    TX_FBOTH,                                  /* F -> primary, change IP and port */
+    TX_FPORT,                                  /* F -> primary, change port */
+    TX_HAIR,                                   /* B -> A's public address */
+    TX_LMAP0,                                  /* Li -> primary: take a mapping */
     TX_LCHK0 = TX_LMAP0 + NAT_LIFETIME_NSTEPS, /* Y -> primary, RESPONSE-PORT Li's */
     TX_COUNT = TX_LCHK0 + NAT_LIFETIME_NSTEPS
 };
@@ -67,8 +67,10 @@ static const int life_steps[NAT_LIFETIME_NSTEPS] = NAT_LIFETIME_STEPS;
 
 static void set_port(struct sockaddr_storage *ss, int port)
 {
-    if (ss->ss_family == AF_INET) ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-    else ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
 /* ip of `ipsrc`, port of `portsrc` */
@@ -120,7 +122,8 @@ static void tx_begin(nat_probe_t *p, int i, int sock, const struct sockaddr_stor
     t->want_from = *want_from;
     t->change = change;
     if (RAND_bytes(t->tid, sizeof t->tid) != 1) {
-        for (size_t k = 0; k < sizeof t->tid; k++) t->tid[k] = (uint8_t)rand();
+        for (size_t k = 0; k < sizeof t->tid; k++)
+            t->tid[k] = (uint8_t)rand();
     }
     t->start_at = uv_now(p->loop) + delay_ms;
     t->state = TXS_WAIT;
@@ -142,8 +145,14 @@ static tx_t *tx_by_tid(nat_probe_t *p, const uint8_t *tid)
 
 /* --- the plan ----------------------------------------------------------- */
 
-static bool ok(const nat_probe_t *p, int i) { return p->tx[i].ans == NAT_ANS_OK; }
-static bool done(const nat_probe_t *p, int i) { return p->tx[i].state == TXS_DONE; }
+static bool ok(const nat_probe_t *p, int i)
+{
+    return p->tx[i].ans == NAT_ANS_OK;
+}
+static bool done(const nat_probe_t *p, int i)
+{
+    return p->tx[i].state == TXS_DONE;
+}
 
 static const nat_answer_t *other_source(const nat_probe_t *p)
 {
@@ -161,8 +170,7 @@ static void advance_mapping(nat_probe_t *p, const nat_answer_t *oth)
     struct sockaddr_storage alt_ip = mix(&oth->other, srv);
     tx_begin(p, TX_T2, S_A, &alt_ip, &alt_ip, 0, 0);
     /* Test III only when test II saw a different mapping (RFC 5780 §4.3). */
-    if (ok(p, TX_T2) &&
-        !nat_same_addr(&p->tx[TX_T1].a.mapped, &p->tx[TX_T2].a.mapped))
+    if (ok(p, TX_T2) && !nat_same_addr(&p->tx[TX_T1].a.mapped, &p->tx[TX_T2].a.mapped))
         tx_begin(p, TX_T3, S_A, &oth->other, &oth->other, 0, 0);
 }
 
@@ -228,9 +236,11 @@ static void fill_lifetime(const nat_probe_t *p, nat_obs_t *o)
         }
         /* The control check (step 0) failing means the server does not do
          * RESPONSE-PORT, or the filter drops it: unknown, not short. */
-        if (k > 0) o->lifetime_hi = life_steps[k];
-        else o->lifetime_why = "the first check got no answer: the server ignores "
-                               "RESPONSE-PORT, or the NAT drops it";
+        if (k > 0)
+            o->lifetime_hi = life_steps[k];
+        else
+            o->lifetime_why = "the first check got no answer: the server ignores "
+                              "RESPONSE-PORT, or the NAT drops it";
         break;
     }
 }
@@ -299,19 +309,20 @@ static void on_tick(uv_timer_t *h)
             tx_finish(t, NAT_ANS_TIMEOUT);
             continue;
         }
-        while (t->sent < NAT_RTX_SENDS && el >= rtx_ms[t->sent]) send_tx(p, t);
+        while (t->sent < NAT_RTX_SENDS && el >= rtx_ms[t->sent])
+            send_tx(p, t);
     }
     advance(p);
     maybe_finish(p);
 }
 
-static void take_answer(nat_probe_t *p, tx_t *t, const nat_answer_t *a,
-                        const struct sockaddr *from, int sock)
+static void take_answer(nat_probe_t *p, tx_t *t, const nat_answer_t *a, const struct sockaddr *from,
+                        int sock)
 {
     struct sockaddr_storage src;
     memset(&src, 0, sizeof src);
-    memcpy(&src, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                   : sizeof(struct sockaddr_in));
+    memcpy(&src, from,
+           from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     t->a = *a;
     t->rx_sock = sock;
     bool life = t >= &p->tx[TX_LCHK0];
@@ -346,15 +357,18 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     nat_answer_t a;
     tx_t *t = NULL;
     if ((flags & UV_UDP_PARTIAL) ||
-        nat_answer_parse((const uint8_t *)buf->base, (size_t)nread, p->o.server.ss_family, &a) < 0 ||
+        nat_answer_parse((const uint8_t *)buf->base, (size_t)nread, p->o.server.ss_family, &a) <
+            0 ||
         !(t = tx_by_tid(p, a.tid))) {
         p->garbage++;
         return;
     }
     if (a.kind == NAT_ANSWER_REQUEST) {
         /* Only B's request arriving at A counts: hairpinning works. */
-        if (t == &p->tx[TX_HAIR] && sock == S_A) tx_finish(t, NAT_ANS_OK);
-        else p->garbage++;
+        if (t == &p->tx[TX_HAIR] && sock == S_A)
+            tx_finish(t, NAT_ANS_OK);
+        else
+            p->garbage++;
     } else if (t != &p->tx[TX_HAIR]) {
         take_answer(p, t, &a, from, sock);
     }
@@ -457,7 +471,10 @@ fail_free:
     return r;
 }
 
-unsigned nat_probe_garbage(const nat_probe_t *p) { return p->garbage; }
+unsigned nat_probe_garbage(const nat_probe_t *p)
+{
+    return p->garbage;
+}
 
 void nat_probe_close(nat_probe_t *p)
 {

@@ -32,12 +32,18 @@
 
 /* Send offsets of one request, ms after its first send (RFC 8489 §6.2.1's
  * doubling from an RTO of 200 ms, cut short), and when it is given up. */
-#define NAT_RTX_MS {0, 200, 600, 1400}
+#define NAT_RTX_MS                                                                                 \
+    {                                                                                              \
+        0, 200, 600, 1400                                                                          \
+    }
 #define NAT_RTX_SENDS 4
 #define NAT_GIVEUP_MS 2400
 /* Lifetime checkpoints, s after the mappings were made; the last one bounds
  * the test. The first is a control: it must answer. */
-#define NAT_LIFETIME_STEPS {1, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180}
+#define NAT_LIFETIME_STEPS                                                                         \
+    {                                                                                              \
+        1, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180                                                 \
+    }
 #define NAT_LIFETIME_NSTEPS 11
 #define NAT_LIFETIME_MAX_S 180
 /* Datagrams that are no answer (garbage, unknown ids) are read and counted,

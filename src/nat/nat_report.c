@@ -30,11 +30,14 @@ static void wrap_at(FILE *f, int margin, int indent, const char *label, const ch
     while (*text) {
         const char *sp = strchr(text, ' ');
         size_t wl = sp ? (size_t)(sp - text) : strlen(text);
-        if (col > indent && col + 1 + (int)wl > WIDTH) col = fprintf(f, "\n%*s", indent, "") - 1;
-        else if (col > indent) col += fprintf(f, " ");
+        if (col > indent && col + 1 + (int)wl > WIDTH)
+            col = fprintf(f, "\n%*s", indent, "") - 1;
+        else if (col > indent)
+            col += fprintf(f, " ");
         col += fprintf(f, "%.*s", (int)wl, text);
         text += wl;
-        while (*text == ' ') text++;
+        while (*text == ' ')
+            text++;
     }
     fputc('\n', f);
 }
@@ -52,8 +55,10 @@ static const char *fmt_addr(const struct sockaddr_storage *ss, char *buf, size_t
 static void line_behavior(FILE *f, const char *label, nat_behavior_t b, const char *why)
 {
     char t[512];
-    if (b == NAT_B_UNKNOWN) snprintf(t, sizeof t, "unknown: %s", why ? why : "not tested");
-    else snprintf(t, sizeof t, "%s", nat_behavior_name(b));
+    if (b == NAT_B_UNKNOWN)
+        snprintf(t, sizeof t, "unknown: %s", why ? why : "not tested");
+    else
+        snprintf(t, sizeof t, "%s", nat_behavior_name(b));
     wrap(f, LABEL, label, t);
 }
 
@@ -104,7 +109,8 @@ static void print_router(const nat_report_t *r, FILE *f)
         n += (size_t)snprintf(t + n, sizeof t - n, " %s %s%s%s%s", label[p],
                               x->status == 0 ? "yes" : "no", x->external_ip[0] ? " (WAN " : "",
                               x->external_ip, x->external_ip[0] ? ")" : "");
-        if (p + 1 < PORTMAP_NPROTOS && n < sizeof t) n += (size_t)snprintf(t + n, sizeof t - n, ",");
+        if (p + 1 < PORTMAP_NPROTOS && n < sizeof t)
+            n += (size_t)snprintf(t + n, sizeof t - n, ",");
     }
     wrap(f, LABEL, "router", t);
 }
@@ -153,7 +159,10 @@ static json_t *j_addr(const struct sockaddr_storage *ss, bool have)
     return have ? json_string(fmt_addr(ss, a, sizeof a)) : json_null();
 }
 
-static json_t *j_str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *j_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
 
 static json_t *j_router(const nat_report_t *r)
 {
@@ -165,11 +174,10 @@ static json_t *j_router(const nat_report_t *r)
     json_object_set_new(o, "gateway", ok ? json_string(r->router.gateway) : json_null());
     for (int p = 0; p < PORTMAP_NPROTOS; p++) {
         const portmap_probe_answer_t *x = &r->router.by[p];
-        json_object_set_new(o, key[p],
-                            json_pack("{s:b,s:o}", "available", ok && x->status == 0,
-                                      "external_address",
-                                      ok && x->external_ip[0] ? json_string(x->external_ip)
-                                                              : json_null()));
+        json_object_set_new(
+            o, key[p],
+            json_pack("{s:b,s:o}", "available", ok && x->status == 0, "external_address",
+                      ok && x->external_ip[0] ? json_string(x->external_ip) : json_null()));
     }
     return o;
 }
@@ -202,8 +210,8 @@ char *nat_report_json(const nat_report_t *r)
         "version", NAT_JSON_VERSION, "exit_code", nat_report_exit_code(r), "error",
         j_str_or_null(r->error), "server", "name", r->server_name, "address",
         j_addr(&r->server, true), "rfc5780", o->has_other, "other_address",
-        j_addr(&o->other, o->has_other), "local", "address", j_addr(&o->local, true),
-        "interface", o->ifname[0] ? json_string(o->ifname) : json_null(), "public_address",
+        j_addr(&o->other, o->has_other), "local", "address", j_addr(&o->local, true), "interface",
+        o->ifname[0] ? json_string(o->ifname) : json_null(), "public_address",
         j_addr(&o->mapped1, t1), "network", nat_place_name(v->place), "network_reason",
         j_str_or_null(v->place_why), "mapping", nat_behavior_name(v->mapping), "mapping_reason",
         j_str_or_null(v->mapping_why), "filtering", nat_behavior_name(v->filtering),

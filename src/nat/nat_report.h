@@ -13,8 +13,8 @@
 #define NAT_JSON_VERSION 1
 
 typedef struct nat_report {
-    char server_name[256];             /* as the user gave it (host[:port]) */
-    struct sockaddr_storage server;    /* the primary address asked */
+    char server_name[256];          /* as the user gave it (host[:port]) */
+    struct sockaddr_storage server; /* the primary address asked */
     nat_obs_t obs;
     nat_verdict_t verdict;
     int router_state; /* 0 not asked, 1 answered (router below), <0 libuv error */

@@ -6,8 +6,7 @@
 #include "net/addr.h"
 #include "testlib.h"
 
-static struct sockaddr_storage A(const char *text)
-{
+static struct sockaddr_storage A(const char *text) {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     if (addr_parse_text(text, &ss) != 0) ss.ss_family = AF_UNSPEC;
@@ -16,7 +15,8 @@ static struct sockaddr_storage A(const char *text)
 
 /* A full RFC 5780 run behind nat1 of the lab: local 192.168.1.10:5000,
  * server 203.0.113.10:3478 with OTHER-ADDRESS 203.0.113.11:3479. */
-static void base(nat_obs_t *o)
+static void
+base(nat_obs_t *o)
 {
     nat_obs_init(o);
     o->local = A("192.168.1.10:5000");
@@ -190,8 +190,7 @@ static void test_names(void)
         for (int b = 0; b < NAT_CLASSIC_COUNT; b++)
             CHECK(nat_p2p_sentence(a, b) == nat_p2p_sentence(b, a));
     CHECK(strstr(nat_p2p_sentence(NAT_CLASSIC_SYMMETRIC, NAT_CLASSIC_SYMMETRIC), "relay"));
-    CHECK(strstr(nat_p2p_sentence(NAT_CLASSIC_PORT_RESTRICTED, NAT_CLASSIC_SYMMETRIC),
-                 "fails"));
+    CHECK(strstr(nat_p2p_sentence(NAT_CLASSIC_PORT_RESTRICTED, NAT_CLASSIC_SYMMETRIC), "fails"));
     CHECK(strstr(nat_p2p_sentence(NAT_CLASSIC_RESTRICTED, NAT_CLASSIC_SYMMETRIC), "works"));
     CHECK(strstr(nat_p2p_sentence(NAT_CLASSIC_FULL_CONE, NAT_CLASSIC_SYMMETRIC), "directly"));
     CHECK(strstr(nat_p2p_sentence(NAT_CLASSIC_COUNT, NAT_CLASSIC_OPEN), "unknown"));

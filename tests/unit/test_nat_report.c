@@ -103,8 +103,7 @@ static void test_json(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(j, "version")), NAT_JSON_VERSION);
     CHECK_EQ_STR(json_string_value(json_object_get(j, "nat_type")), "port-restricted-cone");
     CHECK_EQ_STR(json_string_value(json_object_get(j, "mapping")), "endpoint-independent");
-    CHECK_EQ_STR(json_string_value(json_object_get(j, "filtering")),
-                 "address-and-port-dependent");
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "filtering")), "address-and-port-dependent");
     CHECK_EQ_STR(json_string_value(json_object_get(j, "network")), "nat");
     CHECK_EQ_STR(json_string_value(json_object_get(j, "public_address")), "203.0.113.21:40312");
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(j, "local"), "interface")),
@@ -112,13 +111,13 @@ static void test_json(void)
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(j, "server"), "other_address")),
                  "203.0.113.11:3479");
     CHECK(json_is_null(json_object_get(j, "mapping_reason")));
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j, "mapping_lifetime"), "max_s")),
-                 45);
+    CHECK_EQ_INT(
+        json_integer_value(json_object_get(json_object_get(j, "mapping_lifetime"), "max_s")), 45);
     json_t *np = json_object_get(json_object_get(j, "router"), "natpmp");
     CHECK(json_is_true(json_object_get(np, "available")));
     CHECK_EQ_STR(json_string_value(json_object_get(np, "external_address")), "203.0.113.21");
-    CHECK(json_is_false(json_object_get(json_object_get(json_object_get(j, "router"), "pcp"),
-                                        "available")));
+    CHECK(json_is_false(
+        json_object_get(json_object_get(json_object_get(j, "router"), "pcp"), "available")));
     CHECK_EQ_INT(json_object_size(json_object_get(j, "p2p")), 5);
     CHECK_EQ_STR(json_string_value(json_object_get(j, "hairpinning")), "no");
     json_decref(j);
