@@ -145,7 +145,9 @@ static int output(const nat_report_t *r, int json)
     } else {
         nat_report_print(r, stdout);
     }
-    if (r->error) fprintf(stderr, "burrow nat: %s\n", r->error);
+    /* The human report carries the error itself; beside JSON, say it on
+     * stderr too, for a person watching a script. */
+    if (r->error && json) fprintf(stderr, "burrow nat: %s\n", r->error);
     return nat_report_exit_code(r);
 }
 

@@ -106,6 +106,7 @@ for pair in "full-cone restricted" "port-restricted symmetric"; do
     lab_set_nat nat1 "$t1" && lab_set_nat nat2 "$t2" || lab_fail "set nat $pair"
     natdiscovery c1 "nd-$t1"
     natdiscovery c2 "nd-$t2"
+    [ "$t1" = full-cone ] && natdiscovery user nd-none
     pids=()
     for node in c1:$t1 c2:$t2; do
         n=${node%%:*} t=${node#*:}
@@ -131,6 +132,8 @@ nat user none-burrow -s 203.0.113.10:7000 --json
 expect none-coturn open endpoint-independent endpoint-independent
 expect none-burrow open endpoint-independent endpoint-independent
 [ "$(field none-burrow network)" = public ] || lab_fail "none: network $(field none-burrow network)"
+lab_wait_log "$LAB_TMP/nd-none.log" 'Filtering' 60 2 || lab_fail "turnutils_natdiscovery (none)"
+agree none-coturn nd-none
 
 # Carrier NAT: miniupnpd on the home router reports its WAN address
 # 100.64.0.2 (PCP), which is not the public 203.0.113.30.
@@ -197,9 +200,10 @@ for t in nobody dropped garbage; do
     [ "$(rc $t)" = 1 ] || lab_fail "$t: exit $(rc $t), want 1"
     secs_below $t 5 || lab_fail "$t: took $(ms $t) ms"
 done
-grep -q "no answer within" "$LAB_TMP/nobody.log" || lab_fail "nobody: message: $(cat "$LAB_TMP/nobody.log")"
+grep -q "error .*no answer within" "$LAB_TMP/nobody.out" || lab_fail "nobody: message: $(cat "$LAB_TMP/nobody.out")"
+grep -q "no answer within" "$LAB_TMP/dropped.log" || lab_fail "dropped: no message on stderr beside --json"
 [ "$(field dropped error | cut -c1-16)" = "no answer within" ] || lab_fail "dropped: error $(field dropped error)"
-grep -q "garbage" "$LAB_TMP/garbage.log" || lab_fail "garbage: message: $(cat "$LAB_TMP/garbage.log")"
+grep -q "garbage" "$LAB_TMP/garbage.out" || lab_fail "garbage: message: $(cat "$LAB_TMP/garbage.out")"
 lab_pass "unreachable, dropped, garbage: exit 1 within 5 s with a clear message"
 
 # Usage: no server at all; a client config gives serverAddr:serverPort.
