@@ -136,8 +136,11 @@ lab_wait_log "$LAB_TMP/nd-none.log" 'Filtering' 60 2 || lab_fail "turnutils_natd
 agree none-coturn nd-none
 
 # Carrier NAT: miniupnpd on the home router reports its WAN address
-# 100.64.0.2 (PCP), which is not the public 203.0.113.30.
-cat >"$LAB_TMP/miniupnpd.conf" <<EOF
+# 100.64.0.2 (PCP), which is not the public 203.0.113.30. The same on nat1
+# reports 203.0.113.21, the public address: one NAT. Each instance has its own
+# pid file (miniupnpd refuses to start when /run/miniupnpd.pid names a live one).
+miniupnpd_on() { # ROUTER LAN
+    cat >"$LAB_TMP/miniupnpd-$1.conf" <<EOF
 ext_ifname=wan
 listening_ip=lan
 http_port=5000
@@ -145,11 +148,15 @@ enable_natpmp=yes
 enable_upnp=yes
 secure_mode=no
 uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
-allow 1024-65535 192.168.3.0/24 1024-65535
+allow 1024-65535 $2 1024-65535
 deny 0-65535 0.0.0.0/0 0-65535
 EOF
-lab_bg home "$LAB_TMP/miniupnpd.log" miniupnpd -d -f "$LAB_TMP/miniupnpd.conf"
-lab_wait_port home udp '*' 5351 10 || lab_fail "miniupnpd"
+    lab_bg "$1" "$LAB_TMP/miniupnpd-$1.log" miniupnpd -d -f "$LAB_TMP/miniupnpd-$1.conf" \
+        -P "$LAB_TMP/miniupnpd-$1.pid"
+    lab_wait_port "$1" udp '*' 5351 10 || lab_fail "miniupnpd in $1"
+}
+miniupnpd_on home 192.168.3.0/24
+miniupnpd_on nat1 192.168.1.0/24
 nat c3 carrier -s 203.0.113.10:7000 --json
 [ "$(rc carrier)" = 0 ] || lab_fail "carrier: exit $(rc carrier)"
 [ "$(field carrier network)" = cgnat ] || lab_fail "carrier: network $(field carrier network) ($(field carrier network_reason))"
@@ -161,6 +168,12 @@ awk 'length > 80 { exit 1 }' "$LAB_TMP/carrier-human.out" || lab_fail "a report 
 lab_pass "human report fits 80 columns"
 # One NAT, no router service: cannot rule a carrier NAT out, and says so.
 [ "$(field coturn-port-restricted network)" = nat ] || lab_fail "one NAT: network"
+field coturn-port-restricted network_reason | grep -q "cannot be ruled out" || lab_fail "one NAT: reason"
+# One NAT whose router tells its WAN address.
+nat c1 onenat -s 203.0.113.10:7000 --json
+[ "$(field onenat network)" = nat ] && [ "$(field onenat router.pcp.external_address)" = 203.0.113.21 ] ||
+    lab_fail "one NAT with PCP: $(field onenat network) ($(field onenat network_reason))"
+lab_pass "one NAT, router on PCP: $(field onenat network_reason)"
 
 # A plain RFC 8489 server: public address known, the rest unknown and why.
 nat c1 plain -s 203.0.113.10:3480 --json --no-router
