@@ -2,6 +2,7 @@
  * against a plain STUN responder, a silent one (retransmissions counted,
  * bounded in time) and a garbage flood (reading stops at NAT_RX_MAX per
  * socket); `done` runs exactly once and the loop runs dry after close. */
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -34,7 +35,8 @@ static void remember(srv_t *s, const struct sockaddr *from)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    memcpy(&ss, from, sizeof(struct sockaddr_in));
+    memcpy(&ss, from,
+           from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     for (int i = 0; i < s->nsrc; i++)
         if (memcmp(&s->src[i], &ss, sizeof ss) == 0) return;
     if (s->nsrc < 4) s->src[s->nsrc++] = ss;
@@ -67,14 +69,14 @@ static void on_flood(uv_timer_t *t)
             uv_udp_try_send(&s->h, &b, 1, (const struct sockaddr *)&s->src[i]);
 }
 
-static void srv_start(srv_t *s, int mode)
+static void srv_start_at(srv_t *s, int mode, const char *ip)
 {
     memset(s, 0, sizeof *s);
     s->mode = mode;
     uv_udp_init(&loop, &s->h);
     s->h.data = s;
     struct sockaddr_storage a;
-    addr_parse("127.0.0.1", 0, &a);
+    addr_parse(ip, 0, &a);
     uv_udp_bind(&s->h, (struct sockaddr *)&a, 0);
     int len = sizeof s->addr;
     uv_udp_getsockname(&s->h, (struct sockaddr *)&s->addr, &len);
@@ -82,6 +84,11 @@ static void srv_start(srv_t *s, int mode)
     uv_timer_init(&loop, &s->flood);
     s->flood.data = s;
     if (mode == MODE_FLOOD) uv_timer_start(&s->flood, on_flood, 1, 1);
+}
+
+static void srv_start(srv_t *s, int mode)
+{
+    srv_start_at(s, mode, "127.0.0.1");
 }
 
 static void srv_stop(srv_t *s)
@@ -164,6 +171,24 @@ static void test_flood(void)
     CHECK_EQ_INT(garbage_seen, 2 * NAT_RX_MAX);
 }
 
+/* The same over IPv6: addresses, the route's source and the answers' family. */
+static void test_plain_v6(void)
+{
+    srv_t s;
+    nat_report_t r;
+    srv_start_at(&s, MODE_PLAIN, "::1");
+    run_probe(&s, &r);
+    CHECK(r.error == NULL);
+    CHECK_EQ_INT(r.obs.t1, NAT_ANS_OK);
+    CHECK_EQ_INT(r.obs.mapped1.ss_family, AF_INET6);
+    CHECK(nat_same_addr(&r.obs.local, &r.obs.mapped1));
+    CHECK_EQ_INT(r.verdict.place, NAT_PLACE_PUBLIC);
+    CHECK_EQ_INT(r.obs.hairpin, NAT_ANS_OK);
+    char *j = nat_report_json(&r);
+    CHECK(j && strstr(j, "\"public_address\": \"[::1]:"));
+    free(j);
+}
+
 static void test_bad_family(void)
 {
     nat_report_t r;
@@ -179,6 +204,7 @@ int main(void)
 {
     uv_loop_init(&loop);
     RUN(test_plain);
+    RUN(test_plain_v6);
     RUN(test_silent);
     RUN(test_flood);
     RUN(test_bad_family);
