@@ -152,6 +152,9 @@ static int build_reply(const stun_srv_t *s, int on, const stun_msg_t *req, size_
     *from_slot = on;
     *is_error = n_unknown > 0;
     if (n_unknown) {
+        char peer[ADDR_STRLEN];
+        LOG_D("stun: 420 Unknown Attribute to=%s first=0x%04x count=%zu",
+              addr_format(mapped, peer, sizeof peer), unknown[0], n_unknown);
         int n = stun_build_binding_error(out, cap, req, 420, "Unknown Attribute", unknown,
                                          n_unknown, STUN_SRV_SOFTWARE);
         return n > 0 ? n

@@ -280,6 +280,26 @@ NAT_ANSWER_SEEDS = {
 }
 
 
+def dgram(slot, data, mapped=False):
+    """fuzz_stun_server record: to slot 0..3, from the IPv6 socket when mapped."""
+    return rec(slot | (4 if mapped else 0), data)
+
+
+S = STUN_SEEDS
+STUN_SERVER_SEEDS = {
+    "binding_each_slot": b"".join(dgram(i, S["binding"]) for i in range(4)),
+    "change_each_slot": b"".join(dgram(i, S["binding_change_ip_port"]) + dgram(i, S["binding_change_port"]) for i in range(4)),
+    "mapped_v6_source": dgram(0, S["binding"], True) + dgram(3, S["binding_change_ip_port"], True),
+    "classic": dgram(0, S["classic_change"]) + dgram(1, struct.pack(">HH", 1, 0) + bytes(16)),
+    "unknown_attrs": dgram(0, S["binding_unknown"]) + dgram(0, S["binding_padding"]),
+    "not_binding": dgram(0, S["indication"]) + dgram(0, S["allocate"]) + dgram(0, S["success_xor"]) + dgram(0, S["error_420"]),
+    "garbage": dgram(0, b"GET / HTTP/1.1\r\n\r\n") + dgram(1, b"") + dgram(2, S["bad_fp"]) + dgram(3, S["overrun"]),
+    "oversized": dgram(0, stun(0x0001, sattr(0x0026, b"\0" * 1300))),
+    "rfc5769": dgram(0, RFC5769_REQUEST) + dgram(2, RFC5769_RESP4),
+    "bare_header": dgram(0, struct.pack(">HH", 1, 0) + COOKIE + TID),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -300,6 +320,7 @@ TARGETS = {
     "fuzz_server_tls": SERVER_TLS,
     "fuzz_stun": STUN_SEEDS,
     "fuzz_nat_answer": NAT_ANSWER_SEEDS,
+    "fuzz_stun_server": STUN_SERVER_SEEDS,
 }
 
 if __name__ == "__main__":
