@@ -7,7 +7,8 @@
 # host c2 .10). Every namespace name starts with a per-run prefix brw<pid>-.
 #
 # NAT types (lab_up ARG / LAB_NAT1 / LAB_NAT2 / LAB_NAT, or lab_set_nat later):
-#   port-restricted (default), symmetric, full-cone, restricted.
+#   port-restricted (default), symmetric, full-cone, restricted,
+#   full-cone+hairpin (full-cone that also hairpins).
 #
 # Optional extras (call after lab_up):
 #   lab_srv_alt            srv gets a second public address 203.0.113.11
@@ -173,8 +174,12 @@ _lab_router() { # NODE WANADDR LANADDR
 }
 
 # lab_nat_rules TYPE WANIP: print the nftables ruleset for a router.
+# TYPE `full-cone+hairpin` is full-cone that also loops a LAN host's packet
+# to WANIP:port back to the LAN host holding that mapping (hairpinning,
+# RFC 4787 REQ-9), with the sender's address translated to WANIP.
 lab_nat_rules() {
-    local type=$1 wan_ip=$2
+    local type=$1 wan_ip=$2 hairpin=0
+    [ "$type" = full-cone+hairpin ] && { type=full-cone; hairpin=1; }
     cat <<EOF
 table ip natlab {
 EOF
@@ -205,6 +210,7 @@ EOF
     iifname "lan" oifname "wan" meta l4proto { tcp, udp } update @cone { meta l4proto . th sport timeout 300s : ip saddr }
     iifname "wan" oifname "lan" ct status dnat accept
 EOF
+        [ $hairpin = 1 ] && echo '    iifname "lan" oifname "lan" ct status dnat accept'
         ;;
         restricted) cat <<'EOF'
     iifname "lan" oifname "wan" meta l4proto { tcp, udp } update @cone { ip daddr . meta l4proto . th sport timeout 300s : ip saddr }
@@ -217,12 +223,12 @@ EOF
   }
 EOF
     case $type in
-        full-cone) cat <<'EOF'
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    iifname "wan" dnat ip to meta l4proto . th dport map @cone
-  }
-EOF
+        full-cone)
+            echo '  chain prerouting {'
+            echo '    type nat hook prerouting priority dstnat; policy accept;'
+            echo '    iifname "wan" dnat ip to meta l4proto . th dport map @cone'
+            [ $hairpin = 1 ] && echo "    iifname \"lan\" ip daddr $wan_ip dnat ip to meta l4proto . th dport map @cone"
+            echo '  }'
         ;;
         restricted) cat <<'EOF'
   chain prerouting {
@@ -248,7 +254,9 @@ EOF
         full-cone|restricted)
             # Port-preserving SNAT: the mapped port is the LAN port, so the
             # map written from the forward path can be used to DNAT back.
-            echo "    oifname \"wan\" snat ip to $wan_ip" ;;
+            echo "    oifname \"wan\" snat ip to $wan_ip"
+            [ $hairpin = 1 ] && echo "    iifname \"lan\" oifname \"lan\" ct status dnat snat ip to $wan_ip"
+            ;;
         *) lab_log "unknown NAT type '$type'"; return 1 ;;
     esac
     cat <<'EOF'

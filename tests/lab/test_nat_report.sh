@@ -7,7 +7,8 @@
 # address 100.64.0.2) is reported as carrier-grade NAT; a plain RFC 8489
 # server gives a partial report (exit 3) saying why; --lifetime brackets the
 # router's UDP conntrack timeout; an unreachable server, dropped UDP and a
-# server answering garbage exit 1 with a clear message within a few seconds.
+# server answering garbage exit 1 with a clear message within a few seconds;
+# hairpinning is seen behind a router that does it (full-cone+hairpin).
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -125,6 +126,18 @@ for pair in "full-cone restricted" "port-restricted symmetric"; do
 done
 lab_set_nat nat1 port-restricted
 lab_set_nat nat2 port-restricted
+
+# Hairpinning: no lab type above loops a packet back; full-cone+hairpin does.
+for t in full-cone port-restricted symmetric; do
+    [ "$(field "coturn-$t" hairpinning)" = no ] || lab_fail "$t: hairpinning $(field "coturn-$t" hairpinning)"
+done
+lab_set_nat nat1 full-cone+hairpin || lab_fail "set nat full-cone+hairpin"
+nat c1 hairpin -s 203.0.113.10:7000 --json --no-router
+expect hairpin full-cone endpoint-independent endpoint-independent
+[ "$(field hairpin hairpinning)" = yes ] || lab_fail "hairpin: hairpinning $(field hairpin hairpinning)"
+[ "$(rc hairpin)" = 0 ] || lab_fail "hairpin: exit $(rc hairpin)"
+lab_pass "hairpinning: yes behind full-cone+hairpin, no behind the other types"
+lab_set_nat nat1 port-restricted
 
 # None: `user` has a public address and no firewall.
 nat user none-coturn -s 203.0.113.10 --json --no-router
