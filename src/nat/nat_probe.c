@@ -154,10 +154,20 @@ static bool done(const nat_probe_t *p, int i)
     return p->tx[i].state == TXS_DONE;
 }
 
+/* RFC 5780 §7.4: OTHER-ADDRESS differs from the primary in both IP and
+ * port. One that does not (a misconfigured server) would make every test
+ * pass against the primary itself, so it counts as absent. */
+static bool other_usable(const nat_probe_t *p, const nat_answer_t *a)
+{
+    const struct sockaddr *o = (const struct sockaddr *)&a->other;
+    return a->has_other && !nat_same_ip(&a->other, &p->o.server) &&
+           addr_port(o) != addr_port((const struct sockaddr *)&p->o.server) && addr_port(o) > 0;
+}
+
 static const nat_answer_t *other_source(const nat_probe_t *p)
 {
-    if (ok(p, TX_T1) && p->tx[TX_T1].a.has_other) return &p->tx[TX_T1].a;
-    if (ok(p, TX_F0) && p->tx[TX_F0].a.has_other) return &p->tx[TX_F0].a;
+    if (ok(p, TX_T1) && other_usable(p, &p->tx[TX_T1].a)) return &p->tx[TX_T1].a;
+    if (ok(p, TX_F0) && other_usable(p, &p->tx[TX_F0].a)) return &p->tx[TX_F0].a;
     return NULL;
 }
 

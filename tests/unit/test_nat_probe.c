@@ -11,7 +11,7 @@
 #include "proto/stun.h"
 #include "testlib.h"
 
-enum { MODE_PLAIN, MODE_SILENT, MODE_FLOOD };
+enum { MODE_PLAIN, MODE_SILENT, MODE_FLOOD, MODE_SELF_OTHER };
 
 typedef struct srv {
     uv_udp_t h;
@@ -50,9 +50,11 @@ static void on_srv_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct 
     if (n <= 0 || !from || stun_parse((uint8_t *)b->base, (size_t)n, &m) < 0) return;
     s->requests++;
     remember(s, from);
-    if (s->mode != MODE_PLAIN) return;
+    if (s->mode != MODE_PLAIN && s->mode != MODE_SELF_OTHER) return;
     uint8_t out[256];
-    stun_binding_reply_t r = {from, NULL, NULL, NULL};
+    /* MODE_SELF_OTHER: a misconfigured server naming itself as OTHER-ADDRESS. */
+    const struct sockaddr *self = s->mode == MODE_SELF_OTHER ? (struct sockaddr *)&s->addr : NULL;
+    stun_binding_reply_t r = {from, self, self, NULL};
     int len = stun_build_binding_success(out, sizeof out, &m, &r);
     if (len <= 0) return;
     uv_buf_t ob = uv_buf_init((char *)out, (unsigned)len);
@@ -189,6 +191,20 @@ static void test_plain_v6(void)
     free(j);
 }
 
+/* OTHER-ADDRESS equal to the primary would make every test "pass": ignored. */
+static void test_self_other(void)
+{
+    srv_t s;
+    nat_report_t r;
+    srv_start(&s, MODE_SELF_OTHER);
+    run_probe(&s, &r);
+    CHECK_EQ_INT(r.obs.t1, NAT_ANS_OK);
+    CHECK(!r.obs.has_other);
+    CHECK_EQ_INT(r.obs.f_both, NAT_ANS_NOT_TRIED);
+    CHECK_EQ_INT(r.verdict.filtering, NAT_B_UNKNOWN);
+    CHECK_EQ_INT(s.requests, 2); /* T1, F0; no CHANGE-REQUEST to a server that cannot */
+}
+
 static void test_bad_family(void)
 {
     nat_report_t r;
@@ -205,6 +221,7 @@ int main(void)
     uv_loop_init(&loop);
     RUN(test_plain);
     RUN(test_plain_v6);
+    RUN(test_self_other);
     RUN(test_silent);
     RUN(test_flood);
     RUN(test_bad_family);
