@@ -4,6 +4,7 @@
 #define BURROW_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <uv.h>
 
 int cmd_server(int argc, char **argv);
@@ -13,6 +14,9 @@ int cmd_nat(int argc, char **argv);
 /* `burrow nat map` (cmd_nat_map.c) and `burrow nat router` (cmd_nat_router.c). */
 int cmd_nat_map(int argc, char **argv);
 int cmd_nat_router(int argc, char **argv);
+/* `burrow nat [options]`: the report (cmd_nat_report.c), and its usage. */
+int cmd_nat_report(int argc, char **argv);
+void cmd_nat_report_usage(FILE *f);
 
 /* Options shared by server and client. */
 typedef struct cli_opts {

@@ -1,6 +1,5 @@
-/* cmd_nat: `burrow nat <sub>`: picks a subcommand from a table. The report
- * (`burrow nat` without a subcommand, issue #10 part 2) is added here by
- * its own file; this branch carries only the router mapping commands. */
+/* cmd_nat: `burrow nat [options]` is the NAT report (cmd_nat_report.c);
+ * `burrow nat <sub>` picks a subcommand from a table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,17 +18,19 @@ static const nat_sub_t subs[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: burrow nat <command> [options]\n\ncommands:\n");
+    cmd_nat_report_usage(f);
+    fprintf(f, "\nor: burrow nat <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         fprintf(f, "  %-7s %s\n", subs[i].name, subs[i].summary);
 }
 
 int cmd_nat(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        usage(stdout);
+        return 0;
     }
+    if (argc < 2 || argv[1][0] == '-') return cmd_nat_report(argc, argv);
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(argv[1], subs[i].name) == 0) return subs[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "burrow nat: unknown command '%s'\n\n", argv[1]);

@@ -257,6 +257,29 @@ STUN_SEEDS = {
 }
 
 
+# fuzz_nat_answer: a family byte (0 IPv4, 1 IPv6), then a datagram.
+def xaddr6(port):
+    a = bytes.fromhex("20010db8000000000000000000000001")
+    return struct.pack(">BBH", 0, 2, port ^ 0x2112) + bytes(x ^ y for x, y in zip(a, COOKIE + TID))
+
+
+NAT_ANSWER_SEEDS = {
+    "success_other": b"\0" + STUN_SEEDS["success_xor"],
+    "success_plain": b"\0" + stun(0x0101, sattr(0x0020, xaddr4("203.0.113.21", 40312))),
+    "success_mapped_only": b"\0" + stun(0x0101, sattr(0x0001, struct.pack(">BBH4B", 0, 1, 5000, 203, 0, 113, 21))),
+    "success_v6": b"\1" + stun(0x0101, sattr(0x0020, xaddr6(5000)) + sattr(0x802C, struct.pack(">BBH4B", 0, 1, 3479, 203, 0, 113, 11))),
+    "success_family_mismatch": b"\1" + STUN_SEEDS["success_xor"],
+    "success_no_address": b"\0" + stun(0x0101, sattr(0x8022, b"x")),
+    "error_420": b"\0" + STUN_SEEDS["error_420"],
+    "error_no_code": b"\0" + stun(0x0111),
+    "request_hairpin": b"\0" + STUN_SEEDS["binding"],
+    "indication": b"\0" + STUN_SEEDS["indication"],
+    "classic": b"\0" + STUN_SEEDS["classic_change"],
+    "garbage": b"\0hello, this is not STUN",
+    "rfc5769_resp4": b"\0" + RFC5769_RESP4,
+}
+
+
 def dgram(slot, data, mapped=False):
     """fuzz_stun_server record: to slot 0..3, from the IPv6 socket when mapped."""
     return rec(slot | (4 if mapped else 0), data)
@@ -296,6 +319,7 @@ TARGETS = {
     "fuzz_client_login": CLIENT_LOGIN,
     "fuzz_server_tls": SERVER_TLS,
     "fuzz_stun": STUN_SEEDS,
+    "fuzz_nat_answer": NAT_ANSWER_SEEDS,
     "fuzz_stun_server": STUN_SERVER_SEEDS,
 }
 

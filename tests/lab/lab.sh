@@ -7,7 +7,15 @@
 # host c2 .10). Every namespace name starts with a per-run prefix brw<pid>-.
 #
 # NAT types (lab_up ARG / LAB_NAT1 / LAB_NAT2 / LAB_NAT, or lab_set_nat later):
-#   port-restricted (default), symmetric, full-cone, restricted.
+#   port-restricted (default), symmetric, full-cone, restricted,
+#   full-cone+hairpin (full-cone that also hairpins).
+#
+# Optional extras (call after lab_up):
+#   lab_srv_alt            srv gets a second public address 203.0.113.11
+#                          (RFC 5780 discovery needs two).
+#   lab_carrier_up [TYPE]  carrier NAT: a home router `home` (LAN 192.168.3.0/24,
+#                          host c3 .10) whose WAN 100.64.0.2 sits behind the
+#                          carrier's NAT `cgn` (100.64.0.1/10, internet .30).
 
 LAB_NODES=(inet srv user nat1 c1 nat2 c2)
 LAB_PREFIX="brw$$-"
@@ -166,8 +174,12 @@ _lab_router() { # NODE WANADDR LANADDR
 }
 
 # lab_nat_rules TYPE WANIP: print the nftables ruleset for a router.
+# TYPE `full-cone+hairpin` is full-cone that also loops a LAN host's packet
+# to WANIP:port back to the LAN host holding that mapping (hairpinning,
+# RFC 4787 REQ-9), with the sender's address translated to WANIP.
 lab_nat_rules() {
-    local type=$1 wan_ip=$2
+    local type=$1 wan_ip=$2 hairpin=0
+    [ "$type" = full-cone+hairpin ] && { type=full-cone; hairpin=1; }
     cat <<EOF
 table ip natlab {
 EOF
@@ -198,6 +210,7 @@ EOF
     iifname "lan" oifname "wan" meta l4proto { tcp, udp } update @cone { meta l4proto . th sport timeout 300s : ip saddr }
     iifname "wan" oifname "lan" ct status dnat accept
 EOF
+        [ $hairpin = 1 ] && echo '    iifname "lan" oifname "lan" ct status dnat accept'
         ;;
         restricted) cat <<'EOF'
     iifname "lan" oifname "wan" meta l4proto { tcp, udp } update @cone { ip daddr . meta l4proto . th sport timeout 300s : ip saddr }
@@ -210,12 +223,12 @@ EOF
   }
 EOF
     case $type in
-        full-cone) cat <<'EOF'
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    iifname "wan" dnat ip to meta l4proto . th dport map @cone
-  }
-EOF
+        full-cone)
+            echo '  chain prerouting {'
+            echo '    type nat hook prerouting priority dstnat; policy accept;'
+            echo '    iifname "wan" dnat ip to meta l4proto . th dport map @cone'
+            [ $hairpin = 1 ] && echo "    iifname \"lan\" ip daddr $wan_ip dnat ip to meta l4proto . th dport map @cone"
+            echo '  }'
         ;;
         restricted) cat <<'EOF'
   chain prerouting {
@@ -241,7 +254,9 @@ EOF
         full-cone|restricted)
             # Port-preserving SNAT: the mapped port is the LAN port, so the
             # map written from the forward path can be used to DNAT back.
-            echo "    oifname \"wan\" snat ip to $wan_ip" ;;
+            echo "    oifname \"wan\" snat ip to $wan_ip"
+            [ $hairpin = 1 ] && echo "    iifname \"lan\" oifname \"lan\" ct status dnat snat ip to $wan_ip"
+            ;;
         *) lab_log "unknown NAT type '$type'"; return 1 ;;
     esac
     cat <<'EOF'
@@ -253,7 +268,13 @@ EOF
 # lab_set_nat ROUTER TYPE: (re)load a router's NAT ruleset.
 lab_set_nat() {
     local node=$1 type=$2 wan_ip rules
-    case $node in nat1) wan_ip=203.0.113.21 ;; nat2) wan_ip=203.0.113.22 ;; *) lab_log "not a router: $node"; return 1 ;; esac
+    case $node in
+        nat1) wan_ip=203.0.113.21 ;;
+        nat2) wan_ip=203.0.113.22 ;;
+        cgn) wan_ip=203.0.113.30 ;;
+        home) wan_ip=100.64.0.2 ;;
+        *) lab_log "not a router: $node"; return 1 ;;
+    esac
     rules=$(lab_nat_rules "$type" "$wan_ip") || return 1
     lab_exec "$node" nft flush ruleset
     printf '%s\n' "$rules" | lab_exec "$node" nft -f - || { lab_log "nft rejected $type rules on $node"; return 1; }
@@ -301,6 +322,37 @@ lab_up() {
     lab_set_nat nat1 "$t1" || return 1
     lab_set_nat nat2 "$t2" || return 1
     lab_log "up: prefix $LAB_PREFIX, nat1=$t1 nat2=$t2, tmp $LAB_TMP"
+}
+
+# lab_srv_alt: give srv a second public address, 203.0.113.11, next to .10.
+lab_srv_alt() {
+    lab_exec srv ip addr add 203.0.113.11/24 dev eth0
+}
+
+# lab_carrier_up [HOMETYPE [CGNTYPE]]: add a carrier-grade NAT site: `cgn`
+# (WAN 203.0.113.30 on the internet, LAN 100.64.0.1/10, RFC 6598 shared
+# space) serves the home router `home` (WAN 100.64.0.2, LAN 192.168.3.1/24),
+# which serves host c3 (192.168.3.10). Both routers default to
+# port-restricted. The namespaces share the run's prefix, so lab_down
+# removes them.
+lab_carrier_up() {
+    local th=${1:-port-restricted} tc=${2:-port-restricted} n
+    for n in cgn home c3; do
+        ip netns add "$(lab_ns "$n")" || return 1
+        lab_exec "$n" ip link set lo up
+    done
+    _lab_link inet cgn cgn wan
+    lab_exec inet ip link set cgn master br0
+    lab_exec inet ip link set cgn up
+    _lab_link cgn lan home wan
+    _lab_link home lan c3 eth0
+    _lab_router cgn 203.0.113.30/24 100.64.0.1/10
+    _lab_router home 100.64.0.2/10 192.168.3.1/24
+    lab_exec home ip route add default via 100.64.0.1
+    _lab_host c3 192.168.3.10/24 192.168.3.1
+    lab_set_nat cgn "$tc" || return 1
+    lab_set_nat home "$th" || return 1
+    lab_log "carrier NAT up: c3 -> home($th) -> cgn($tc)"
 }
 
 lab_down_quiet() {
