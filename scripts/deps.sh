@@ -21,16 +21,37 @@ if [ "${1:-}" != "--build" ]; then
     openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
   )
 fi
+# QUIC (P2P): ngtcp2 1.x with its GnuTLS backend. Debian 12 carries 0.12
+# (another API); bookworm-backports carries 1.x, so that suite is added to
+# apt's sources (Debian's own archive) and only these packages come from it.
+BACKPORTS=(libngtcp2-dev libngtcp2-crypto-gnutls-dev)
+pkgs+=(libgnutls28-dev)
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
+bp_missing=()
+for p in "${BACKPORTS[@]}"; do
+  v=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null || true)
+  case $v in "install ok installed 0."*|"") bp_missing+=("$p") ;; "install ok installed "*) ;; *) bp_missing+=("$p") ;; esac
+done
+if [ ${#missing[@]} -eq 0 ] && [ ${#bp_missing[@]} -eq 0 ]; then
   exit 0
 fi
-echo "deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
+if [ ${#bp_missing[@]} -gt 0 ] && ! grep -rqs '^deb .* bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "deps: adding Debian's bookworm-backports suite (for ${bp_missing[*]})"
+  echo 'deb http://deb.debian.org/debian bookworm-backports main' | $SUDO tee /etc/apt/sources.list.d/burrow-backports.list >/dev/null
+fi
+echo "deps: installing ${missing[*]} ${bp_missing[*]}"
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ${#bp_missing[@]} -gt 0 ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${bp_missing[@]}" >/dev/null
+fi
