@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# test_sudp: a secret UDP proxy (sudp) and its visitor across two NATs. The
+# owner runs in c1 behind nat1 (port-restricted) with udp_echo as its local
+# service; the visitor runs in c2 behind nat2 (symmetric) with a local UDP
+# port for the owner's proxy. Echoes through the visitor's port; three
+# concurrent local senders each get only their own replies; 1100 senders
+# push the visitor past its session cap (UDP_MAX_SESSIONS) and the first one
+# still gets its echo; a visitor entry with a wrong key is refused with a
+# line on both sides while the good port keeps serving; kill -9 and restart
+# of the server, then the owner, then the visitor: the echo works again each
+# time without restarting the others. SIGTERM: all three exit 0, clean.
+set -u
+. "$(dirname "$0")/lab.sh"
+. "$(dirname "$0")/burrow.sh"
+lab_trap
+brw_require || exit 1
+UDP_ECHO=$(lab_tool udp_echo) || exit 1
+UDP_CHECK=$(lab_tool udp_check) || exit 1
+UDP_MANY="$(cd "$(dirname "$0")" && pwd)/udp_many.py"
+lab_up port-restricted symmetric || lab_fail "lab_up"
+
+# stop_clean PID LOG WHAT: SIGTERM, then exit 0 within 10 s and a clean log.
+stop_clean() {
+    local pid=$1 log=$2 what=$3 rc=
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do
+        lab_alive "$pid" || { wait "$pid"; rc=$?; break; }
+        sleep 0.1
+    done
+    [ -n "$rc" ] || lab_fail "$what: still running 10 s after SIGTERM"
+    [ "$rc" -eq 0 ] || lab_fail "$what: exited $rc after SIGTERM"
+    grep -q "stopped: every handle closed" "$log" || lab_fail "$what: the loop did not close"
+    if grep -Eq "did not stop|left open|did not close|LeakSanitizer|AddressSanitizer|runtime error" "$log"; then
+        lab_fail "$what: unclean stop: $(grep -E 'did not stop|left open|did not close|Sanitizer|runtime error' "$log" | head -3)"
+    fi
+}
+
+# echo_ok WHAT: udp_check through the visitor's port, retrying while the
+# path comes back (datagrams are dropped until it is up).
+echo_ok() {
+    local out
+    for _ in $(seq 1 30); do
+        out=$(lab_exec c2 "$UDP_CHECK" -w 500 -r 2 127.0.0.1 7200 20 2>&1) && { lab_pass "$1: $out"; return 0; }
+        sleep 0.5
+    done
+    lab_fail "$1: $out"
+}
+
+lab_bg c1 "$LAB_TMP/echo.log" "$UDP_ECHO" -b 192.168.1.10 9000
+lab_wait_port c1 udp 192.168.1.10 9000 5 || lab_fail "udp_echo in c1 did not start"
+token=$(brw_token)
+BRW_LOG_LEVEL=${BRW_LOG_LEVEL:-info}
+brw_server_conf "$LAB_TMP/frps.toml" "$token"
+brw_client_conf "$LAB_TMP/owner.toml" "$token"
+cat >>"$LAB_TMP/owner.toml" <<'TOML'
+
+[[proxies]]
+name = "dns"
+type = "sudp"
+secretKey = "s3cret-key"
+localIP = "192.168.1.10"
+localPort = 9000
+transport.useEncryption = true
+transport.useCompression = true
+TOML
+brw_client_conf "$LAB_TMP/visitor.toml" "$token"
+cat >>"$LAB_TMP/visitor.toml" <<'TOML'
+
+[[visitors]]
+name = "dns-visitor"
+type = "sudp"
+serverName = "dns"
+secretKey = "s3cret-key"
+bindPort = 7200
+
+[[visitors]]
+name = "dns-wrong"
+type = "sudp"
+serverName = "dns"
+secretKey = "not-the-key"
+bindPort = 7201
+TOML
+brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
+brw_start_client c1 owner "$LAB_TMP/owner.toml"
+owner_pid=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/owner.log" "proxy registered.*name=dns" 15 || lab_fail "sudp proxy not registered"
+lab_check "no public port for the sudp proxy" grep -q "proxy listening name=dns type=sudp port=0" "$LAB_TMP/server.log"
+brw_start_client c2 visitor "$LAB_TMP/visitor.toml"
+visitor_pid=$LAB_LAST_PID
+lab_wait_port c2 udp 127.0.0.1 7200 10 || lab_fail "visitor port 7200 not open"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor proxy=dns type=sudp path=relay" 15 ||
+    lab_fail "the visitor's path did not come up"
+lab_check "owner log names the path" grep -q "sudp visitor accepted proxy=dns .*path=relay" "$LAB_TMP/owner.log"
+lab_pass "owner in c1 (nat1, port-restricted), visitor port udp 127.0.0.1:7200 in c2 (nat2, symmetric)"
+
+out=$(lab_exec c2 "$UDP_CHECK" -s 1200 127.0.0.1 7200 200 2>&1) || lab_fail "echo through the visitor: $out"
+lab_pass "200 datagrams echoed through the visitor: $out"
+lab_check "visitor log names the sender" grep -Eq "sudp visitor session name=dns-visitor proxy=dns peer=127\.0\.0\.1:[0-9]+ sid=[0-9]+ path=relay" "$LAB_TMP/visitor.log"
+
+# Three concurrent senders, each with its own session: a reply delivered to
+# the wrong sender shows up as 'foreign' and fails that sender's check.
+pids=()
+for s in 300 700 500; do
+    lab_bg c2 "$LAB_TMP/check-$s.log" "$UDP_CHECK" -s "$s" 127.0.0.1 7200 300
+    pids+=("$s:$LAB_LAST_PID")
+done
+for who in "${pids[@]}"; do
+    wait "${who#*:}" || lab_fail "concurrent sender ${who%%:*}: $(cat "$LAB_TMP/check-${who%%:*}.log")"
+    lab_pass "concurrent sender ${who%%:*}: $(cat "$LAB_TMP/check-${who%%:*}.log")"
+done
+
+# Past the cap: 1100 senders, the least recently used sessions evicted, and
+# the first sender is served again under a new session.
+out=$(lab_exec c2 bash -c "ulimit -n 4096 && python3 '$UDP_MANY' 127.0.0.1 7200 1100" 2>&1) ||
+    lab_fail "1100 senders: $out"
+lab_wait_log "$LAB_TMP/visitor.log" "sudp visitor at its session cap name=dns-visitor proxy=dns max=1024 evicted=[0-9]+" 5 ||
+    lab_fail "the visitor did not report its session cap"
+lab_pass "1100 senders past the visitor's 1024-session cap, each got its own echo: $out"
+
+# A wrong key: refused by the owner, both sides say why; its datagrams are
+# dropped with a line; the good port still serves.
+lab_wait_log "$LAB_TMP/owner.log" "sudp visitor refused proxy=dns .*reason=wrong-key" 10 || lab_fail "owner did not log the wrong key"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=dns-wrong proxy=dns path=relay reason=wrong-key" 10 || lab_fail "visitor did not log the wrong key"
+lab_exec c2 "$UDP_CHECK" -w 200 -r 1 127.0.0.1 7201 1 >/dev/null 2>&1 && lab_fail "an echo came through the wrong key"
+lab_wait_log "$LAB_TMP/visitor.log" "sudp visitor dropped a datagram: no path to the owner name=dns-wrong proxy=dns dropped=[0-9]+" 5 ||
+    lab_fail "no line for the dropped datagram"
+lab_pass "wrong key refused, logged by owner and visitor; its datagram dropped with a line"
+echo_ok "visitor port still serves after the refusal"
+
+# Restarts, one at a time; the others keep running.
+lab_kill "$BRW_SERVER_PID" KILL
+lab_wait_log "$LAB_TMP/visitor.log" "disconnected from server" 20 || lab_fail "visitor did not notice the server's loss"
+brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server2.log" || lab_fail "server did not restart"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor" 40 2 || lab_fail "path not back after the server restart"
+echo_ok "server killed and restarted: echo works again"
+
+n=$(lab_count_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor")
+lab_kill "$owner_pid" KILL
+mv "$LAB_TMP/owner.log" "$LAB_TMP/owner1.log"
+brw_start_client c1 owner "$LAB_TMP/owner.toml"
+owner_pid=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor" 40 $((n + 1)) || lab_fail "path not back after the owner restart"
+echo_ok "owner killed and restarted: echo works again"
+
+lab_kill "$visitor_pid" KILL
+mv "$LAB_TMP/visitor.log" "$LAB_TMP/visitor1.log"
+brw_start_client c2 visitor "$LAB_TMP/visitor.toml"
+visitor_pid=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor" 20 || lab_fail "path not back after the visitor restart"
+echo_ok "visitor killed and restarted: echo works again"
+lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+
+stop_clean "$visitor_pid" "$LAB_TMP/visitor.log" "visitor"
+stop_clean "$owner_pid" "$LAB_TMP/owner.log" "owner"
+stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server2.log" "server"
+lab_pass "SIGTERM: visitor, owner and server exit 0 with every handle closed"
+echo "PASS test_sudp"
