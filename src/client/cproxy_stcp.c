@@ -194,13 +194,14 @@ static void raw_data(conn_t *c, const uint8_t *p, size_t n)
     } else if (r == STCP_HS_REFUSED) {
         /* A visitor can knock as often as it likes: rate-limited. */
         LOG_LIMITED(LOG_WARN, "%s visitor refused proxy=%s visitor=%s path=relay reason=%s",
-                    kind_name(s->proxy->cfg->kind), LOG_ESC(s->proxy->cfg->name), LOG_ESC(s->hs.visitor_user),
-                    LOG_ESC(s->hs.reason));
+                    kind_name(s->proxy->cfg->kind), LOG_ESC(s->proxy->cfg->name),
+                    LOG_ESC(s->hs.visitor_user), LOG_ESC(s->hs.reason));
         conn_shutdown(c); /* the REFUSE frame goes out first */
         conn_close(c);
     } else if (r == STCP_HS_BAD) {
         LOG_LIMITED(LOG_WARN, "%s handshake failed proxy=%s path=relay reason=%s",
-                    kind_name(s->proxy->cfg->kind), LOG_ESC(s->proxy->cfg->name), LOG_ESC(s->hs.reason));
+                    kind_name(s->proxy->cfg->kind), LOG_ESC(s->proxy->cfg->name),
+                    LOG_ESC(s->hs.reason));
         conn_close(c);
     }
 }
@@ -224,8 +225,7 @@ static void raw_close(conn_t *c)
 static const conn_cbs_t raw_cbs = {
     .on_data = raw_data, .on_eof = raw_eof, .on_error = raw_error, .on_close = raw_close};
 
-void cstcp_start_owner(cwork_t *w, const uint8_t *rest, size_t rest_len,
-                       cstcp_accepted_fn accepted)
+void cstcp_start_owner(cwork_t *w, const uint8_t *rest, size_t rest_len, cstcp_accepted_fn accepted)
 {
     const cproxy_t *p = cwork_proxy(w);
     const proxy_cfg_t *cfg = p->cfg;

@@ -238,8 +238,7 @@ static void srv_ready(conn_t *c, int status)
 {
     vconn_t *vc = conn_data(c);
     cvisitor_t *v = vc->v;
-    if (!v || cvisitor_hello(v->cli, c, status, v->cfg, v->proxy, vc->hs.nonce_v) != 0)
-        vc_end(vc);
+    if (!v || cvisitor_hello(v->cli, c, status, v->cfg, v->proxy, vc->hs.nonce_v) != 0) vc_end(vc);
 }
 
 static const conn_cbs_t srv_cbs = {.on_ready = srv_ready,

@@ -16,8 +16,10 @@
  *
  * The path is opened at each login, and again after it is lost or refused:
  * VSUDP_RETRY_BASE_MS doubling to VSUDP_RETRY_MAX_MS (reset once it is up
- * or at a login). While it is down, datagrams are dropped and counted, with
- * a rate-limited line.
+ * or at a login), to VSUDP_REFUSED_MAX_MS after the owner refused the key
+ * or the user. A refusal is logged once (again only when its reason
+ * changes). While it is down, datagrams are dropped and counted, with a
+ * rate-limited line.
  *
  * Ownership: the visitor (cvisitor_t in visitor.c) owns the vsudp_t, freed by
  * cvisitor_destroy after the loop has closed; vsudp_close (client_stop)
@@ -37,6 +39,9 @@
 #define VSUDP_HS_MS 15000 /* the handshake with the owner, dial included */
 #define VSUDP_RETRY_BASE_MS 1000
 #define VSUDP_RETRY_MAX_MS 10000
+/* After the owner itself refused (wrong key, user not allowed) nothing will
+ * change soon: knock less often, so the owner's log stays quiet. */
+#define VSUDP_REFUSED_MAX_MS 60000
 
 struct vsudp {
     cli_t *cli;
@@ -52,7 +57,9 @@ struct vsudp {
     framer_t fr;             /* UDP_DATA frames from the owner */
     udp_sessions_t sessions; /* peer: a local sender */
     unsigned retry_ms;       /* the last retry delay; 0 after the path came up */
-    uint64_t drops;          /* datagrams dropped: no path, or the path full */
+    bool owner_refused;      /* the last attempt was refused by the owner */
+    char refusal[STCP_REASON_MAX + 1]; /* the last reason logged; "" once up */
+    uint64_t drops;                    /* datagrams dropped: no path, or the path full */
 };
 
 static void dial(vsudp_t *v);
@@ -152,6 +159,8 @@ static void path_up(vsudp_t *v, const uint8_t *rest, size_t rest_len)
     v->srv = e2e;
     v->up = true;
     v->retry_ms = 0;
+    v->owner_refused = false;
+    v->refusal[0] = '\0';
     uv_timer_stop(&v->retry);
     LOG_I("visitor connected name=%s proxy=%s type=sudp path=relay dropped=%llu",
           LOG_ESC(v->cfg->name), LOG_ESC(v->proxy), (unsigned long long)v->drops);
@@ -159,6 +168,20 @@ static void path_up(vsudp_t *v, const uint8_t *rest, size_t rest_len)
 }
 
 /* ---- the handshake on the raw server conn ------------------------------- */
+
+/* One line per run of the same refusal: the path is retried for as long as
+ * the client runs. */
+static void refused(vsudp_t *v, const char *why)
+{
+    v->owner_refused = strcmp(why, "wrong-key") == 0 || strcmp(why, "user-not-allowed") == 0;
+    if (strcmp(v->refusal, why) == 0) {
+        LOG_D("visitor refused again name=%s proxy=%s reason=%s", LOG_ESC(v->cfg->name),
+              LOG_ESC(v->proxy), LOG_ESC(why));
+        return;
+    }
+    snprintf(v->refusal, sizeof v->refusal, "%s", why);
+    cvisitor_log_refused(v->cfg->name, v->proxy, why);
+}
 
 static int send_srv(void *ctx, const uint8_t *p, size_t n)
 {
@@ -180,8 +203,7 @@ static void raw_data(conn_t *c, const uint8_t *p, size_t n)
     if (r == STCP_HS_DONE) {
         path_up(v, p + used, n - used);
     } else if (r == STCP_HS_REFUSED || r == STCP_HS_BAD) {
-        cvisitor_log_refused(v->cfg->name, v->proxy,
-                             v->hs.reason[0] ? v->hs.reason : "bad-handshake");
+        refused(v, v->hs.reason[0] ? v->hs.reason : "bad-handshake");
         conn_close(c);
     }
 }
@@ -200,15 +222,16 @@ static void on_retry(uv_timer_t *t)
         return;
     }
     if (!v->up) { /* the handshake's deadline */
-        cvisitor_log_refused(v->cfg->name, v->proxy, "handshake-timeout");
+        refused(v, "handshake-timeout");
         conn_close(v->srv);
     }
 }
 
 static void retry_later(vsudp_t *v)
 {
+    unsigned max = v->owner_refused ? VSUDP_REFUSED_MAX_MS : VSUDP_RETRY_MAX_MS;
     v->retry_ms = v->retry_ms ? 2 * v->retry_ms : VSUDP_RETRY_BASE_MS;
-    if (v->retry_ms > VSUDP_RETRY_MAX_MS) v->retry_ms = VSUDP_RETRY_MAX_MS;
+    if (v->retry_ms > max) v->retry_ms = max;
     uv_timer_start(&v->retry, on_retry, v->retry_ms, 0);
 }
 

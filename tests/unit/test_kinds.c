@@ -33,7 +33,8 @@ static void test_table(void)
     CHECK(kind_has(PROXY_TCP, KIND_BINDS_PORT) && kind_has(PROXY_UDP, KIND_BINDS_PORT));
     CHECK(!kind_has(PROXY_HTTP, KIND_BINDS_PORT) && !kind_has(PROXY_HTTPS, KIND_BINDS_PORT));
     CHECK(kind_has(PROXY_UDP, KIND_DATAGRAMS) && !kind_has(PROXY_TCP, KIND_DATAGRAMS));
-    CHECK(kind_has(PROXY_SUDP, KIND_SECRET | KIND_DATAGRAMS) && !kind_has(PROXY_SUDP, KIND_BINDS_PORT));
+    CHECK(kind_has(PROXY_SUDP, KIND_SECRET | KIND_DATAGRAMS) &&
+          !kind_has(PROXY_SUDP, KIND_BINDS_PORT));
 }
 
 /* The lists the config's messages quote. */
