@@ -225,7 +225,15 @@ int cvisitor_hello(cli_t *c, conn_t *srv, int status, const visitor_cfg_t *cfg, 
 void cvisitor_log_refused(const char *name, const char *proxy, const char *why);
 
 /* visitor_sudp.c: an sudp [[visitors]] entry with a bindPort. All take NULL
- * as a no-op. */
+ * as a no-op. Its path to the owner is re-opened after a loss or refusal
+ * VSUDP_RETRY_BASE_MS later, doubling to VSUDP_RETRY_MAX_MS, or to
+ * VSUDP_REFUSED_MAX_MS after the owner itself refused (wrong key, user not
+ * allowed: nothing will change soon, and the owner's log stays quiet). */
+#define VSUDP_RETRY_BASE_MS 1000
+#define VSUDP_RETRY_MAX_MS 10000
+#define VSUDP_REFUSED_MAX_MS 60000
+/* The delay after `prev_ms` (0: the first since the path was up) (pure). */
+unsigned vsudp_retry_delay(unsigned prev_ms, bool owner_refused);
 /* Builds it (client_create); `proxy` (borrowed) outlives it. NULL: no memory. */
 vsudp_t *vsudp_new(cli_t *c, const visitor_cfg_t *cfg, const char *proxy);
 /* Binds its local UDP port (client_start); kept until stop. */

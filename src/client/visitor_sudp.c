@@ -37,11 +37,6 @@
 #include "util/log.h"
 
 #define VSUDP_HS_MS 15000 /* the handshake with the owner, dial included */
-#define VSUDP_RETRY_BASE_MS 1000
-#define VSUDP_RETRY_MAX_MS 10000
-/* After the owner itself refused (wrong key, user not allowed) nothing will
- * change soon: knock less often, so the owner's log stays quiet. */
-#define VSUDP_REFUSED_MAX_MS 60000
 
 struct vsudp {
     cli_t *cli;
@@ -227,11 +222,16 @@ static void on_retry(uv_timer_t *t)
     }
 }
 
+unsigned vsudp_retry_delay(unsigned prev_ms, bool owner_refused)
+{
+    unsigned max = owner_refused ? VSUDP_REFUSED_MAX_MS : VSUDP_RETRY_MAX_MS;
+    if (prev_ms == 0) return VSUDP_RETRY_BASE_MS;
+    return prev_ms >= max / 2 ? max : 2 * prev_ms;
+}
+
 static void retry_later(vsudp_t *v)
 {
-    unsigned max = v->owner_refused ? VSUDP_REFUSED_MAX_MS : VSUDP_RETRY_MAX_MS;
-    v->retry_ms = v->retry_ms ? 2 * v->retry_ms : VSUDP_RETRY_BASE_MS;
-    if (v->retry_ms > max) v->retry_ms = max;
+    v->retry_ms = vsudp_retry_delay(v->retry_ms, v->owner_refused);
     uv_timer_start(&v->retry, on_retry, v->retry_ms, 0);
 }
 

@@ -6,7 +6,8 @@
 # concurrent local senders each get only their own replies; 1100 senders
 # push the visitor past its session cap (UDP_MAX_SESSIONS) and the first one
 # still gets its echo; a visitor entry with a wrong key is refused with a
-# line on both sides while the good port keeps serving; kill -9 and restart
+# line on both sides, an unknown serverName and an stcp visitor of the sudp
+# proxy by the server, while the good port keeps serving; kill -9 and restart
 # of the server, then the owner, then the visitor: the echo works again each
 # time without restarting the others. SIGTERM: all three exit 0, clean.
 set -u
@@ -79,6 +80,20 @@ type = "sudp"
 serverName = "dns"
 secretKey = "not-the-key"
 bindPort = 7201
+
+[[visitors]]
+name = "nope"
+type = "sudp"
+serverName = "no-such-proxy"
+secretKey = "s3cret-key"
+bindPort = 7202
+
+[[visitors]]
+name = "dns-as-stcp"
+type = "stcp"
+serverName = "dns"
+secretKey = "s3cret-key"
+bindPort = 7103
 TOML
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 owner "$LAB_TMP/owner.toml"
@@ -125,7 +140,20 @@ lab_exec c2 "$UDP_CHECK" -w 200 -r 1 127.0.0.1 7201 1 >/dev/null 2>&1 && lab_fai
 lab_wait_log "$LAB_TMP/visitor.log" "sudp visitor dropped a datagram: no path to the owner name=dns-wrong proxy=dns dropped=[0-9]+" 5 ||
     lab_fail "no line for the dropped datagram"
 lab_pass "wrong key refused, logged by owner and visitor; its datagram dropped with a line"
-echo_ok "visitor port still serves after the refusal"
+
+# An unknown serverName, and an stcp visitor naming the sudp proxy: the
+# server refuses both (unknown-proxy); it and the visitor say so.
+lab_wait_log "$LAB_TMP/server.log" "sudp visitor refused proxy=no-such-proxy .*path=relay reason=unknown-proxy" 5 ||
+    lab_fail "server did not log the unknown proxy"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=nope proxy=no-such-proxy path=relay reason=unknown-proxy" 5 ||
+    lab_fail "visitor did not log the unknown proxy"
+lab_exec c2 timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7103; cat <&3 >/dev/null' 2>/dev/null
+lab_wait_log "$LAB_TMP/server.log" "stcp visitor refused proxy=dns .*reason=unknown-proxy" 5 ||
+    lab_fail "server did not refuse an stcp visitor of the sudp proxy"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=dns-as-stcp proxy=dns path=relay reason=unknown-proxy" 5 ||
+    lab_fail "visitor did not log the kind mismatch"
+lab_pass "unknown serverName and an stcp visitor of the sudp proxy refused, logged by server and visitor"
+echo_ok "visitor port still serves after the refusals"
 
 # Restarts, one at a time; the others keep running.
 lab_kill "$BRW_SERVER_PID" KILL
