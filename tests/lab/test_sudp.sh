@@ -7,7 +7,8 @@
 # push the visitor past its session cap (UDP_MAX_SESSIONS) and the first one
 # still gets its echo; a visitor entry with a wrong key is refused with a
 # line on both sides, an unknown serverName and an stcp visitor of the sudp
-# proxy by the server, while the good port keeps serving; kill -9 and restart
+# proxy by the server, while the good port keeps serving; a capture at the
+# server never shows the payload (a visitor without TLS, e2e records only); kill -9 and restart
 # of the server, then the owner, then the visitor: the echo works again each
 # time without restarting the others. SIGTERM: all three exit 0, clean.
 set -u
@@ -154,6 +155,47 @@ lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=dns-as-stcp proxy=dns 
     lab_fail "visitor did not log the kind mismatch"
 lab_pass "unknown serverName and an stcp visitor of the sudp proxy refused, logged by server and visitor"
 echo_ok "visitor port still serves after the refusals"
+
+# Ciphertext only at the server: a second visitor in c2 speaks to the
+# server without TLS, so only the end-to-end records hide the payload. A
+# capture at srv sees that visitor's plaintext HELLO but never the marker
+# carried in the datagrams it relays.
+brw_client_conf "$LAB_TMP/plain.toml" "$token"
+sed -i 's/^transport.tls.enable = true/transport.tls.enable = false/' "$LAB_TMP/plain.toml"
+cat >>"$LAB_TMP/plain.toml" <<'TOML'
+
+[[visitors]]
+name = "dns-plain"
+type = "sudp"
+serverName = "dns"
+secretKey = "s3cret-key"
+bindPort = 7300
+TOML
+lab_bg srv "$LAB_TMP/tcpdump.log" tcpdump -Z root -i any --immediate-mode -U -s 0 -w "$LAB_TMP/srv.pcap"
+dump_pid=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/tcpdump.log" "listening on" 10 || lab_fail "tcpdump did not start"
+brw_start_client c2 plain "$LAB_TMP/plain.toml"
+plain_pid=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/plain.log" "visitor connected name=dns-plain proxy=dns type=sudp path=relay" 15 ||
+    lab_fail "the plain visitor's path did not come up"
+marker="BURROW-SUDP-MARKER-$(brw_token)"
+out=$(lab_exec c2 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.0)
+m = sys.argv[1].encode(); got = 0
+for i in range(20):
+    s.sendto(m, ("127.0.0.1", 7300))
+    try:
+        got += s.recvfrom(2048)[0] == m
+    except socket.timeout:
+        pass
+print("echoed %d/20" % got); sys.exit(0 if got >= 15 else 1)' "$marker" 2>&1) || lab_fail "marker datagrams through the plain visitor: $out"
+stop_clean "$plain_pid" "$LAB_TMP/plain.log" "plain visitor"
+sleep 0.5
+lab_kill "$dump_pid" INT
+grep -aq '"role":"visitor"' "$LAB_TMP/srv.pcap" || lab_fail "the capture at srv did not see the plain visitor's HELLO"
+grep -aq "$marker" "$LAB_TMP/srv.pcap" && lab_fail "the marker crossed the server in plaintext"
+lab_pass "marker datagrams $out through a visitor without TLS: the capture at srv shows its HELLO, never the marker"
 
 # Restarts, one at a time; the others keep running.
 lab_kill "$BRW_SERVER_PID" KILL
