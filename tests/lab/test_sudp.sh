@@ -21,22 +21,6 @@ UDP_CHECK=$(lab_tool udp_check) || exit 1
 UDP_MANY="$(cd "$(dirname "$0")" && pwd)/udp_many.py"
 lab_up port-restricted symmetric || lab_fail "lab_up"
 
-# stop_clean PID LOG WHAT: SIGTERM, then exit 0 within 10 s and a clean log.
-stop_clean() {
-    local pid=$1 log=$2 what=$3 rc=
-    kill -TERM "$pid"
-    for _ in $(seq 1 100); do
-        lab_alive "$pid" || { wait "$pid"; rc=$?; break; }
-        sleep 0.1
-    done
-    [ -n "$rc" ] || lab_fail "$what: still running 10 s after SIGTERM"
-    [ "$rc" -eq 0 ] || lab_fail "$what: exited $rc after SIGTERM"
-    grep -q "stopped: every handle closed" "$log" || lab_fail "$what: the loop did not close"
-    if grep -Eq "did not stop|left open|did not close|LeakSanitizer|AddressSanitizer|runtime error" "$log"; then
-        lab_fail "$what: unclean stop: $(grep -E 'did not stop|left open|did not close|Sanitizer|runtime error' "$log" | head -3)"
-    fi
-}
-
 # echo_ok WHAT: udp_check through the visitor's port, retrying while the
 # path comes back (datagrams are dropped until it is up).
 echo_ok() {
@@ -190,7 +174,7 @@ for i in range(20):
     except socket.timeout:
         pass
 print("echoed %d/20" % got); sys.exit(0 if got >= 15 else 1)' "$marker" 2>&1) || lab_fail "marker datagrams through the plain visitor: $out"
-stop_clean "$plain_pid" "$LAB_TMP/plain.log" "plain visitor"
+brw_stop_clean "$plain_pid" "$LAB_TMP/plain.log" "plain visitor"
 # tcpdump writes each packet as it comes (-U): wait until the file stops
 # growing before stopping it. The capture must show the plain client's own
 # plaintext (its HELLOs: control, or the visitor path's; a burst of packets
@@ -229,8 +213,8 @@ lab_wait_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor" 20 || l
 echo_ok "visitor killed and restarted: echo works again"
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 
-stop_clean "$visitor_pid" "$LAB_TMP/visitor.log" "visitor"
-stop_clean "$owner_pid" "$LAB_TMP/owner.log" "owner"
-stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server2.log" "server"
+brw_stop_clean "$visitor_pid" "$LAB_TMP/visitor.log" "visitor"
+brw_stop_clean "$owner_pid" "$LAB_TMP/owner.log" "owner"
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server2.log" "server"
 lab_pass "SIGTERM: visitor, owner and server exit 0 with every handle closed"
 echo "PASS test_sudp"
