@@ -6,7 +6,7 @@
 # concurrent local senders each get only their own replies; 1100 senders
 # push the visitor past its session cap (UDP_MAX_SESSIONS) and the first one
 # still gets its echo; a visitor entry with a wrong key is refused with a
-# line on both sides, an unknown serverName and an stcp visitor of the sudp
+# line on both sides, so is a user outside allowUsers, an unknown serverName and an stcp visitor of the sudp
 # proxy by the server, while the good port keeps serving; a capture at the
 # server never shows the payload (a visitor without TLS, e2e records only); kill -9 and restart
 # of the server, then the owner, then the visitor: the echo works again each
@@ -48,6 +48,14 @@ localIP = "192.168.1.10"
 localPort = 9000
 transport.useEncryption = true
 transport.useCompression = true
+
+[[proxies]]
+name = "dns-carol"
+type = "sudp"
+secretKey = "s3cret-key"
+localIP = "192.168.1.10"
+localPort = 9000
+allowUsers = ["carol"]
 TOML
 brw_client_conf "$LAB_TMP/visitor.toml" "$token"
 cat >>"$LAB_TMP/visitor.toml" <<'TOML'
@@ -67,6 +75,13 @@ secretKey = "not-the-key"
 bindPort = 7201
 
 [[visitors]]
+name = "not-carol"
+type = "sudp"
+serverName = "dns-carol"
+secretKey = "s3cret-key"
+bindPort = 7203
+
+[[visitors]]
 name = "nope"
 type = "sudp"
 serverName = "no-such-proxy"
@@ -83,7 +98,7 @@ TOML
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 owner "$LAB_TMP/owner.toml"
 owner_pid=$LAB_LAST_PID
-lab_wait_log "$LAB_TMP/owner.log" "proxy registered.*name=dns" 15 || lab_fail "sudp proxy not registered"
+lab_wait_log "$LAB_TMP/owner.log" "proxy registered name=dns type=sudp" 15 || lab_fail "sudp proxy not registered"
 lab_check "no public port for the sudp proxy" grep -q "proxy listening name=dns type=sudp port=0" "$LAB_TMP/server.log"
 brw_start_client c2 visitor "$LAB_TMP/visitor.toml"
 visitor_pid=$LAB_LAST_PID
@@ -125,6 +140,11 @@ lab_exec c2 "$UDP_CHECK" -w 200 -r 1 127.0.0.1 7201 1 >/dev/null 2>&1 && lab_fai
 lab_wait_log "$LAB_TMP/visitor.log" "sudp visitor dropped a datagram: no path to the owner name=dns-wrong proxy=dns dropped=[0-9]+" 5 ||
     lab_fail "no line for the dropped datagram"
 lab_pass "wrong key refused, logged by owner and visitor; its datagram dropped with a line"
+lab_wait_log "$LAB_TMP/owner.log" "sudp visitor refused proxy=dns-carol .*reason=user-not-allowed" 10 ||
+    lab_fail "owner did not log the user outside allowUsers"
+lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=not-carol proxy=dns-carol path=relay reason=user-not-allowed" 10 ||
+    lab_fail "visitor did not log the user outside allowUsers"
+lab_pass "a user outside allowUsers refused, logged by owner and visitor"
 
 # An unknown serverName, and an stcp visitor naming the sudp proxy: the
 # server refuses both (unknown-proxy); it and the visitor say so.
