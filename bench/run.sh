@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh [--quick] [--readme]: burrow's benchmark suite (issue #4). In one run, on
 # 127.0.0.1 only, side by side, one row per path:
-#   direct | burrow TLS (default) | burrow TLS off | ssh -R (OpenSSH)
+#   direct | burrow TLS (default) | burrow TLS off | burrow stcp (through a
+#   visitor: TLS + end-to-end AEAD) | ssh -R (OpenSSH)
 #   [| burrow vhost: HTTP through vhostHTTPPort, when the binary carries it]
 # it measures
 #   - TCP throughput: iperf3, 1 and 8 streams, both directions;
@@ -10,7 +11,8 @@
 #   - memory (VmRSS, RssAnon) of server and client: idle, under the HTTP
 #     load, holding 1,000 and 10,000 idle tunnelled connections (hold_conns),
 #     and bytes per connection;
-#   - CPU seconds (server + client) per GB relayed during the 1-stream runs;
+#   - CPU seconds (server + client; stcp: + visitor) per GB relayed during the
+#     1-stream runs;
 #   - binary size, stripped, dynamic and static (-DBURROW_STATIC=ON);
 # and prints the tables with ratios to direct, also into bench/results.md
 # (+ bench/results.png, a gnuplot chart); --readme also puts them into the
@@ -120,7 +122,9 @@ start_services
 say "starting burrow (TLS, plain) and ssh -R"
 start_burrow tls true "iperf http echo"
 start_burrow plain false "iperf http echo"
-PATHS=(direct tls plain)
+say "starting burrow stcp (owner + visitor)"
+start_burrow stcp true "iperf http echo" stcp
+PATHS=(direct tls plain stcp)
 if [ "$(id -u)" -eq 0 ]; then
   start_ssh ssh "iperf http echo"
   PATHS+=(ssh)
@@ -239,6 +243,7 @@ for p in "${PATHS[@]}"; do
   case $p in
     tls) start_burrow "$h" true echo ;;
     plain) start_burrow "$h" false echo ;;
+    stcp) start_burrow "$h" true echo stcp ;;
     ssh) start_ssh "$h" echo ;;
   esac
   sleep 1

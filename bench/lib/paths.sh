@@ -1,12 +1,16 @@
 # bench/lib/paths.sh: the services behind the tunnels (iperf3, nginx, an echo
-# server) and the tunnels themselves (burrow TLS / plain / vhost, ssh -R), all
-# on 127.0.0.1 under $WORK. Sourced by bench/run.sh after common.sh.
+# server) and the tunnels themselves (burrow TLS / plain / vhost / stcp,
+# ssh -R), all on 127.0.0.1 under $WORK. Sourced by bench/run.sh after
+# common.sh.
 #
 # A tunnel NAME records, in associative arrays:
-#   P_IPERF[NAME] P_HTTP[NAME] P_ECHO[NAME]  public ports (empty: not carried)
+#   P_IPERF[NAME] P_HTTP[NAME] P_ECHO[NAME]  public ports (empty: not carried);
+#                                            for stcp, the visitor's local ports
 #   SRV[NAME] CLI[NAME]                      pids of the server and client side
+#   VIS[NAME]                                stcp: the visitor client's pid
+#                                            (counted as client side)
 #   KIND[NAME]                               burrow | ssh
-declare -A P_IPERF P_HTTP P_ECHO SRV CLI KIND HTTP_HOST
+declare -A P_IPERF P_HTTP P_ECHO SRV CLI VIS KIND HTTP_HOST
 
 # ---- services ------------------------------------------------------------------
 start_services() {
@@ -61,9 +65,12 @@ EOF
 }
 
 # ---- burrow ---------------------------------------------------------------------
-# start_burrow NAME TLS(true|false) "iperf http echo" [vhost]
+# start_burrow NAME TLS(true|false) "iperf http echo" [vhost|stcp]
+# stcp: the client owns secret proxies; a second client, the visitor, opens
+# the ports the benchmark uses (every byte end-to-end encrypted, over TLS).
 start_burrow() {
-  local name=$1 tls=$2 what=$3 vhost=${4:-} d=$WORK/$1 ctl p
+  local name=$1 tls=$2 what=$3 vhost=${4:-} d=$WORK/$1 ctl p stcp=""
+  [ "$vhost" = stcp ] && stcp=1 && vhost=""
   mkdir -p "$d"
   alloc_port ctl
   {
@@ -82,6 +89,7 @@ start_burrow() {
     echo "transport.poolCount = $BENCH_POOL"
     echo 'log.level = "warn"'
   } > "$d/client.toml"
+  [ -n "$stcp" ] && grep -v poolCount "$d/client.toml" > "$d/visitor.toml"
   local svc local_port
   for svc in $what; do
     case $svc in
@@ -96,8 +104,15 @@ start_burrow() {
       continue
     fi
     alloc_port p
-    printf '\n[[proxies]]\nname = "%s"\ntype = "tcp"\nlocalIP = "127.0.0.1"\nlocalPort = %s\nremotePort = %s\n' \
-      "$svc" "$local_port" "$p" >> "$d/client.toml"
+    if [ -n "$stcp" ]; then
+      printf '\n[[proxies]]\nname = "%s"\ntype = "stcp"\nsecretKey = "bench-key"\nlocalIP = "127.0.0.1"\nlocalPort = %s\n' \
+        "$svc" "$local_port" >> "$d/client.toml"
+      printf '\n[[visitors]]\nname = "%s"\ntype = "stcp"\nserverName = "%s"\nsecretKey = "bench-key"\nbindPort = %s\n' \
+        "$svc" "$svc" "$p" >> "$d/visitor.toml"
+    else
+      printf '\n[[proxies]]\nname = "%s"\ntype = "tcp"\nlocalIP = "127.0.0.1"\nlocalPort = %s\nremotePort = %s\n' \
+        "$svc" "$local_port" "$p" >> "$d/client.toml"
+    fi
     case $svc in
       iperf) P_IPERF[$name]=$p ;;
       http) P_HTTP[$name]=$p ;;
@@ -110,9 +125,21 @@ start_burrow() {
   wait_listen "$ctl" || { cat "$d/server.log" >&2; return 1; }
   "$BIN/burrow" client -c "$d/client.toml" --state-dir "$d/cstate" >"$d/client.log" 2>&1 &
   CLI[$name]=$!; track $!
+  if [ -n "$stcp" ]; then
+    "$BIN/burrow" client -c "$d/visitor.toml" --state-dir "$d/vstate" >"$d/visitor.log" 2>&1 &
+    VIS[$name]=$!; track $!
+  fi
   for p in ${P_IPERF[$name]:-} ${P_HTTP[$name]:-} ${P_ECHO[$name]:-}; do
     wait_listen "$p" || { say "$name: port $p never opened"; cat "$d"/*.log >&2; return 1; }
   done
+  # stcp: the visitor's ports open at once; wait for the owner's proxies.
+  if [ -n "$stcp" ] && [ -n "${P_ECHO[$name]:-}" ]; then
+    local i
+    for i in $(seq 1 50); do
+      [ "$(printf x | timeout 2 socat -t 1 - "TCP:127.0.0.1:${P_ECHO[$name]}" 2>/dev/null)" = x ] && break
+      sleep 0.2
+    done
+  fi
   if [ -n "$vhost" ]; then # the vhost listener is up before the route: wait for it
     local i
     for i in $(seq 1 50); do
@@ -199,6 +226,6 @@ EOF
 
 # Server-side and client-side pids of a path, as they are now (sshd forks).
 srv_pids() { local r=${SRV[$1]}; echo "$r" $(descendants "$r"); }
-cli_pids() { local r=${CLI[$1]}; echo "$r" $(descendants "$r"); }
+cli_pids() { local r=${CLI[$1]} v=${VIS[$1]:-}; echo "$r" $(descendants "$r") $v; }
 
-stop_path() { stop_pids "${SRV[$1]}" "${CLI[$1]}"; }
+stop_path() { stop_pids "${SRV[$1]}" "${CLI[$1]}" ${VIS[$1]:-}; }

@@ -14,6 +14,7 @@ NAMES = {
     "direct": "direct",
     "tls": "burrow, TLS (default)",
     "plain": "burrow, TLS off",
+    "stcp": "burrow stcp via visitor (TLS + e2e)",
     "ssh": "ssh -R",
     "vhost": "burrow vhost (HTTP, TLS)",
 }
@@ -228,6 +229,11 @@ def main():
     for k in ("note.ssh", "note.vhost", "note.fd_short"):
         if k in r:
             notes.append(r[k] + ".")
+    if "stcp" in paths:
+        notes.append("burrow stcp: a secret proxy reached through a visitor (the services' ports "
+                     "are the visitor's); client-side memory and CPU sum the owner and the "
+                     "visitor, each connection crosses both (and a fresh TLS connection from "
+                     "the visitor to the server), the stream end-to-end encrypted.")
     notes.append("Memory, CPU and size have no direct counterpart (no relay process): compare "
                  "them with the ssh -R row.")
     if r.get("note.quick") == "1":

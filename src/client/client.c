@@ -613,8 +613,24 @@ fail:
     return NULL;
 }
 
+/* transport.useCompression on a secret proxy or a visitor is accepted for
+ * frp's sake but not applied (the stream is AEAD records, end to end): said
+ * once per entry, at start. useEncryption needs no word: always on. */
+static void note_compression(const client_cfg_t *cfg)
+{
+    for (int i = 0; i < cfg->n_proxies; i++)
+        if (cfg->proxies[i].use_compression)
+            LOG_I("proxy name=%s: transport.useCompression is accepted but not applied",
+                  cfg->proxies[i].name);
+    for (int i = 0; i < cfg->n_visitors; i++)
+        if (cfg->visitors[i].use_compression)
+            LOG_I("visitor name=%s: transport.useCompression is accepted but not applied",
+                  cfg->visitors[i].name);
+}
+
 void client_start(cli_t *c)
 {
+    note_compression(c->cfg);
     if (!c->cfg->tls_enable)
         LOG_W("TLS is disabled (transport.tls.enable = false): traffic to %s is readable on "
               "the way",

@@ -169,6 +169,7 @@ typedef enum {
     K_USERS,       /* server_cfg_t users */
     K_USER_PORTS,  /* user_cfg_t allow_ports */
     K_SUBDOMAINS,  /* user_cfg_t subdomains: a boolean or an array of names */
+    K_SECRET_BOOL, /* proxy_cfg_t bool at `off` for secret kinds; else as K_FRP */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -295,8 +296,8 @@ static const key_spec_t proxy_keys[] = {
     PORT("localPort", proxy_cfg_t, local_port),
     INT("remotePort", proxy_cfg_t, remote_port, 0, 65535),
     SECTION("transport"),
-    FRP("transport.useEncryption"),
-    FRP("transport.useCompression"),
+    SPECIAL("transport.useEncryption", K_SECRET_BOOL, proxy_cfg_t, use_encryption),
+    SPECIAL("transport.useCompression", K_SECRET_BOOL, proxy_cfg_t, use_compression),
     FRP("transport.bandwidthLimit"),
     FRP("transport.bandwidthLimitMode"),
     SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
@@ -539,6 +540,19 @@ static void frp_each(ctx_t *c, const char *path, const toml_kv_t *kv, int depth)
         join_path(sub, sizeof sub, path, &v->u.tab.items[i]);
         frp_each(c, sub, &v->u.tab.items[i], depth + 1);
     }
+}
+
+/* transport.useEncryption / useCompression: secret kinds take them (their
+ * streams are always encrypted end to end; compression is not applied, the
+ * client says so once), other kinds ignore them as before. The kind is
+ * known before the proxy's keys are walked. */
+HANDLER(h_secret_bool)
+{
+    const proxy_cfg_t *p = w->base;
+    if (kind_has(p->kind, KIND_SECRET))
+        h_bool(c, w, k, path, kv);
+    else
+        h_frp(c, w, k, path, kv);
 }
 
 HANDLER(h_frp_each)
@@ -1023,6 +1037,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_USERS] = h_users,
     [K_USER_PORTS] = h_user_ports,
     [K_SUBDOMAINS] = h_subdomains,
+    [K_SECRET_BOOL] = h_secret_bool,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };

@@ -64,6 +64,8 @@ typedef struct proxy_cfg {
     /* secret kinds (stcp) only */
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */
+    bool use_encryption;    /* transport.useEncryption: accepted; always end-to-end */
+    bool use_compression;   /* transport.useCompression: accepted, not applied */
 } proxy_cfg_t;
 
 /* One [[visitors]] entry: a local port whose connections reach another
@@ -76,7 +78,7 @@ typedef struct visitor_cfg {
     char *secret_key;  /* secretKey: required, non-empty */
     char *bind_addr;   /* bindAddr; default "127.0.0.1" */
     int bind_port;     /* bindPort: required; below 0 binds nothing */
-    bool use_encryption, use_compression; /* transport.*: accepted; always end-to-end */
+    bool use_encryption, use_compression; /* transport.*: as proxy_cfg_t's */
     int line;                             /* of the [[visitors]] header */
 } visitor_cfg_t;
 

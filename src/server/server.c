@@ -24,6 +24,7 @@
 #include "net/src_limit.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
+#include "server/secret_gone.h"
 #include "server/server_int.h"
 #include "tls/tls_cert.h"
 #include "util/log.h"
@@ -639,12 +640,14 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     int generated = 0;
     s->gate_src = src_limit_create(MAX_PENDING_GATES + GATE_MAX_CLIENT_GATES);
     s->login_backoff = src_backoff_create(LOGIN_BACKOFF_SOURCES);
-    s->tls = s->gate_src && s->login_backoff
+    s->secret_gone = secret_gone_create(SECRET_GONE_MAX, SECRET_GONE_MS);
+    s->tls = s->gate_src && s->login_backoff && s->secret_gone
                  ? tlsc_server_ctx(cfg->tls_cert_file, cfg->tls_key_file, state_dir, fp, &generated)
                  : NULL;
     if (!s->tls) {
         src_limit_destroy(s->gate_src);
         src_backoff_destroy(s->login_backoff);
+        secret_gone_destroy(s->secret_gone);
         free(s);
         return NULL;
     }
@@ -708,6 +711,7 @@ void server_destroy(srv_t *s)
     SSL_CTX_free(s->tls);
     src_limit_destroy(s->gate_src);
     src_backoff_destroy(s->login_backoff);
+    secret_gone_destroy(s->secret_gone);
     vhost_routes_clear(s);
     free(s->page_404);
     free(s);

@@ -82,6 +82,8 @@ struct srv {
     struct front *fronts; /* vhost_http.c, until freed */
     struct hello *hellos; /* vhost_https.c, until freed */
     tunnels_t tunnels;    /* net/tunnels.h, until their relay is done */
+    /* secret proxies whose owner went away (sproxy_stcp.c): owner-offline */
+    struct secret_gone *secret_gone;
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
@@ -186,7 +188,8 @@ sproxy_t *server_find_proxy(srv_t *s, const char *name);
  * "stcp"; a visitor only reaches a proxy of its own kind) with the
  * visitor's nonce (hex). Takes v: relays it to a work conn of the owner's
  * session after STCP_VISITOR, or answers ERROR unknown-proxy /
- * owner-offline and closes. */
+ * owner-offline and closes (owner-offline: no live proxy has the name,
+ * s->secret_gone remembers it). */
 void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
                        const char *nonce_hex, const char *type);
 /* The secret kinds' open (no public port, the name alone) and close. */

@@ -6,7 +6,10 @@
  * nonce} going to the owner first; from there the visitor and the owner
  * run proto/stcp_hs.h and talk in end-to-end records (net/conn_e2e.h): the
  * server relays ciphertext it cannot read, and the owner, not the server,
- * decides whether the visitor knows the key. */
+ * decides whether the visitor knows the key. When the owner's session ends
+ * the name goes into srv->secret_gone (server/secret_gone.h), so that a
+ * visitor is told owner-offline rather than unknown-proxy until the owner
+ * registers it again. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,7 @@
 #include "proto/kinds.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
+#include "server/secret_gone.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
@@ -40,11 +44,17 @@ int sproxy_secret_open(sproxy_t *p, int port, const json_t *m, char *err, size_t
     (void)errlen;
     p->port = 0;
     p->impl = NULL;
+    secret_gone_forget(p->srv->secret_gone, p->name); /* the owner is back */
     return 0;
 }
 
+/* The session ended (clients never close one proxy alone): remembered,
+ * unless the whole server is stopping. */
 void sproxy_secret_close(sproxy_t *p)
 {
+    srv_t *s = p->srv;
+    if (!s->stopping && secret_gone_add(s->secret_gone, p->name, uv_now(s->loop)) != 0)
+        LOG_W("out of memory remembering a secret proxy name=%s", LOG_ESC(p->name));
     free(p);
 }
 
@@ -119,6 +129,14 @@ void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
         return;
     }
     sproxy_t *p = proxy ? server_find_proxy(s, proxy) : NULL;
+    if (!p && proxy && secret_gone_has(s->secret_gone, proxy, uv_now(s->loop))) {
+        LOG_LIMITED(LOG_WARN,
+                    "%s visitor refused proxy=%s visitor=%s peer=%s path=relay "
+                    "reason=owner-offline",
+                    type, LOG_ESC(proxy), LOG_ESC(user), conn_peer(v));
+        refuse(v, "owner-offline", "the owner of this secret proxy is not connected");
+        return;
+    }
     if (!secret_of_type(p, type)) {
         LOG_LIMITED(LOG_WARN,
                     "%s visitor refused proxy=%s visitor=%s peer=%s path=relay "

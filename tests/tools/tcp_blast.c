@@ -182,6 +182,6 @@ int main(int argc, char **argv)
     double secs_used = (double)(tu_now_ms() - t0) / 1000.0;
     printf("%s %d/%d (%.1f s, %.1f MiB echoed)\n", ok == nconn ? "ok" : "FAIL", ok, nconn,
            secs_used, (double)ok * (double)total / 1048576.0);
-    free(bs); /* LeakSanitizer in the ASan build counts it otherwise */
+    free(bs); /* else LeakSanitizer may count it, as the pointer is dead by now */
     return ok == nconn ? 0 : 1;
 }

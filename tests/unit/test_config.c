@@ -856,17 +856,25 @@ static void test_stcp_proxies(void)
 {
     client_cfg_t c;
     CHECK_EQ_INT(client("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n"
-                        "secretKey = \"s3cret\"\nallowUsers = [\"bob\", \"carol\"]\n",
+                        "secretKey = \"s3cret\"\nallowUsers = [\"bob\", \"carol\"]\n"
+                        "transport.useEncryption = true\ntransport.useCompression = true\n",
                         &c),
                  0);
-    CHECK_EQ_INT(diag_lines(), 0);
+    CHECK_EQ_INT(diag_lines(), 0); /* transport.* taken quietly: always end to end */
     CHECK_EQ_INT(c.n_proxies, 1);
     if (c.n_proxies == 1) {
         CHECK_EQ_INT(c.proxies[0].kind, PROXY_STCP);
         CHECK_EQ_STR(c.proxies[0].secret_key, "s3cret");
         CHECK_EQ_INT(c.proxies[0].allow_users.n, 2);
         if (c.proxies[0].allow_users.n == 2) CHECK_EQ_STR(c.proxies[0].allow_users.v[1], "carol");
+        CHECK(c.proxies[0].use_encryption && c.proxies[0].use_compression);
     }
+    config_client_free(&c);
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n"
+                        "secretKey = \"k\"\ntransport.useEncryption = \"yes\"\n",
+                        &c),
+                 -1);
+    CHECK(diag_has("transport.useEncryption"));
     config_client_free(&c);
     client_fails("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n",
                  "frpc.toml:1: error: proxy 'proxies[0]': type stcp needs a non-empty "
@@ -896,10 +904,12 @@ static void test_sudp_entries(void)
                         "serverUser = \"bob\"\nsecretKey = \"s3cret\"\nbindPort = 5353\n",
                         &c),
                  0);
+    CHECK_EQ_INT(diag_lines(), 0); /* transport.* accepted, as on stcp */
     CHECK_EQ_INT(c.n_proxies, 1);
     CHECK_EQ_INT(c.n_visitors, 1);
     if (c.n_proxies == 1) {
         CHECK_EQ_INT(c.proxies[0].kind, PROXY_SUDP);
+        CHECK(c.proxies[0].use_encryption && c.proxies[0].use_compression);
         CHECK_EQ_STR(c.proxies[0].local_ip, "10.0.0.2");
         CHECK_EQ_STR(c.proxies[0].secret_key, "s3cret");
         CHECK_EQ_INT(c.proxies[0].allow_users.n, 1);
