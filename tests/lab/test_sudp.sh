@@ -220,6 +220,13 @@ echo_ok "server killed and restarted: echo works again"
 n=$(lab_count_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor")
 lab_kill "$owner_pid" KILL
 mv "$LAB_TMP/owner.log" "$LAB_TMP/owner1.log"
+# While the owner is away the visitor is told owner-offline (the server
+# remembers the name), and keeps asking.
+lab_wait_log "$LAB_TMP/visitor.log" "visitor refused name=dns-visitor proxy=dns path=relay reason=owner-offline" 10 ||
+    lab_fail "visitor did not log owner-offline while the owner was away"
+lab_wait_log "$LAB_TMP/server2.log" "sudp visitor refused proxy=dns .*reason=owner-offline" 5 ||
+    lab_fail "server did not log owner-offline"
+lab_pass "owner away: the visitor is refused owner-offline, logged by server and visitor"
 brw_start_client c1 owner "$LAB_TMP/owner.toml"
 owner_pid=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/visitor.log" "visitor connected name=dns-visitor" 40 $((n + 1)) || lab_fail "path not back after the owner restart"
