@@ -608,7 +608,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
 fail:
     SSL_CTX_free(c->tls);
     free(c->proxies);
-    free(c->visitors);
+    cvisitor_destroy(c);
     free(c);
     return NULL;
 }
@@ -671,7 +671,7 @@ void client_destroy(cli_t *c)
     SSL_SESSION_free(c->tls_session);
     SSL_CTX_free(c->tls);
     free(c->proxies);
-    free(c->visitors);
+    cvisitor_destroy(c);
     free(c);
 }
 

@@ -379,7 +379,7 @@ static const key_spec_t port_entry_keys[] = {
 };
 
 /* frp proxy types burrow knows of but does not carry (yet). */
-static const char *const frp_only_proxy_types[] = {"xtcp", "tcpmux", "sudp", NULL};
+static const char *const frp_only_proxy_types[] = {"xtcp", "tcpmux", NULL};
 
 /* ---- the walker -------------------------------------------------------- */
 
@@ -1055,10 +1055,6 @@ static void load_visitor(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_v
     walk(c, &vw, tab, scope);
     check_visitor(c, cfg, scope, tab, v);
     default_str(c, &v->bind_addr, "127.0.0.1");
-    /* client/visitor.c carries stcp; sudp is not in yet: say so, keep the entry. */
-    if (v->type && strcmp(v->type, "sudp") == 0)
-        warn_at(c, v->line, "visitor '%s': type sudp is not carried by burrow yet; skipped",
-                v->name ? v->name : scope);
     cfg->n_visitors++;
 }
 
