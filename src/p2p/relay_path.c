@@ -89,7 +89,7 @@ static void on_timer(uv_timer_t *t);
 static void start_round(relay_path_t *rp)
 {
     if (rp->tries) return;
-    rp->rto = RELAY_PATH_RTO_MS;
+    rp->rto = rp->cfg.rto_ms;
     rp->tries = 1;
     send_bind(rp);
     uv_timer_start(&rp->t, on_timer, rp->rto, 0);
@@ -102,7 +102,8 @@ static void on_timer(uv_timer_t *t)
     if (!rp->tries) return start_round(rp);
     if (rp->tries >= RELAY_PATH_BIND_TRIES) return go_down(rp, "relay-timeout");
     rp->tries++;
-    rp->rto = rp->rto * 2 > RELAY_PATH_RTO_MAX_MS ? RELAY_PATH_RTO_MAX_MS : rp->rto * 2;
+    uint32_t cap = rp->cfg.rto_ms * (RELAY_PATH_RTO_MAX_MS / RELAY_PATH_RTO_MS);
+    rp->rto = rp->rto * 2 > cap ? cap : rp->rto * 2;
     send_bind(rp);
     uv_timer_start(&rp->t, on_timer, rp->rto, 0);
 }
@@ -216,6 +217,7 @@ int relay_path_open(uv_loop_t *loop, const relay_path_cfg_t *cfg, relay_path_rea
     rp->loop = loop;
     rp->cfg = *cfg;
     if (!rp->cfg.keepalive_ms) rp->cfg.keepalive_ms = RELAY_PATH_KEEPALIVE_MS;
+    if (!rp->cfg.rto_ms) rp->cfg.rto_ms = RELAY_PATH_RTO_MS;
     rp->ready = ready;
     rp->ready_arg = arg;
     rp->base.ops = &relay_ops;

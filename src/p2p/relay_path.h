@@ -42,6 +42,7 @@ typedef struct relay_path_cfg {
     uint8_t side;
     uint8_t key[RELAY_KEY_LEN];
     uint32_t keepalive_ms; /* 0: RELAY_PATH_KEEPALIVE_MS */
+    uint32_t rto_ms;       /* 0: RELAY_PATH_RTO_MS (the cap is 8 times it); tests shorten it */
 } relay_path_cfg_t;
 
 typedef struct relay_path_stats {
