@@ -27,6 +27,7 @@
 #include "server/secret_gone.h"
 #include "server/server_int.h"
 #include "server/stun_srv.h"
+#include "server/udp_relay.h"
 #include "tls/tls_cert.h"
 #include "util/log.h"
 
@@ -674,6 +675,25 @@ static int stun_start(srv_t *s)
     return 0;
 }
 
+/* The UDP relay for P2P pairs (p2p.relayPort; by default bindPort's port
+ * number + 2). An explicit port that cannot be bound stops the start; the
+ * implicit default only warns. */
+static int relay_start(srv_t *s)
+{
+    const server_cfg_t *c = s->cfg;
+    if (c->relay_port == 0) return 0;
+    int lp = server_listen_port(s);
+    udp_relay_cfg_t rc = {.addr = c->bind_addr,
+                          .port = c->relay_port > 0 ? c->relay_port : lp + 2 <= 65535 ? lp + 2 : 0,
+                          .max_per_user = c->relay_max_per_user,
+                          .rate_bps = (uint32_t)c->relay_rate_kib * 1024u};
+    s->relay = udp_relay_create(s->loop);
+    int r = s->relay ? udp_relay_start(s->relay, &rc) : UV_ENOMEM;
+    if (r == 0 || c->relay_port > 0) return r;
+    LOG_W("udp-relay: off (udp port %d unavailable; set p2p.relayPort)", rc.port);
+    return 0;
+}
+
 int server_start(srv_t *s)
 {
     struct sockaddr_storage ss;
@@ -699,7 +719,14 @@ int server_start(srv_t *s)
     if (load_404(s) != 0) return -1;
     if (s->cfg->vhost_http_port > 0 && (r = vhost_http_start(s)) != 0) return r;
     if (s->cfg->vhost_https_port > 0 && (r = vhost_https_start(s)) != 0) return r;
-    return stun_start(s);
+    if ((r = stun_start(s)) != 0) return r;
+    return relay_start(s);
+}
+
+int server_relay_port(srv_t *s)
+{
+    struct sockaddr_storage ss;
+    return s->relay && udp_relay_addr(s->relay, &ss) ? addr_port((struct sockaddr *)&ss) : -1;
 }
 
 int server_stun_port(srv_t *s)
@@ -728,6 +755,7 @@ void server_stop(srv_t *s)
     vhost_hellos_close(s);
     tunnels_end_all(&s->tunnels);
     stun_srv_stop(s->stun);
+    udp_relay_stop(s->relay);
 }
 
 void server_destroy(srv_t *s)
@@ -740,5 +768,6 @@ void server_destroy(srv_t *s)
     vhost_routes_clear(s);
     free(s->page_404);
     stun_srv_destroy(s->stun);
+    udp_relay_destroy(s->relay);
     free(s);
 }
