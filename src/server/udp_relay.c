@@ -364,6 +364,11 @@ static void bind_side(udp_relay_t *r, int32_t si, const struct sockaddr *from)
     int32_t other = map_find(r, from);
     if (other != NO_SIDE) map_remove(r, other); /* one address, one side */
     if (s->bound) {
+        char was[ADDR_STRLEN], now[ADDR_STRLEN];
+        LOG_D("udp-relay: side moved id=%016llx side=%d from=%s to=%s",
+              (unsigned long long)r->allocs[si >> 1].id, si & 1,
+              addr_format((struct sockaddr *)&s->addr, was, sizeof was),
+              addr_format(from, now, sizeof now));
         r->stats.rebinds++;
         map_remove(r, si);
     }
@@ -371,6 +376,9 @@ static void bind_side(udp_relay_t *r, int32_t si, const struct sockaddr *from)
     memcpy(&s->addr, from,
            from->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
     map_insert(r, si);
+    char at[ADDR_STRLEN];
+    LOG_D("udp-relay: side bound id=%016llx side=%d addr=%s", (unsigned long long)r->allocs[si >> 1].id,
+          si & 1, addr_format(from, at, sizeof at));
 }
 
 /* A BIND: checked (allocation, MAC, counter, bucket), then the side moves
