@@ -66,7 +66,8 @@ static void send_bind(relay_path_t *rp)
     rp->stats.binds++;
 }
 
-static void go_down(relay_path_t *rp, const char *reason)
+/* status: what ready() hears when the path never got bound. */
+static void go_down(relay_path_t *rp, const char *reason, int status)
 {
     if (rp->down) return;
     rp->down = true;
@@ -76,7 +77,7 @@ static void go_down(relay_path_t *rp, const char *reason)
           (unsigned long long)rp->cfg.alloc_id, rp->cfg.side,
           addr_format((struct sockaddr *)&rp->cfg.relay, relay, sizeof relay), reason);
     if (!rp->bound) {
-        if (rp->ready) rp->ready(&rp->base, UV_ETIMEDOUT, rp->ready_arg);
+        if (rp->ready) rp->ready(&rp->base, status, rp->ready_arg);
         return;
     }
     rp->bound = false;
@@ -100,7 +101,7 @@ static void on_timer(uv_timer_t *t)
 {
     relay_path_t *rp = t->data;
     if (!rp->tries) return start_round(rp);
-    if (rp->tries >= RELAY_PATH_BIND_TRIES) return go_down(rp, "relay-timeout");
+    if (rp->tries >= RELAY_PATH_BIND_TRIES) return go_down(rp, "relay-timeout", UV_ETIMEDOUT);
     rp->tries++;
     uint32_t cap = rp->cfg.rto_ms * (RELAY_PATH_RTO_MAX_MS / RELAY_PATH_RTO_MS);
     rp->rto = rp->rto * 2 > cap ? cap : rp->rto * 2;
@@ -133,7 +134,7 @@ static void on_message(relay_path_t *rp, const uint8_t *p, size_t n)
     if (m.type == RELAY_MSG_BOUND) return on_bound(rp, &m);
     char why[48];
     snprintf(why, sizeof why, "relay-closed:%s", relay_close_name(m.reason));
-    go_down(rp, why);
+    go_down(rp, why, UV_ECONNRESET);
 }
 
 /* ---- data --------------------------------------------------------------- */

@@ -51,7 +51,8 @@ typedef struct relay_path_stats {
     uint64_t dropped;           /* from the relay but not data and no valid message */
 } relay_path_stats_t;
 
-/* status 0: bound (send works); else UV_ETIMEDOUT and the path is down. */
+/* status 0: bound (send works); else the path is down: UV_ETIMEDOUT (no
+ * BOUND came), UV_ECONNRESET (a CLOSED came first). */
 typedef void (*relay_path_ready_cb)(dgram_path_t *p, int status, void *arg);
 
 /* The path's config from a grant: addr "" means control_peer's IP (the

@@ -510,9 +510,11 @@ void udp_relay_stop(udp_relay_t *r)
     for (int i = 0; r->serving && i < r->cfg.max_allocs; i++)
         if (r->allocs[i].id) end_alloc(r, &r->allocs[i], RELAY_CLOSE_STOPPING);
     r->stopped = true;
-    if (r->serving) uv_close((uv_handle_t *)&r->sweep, NULL); /* r outlives the loop */
+    bool was_serving = r->serving;
+    r->serving = false; /* no more allocations */
+    if (was_serving) uv_close((uv_handle_t *)&r->sweep, NULL); /* r outlives the loop */
     if (r->open) uv_close((uv_handle_t *)&r->h, NULL);
-    if (!r->serving) return;
+    if (!was_serving) return;
     const udp_relay_stats_t *t = &r->stats;
     char counts[320];
     LOG_I("udp-relay: stopped allocations=%llu forwarded=%llu bytes=%llu binds=%llu rebinds=%llu "

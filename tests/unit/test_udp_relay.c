@@ -445,6 +445,7 @@ static void test_idle_and_free_and_stop(void)
     close_end(&e1);
     open_pair(r, &a, &e0, &e1);
     udp_relay_stop(r); /* the server stops */
+    CHECK_EQ_INT(udp_relay_alloc(r, &pair, &a), UV_ENOTCONN);
     CHECK(run_until(&e0.down, 1) && run_until(&e1.down, 1));
     CHECK_EQ_STR(e0.down_reason, "relay-closed:server-stopping");
     close_end(&e0);
