@@ -18,13 +18,13 @@ typedef struct relay_path {
     relay_path_cfg_t cfg;
     relay_path_ready_cb ready;
     void *ready_arg;
-    uint64_t counter;   /* the last BIND's */
-    uint64_t acked;     /* the last BOUND's */
-    int tries;          /* BINDs of the running round; 0: no round */
-    uint32_t rto;       /* the running round's next wait */
+    uint64_t counter; /* the last BIND's */
+    uint64_t acked;   /* the last BOUND's */
+    int tries;        /* BINDs of the running round; 0: no round */
+    uint32_t rto;     /* the running round's next wait */
     bool bound, down, closing;
-    uint64_t last_rx;   /* uv_now of the last datagram from the relay */
-    int open_handles;   /* closing: how many close callbacks are due */
+    uint64_t last_rx; /* uv_now of the last datagram from the relay */
+    int open_handles; /* closing: how many close callbacks are due */
     dgram_path_closed_cb closed_cb;
     void *closed_arg;
     relay_path_stats_t stats;
@@ -59,7 +59,9 @@ int relay_path_cfg_from_grant(const relay_grant_t *g, const struct sockaddr *con
 static void send_bind(relay_path_t *rp)
 {
     uint8_t msg[RELAY_WIRE_LEN];
-    relay_msg_t m = {.type = RELAY_MSG_BIND, .side = rp->cfg.side, .alloc_id = rp->cfg.alloc_id,
+    relay_msg_t m = {.type = RELAY_MSG_BIND,
+                     .side = rp->cfg.side,
+                     .alloc_id = rp->cfg.alloc_id,
                      .counter = ++rp->counter};
     uv_buf_t b = uv_buf_init((char *)msg, (unsigned)relay_wire_encode(&m, rp->cfg.key, msg));
     uv_udp_try_send(&rp->h, &b, 1, NULL); /* a lost BIND is retransmitted */
@@ -127,7 +129,8 @@ static void on_message(relay_path_t *rp, const uint8_t *p, size_t n)
 {
     relay_msg_t m;
     if (relay_wire_parse(p, n, &m) < 0 || m.alloc_id != rp->cfg.alloc_id ||
-        m.side != rp->cfg.side || m.type == RELAY_MSG_BIND || !relay_wire_verify(p, n, rp->cfg.key)) {
+        m.side != rp->cfg.side || m.type == RELAY_MSG_BIND ||
+        !relay_wire_verify(p, n, rp->cfg.key)) {
         rp->stats.dropped++;
         return;
     }

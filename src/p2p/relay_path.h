@@ -46,9 +46,9 @@ typedef struct relay_path_cfg {
 } relay_path_cfg_t;
 
 typedef struct relay_path_stats {
-    uint64_t sent, received;    /* data datagrams */
-    uint64_t binds, bounds;     /* BINDs sent, BOUNDs accepted */
-    uint64_t dropped;           /* from the relay but not data and no valid message */
+    uint64_t sent, received; /* data datagrams */
+    uint64_t binds, bounds;  /* BINDs sent, BOUNDs accepted */
+    uint64_t dropped;        /* from the relay but not data and no valid message */
 } relay_path_stats_t;
 
 /* status 0: bound (send works); else the path is down: UV_ETIMEDOUT (no

@@ -37,7 +37,11 @@
  * headers); QUIC sends at most this much over a relay path. */
 #define RELAY_WIRE_DGRAM_MAX 1472
 
-typedef enum { RELAY_MSG_BIND = 0x01, RELAY_MSG_BOUND = 0x02, RELAY_MSG_CLOSED = 0x03 } relay_msg_type_t;
+typedef enum {
+    RELAY_MSG_BIND = 0x01,
+    RELAY_MSG_BOUND = 0x02,
+    RELAY_MSG_CLOSED = 0x03
+} relay_msg_type_t;
 
 /* Why an allocation ended (a CLOSED message's reason byte). */
 typedef enum {

@@ -51,14 +51,10 @@ struct udp_relay {
 };
 
 static const char *const drop_names[UDP_RELAY_DROP_COUNT] = {
-    [UDP_RELAY_DROP_OVERSIZED] = "oversized",
-    [UDP_RELAY_DROP_STRANGER] = "stranger",
-    [UDP_RELAY_DROP_MALFORMED] = "malformed",
-    [UDP_RELAY_DROP_UNKNOWN] = "unknown-allocation",
-    [UDP_RELAY_DROP_BAD_MAC] = "bad-mac",
-    [UDP_RELAY_DROP_REPLAY] = "replay",
-    [UDP_RELAY_DROP_PEER_UNBOUND] = "peer-unbound",
-    [UDP_RELAY_DROP_RATE] = "rate",
+    [UDP_RELAY_DROP_OVERSIZED] = "oversized",       [UDP_RELAY_DROP_STRANGER] = "stranger",
+    [UDP_RELAY_DROP_MALFORMED] = "malformed",       [UDP_RELAY_DROP_UNKNOWN] = "unknown-allocation",
+    [UDP_RELAY_DROP_BAD_MAC] = "bad-mac",           [UDP_RELAY_DROP_REPLAY] = "replay",
+    [UDP_RELAY_DROP_PEER_UNBOUND] = "peer-unbound", [UDP_RELAY_DROP_RATE] = "rate",
     [UDP_RELAY_DROP_SEND_FAILED] = "send-failed",
 };
 
@@ -227,7 +223,9 @@ static void end_alloc(udp_relay_t *r, alloc_t *a, relay_close_reason_t why)
         side_t *sd = &a->side[s];
         if (!sd->bound) continue;
         uint8_t msg[RELAY_WIRE_LEN];
-        relay_msg_t m = {.type = RELAY_MSG_CLOSED, .side = (uint8_t)s, .reason = (uint8_t)why,
+        relay_msg_t m = {.type = RELAY_MSG_CLOSED,
+                         .side = (uint8_t)s,
+                         .reason = (uint8_t)why,
                          .alloc_id = a->id};
         relay_wire_encode(&m, sd->key, msg);
         send_dgram(r, msg, sizeof msg, (struct sockaddr *)&sd->addr);
@@ -265,8 +263,8 @@ static int refuse(udp_relay_t *r, int err, const char *user)
         r->stats.refused_user++;
     else
         r->stats.refused_total++;
-    LOG_ONCE_PER_WINDOW(LOG_WARN, "udp-relay: allocation refused user=%s reason=%s",
-                        LOG_ESC(user), err == UV_EMFILE ? "per-user-limit" : "total-limit");
+    LOG_ONCE_PER_WINDOW(LOG_WARN, "udp-relay: allocation refused user=%s reason=%s", LOG_ESC(user),
+                        err == UV_EMFILE ? "per-user-limit" : "total-limit");
     return err;
 }
 
@@ -377,8 +375,8 @@ static void bind_side(udp_relay_t *r, int32_t si, const struct sockaddr *from)
            from->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
     map_insert(r, si);
     char at[ADDR_STRLEN];
-    LOG_D("udp-relay: side bound id=%016llx side=%d addr=%s", (unsigned long long)r->allocs[si >> 1].id,
-          si & 1, addr_format(from, at, sizeof at));
+    LOG_D("udp-relay: side bound id=%016llx side=%d addr=%s",
+          (unsigned long long)r->allocs[si >> 1].id, si & 1, addr_format(from, at, sizeof at));
 }
 
 /* A BIND: checked (allocation, MAC, counter, bucket), then the side moves
@@ -397,8 +395,8 @@ static void on_bind(udp_relay_t *r, const relay_msg_t *m, const uint8_t *p, size
     bind_side(r, (int32_t)((a - r->allocs) * 2 + m->side), from);
     r->stats.binds++;
     uint8_t out[RELAY_WIRE_LEN];
-    relay_msg_t ack = {.type = RELAY_MSG_BOUND, .side = m->side, .alloc_id = a->id,
-                       .counter = m->counter};
+    relay_msg_t ack = {
+        .type = RELAY_MSG_BOUND, .side = m->side, .alloc_id = a->id, .counter = m->counter};
     send_dgram(r, out, relay_wire_encode(&ack, s->key, out), from);
 }
 
@@ -511,7 +509,7 @@ void udp_relay_stop(udp_relay_t *r)
         if (r->allocs[i].id) end_alloc(r, &r->allocs[i], RELAY_CLOSE_STOPPING);
     r->stopped = true;
     bool was_serving = r->serving;
-    r->serving = false; /* no more allocations */
+    r->serving = false;                                        /* no more allocations */
     if (was_serving) uv_close((uv_handle_t *)&r->sweep, NULL); /* r outlives the loop */
     if (r->open) uv_close((uv_handle_t *)&r->h, NULL);
     if (!was_serving) return;

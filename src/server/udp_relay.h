@@ -39,27 +39,27 @@
 
 #include "proto/relay_wire.h"
 
-#define UDP_RELAY_MAX_ALLOCS 4096        /* allocations in total (default) */
-#define UDP_RELAY_MAX_PER_USER 64        /* allocations per user (default) */
-#define UDP_RELAY_RATE_BPS (4u << 20)    /* bytes/s per allocation (default 4 MiB/s) */
-#define UDP_RELAY_BURST (256u << 10)     /* token bucket depth, bytes (default) */
-#define UDP_RELAY_PKT_COST 28            /* bytes charged per datagram beyond its own (IP+UDP) */
-#define UDP_RELAY_IDLE_MS 60000          /* an allocation idle this long ends (default) */
-#define UDP_RELAY_SWEEP_MS 1000          /* how often idleness is checked, at most */
+#define UDP_RELAY_MAX_ALLOCS 4096     /* allocations in total (default) */
+#define UDP_RELAY_MAX_PER_USER 64     /* allocations per user (default) */
+#define UDP_RELAY_RATE_BPS (4u << 20) /* bytes/s per allocation (default 4 MiB/s) */
+#define UDP_RELAY_BURST (256u << 10)  /* token bucket depth, bytes (default) */
+#define UDP_RELAY_PKT_COST 28         /* bytes charged per datagram beyond its own (IP+UDP) */
+#define UDP_RELAY_IDLE_MS 60000       /* an allocation idle this long ends (default) */
+#define UDP_RELAY_SWEEP_MS 1000       /* how often idleness is checked, at most */
 #define UDP_RELAY_DGRAM_MAX RELAY_WIRE_DGRAM_MAX /* larger datagrams are dropped */
-#define UDP_RELAY_LOG_MS 60000           /* drop lines: at most one per this period */
-#define UDP_RELAY_USER_MAX 256           /* longer user names are refused */
+#define UDP_RELAY_LOG_MS 60000                   /* drop lines: at most one per this period */
+#define UDP_RELAY_USER_MAX 256                   /* longer user names are refused */
 
 typedef enum {
-    UDP_RELAY_DROP_OVERSIZED,   /* over UDP_RELAY_DGRAM_MAX */
-    UDP_RELAY_DROP_STRANGER,    /* data from an address bound to no side */
-    UDP_RELAY_DROP_MALFORMED,   /* neither data nor a well-formed BIND */
-    UDP_RELAY_DROP_UNKNOWN,     /* a BIND for no live allocation */
-    UDP_RELAY_DROP_BAD_MAC,     /* a BIND whose MAC is wrong */
-    UDP_RELAY_DROP_REPLAY,      /* a BIND whose counter is not above the side's last */
-    UDP_RELAY_DROP_PEER_UNBOUND,/* data while the other side has no address yet */
-    UDP_RELAY_DROP_RATE,        /* over the allocation's token bucket */
-    UDP_RELAY_DROP_SEND_FAILED, /* the socket refused it */
+    UDP_RELAY_DROP_OVERSIZED,    /* over UDP_RELAY_DGRAM_MAX */
+    UDP_RELAY_DROP_STRANGER,     /* data from an address bound to no side */
+    UDP_RELAY_DROP_MALFORMED,    /* neither data nor a well-formed BIND */
+    UDP_RELAY_DROP_UNKNOWN,      /* a BIND for no live allocation */
+    UDP_RELAY_DROP_BAD_MAC,      /* a BIND whose MAC is wrong */
+    UDP_RELAY_DROP_REPLAY,       /* a BIND whose counter is not above the side's last */
+    UDP_RELAY_DROP_PEER_UNBOUND, /* data while the other side has no address yet */
+    UDP_RELAY_DROP_RATE,         /* over the allocation's token bucket */
+    UDP_RELAY_DROP_SEND_FAILED,  /* the socket refused it */
     UDP_RELAY_DROP_COUNT
 } udp_relay_drop_t;
 
@@ -72,13 +72,13 @@ typedef struct udp_relay_stats {
 } udp_relay_stats_t;
 
 typedef struct udp_relay_cfg {
-    const char *addr;      /* IP literal, wildcard allowed */
-    int port;              /* 0: any (tests) */
-    int max_allocs;        /* 0: UDP_RELAY_MAX_ALLOCS */
-    int max_per_user;      /* 0: UDP_RELAY_MAX_PER_USER */
-    uint32_t rate_bps;     /* 0: UDP_RELAY_RATE_BPS */
-    uint32_t burst;        /* 0: UDP_RELAY_BURST */
-    uint32_t idle_ms;      /* 0: UDP_RELAY_IDLE_MS */
+    const char *addr;  /* IP literal, wildcard allowed */
+    int port;          /* 0: any (tests) */
+    int max_allocs;    /* 0: UDP_RELAY_MAX_ALLOCS */
+    int max_per_user;  /* 0: UDP_RELAY_MAX_PER_USER */
+    uint32_t rate_bps; /* 0: UDP_RELAY_RATE_BPS */
+    uint32_t burst;    /* 0: UDP_RELAY_BURST */
+    uint32_t idle_ms;  /* 0: UDP_RELAY_IDLE_MS */
 } udp_relay_cfg_t;
 
 /* Who an allocation is for (borrowed during the call). */

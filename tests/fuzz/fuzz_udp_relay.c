@@ -36,8 +36,11 @@ static void fz_relay_up(fz_relay_t *h)
     memset(h, 0, sizeof *h);
     if (uv_loop_init(&h->loop) != 0) fz_die("uv_loop_init");
     h->r = udp_relay_create(&h->loop);
-    udp_relay_cfg_t cfg = {.addr = "127.0.0.1", .max_allocs = ALLOCS, .max_per_user = ALLOCS,
-                           .burst = 8000, .rate_bps = 1000};
+    udp_relay_cfg_t cfg = {.addr = "127.0.0.1",
+                           .max_allocs = ALLOCS,
+                           .max_per_user = ALLOCS,
+                           .burst = 8000,
+                           .rate_bps = 1000};
     if (!h->r || udp_relay_start(h->r, &cfg) != 0) fz_die("udp_relay_start");
     for (int i = 0; i < SOURCES; i++) {
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -106,8 +109,8 @@ static void bind_op(fz_relay_t *h, const uint8_t *arg, size_t len)
     memcpy(b, arg, len < 5 ? len : 5);
     int i = b[1] % ALLOCS;
     if (!h->live[i]) return;
-    relay_msg_t m = {.type = RELAY_MSG_BIND, .side = b[2] & 1, .alloc_id = h->a[i].id,
-                     .counter = b[3]};
+    relay_msg_t m = {
+        .type = RELAY_MSG_BIND, .side = b[2] & 1, .alloc_id = h->a[i].id, .counter = b[3]};
     uint8_t wrong[RELAY_KEY_LEN] = {0}, msg[RELAY_WIRE_LEN];
     relay_wire_encode(&m, (b[4] & 1) ? wrong : h->a[i].key[m.side], msg);
     feed(h, b[0] % SOURCES, msg, sizeof msg);
@@ -120,7 +123,9 @@ static void play(fz_relay_t *h, uint8_t op, const uint8_t *arg, size_t len)
     case 0:
         if (len) feed(h, arg[0] % SOURCES, arg + 1, len - 1);
         break;
-    case 1: bind_op(h, arg, len); break;
+    case 1:
+        bind_op(h, arg, len);
+        break;
     case 2:
         if (!h->live[slot]) break;
         udp_relay_free(h->r, h->a[slot].id);

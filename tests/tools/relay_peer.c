@@ -152,13 +152,26 @@ int main(int argc, char **argv)
     g.n = 200, g.size = 1200, g.window = 32;
     while ((opt = getopt(argc, argv, "en:s:p:w:t:")) != -1) {
         switch (opt) {
-        case 'e': g.echo = true; break;
-        case 'n': g.n = tu_num(optarg, 1, MAX_N, "count"); break;
-        case 's': g.size = tu_num(optarg, 5, RELAY_WIRE_DGRAM_MAX, "size"); break;
-        case 'p': g.pause_ms = tu_num(optarg, 0, 600000, "pause"); break;
-        case 'w': g.window = tu_num(optarg, 1, 10000, "window"); break;
-        case 't': timeout = tu_num(optarg, 1, 3600000, "timeout"); break;
-        default: tu_die("%s", usage);
+        case 'e':
+            g.echo = true;
+            break;
+        case 'n':
+            g.n = tu_num(optarg, 1, MAX_N, "count");
+            break;
+        case 's':
+            g.size = tu_num(optarg, 5, RELAY_WIRE_DGRAM_MAX, "size");
+            break;
+        case 'p':
+            g.pause_ms = tu_num(optarg, 0, 600000, "pause");
+            break;
+        case 'w':
+            g.window = tu_num(optarg, 1, 10000, "window");
+            break;
+        case 't':
+            timeout = tu_num(optarg, 1, 3600000, "timeout");
+            break;
+        default:
+            tu_die("%s", usage);
         }
     }
     if (argc - optind != 2) tu_die("%s", usage);

@@ -27,7 +27,9 @@ static void test_encode_vector(void)
         0x57, 0x9a, 0x45, 0x85, 0x9b, 0x41, 0xaa, 0xa3, /* HMAC-SHA256(key 00..1f, 0..19)[0..15] */
         0x41, 0x7b, 0xc3, 0x6d, 0x57, 0x2e, 0xc4, 0xba,
     };
-    relay_msg_t m = {.type = RELAY_MSG_BIND, .side = 1, .alloc_id = 0x0102030405060708ull,
+    relay_msg_t m = {.type = RELAY_MSG_BIND,
+                     .side = 1,
+                     .alloc_id = 0x0102030405060708ull,
                      .counter = 0x1122334455667788ull};
     uint8_t out[RELAY_WIRE_LEN];
     CHECK_EQ_INT(relay_wire_encode(&m, key, out), RELAY_WIRE_LEN);
@@ -98,8 +100,8 @@ static void test_is_data(void)
 
 static void test_grant_roundtrip(void)
 {
-    relay_grant_t g = {.addr = "203.0.113.5", .port = 7002, .alloc_id = 0xfedcba9876543210ull,
-                       .side = 1};
+    relay_grant_t g = {
+        .addr = "203.0.113.5", .port = 7002, .alloc_id = 0xfedcba9876543210ull, .side = 1};
     memcpy(g.key, key, RELAY_KEY_LEN);
     json_t *frag = relay_grant_to_json(&g);
     json_t *msg = json_pack("{s:s, s:O}", "other", "x", RELAY_GRANT_KEY, frag);
@@ -126,22 +128,29 @@ static void test_grant_rejects(void)
     static const char *const bad[] = {
         "{}",
         "{\"relay\":1}",
-        "{\"relay\":{\"addr\":\"\",\"port\":0,\"id\":\"0000000000000001\",\"side\":0,\"key\":\"" KEYHEX "\"}}",
-        "{\"relay\":{\"addr\":\"\",\"port\":65536,\"id\":\"0000000000000001\",\"side\":0,\"key\":\"" KEYHEX "\"}}",
-        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"0000000000000001\",\"side\":2,\"key\":\"" KEYHEX "\"}}",
-        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"000000000000001\",\"side\":0,\"key\":\"" KEYHEX "\"}}",
-        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"000000000000000g\",\"side\":0,\"key\":\"" KEYHEX "\"}}",
-        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"0000000000000001\",\"side\":0,\"key\":\"00\"}}",
-        "{\"relay\":{\"addr\":\"relay.example\",\"port\":1,\"id\":\"0000000000000001\",\"side\":0,\"key\":\"" KEYHEX "\"}}",
+        "{\"relay\":{\"addr\":\"\",\"port\":0,\"id\":\"0000000000000001\",\"side\":0,\"key\":"
+        "\"" KEYHEX "\"}}",
+        "{\"relay\":{\"addr\":\"\",\"port\":65536,\"id\":\"0000000000000001\",\"side\":0,\"key\":"
+        "\"" KEYHEX "\"}}",
+        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"0000000000000001\",\"side\":2,\"key\":"
+        "\"" KEYHEX "\"}}",
+        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"000000000000001\",\"side\":0,\"key\":"
+        "\"" KEYHEX "\"}}",
+        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"000000000000000g\",\"side\":0,\"key\":"
+        "\"" KEYHEX "\"}}",
+        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"0000000000000001\",\"side\":0,\"key\":"
+        "\"00\"}}",
+        "{\"relay\":{\"addr\":\"relay.example\",\"port\":1,\"id\":\"0000000000000001\",\"side\":0,"
+        "\"key\":\"" KEYHEX "\"}}",
         "{\"relay\":{\"port\":1,\"id\":\"0000000000000001\",\"side\":0,\"key\":\"" KEYHEX "\"}}",
-        "{\"relay\":{\"addr\":\"\",\"port\":\"1\",\"id\":\"0000000000000001\",\"side\":0,\"key\":\"" KEYHEX "\"}}",
+        "{\"relay\":{\"addr\":\"\",\"port\":\"1\",\"id\":\"0000000000000001\",\"side\":0,\"key\":"
+        "\"" KEYHEX "\"}}",
         "not json",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_EQ_INT(relay_grant_parse(bad[i], strlen(bad[i]), &g), -1);
-    static const char good[] =
-        "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"0000000000000001\",\"side\":0,\"key\":\"" KEYHEX
-        "\",\"later\":true}}";
+    static const char good[] = "{\"relay\":{\"addr\":\"\",\"port\":1,\"id\":\"0000000000000001\","
+                               "\"side\":0,\"key\":\"" KEYHEX "\",\"later\":true}}";
     CHECK_EQ_INT(relay_grant_parse(good, strlen(good), &g), 0);
     CHECK_EQ_STR(g.addr, "");
     CHECK(g.alloc_id == 1);
