@@ -403,6 +403,7 @@ static void on_bind(udp_relay_t *r, const relay_msg_t *m, const uint8_t *p, size
 void udp_relay_datagram(udp_relay_t *r, const uint8_t *p, size_t n, bool partial,
                         const struct sockaddr *from)
 {
+    if (!r->serving) return; /* not started, or stopped */
     r->stats.received++;
     if (partial || n > UDP_RELAY_DGRAM_MAX) return drop(r, UDP_RELAY_DROP_OVERSIZED, from);
     if (relay_wire_is_data(p, n)) return forward(r, p, n, from);

@@ -470,6 +470,23 @@ static void test_peer_unbound(void)
     udp_relay_destroy(r);
 }
 
+/* A grant without an address means the control connection's host. */
+static void test_cfg_from_grant(void)
+{
+    relay_grant_t g = {.addr = "", .port = 7002, .alloc_id = 42, .side = 1, .key = {9}};
+    struct sockaddr_storage server, want;
+    relay_path_cfg_t c;
+    addr_parse("203.0.113.10", 7000, &server);
+    CHECK_EQ_INT(relay_path_cfg_from_grant(&g, (struct sockaddr *)&server, &c), 0);
+    addr_parse("203.0.113.10", 7002, &want);
+    CHECK(memcmp(&c.relay, &want, sizeof(struct sockaddr_in)) == 0);
+    CHECK(c.alloc_id == 42 && c.side == 1 && c.key[0] == 9 && c.keepalive_ms == 0);
+    snprintf(g.addr, sizeof g.addr, "2001:db8::7");
+    CHECK_EQ_INT(relay_path_cfg_from_grant(&g, (struct sockaddr *)&server, &c), 0);
+    CHECK_EQ_INT(c.relay.ss_family, AF_INET6);
+    CHECK_EQ_INT(addr_port((struct sockaddr *)&c.relay), 7002);
+}
+
 int main(void)
 {
     uv_loop_init(&loop);
@@ -482,6 +499,7 @@ int main(void)
     RUN(test_rate_bound);
     RUN(test_idle_and_free_and_stop);
     RUN(test_peer_unbound);
+    RUN(test_cfg_from_grant);
     uv_close((uv_handle_t *)&watchdog, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK_EQ_INT(uv_loop_close(&loop), 0); /* nothing left on the loop */
