@@ -245,6 +245,10 @@ static const key_spec_t server_keys[] = {
     INT("natDiscovery.stunPort", server_cfg_t, stun_port, 0, 65535),
     SPECIAL("natDiscovery.altAddr", K_IP_ADDR, server_cfg_t, alt_addr),
     INT("natDiscovery.altPort", server_cfg_t, alt_port, 0, 65535),
+    SECTION("p2p"),
+    INT("p2p.relayPort", server_cfg_t, relay_port, 0, 65535),
+    INT("p2p.relayMaxPerUser", server_cfg_t, relay_max_per_user, 1, 65536),
+    INT("p2p.relayRateKiB", server_cfg_t, relay_rate_kib, 1, 4194303),
     FRP_EACH("sshTunnelGateway"),
     FRP("enablePrometheus"),
     FRP("detailedErrorsToClient"),
@@ -1210,6 +1214,7 @@ static void server_defaults(server_cfg_t *cfg)
     cfg->max_pool_count = 5;
     cfg->vhost_http_timeout = 60;
     cfg->stun_port = -1;
+    cfg->relay_port = -1;
     cfg->log.level = LOG_INFO;
 }
 

@@ -129,6 +129,13 @@ typedef struct server_cfg {
     int stun_port;  /* natDiscovery.stunPort */
     char *alt_addr; /* natDiscovery.altAddr */
     int alt_port;   /* natDiscovery.altPort */
+    /* p2p: the UDP relay for P2P pairs (server/udp_relay.h). relay_port -1
+     * (default): the port bindPort listens on + 2 (+1 is natDiscovery's
+     * altPort); 0: off. relay_max_per_user 0: UDP_RELAY_MAX_PER_USER;
+     * relay_rate_kib 0: UDP_RELAY_RATE_BPS. */
+    int relay_port;         /* p2p.relayPort */
+    int relay_max_per_user; /* p2p.relayMaxPerUser: allocations per user */
+    int relay_rate_kib;     /* p2p.relayRateKiB: KiB/s per allocation */
     log_cfg_t log;
 } server_cfg_t;
 

@@ -24,9 +24,11 @@
 #include "net/src_limit.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
+#include "proto/relay_grant.h"
 #include "server/secret_gone.h"
 #include "server/server_int.h"
 #include "server/stun_srv.h"
+#include "server/udp_relay.h"
 #include "tls/tls_cert.h"
 #include "util/log.h"
 
@@ -675,6 +677,54 @@ static int stun_start(srv_t *s)
     return 0;
 }
 
+/* Test hook (BURROW_TEST_RELAY_GRANTS=PATH, lab tests only): one
+ * allocation made at start, its two grants written to PATH.0 and PATH.1 as
+ * {"relay": {...}}, so that two relay_peer tools can use the relay before
+ * the rendezvous exists. The grants hold the side keys: never set it on a
+ * server that serves anyone else. */
+static void relay_test_grants(srv_t *s, const char *path)
+{
+    udp_relay_alloc_t a;
+    udp_relay_pair_t pair = {.user = "test-hook", .proxy = "test-hook"};
+    struct sockaddr_storage at;
+    if (udp_relay_alloc(s->relay, &pair, &a) != 0 || !udp_relay_addr(s->relay, &at)) return;
+    for (int side = 0; side < 2; side++) {
+        relay_grant_t g = {.port = addr_port((struct sockaddr *)&at), .alloc_id = a.id,
+                           .side = (uint8_t)side};
+        if (strcmp(s->cfg->bind_addr, "0.0.0.0") != 0 && strcmp(s->cfg->bind_addr, "::") != 0)
+            snprintf(g.addr, sizeof g.addr, "%s", s->cfg->bind_addr);
+        memcpy(g.key, a.key[side], RELAY_KEY_LEN);
+        char file[512];
+        snprintf(file, sizeof file, "%s.%d", path, side);
+        json_t *msg = json_pack("{s:o}", RELAY_GRANT_KEY, relay_grant_to_json(&g));
+        if (!msg || json_dump_file(msg, file, JSON_COMPACT) != 0)
+            LOG_E("udp-relay: test hook cannot write file=%s", LOG_ESC(file));
+        json_decref(msg);
+    }
+    LOG_W("udp-relay: test hook wrote grants path=%s (BURROW_TEST_RELAY_GRANTS)", LOG_ESC(path));
+}
+
+/* The UDP relay for P2P pairs (p2p.relayPort; by default bindPort's port
+ * number + 2). An explicit port that cannot be bound stops the start; the
+ * implicit default only warns. */
+static int relay_start(srv_t *s)
+{
+    const server_cfg_t *c = s->cfg;
+    if (c->relay_port == 0) return 0;
+    int lp = server_listen_port(s);
+    udp_relay_cfg_t rc = {.addr = c->bind_addr,
+                          .port = c->relay_port > 0 ? c->relay_port : lp + 2 <= 65535 ? lp + 2 : 0,
+                          .max_per_user = c->relay_max_per_user,
+                          .rate_bps = (uint32_t)c->relay_rate_kib * 1024u};
+    s->relay = udp_relay_create(s->loop);
+    int r = s->relay ? udp_relay_start(s->relay, &rc) : UV_ENOMEM;
+    const char *hook = getenv("BURROW_TEST_RELAY_GRANTS");
+    if (r == 0 && hook && hook[0]) relay_test_grants(s, hook);
+    if (r == 0 || c->relay_port > 0) return r;
+    LOG_W("udp-relay: off (udp port %d unavailable; set p2p.relayPort)", rc.port);
+    return 0;
+}
+
 int server_start(srv_t *s)
 {
     struct sockaddr_storage ss;
@@ -700,7 +750,14 @@ int server_start(srv_t *s)
     if (load_404(s) != 0) return -1;
     if (s->cfg->vhost_http_port > 0 && (r = vhost_http_start(s)) != 0) return r;
     if (s->cfg->vhost_https_port > 0 && (r = vhost_https_start(s)) != 0) return r;
-    return stun_start(s);
+    if ((r = stun_start(s)) != 0) return r;
+    return relay_start(s);
+}
+
+int server_relay_port(srv_t *s)
+{
+    struct sockaddr_storage ss;
+    return s->relay && udp_relay_addr(s->relay, &ss) ? addr_port((struct sockaddr *)&ss) : -1;
 }
 
 int server_stun_port(srv_t *s)
@@ -729,6 +786,7 @@ void server_stop(srv_t *s)
     vhost_hellos_close(s);
     tunnels_end_all(&s->tunnels);
     stun_srv_stop(s->stun);
+    udp_relay_stop(s->relay);
 }
 
 void server_destroy(srv_t *s)
@@ -741,5 +799,6 @@ void server_destroy(srv_t *s)
     vhost_routes_clear(s);
     free(s->page_404);
     stun_srv_destroy(s->stun);
+    udp_relay_destroy(s->relay);
     free(s);
 }

@@ -20,6 +20,8 @@ int server_start(srv_t *s);
 int server_listen_port(srv_t *s);
 /* The UDP port of the STUN service (natDiscovery), or -1 when it is off. */
 int server_stun_port(srv_t *s);
+/* The UDP port of the P2P relay (p2p.relayPort), or -1 when it is off. */
+int server_relay_port(srv_t *s);
 /* Closes every listener, session (and its work pool), gate, vhost front
  * and tunnel; the loop then runs dry (uv_run returns once the last close
  * callback ran, and uv_loop_close succeeds). */

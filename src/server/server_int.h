@@ -85,6 +85,7 @@ struct srv {
     /* secret proxies whose owner went away (sproxy_stcp.c): owner-offline */
     struct secret_gone *secret_gone;
     struct stun_srv *stun; /* natDiscovery's STUN service (stun_srv.h), or NULL */
+    struct udp_relay *relay; /* p2p's UDP relay (udp_relay.h), or NULL */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists

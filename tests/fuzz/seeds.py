@@ -304,6 +304,39 @@ STUN_SERVER_SEEDS = {
 }
 
 
+def relay_bind(src, alloc, side, counter, wrong=False):
+    """fuzz_udp_relay record: a BIND the harness MACs."""
+    return rec(1, bytes([src, alloc, side, counter, 1 if wrong else 0]))
+
+
+def relay_raw(src, data):
+    return rec(0, bytes([src]) + data)
+
+
+RELAY_BOTH = relay_bind(0, 0, 0, 1) + relay_bind(1, 0, 1, 1)
+UDP_RELAY_SEEDS = {
+    "bind_and_forward": RELAY_BOTH + relay_raw(0, b"\x40" + b"q" * 100) + relay_raw(1, b"\xc0" + b"r" * 1200),
+    "rebind": RELAY_BOTH + relay_bind(2, 0, 0, 2) + relay_raw(2, b"\x41abc") + relay_raw(0, b"\x41stranger"),
+    "replay_badkey": relay_bind(0, 0, 0, 5) + relay_bind(0, 0, 0, 5) + relay_bind(1, 0, 0, 6, True) + relay_bind(1, 2, 0, 1),
+    "free_alloc": RELAY_BOTH + rec(2, b"\0") + relay_raw(0, b"\x40gone") + rec(3, b"\0") + rec(3, b"\2") + rec(3, b"\2") + relay_bind(0, 2, 1, 1),
+    "rate": RELAY_BOTH + b"".join(relay_raw(0, b"\x40" + bytes(999)) for _ in range(10)),
+    "oversized_and_odd": relay_raw(0, b"\x40" * 1473) + relay_raw(0, b"") + relay_raw(0, bytes([2, 1, 0, 0]) + bytes(32)) + relay_raw(3, bytes([1, 1, 0, 0]) + bytes(32)),
+    "one_addr_two_sides": relay_bind(0, 0, 0, 1) + relay_bind(0, 0, 1, 1) + relay_bind(0, 1, 0, 1) + relay_bind(1, 1, 1, 1) + relay_raw(0, b"\x40x") + relay_raw(1, b"\x40y"),
+    "peer_unbound": relay_bind(3, 1, 0, 9) + relay_raw(3, b"\x40alone"),
+}
+
+RELAY_KEYHEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+RELAY_MSG_SEEDS = {
+    "grant": b"\0" + json.dumps({"type": "rendezvous", "relay": {"addr": "203.0.113.5", "port": 7002, "id": "0123456789abcdef", "side": 1, "key": RELAY_KEYHEX}}).encode(),
+    "grant_same_host": b"\0" + json.dumps({"relay": {"addr": "", "port": 1, "id": "0000000000000001", "side": 0, "key": RELAY_KEYHEX, "later": [1]}}).encode(),
+    "grant_v6": b"\0" + json.dumps({"relay": {"addr": "2001:db8::1", "port": 65535, "id": "FFFFFFFFFFFFFFFF", "side": 0, "key": RELAY_KEYHEX.upper()}}).encode(),
+    "grant_bad": b"\0" + b'{"relay":{"addr":"x","port":"7002"}}',
+    "bind": b"\1" + bytes([1, 1, 1, 0]) + bytes(range(1, 9)) + bytes(range(0x11, 0x19)) + bytes(16),
+    "closed": b"\1" + bytes([3, 1, 0, 2]) + bytes(8) + bytes(8) + bytes(16),
+    "quic_short": b"\1" + b"\x40" + bytes(35),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -325,6 +358,8 @@ TARGETS = {
     "fuzz_stun": STUN_SEEDS,
     "fuzz_nat_answer": NAT_ANSWER_SEEDS,
     "fuzz_stun_server": STUN_SERVER_SEEDS,
+    "fuzz_udp_relay": UDP_RELAY_SEEDS,
+    "fuzz_relay_msg": RELAY_MSG_SEEDS,
 }
 
 if __name__ == "__main__":

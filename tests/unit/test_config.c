@@ -1161,6 +1161,7 @@ static void test_nat_discovery(void)
     CHECK_EQ_INT(s.stun_port, -1); /* the port bindPort listens on */
     CHECK(s.alt_addr == NULL);     /* look for a second address */
     CHECK_EQ_INT(s.alt_port, 0);   /* stun port + 1 */
+    CHECK_EQ_INT(s.relay_port, -1); /* p2p: bindPort's port + 2 */
     config_server_free(&s);
     CHECK_EQ_INT(server("[natDiscovery]\nstunPort = 3478\naltAddr = \"203.0.113.11\"\n"
                         "altPort = 3479\n",
@@ -1187,6 +1188,13 @@ static void test_nat_discovery(void)
     server_fails("[natDiscovery]\naltPort = -1\n",
                  "frps.toml:2: error: key 'natDiscovery.altPort': -1 is out of range 0..65535\n",
                  1);
+    CHECK_EQ_INT(server("[p2p]\nrelayPort = 7002\nrelayMaxPerUser = 8\nrelayRateKiB = 512\n", &s), 0);
+    CHECK_EQ_INT(s.relay_port, 7002);
+    CHECK_EQ_INT(s.relay_max_per_user, 8);
+    CHECK_EQ_INT(s.relay_rate_kib, 512);
+    config_server_free(&s);
+    server_fails("p2p.relayPort = 70000\n",
+                 "frps.toml:1: error: key 'p2p.relayPort': 70000 is out of range 0..65535\n", 1);
     server_fails("natDiscovery.altAddr = 5\n",
                  "frps.toml:1: error: key 'natDiscovery.altAddr': expected a string, got an "
                  "integer\n",
