@@ -110,10 +110,11 @@ static void send_pkt(quic_t *q, const ngtcp2_path *np, const uint8_t *p, size_t 
     if (n > dp->max_payload) return; /* a PMTU probe too big for it: lost */
     if (dgram_path_send(dp, p, n) == 0) q->bytes_sent += n;
     if (dp != q->active && dp == path_of(q, ngtcp2_conn_get_path(q->conn))) {
-        LOG_I("quic pair=%s now on path=%s (was %s) rtt=%lluus", q->pair, kind_of(dp),
-              kind_of(q->active), (unsigned long long)rtt_us(q));
-        if (q->active) q->migrations++;
+        LOG_I("quic pair=%s now on path=%s (was %s)", q->pair, kind_of(dp),
+              q->was_kind ? q->was_kind : "none");
+        if (q->was_kind) q->migrations++;
         q->active = dp;
+        q->was_kind = dp->ops->kind;
     }
 }
 
@@ -322,7 +323,7 @@ static void announce_streams(quic_t *q)
         s->flags &= ~QS_NEW;
         conn_t *c = q->cbs->on_stream ? conn_quic_new(s, &no_cbs, NULL) : NULL;
         if (!c) {
-            s->flags |= QS_RESET;
+            s->flags |= QS_RESET | QS_CONN_GONE; /* nobody will read it */
             continue;
         }
         q->cbs->on_stream(q, c); /* a new stream is added at the head: not skipped wrongly */
@@ -380,7 +381,10 @@ static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
     return 0;
 }
 
-static int cb_hs_done(ngtcp2_conn *conn, void *user_data)
+/* Ready means confirmed (RFC 9001 4.1.2): for the client, the server has
+ * checked our certificate too and sent HANDSHAKE_DONE. A client that called
+ * itself ready at its own Finished could still be refused. */
+static int cb_hs_confirmed(ngtcp2_conn *conn, void *user_data)
 {
     ((quic_t *)user_data)->hs_done = true;
     return 0;
@@ -465,8 +469,9 @@ static int cb_path_validation(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_pa
 {
     quic_t *q = user_data;
     dgram_path_t *p = path_of(q, path);
-    LOG_I("quic pair=%s path=%s validation %s", q->pair, kind_of(p),
-          res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS ? "succeeded" : "failed");
+    LOG_I("quic pair=%s path=%s validation %s rtt=%lluus", q->pair, kind_of(p),
+          res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS ? "succeeded" : "failed",
+          (unsigned long long)rtt_us(q));
     return 0;
 }
 
@@ -490,7 +495,10 @@ static void fill_callbacks(ngtcp2_callbacks *cb, quic_role_t role)
     cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
     cb->rand = cb_rand;
     cb->get_new_connection_id = cb_new_cid;
-    cb->handshake_completed = cb_hs_done;
+    /* The server's handshake is confirmed when it completes (RFC 9001
+     * 4.1.2); ngtcp2 tells the client of confirmation separately. */
+    if (role == QUIC_CLIENT) cb->handshake_confirmed = cb_hs_confirmed;
+    else cb->handshake_completed = cb_hs_confirmed;
     cb->recv_stream_data = cb_recv_stream;
     cb->acked_stream_data_offset = cb_acked;
     cb->stream_open = cb_stream_open;
@@ -655,7 +663,17 @@ int quic_add_path(quic_t *q, dgram_path_t *p)
     return 0;
 }
 
+static int migrate(quic_t *q, dgram_path_t *p, bool now);
+
 int quic_migrate(quic_t *q, dgram_path_t *p)
+{
+    return migrate(q, p, false);
+}
+
+/* now: the active path is gone, so move at once and validate the new one in
+ * the background (ngtcp2_conn_initiate_immediate_migration); else validate
+ * first and move after (RFC 9000 9.2, 9.3). */
+static int migrate(quic_t *q, dgram_path_t *p, bool now)
 {
     if (q->role != QUIC_CLIENT) return UV_EINVAL; /* the server follows the client */
     if (!q->ready || q->dead || q->closing) return UV_ENOTCONN;
@@ -664,14 +682,15 @@ int quic_migrate(quic_t *q, dgram_path_t *p)
     if (!known) return UV_EINVAL;
     if (p == quic_active_path(q)) return 0;
     ngtcp2_path np = ng_path(p);
-    int rv = ngtcp2_conn_initiate_migration(q->conn, &np, now_ts());
+    int rv = now ? ngtcp2_conn_initiate_immediate_migration(q->conn, &np, now_ts())
+                 : ngtcp2_conn_initiate_migration(q->conn, &np, now_ts());
     if (rv != 0) {
         LOG_W("quic pair=%s migration to path=%s failed: %s", q->pair, kind_of(p),
               ngtcp2_strerror(rv));
         return rv == NGTCP2_ERR_CONN_ID_BLOCKED ? UV_EAGAIN : UV_EINVAL;
     }
     LOG_I("quic pair=%s migrating path=%s -> path=%s rtt=%lluus", q->pair,
-          kind_of(quic_active_path(q)), kind_of(p), (unsigned long long)rtt_us(q));
+          q->was_kind ? q->was_kind : "none", kind_of(p), (unsigned long long)rtt_us(q));
     quic__kick(q);
     return 0;
 }
@@ -698,7 +717,7 @@ static void leave_path(quic_t *q, dgram_path_t *p)
         set_dead(q, UV_ENETDOWN, "no live path");
         return;
     }
-    if (q->role == QUIC_CLIENT && q->ready) quic_migrate(q, q->paths[0]);
+    if (q->role == QUIC_CLIENT && q->ready) migrate(q, q->paths[0], true);
 }
 
 static void on_path_down(dgram_path_t *p, const char *reason, void *arg)

@@ -64,6 +64,7 @@ struct quic {
     dgram_path_t *paths[QUIC_MAX_PATHS];
     unsigned npaths;
     dgram_path_t *active; /* the path the last packet went out on */
+    const char *was_kind; /* the kind of the active path before (static) */
     uv_timer_t timer;     /* ngtcp2's expiry */
     uv_timer_t kick;      /* 0 ms: work queued by conn calls */
     unsigned handles;     /* open uv handles */

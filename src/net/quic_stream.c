@@ -85,7 +85,8 @@ static int rx_room(quic_stream_t *s, size_t n)
 int quic__stream_rx(quic_stream_t *s, const uint8_t *p, size_t n, bool fin)
 {
     if (fin) s->flags |= QS_FIN_RECV;
-    if (!s->conn || (s->flags & QS_CONN_GONE)) {
+    /* A new stream has no conn until on_stream: its bytes wait like any. */
+    if (s->flags & QS_CONN_GONE) {
         give_credit(s, n); /* nobody reads: drop, but keep the connection's window open */
         return 0;
     }
