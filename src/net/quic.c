@@ -467,11 +467,16 @@ static int cb_path_validation(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_pa
                               const ngtcp2_path *old_path, ngtcp2_path_validation_result res,
                               void *user_data)
 {
+    static const char *const outcome[] = {
+        [NGTCP2_PATH_VALIDATION_RESULT_SUCCESS] = "succeeded",
+        [NGTCP2_PATH_VALIDATION_RESULT_FAILURE] = "failed",
+        [NGTCP2_PATH_VALIDATION_RESULT_ABORTED] = "aborted",
+    };
     quic_t *q = user_data;
     dgram_path_t *p = path_of(q, path);
+    if (p == q->migrating) q->migrating = NULL;
     LOG_I("quic pair=%s path=%s validation %s rtt=%lluus", q->pair, kind_of(p),
-          res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS ? "succeeded" : "failed",
-          (unsigned long long)rtt_us(q));
+          (unsigned)res < 3 ? outcome[res] : "?", (unsigned long long)rtt_us(q));
     return 0;
 }
 
@@ -680,7 +685,7 @@ static int migrate(quic_t *q, dgram_path_t *p, bool now)
     bool known = false;
     for (unsigned i = 0; i < q->npaths; i++) known |= q->paths[i] == p;
     if (!known) return UV_EINVAL;
-    if (p == quic_active_path(q)) return 0;
+    if (p == quic_active_path(q) || p == q->migrating) return 0; /* there, or on the way */
     ngtcp2_path np = ng_path(p);
     int rv = now ? ngtcp2_conn_initiate_immediate_migration(q->conn, &np, now_ts())
                  : ngtcp2_conn_initiate_migration(q->conn, &np, now_ts());
@@ -689,6 +694,7 @@ static int migrate(quic_t *q, dgram_path_t *p, bool now)
               ngtcp2_strerror(rv));
         return rv == NGTCP2_ERR_CONN_ID_BLOCKED ? UV_EAGAIN : UV_EINVAL;
     }
+    q->migrating = now ? NULL : p;
     LOG_I("quic pair=%s migrating path=%s -> path=%s rtt=%lluus", q->pair,
           q->was_kind ? q->was_kind : "none", kind_of(p), (unsigned long long)rtt_us(q));
     quic__kick(q);
@@ -712,6 +718,7 @@ static void leave_path(quic_t *q, dgram_path_t *p)
     bool was_active = p == quic_active_path(q);
     drop_path(q, p);
     if (q->active == p) q->active = NULL;
+    if (q->migrating == p) q->migrating = NULL;
     if (!was_active || q->dead || q->closing) return;
     if (q->npaths == 0) {
         set_dead(q, UV_ENETDOWN, "no live path");

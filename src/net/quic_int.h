@@ -65,6 +65,7 @@ struct quic {
     unsigned npaths;
     dgram_path_t *active; /* the path the last packet went out on */
     const char *was_kind; /* the kind of the active path before (static) */
+    dgram_path_t *migrating; /* being validated for quic_migrate, or NULL */
     uv_timer_t timer;     /* ngtcp2's expiry */
     uv_timer_t kick;      /* 0 ms: work queued by conn calls */
     unsigned handles;     /* open uv handles */
