@@ -14,8 +14,10 @@ typedef struct dgram_udp {
     void *closed_arg;
 } dgram_udp_t;
 
-/* One loop thread: a datagram is handed on before the next read. */
-static uint8_t g_buf[DGRAM_UDP_MAX];
+/* One loop thread: datagrams are handed on before the next read. libuv
+ * splits the buffer into 64 KiB slots, one datagram each (recvmmsg). */
+#define DGRAM_UDP_SLOT (64 * 1024)
+static uint8_t g_buf[DGRAM_UDP_BATCH * DGRAM_UDP_SLOT];
 
 static socklen_t sa_len(const struct sockaddr *sa)
 {
@@ -42,9 +44,10 @@ static void on_read(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
                     unsigned flags)
 {
     dgram_udp_t *u = h->data;
+    /* n == 0 with UV_UDP_MMSG_FREE ends a batch: the buffer is static. */
     if (n <= 0 || !from || u->down || (flags & UV_UDP_PARTIAL)) return;
     if (!same_addr(from, &u->path.remote)) return; /* not our peer */
-    if (u->path.on_recv) u->path.on_recv(&u->path, g_buf, (size_t)n, u->path.arg);
+    if (u->path.on_recv) u->path.on_recv(&u->path, (const uint8_t *)buf->base, (size_t)n, u->path.arg);
 }
 
 static int udp_send(dgram_path_t *p, const uint8_t *data, size_t len)
@@ -93,7 +96,7 @@ static dgram_udp_t *udp_new(uv_loop_t *loop, const struct sockaddr *remote, cons
         *err = UV_ENOMEM;
         return NULL;
     }
-    *err = uv_udp_init(loop, &u->h);
+    *err = uv_udp_init_ex(loop, &u->h, AF_UNSPEC | UV_UDP_RECVMMSG);
     if (*err) {
         free(u);
         return NULL;
