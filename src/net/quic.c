@@ -110,7 +110,8 @@ static void send_pkt(quic_t *q, const ngtcp2_path *np, const uint8_t *p, size_t 
     if (n > dp->max_payload) return; /* a PMTU probe too big for it: lost */
     if (dgram_path_send(dp, p, n) == 0) q->bytes_sent += n;
     if (dp != q->active && dp == path_of(q, ngtcp2_conn_get_path(q->conn))) {
-        LOG_I("quic pair=%s now on path=%s (was %s)", q->pair, kind_of(dp),
+        /* The server follows the client: a peer decides how often. */
+        LOG_LIMITED(LOG_INFO, "quic pair=%s now on path=%s (was %s)", q->pair, kind_of(dp),
               q->was_kind ? q->was_kind : "none");
         if (q->was_kind) q->migrations++;
         q->active = dp;
@@ -478,7 +479,7 @@ static int cb_path_validation(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_pa
     quic_t *q = user_data;
     dgram_path_t *p = path_of(q, path);
     if (p == q->migrating) q->migrating = NULL;
-    LOG_I("quic pair=%s path=%s validation %s rtt=%lluus", q->pair, kind_of(p),
+    LOG_LIMITED(LOG_INFO, "quic pair=%s path=%s validation %s rtt=%lluus", q->pair, kind_of(p),
           (unsigned)res < 3 ? outcome[res] : "?", (unsigned long long)rtt_us(q));
     return 0;
 }
@@ -627,7 +628,8 @@ quic_t *quic_new(uv_loop_t *loop, const quic_opts_t *o, dgram_path_t *first, con
     q->id = o->id;
     q->cbs = cbs;
     q->data = data;
-    snprintf(q->pair, sizeof q->pair, "%s", o->pair ? o->pair : "?");
+    /* Escaped once here: the name may come from a peer's configuration. */
+    snprintf(q->pair, sizeof q->pair, "%s", LOG_ESC(o->pair ? o->pair : "?"));
     q->tls.ref.get_conn = get_conn;
     q->tls.ref.user_data = q;
     if (first->max_payload < NGTCP2_MAX_UDP_PAYLOAD_SIZE) *err = UV_EMSGSIZE;
