@@ -484,6 +484,15 @@ static void test_migration_mid_transfer(void)
     CHECK_EQ_INT(quic_add_path(f.cli.q, f.cB), 0);
     CHECK_EQ_INT(quic_add_path(f.srv.q, f.sB), 0);
     CHECK_EQ_INT(quic_add_path(f.cli.q, f.cB), UV_EEXIST);
+    /* QUIC_MAX_PATHS bounds the table: two stand-ins fill it, a third is refused. */
+    dgram_path_t extra[3];
+    for (int k = 0; k < 3; k++) extra[k] = *f.cB;
+    CHECK_EQ_INT(quic_add_path(f.cli.q, &extra[0]), 0);
+    CHECK_EQ_INT(quic_add_path(f.cli.q, &extra[1]), 0);
+    CHECK_EQ_INT(quic_add_path(f.cli.q, &extra[2]), UV_ENOSPC);
+    quic_remove_path(f.cli.q, &extra[0]);
+    quic_remove_path(f.cli.q, &extra[1]);
+    CHECK(extra[0].on_recv == NULL); /* unhooked */
     CHECK_EQ_INT(quic_migrate(f.srv.q, f.sB), UV_EINVAL); /* the server follows */
     quic_info_t i;
     quic_get_info(f.cli.q, &i);
