@@ -601,6 +601,76 @@ static void test_paused_reader(void)
     fx_teardown();
 }
 
+/* conn_abort resets the stream: the peer's conn gets on_error
+ * (UV_ECONNRESET); a conn closed from inside its own on_data is freed from
+ * the loop afterwards (on_close once), and the peer's stream ends too. */
+static int last_err;
+
+static void count_error(conn_t *c, int err)
+{
+    g->errors++;
+    last_err = err;
+    conn_close(c);
+}
+
+static void close_in_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    conn_close(c);
+    conn_close(c); /* twice: a no-op */
+}
+
+static const conn_cbs_t closer_cbs = {.on_data = close_in_data, .on_close = any_close};
+
+static const conn_cbs_t counting_echo_cbs = {
+    .on_data = echo_data,
+    .on_eof = echo_eof,
+    .on_drain = echo_drain,
+    .on_shutdown = echo_shutdown,
+    .on_error = count_error,
+    .on_close = any_close,
+};
+
+static void on_counting_stream(quic_t *q, conn_t *c)
+{
+    ((side_t *)quic_data(q))->streams++;
+    conn_set_cbs(c, &counting_echo_cbs, NULL);
+    conn_start(c);
+}
+
+static const quic_cbs_t counting_cbs = {
+    .on_ready = side_ready, .on_stream = on_counting_stream, .on_dead = side_dead};
+
+static void test_reset_and_close_in_callback(void)
+{
+    fx_t f;
+    int err;
+    static uint8_t buf[100000];
+    fx_setup(&f);
+    fx_start_right(f.cB, f.sB);
+    f.srv.q->cbs = &counting_cbs;
+    CHECK(run_until(&f.cli.ready, 1));
+    conn_t *c = quic_open_stream(f.cli.q, &cli_cbs, NULL, &err);
+    CHECK_EQ_INT(conn_write(c, buf, sizeof buf), 0);
+    CHECK(run_until(&f.srv.streams, 1));
+    conn_abort(c);
+    CHECK(run_until(&f.errors, 1));
+    CHECK_EQ_INT(last_err, UV_ECONNRESET);
+    CHECK(run_until(&f.stream_closes, 2));
+    /* The other way round: the client closes inside on_data. */
+    c = quic_open_stream(f.cli.q, &closer_cbs, NULL, &err);
+    CHECK_EQ_INT(conn_write(c, buf, sizeof buf), 0);
+    CHECK(run_until(&f.stream_closes, 3)); /* the client's, once */
+    /* The server's echo ends either way: its FIN went out before the
+     * STOP_SENDING arrived (no error), or after (UV_EPIPE). */
+    CHECK(run_until(&f.stream_closes, 4));
+    CHECK(f.errors == 1 || (f.errors == 2 && last_err == UV_EPIPE));
+    CHECK_EQ_INT(f.cli.dead + f.srv.dead, 0);
+    quic_info_t i;
+    quic_get_info(f.cli.q, &i);
+    CHECK_EQ_INT(i.streams, 0);
+    fx_teardown();
+}
+
 /* relay.c joins a local stream socket to a QUIC stream unchanged: the
  * local end writes a pattern and FIN through the relay, the server echoes,
  * the bytes come back intact, and the relay ends by itself after both FINs. */
@@ -670,5 +740,6 @@ int main(void)
     RUN(test_stream_bound);
     RUN(test_paused_reader);
     RUN(test_relay_over_stream);
+    RUN(test_reset_and_close_in_callback);
     return TEST_SUMMARY();
 }
