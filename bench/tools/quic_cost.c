@@ -73,7 +73,8 @@ static void measure(const char *kind, void (*start)(void))
     R.done = false;
     double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
     start();
-    while (!R.done) uv_run(R.loop, UV_RUN_ONCE);
+    while (!R.done)
+        uv_run(R.loop, UV_RUN_ONCE);
     double wall = now(CLOCK_MONOTONIC) - w0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
     printf("kind=%s mib=%llu secs=%.3f mbps=%.1f cpu_s_per_gb=%.2f\n", kind,
            (unsigned long long)(R.total >> 20), wall, R.total / wall / 1e6, cpu / (R.total / 1e9));
@@ -170,7 +171,8 @@ static void run_quic(void)
     qs = quic_new(R.loop, &so, ps, &q_cbs, NULL, &err);
     qc = quic_new(R.loop, &co, pc, &q_cbs, NULL, &err);
     if (!qs || !qc) exit(1);
-    while (!R.ready) uv_run(R.loop, UV_RUN_ONCE);
+    while (!R.ready)
+        uv_run(R.loop, UV_RUN_ONCE);
     measure("quic", quic_start);
     quic_info_t i;
     quic_get_info(qc, &i);

@@ -62,8 +62,10 @@ static void cq_close(conn_t *c, bool reset)
 {
     quic_stream_t *s = c->qs;
     s->flags |= QS_CONN_GONE;
-    if (reset) s->flags |= QS_RESET;
-    else s->flags |= QS_SHUT | (s->flags & QS_FIN_RECV ? 0 : QS_STOP);
+    if (reset)
+        s->flags |= QS_RESET;
+    else
+        s->flags |= QS_SHUT | (s->flags & QS_FIN_RECV ? 0 : QS_STOP);
     quic__kick(s->q);
 }
 

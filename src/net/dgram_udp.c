@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 typedef struct dgram_udp {
     dgram_path_t path; /* first: the user's pointer is ours */
     uv_udp_t h;
@@ -47,7 +46,8 @@ static void on_read(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct so
     /* n == 0 with UV_UDP_MMSG_FREE ends a batch: the buffer is static. */
     if (n <= 0 || !from || u->down || (flags & UV_UDP_PARTIAL)) return;
     if (!same_addr(from, &u->path.remote)) return; /* not our peer */
-    if (u->path.on_recv) u->path.on_recv(&u->path, (const uint8_t *)buf->base, (size_t)n, u->path.arg);
+    if (u->path.on_recv)
+        u->path.on_recv(&u->path, (const uint8_t *)buf->base, (size_t)n, u->path.arg);
 }
 
 static int udp_send(dgram_path_t *p, const uint8_t *data, size_t len)

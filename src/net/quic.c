@@ -106,13 +106,13 @@ static uint64_t rtt_us(const quic_t *q)
 static void send_pkt(quic_t *q, const ngtcp2_path *np, const uint8_t *p, size_t n)
 {
     dgram_path_t *dp = path_of(q, np);
-    if (!dp) return; /* that path is gone: as if lost */
+    if (!dp) return;                 /* that path is gone: as if lost */
     if (n > dp->max_payload) return; /* a PMTU probe too big for it: lost */
     if (dgram_path_send(dp, p, n) == 0) q->bytes_sent += n;
     if (dp != q->active && dp == path_of(q, ngtcp2_conn_get_path(q->conn))) {
         /* The server follows the client: a peer decides how often. */
         LOG_LIMITED(LOG_INFO, "quic pair=%s now on path=%s (was %s)", q->pair, kind_of(dp),
-              q->was_kind ? q->was_kind : "none");
+                    q->was_kind ? q->was_kind : "none");
         if (q->was_kind) q->migrations++;
         q->active = dp;
         q->was_kind = dp->ops->kind;
@@ -156,7 +156,8 @@ static ngtcp2_ssize write_one(quic_t *q, quic_stream_t *s, ngtcp2_path_storage *
     uint32_t fl = NGTCP2_WRITE_STREAM_FLAG_MORE;
     if (s) {
         uint64_t listed = 0;
-        for (int i = 0; i < nv; i++) listed += v[i].len;
+        for (int i = 0; i < nv; i++)
+            listed += v[i].len;
         if (s->sent + listed == s->end && (s->flags & QS_SHUT)) fl |= NGTCP2_WRITE_STREAM_FLAG_FIN;
     }
     ngtcp2_ssize used = -1;
@@ -196,7 +197,8 @@ static void write_all(quic_t *q)
         send_pkt(q, &ps.path, g_pkt, (size_t)n);
         sent += (size_t)n;
     }
-    for (quic_stream_t *s = q->streams; s; s = s->next) s->flags &= ~QS_BLOCKED;
+    for (quic_stream_t *s = q->streams; s; s = s->next)
+        s->flags &= ~QS_BLOCKED;
     ngtcp2_conn_update_pkt_tx_time(q->conn, ts);
 }
 
@@ -263,8 +265,8 @@ static void set_dead(quic_t *q, int err, const char *why)
     q->dead_err = err;
     uv_timer_stop(&q->timer);
     char fp[17];
-    LOG_I("quic pair=%s ended: %s (path=%s rtt=%lluus peer=%s)", q->pair, why,
-          kind_of(q->active), (unsigned long long)rtt_us(q), quic_fp_short(q->tls.expect_fp, fp));
+    LOG_I("quic pair=%s ended: %s (path=%s rtt=%lluus peer=%s)", q->pair, why, kind_of(q->active),
+          (unsigned long long)rtt_us(q), quic_fp_short(q->tls.expect_fp, fp));
     for (quic_stream_t *s = q->streams; s; s = s->next) {
         s->flags |= QS_FAILED;
         s->err = UV_ECONNABORTED;
@@ -280,7 +282,7 @@ static void read_failed(quic_t *q, int rv)
     if (rv == NGTCP2_ERR_DRAINING) {
         const ngtcp2_ccerr *pe = ngtcp2_conn_get_ccerr(q->conn);
         bool refused = !q->hs_done || (pe->type == NGTCP2_CCERR_TYPE_TRANSPORT &&
-                                                   (pe->error_code & ~0xffull) == 0x100);
+                                       (pe->error_code & ~0xffull) == 0x100);
         set_dead(q, refused ? UV_ECONNREFUSED : UV_ECONNRESET,
                  refused ? "the peer refused the handshake" : "closed by the peer");
         return;
@@ -480,7 +482,7 @@ static int cb_path_validation(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_pa
     dgram_path_t *p = path_of(q, path);
     if (p == q->migrating) q->migrating = NULL;
     LOG_LIMITED(LOG_INFO, "quic pair=%s path=%s validation %s rtt=%lluus", q->pair, kind_of(p),
-          (unsigned)res < 3 ? outcome[res] : "?", (unsigned long long)rtt_us(q));
+                (unsigned)res < 3 ? outcome[res] : "?", (unsigned long long)rtt_us(q));
     return 0;
 }
 
@@ -506,8 +508,10 @@ static void fill_callbacks(ngtcp2_callbacks *cb, quic_role_t role)
     cb->get_new_connection_id = cb_new_cid;
     /* The server's handshake is confirmed when it completes (RFC 9001
      * 4.1.2); ngtcp2 tells the client of confirmation separately. */
-    if (role == QUIC_CLIENT) cb->handshake_confirmed = cb_hs_confirmed;
-    else cb->handshake_completed = cb_hs_confirmed;
+    if (role == QUIC_CLIENT)
+        cb->handshake_confirmed = cb_hs_confirmed;
+    else
+        cb->handshake_completed = cb_hs_confirmed;
     cb->recv_stream_data = cb_recv_stream;
     cb->acked_stream_data_offset = cb_acked;
     cb->stream_open = cb_stream_open;
@@ -632,8 +636,10 @@ quic_t *quic_new(uv_loop_t *loop, const quic_opts_t *o, dgram_path_t *first, con
     snprintf(q->pair, sizeof q->pair, "%s", LOG_ESC(o->pair ? o->pair : "?"));
     q->tls.ref.get_conn = get_conn;
     q->tls.ref.user_data = q;
-    if (first->max_payload < NGTCP2_MAX_UDP_PAYLOAD_SIZE) *err = UV_EMSGSIZE;
-    else *err = quic_tls_init(&q->tls, o->role == QUIC_SERVER, o->id, o->peer_fp);
+    if (first->max_payload < NGTCP2_MAX_UDP_PAYLOAD_SIZE)
+        *err = UV_EMSGSIZE;
+    else
+        *err = quic_tls_init(&q->tls, o->role == QUIC_SERVER, o->id, o->peer_fp);
     if (*err == 0 && o->role == QUIC_CLIENT) *err = client_start(q, first);
     if (*err != 0) {
         if (q->conn) ngtcp2_conn_del(q->conn);
@@ -688,7 +694,8 @@ static int migrate(quic_t *q, dgram_path_t *p, bool now)
     if (q->role != QUIC_CLIENT) return UV_EINVAL; /* the server follows the client */
     if (!q->ready || q->dead || q->closing) return UV_ENOTCONN;
     bool known = false;
-    for (unsigned i = 0; i < q->npaths; i++) known |= q->paths[i] == p;
+    for (unsigned i = 0; i < q->npaths; i++)
+        known |= q->paths[i] == p;
     if (!known) return UV_EINVAL;
     if (p == quic_active_path(q) || p == q->migrating) return 0; /* there, or on the way */
     ngtcp2_path np = ng_path(p);
@@ -824,6 +831,7 @@ void quic_close(quic_t *q, quic_closed_cb cb, void *arg)
         send_close(q, &ccerr);
     }
     set_dead(q, UV_ECONNABORTED, "closed");
-    while (q->npaths) drop_path(q, q->paths[0]);
+    while (q->npaths)
+        drop_path(q, q->paths[0]);
     quic__kick(q);
 }

@@ -66,17 +66,17 @@ typedef struct quic_cbs {
 
 typedef struct quic_opts {
     quic_role_t role;
-    const char *pair;          /* for logs ("web-visitor"), copied */
-    const quic_id_t *id;       /* ours; borrowed, outlives the connection */
+    const char *pair;             /* for logs ("web-visitor"), copied */
+    const quic_id_t *id;          /* ours; borrowed, outlives the connection */
     uint8_t peer_fp[QUIC_FP_LEN]; /* the peer's certificate must match it */
 } quic_opts_t;
 
 typedef struct quic_info {
-    const char *path_kind; /* the active path's kind, or "none" */
-    uint64_t rtt_us;       /* smoothed RTT */
-    uint64_t migrations;   /* times the active path changed */
+    const char *path_kind;           /* the active path's kind, or "none" */
+    uint64_t rtt_us;                 /* smoothed RTT */
+    uint64_t migrations;             /* times the active path changed */
     uint64_t bytes_sent, bytes_recv; /* UDP payload */
-    unsigned streams;      /* streams open now */
+    unsigned streams;                /* streams open now */
     quic_peer_verdict_t verdict;
 } quic_info_t;
 

@@ -63,20 +63,20 @@ struct quic {
     void *data;
     dgram_path_t *paths[QUIC_MAX_PATHS];
     unsigned npaths;
-    dgram_path_t *active; /* the path the last packet went out on */
-    const char *was_kind; /* the kind of the active path before (static) */
+    dgram_path_t *active;    /* the path the last packet went out on */
+    const char *was_kind;    /* the kind of the active path before (static) */
     dgram_path_t *migrating; /* being validated for quic_migrate, or NULL */
-    uv_timer_t timer;     /* ngtcp2's expiry */
-    uv_timer_t kick;      /* 0 ms: work queued by conn calls */
-    unsigned handles;     /* open uv handles */
+    uv_timer_t timer;        /* ngtcp2's expiry */
+    uv_timer_t kick;         /* 0 ms: work queued by conn calls */
+    unsigned handles;        /* open uv handles */
     quic_stream_t *streams;
     unsigned nstreams; /* on the list (open in ngtcp2 or held by a conn) */
     unsigned nconns;   /* stream conns not yet conn__closed */
-    bool hs_done;  /* ngtcp2's handshake_completed */
-    bool ready;    /* on_ready(0) delivered */
-    bool dead;     /* no more packets in or out */
-    bool told;     /* on_ready(<0) or on_dead delivered (or not wanted) */
-    bool closing;  /* quic_close ran */
+    bool hs_done;      /* ngtcp2's handshake_completed */
+    bool ready;        /* on_ready(0) delivered */
+    bool dead;         /* no more packets in or out */
+    bool told;         /* on_ready(<0) or on_dead delivered (or not wanted) */
+    bool closing;      /* quic_close ran */
     bool in_run;
     int dead_err;
     uint64_t migrations, bytes_sent, bytes_recv;

@@ -44,8 +44,10 @@ void quic__stream_unlink(quic_stream_t *s)
 {
     if ((s->flags & QS_NG_OPEN) || s->conn) return; /* an owner still holds it */
     quic_t *q = s->q;
-    if (s->prev) s->prev->next = s->next;
-    else q->streams = s->next;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        q->streams = s->next;
     if (s->next) s->next->prev = s->prev;
     q->nstreams--;
     free_chunks(s);
@@ -73,7 +75,8 @@ static int rx_room(quic_stream_t *s, size_t n)
         if (s->rx_len + n <= s->rx_cap) return 0;
     }
     size_t cap = s->rx_cap ? s->rx_cap : 16384;
-    while (cap < s->rx_len + n) cap *= 2;
+    while (cap < s->rx_len + n)
+        cap *= 2;
     if (cap > QUIC_STREAM_WINDOW) cap = QUIC_STREAM_WINDOW;
     uint8_t *p = realloc(s->rx, cap);
     if (!p) return -1;
@@ -106,8 +109,10 @@ int quic__stream_queue(quic_stream_t *s, const uint8_t *p, size_t n)
     k->next = NULL;
     k->len = n;
     memcpy(k->data, p, n);
-    if (s->tail) s->tail->next = k;
-    else s->head = k;
+    if (s->tail)
+        s->tail->next = k;
+    else
+        s->head = k;
     s->tail = k;
     s->end += n;
     quic__kick(s->q);

@@ -47,7 +47,8 @@ int quic_fp_of_der(const uint8_t *der, size_t len, uint8_t out[QUIC_FP_LEN])
 
 const char *quic_fp_short(const uint8_t fp[QUIC_FP_LEN], char buf[17])
 {
-    for (int i = 0; i < 8; i++) snprintf(buf + 2 * i, 3, "%02x", fp[i]);
+    for (int i = 0; i < 8; i++)
+        snprintf(buf + 2 * i, 3, "%02x", fp[i]);
     return buf;
 }
 
@@ -61,7 +62,8 @@ static int make_cert(quic_id_t *id)
         gnutls_x509_crt_set_serial(id->crt, serial, sizeof serial) < 0 ||
         gnutls_x509_crt_set_activation_time(id->crt, now - 3600) < 0 ||
         gnutls_x509_crt_set_expiration_time(id->crt, now + QUIC_CERT_DAYS * 86400L) < 0 ||
-        gnutls_x509_crt_set_dn_by_oid(id->crt, GNUTLS_OID_X520_COMMON_NAME, 0, "burrow-p2p", 10) < 0 ||
+        gnutls_x509_crt_set_dn_by_oid(id->crt, GNUTLS_OID_X520_COMMON_NAME, 0, "burrow-p2p", 10) <
+            0 ||
         gnutls_x509_crt_set_key(id->crt, id->key) < 0 ||
         gnutls_x509_crt_sign2(id->crt, id->crt, id->key, GNUTLS_DIG_SHA256, 0) < 0)
         return -1;

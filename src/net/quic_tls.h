@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUIC_FP_LEN 32            /* SHA-256 */
+#define QUIC_FP_LEN 32           /* SHA-256 */
 #define QUIC_ALPN "burrow-p2p/1" /* the only application protocol spoken */
 
 typedef struct quic_id quic_id_t;

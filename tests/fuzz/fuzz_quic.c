@@ -28,8 +28,8 @@
 #include "net/quic.h"
 #include "util/log.h"
 
-#define FZ_QUEUE 64     /* datagrams a path holds (more are dropped, as UDP) */
-#define FZ_STREAMS 8    /* client streams the harness tracks */
+#define FZ_QUEUE 64  /* datagrams a path holds (more are dropped, as UDP) */
+#define FZ_STREAMS 8 /* client streams the harness tracks */
 #define FZ_DRY_ITERS 10000
 
 enum { INJECT, INJECT_C, STEP, MUTATE, DROP, STREAM, MIGRATE, DOWN, FIN, PAUSE, WAIT, NOPS };
@@ -119,7 +119,8 @@ static void m_deliver(mpath_t *m)
 
 static void m_flush(mpath_t *m)
 {
-    for (unsigned i = 0; i < m->n; i++) free(m->q[i]);
+    for (unsigned i = 0; i < m->n; i++)
+        free(m->q[i]);
     m->n = 0;
 }
 
@@ -180,9 +181,7 @@ static void on_stream(quic_t *q, conn_t *c)
     if (g->nsrv < FZ_STREAMS) g->srv_streams[g->nsrv++] = c;
 }
 
-static void on_dead(quic_t *q, int err)
-{
-}
+static void on_dead(quic_t *q, int err) {}
 
 static const quic_cbs_t cbs = {.on_ready = on_ready, .on_stream = on_stream, .on_dead = on_dead};
 
@@ -193,9 +192,7 @@ static void on_closed(quic_t *q, void *arg)
 
 /* ---- the script ------------------------------------------------------- */
 
-static void on_wait(uv_timer_t *t)
-{
-}
+static void on_wait(uv_timer_t *t) {}
 #define NULL_CB on_wait
 
 static void step(unsigned rounds)
@@ -212,7 +209,8 @@ static void step(unsigned rounds)
 static void wait_ms(unsigned ms)
 {
     uv_timer_start(&g->wait, NULL_CB, ms, 0);
-    while (uv_is_active((uv_handle_t *)&g->wait)) uv_run(&g->loop, UV_RUN_ONCE);
+    while (uv_is_active((uv_handle_t *)&g->wait))
+        uv_run(&g->loop, UV_RUN_ONCE);
 }
 
 static void mutate(const uint8_t *a, size_t n)
@@ -220,7 +218,8 @@ static void mutate(const uint8_t *a, size_t n)
     mpath_t *m = &g->sA;
     if (!m->n || !n) return;
     size_t len = m->qlen[0];
-    for (size_t i = 0; i < n && i < len; i++) m->q[0][i] ^= a[i];
+    for (size_t i = 0; i < n && i < len; i++)
+        m->q[0][i] ^= a[i];
 }
 
 static void drop(int to_client)
@@ -248,8 +247,10 @@ static void fin_all(int reset)
     for (unsigned i = 0; i < FZ_STREAMS; i++) {
         conn_t *c = g->streams[i];
         if (!c) continue;
-        if (reset) conn_abort(c);
-        else conn_shutdown(c);
+        if (reset)
+            conn_abort(c);
+        else
+            conn_shutdown(c);
     }
 }
 
@@ -258,8 +259,10 @@ static void pause_all(int pause)
     for (unsigned i = 0; i < FZ_STREAMS; i++) {
         conn_t *c = g->srv_streams[i];
         if (!c) continue;
-        if (pause) conn_pause(c);
-        else conn_resume(c);
+        if (pause)
+            conn_pause(c);
+        else
+            conn_resume(c);
     }
 }
 
@@ -300,15 +303,33 @@ static void play(const uint8_t *d, size_t size)
         case INJECT_C:
             if (g->cA.p.on_recv && n) g->cA.p.on_recv(&g->cA.p, a, n, g->cA.p.arg);
             break;
-        case STEP: step(a0 % 8 + 1); break;
-        case MUTATE: mutate(a, n); break;
-        case DROP: drop(a0 & 1); break;
-        case STREAM: open_stream(a, n); break;
-        case MIGRATE: migrate(); break;
-        case DOWN: path_down(a0 & 1); break;
-        case FIN: fin_all(a0 & 1); break;
-        case PAUSE: pause_all(a0 & 1); break;
-        case WAIT: wait_ms(a0 % 16); break;
+        case STEP:
+            step(a0 % 8 + 1);
+            break;
+        case MUTATE:
+            mutate(a, n);
+            break;
+        case DROP:
+            drop(a0 & 1);
+            break;
+        case STREAM:
+            open_stream(a, n);
+            break;
+        case MIGRATE:
+            migrate();
+            break;
+        case DOWN:
+            path_down(a0 & 1);
+            break;
+        case FIN:
+            fin_all(a0 & 1);
+            break;
+        case PAUSE:
+            pause_all(a0 & 1);
+            break;
+        case WAIT:
+            wait_ms(a0 % 16);
+            break;
         }
     }
 }
@@ -346,7 +367,8 @@ static void teardown(fz_t *f)
     }
     if (f->closed != 2 || uv_loop_close(&f->loop) != 0) abort(); /* a handle outlived its input */
     mpath_t *ms[] = {&f->cA, &f->sA, &f->cB, &f->sB};
-    for (int i = 0; i < 4; i++) m_flush(ms[i]);
+    for (int i = 0; i < 4; i++)
+        m_flush(ms[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -96,9 +96,9 @@ typedef struct fx {
     dgram_path_t *cA, *sA, *cB, *sB; /* client and server ends of A and B */
     int paths_closed;
     side_t cli, srv;
-    int errors;          /* stream on_error before the teardown */
-    int stream_closes;   /* stream on_close, both sides */
-    int done;            /* client streams that got everything back */
+    int errors;        /* stream on_error before the teardown */
+    int stream_closes; /* stream on_close, both sides */
+    int done;          /* client streams that got everything back */
     bool tearing_down;
     /* migration mid-transfer */
     uint64_t echoed, migrate_at, down_at;
@@ -117,7 +117,8 @@ static bool run_until(const int *v, int want)
 {
     g->timed_out = false;
     uv_timer_start(&g->watchdog, on_watchdog, WATCHDOG_MS, 0);
-    while (*v < want && !g->timed_out) uv_run(&g->loop, UV_RUN_ONCE);
+    while (*v < want && !g->timed_out)
+        uv_run(&g->loop, UV_RUN_ONCE);
     uv_timer_stop(&g->watchdog);
     return *v >= want;
 }
@@ -234,7 +235,8 @@ static void fx_teardown(void)
     CHECK(run_until(&g->cli.closed, g->cli.q ? 1 : 0));
     CHECK(run_until(&g->srv.closed, g->srv.q ? 1 : 0));
     dgram_path_t *ps[] = {g->cA, g->sA, g->cB, g->sB};
-    for (int i = 0; i < 4; i++) ps[i]->ops->close(ps[i], path_gone, NULL);
+    for (int i = 0; i < 4; i++)
+        ps[i]->ops->close(ps[i], path_gone, NULL);
     uv_close((uv_handle_t *)&g->fwd.to_client, handle_gone);
     uv_close((uv_handle_t *)&g->fwd.to_server, handle_gone);
     uv_close((uv_handle_t *)&g->watchdog, NULL);
@@ -323,7 +325,8 @@ static void pump(cstream_t *s)
     static uint8_t buf[CHUNK];
     while (s->sent < s->total) {
         size_t n = s->total - s->sent < CHUNK ? (size_t)(s->total - s->sent) : CHUNK;
-        for (size_t i = 0; i < n; i++) buf[i] = pattern(s->seed, s->sent + i);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pattern(s->seed, s->sent + i);
         int r = conn_write(s->c, buf, n);
         CHECK(r >= 0);
         if (r < 0) return;
@@ -417,7 +420,8 @@ static void test_parallel_streams(void)
     CHECK(run_until(&f.stream_closes, 2 * M));
     check_streams(cs, M);
     int drains = 0;
-    for (int i = 0; i < M; i++) drains += cs[i].drains;
+    for (int i = 0; i < M; i++)
+        drains += cs[i].drains;
     CHECK(drains > 0); /* the writers met backpressure and were resumed */
     CHECK_EQ_INT(f.srv.streams, M);
     CHECK_EQ_INT(f.errors, 0);
@@ -441,8 +445,10 @@ static void refused(bool client_lied_to)
     uint8_t fc[QUIC_FP_LEN], fs[QUIC_FP_LEN];
     quic_id_fingerprint(f.idc, fc);
     quic_id_fingerprint(f.ids, fs);
-    if (client_lied_to) fs[5] ^= 1;
-    else fc[31] ^= 0x80;
+    if (client_lied_to)
+        fs[5] ^= 1;
+    else
+        fc[31] ^= 0x80;
     fx_start(f.cB, f.sB, fs, fc);
     CHECK(run_until(&f.cli.ready, 1));
     CHECK(run_until(&f.srv.ready, 1));
@@ -486,13 +492,14 @@ static void test_migration_mid_transfer(void)
     CHECK_EQ_INT(quic_add_path(f.cli.q, f.cB), UV_EEXIST);
     /* QUIC_MAX_PATHS bounds the table: two stand-ins fill it, a third is refused. */
     dgram_path_t extra[3];
-    for (int k = 0; k < 3; k++) extra[k] = *f.cB;
+    for (int k = 0; k < 3; k++)
+        extra[k] = *f.cB;
     CHECK_EQ_INT(quic_add_path(f.cli.q, &extra[0]), 0);
     CHECK_EQ_INT(quic_add_path(f.cli.q, &extra[1]), 0);
     CHECK_EQ_INT(quic_add_path(f.cli.q, &extra[2]), UV_ENOSPC);
     quic_remove_path(f.cli.q, &extra[0]);
     quic_remove_path(f.cli.q, &extra[1]);
-    CHECK(extra[0].on_recv == NULL); /* unhooked */
+    CHECK(extra[0].on_recv == NULL);                      /* unhooked */
     CHECK_EQ_INT(quic_migrate(f.srv.q, f.sB), UV_EINVAL); /* the server follows */
     quic_info_t i;
     quic_get_info(f.cli.q, &i);
@@ -533,7 +540,8 @@ static void test_stream_bound(void)
     }
     CHECK(quic_open_stream(f.cli.q, &cli_cbs, NULL, &err) == NULL);
     CHECK_EQ_INT(err, UV_EAGAIN);
-    for (int i = 0; i < QUIC_MAX_STREAMS; i++) pump(&cs[i]); /* one byte and FIN each */
+    for (int i = 0; i < QUIC_MAX_STREAMS; i++)
+        pump(&cs[i]); /* one byte and FIN each */
     CHECK(run_until(&f.done, QUIC_MAX_STREAMS));
     CHECK_EQ_INT(f.srv.streams, QUIC_MAX_STREAMS);
     /* The server's stream_close hands the limit back: poll until open works. */
@@ -580,14 +588,16 @@ static void test_paused_reader(void)
     CHECK(run_until(&f.cli.ready, 1));
     cs.c = quic_open_stream(f.cli.q, &cli_cbs, &cs, &err);
     static uint8_t buf[4u << 20];
-    for (size_t i = 0; i < sizeof buf; i++) buf[i] = pattern(cs.seed, i);
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = pattern(cs.seed, i);
     CHECK(conn_write(cs.c, buf, sizeof buf) == 1); /* all queued, above high water */
     cs.sent = cs.total;
     CHECK(run_until(&paused_streams, 1));
     /* Let the window fill: 100 ms of loop time is plenty on loopback. */
     uv_timer_start(&g->watchdog, on_watchdog, 100, 0);
     g->timed_out = false;
-    while (!g->timed_out) uv_run(&g->loop, UV_RUN_ONCE);
+    while (!g->timed_out)
+        uv_run(&g->loop, UV_RUN_ONCE);
     quic_stream_t *s = paused_conn->qs;
     CHECK(s->rx_len > 0);
     CHECK(s->rx_len <= QUIC_STREAM_WINDOW);
