@@ -4,7 +4,8 @@
  * work as over TCP; QUIC flow control decides when bytes leave). Reads are
  * handed on from the stream's buffer while the conn is not paused, and only
  * what was handed on is given back to the peer as credit. FIN is half-close;
- * a reset from the peer is on_error(UV_ECONNRESET); conn_abort resets. */
+ * a reset from the peer is on_error(UV_ECONNRESET), the peer's STOP_SENDING
+ * before it had all our bytes on_error(UV_EPIPE); conn_abort resets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

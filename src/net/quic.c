@@ -1,7 +1,8 @@
-/* quic: see quic.h. The connection: ngtcp2's callbacks, datagrams in and
- * out, the expiry timer, paths and migration. Stream buffers live in
- * quic_stream.c, the conn face of a stream in conn_quic.c, TLS in
- * quic_tls.c.
+/* quic: see quic.h. The connection: creation, datagrams in and out, the
+ * expiry timer, run() (everything users hear), streams, the end. ngtcp2's
+ * callbacks are in quic_cb.c, paths and migration in quic_path.c, stream
+ * buffers in quic_stream.c, the conn face of a stream in conn_quic.c, TLS
+ * in quic_tls.c.
  *
  * Re-entrancy: ngtcp2's callbacks only change our buffers and flags; every
  * user callback (conn's on_data, on_eof, ..., quic_cbs) runs from run(),
@@ -31,87 +32,23 @@ static uint8_t g_pkt[QUIC_MAX_UDP_PAYLOAD];
 
 static void run(quic_t *q);
 static void on_timer(uv_timer_t *t);
-static void set_dead(quic_t *q, int err, const char *why);
 
-static ngtcp2_tstamp now_ts(void)
+ngtcp2_tstamp quic__now(void)
 {
     return uv_hrtime(); /* nanoseconds, monotonic: ngtcp2's unit */
-}
-
-/* ---- paths ------------------------------------------------------------ */
-
-static bool sa_equal(const struct sockaddr *a, const struct sockaddr *b)
-{
-    if (a->sa_family != b->sa_family) return false;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    if (a->sa_family != AF_INET6) return false;
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-}
-
-static socklen_t sa_len(const struct sockaddr_storage *ss)
-{
-    return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static ngtcp2_path ng_path(dgram_path_t *p)
-{
-    ngtcp2_path np = {
-        .local = {(ngtcp2_sockaddr *)&p->local, sa_len(&p->local)},
-        .remote = {(ngtcp2_sockaddr *)&p->remote, sa_len(&p->remote)},
-        .user_data = p,
-    };
-    return np;
-}
-
-/* Which of our live paths ngtcp2 means (NULL: none, e.g. one gone down). */
-static dgram_path_t *path_of(quic_t *q, const ngtcp2_path *np)
-{
-    for (unsigned i = 0; i < q->npaths; i++) {
-        dgram_path_t *p = q->paths[i];
-        if (sa_equal(np->local.addr, (struct sockaddr *)&p->local) &&
-            sa_equal(np->remote.addr, (struct sockaddr *)&p->remote))
-            return p;
-    }
-    return NULL;
-}
-
-static const char *kind_of(const dgram_path_t *p)
-{
-    return p ? p->ops->kind : "none";
-}
-
-dgram_path_t *quic_active_path(const quic_t *q)
-{
-    if (q->conn) {
-        dgram_path_t *p = path_of((quic_t *)q, ngtcp2_conn_get_path(q->conn));
-        if (p) return p;
-    }
-    return q->active;
-}
-
-static uint64_t rtt_us(const quic_t *q)
-{
-    if (!q->conn) return 0;
-    ngtcp2_conn_info ci;
-    ngtcp2_conn_get_conn_info(q->conn, &ci);
-    return ci.smoothed_rtt / 1000;
 }
 
 /* ---- sending ---------------------------------------------------------- */
 
 static void send_pkt(quic_t *q, const ngtcp2_path *np, const uint8_t *p, size_t n)
 {
-    dgram_path_t *dp = path_of(q, np);
+    dgram_path_t *dp = quic__path_of(q, np);
     if (!dp) return;                 /* that path is gone: as if lost */
     if (n > dp->max_payload) return; /* a PMTU probe too big for it: lost */
     if (dgram_path_send(dp, p, n) == 0) q->bytes_sent += n;
-    if (dp != q->active && dp == path_of(q, ngtcp2_conn_get_path(q->conn))) {
+    if (dp != q->active && dp == quic__path_of(q, ngtcp2_conn_get_path(q->conn))) {
         /* The server follows the client: a peer decides how often. */
-        LOG_LIMITED(LOG_INFO, "quic pair=%s now on path=%s (was %s)", q->pair, kind_of(dp),
+        LOG_LIMITED(LOG_INFO, "quic pair=%s now on path=%s (was %s)", q->pair, quic__kind(dp),
                     q->was_kind ? q->was_kind : "none");
         if (q->was_kind) q->migrations++;
         q->active = dp;
@@ -180,7 +117,7 @@ static ngtcp2_ssize write_one(quic_t *q, quic_stream_t *s, ngtcp2_path_storage *
 
 static void write_all(quic_t *q)
 {
-    ngtcp2_tstamp ts = now_ts();
+    ngtcp2_tstamp ts = quic__now();
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
     size_t quantum = ngtcp2_conn_get_send_quantum(q->conn), sent = 0;
@@ -190,7 +127,7 @@ static void write_all(quic_t *q)
         ngtcp2_ssize n = write_one(q, s, &ps, ts);
         if (n == NGTCP2_ERR_WRITE_MORE) continue;
         if (n < 0) {
-            set_dead(q, UV_EPROTO, ngtcp2_strerror((int)n));
+            quic__set_dead(q, UV_EPROTO, ngtcp2_strerror((int)n));
             break;
         }
         if (n == 0) break; /* congestion window full, or nothing to say */
@@ -207,7 +144,7 @@ static void write_all(quic_t *q)
 static void arm_timer(quic_t *q)
 {
     if (!q->conn || q->dead) return;
-    ngtcp2_tstamp exp = ngtcp2_conn_get_expiry(q->conn), now = now_ts();
+    ngtcp2_tstamp exp = ngtcp2_conn_get_expiry(q->conn), now = quic__now();
     if (exp == UINT64_MAX) {
         uv_timer_stop(&q->timer);
         return;
@@ -223,13 +160,13 @@ static void on_timer(uv_timer_t *t)
 {
     quic_t *q = t->data;
     if (!q->conn || q->dead) return;
-    int rv = ngtcp2_conn_handle_expiry(q->conn, now_ts());
+    int rv = ngtcp2_conn_handle_expiry(q->conn, quic__now());
     if (rv == NGTCP2_ERR_IDLE_CLOSE)
-        set_dead(q, UV_ETIMEDOUT, "idle timeout");
+        quic__set_dead(q, UV_ETIMEDOUT, "idle timeout");
     else if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT)
-        set_dead(q, UV_ETIMEDOUT, "handshake timeout");
+        quic__set_dead(q, UV_ETIMEDOUT, "handshake timeout");
     else if (rv != 0)
-        set_dead(q, UV_EPROTO, ngtcp2_strerror(rv));
+        quic__set_dead(q, UV_EPROTO, ngtcp2_strerror(rv));
     run(q);
 }
 
@@ -254,19 +191,20 @@ static void send_close(quic_t *q, const ngtcp2_ccerr *ccerr)
     ngtcp2_path_storage ps;
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(q->conn, &ps.path, NULL, g_pkt,
-                                                        sizeof g_pkt, ccerr, now_ts());
+                                                        sizeof g_pkt, ccerr, quic__now());
     if (n > 0) send_pkt(q, &ps.path, g_pkt, (size_t)n);
 }
 
-static void set_dead(quic_t *q, int err, const char *why)
+void quic__set_dead(quic_t *q, int err, const char *why)
 {
     if (q->dead) return;
     q->dead = true;
     q->dead_err = err;
     uv_timer_stop(&q->timer);
     char fp[17];
-    LOG_I("quic pair=%s ended: %s (path=%s rtt=%lluus peer=%s)", q->pair, why, kind_of(q->active),
-          (unsigned long long)rtt_us(q), quic_fp_short(q->tls.expect_fp, fp));
+    LOG_I("quic pair=%s ended: %s (path=%s rtt=%lluus peer=%s)", q->pair, why,
+          quic__kind(q->active), (unsigned long long)quic__rtt_us(q),
+          quic_fp_short(q->tls.expect_fp, fp));
     for (quic_stream_t *s = q->streams; s; s = s->next) {
         s->flags |= QS_FAILED;
         s->err = UV_ECONNABORTED;
@@ -283,12 +221,12 @@ static void read_failed(quic_t *q, int rv)
         const ngtcp2_ccerr *pe = ngtcp2_conn_get_ccerr(q->conn);
         bool refused = !q->hs_done || (pe->type == NGTCP2_CCERR_TYPE_TRANSPORT &&
                                        (pe->error_code & ~0xffull) == 0x100);
-        set_dead(q, refused ? UV_ECONNREFUSED : UV_ECONNRESET,
-                 refused ? "the peer refused the handshake" : "closed by the peer");
+        quic__set_dead(q, refused ? UV_ECONNREFUSED : UV_ECONNRESET,
+                       refused ? "the peer refused the handshake" : "closed by the peer");
         return;
     }
     if (rv == NGTCP2_ERR_DROP_CONN) {
-        set_dead(q, UV_ECONNRESET, "dropped");
+        quic__set_dead(q, UV_ECONNRESET, "dropped");
         return;
     }
     if (rv == NGTCP2_ERR_CRYPTO) {
@@ -298,22 +236,22 @@ static void read_failed(quic_t *q, int rv)
     }
     send_close(q, &ccerr);
     bool refused = q->tls.verdict > QUIC_PEER_OK;
-    set_dead(q, refused ? UV_EACCES : UV_EPROTO,
-             refused ? quic_peer_verdict_str(q->tls.verdict) : ngtcp2_strerror(rv));
+    quic__set_dead(q, refused ? UV_EACCES : UV_EPROTO,
+                   refused ? quic_peer_verdict_str(q->tls.verdict) : ngtcp2_strerror(rv));
 }
 
 /* ---- receiving -------------------------------------------------------- */
 
 static int server_accept(quic_t *q, dgram_path_t *p, const uint8_t *d, size_t n);
 
-static void on_recv(dgram_path_t *p, const uint8_t *d, size_t n, void *arg)
+void quic__on_recv(dgram_path_t *p, const uint8_t *d, size_t n, void *arg)
 {
     quic_t *q = arg;
     if (q->dead || q->closing) return;
     q->bytes_recv += n;
     if (!q->conn && server_accept(q, p, d, n) != 0) return;
-    ngtcp2_path np = ng_path(p);
-    int rv = ngtcp2_conn_read_pkt(q->conn, &np, NULL, d, n, now_ts());
+    ngtcp2_path np = quic__ng_path(p);
+    int rv = ngtcp2_conn_read_pkt(q->conn, &np, NULL, d, n, quic__now());
     if (rv != 0) read_failed(q, rv);
     run(q);
 }
@@ -340,8 +278,8 @@ static void tell_user(quic_t *q)
 {
     if (q->hs_done && !q->ready && !q->dead) {
         q->ready = true;
-        LOG_I("quic pair=%s ready path=%s rtt=%lluus", q->pair, kind_of(q->active),
-              (unsigned long long)rtt_us(q));
+        LOG_I("quic pair=%s ready path=%s rtt=%lluus", q->pair, quic__kind(q->active),
+              (unsigned long long)quic__rtt_us(q));
         if (q->cbs->on_ready) q->cbs->on_ready(q, 0);
     }
     if (q->dead && !q->told) {
@@ -369,165 +307,13 @@ static void run(quic_t *q)
     if (q->closing && q->nconns == 0) finalize(q);
 }
 
-/* ---- ngtcp2's callbacks: buffers and flags only ----------------------- */
-
-static void cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
-{
-    (void)ctx;
-    if (gnutls_rnd(GNUTLS_RND_RANDOM, dest, len) < 0) abort(); /* no entropy: nothing is safe */
-}
-
-static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
-                      void *user_data)
-{
-    if (gnutls_rnd(GNUTLS_RND_RANDOM, cid->data, cidlen) < 0 ||
-        gnutls_rnd(GNUTLS_RND_RANDOM, token, NGTCP2_STATELESS_RESET_TOKENLEN) < 0)
-        return NGTCP2_ERR_CALLBACK_FAILURE;
-    cid->datalen = cidlen;
-    return 0;
-}
-
-/* Ready means confirmed (RFC 9001 4.1.2): for the client, the server has
- * checked our certificate too and sent HANDSHAKE_DONE. A client that called
- * itself ready at its own Finished could still be refused. */
-static int cb_hs_confirmed(ngtcp2_conn *conn, void *user_data)
-{
-    ((quic_t *)user_data)->hs_done = true;
-    return 0;
-}
-
-static int cb_recv_stream(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t off,
-                          const uint8_t *data, size_t len, void *user_data, void *sdata)
-{
-    quic_stream_t *s = sdata;
-    if (!s) { /* a stream we no longer track: keep the window open */
-        ngtcp2_conn_extend_max_stream_offset(conn, id, len);
-        ngtcp2_conn_extend_max_offset(conn, len);
-        return 0;
-    }
-    bool fin = flags & NGTCP2_STREAM_DATA_FLAG_FIN;
-    return quic__stream_rx(s, data, len, fin) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-static int cb_acked(ngtcp2_conn *conn, int64_t id, uint64_t off, uint64_t len, void *user_data,
-                    void *sdata)
-{
-    if (sdata) quic__stream_acked(sdata, off, len);
-    return 0;
-}
-
-static int cb_stream_open(ngtcp2_conn *conn, int64_t id, void *user_data)
-{
-    quic_t *q = user_data;
-    if (!ngtcp2_is_bidi_stream(id)) return 0; /* we allow none; ngtcp2 refuses them */
-    quic_stream_t *s = quic__stream_new(q, id);
-    if (!s) return NGTCP2_ERR_CALLBACK_FAILURE;
-    s->flags |= QS_NEW;
-    ngtcp2_conn_set_stream_user_data(conn, id, s);
-    return 0;
-}
-
-static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t app_err,
-                           void *user_data, void *sdata)
-{
-    quic_stream_t *s = sdata;
-    /* The peer's streams count against the limit we gave: give one back. */
-    if (!ngtcp2_conn_is_local_stream(conn, id)) ngtcp2_conn_extend_max_streams_bidi(conn, 1);
-    if (!s) return 0;
-    s->flags &= ~QS_NG_OPEN;
-    if (s->flags & QS_NEW) s->flags &= ~QS_NEW; /* never announced: nobody to tell */
-    if (s->conn && !(s->flags & (QS_FIN_RECV | QS_CONN_GONE))) {
-        s->flags |= QS_FAILED;
-        s->err = UV_ECONNRESET;
-    }
-    quic__kick(s->q);
-    quic__stream_unlink(s);
-    return 0;
-}
-
-static int cb_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t final_size, uint64_t app_err,
-                           void *user_data, void *sdata)
-{
-    quic_stream_t *s = sdata;
-    if (s && s->conn) {
-        s->flags |= QS_FAILED;
-        s->err = UV_ECONNRESET;
-        quic__kick(s->q);
-    }
-    return 0;
-}
-
-static int cb_stop_sending(ngtcp2_conn *conn, int64_t id, uint64_t app_err, void *user_data,
-                           void *sdata)
-{
-    quic_stream_t *s = sdata;
-    if (s && s->conn && !(s->flags & QS_FIN_SENT)) {
-        s->flags |= QS_FAILED;
-        s->err = UV_EPIPE;
-        quic__kick(s->q);
-    }
-    return 0;
-}
-
-static int cb_path_validation(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_path *path,
-                              const ngtcp2_path *old_path, ngtcp2_path_validation_result res,
-                              void *user_data)
-{
-    static const char *const outcome[] = {
-        [NGTCP2_PATH_VALIDATION_RESULT_SUCCESS] = "succeeded",
-        [NGTCP2_PATH_VALIDATION_RESULT_FAILURE] = "failed",
-        [NGTCP2_PATH_VALIDATION_RESULT_ABORTED] = "aborted",
-    };
-    quic_t *q = user_data;
-    dgram_path_t *p = path_of(q, path);
-    if (p == q->migrating) q->migrating = NULL;
-    LOG_LIMITED(LOG_INFO, "quic pair=%s path=%s validation %s rtt=%lluus", q->pair, kind_of(p),
-                (unsigned)res < 3 ? outcome[res] : "?", (unsigned long long)rtt_us(q));
-    return 0;
-}
-
-static void fill_callbacks(ngtcp2_callbacks *cb, quic_role_t role)
-{
-    memset(cb, 0, sizeof *cb);
-    if (role == QUIC_CLIENT) {
-        cb->client_initial = ngtcp2_crypto_client_initial_cb;
-        cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
-    } else {
-        cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
-    }
-    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
-    cb->encrypt = ngtcp2_crypto_encrypt_cb;
-    cb->decrypt = ngtcp2_crypto_decrypt_cb;
-    cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
-    cb->update_key = ngtcp2_crypto_update_key_cb;
-    cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
-    cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
-    cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
-    cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
-    cb->rand = cb_rand;
-    cb->get_new_connection_id = cb_new_cid;
-    /* The server's handshake is confirmed when it completes (RFC 9001
-     * 4.1.2); ngtcp2 tells the client of confirmation separately. */
-    if (role == QUIC_CLIENT)
-        cb->handshake_confirmed = cb_hs_confirmed;
-    else
-        cb->handshake_completed = cb_hs_confirmed;
-    cb->recv_stream_data = cb_recv_stream;
-    cb->acked_stream_data_offset = cb_acked;
-    cb->stream_open = cb_stream_open;
-    cb->stream_close = cb_stream_close;
-    cb->stream_reset = cb_stream_reset;
-    cb->stream_stop_sending = cb_stop_sending;
-    cb->path_validation = cb_path_validation;
-}
-
 /* ---- creating --------------------------------------------------------- */
 
 static void fill_settings(quic_t *q, ngtcp2_settings *st, ngtcp2_transport_params *tp,
                           size_t max_payload)
 {
     ngtcp2_settings_default(st);
-    st->initial_ts = now_ts();
+    st->initial_ts = quic__now();
     st->max_tx_udp_payload_size = max_payload;
     st->handshake_timeout = QUIC_HANDSHAKE_TIMEOUT_MS * NGTCP2_MILLISECONDS;
     ngtcp2_transport_params_default(tp);
@@ -575,8 +361,8 @@ static int client_start(quic_t *q, dgram_path_t *p)
     ngtcp2_callbacks cb;
     if (random_cid(&dcid) || random_cid(&scid)) return UV_EIO;
     fill_settings(q, &st, &tp, max_payload(p));
-    fill_callbacks(&cb, QUIC_CLIENT);
-    ngtcp2_path np = ng_path(p);
+    quic__fill_callbacks(&cb, QUIC_CLIENT);
+    ngtcp2_path np = quic__ng_path(p);
     if (ngtcp2_conn_client_new(&q->conn, &dcid, &scid, &np, NGTCP2_PROTO_VER_V1, &cb, &st, &tp,
                                NULL, q) != 0)
         return UV_ENOMEM;
@@ -597,28 +383,12 @@ static int server_accept(quic_t *q, dgram_path_t *p, const uint8_t *d, size_t n)
     fill_settings(q, &st, &tp, max_payload(p));
     tp.original_dcid = hd.dcid;
     tp.original_dcid_present = 1;
-    fill_callbacks(&cb, QUIC_SERVER);
-    ngtcp2_path np = ng_path(p);
+    quic__fill_callbacks(&cb, QUIC_SERVER);
+    ngtcp2_path np = quic__ng_path(p);
     if (ngtcp2_conn_server_new(&q->conn, &hd.scid, &scid, &np, hd.version, &cb, &st, &tp, NULL,
                                q) != 0)
         return -1;
     return attach_conn(q);
-}
-
-static void on_path_down(dgram_path_t *p, const char *reason, void *arg);
-
-static void hook_path(quic_t *q, dgram_path_t *p)
-{
-    p->on_recv = on_recv;
-    p->on_down = on_path_down;
-    p->arg = q;
-}
-
-static void unhook_path(dgram_path_t *p)
-{
-    p->on_recv = NULL;
-    p->on_down = NULL;
-    p->arg = NULL;
 }
 
 quic_t *quic_new(uv_loop_t *loop, const quic_opts_t *o, dgram_path_t *first, const quic_cbs_t *cbs,
@@ -652,7 +422,7 @@ quic_t *quic_new(uv_loop_t *loop, const quic_opts_t *o, dgram_path_t *first, con
     q->timer.data = q->kick.data = q;
     q->handles = 2;
     q->paths[q->npaths++] = first;
-    hook_path(q, first);
+    quic__hook_path(q, first);
     if (q->conn) quic__kick(q); /* the client's Initial goes out from the loop */
     return q;
 }
@@ -665,90 +435,6 @@ void *quic_data(const quic_t *q)
 quic_role_t quic_role(const quic_t *q)
 {
     return q->role;
-}
-
-/* ---- paths and migration (RFC 9000 9) --------------------------------- */
-
-int quic_add_path(quic_t *q, dgram_path_t *p)
-{
-    for (unsigned i = 0; i < q->npaths; i++)
-        if (q->paths[i] == p) return UV_EEXIST;
-    if (q->npaths == QUIC_MAX_PATHS) return UV_ENOSPC;
-    q->paths[q->npaths++] = p;
-    hook_path(q, p);
-    return 0;
-}
-
-static int migrate(quic_t *q, dgram_path_t *p, bool now);
-
-int quic_migrate(quic_t *q, dgram_path_t *p)
-{
-    return migrate(q, p, false);
-}
-
-/* now: the active path is gone, so move at once and validate the new one in
- * the background (ngtcp2_conn_initiate_immediate_migration); else validate
- * first and move after (RFC 9000 9.2, 9.3). */
-static int migrate(quic_t *q, dgram_path_t *p, bool now)
-{
-    if (q->role != QUIC_CLIENT) return UV_EINVAL; /* the server follows the client */
-    if (!q->ready || q->dead || q->closing) return UV_ENOTCONN;
-    bool known = false;
-    for (unsigned i = 0; i < q->npaths; i++)
-        known |= q->paths[i] == p;
-    if (!known) return UV_EINVAL;
-    if (p == quic_active_path(q) || p == q->migrating) return 0; /* there, or on the way */
-    ngtcp2_path np = ng_path(p);
-    int rv = now ? ngtcp2_conn_initiate_immediate_migration(q->conn, &np, now_ts())
-                 : ngtcp2_conn_initiate_migration(q->conn, &np, now_ts());
-    if (rv != 0) {
-        LOG_W("quic pair=%s migration to path=%s failed: %s", q->pair, kind_of(p),
-              ngtcp2_strerror(rv));
-        return rv == NGTCP2_ERR_CONN_ID_BLOCKED ? UV_EAGAIN : UV_EINVAL;
-    }
-    q->migrating = now ? NULL : p;
-    LOG_I("quic pair=%s migrating path=%s -> path=%s rtt=%lluus", q->pair,
-          q->was_kind ? q->was_kind : "none", kind_of(p), (unsigned long long)rtt_us(q));
-    quic__kick(q);
-    return 0;
-}
-
-static void drop_path(quic_t *q, dgram_path_t *p)
-{
-    for (unsigned i = 0; i < q->npaths; i++) {
-        if (q->paths[i] != p) continue;
-        q->paths[i] = q->paths[--q->npaths];
-        unhook_path(p);
-        return;
-    }
-}
-
-/* The active path went away: the client moves to another live one; the
- * server waits for the client to do so (it cannot migrate, RFC 9000 9). */
-static void leave_path(quic_t *q, dgram_path_t *p)
-{
-    bool was_active = p == quic_active_path(q);
-    drop_path(q, p);
-    if (q->active == p) q->active = NULL;
-    if (q->migrating == p) q->migrating = NULL;
-    if (!was_active || q->dead || q->closing) return;
-    if (q->npaths == 0) {
-        set_dead(q, UV_ENETDOWN, "no live path");
-        return;
-    }
-    if (q->role == QUIC_CLIENT && q->ready) migrate(q, q->paths[0], true);
-}
-
-static void on_path_down(dgram_path_t *p, const char *reason, void *arg)
-{
-    quic_t *q = arg;
-    LOG_I("quic pair=%s path=%s down: %s", q->pair, kind_of(p), LOG_ESC(reason ? reason : "?"));
-    leave_path(q, p);
-}
-
-void quic_remove_path(quic_t *q, dgram_path_t *p)
-{
-    leave_path(q, p);
 }
 
 /* ---- streams ---------------------------------------------------------- */
@@ -782,8 +468,8 @@ conn_t *quic_open_stream(quic_t *q, const conn_cbs_t *cbs, void *data, int *err)
 void quic_get_info(const quic_t *q, quic_info_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->path_kind = kind_of(quic_active_path(q));
-    out->rtt_us = rtt_us(q);
+    out->path_kind = quic__kind(quic_active_path(q));
+    out->rtt_us = quic__rtt_us(q);
     out->migrations = q->migrations;
     out->bytes_sent = q->bytes_sent;
     out->bytes_recv = q->bytes_recv;
@@ -830,8 +516,8 @@ void quic_close(quic_t *q, quic_closed_cb cb, void *arg)
         ngtcp2_ccerr_default(&ccerr); /* NO_ERROR (RFC 9000 20.1) */
         send_close(q, &ccerr);
     }
-    set_dead(q, UV_ECONNABORTED, "closed");
+    quic__set_dead(q, UV_ECONNABORTED, "closed");
     while (q->npaths)
-        drop_path(q, q->paths[0]);
+        quic__drop_path(q, q->paths[0]);
     quic__kick(q);
 }

@@ -86,6 +86,21 @@ struct quic {
 
 /* quic.c: asks for a write pass and stream work from the loop, soon. */
 void quic__kick(quic_t *q);
+ngtcp2_tstamp quic__now(void); /* ngtcp2's clock: uv_hrtime, ns */
+/* The connection ends (once): streams fail, the owner hears it from run(). */
+void quic__set_dead(quic_t *q, int err, const char *why);
+/* A path's on_recv while the connection uses it. */
+void quic__on_recv(dgram_path_t *p, const uint8_t *d, size_t n, void *arg);
+/* quic_cb.c: ngtcp2's callbacks for a role. */
+void quic__fill_callbacks(ngtcp2_callbacks *cb, quic_role_t role);
+/* quic_path.c */
+ngtcp2_path quic__ng_path(dgram_path_t *p); /* borrows p's addresses */
+/* Which live path ngtcp2 means (NULL: none, e.g. one gone down). */
+dgram_path_t *quic__path_of(quic_t *q, const ngtcp2_path *np);
+const char *quic__kind(const dgram_path_t *p); /* "direct", "relay", "none" */
+uint64_t quic__rtt_us(const quic_t *q);
+void quic__hook_path(quic_t *q, dgram_path_t *p);
+void quic__drop_path(quic_t *q, dgram_path_t *p); /* unhooks it */
 /* quic_stream.c */
 quic_stream_t *quic__stream_new(quic_t *q, int64_t id);
 void quic__stream_unlink(quic_stream_t *s); /* frees it when both owners let go */
