@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/addr.h"
 #include "net/quic_int.h"
 #include "util/log.h"
 

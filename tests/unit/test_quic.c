@@ -682,6 +682,30 @@ static void test_reset_and_close_in_callback(void)
     fx_teardown();
 }
 
+/* The only path goes down: the connection ends (on_dead(UV_ENETDOWN), once)
+ * and its open stream errs (UV_ECONNABORTED); nothing else is called. */
+static void test_last_path_down(void)
+{
+    fx_t f;
+    int err;
+    fx_setup(&f);
+    fx_start_right(f.cB, f.sB);
+    CHECK(run_until(&f.cli.ready, 1));
+    conn_t *c = quic_open_stream(f.cli.q, &cli_cbs, NULL, &err);
+    CHECK(c != NULL);
+    f.srv.q->cbs = &counting_cbs;
+    dgram_udp_down(f.cB, "test: the only path");
+    CHECK(run_until(&f.cli.dead, 1));
+    CHECK_EQ_INT(f.cli.dead_err, UV_ENETDOWN);
+    CHECK(run_until(&f.errors, 1)); /* the stream conn */
+    CHECK(run_until(&f.stream_closes, 1));
+    CHECK_EQ_INT(f.cli.ready, 1);
+    CHECK(quic_open_stream(f.cli.q, &cli_cbs, NULL, &err) == NULL);
+    CHECK_EQ_INT(err, UV_ENOTCONN);
+    CHECK_EQ_INT(f.cli.dead, 1);
+    fx_teardown();
+}
+
 /* relay.c joins a local stream socket to a QUIC stream unchanged: the
  * local end writes a pattern and FIN through the relay, the server echoes,
  * the bytes come back intact, and the relay ends by itself after both FINs. */
@@ -752,5 +776,6 @@ int main(void)
     RUN(test_paused_reader);
     RUN(test_relay_over_stream);
     RUN(test_reset_and_close_in_callback);
+    RUN(test_last_path_down);
     return TEST_SUMMARY();
 }
