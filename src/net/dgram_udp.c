@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct dgram_udp {
     dgram_path_t path; /* first: the user's pointer is ours */
@@ -146,9 +147,13 @@ dgram_path_t *dgram_udp_open_fd(uv_loop_t *loop, uv_os_sock_t fd, const struct s
                                 const char *kind, int *err)
 {
     dgram_udp_t *u = udp_new(loop, remote, kind, err);
-    if (!u) return NULL;
+    if (!u) {
+        close(fd);
+        return NULL;
+    }
     int r = uv_udp_open(&u->h, fd);
-    if (!r) r = udp_begin(u); /* a failed open leaves fd the caller's */
+    if (r) close(fd); /* not adopted: closed here, as the header promises */
+    if (!r) r = udp_begin(u);
     return r ? udp_fail(u, r, err) : &u->path;
 }
 

@@ -27,7 +27,7 @@
 dgram_path_t *dgram_udp_open(uv_loop_t *loop, const struct sockaddr *local,
                              const struct sockaddr *remote, const char *kind, int *err);
 /* Adopts an already bound UDP socket (a punched one): as above, from `fd`.
- * The path owns fd on success only. */
+ * The path owns fd from the call on: it is closed on failure too. */
 dgram_path_t *dgram_udp_open_fd(uv_loop_t *loop, uv_os_sock_t fd, const struct sockaddr *remote,
                                 const char *kind, int *err);
 /* The owner decides the path is dead (keepalive lost, a test): stops
