@@ -13,8 +13,10 @@
  *   conn_e2e.c  end-to-end records over another whole conn (conn_e2e_ops):
  *               the inner conn's callbacks are e2e's, its transport
  *               entries call the inner conn's public functions.
- * A QUIC stream would be a fourth table plus its own state in the union
- * below; relay.c, cwork.c and the proxy kinds only ever see conn.h. */
+ *   conn_quic.c one QUIC stream (conn_quic_ops): the transport is the
+ *               stream of a quic_t (net/quic.h); its state is the
+ *               quic_stream_t in `qs` (net/quic_int.h).
+ * relay.c, cwork.c and the proxy kinds only ever see conn.h. */
 #ifndef BURROW_CONN_INT_H
 #define BURROW_CONN_INT_H
 
@@ -101,7 +103,8 @@ struct conn {
     void *data;
     unsigned flags;
     size_t pending; /* bytes queued below us, not yet taken by the kernel */
-    conn_tcp_t tcp; /* a QUIC backend would add its state beside this */
+    conn_tcp_t tcp;
+    struct quic_stream *qs; /* conn_quic.c's stream while ops == &conn_quic_ops */
     conn_tls_t tls;
     struct conn_e2e *e2e; /* conn_e2e.c's state while ops == &conn_e2e_ops */
     char peer[CONN_PEER_LEN];
@@ -110,6 +113,7 @@ struct conn {
 extern const conn_ops_t conn_tcp_ops;
 extern const conn_ops_t conn_tls_ops;
 extern const conn_ops_t conn_e2e_ops;
+extern const conn_ops_t conn_quic_ops;
 
 /* Helpers the backends call (conn.c). */
 void conn__fail(conn_t *c, int err);     /* on_error once */

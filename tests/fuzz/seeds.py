@@ -336,6 +336,29 @@ RELAY_MSG_SEEDS = {
     "quic_short": b"\1" + b"\x40" + bytes(35),
 }
 
+# fuzz_quic (fuzz_quic.c): a client and a server role over in-memory paths.
+Q_INJECT, Q_INJECT_C, Q_STEP, Q_MUTATE, Q_DROP, Q_STREAM, Q_MIGRATE, Q_DOWN, Q_FIN, Q_PAUSE, Q_WAIT = range(11)
+Q_HS = rec(Q_STEP, b"\x07") * 3
+Q_STREAM_ECHO = rec(Q_STREAM, b"hello quic " * 20) + rec(Q_STEP, b"\x07") * 2
+QUIC_SEEDS = {
+    "handshake": Q_HS,
+    "stream_fin": Q_HS + Q_STREAM_ECHO + rec(Q_FIN, b"\x00") + rec(Q_STEP, b"\x07") * 2,
+    "stream_reset": Q_HS + Q_STREAM_ECHO + rec(Q_FIN, b"\x01") + rec(Q_STEP, b"\x07"),
+    "migrate_and_down": Q_HS + Q_STREAM_ECHO + (rec(Q_MIGRATE) + rec(Q_STEP, b"\x07") + rec(Q_WAIT, b"\x05")) * 3
+    + rec(Q_STREAM, b"x" * 3000) + rec(Q_STEP, b"\x07") + rec(Q_DOWN, b"\x01") + (rec(Q_STEP, b"\x07") + rec(Q_WAIT, b"\x05")) * 3,
+    "a_down": Q_HS + rec(Q_DOWN, b"\x00") + rec(Q_STEP, b"\x03"),
+    "pause": Q_HS + rec(Q_PAUSE, b"\x01") + rec(Q_STREAM, bytes(range(256)) * 64)
+    + rec(Q_STEP, b"\x07") * 2 + rec(Q_PAUSE, b"\x00") + rec(Q_STEP, b"\x07") * 2,
+    "mutate_initial": rec(Q_MUTATE, b"\x00" * 40 + b"\x01") + Q_HS,
+    "drop_some": rec(Q_DROP, b"\x00") + rec(Q_STEP, b"\x00") + rec(Q_DROP, b"\x01") + Q_HS,
+    # A long-header Initial (version 1) with a made-up body, then one
+    # without a version the server speaks, then a short header.
+    "forged": rec(Q_INJECT, bytes([0xC3, 0, 0, 0, 1, 8]) + b"\x11" * 8 + b"\x08" + b"\x22" * 8
+                  + b"\x00\x44\xd0" + b"\x00" * 1200)
+    + rec(Q_INJECT, bytes([0xC0, 0x1a, 0x2a, 0x3a, 0x4a, 8]) + b"\x11" * 8 + b"\x00" + b"\x00" * 1200)
+    + rec(Q_INJECT, b"\x40" + b"\x33" * 40) + rec(Q_INJECT_C, b"\x40" + b"\x33" * 40) + Q_HS,
+}
+
 
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
@@ -360,6 +383,7 @@ TARGETS = {
     "fuzz_stun_server": STUN_SERVER_SEEDS,
     "fuzz_udp_relay": UDP_RELAY_SEEDS,
     "fuzz_relay_msg": RELAY_MSG_SEEDS,
+    "fuzz_quic": QUIC_SEEDS,
 }
 
 if __name__ == "__main__":
