@@ -338,7 +338,9 @@ static void listen_one(cvisitor_t *v)
 {
     const visitor_cfg_t *cfg = v->cfg;
     struct sockaddr_storage ss;
-    if (strcmp(cfg->type, "stcp") != 0 || cfg->bind_port < 0) return;
+    /* xtcp's connections ride the stcp path (the direct path is punched apart) */
+    if ((strcmp(cfg->type, "stcp") != 0 && strcmp(cfg->type, "xtcp") != 0) || cfg->bind_port < 0)
+        return;
     const listener_opts_t opts = {.what = "visitor"};
     int r = listener_init(v->cli->loop, &v->l, &opts, on_local, v);
     if (r == 0) r = addr_parse(cfg->bind_addr, cfg->bind_port, &ss) == 0 ? 0 : UV_EINVAL;

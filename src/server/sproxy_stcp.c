@@ -61,6 +61,19 @@ const sproxy_ops_t sproxy_stcp_ops = {
     .close = stcp_close,
 };
 
+/* xtcp: its connections ride the stcp relay path (the direct path is
+ * punched beside it, p2p/), so the server side is stcp's under another name. */
+const sproxy_ops_t sproxy_xtcp_ops = {
+    .type = "xtcp",
+    .open = stcp_open,
+    .close = stcp_close,
+};
+
+static bool is_secret_ops(const sproxy_ops_t *ops)
+{
+    return ops == &sproxy_stcp_ops || ops == &sproxy_xtcp_ops;
+}
+
 /* Tells the visitor why, then closes (the ERROR goes out before the FIN). */
 static void refuse(conn_t *v, const char *code, const char *message)
 {
@@ -119,7 +132,7 @@ void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
         refuse(v, "owner-offline", "the owner of this secret proxy is not connected");
         return;
     }
-    if (!p || p->ops != &sproxy_stcp_ops || !p->sess) {
+    if (!p || !is_secret_ops(p->ops) || !p->sess) {
         LOG_LIMITED(LOG_WARN,
                     "stcp visitor refused proxy=%s visitor=%s peer=%s path=relay "
                     "reason=unknown-proxy",

@@ -13,12 +13,14 @@
 
 static void test_table(void)
 {
-    CHECK_EQ_INT(PROXY_KIND_COUNT, 5);
+    CHECK_EQ_INT(PROXY_KIND_COUNT, 6);
     CHECK_EQ_INT(PROXY_TCP, 0); /* the config enum's historical values */
     CHECK_EQ_INT(PROXY_UDP, 1);
     CHECK_EQ_INT(PROXY_HTTP, 2);
     CHECK_EQ_INT(PROXY_HTTPS, 3);
     CHECK_EQ_INT(PROXY_STCP, 4);
+    CHECK_EQ_INT(PROXY_XTCP, 5);
+    CHECK(kind_has(PROXY_XTCP, KIND_SECRET) && !kind_has(PROXY_XTCP, KIND_BINDS_PORT));
     for (int k = 0; k < PROXY_KIND_COUNT; k++) {
         CHECK_EQ_INT(kind_find(kind_name((proxy_kind_t)k)), k);
         CHECK(kind_info((proxy_kind_t)k) != NULL);
@@ -37,10 +39,10 @@ static void test_table(void)
 static void test_lists(void)
 {
     char b[KIND_LIST_LEN];
-    CHECK_EQ_STR(kind_list(0, "or", b, sizeof b), "tcp, udp, http, https or stcp");
+    CHECK_EQ_STR(kind_list(0, "or", b, sizeof b), "tcp, udp, http, https, stcp or xtcp");
     CHECK_EQ_STR(kind_list(KIND_ROUTES_DOMAIN, "or", b, sizeof b), "http or https");
     CHECK_EQ_STR(kind_list(KIND_HTTP_KEYS, "or", b, sizeof b), "http");
-    CHECK_EQ_STR(kind_list(KIND_SECRET, "or", b, sizeof b), "stcp");
+    CHECK_EQ_STR(kind_list(KIND_SECRET, "or", b, sizeof b), "stcp or xtcp");
     CHECK_EQ_STR(kind_list(KIND_PROXY_PROTOCOL, "or", b, sizeof b), "tcp or https");
     CHECK_EQ_STR(kind_list(KIND_BINDS_PORT, "and", b, sizeof b), "tcp and udp");
     CHECK_EQ_STR(kind_list(KIND_BINDS_PORT | KIND_ROUTES_DOMAIN, "or", b, sizeof b), "");
