@@ -32,8 +32,9 @@ int punch_proof(const char *secret, punch_role_t role, const char *proxy, const 
     uint8_t plen[2], ulen[2];
     put16(plen, strlen(proxy));
     put16(ulen, strlen(user));
-    const void *parts[] = {label, rname, plen, proxy, ulen, user, nonce_v, nonce_o ? nonce_o : zero};
-    size_t lens[] = {sizeof label - 1, strlen(rname), 2, strlen(proxy), 2, strlen(user),
+    const void *parts[] = {label, rname, plen,    proxy,
+                           ulen,  user,  nonce_v, nonce_o ? nonce_o : zero};
+    size_t lens[] = {sizeof label - 1, strlen(rname),  2, strlen(proxy), 2, strlen(user),
                      PUNCH_NONCE_LEN,  PUNCH_NONCE_LEN};
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
