@@ -519,6 +519,11 @@ int punch_start(punch_t *p, const punch_key_t *key, const cand_set_t *peer)
     return 0;
 }
 
+void punch_test_set_nat(punch_t *p, cand_nat_t nat)
+{
+    p->self.nat = nat;
+}
+
 const punch_result_t *punch_last(const punch_t *p)
 {
     return &p->res;

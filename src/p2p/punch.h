@@ -90,6 +90,9 @@ int punch_start(punch_t *p, const punch_key_t *key, const cand_set_t *peer);
 int punch_port(const punch_t *p);
 /* Frees p once every handle closed; cb may be NULL. p must not be used after. */
 void punch_close(punch_t *p, void (*cb)(void *arg), void *arg);
+/* Tests only: overrides the gathered NAT behaviour (a unit test cannot
+ * put itself behind a symmetric NAT). */
+void punch_test_set_nat(punch_t *p, cand_nat_t nat);
 /* The result so far (for logs): rtt, the peer's address. */
 const punch_result_t *punch_last(const punch_t *p);
 
