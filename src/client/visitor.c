@@ -305,6 +305,7 @@ static void on_local(listener_t *l, conn_t *local, const struct sockaddr_storage
     if (v->conns) v->conns->prev = vc;
     v->conns = vc;
     LOG_D("visitor connection name=%s peer=%s", LOG_ESC(v->cfg->name), conn_peer(local));
+    cxtcp_visitor_want(v->cli, v->cfg, v->proxy); /* xtcp: punch beside the relay path */
     if (ctl_ready(v->cli))
         vc_dial(vc);
     else
@@ -317,7 +318,8 @@ int cvisitor_setup(cli_t *c)
 {
     const client_cfg_t *cfg = c->cfg;
     c->visitors = calloc((size_t)(cfg->n_visitors ? cfg->n_visitors : 1), sizeof *c->visitors);
-    if (!c->visitors) return -1;
+    c->xtcp_budget = calloc((size_t)cfg->n_visitors + 1, sizeof *c->xtcp_budget);
+    if (!c->visitors || !c->xtcp_budget) return -1;
     const char *own = cfg->user ? cfg->user : "";
     for (int i = 0; i < cfg->n_visitors; i++) {
         cvisitor_t *v = &c->visitors[i];
@@ -365,6 +367,8 @@ void cvisitor_start(cli_t *c)
 void cvisitor_ctl_up(cli_t *c)
 {
     for (int i = 0; i < c->n_visitors; i++) {
+        if (c->visitors[i].cfg->keep_tunnel_open)
+            cxtcp_visitor_want(c, c->visitors[i].cfg, c->visitors[i].proxy);
         vconn_t *next;
         for (vconn_t *vc = c->visitors[i].conns; vc; vc = next) {
             next = vc->next; /* vc_dial may end vc */

@@ -243,11 +243,13 @@ static void on_punch_pkt(punch_t *p, int si, const struct sockaddr *from, const 
                          size_t n)
 {
     punch_pkt_t k;
+    char a[ADDR_STRLEN];
     if (p->state < ST_PUNCH || p->state == ST_FAILED) return; /* no key yet */
-    if (punch_pkt_parse(&p->key, d, n, &k) < 0 || k.role == p->role) {
-        p->res.dropped++;
-        LOG_LIMITED(LOG_DEBUG, "punch packet refused from=%s reason=bad-mac-or-pair",
-                    addr_format(from, (char[ADDR_STRLEN]){0}, ADDR_STRLEN));
+    int r = punch_pkt_parse(&p->key, d, n, &k);
+    if (r < 0 || k.role == p->role) {
+        p->res.dropped++; /* anyone can send these: rate-limited */
+        LOG_LIMITED(LOG_INFO, "punch packet refused from=%s reason=%s",
+                    addr_format(from, a, sizeof a), r < 0 ? punch_pkt_strerror(r) : "own-role");
         return;
     }
     if (p->state == ST_DONE && si == p->sel_sock && same_addr(&p->sel_addr, from))

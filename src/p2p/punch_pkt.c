@@ -92,6 +92,13 @@ int punch_derive(const char *secret, const uint8_t nonce_v[PUNCH_NONCE_LEN],
     return rc;
 }
 
+const char *punch_pkt_strerror(int err)
+{
+    static const char *const names[] = {"arg", "crypto", "short", "magic", "form", "pair", "mac"};
+    int i = -err - 1;
+    return i >= 0 && i < (int)(sizeof names / sizeof names[0]) ? names[i] : "?";
+}
+
 bool punch_pkt_is(const uint8_t *p, size_t len)
 {
     return len >= sizeof magic && memcmp(p, magic, sizeof magic) == 0;

@@ -82,6 +82,9 @@ enum {
     PUNCH_ERR_MAC = -7,    /* wrong MAC: a stranger's, or altered */
 };
 
+/* "short", "magic", "form", "pair", "mac", "crypto", "arg"; "?" otherwise. */
+const char *punch_pkt_strerror(int err);
+
 /* proof(role) above; nonce_o NULL means all zero (the visitor's offer). */
 int punch_proof(const char *secret, punch_role_t role, const char *proxy, const char *user,
                 const uint8_t nonce_v[PUNCH_NONCE_LEN], const uint8_t *nonce_o,

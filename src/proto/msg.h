@@ -40,8 +40,8 @@ enum {
      * the server forwards each side's candidates to the other. */
     MSG_P2P_OFFER = 0x60,  /* visitor->s: {proxy, sid, nonce, proof, cands, nat};
                             * s->owner: {pair, proxy, user, nonce, proof, cands, nat} */
-    MSG_P2P_ANSWER = 0x61, /* owner->s: {pair, proxy, nonce, proof, cands, nat} | {pair, proxy, error};
-                            * s->visitor: {sid, nonce, proof, cands, nat} | {sid, error} */
+    MSG_P2P_ANSWER = 0x61, /* owner->s: {pair, proxy, nonce, proof, cands, nat} | {pair, proxy,
+                            * error}; s->visitor: {sid, nonce, proof, cands, nat} | {sid, error} */
 };
 
 const char *msg_name(uint8_t type);

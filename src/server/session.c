@@ -35,7 +35,7 @@ struct session {
     sproxy_t *proxies;
     work_pool_t *pool; /* NULL once the session ended (it frees itself) */
     bool ended;
-    ref_t ref; /* ctl conn + tick timer */
+    ref_t ref;           /* ctl conn + tick timer */
     uint64_t p2p_minute; /* start of the minute P2P offers are counted in */
     int p2p_offers;
 };

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# test_xtcp_punch: xtcp across two NATs. The owner runs in c1 behind nat1
+# (tcp_echo as its local service), the visitor in c2 behind nat2, with
+# keepTunnelOpen so punching starts at login; the server has a second
+# address (203.0.113.11, natDiscovery.altAddr) so both sides learn their
+# mapping behaviour from its STUN service. For each NAT pair: data through
+# the visitor's port arrives intact (the relay path, from the first second)
+# and the visitor's log says whether and when a direct UDP path was found:
+#   port-restricted x port-restricted   direct
+#   full-cone x symmetric               direct; forged punch packets from
+#                                       `user` (no key) refused, path kept
+#   port-restricted x symmetric         direct (birthday: 256 sockets on
+#                                       the symmetric side, spray from the other)
+#   symmetric x symmetric               no direct path, reason=both-symmetric,
+#                                       data still flows over the relay
+# Prints the matrix (pair, direct, time to direct) at the end.
+set -u
+. "$(dirname "$0")/lab.sh"
+. "$(dirname "$0")/burrow.sh"
+lab_trap
+brw_require || exit 1
+ECHO=$(lab_tool tcp_echo) || exit 1
+BLAST=$(lab_tool tcp_blast) || exit 1
+lab_up || lab_fail "lab_up"
+lab_srv_alt || lab_fail "second server address"
+
+lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
+lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
+token=$(brw_token)
+BRW_LOG_LEVEL=${BRW_LOG_LEVEL:-info}
+brw_server_conf "$LAB_TMP/frps.toml" "$token" 'natDiscovery.altAddr = "203.0.113.11"'
+brw_client_conf "$LAB_TMP/owner.toml" "$token"
+cat >>"$LAB_TMP/owner.toml" <<'TOML'
+
+[[proxies]]
+name = "ssh"
+type = "xtcp"
+secretKey = "xtcp-s3cret"
+localIP = "192.168.1.10"
+localPort = 9000
+TOML
+brw_client_conf "$LAB_TMP/visitor.toml" "$token"
+cat >>"$LAB_TMP/visitor.toml" <<'TOML'
+
+[[visitors]]
+name = "p2p-ssh"
+type = "xtcp"
+serverName = "ssh"
+secretKey = "xtcp-s3cret"
+bindPort = 7200
+keepTunnelOpen = true
+TOML
+brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
+lab_wait_log "$LAB_TMP/server.log" "stun.*(discovery|serving)" 5 >/dev/null 2>&1 || true
+
+# forge ADDR PORT: 20 well-formed punch packets with a made-up key from `user`.
+forge() {
+    lab_exec user python3 - "$1" "$2" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for t in (1, 2, 3, 4) * 5:
+    pkt = bytes([0x3b]) + b"BP1" + bytes([t, 1, 0, 0]) + os.urandom(40)
+    s.sendto(pkt, (sys.argv[1], int(sys.argv[2])))
+PY
+}
+
+MATRIX=()
+# run_case NAT1 NAT2 EXPECT(direct|relay)
+run_case() {
+    local n1=$1 n2=$2 want=$3 tag="$1 x $2" line ms opid vpid out
+    lab_set_nat nat1 "$n1" || lab_fail "nat1 $n1"
+    lab_set_nat nat2 "$n2" || lab_fail "nat2 $n2"
+    lab_exec nat1 conntrack -F >/dev/null 2>&1 || true
+    lab_exec nat2 conntrack -F >/dev/null 2>&1 || true
+    local ol="$LAB_TMP/owner-$n1-$n2" vl="$LAB_TMP/visitor-$n1-$n2"
+    brw_start_client c1 "owner-$n1-$n2" "$LAB_TMP/owner.toml"; opid=$LAB_LAST_PID
+    lab_wait_log "$ol.log" "proxy registered.*name=ssh" 15 || lab_fail "$tag: xtcp proxy not registered"
+    brw_start_client c2 "visitor-$n1-$n2" "$LAB_TMP/visitor.toml"; vpid=$LAB_LAST_PID
+    lab_wait_port c2 tcp 127.0.0.1 7200 10 || lab_fail "$tag: visitor port 7200 not open"
+    lab_wait_log "$vl.log" "login ok" 15 || lab_fail "$tag: visitor did not log in"
+    # the relay path carries data at once, whatever punching does
+    out=$(lab_exec c2 "$BLAST" -t 30 127.0.0.1 7200 8 262144 2>&1) ||
+        lab_fail "$tag: transfer through the xtcp visitor: ${out##*$'\n'}"
+    lab_pass "$tag: 8 x 256 KiB through the xtcp visitor verified (relay path)"
+    lab_wait_log "$vl.log" "xtcp (direct path|no direct path|punch refused|no answer)" 15 ||
+        lab_fail "$tag: the visitor never logged the punch's outcome"
+    line=$(grep -E "xtcp (direct path|no direct path|punch refused|no answer)" "$vl.log" | head -1)
+    printf '  %s\n' "$line"
+    if [ "$want" = direct ]; then
+        case $line in *"xtcp direct path"*) ;; *) lab_fail "$tag: expected a direct path: $line" ;; esac
+        ms=$(sed -E 's/.*time_to_direct_ms=([0-9]+).*/\1/' <<<"$line")
+        lab_wait_log "$ol.log" "xtcp direct path visitor=.* proxy=ssh path=direct" 5 ||
+            lab_fail "$tag: the owner did not log the direct path"
+        lab_pass "$tag: direct UDP path in ${ms} ms ($(grep -oE 'via=[a-z]+' <<<"$line"))"
+        MATRIX+=("$(printf '%-34s %-7s %s ms' "$tag" yes "$ms")")
+    else
+        case $line in *"no direct path"*"reason=both-symmetric"*) ;; *) lab_fail "$tag: expected both-symmetric: $line" ;; esac
+        lab_pass "$tag: no direct path, said clearly (both-symmetric), data relayed"
+        MATRIX+=("$(printf '%-34s %-7s %s' "$tag" no "-")")
+    fi
+    if [ "$n1" = full-cone ]; then
+        # `user` reaches the owner's mapped port (full cone) with forged punch packets
+        local sf=$(grep -oE 'xtcp candidates visitor=.* srflx=[0-9.]+:[0-9]+' "$ol.log" | head -1 | sed -E 's/.*srflx=//')
+        [ -n "$sf" ] || lab_fail "$tag: no srflx address in the owner's log"
+        forge "${sf%:*}" "${sf##*:}"
+        lab_wait_log "$ol.log" "punch packet refused .*reason=" 5 || lab_fail "$tag: forged punch packets were not refused"
+        sleep 0.5
+        [ "$(lab_count_log "$ol.log" 'xtcp direct path')" = 1 ] || lab_fail "$tag: forged packets changed the path"
+        lab_alive "$opid" || lab_fail "$tag: owner died on forged packets"
+        lab_pass "$tag: forged punch packets from user (no key) refused, path kept"
+    fi
+    out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7200 2 65536 2>&1) ||
+        lab_fail "$tag: transfer after punching: ${out##*$'\n'}"
+    lab_kill "$vpid" TERM; lab_kill "$opid" TERM
+    wait "$vpid" "$opid" 2>/dev/null
+}
+
+run_case port-restricted port-restricted direct
+run_case full-cone symmetric direct
+run_case port-restricted symmetric direct
+run_case symmetric symmetric relay
+
+echo "xtcp punching matrix (owner nat1 x visitor nat2):"
+printf '  %-34s %-7s %s\n' "pair" "direct" "time to direct"
+for m in "${MATRIX[@]}"; do printf '  %s\n' "$m"; done
+lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+lab_pass "xtcp punching across four NAT pairs"
