@@ -135,8 +135,10 @@ static inline void fz_cli_up(fz_cli_t *h)
                      "[[proxies]]\nname = \"pp\"\ntype = \"tcp\"\nlocalPort = %d\n"
                      "transport.proxyProtocolVersion = \"v2\"\n"
                      "[[proxies]]\nname = \"udp\"\ntype = \"udp\"\nlocalPort = %d\n"
-                     "[[proxies]]\nname = \"dead\"\ntype = \"tcp\"\nlocalPort = %d\n",
-                     srv_port, local_port, local_port, udp_port, dead_port);
+                     "[[proxies]]\nname = \"dead\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                     "[[proxies]]\nname = \"x\"\ntype = \"xtcp\"\nlocalPort = %d\n"
+                     "secretKey = \"k\"\nallowUsers = [\"bob\"]\n",
+                     srv_port, local_port, local_port, udp_port, dead_port, local_port);
     if (uv_loop_init(&h->loop) != 0 ||
         config_parse_client("fuzz-client.toml", text, (size_t)n, &h->cfg, NULL) != 0)
         abort();
