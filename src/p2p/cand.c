@@ -60,6 +60,8 @@ int cand_to_json(const cand_set_t *s, json_t *obj)
         }
     }
     if (!arr || json_object_set_new(obj, "cands", arr) != 0) return -1;
+    if (s->tcp_port > 0 && json_object_set_new(obj, "tcp", json_integer(s->tcp_port)) != 0)
+        return -1;
     return json_object_set_new(obj, "nat", json_string(cand_nat_name(s->nat))) == 0 ? 0 : -1;
 }
 
@@ -90,8 +92,13 @@ int cand_from_json(const json_t *obj, cand_set_t *out)
     const json_t *arr = json_object_get(obj, "cands");
     const char *nat = json_string_value(json_object_get(obj, "nat"));
     int nt = nat ? lookup(nat_names, CAND_NAT_COUNT, nat, strlen(nat)) : -1;
+    const json_t *tcp = json_object_get(obj, "tcp");
     if (!json_is_array(arr) || json_array_size(arr) > CAND_MAX || nt < 0) return -1;
+    if (tcp &&
+        (!json_is_integer(tcp) || json_integer_value(tcp) < 1 || json_integer_value(tcp) > 65535))
+        return -1;
     out->nat = (cand_nat_t)nt;
+    out->tcp_port = tcp ? (int)json_integer_value(tcp) : 0;
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const char *text = json_string_value(json_array_get(arr, i));
         if (!text || parse_one(text, out) != 0) {

@@ -6,7 +6,8 @@
  *
  *   "cands": ["host 192.168.1.10:40000", "srflx 203.0.113.21:40000",
  *             "mapped 203.0.113.21:5100"],
- *   "nat":   "easy" | "hard" | "open" | "unknown"
+ *   "nat":   "easy" | "hard" | "open" | "unknown",
+ *   "tcp":   40001             (optional: the TCP punching port)
  *
  * at most CAND_MAX entries of at most CAND_TEXT_MAX bytes, IPv4 or IPv6
  * literals (addr.h's text form), ports 1..65535; anything else, or more,
@@ -49,6 +50,7 @@ typedef struct cand_set {
     cand_t c[CAND_MAX];
     int n;
     cand_nat_t nat;
+    int tcp_port; /* "tcp": the side's TCP punching port (p2p/tcp_punch.h); 0: none */
 } cand_set_t;
 
 const char *cand_type_name(cand_type_t t); /* "host", "srflx", "mapped"; "?" */
@@ -60,10 +62,10 @@ int cand_add(cand_set_t *s, cand_type_t t, const struct sockaddr *sa);
 /* The first candidate of type t, or NULL. */
 const cand_t *cand_find(const cand_set_t *s, cand_type_t t);
 
-/* Sets "cands" and "nat" on obj (a message being built). 0, or -1 (memory). */
+/* Sets "cands", "nat" and (when not 0) "tcp" on obj (a message being built). 0, or -1 (memory). */
 int cand_to_json(const cand_set_t *s, json_t *obj);
-/* Reads "cands" and "nat" from a message: 0, or -1 when either is absent or
- * malformed (out is then empty). */
+/* Reads "cands", "nat" and the optional "tcp" (1..65535) from a message: 0,
+ * or -1 when any is malformed or cands/nat are absent (out is then empty). */
 int cand_from_json(const json_t *obj, cand_set_t *out);
 
 #endif

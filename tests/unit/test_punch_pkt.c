@@ -113,7 +113,7 @@ static struct sockaddr *sa(const char *text, struct sockaddr_storage *ss)
 
 static void test_cand_json(void)
 {
-    cand_set_t s = {.nat = CAND_NAT_HARD}, back;
+    cand_set_t s = {.nat = CAND_NAT_HARD, .tcp_port = 40001}, back;
     struct sockaddr_storage ss;
     CHECK_EQ_INT(cand_add(&s, CAND_HOST, sa("192.168.1.10:40000", &ss)), 1);
     CHECK_EQ_INT(cand_add(&s, CAND_HOST, sa("192.168.1.10:40000", &ss)), 0);
@@ -123,11 +123,12 @@ static void test_cand_json(void)
     CHECK_EQ_INT(cand_to_json(&s, o), 0);
     char *js = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     CHECK_EQ_STR(js, "{\"cands\":[\"host 192.168.1.10:40000\",\"srflx 203.0.113.21:5001\","
-                     "\"mapped [2001:db8::1]:7\"],\"nat\":\"hard\"}");
+                     "\"mapped [2001:db8::1]:7\"],\"nat\":\"hard\",\"tcp\":40001}");
     free(js);
     CHECK_EQ_INT(cand_from_json(o, &back), 0);
     CHECK_EQ_INT(back.n, 3);
     CHECK_EQ_INT(back.nat, CAND_NAT_HARD);
+    CHECK_EQ_INT(back.tcp_port, 40001);
     CHECK(cand_find(&back, CAND_SRFLX) != NULL && cand_find(&back, CAND_SRFLX)->type == CAND_SRFLX);
     CHECK(memcmp(&back.c[2].addr, &s.c[2].addr, sizeof(struct sockaddr_in6)) == 0);
     json_decref(o);
@@ -170,6 +171,10 @@ static void test_cand_bounds(void)
     CHECK_EQ_INT(parse_text("{\"cands\":[\"host 1.2.3.4:5\"],\"nat\":\"cone\"}"), -1);
     CHECK_EQ_INT(parse_text("{\"cands\":[\"host 1.2.3.4:5\"]}"), -1);
     CHECK_EQ_INT(parse_text("{\"nat\":\"easy\"}"), -1);
+    CHECK_EQ_INT(parse_text("{\"cands\":[],\"nat\":\"easy\",\"tcp\":65535}"), 0);
+    CHECK_EQ_INT(parse_text("{\"cands\":[],\"nat\":\"easy\",\"tcp\":0}"), -1);
+    CHECK_EQ_INT(parse_text("{\"cands\":[],\"nat\":\"easy\",\"tcp\":65536}"), -1);
+    CHECK_EQ_INT(parse_text("{\"cands\":[],\"nat\":\"easy\",\"tcp\":\"80\"}"), -1);
     char longer[200];
     snprintf(longer, sizeof longer, "{\"cands\":[\"host %070d\"],\"nat\":\"easy\"}", 1);
     CHECK_EQ_INT(parse_text(longer), -1);
