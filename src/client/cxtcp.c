@@ -24,6 +24,7 @@
 #include "client/client_int.h"
 #include "net/addr.h"
 #include "p2p/punch.h"
+#include "p2p/tcp_punch.h"
 #include "proto/msg.h"
 #include "proto/stcp_hs.h"
 #include "util/log.h"
@@ -33,13 +34,17 @@
 #define HOUR_MS 3600000ULL
 
 enum { X_GATHER, X_WAIT_ANSWER, X_PUNCH, X_DIRECT };
+enum { T_NONE, T_PENDING, T_OK, T_FAILED }; /* each of the UDP and TCP attempts */
 
 struct cxtcp {
     cli_t *cli;           /* NULL once closing */
     cxtcp_t *next, *prev; /* in cli->xtcps */
     punch_role_t role;
-    int state, open; /* open: handles not yet closed (punch, timer) */
+    int state, open; /* open: owned things not yet closed (punch, timer, tcp, sock) */
+    int udp, tcp;    /* T_*: a pair closes when neither is pending or ok */
     punch_t *punch;
+    tcp_punch_t *tp;           /* TCP simultaneous open beside the UDP punch; NULL: none */
+    uv_tcp_t *tcp_sock;        /* its result, kept open (TLS over it comes with integration) */
     uv_timer_t timer;          /* visitor: the answer's deadline */
     const visitor_cfg_t *vcfg; /* visitor */
     const proxy_cfg_t *pcfg;   /* owner */
@@ -70,6 +75,13 @@ static void on_timer_closed(uv_handle_t *h)
     x_freed(h->data);
 }
 
+static void on_sock_closed(uv_handle_t *h)
+{
+    cxtcp_t *x = h->data;
+    free(h);
+    x_freed(x);
+}
+
 static void x_close(cxtcp_t *x)
 {
     cli_t *c = x->cli;
@@ -82,6 +94,16 @@ static void x_close(cxtcp_t *x)
     x->cli = NULL;
     punch_close(x->punch, on_punch_closed, x);
     uv_close((uv_handle_t *)&x->timer, on_timer_closed);
+    if (x->tp) tcp_punch_close(x->tp, on_punch_closed, x);
+    if (x->tcp_sock) uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
+}
+
+/* One attempt (UDP or TCP) ended without a path: the pair goes when the
+ * other has too. */
+static void x_settle(cxtcp_t *x)
+{
+    bool live = x->udp == T_PENDING || x->udp == T_OK || x->tcp == T_PENDING || x->tcp == T_OK;
+    if (!live) x_close(x);
 }
 
 static int count(const cli_t *c)
@@ -99,7 +121,8 @@ static const char *own_user(const cli_t *c)
 
 static const char *label(const cxtcp_t *x)
 {
-    return x->role == PUNCH_ROLE_VISITOR ? x->vcfg->name : x->peer_user;
+    const char *s = x->role == PUNCH_ROLE_VISITOR ? x->vcfg->name : x->peer_user;
+    return s[0] ? s : "-"; /* a visitor without a user label */
 }
 
 /* ---- the outcome -------------------------------------------------------- */
@@ -111,7 +134,8 @@ static void on_path_down(dgram_path_t *path, const char *reason, void *arg)
     LOG_W("xtcp direct path lost %s=%s proxy=%s reason=%s path=relay",
           x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)), LOG_ESC(x->proxy),
           reason);
-    x_close(x);
+    x->udp = T_FAILED;
+    x_settle(x);
 }
 
 static void on_done(punch_t *p, const punch_result_t *r, void *arg)
@@ -131,9 +155,11 @@ static void on_done(punch_t *p, const punch_result_t *r, void *arg)
               strcmp(r->reason, "both-symmetric") == 0
                   ? " note=both-NATs-map-per-destination:-no-direct-path-possible"
                   : "");
-        x_close(x);
+        x->udp = T_FAILED;
+        x_settle(x);
         return;
     }
+    x->udp = T_OK;
     char l[ADDR_STRLEN], rm[ADDR_STRLEN];
     x->state = X_DIRECT;
     r->path->on_down = on_path_down;
@@ -178,6 +204,10 @@ static cxtcp_t *x_new(cli_t *c, punch_role_t role)
     uv_timer_init(c->loop, &x->timer);
     x->timer.data = x;
     x->open = 2;
+    if (tcp_punch_new(c->loop, &x->tp) == 0)
+        x->open++;
+    else
+        x->tp = NULL; /* UDP alone */
     x->cli = c;
     x->next = c->xtcps;
     if (c->xtcps) c->xtcps->prev = x;
@@ -185,11 +215,54 @@ static cxtcp_t *x_new(cli_t *c, punch_role_t role)
     return x;
 }
 
+static void on_tcp_done(tcp_punch_t *t, uv_tcp_t *sock, const struct sockaddr *peer,
+                        const char *reason, void *arg)
+{
+    cxtcp_t *x = arg;
+    cli_t *c = x->cli;
+    const char *who = x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor";
+    (void)t;
+    if (!c) { /* closing: a socket handed over now is closed here */
+        if (sock) uv_close((uv_handle_t *)sock, (uv_close_cb)free);
+        return;
+    }
+    uint64_t since = uv_now(c->loop) - x->t_begin;
+    if (!sock) {
+        LOG_I("xtcp no tcp path %s=%s proxy=%s reason=%s took_ms=%llu", who, LOG_ESC(label(x)),
+              LOG_ESC(x->proxy), reason, (unsigned long long)since);
+        x->tcp = T_FAILED;
+        x_settle(x);
+        return;
+    }
+    char rm[ADDR_STRLEN];
+    x->tcp = T_OK;
+    x->tcp_sock = sock;
+    sock->data = x;
+    x->open++;
+    LOG_I("xtcp tcp path %s=%s proxy=%s path=direct-tcp remote=%s time_to_direct_ms=%llu", who,
+          LOG_ESC(label(x)), LOG_ESC(x->proxy), addr_format(peer, rm, sizeof rm),
+          (unsigned long long)since);
+}
+
+/* Starts TCP simultaneous open beside the UDP punch when both have a port. */
+static void start_tcp(cxtcp_t *x, const punch_key_t *key, const cand_set_t *peer)
+{
+    if (!x->tp || peer->tcp_port <= 0 ||
+        tcp_punch_start(x->tp, x->role, key, peer, on_tcp_done, x) != 0) {
+        x->tcp = T_NONE;
+        return;
+    }
+    x->tcp = T_PENDING;
+}
+
 /* The common fields of OFFER and ANSWER: nonce, proof, candidates. */
 static json_t *rdv_msg(const cxtcp_t *x, const uint8_t *nonce, const uint8_t *proof,
                        const cand_set_t *self)
 {
     char nh[2 * PUNCH_NONCE_LEN + 1], ph[2 * PUNCH_PROOF_LEN + 1];
+    cand_set_t with_tcp = *self;
+    if (x->tp) with_tcp.tcp_port = tcp_punch_port(x->tp);
+    self = &with_tcp;
     auth_hex(nonce, PUNCH_NONCE_LEN, nh);
     auth_hex(proof, PUNCH_PROOF_LEN, ph);
     json_t *o = json_pack("{s:s,s:s,s:s}", "proxy", x->proxy, "nonce", nh, "proof", ph);
@@ -310,6 +383,8 @@ void cxtcp_on_answer(void *owner, json_t *m)
     }
     x->peer_nat = peer.nat;
     x->state = X_PUNCH;
+    x->udp = T_PENDING;
+    start_tcp(x, &key, &peer);
     LOG_I("xtcp answer name=%s proxy=%s peer_cands=%d peer_nat=%s", LOG_ESC(x->vcfg->name),
           LOG_ESC(x->proxy), peer.n, cand_nat_name(peer.nat));
 }
@@ -392,6 +467,8 @@ static void owner_gathered(cxtcp_t *x, const cand_set_t *self)
         return;
     }
     x->state = X_PUNCH;
+    x->udp = T_PENDING;
+    start_tcp(x, &key, &x->peer_cands);
 }
 
 static void on_gathered(punch_t *p, const cand_set_t *self, void *arg)

@@ -13,7 +13,9 @@
 #                                       the symmetric side, spray from the other)
 #   symmetric x symmetric               no direct path, reason=both-symmetric,
 #                                       data still flows over the relay
-# Prints the matrix (pair, direct, time to direct) at the end.
+# TCP simultaneous open runs beside the UDP punch; its outcome is logged and
+# printed too (it must work between the two port-preserving NATs).
+# Prints the matrix (pair, direct, time to direct, tcp) at the end.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -98,6 +100,17 @@ run_case() {
         lab_pass "$tag: no direct path, said clearly (both-symmetric), data relayed"
         MATRIX+=("$(printf '%-34s %-7s %s' "$tag" no "-")")
     fi
+    # TCP simultaneous open ran beside it (seed 004)
+    lab_wait_log "$vl.log" "xtcp (tcp path|no tcp path)" 10 || lab_fail "$tag: no TCP punching outcome"
+    line=$(grep -E "xtcp (tcp path|no tcp path)" "$vl.log" | head -1)
+    printf '  %s\n' "$line"
+    case $line in
+        *"xtcp tcp path"*) tcp="yes $(sed -E 's/.*time_to_direct_ms=([0-9]+).*/\1/' <<<"$line") ms" ;;
+        *) tcp=no ;;
+    esac
+    [ "$n1$n2" != port-restrictedport-restricted ] || [ "$tcp" != no ] ||
+        lab_fail "$tag: TCP simultaneous open failed between two port-preserving NATs"
+    MATRIX[${#MATRIX[@]}-1]+="   tcp: $tcp"
     if [ "$n1" = full-cone ]; then
         # `user` reaches the owner's mapped port (full cone) with forged punch packets
         local sf=$(grep -oE 'xtcp candidates visitor=.* srflx=[0-9.]+:[0-9]+' "$ol.log" | head -1 | sed -E 's/.*srflx=//')
@@ -121,7 +134,7 @@ run_case port-restricted symmetric direct
 run_case symmetric symmetric relay
 
 echo "xtcp punching matrix (owner nat1 x visitor nat2):"
-printf '  %-34s %-7s %s\n' "pair" "direct" "time to direct"
+printf '  %-34s %-7s %s\n' "pair" "direct" "time to direct (udp)   tcp simultaneous open"
 for m in "${MATRIX[@]}"; do printf '  %s\n' "$m"; done
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 lab_pass "xtcp punching across four NAT pairs"
