@@ -676,6 +676,7 @@ void client_destroy(cli_t *c)
     SSL_CTX_free(c->tls);
     free(c->proxies);
     free(c->visitors);
+    free(c->xtcp_budget);
     free(c);
 }
 
