@@ -124,8 +124,14 @@ run_case() {
     fi
     out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7200 2 65536 2>&1) ||
         lab_fail "$tag: transfer after punching: ${out##*$'\n'}"
+    # both stop cleanly: every pair's sockets and timers closed (ASan build: no leak, no error)
     lab_kill "$vpid" TERM; lab_kill "$opid" TERM
-    wait "$vpid" "$opid" 2>/dev/null
+    local f
+    for f in "$vl.log" "$ol.log"; do
+        grep -q "stopped: every handle closed" "$f" || lab_fail "$tag: $(basename "$f"): the loop did not close"
+        ! grep -Eq "left open|did not close|LeakSanitizer|AddressSanitizer|runtime error" "$f" ||
+            lab_fail "$tag: $(basename "$f"): unclean stop: $(grep -E 'left open|did not close|Sanitizer|runtime error' "$f" | head -3)"
+    done
 }
 
 run_case port-restricted port-restricted direct
