@@ -25,6 +25,7 @@
 #include "net/addr.h"
 #include "p2p/punch.h"
 #include "p2p/tcp_punch.h"
+#include "portmap/portmap.h"
 #include "proto/msg.h"
 #include "proto/stcp_hs.h"
 #include "util/log.h"
@@ -45,6 +46,7 @@ struct cxtcp {
     punch_t *punch;
     tcp_punch_t *tp;           /* TCP simultaneous open beside the UDP punch; NULL: none */
     uv_tcp_t *tcp_sock;        /* its result, kept open (TLS over it comes with integration) */
+    portmap_t *pm;             /* the router's mapping of the punch port; NULL: none */
     uv_timer_t timer;          /* visitor: the answer's deadline */
     const visitor_cfg_t *vcfg; /* visitor */
     const proxy_cfg_t *pcfg;   /* owner */
@@ -95,6 +97,7 @@ static void x_close(cxtcp_t *x)
     punch_close(x->punch, on_punch_closed, x);
     uv_close((uv_handle_t *)&x->timer, on_timer_closed);
     if (x->tp) tcp_punch_close(x->tp, on_punch_closed, x);
+    if (x->pm) portmap_close(x->pm, on_punch_closed, x); /* deletes the mapping */
     if (x->tcp_sock) uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
 }
 
@@ -187,6 +190,43 @@ static int stun_addr(const cli_t *c, struct sockaddr_storage *out)
 
 static void on_gathered(punch_t *p, const cand_set_t *self, void *arg);
 
+static void on_portmap(portmap_t *pm, const portmap_event_t *ev, void *arg)
+{
+    cxtcp_t *x = arg;
+    struct sockaddr_storage ext;
+    (void)pm;
+    if (!x->cli) return;
+    if (ev->kind == PORTMAP_EV_MAPPED && addr_parse(ev->external_ip, ev->external_port, &ext) == 0)
+        (void)punch_add_mapped(x->punch, (struct sockaddr *)&ext);
+    else
+        punch_release_gather(x->punch); /* FAILED, or an address we cannot use */
+}
+
+/* natTraversal.portMapping: ask the router to map the punch socket's port.
+ * Only PCP and NAT-PMP, which answer (or are refused) within milliseconds:
+ * UPnP's discovery alone takes PORTMAP_UPNP_DISCOVER_MS, the whole of the
+ * gathering's budget. Gathering waits for the answer, at most GATHER_MS;
+ * the mapping is renewed while the pair lives and deleted when it closes. */
+static void start_portmap(cli_t *c, cxtcp_t *x)
+{
+    portmap_opts_t o;
+    portmap_opts_default(&o);
+    o.norder = 0;
+    for (int i = 0; i < c->cfg->n_port_mapping_protocols; i++)
+        if (c->cfg->port_mapping_protocols[i] != PORTMAP_UPNP)
+            o.order[o.norder++] = c->cfg->port_mapping_protocols[i];
+    int port = punch_port(x->punch);
+    if (!c->cfg->port_mapping || o.norder == 0 || port <= 0) return;
+    o.internal_port = (uint16_t)port;
+    o.description = "burrow xtcp";
+    if (portmap_start(c->loop, &o, on_portmap, x, &x->pm) != 0) {
+        x->pm = NULL;
+        return;
+    }
+    x->open++;
+    punch_hold_gather(x->punch);
+}
+
 static const punch_cbs_t punch_cbs = {on_gathered, on_done};
 
 static cxtcp_t *x_new(cli_t *c, punch_role_t role)
@@ -208,7 +248,8 @@ static cxtcp_t *x_new(cli_t *c, punch_role_t role)
         x->open++;
     else
         x->tp = NULL; /* UDP alone */
-    x->cli = c;
+    x->cli = c;       /* the portmap callback checks it */
+    start_portmap(c, x);
     x->next = c->xtcps;
     if (c->xtcps) c->xtcps->prev = x;
     c->xtcps = x;

@@ -36,6 +36,7 @@ struct punch {
     uv_loop_t *loop;
     uv_timer_t timer;
     bool timer_open, closing;
+    bool hold;      /* gathering waits for a router mapping (punch_hold_gather) */
     psock_t *socks; /* [0] main, [1..nsocks) birthday */
     int nsocks, open_handles;
     punch_role_t role;
@@ -301,6 +302,19 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 
 /* ---- the tick ----------------------------------------------------------- */
 
+/* A router may report an external address that is not the one the world
+ * sees (a second NAT above it, or a configured one): the mapped port at the
+ * srflx address is tried too. */
+static void add_mapped_at_srflx(punch_t *p)
+{
+    const cand_t *m = cand_find(&p->self, CAND_MAPPED), *s = cand_find(&p->self, CAND_SRFLX);
+    if (!m || !s || m->addr.ss_family != AF_INET || s->addr.ss_family != AF_INET) return;
+    struct sockaddr_in a;
+    memcpy(&a, &s->addr, sizeof a);
+    a.sin_port = ((const struct sockaddr_in *)&m->addr)->sin_port;
+    (void)cand_add(&p->self, CAND_MAPPED, (struct sockaddr *)&a);
+}
+
 static void gather_step(punch_t *p)
 {
     gather_send_t out[2];
@@ -311,7 +325,14 @@ static void gather_step(punch_t *p)
     }
     if (!gather_done(&p->g)) return;
     const cand_t *host = cand_find(&p->self, CAND_HOST);
+    cand_set_t seen = p->self;
+    gather_result(&p->g, host ? (const struct sockaddr *)&host->addr : NULL, &seen);
+    /* A router mapping matters where the NAT maps per destination (or we
+     * cannot tell): only then is it waited for, at most GATHER_MS. */
+    bool easy = seen.nat == CAND_NAT_EASY || seen.nat == CAND_NAT_OPEN;
+    if (p->hold && !easy && now_ms(p) - p->g.start < GATHER_MS) return;
     gather_result(&p->g, host ? (const struct sockaddr *)&host->addr : NULL, &p->self);
+    add_mapped_at_srflx(p);
     p->state = ST_READY;
     uv_timer_stop(&p->timer);
     if (p->cbs.on_gathered) p->cbs.on_gathered(p, &p->self, p->arg);
@@ -483,6 +504,23 @@ int punch_new(uv_loop_t *loop, punch_role_t role, const struct sockaddr *stun,
     uv_timer_start(&p->timer, on_tick, 0, PUNCH_TICK_MS);
     *out = p;
     return 0;
+}
+
+void punch_hold_gather(punch_t *p)
+{
+    if (p->state == ST_GATHER) p->hold = true;
+}
+
+void punch_release_gather(punch_t *p)
+{
+    p->hold = false;
+}
+
+int punch_add_mapped(punch_t *p, const struct sockaddr *ext)
+{
+    p->hold = false;
+    if (p->state != ST_GATHER) return -1;
+    return cand_add(&p->self, CAND_MAPPED, ext) < 0 ? -1 : 0;
 }
 
 int punch_port(const punch_t *p)

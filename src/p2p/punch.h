@@ -7,7 +7,8 @@
  *        the socket, its srflx address, later a router mapping) and NAT
  *        behaviour, within GATHER_MS: send them to the peer (P2P_OFFER /
  *        P2P_ANSWER through the server);
- *   punch_add_local(p, CAND_MAPPED, addr) before that if a router mapped it;
+ *   punch_hold_gather(p) while a router mapping is asked for (portmap.h),
+ *   then punch_add_mapped(p, external) or punch_release_gather(p);
  *   punch_start(p, &key, &peer_cands): probes every peer candidate at once
  *     -> on_done(p, &result): result.path is the direct path (owned by p,
  *        valid until punch_close), or NULL with result.reason.
@@ -83,6 +84,16 @@ typedef struct punch_cbs {
  * `stun` (copied). 0, or a negative UV error (nothing left open). */
 int punch_new(uv_loop_t *loop, punch_role_t role, const struct sockaddr *stun,
               const punch_cbs_t *cbs, void *arg, punch_t **out);
+/* A router mapping of the socket's port is being asked for: unless STUN
+ * found the NAT easy (its srflx address will do), gathering waits for it
+ * (never past GATHER_MS) until punch_add_mapped or punch_release_gather.
+ * Call before on_gathered. */
+void punch_hold_gather(punch_t *p);
+/* The router's mapping (its external address) as a `mapped` candidate;
+ * releases the hold. 0, or -1 when gathering is over or the set is full. */
+int punch_add_mapped(punch_t *p, const struct sockaddr *ext);
+/* No mapping will come: gathering may end. */
+void punch_release_gather(punch_t *p);
 /* Starts punching with the pair's key and the peer's candidates (copied).
  * Valid once on_gathered ran. 0, or UV_EINVAL. */
 int punch_start(punch_t *p, const punch_key_t *key, const cand_set_t *peer);

@@ -13,6 +13,8 @@
 #                                       the symmetric side, spray from the other)
 #   symmetric x symmetric               no direct path, reason=both-symmetric,
 #                                       data still flows over the relay
+#   symmetric (+PCP) x symmetric        direct through the owner's router
+#                                       mapping (miniupnpd in nat1), via=mapped
 # TCP simultaneous open runs beside the UDP punch; its outcome is logged and
 # printed too (it must work between the two port-preserving NATs).
 # Prints the matrix (pair, direct, time to direct, tcp) at the end.
@@ -70,8 +72,10 @@ MATRIX=()
 # run_case NAT1 NAT2 EXPECT(direct|relay)
 run_case() {
     local n1=$1 n2=$2 want=$3 tag="$1 x $2" line ms opid vpid out
-    lab_set_nat nat1 "$n1" || lab_fail "nat1 $n1"
-    lab_set_nat nat2 "$n2" || lab_fail "nat2 $n2"
+    if [ -z "${PRE_SET:-}" ]; then # else the caller set the routers up
+        lab_set_nat nat1 "$n1" || lab_fail "nat1 $n1"
+        lab_set_nat nat2 "$n2" || lab_fail "nat2 $n2"
+    fi
     lab_exec nat1 conntrack -F >/dev/null 2>&1 || true
     lab_exec nat2 conntrack -F >/dev/null 2>&1 || true
     local ol="$LAB_TMP/owner-$n1-$n2" vl="$LAB_TMP/visitor-$n1-$n2"
@@ -134,13 +138,65 @@ run_case() {
     done
 }
 
+# miniupnpd in nat1 (PCP, NAT-PMP; as test_portmap.sh sets it up): the
+# owner's router maps its punch port, so even symmetric x symmetric meets.
+start_miniupnpd() {
+    command -v miniupnpd >/dev/null || return 1
+    cat >"$LAB_TMP/miniupnpd.conf" <<EOF2
+ext_ifname=wan
+ext_ip=192.0.3.21
+listening_ip=lan
+http_port=0
+enable_natpmp=yes
+enable_upnp=no
+secure_mode=yes
+system_uptime=yes
+lease_file=$LAB_TMP/miniupnpd.leases
+upnp_table_name=miniupnpd
+upnp_nat_table_name=miniupnpd
+upnp_forward_chain=miniupnpd
+upnp_nat_chain=prerouting_miniupnpd
+upnp_nat_postrouting_chain=postrouting_miniupnpd
+allow 1024-65535 192.168.1.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF2
+    lab_exec nat1 nft -f - <<'EOF2' || return 1
+table inet miniupnpd {
+  chain forward { type filter hook forward priority filter; policy accept; jump miniupnpd; }
+  chain miniupnpd { }
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; jump prerouting_miniupnpd; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; jump postrouting_miniupnpd; }
+  chain prerouting_miniupnpd { }
+  chain postrouting_miniupnpd { }
+}
+EOF2
+    lab_exec nat1 nft add rule ip natlab forward iifname wan oifname lan ct status dnat accept || return 1
+    lab_bg nat1 "$LAB_TMP/miniupnpd.log" miniupnpd -d -f "$LAB_TMP/miniupnpd.conf" -P "$LAB_TMP/miniupnpd.pid"
+    MUPNP_PID=$LAB_LAST_PID
+    lab_wait_port nat1 udp 192.168.1.1 5351 5
+}
+
 run_case port-restricted port-restricted direct
 run_case full-cone symmetric direct
 run_case port-restricted symmetric direct
 run_case symmetric symmetric relay
+# the router-mapping candidate: symmetric x symmetric with PCP in nat1
+PCP_CASE=0
+if command -v miniupnpd >/dev/null; then
+    PCP_CASE=1
+    lab_set_nat nat1 symmetric && lab_set_nat nat2 symmetric || lab_fail "nat types"
+    start_miniupnpd || lab_fail "miniupnpd in nat1 did not start"
+    PRE_SET=1 run_case symmetric+pcp symmetric direct
+    lab_kill "$MUPNP_PID" TERM
+    grep -q 'via=mapped' "$LAB_TMP/visitor-symmetric+pcp-symmetric.log" ||
+        lab_fail "symmetric+pcp x symmetric: the path did not use the router mapping"
+    lab_pass "symmetric+pcp x symmetric: direct through the owner's router mapping (PCP)"
+else
+    echo "note: miniupnpd not installed; the router-mapping case is skipped"
+fi
 
 echo "xtcp punching matrix (owner nat1 x visitor nat2):"
 printf '  %-34s %-7s %s\n' "pair" "direct" "time to direct (udp)   tcp simultaneous open"
 for m in "${MATRIX[@]}"; do printf '  %s\n' "$m"; done
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
-lab_pass "xtcp punching across four NAT pairs"
+lab_pass "xtcp punching across $((4 + PCP_CASE)) NAT pairs"

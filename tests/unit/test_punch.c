@@ -80,6 +80,10 @@ static bool both_done(void)
 {
     return sides[0].done && sides[1].done;
 }
+static bool one_gathered(void)
+{
+    return sides[0].gathered;
+}
 static bool one_done(void)
 {
     return sides[0].done;
@@ -260,12 +264,59 @@ static void test_bounds(void)
     }
 }
 
+/* A router mapping: gathering waits for it while the NAT is not known to
+ * be easy (here: no OTHER-ADDRESS, "unknown"), at most GATHER_MS; the
+ * mapping becomes a `mapped` candidate, and its port at the srflx address
+ * another. Released without a mapping, gathering ends at once. */
+static void test_mapping_hold(void)
+{
+    struct sockaddr_storage stun, ext;
+    for (int give = 0; give < 3; give++) {
+        memset(sides, 0, sizeof sides);
+        stun_srv_t *srv = start_stun(&stun);
+        CHECK_EQ_INT(punch_new(&loop, PUNCH_ROLE_OWNER, (struct sockaddr *)&stun, &cbs, &sides[0],
+                               &sides[0].p),
+                     0);
+        punch_hold_gather(sides[0].p);
+        uint64_t t0 = uv_now(&loop);
+        run_until(one_gathered, 150);
+        CHECK(!sides[0].gathered); /* STUN has answered by now: the hold keeps it open */
+        addr_parse_text("198.51.100.9:5555", &ext);
+        if (give == 1) CHECK_EQ_INT(punch_add_mapped(sides[0].p, (struct sockaddr *)&ext), 0);
+        if (give == 2) punch_release_gather(sides[0].p);
+        run_until(one_gathered, GATHER_MS + 500);
+        uint64_t took = uv_now(&loop) - t0;
+        CHECK(sides[0].gathered);
+        if (give == 0) CHECK(took >= GATHER_MS - 20 && took < GATHER_MS + 200);
+        if (give > 0) CHECK(took < GATHER_MS - 500);
+        const cand_t *m = cand_find(&sides[0].self, CAND_MAPPED);
+        if (give == 1) {
+            CHECK(m != NULL);
+            int mapped = 0;
+            for (int i = 0; i < sides[0].self.n; i++)
+                if (sides[0].self.c[i].type == CAND_MAPPED) {
+                    mapped++;
+                    CHECK_EQ_INT(addr_port((struct sockaddr *)&sides[0].self.c[i].addr), 5555);
+                }
+            CHECK_EQ_INT(mapped, 2); /* 198.51.100.9:5555 and 127.0.0.1:5555 */
+        } else {
+            CHECK(m == NULL);
+        }
+        CHECK_EQ_INT(punch_add_mapped(sides[0].p, (struct sockaddr *)&ext), -1); /* too late */
+        punch_close(sides[0].p, on_closed, &sides[0]);
+        stun_srv_stop(srv);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        stun_srv_destroy(srv);
+    }
+}
+
 int main(void)
 {
     uv_loop_init(&loop);
     RUN(test_pair);
     RUN(test_timeout);
     RUN(test_bounds);
+    RUN(test_mapping_hold);
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
     return TEST_SUMMARY();
 }
