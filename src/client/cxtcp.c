@@ -256,6 +256,30 @@ static cxtcp_t *x_new(cli_t *c, punch_role_t role)
     return x;
 }
 
+/* The kept TCP path is read (and what comes discarded: nothing rides it
+ * yet) so that its end (FIN, reset, keepalive timeout) is noticed. */
+static void on_tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    static char sink[512];
+    (void)h;
+    (void)hint;
+    *buf = uv_buf_init(sink, sizeof sink);
+}
+
+static void on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    cxtcp_t *x = s->data;
+    (void)buf;
+    if (n >= 0 || !x->cli) return;
+    LOG_I("xtcp tcp path lost %s=%s proxy=%s reason=%s",
+          x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)), LOG_ESC(x->proxy),
+          n == UV_EOF ? "closed" : uv_err_name((int)n));
+    uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
+    x->tcp_sock = NULL;
+    x->tcp = T_FAILED;
+    x_settle(x);
+}
+
 static void on_tcp_done(tcp_punch_t *t, uv_tcp_t *sock, const struct sockaddr *peer,
                         const char *reason, void *arg)
 {
@@ -280,6 +304,7 @@ static void on_tcp_done(tcp_punch_t *t, uv_tcp_t *sock, const struct sockaddr *p
     x->tcp_sock = sock;
     sock->data = x;
     x->open++;
+    if (uv_read_start((uv_stream_t *)sock, on_tcp_alloc, on_tcp_read) != 0) x->tcp = T_FAILED;
     LOG_I("xtcp tcp path %s=%s proxy=%s path=direct-tcp remote=%s time_to_direct_ms=%llu", who,
           LOG_ESC(label(x)), LOG_ESC(x->proxy), addr_format(peer, rm, sizeof rm),
           (unsigned long long)since);

@@ -129,7 +129,12 @@ run_case() {
     out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7200 2 65536 2>&1) ||
         lab_fail "$tag: transfer after punching: ${out##*$'\n'}"
     # both stop cleanly: every pair's sockets and timers closed (ASan build: no leak, no error)
-    lab_kill "$vpid" TERM; lab_kill "$opid" TERM
+    lab_kill "$vpid" TERM
+    if [ "$tcp" != no ]; then # the owner notices the kept TCP path end
+        lab_wait_log "$ol.log" "xtcp tcp path lost visitor=.* reason=closed" 5 ||
+            lab_fail "$tag: the owner did not notice the TCP path closing"
+    fi
+    lab_kill "$opid" TERM
     local f
     for f in "$vl.log" "$ol.log"; do
         grep -q "stopped: every handle closed" "$f" || lab_fail "$tag: $(basename "$f"): the loop did not close"
