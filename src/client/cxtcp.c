@@ -15,8 +15,15 @@
  * proxy is ours and xtcp, the visitor's user is in allowUsers, its proof
  * holds); then the owner gathers, answers, and punches.
  *
+ * Beside the UDP punch run TCP simultaneous open (p2p/tcp_punch.h) and,
+ * with natTraversal.portMapping, a router mapping of the punch port
+ * (portmap.h, a `mapped` candidate). A pair stays while one of its paths
+ * lives (UDP keepalives; the kept TCP socket is read to see it end) and
+ * closes when both attempts have failed.
+ *
  * Ownership: cli->xtcps lists every pair (cxtcp_t) from start until it is
- * closed; a pair owns its punch_t and its timer and is freed when both have
+ * closed; a pair owns its punch_t, timer, tcp_punch_t, portmap_t and kept
+ * TCP socket, counts them in `open`, and is freed when the last has
  * closed. client_stop calls cxtcp_close_all. */
 #include <stdlib.h>
 #include <string.h>
