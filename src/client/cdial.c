@@ -59,7 +59,7 @@ int client_send_hello(cli_t *c, conn_t *conn, bool work)
     return send_hello_msg(conn, o);
 }
 
-int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy,
+int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy, const char *type,
                               const uint8_t nonce[E2E_NONCE_LEN])
 {
     if (!client_logged_in(c)) return UV_ENOTCONN;
@@ -69,6 +69,7 @@ int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy,
     auth_hex(nonce, E2E_NONCE_LEN, hex);
     add_work_proof(c, o);
     json_object_set_new(o, "proxy", json_string(proxy));
+    json_object_set_new(o, "type", json_string(type));
     json_object_set_new(o, "nonce", json_string(hex));
     return send_hello_msg(conn, o);
 }

@@ -610,8 +610,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
 fail:
     SSL_CTX_free(c->tls);
     free(c->proxies);
-    free(c->visitors);
-    free(c->xtcp_budget);
+    cvisitor_destroy(c);
     free(c);
     return NULL;
 }
@@ -675,8 +674,7 @@ void client_destroy(cli_t *c)
     SSL_SESSION_free(c->tls_session);
     SSL_CTX_free(c->tls);
     free(c->proxies);
-    free(c->visitors);
-    free(c->xtcp_budget);
+    cvisitor_destroy(c);
     free(c);
 }
 

@@ -62,6 +62,7 @@ typedef struct cxtcp_budget {
     uint64_t hour_start, last; /* loop ms; 0: never */
     int tries;                 /* in the hour from hour_start */
 } cxtcp_budget_t;
+typedef struct vsudp vsudp_t;
 
 typedef struct cproxy {
     const proxy_cfg_t *cfg;
@@ -164,9 +165,9 @@ int client_dial(cli_t *c, conn_t *conn, SSL_SESSION *resume);
  * with run_id, the next seq and its MAC under work_key. 0 or <0. */
 int client_send_hello(cli_t *c, conn_t *conn, bool work);
 /* Writes the magic and HELLO role "visitor" on a connected conn: the work
- * proof of the current session, the owner's `proxy` and the visitor's
- * nonce. <0 when not logged in. */
-int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy,
+ * proof of the current session, the owner's `proxy`, its kind `type`
+ * ("stcp", "sudp") and the visitor's nonce. <0 when not logged in. */
+int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy, const char *type,
                               const uint8_t nonce[E2E_NONCE_LEN]);
 
 /* cwork.c */
@@ -188,8 +189,27 @@ void cwork_close_all(cli_t *c);
 /* cproxy_udp.c: client stop closes every udp channel's conn (its sockets and
  * timer follow). */
 void cudp_close_all(cli_t *c);
-/* cproxy_stcp.c: client stop closes the owner conns of secret proxies still
- * in their handshake or connecting to the local service. */
+/* Runs the udp fan-out for proxy p over `conn` (a udp work conn, or an
+ * sudp owner's e2e conn), whose callbacks are empty; `rest` (borrowed) is
+ * stream bytes already read. Takes conn. */
+void cudp_adopt(const cproxy_t *p, conn_t *conn, const uint8_t *rest, size_t rest_len);
+
+/* cproxy_stcp.c: the owner's side of every secret kind. */
+/* The handshake on s's work conn is done: the kind takes it from here
+ * (cstcp_wrap) with `rest` (borrowed), the stream bytes after it. */
+typedef void (*cstcp_accepted_fn)(cstcp_t *s, const uint8_t *rest, size_t rest_len);
+/* Runs stcp_hs as the owner on w's conn (listed in cli->stcps until
+ * accepted), then calls `accepted`. Takes w. */
+void cstcp_start_owner(cwork_t *w, const uint8_t *rest, size_t rest_len,
+                       cstcp_accepted_fn accepted);
+/* The accepted work conn of s wrapped in an e2e conn with empty callbacks
+ * (the caller sets its own, then feeds `rest` with conn_e2e_feed). Frees s;
+ * NULL when the wrap failed (the work conn is closed). */
+conn_t *cstcp_wrap(cstcp_t *s);
+/* s's proxy. */
+const cproxy_t *cstcp_proxy(const cstcp_t *s);
+/* Client stop closes the owner conns of secret proxies still in their
+ * handshake or connecting to the local service. */
 void cstcp_close_all(cli_t *c);
 
 /* visitor.c: the [[visitors]] entries. */
@@ -199,7 +219,8 @@ int cvisitor_setup(cli_t *c);
 void cvisitor_start(cli_t *c);
 /* A login succeeded: local connections waiting for it dial the server. */
 void cvisitor_ctl_up(cli_t *c);
-/* Client stop: closes the listeners and every connection not yet relayed. */
+/* Client stop: closes the listeners, the sudp sockets and paths, and every
+ * connection not yet relayed. */
 void cvisitor_close_all(cli_t *c);
 /* cxtcp.c: xtcp's direct path (p2p/punch.h) beside the relay path. */
 /* An xtcp visitor `v` wants a direct path to the owner's `proxy` (its
@@ -210,6 +231,38 @@ void cxtcp_on_offer(void *owner, json_t *m);
 void cxtcp_on_answer(void *owner, json_t *m);
 /* Client stop: closes every pair (sockets and timers). */
 void cxtcp_close_all(cli_t *c);
+/* Frees the visitors (client_destroy, after the loop has closed). */
+void cvisitor_destroy(cli_t *c);
+/* Shared by the visitor kinds: the user a visitor proves (the client's). */
+const char *cvisitor_user(const cli_t *c);
+/* A server conn of visitor `cfg` finished connecting with `status`: checks
+ * the server (TLS) and sends HELLO role "visitor" for `proxy` with nonce_v.
+ * 0, or -1 after a rate-limited line (the caller closes srv). */
+int cvisitor_hello(cli_t *c, conn_t *srv, int status, const visitor_cfg_t *cfg, const char *proxy,
+                   const uint8_t nonce[E2E_NONCE_LEN]);
+/* The line for a visitor refused by the owner or the server (rate-limited). */
+void cvisitor_log_refused(const char *name, const char *proxy, const char *why);
+
+/* visitor_sudp.c: an sudp [[visitors]] entry with a bindPort. All take NULL
+ * as a no-op. Its path to the owner is re-opened after a loss or refusal
+ * VSUDP_RETRY_BASE_MS later, doubling to VSUDP_RETRY_MAX_MS, or to
+ * VSUDP_REFUSED_MAX_MS after the owner itself refused (wrong key, user not
+ * allowed: nothing will change soon, and the owner's log stays quiet). */
+#define VSUDP_RETRY_BASE_MS 1000
+#define VSUDP_RETRY_MAX_MS 10000
+#define VSUDP_REFUSED_MAX_MS 60000
+/* The delay after `prev_ms` (0: the first since the path was up) (pure). */
+unsigned vsudp_retry_delay(unsigned prev_ms, bool owner_refused);
+/* Builds it (client_create); `proxy` (borrowed) outlives it. NULL: no memory. */
+vsudp_t *vsudp_new(cli_t *c, const visitor_cfg_t *cfg, const char *proxy);
+/* Binds its local UDP port (client_start); kept until stop. */
+void vsudp_start(vsudp_t *v);
+/* A login succeeded: (re)opens the path to the owner now. */
+void vsudp_ctl_up(vsudp_t *v);
+/* Client stop: closes the socket, the path and the timers. */
+void vsudp_close(vsudp_t *v);
+/* Frees it once the loop has closed its handles. */
+void vsudp_free(vsudp_t *v);
 /* client.c: whether the control channel is logged in now. */
 bool client_logged_in(const cli_t *c);
 /* Checks the server certificate of a fresh TLS conn (CA, pin or TOFU).

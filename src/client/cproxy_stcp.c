@@ -1,4 +1,6 @@
-/* cproxy_stcp: the stcp kind on the client, as the owner of a secret proxy.
+/* cproxy_stcp: the stcp kind on the client, as the owner of a secret proxy,
+ * and the owner's handshake shared by every secret kind (cproxy_sudp.c
+ * hands the accepted e2e conn to the udp fan-out instead).
  *
  * The server starts a work conn for a visitor (START_WORK, then
  * STCP_VISITOR); the owner runs proto/stcp_hs.h on the raw work conn,
@@ -27,7 +29,8 @@ struct cstcp {
     conn_t *e2e;           /* over raw, once the handshake is done */
     conn_t *local;         /* connecting to the local service */
     stcp_hs_t hs;
-    uint8_t *early; /* plaintext read before the local side is up */
+    cstcp_accepted_fn accepted; /* the kind's next step */
+    uint8_t *early;             /* plaintext read before the local side is up */
     size_t early_len;
 };
 
@@ -124,7 +127,31 @@ static void on_local_ready(conn_t *local, int status)
 
 static const conn_cbs_t local_cbs = {.on_ready = on_local_ready};
 
-/* The handshake is done: wrap, then connect to the local service. */
+static void log_accepted(const cstcp_t *s)
+{
+    LOG_I("%s visitor accepted proxy=%s visitor=%s path=relay", kind_name(s->proxy->cfg->kind),
+          LOG_ESC(s->proxy->cfg->name), LOG_ESC(s->hs.visitor_user));
+}
+
+conn_t *cstcp_wrap(cstcp_t *s)
+{
+    conn_t *raw = s->raw;
+    conn_t *e2e = conn_e2e_new(raw, &s->hs.keys, E2E_O2V, &none_cbs, NULL);
+    if (!e2e) {
+        conn_close(raw); /* raw_close frees s */
+        return NULL;
+    }
+    log_accepted(s);
+    free_stcp(s);
+    return e2e;
+}
+
+const cproxy_t *cstcp_proxy(const cstcp_t *s)
+{
+    return s->proxy;
+}
+
+/* stcp: the handshake is done: wrap, then connect to the local service. */
 static void owner_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
 {
     conn_t *raw = s->raw;
@@ -137,8 +164,7 @@ static void owner_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
     /* Paused through the e2e conn (its flag, then the inner's), so that the
      * relay's resume reaches the inner conn. */
     conn_pause(s->e2e);
-    LOG_I("stcp visitor accepted proxy=%s visitor=%s path=relay", LOG_ESC(s->proxy->cfg->name),
-          LOG_ESC(s->hs.visitor_user));
+    log_accepted(s);
     conn_e2e_feed(s->e2e, rest, rest_len);
     if (conn_is_closing(s->e2e)) return;
     s->local = conn_new(conn_loop(raw), &local_cbs, s);
@@ -164,17 +190,18 @@ static void raw_data(conn_t *c, const uint8_t *p, size_t n)
     size_t used = 0;
     int r = stcp_hs_feed(&s->hs, p, n, &used, send_raw, s);
     if (r == STCP_HS_DONE) {
-        owner_accepted(s, p + used, n - used);
+        s->accepted(s, p + used, n - used);
     } else if (r == STCP_HS_REFUSED) {
         /* A visitor can knock as often as it likes: rate-limited. */
-        LOG_LIMITED(LOG_WARN, "stcp visitor refused proxy=%s visitor=%s path=relay reason=%s",
-                    LOG_ESC(s->proxy->cfg->name), LOG_ESC(s->hs.visitor_user),
-                    LOG_ESC(s->hs.reason));
+        LOG_LIMITED(LOG_WARN, "%s visitor refused proxy=%s visitor=%s path=relay reason=%s",
+                    kind_name(s->proxy->cfg->kind), LOG_ESC(s->proxy->cfg->name),
+                    LOG_ESC(s->hs.visitor_user), LOG_ESC(s->hs.reason));
         conn_shutdown(c); /* the REFUSE frame goes out first */
         conn_close(c);
     } else if (r == STCP_HS_BAD) {
-        LOG_LIMITED(LOG_WARN, "stcp handshake failed proxy=%s path=relay reason=%s",
-                    LOG_ESC(s->proxy->cfg->name), LOG_ESC(s->hs.reason));
+        LOG_LIMITED(LOG_WARN, "%s handshake failed proxy=%s path=relay reason=%s",
+                    kind_name(s->proxy->cfg->kind), LOG_ESC(s->proxy->cfg->name),
+                    LOG_ESC(s->hs.reason));
         conn_close(c);
     }
 }
@@ -198,7 +225,7 @@ static void raw_close(conn_t *c)
 static const conn_cbs_t raw_cbs = {
     .on_data = raw_data, .on_eof = raw_eof, .on_error = raw_error, .on_close = raw_close};
 
-static void stcp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
+void cstcp_start_owner(cwork_t *w, const uint8_t *rest, size_t rest_len, cstcp_accepted_fn accepted)
 {
     const cproxy_t *p = cwork_proxy(w);
     const proxy_cfg_t *cfg = p->cfg;
@@ -212,6 +239,7 @@ static void stcp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
         return;
     }
     s->proxy = p;
+    s->accepted = accepted;
     s->raw = cwork_detach(w);
     s->cli = c;
     s->next = c->stcps;
@@ -219,6 +247,11 @@ static void stcp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
     c->stcps = s;
     conn_set_cbs(s->raw, &raw_cbs, s);
     if (rest_len) raw_data(s->raw, rest, rest_len);
+}
+
+static void stcp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
+{
+    cstcp_start_owner(w, rest, rest_len, owner_accepted);
 }
 
 void cstcp_close_all(cli_t *c)

@@ -1,6 +1,7 @@
 /* cproxy_udp: the udp kind on the client, and its fan-out.
  *
- * A started udp work conn becomes a cudp channel: UDP_DATA frames from the
+ * A started udp work conn (or an sudp owner's e2e conn, cproxy_sudp.c)
+ * becomes a cudp channel: UDP_DATA frames from the
  * server carry a session id per remote sender; each id gets one connected
  * local UDP socket towards the local service, whose replies go back under
  * the same id. Sessions live in a udp_sessions table (cap and idle expiry in
@@ -175,11 +176,9 @@ static void on_sweep(uv_timer_t *t)
     udp_sessions_expire(&u->sessions, uv_now(t->loop));
 }
 
-static void cudp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
+void cudp_adopt(const cproxy_t *proxy, conn_t *conn, const uint8_t *rest, size_t rest_len)
 {
-    const cproxy_t *proxy = cwork_proxy(w);
     cudp_t *u = calloc(1, sizeof *u);
-    conn_t *conn = cwork_detach(w);
     if (!u) {
         conn_close(conn);
         return;
@@ -198,6 +197,12 @@ static void cudp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
     uv_timer_start(&u->sweep, on_sweep, UDP_SWEEP_MS, UDP_SWEEP_MS);
     conn_set_cbs(conn, &cudp_cbs, u);
     if (rest_len && framer_feed(&u->fr, rest, rest_len, on_udp_frame, u) < 0) conn_close(conn);
+}
+
+static void cudp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
+{
+    const cproxy_t *proxy = cwork_proxy(w);
+    cudp_adopt(proxy, cwork_detach(w), rest, rest_len);
 }
 
 void cudp_close_all(cli_t *c)

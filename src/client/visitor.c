@@ -1,6 +1,8 @@
-/* visitor: the client's [[visitors]] of secret proxies (stcp).
+/* visitor: the client's [[visitors]] of secret proxies: stcp here, sudp in
+ * visitor_sudp.c (picked per entry from visitor_kinds[]), and the pieces
+ * both share (the HELLO on a fresh server conn, the refusal line).
  *
- * Each entry with a bindPort opens a local listener at client_start and
+ * Each stcp entry with a bindPort opens a local listener at client_start and
  * keeps it open across reconnects to the server. Each local connection
  * (paused: nothing is read until the path is up) dials the server
  * (cdial.c), sends HELLO role "visitor" proved by the session's work MAC
@@ -41,6 +43,7 @@ struct cvisitor {
     bool listening;
     char proxy[256]; /* the owner's proxy as the server names it: user.name */
     vconn_t *conns;  /* local conns not yet relayed */
+    vsudp_t *sudp;   /* sudp entries: owned, freed by cvisitor_destroy */
 };
 
 struct vconn {
@@ -188,11 +191,16 @@ static int send_srv(void *ctx, const uint8_t *p, size_t n)
     return conn_write(vc->srv, p, n) < 0 ? -1 : 0;
 }
 
+void cvisitor_log_refused(const char *name, const char *proxy, const char *why)
+{
+    LOG_LIMITED(LOG_WARN, "visitor refused name=%s proxy=%s path=relay reason=%s", LOG_ESC(name),
+                LOG_ESC(proxy), LOG_ESC(why));
+}
+
 static void refused(vconn_t *vc, const char *why)
 {
     cvisitor_t *v = vc->v;
-    LOG_LIMITED(LOG_WARN, "visitor refused name=%s proxy=%s path=relay reason=%s",
-                LOG_ESC(v ? v->cfg->name : "?"), LOG_ESC(v ? v->proxy : "?"), LOG_ESC(why));
+    cvisitor_log_refused(v ? v->cfg->name : "?", v ? v->proxy : "?", why);
     vc_end(vc);
 }
 
@@ -209,24 +217,28 @@ static void srv_data(conn_t *c, const uint8_t *p, size_t n)
         refused(vc, vc->hs.reason[0] ? vc->hs.reason : "bad-handshake");
 }
 
+int cvisitor_hello(cli_t *c, conn_t *srv, int status, const visitor_cfg_t *cfg, const char *proxy,
+                   const uint8_t nonce[E2E_NONCE_LEN])
+{
+    if (status != 0) {
+        LOG_LIMITED(LOG_WARN, "visitor cannot reach the server name=%s err=%s", LOG_ESC(cfg->name),
+                    uv_strerror(status));
+        return -1;
+    }
+    if ((conn_is_tls(srv) && client_verify_server(c, srv, false) != 0) ||
+        client_send_visitor_hello(c, srv, proxy, cfg->type, nonce) < 0) {
+        LOG_LIMITED(LOG_WARN, "visitor connection closed: lost the server name=%s proxy=%s",
+                    LOG_ESC(cfg->name), LOG_ESC(proxy));
+        return -1;
+    }
+    return 0;
+}
+
 static void srv_ready(conn_t *c, int status)
 {
     vconn_t *vc = conn_data(c);
     cvisitor_t *v = vc->v;
-    if (status != 0 || !v) {
-        if (v)
-            LOG_LIMITED(LOG_WARN, "visitor cannot reach the server name=%s err=%s",
-                        LOG_ESC(v->cfg->name), uv_strerror(status));
-        vc_end(vc);
-        return;
-    }
-    cli_t *cl = v->cli;
-    if ((conn_is_tls(c) && client_verify_server(cl, c, false) != 0) ||
-        client_send_visitor_hello(cl, c, v->proxy, vc->hs.nonce_v) < 0) {
-        LOG_LIMITED(LOG_WARN, "visitor connection closed: lost the server name=%s proxy=%s",
-                    LOG_ESC(v->cfg->name), LOG_ESC(v->proxy));
-        vc_end(vc);
-    }
+    if (!v || cvisitor_hello(v->cli, c, status, v->cfg, v->proxy, vc->hs.nonce_v) != 0) vc_end(vc);
 }
 
 static const conn_cbs_t srv_cbs = {.on_ready = srv_ready,
@@ -246,8 +258,7 @@ static void vc_dial(vconn_t *vc)
 {
     cvisitor_t *v = vc->v;
     cli_t *c = v->cli;
-    const char *user = c->cfg->user ? c->cfg->user : "";
-    if (stcp_hs_visitor_init(&vc->hs, v->cfg->secret_key, v->proxy, user) != 0) {
+    if (stcp_hs_visitor_init(&vc->hs, v->cfg->secret_key, v->proxy, cvisitor_user(c)) != 0) {
         vc_end(vc);
         return;
     }
@@ -314,35 +325,16 @@ static void on_local(listener_t *l, conn_t *local, const struct sockaddr_storage
 
 /* ---- the client's side -------------------------------------------------- */
 
-int cvisitor_setup(cli_t *c)
+const char *cvisitor_user(const cli_t *c)
 {
-    const client_cfg_t *cfg = c->cfg;
-    c->visitors = calloc((size_t)(cfg->n_visitors ? cfg->n_visitors : 1), sizeof *c->visitors);
-    c->xtcp_budget = calloc((size_t)cfg->n_visitors + 1, sizeof *c->xtcp_budget);
-    if (!c->visitors || !c->xtcp_budget) return -1;
-    const char *own = cfg->user ? cfg->user : "";
-    for (int i = 0; i < cfg->n_visitors; i++) {
-        cvisitor_t *v = &c->visitors[i];
-        const visitor_cfg_t *vc = &cfg->visitors[i];
-        const char *user = vc->server_user ? vc->server_user : own;
-        v->cli = c;
-        v->cfg = vc;
-        if (user[0])
-            snprintf(v->proxy, sizeof v->proxy, "%s.%s", user, vc->server_name);
-        else
-            snprintf(v->proxy, sizeof v->proxy, "%s", vc->server_name);
-    }
-    c->n_visitors = cfg->n_visitors;
-    return 0;
+    return c->cfg->user ? c->cfg->user : "";
 }
 
-static void listen_one(cvisitor_t *v)
+static void stcp_listen(cvisitor_t *v)
 {
     const visitor_cfg_t *cfg = v->cfg;
     struct sockaddr_storage ss;
-    /* xtcp's connections ride the stcp path (the direct path is punched apart) */
-    if ((strcmp(cfg->type, "stcp") != 0 && strcmp(cfg->type, "xtcp") != 0) || cfg->bind_port < 0)
-        return;
+    if (cfg->bind_port < 0) return;
     const listener_opts_t opts = {.what = "visitor"};
     int r = listener_init(v->cli->loop, &v->l, &opts, on_local, v);
     if (r == 0) r = addr_parse(cfg->bind_addr, cfg->bind_port, &ss) == 0 ? 0 : UV_EINVAL;
@@ -358,35 +350,127 @@ static void listen_one(cvisitor_t *v)
           LOG_ESC(cfg->bind_addr), cfg->bind_port, LOG_ESC(v->proxy));
 }
 
+static void stcp_ctl_up(cvisitor_t *v)
+{
+    vconn_t *next;
+    for (vconn_t *vc = v->conns; vc; vc = next) {
+        next = vc->next; /* vc_dial may end vc */
+        if (!vc->srv) {
+            uv_timer_stop(&vc->timer);
+            vc_dial(vc);
+        }
+    }
+}
+
+static void stcp_close(cvisitor_t *v)
+{
+    if (v->listening) listener_close(&v->l, NULL);
+    v->listening = false;
+    while (v->conns)
+        vc_end(v->conns);
+}
+
+static void sudp_start(cvisitor_t *v)
+{
+    vsudp_start(v->sudp);
+}
+
+static void sudp_ctl_up(cvisitor_t *v)
+{
+    vsudp_ctl_up(v->sudp);
+}
+
+/* xtcp: its connections ride the stcp relay path; with keepTunnelOpen the
+ * direct path is punched at each login, not only at the first connection. */
+static void xtcp_ctl_up(cvisitor_t *v)
+{
+    if (v->cfg->keep_tunnel_open) cxtcp_visitor_want(v->cli, v->cfg, v->proxy);
+    stcp_ctl_up(v);
+}
+
+static void sudp_close(cvisitor_t *v)
+{
+    vsudp_close(v->sudp);
+}
+
+/* What each visitor type does at start, at each login and at stop. */
+typedef struct vkind {
+    const char *type;
+    void (*start)(cvisitor_t *v);
+    void (*ctl_up)(cvisitor_t *v);
+    void (*close)(cvisitor_t *v);
+} vkind_t;
+
+static const vkind_t visitor_kinds[] = {
+    {"stcp", stcp_listen, stcp_ctl_up, stcp_close},
+    {"sudp", sudp_start, sudp_ctl_up, sudp_close},
+    {"xtcp", stcp_listen, xtcp_ctl_up, stcp_close},
+};
+
+static const vkind_t *vkind_of(const cvisitor_t *v)
+{
+    for (size_t i = 0; i < sizeof visitor_kinds / sizeof visitor_kinds[0]; i++)
+        if (v->cfg->type && strcmp(visitor_kinds[i].type, v->cfg->type) == 0)
+            return &visitor_kinds[i];
+    return NULL;
+}
+
+int cvisitor_setup(cli_t *c)
+{
+    const client_cfg_t *cfg = c->cfg;
+    c->visitors = calloc((size_t)(cfg->n_visitors ? cfg->n_visitors : 1), sizeof *c->visitors);
+    c->xtcp_budget = calloc((size_t)cfg->n_visitors + 1, sizeof *c->xtcp_budget);
+    if (!c->visitors || !c->xtcp_budget) return -1;
+    const char *own = cvisitor_user(c);
+    for (int i = 0; i < cfg->n_visitors; i++) {
+        cvisitor_t *v = &c->visitors[i];
+        const visitor_cfg_t *vc = &cfg->visitors[i];
+        const char *user = vc->server_user ? vc->server_user : own;
+        v->cli = c;
+        v->cfg = vc;
+        c->n_visitors = i + 1; /* cvisitor_destroy frees what was made */
+        if (user[0])
+            snprintf(v->proxy, sizeof v->proxy, "%s.%s", user, vc->server_name);
+        else
+            snprintf(v->proxy, sizeof v->proxy, "%s", vc->server_name);
+        if (vc->type && strcmp(vc->type, "sudp") == 0 && vc->bind_port >= 0 &&
+            !(v->sudp = vsudp_new(c, vc, v->proxy)))
+            return -1;
+    }
+    c->n_visitors = cfg->n_visitors;
+    return 0;
+}
+
+void cvisitor_destroy(cli_t *c)
+{
+    for (int i = 0; c->visitors && i < c->n_visitors; i++)
+        vsudp_free(c->visitors[i].sudp);
+    free(c->visitors);
+    c->visitors = NULL;
+    free(c->xtcp_budget);
+    c->xtcp_budget = NULL;
+}
+
 void cvisitor_start(cli_t *c)
 {
-    for (int i = 0; i < c->n_visitors; i++)
-        listen_one(&c->visitors[i]);
+    for (int i = 0; i < c->n_visitors; i++) {
+        const vkind_t *k = vkind_of(&c->visitors[i]);
+        if (k) k->start(&c->visitors[i]);
+    }
 }
 
 void cvisitor_ctl_up(cli_t *c)
 {
     for (int i = 0; i < c->n_visitors; i++) {
-        if (c->visitors[i].cfg->keep_tunnel_open)
-            cxtcp_visitor_want(c, c->visitors[i].cfg, c->visitors[i].proxy);
-        vconn_t *next;
-        for (vconn_t *vc = c->visitors[i].conns; vc; vc = next) {
-            next = vc->next; /* vc_dial may end vc */
-            if (!vc->srv) {
-                uv_timer_stop(&vc->timer);
-                vc_dial(vc);
-            }
-        }
+        const vkind_t *k = vkind_of(&c->visitors[i]);
+        if (k) k->ctl_up(&c->visitors[i]);
     }
 }
 
 void cvisitor_close_all(cli_t *c)
 {
     for (int i = 0; i < c->n_visitors; i++) {
-        cvisitor_t *v = &c->visitors[i];
-        if (v->listening) listener_close(&v->l, NULL);
-        v->listening = false;
-        while (v->conns)
-            vc_end(v->conns);
+        const vkind_t *k = vkind_of(&c->visitors[i]);
+        if (k) k->close(&c->visitors[i]);
     }
 }

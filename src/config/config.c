@@ -379,7 +379,7 @@ static const key_spec_t port_entry_keys[] = {
 };
 
 /* frp proxy types burrow knows of but does not carry (yet). */
-static const char *const frp_only_proxy_types[] = {"tcpmux", "sudp", NULL};
+static const char *const frp_only_proxy_types[] = {"tcpmux", NULL};
 
 /* ---- the walker -------------------------------------------------------- */
 
@@ -1093,10 +1093,6 @@ static void load_visitor(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_v
     if (!toml_table_get_kv(tab, "maxRetriesAnHour")) v->max_retries_an_hour = 8;
     if (!toml_table_get_kv(tab, "minRetryInterval")) v->min_retry_interval = 90;
     if (!toml_table_get_kv(tab, "fallbackTimeoutMs")) v->fallback_timeout_ms = 1000;
-    /* client/visitor.c carries stcp; sudp is not in yet: say so, keep the entry. */
-    if (v->type && strcmp(v->type, "sudp") == 0)
-        warn_at(c, v->line, "visitor '%s': type sudp is not carried by burrow yet; skipped",
-                v->name ? v->name : scope);
     cfg->n_visitors++;
 }
 

@@ -68,7 +68,10 @@ void udp_sessions_expire(udp_sessions_t *t, uint64_t now)
 
 udp_sess_t *udp_sessions_add(udp_sessions_t *t, uint32_t id, uint64_t now)
 {
-    if (t->n >= t->max && t->tail) udp_sessions_remove(t, t->tail);
+    if (t->n >= t->max && t->tail) {
+        udp_sessions_remove(t, t->tail);
+        t->evicted++;
+    }
     udp_sess_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->id = id;

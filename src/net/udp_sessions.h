@@ -37,6 +37,7 @@ struct udp_sessions {
     int n, max;
     uint64_t idle_ms;
     uint32_t next_id; /* the last id handed out by udp_sessions_by_peer */
+    uint64_t evicted; /* sessions dropped to make room at the cap, ever */
     udp_sess_drop_cb on_drop;
     void *ctx;
 };

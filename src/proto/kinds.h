@@ -29,6 +29,7 @@
     X(HTTP, "http", KIND_ROUTES_DOMAIN | KIND_HTTP_KEYS, http)                                     \
     X(HTTPS, "https", KIND_ROUTES_DOMAIN | KIND_PROXY_PROTOCOL, https)                             \
     X(STCP, "stcp", KIND_SECRET, stcp)                                                             \
+    X(SUDP, "sudp", KIND_SECRET | KIND_DATAGRAMS, sudp)                                            \
     X(XTCP, "xtcp", KIND_SECRET, xtcp)
 
 #define KINDS_ENUM_(id, name, flags, sym) PROXY_##id,

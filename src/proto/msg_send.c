@@ -31,3 +31,17 @@ int msg_send_udp(conn_t *c, uint32_t sid, const uv_buf_t *buf, size_t len)
     uint8_t *frame = (uint8_t *)buf->base - MSG_UDP_HDR_LEN;
     return conn_write(c, frame, msg_udp_header(frame, sid, len));
 }
+
+int msg_udp_deliver(uv_udp_t *sock, udp_sessions_t *t, const frame_t *f, uint64_t now)
+{
+    uint32_t sid;
+    const uint8_t *data;
+    size_t len;
+    if (msg_udp_decode(f, &sid, &data, &len) != 0) return 0;
+    udp_sess_t *s = udp_sessions_find(t, sid, now);
+    if (!s) return 0;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    /* Ignored: a datagram the socket cannot take now is lost, as UDP allows. */
+    (void)uv_udp_try_send(sock, &b, 1, (const struct sockaddr *)&s->peer);
+    return 0;
+}

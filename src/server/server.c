@@ -343,7 +343,8 @@ static void handle_hello_visitor(gate_t *g, json_t *m)
 {
     session_t *ss = gate_work_session(g, m, "visitor connection refused");
     if (ss)
-        sproxy_stcp_visit(g->srv, ss, gate_release(g), msg_str(m, "proxy"), msg_str(m, "nonce"));
+        sproxy_stcp_visit(g->srv, ss, gate_release(g), msg_str(m, "proxy"), msg_str(m, "nonce"),
+                          msg_str(m, "type"));
 }
 
 static void handle_hello(gate_t *g, json_t *m)

@@ -203,12 +203,17 @@ bool server_proxy_name_taken(srv_t *s, const char *name);
 sproxy_t *server_find_proxy(srv_t *s, const char *name);
 
 /* sproxy_stcp.c: a visitor's conn, proved by its session vss (HELLO role
- * "visitor"), for the secret proxy named `proxy` with the visitor's nonce
- * (hex). Takes v: relays it to a work conn of the owner's session after
- * STCP_VISITOR, or answers ERROR unknown-proxy / owner-offline and closes
- * (owner-offline: no live proxy has the name, s->secret_gone remembers it). */
+ * "visitor"), for the secret proxy named `proxy` of kind `type` (NULL:
+ * "stcp"; a visitor only reaches a proxy of its own kind) with the
+ * visitor's nonce (hex). Takes v: relays it to a work conn of the owner's
+ * session after STCP_VISITOR, or answers ERROR unknown-proxy /
+ * owner-offline and closes (owner-offline: no live proxy has the name,
+ * s->secret_gone remembers it). */
 void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
-                       const char *nonce_hex);
+                       const char *nonce_hex, const char *type);
+/* The secret kinds' open (no public port, the name alone) and close. */
+int sproxy_secret_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen);
+void sproxy_secret_close(sproxy_t *p);
 /* Whether the address of `peer` ("ip:port", "[ip6]:port") holds a live
  * session now (its work conns get the clients' gate budget). */
 bool server_source_has_session(srv_t *s, const char *peer);

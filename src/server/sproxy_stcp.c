@@ -1,4 +1,5 @@
-/* sproxy_stcp: a secret proxy on the server. It opens no public port: the
+/* sproxy_stcp: a secret proxy on the server (stcp, and sudp through
+ * sproxy_sudp.c, which shares everything here). It opens no public port: the
  * proxy is only its name in the session's list (server_find_proxy), where a
  * visitor's HELLO looks it up. The visitor's conn is paired with a work
  * conn of the owner's session and the two are relayed, STCP_VISITOR {user,
@@ -15,6 +16,7 @@
 #include "net/tunnels.h"
 #include "proto/auth.h"
 #include "proto/e2e.h"
+#include "proto/kinds.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/secret_gone.h"
@@ -29,11 +31,12 @@ typedef struct stcp_visit {
     uint8_t *frame; /* STCP_VISITOR, for the owner */
     size_t frame_len;
     char proxy[128], user[80];
+    const char *type; /* the proxy's kind name (static) */
 } stcp_visit_t;
 
 static const conn_cbs_t none_cbs = {0};
 
-static int stcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
+int sproxy_secret_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
 {
     (void)port;
     (void)m;
@@ -47,7 +50,7 @@ static int stcp_open(sproxy_t *p, int port, const json_t *m, char *err, size_t e
 
 /* The session ended (clients never close one proxy alone): remembered,
  * unless the whole server is stopping. */
-static void stcp_close(sproxy_t *p)
+void sproxy_secret_close(sproxy_t *p)
 {
     srv_t *s = p->srv;
     if (!s->stopping && secret_gone_add(s->secret_gone, p->name, uv_now(s->loop)) != 0)
@@ -57,22 +60,18 @@ static void stcp_close(sproxy_t *p)
 
 const sproxy_ops_t sproxy_stcp_ops = {
     .type = "stcp",
-    .open = stcp_open,
-    .close = stcp_close,
+    .open = sproxy_secret_open,
+    .close = sproxy_secret_close,
 };
 
 /* xtcp: its connections ride the stcp relay path (the direct path is
- * punched beside it, p2p/), so the server side is stcp's under another name. */
+ * punched beside it, p2p/), so the server side is stcp's under its own
+ * name (a visitor's HELLO names the type it wants). */
 const sproxy_ops_t sproxy_xtcp_ops = {
     .type = "xtcp",
-    .open = stcp_open,
-    .close = stcp_close,
+    .open = sproxy_secret_open,
+    .close = sproxy_secret_close,
 };
-
-static bool is_secret_ops(const sproxy_ops_t *ops)
-{
-    return ops == &sproxy_stcp_ops || ops == &sproxy_xtcp_ops;
-}
 
 /* Tells the visitor why, then closes (the ERROR goes out before the FIN). */
 static void refuse(conn_t *v, const char *code, const char *message)
@@ -91,9 +90,9 @@ static void visit_free(stcp_visit_t *r)
 static void on_owner_work(work_req_t *req, conn_t *work)
 {
     stcp_visit_t *r = req->data;
-    LOG_D("stcp visitor relayed proxy=%s visitor=%s peer=%s path=relay", LOG_ESC(r->proxy),
+    LOG_D("%s visitor relayed proxy=%s visitor=%s peer=%s path=relay", r->type, LOG_ESC(r->proxy),
           LOG_ESC(r->user), conn_peer(r->conn));
-    tunnels_relay(&r->srv->tunnels, r->conn, work, r->frame, r->frame_len, "stcp");
+    tunnels_relay(&r->srv->tunnels, r->conn, work, r->frame, r->frame_len, r->type);
     visit_free(r);
 }
 
@@ -101,43 +100,58 @@ static void on_owner_gone(work_req_t *req, int reason)
 {
     stcp_visit_t *r = req->data;
     LOG_LIMITED(LOG_WARN,
-                "stcp visitor refused proxy=%s visitor=%s peer=%s path=relay "
+                "%s visitor refused proxy=%s visitor=%s peer=%s path=relay "
                 "reason=owner-offline why=%s",
-                LOG_ESC(r->proxy), LOG_ESC(r->user), conn_peer(r->conn),
+                r->type, LOG_ESC(r->proxy), LOG_ESC(r->user), conn_peer(r->conn),
                 work_cancel_reason_name(reason));
     refuse(r->conn, "owner-offline", "the owner of this secret proxy is not reachable");
     visit_free(r);
 }
 
+/* Whether the registered proxy p is a secret one of the kind named `type`. */
+static bool secret_of_type(const sproxy_t *p, const char *type)
+{
+    return p && p->sess && strcmp(p->ops->type, type) == 0 &&
+           kind_has(kind_find(p->ops->type), KIND_SECRET);
+}
+
 void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
-                       const char *nonce_hex)
+                       const char *nonce_hex, const char *type)
 {
     uint8_t nonce[E2E_NONCE_LEN];
     char hex[2 * E2E_NONCE_LEN + 1];
     const char *user = session_user(vss);
     conn_pause(v);
     conn_set_cbs(v, &none_cbs, NULL);
-    if (!nonce_hex || auth_unhex(nonce_hex, nonce, sizeof nonce) != 0) {
-        LOG_LIMITED(LOG_WARN, "stcp visitor refused peer=%s user=%s reason=bad-nonce", conn_peer(v),
+    int k = kind_find(type ? type : "stcp"); /* an older visitor names no type */
+    if (k < 0 || !kind_has(k, KIND_SECRET)) {
+        LOG_LIMITED(LOG_WARN, "visitor refused peer=%s user=%s reason=bad-type", conn_peer(v),
                     LOG_ESC(user));
+        refuse(v, "proto", "visitor HELLO names no secret proxy type");
+        return;
+    }
+    type = kind_name(k); /* static from here on */
+    if (!nonce_hex || auth_unhex(nonce_hex, nonce, sizeof nonce) != 0) {
+        LOG_LIMITED(LOG_WARN, "%s visitor refused peer=%s user=%s reason=bad-nonce", type,
+                    conn_peer(v), LOG_ESC(user));
         refuse(v, "proto", "visitor HELLO needs a nonce");
         return;
     }
     sproxy_t *p = proxy ? server_find_proxy(s, proxy) : NULL;
     if (!p && proxy && secret_gone_has(s->secret_gone, proxy, uv_now(s->loop))) {
         LOG_LIMITED(LOG_WARN,
-                    "stcp visitor refused proxy=%s visitor=%s peer=%s path=relay "
+                    "%s visitor refused proxy=%s visitor=%s peer=%s path=relay "
                     "reason=owner-offline",
-                    LOG_ESC(proxy), LOG_ESC(user), conn_peer(v));
+                    type, LOG_ESC(proxy), LOG_ESC(user), conn_peer(v));
         refuse(v, "owner-offline", "the owner of this secret proxy is not connected");
         return;
     }
-    if (!p || !is_secret_ops(p->ops) || !p->sess) {
+    if (!secret_of_type(p, type)) {
         LOG_LIMITED(LOG_WARN,
-                    "stcp visitor refused proxy=%s visitor=%s peer=%s path=relay "
+                    "%s visitor refused proxy=%s visitor=%s peer=%s path=relay "
                     "reason=unknown-proxy",
-                    LOG_ESC(proxy ? proxy : "?"), LOG_ESC(user), conn_peer(v));
-        refuse(v, "unknown-proxy", "no secret proxy of that name is registered");
+                    type, LOG_ESC(proxy ? proxy : "?"), LOG_ESC(user), conn_peer(v));
+        refuse(v, "unknown-proxy", "no secret proxy of that name and type is registered");
         return;
     }
     stcp_visit_t *r = calloc(1, sizeof *r);
@@ -152,6 +166,7 @@ void sproxy_stcp_visit(srv_t *s, session_t *vss, conn_t *v, const char *proxy,
     }
     r->srv = s;
     r->conn = v;
+    r->type = type;
     snprintf(r->proxy, sizeof r->proxy, "%s", p->name);
     snprintf(r->user, sizeof r->user, "%s", user);
     work_req_init(&r->req, on_owner_work, on_owner_gone, r, conn_peer(v), "");

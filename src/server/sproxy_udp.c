@@ -57,15 +57,7 @@ static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 static int on_work_frame(void *ctx, const frame_t *f)
 {
     udp_impl_t *u = ctx;
-    uint32_t sid;
-    const uint8_t *data;
-    size_t len;
-    if (msg_udp_decode(f, &sid, &data, &len) != 0) return 0;
-    udp_sess_t *s = udp_sessions_find(&u->sessions, sid, uv_now(u->sock.loop));
-    if (!s) return 0;
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    uv_udp_try_send(&u->sock, &b, 1, (const struct sockaddr *)&s->peer);
-    return 0;
+    return msg_udp_deliver(&u->sock, &u->sessions, f, uv_now(u->sock.loop));
 }
 
 static void on_work_data(conn_t *c, const uint8_t *p, size_t n)

@@ -120,11 +120,9 @@ static size_t not_understood(const stun_srv_t *s, const stun_msg_t *req, uint16_
     size_t n = 0;
     for (size_t i = 0; i < req->n_unknown && i < STUN_UNKNOWN_MAX && n < max; i++)
         out[n++] = req->unknown[i];
-    /* RFC 5780 §7.2: no alternate address, no change; RESPONSE-PORT (§7.5)
-     * is not implemented. */
+    /* RFC 5780 §7.2: no alternate address, no change. */
     if ((req->has & STUN_HAS_CHANGE) && req->change && !s->discovery && n < max)
         out[n++] = STUN_ATTR_CHANGE_REQUEST;
-    if ((req->has & STUN_HAS_RESPONSE_PORT) && n < max) out[n++] = STUN_ATTR_RESPONSE_PORT;
     return n;
 }
 
@@ -190,6 +188,14 @@ static void send_reply(stun_srv_t *s, int from_slot, const uint8_t *p, size_t n,
         s->stats.answered++;
 }
 
+static void set_port(struct sockaddr_storage *ss, int port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
 static void on_datagram(stun_srv_t *s, int on, const uint8_t *p, size_t n, bool partial,
                         const struct sockaddr *from)
 {
@@ -200,6 +206,8 @@ static void on_datagram(stun_srv_t *s, int on, const uint8_t *p, size_t n, bool 
     if (req.cls != STUN_CLASS_REQUEST) return drop(s, STUN_DROP_NOT_REQUEST, from);
     if (req.method != STUN_METHOD_BINDING) return drop(s, STUN_DROP_NOT_BINDING, from);
     if (req.classic && req.change && !s->discovery) return drop(s, STUN_DROP_NO_CHANGE, from);
+    if ((req.has & STUN_HAS_RESPONSE_PORT) && req.response_port == 0)
+        return drop(s, STUN_DROP_MALFORMED, from);
     struct sockaddr_storage mapped;
     addr_unmap_v4(from, &mapped); /* a dual-stack socket's ::ffff:a.b.c.d is IPv4 */
     uint8_t out[STUN_SRV_REQ_MAX + STUN_SRV_REPLY_SLACK];
@@ -208,7 +216,15 @@ static void on_datagram(stun_srv_t *s, int on, const uint8_t *p, size_t n, bool 
     int len = build_reply(s, on, &req, n, (struct sockaddr *)&mapped, out, sizeof out, &from_slot,
                           &is_error);
     if (len <= 0 || (size_t)len > n + STUN_SRV_REPLY_SLACK) return drop(s, STUN_DROP_TOO_BIG, from);
-    send_reply(s, from_slot, out, (size_t)len, from, is_error);
+    /* RFC 5780 §7.5: RESPONSE-PORT sends the answer to the request's source
+     * address at that port (the same host: no reflection to a third one);
+     * XOR-MAPPED-ADDRESS still names the source. burrow nat's --lifetime
+     * asks this way whether an idle mapping still lets answers in. */
+    struct sockaddr_storage dest;
+    memcpy(&dest, from, from->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                   : sizeof(struct sockaddr_in6));
+    if (!is_error && (req.has & STUN_HAS_RESPONSE_PORT)) set_port(&dest, req.response_port);
+    send_reply(s, from_slot, out, (size_t)len, (const struct sockaddr *)&dest, is_error);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -236,14 +252,6 @@ static bool is_wildcard(const struct sockaddr *sa)
     static const uint8_t zero[16];
     if (sa->sa_family == AF_INET) return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == 0;
     return memcmp(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, zero, 16) == 0;
-}
-
-static void set_port(struct sockaddr_storage *ss, int port)
-{
-    if (ss->ss_family == AF_INET)
-        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-    else
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
 /* Binds slot idx to ip:port and starts reading. 0 or < 0 (logged). */

@@ -4,8 +4,9 @@
  *
  * Per input: a fresh loop; the harness listens on 127.0.0.1 as the server
  * (plain TCP) and as the local services (one TCP listener, one UDP socket);
- * the client is configured with four proxies (FZ_CLI_PROXIES: tcp, tcp
- * with a PROXY v2 header, udp, and tcp to a port where nothing listens),
+ * the client is configured with five proxies (FZ_CLI_PROXIES: tcp, tcp
+ * with a PROXY v2 header, udp, tcp to a port where nothing listens, and an
+ * sudp owner whose local service is the udp one),
  * logs in against the harness (which computes nothing: the client checks no
  * server MAC), and opens its pool's work conn. The script then plays, then
  * client_stop() and a loop that must run dry.
@@ -32,7 +33,7 @@
 
 #define FZ_CLI_TOKEN "fuzz-token"
 /* wire names: the client prefixes user "fz." */
-#define FZ_CLI_PROXIES "fz.tcp, fz.pp, fz.udp, fz.dead"
+#define FZ_CLI_PROXIES "fz.tcp, fz.pp, fz.udp, fz.dead, fz.dns"
 
 enum { CO_RAW, CO_FRAME, CO_SELECT, CO_SHUT, CO_CLOSE, CO_UDP, CO_COUNT };
 
@@ -136,9 +137,11 @@ static inline void fz_cli_up(fz_cli_t *h)
                      "transport.proxyProtocolVersion = \"v2\"\n"
                      "[[proxies]]\nname = \"udp\"\ntype = \"udp\"\nlocalPort = %d\n"
                      "[[proxies]]\nname = \"dead\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                     "[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalPort = %d\n"
+                     "secretKey = \"fz-key\"\nallowUsers = [\"*\"]\n"
                      "[[proxies]]\nname = \"x\"\ntype = \"xtcp\"\nlocalPort = %d\n"
                      "secretKey = \"k\"\nallowUsers = [\"bob\"]\n",
-                     srv_port, local_port, local_port, udp_port, dead_port, local_port);
+                     srv_port, local_port, local_port, udp_port, dead_port, udp_port, local_port);
     if (uv_loop_init(&h->loop) != 0 ||
         config_parse_client("fuzz-client.toml", text, (size_t)n, &h->cfg, NULL) != 0)
         abort();

@@ -15,6 +15,7 @@ RAW, FRAME, SELECT, WORK, SHUT, CLOSE, UDP, USER, HTTP, HTTPS, REPLY, AUTO = ran
 HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 1, 2, 3, 4, 5
 NEW_PROXY, NEW_PROXY_RESP, CLOSE_PROXY = 0x10, 0x11, 0x12
 REQ_WORK_CONN, START_WORK, PING, PONG, UDP_DATA = 0x20, 0x21, 0x30, 0x31, 0x40
+STCP_VISITOR, STCP_CHALLENGE, STCP_PROOF, STCP_ACCEPT, STCP_REFUSE = 0x50, 0x51, 0x52, 0x53, 0x54
 
 
 def rec(op, arg=b""):
@@ -141,6 +142,9 @@ CLIENT = {
     "login_ok_again": cframe(LOGIN_OK, dict(run_id="x" * 200)) + cframe(CHALLENGE, dict(nonce="00")) + cframe(PONG, {}),
     "ctl_closed": crec(C_CLOSE, b"\x01") + sel(1) + start("fz.tcp", "tcp"),
     "udp_channel": sel(1) + start("fz.udp", "udp") + udp(7, b"query") + crec(C_UDP, b"answer") + udp(7, b"again") + udp(8, b""),
+    "sudp_owner_bad_proof": sel(1) + start("fz.dns", "sudp") + cframe(STCP_VISITOR, dict(user="v", nonce="ab" * 32)) + cframe(STCP_PROOF, dict(proof="00" * 32)),
+    "sudp_owner_udp_first": sel(1) + start("fz.dns", "sudp") + udp(1, b"not yet") + cframe(STCP_VISITOR, dict(user="v", nonce="zz")),
+    "sudp_owner_fin": sel(1) + start("fz.dns", "sudp") + cframe(STCP_VISITOR, dict(user="v\n", nonce="cd" * 32)) + crec(C_SHUT),
 }
 
 UDP_CLIENT = {

@@ -85,3 +85,22 @@ brw_wait_proxy() {
     lab_wait_log "$slog" "proxy listening.*port=$port([^0-9]|\$)" 10 || return 1
     lab_wait_port srv "$proto" "$SRV_ADDR" "$port" 10
 }
+
+# brw_stop_clean PID LOG WHAT: SIGTERM to a server or client started above,
+# then it must exit 0 within 10 s, log its stop, close every handle, and
+# leave no sanitizer report in LOG.
+brw_stop_clean() {
+    local pid=$1 log=$2 what=$3 rc=
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do
+        lab_alive "$pid" || { wait "$pid"; rc=$?; break; }
+        sleep 0.1
+    done
+    [ -n "$rc" ] || lab_fail "$what: still running 10 s after SIGTERM"
+    [ "$rc" -eq 0 ] || lab_fail "$what: exited $rc after SIGTERM"
+    grep -q "stopping on signal" "$log" || lab_fail "$what: no stop line"
+    grep -q "stopped: every handle closed" "$log" || lab_fail "$what: the loop did not close"
+    if grep -Eq "did not stop|left open|did not close|LeakSanitizer|AddressSanitizer|runtime error" "$log"; then
+        lab_fail "$what: unclean stop: $(grep -E 'did not stop|left open|did not close|Sanitizer|runtime error' "$log" | head -3)"
+    fi
+}

@@ -17,23 +17,6 @@ ECHO=$(lab_tool tcp_echo) || exit 1
 UDP_ECHO=$(lab_tool udp_echo) || exit 1
 lab_up || lab_fail "lab_up"
 
-# stop_clean PID LOG WHAT: SIGTERM, then exit 0 within 10 s and a clean log.
-stop_clean() {
-    local pid=$1 log=$2 what=$3 rc=
-    kill -TERM "$pid"
-    for _ in $(seq 1 100); do
-        lab_alive "$pid" || { wait "$pid"; rc=$?; break; }
-        sleep 0.1
-    done
-    [ -n "$rc" ] || lab_fail "$what: still running 10 s after SIGTERM"
-    [ "$rc" -eq 0 ] || lab_fail "$what: exited $rc after SIGTERM"
-    grep -q "stopping on signal" "$log" || lab_fail "$what: no stop line"
-    grep -q "stopped: every handle closed" "$log" || lab_fail "$what: the loop did not close"
-    if grep -Eq "did not stop|left open|did not close|LeakSanitizer|AddressSanitizer|runtime error" "$log"; then
-        lab_fail "$what: unclean stop: $(grep -E 'did not stop|left open|did not close|Sanitizer|runtime error' "$log" | head -3)"
-    fi
-}
-
 lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
 lab_bg c1 "$LAB_TMP/udp_echo.log" "$UDP_ECHO" -b 192.168.1.10 9001
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
@@ -90,7 +73,7 @@ lab_wait_log "$LAB_TMP/busy.log" "busy" 15 || lab_fail "tunnel or udp sessions n
 sleep 0.5 # the pool refills (poolCount 2)
 lab_pass "live: a tcp tunnel carrying data, three udp sessions, idle pool conns, a proxy waiting to retry"
 
-stop_clean "$c1_pid" "$LAB_TMP/c1.log" "busy client"
+brw_stop_clean "$c1_pid" "$LAB_TMP/c1.log" "busy client"
 lab_pass "SIGTERM: the busy client closed everything and exited 0"
 lab_kill "$busy_pid"
 
@@ -137,9 +120,9 @@ lab_wait_log "$LAB_TMP/backoff.log" "reconnecting in" 10 || lab_fail "backoff: n
 lab_wait_log "$LAB_TMP/blackhole.log" "connecting to server" 10 || lab_fail "blackhole: not connecting"
 lab_wait_log "$LAB_TMP/noname.log" "connecting to server" 10 || lab_fail "noname: not started"
 sleep 0.5
-stop_clean "$backoff_pid" "$LAB_TMP/backoff.log" "client in backoff"
-stop_clean "$blackhole_pid" "$LAB_TMP/blackhole.log" "client connecting"
-stop_clean "$noname_pid" "$LAB_TMP/noname.log" "client resolving"
+brw_stop_clean "$backoff_pid" "$LAB_TMP/backoff.log" "client in backoff"
+brw_stop_clean "$blackhole_pid" "$LAB_TMP/blackhole.log" "client connecting"
+brw_stop_clean "$noname_pid" "$LAB_TMP/noname.log" "client resolving"
 if grep -q "cannot resolve" "$LAB_TMP/noname.log"; then lab_fail "client resolving: the lookup ended before SIGTERM"; fi
 lab_pass "SIGTERM: clients that never reached a server exited 0 cleanly"
 echo "PASS test_client_stop"

@@ -16,22 +16,6 @@ ECHO=$(lab_tool tcp_echo) || exit 1
 BLAST=$(lab_tool tcp_blast) || exit 1
 lab_up || lab_fail "lab_up"
 
-# stop_clean PID LOG WHAT: SIGTERM, then exit 0 within 10 s and a clean log.
-stop_clean() {
-    local pid=$1 log=$2 what=$3 rc=
-    kill -TERM "$pid"
-    for _ in $(seq 1 100); do
-        lab_alive "$pid" || { wait "$pid"; rc=$?; break; }
-        sleep 0.1
-    done
-    [ -n "$rc" ] || lab_fail "$what: still running 10 s after SIGTERM"
-    [ "$rc" -eq 0 ] || lab_fail "$what: exited $rc after SIGTERM"
-    grep -q "stopped: every handle closed" "$log" || lab_fail "$what: the loop did not close"
-    if grep -Eq "did not stop|left open|did not close|LeakSanitizer|AddressSanitizer|runtime error" "$log"; then
-        lab_fail "$what: unclean stop: $(grep -E 'did not stop|left open|did not close|Sanitizer|runtime error' "$log" | head -3)"
-    fi
-}
-
 lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
 token=$(brw_token)
@@ -130,8 +114,8 @@ lab_wait_log "$LAB_TMP/visitor.log" "login ok" 30 2 || lab_fail "visitor did not
 out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7100 8 262144 2>&1) || lab_fail "visitor port after the server restart: ${out##*$'\n'}"
 lab_pass "server restarted: the visitor's port works again, neither client restarted"
 
-stop_clean "$visitor_pid" "$LAB_TMP/visitor.log" "visitor"
-stop_clean "$owner_pid" "$LAB_TMP/owner.log" "owner"
-stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server2.log" "server"
+brw_stop_clean "$visitor_pid" "$LAB_TMP/visitor.log" "visitor"
+brw_stop_clean "$owner_pid" "$LAB_TMP/owner.log" "owner"
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server2.log" "server"
 lab_pass "SIGTERM: visitor, owner and server exit 0 with every handle closed"
 echo "PASS test_stcp"

@@ -115,7 +115,9 @@ print("4 dropped, Binding answered (%d bytes for 20)" % len(data))
 EOF
 out=$(lab_exec user python3 "$LAB_TMP/garbage.py" 203.0.113.10 7000) || lab_fail "garbage got a reply: $out"
 lab_pass "garbage: $out"
-lab_wait_log "$SLOG" 'stun: dropped a datagram reason=malformed from=203\.0\.113\.50:' 5 || lab_fail "no drop line"
+# (turnutils_stunclient above may already have caused the first line: after
+# its RESPONSE-PORT request it sends one padded past STUN_SRV_REQ_MAX.)
+lab_wait_log "$SLOG" 'stun: dropped a datagram reason=[a-z-]+ from=203\.0\.113\.50:' 5 || lab_fail "no drop line"
 n=$(lab_count_log "$SLOG" 'stun: dropped a datagram')
 [ "$n" = 1 ] || lab_fail "$n drop lines for 4 drops (want 1 a minute)"
 lab_pass "drops logged once"
@@ -123,7 +125,7 @@ lab_pass "drops logged once"
 out=$(lab_exec user "$UDP_CHECK" -s 500 203.0.113.10 6090 50) || lab_fail "udp tunnel after: $out"
 lab_pass "udp tunnel still serving: $out"
 lab_kill "$BRW_SERVER_PID"
-lab_wait_log "$SLOG" 'stun: stopped .* dropped: oversized=1 malformed=1 not-request=1 not-binding=1 cannot-change=0' 5 ||
+lab_wait_log "$SLOG" 'stun: stopped .* dropped: oversized=[12] malformed=1 not-request=1 not-binding=1 cannot-change=0' 5 ||
     lab_fail "totals at stop"
 lab_pass "totals: $(grep -o 'stun: stopped.*' "$SLOG")"
 

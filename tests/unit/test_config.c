@@ -551,7 +551,7 @@ static void test_proxy_errors(void)
                  "frpc.toml:1: error: missing required key 'proxies[0].type'\n", 1);
     client_fails("[[proxies]]\nname = \"a\"\ntype = \"sctp\"\nlocalPort = 22\n",
                  "frpc.toml:3: error: key 'proxies[0].type': unknown proxy type 'sctp' (expected "
-                 "tcp, udp, http, https, stcp or xtcp)\n",
+                 "tcp, udp, http, https, stcp, sudp or xtcp)\n",
                  1);
     client_fails("[[proxies]]\nname = \"ssh\"\ntype = \"tcp\"\nlocalPort = 22\n\n"
                  "[[proxies]]\nname = \"ssh\"\ntype = \"udp\"\nlocalPort = 22\n",
@@ -677,7 +677,7 @@ static void test_frp_unsupported_keys(void)
                         "\n"                                      /* 27 */
                         "[[proxies]]\n"                           /* 28 */
                         "name = \"web\"\n"                        /* 29 */
-                        "type = \"sudp\"\n"                       /* 30 */
+                        "type = \"tcpmux\"\n"                     /* 30 */
                         "localPort = 80\n"                        /* 31 */
                         "customDomains = [\"www.example.com\"]\n" /* 32 */
                         "\n"                                      /* 33 */
@@ -716,7 +716,7 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has(NS(23, "proxies[0].annotations")));
     CHECK(diag_has("warning: frp key 'proxies[0].healthCheck' is not supported"));
     CHECK(diag_has("warning: frp key 'proxies[0].loadBalancer' is not supported"));
-    CHECK(diag_has("frpc.toml:30: warning: proxy type 'sudp' is not supported by burrow yet; "
+    CHECK(diag_has("frpc.toml:30: warning: proxy type 'tcpmux' is not supported by burrow yet; "
                    "proxy 'web' skipped\n"));
     CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
     CHECK_EQ_INT(diag_lines(), 20);
@@ -801,9 +801,7 @@ static void test_visitors(void)
         CHECK_EQ_STR(w->bind_addr, "0.0.0.0");
         CHECK_EQ_INT(w->bind_port, -1);
     }
-    CHECK(diag_has("frpc.toml:15: warning: visitor 'dns': type sudp is not carried by burrow yet; "
-                   "skipped\n"));
-    CHECK_EQ_INT(diag_lines(), 1);
+    CHECK_EQ_INT(diag_lines(), 0); /* sudp visitors are carried */
     config_client_free(&c);
 
 #define V(body) "[[visitors]]\nname = \"v\"\ntype = \"stcp\"\n" body
@@ -836,8 +834,8 @@ static void test_visitors(void)
 
 static void test_skipped_proxy_types(void)
 {
-    static const char *const types[] = {"tcpmux", "sudp"};
-    for (int i = 0; i < 2; i++) {
+    static const char *const types[] = {"tcpmux"};
+    for (int i = 0; i < 1; i++) {
         char text[256], want[256];
         snprintf(text, sizeof text, "[[proxies]]\nname = \"x\"\ntype = \"%s\"\n", types[i]);
         snprintf(want, sizeof want,
@@ -952,12 +950,64 @@ static void test_stcp_proxies(void)
     client_fails("[[proxies]]\nname = \"db\"\ntype = \"tcp\"\nlocalPort = 5432\n"
                  "secretKey = \"k\"\n",
                  "frpc.toml:1: error: proxy 'proxies[0]': 'secretKey' and 'allowUsers' need "
-                 "type stcp or xtcp\n",
+                 "type stcp, sudp or xtcp\n",
                  1);
     client_fails("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n"
                  "secretKey = \"k\"\nremotePort = 6000\n",
                  "frpc.toml:1: error: proxy 'proxies[0]': type stcp opens no public port: no "
                  "'remotePort'\n",
+                 1);
+}
+
+/* sudp owners: frp's keys (transport.* accepted); the same checks as stcp,
+ * and the udp-only ones (no remotePort), at file:line. */
+static void test_sudp_entries(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalIP = \"10.0.0.2\"\n"
+                        "localPort = 53\nsecretKey = \"s3cret\"\nallowUsers = [\"*\"]\n"
+                        "transport.useEncryption = true\ntransport.useCompression = true\n"
+                        "[[visitors]]\nname = \"dns-v\"\ntype = \"sudp\"\nserverName = \"dns\"\n"
+                        "serverUser = \"bob\"\nsecretKey = \"s3cret\"\nbindPort = 5353\n",
+                        &c),
+                 0);
+    CHECK_EQ_INT(diag_lines(), 0); /* transport.* accepted, as on stcp */
+    CHECK_EQ_INT(c.n_proxies, 1);
+    CHECK_EQ_INT(c.n_visitors, 1);
+    if (c.n_proxies == 1) {
+        CHECK_EQ_INT(c.proxies[0].kind, PROXY_SUDP);
+        CHECK(c.proxies[0].use_encryption && c.proxies[0].use_compression);
+        CHECK_EQ_STR(c.proxies[0].local_ip, "10.0.0.2");
+        CHECK_EQ_STR(c.proxies[0].secret_key, "s3cret");
+        CHECK_EQ_INT(c.proxies[0].allow_users.n, 1);
+    }
+    if (c.n_visitors == 1) {
+        CHECK_EQ_STR(c.visitors[0].type, "sudp");
+        CHECK_EQ_STR(c.visitors[0].server_user, "bob");
+        CHECK_EQ_INT(c.visitors[0].bind_port, 5353);
+    }
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalPort = 53\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': type sudp needs a non-empty "
+                 "'secretKey'\n",
+                 1);
+    client_fails("\n[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalPort = 53\n"
+                 "secretKey = \"k\"\nremotePort = 6000\n",
+                 "frpc.toml:2: error: proxy 'proxies[0]': type sudp opens no public port: no "
+                 "'remotePort'\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nsecretKey = \"k\"\n",
+                 "frpc.toml:1: error: missing required key 'proxies[0].localPort'\n", 1);
+    client_fails("[[visitors]]\nname = \"v\"\ntype = \"sudp\"\nserverName = \"p\"\n"
+                 "secretKey = \"k\"\n",
+                 "frpc.toml:1: error: missing required key 'visitors[0].bindPort'\n", 1);
+    client_fails("[[visitors]]\nname = \"v\"\ntype = \"sudp\"\nserverName = \"p\"\n"
+                 "secretKey = \"\"\nbindPort = 5353\n",
+                 "frpc.toml:5: error: key 'visitors[0].secretKey': must not be empty\n", 1);
+    client_fails("[[visitors]]\nname = \"v\"\ntype = \"sudp\"\nserverName = \"p\"\n"
+                 "secretKey = \"k\"\nbindPort = 0\n",
+                 "frpc.toml:6: error: key 'visitors[0].bindPort': 0 is not a port (below 0 binds "
+                 "nothing)\n",
                  1);
 }
 
@@ -1267,6 +1317,7 @@ int main(void)
     RUN(test_xtcp);
     RUN(test_visitors);
     RUN(test_stcp_proxies);
+    RUN(test_sudp_entries);
     RUN(test_http_proxies);
     RUN(test_fingerprints);
     RUN(test_files);

@@ -81,8 +81,10 @@ static void test_cap_evicts_lru(void)
     CHECK_EQ_INT(t.n, 3);
     CHECK(by_port(&t, 2, 8)->id == 5); /* a returning peer gets a new id */
     CHECK_EQ_INT(drops, 3);
+    CHECK_EQ_INT((int)t.evicted, 3); /* what the sudp visitor reports */
     udp_sessions_clear(&t);
     CHECK_EQ_INT(drops, 6);
+    CHECK_EQ_INT((int)t.evicted, 3); /* clearing is not evicting */
 }
 
 /* Sessions idle for more than the idle time expire; used ones stay. */
