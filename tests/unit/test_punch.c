@@ -110,25 +110,26 @@ static void keys(punch_key_t *k)
     CHECK_EQ_INT(punch_derive("s3cret", nv, no, "alice.ssh", k), 0);
 }
 
-/* A stranger's socket sending well-formed punch packets under another key. */
+/* A stranger's socket sending well-formed punch packets under another key
+ * (static: the handle must outlive the call until its close completes). */
+static uv_udp_t stranger_sock;
 static void forge(const struct sockaddr *to, const punch_key_t *right)
 {
-    uv_udp_t u;
     struct sockaddr_in any;
     punch_key_t wrong;
     keys(&wrong);
     memcpy(wrong.pair_id, right->pair_id, PUNCH_ID_LEN); /* the id is on the wire */
-    uv_udp_init(&loop, &u);
+    uv_udp_init(&loop, &stranger_sock);
     uv_ip4_addr("127.0.0.1", 0, &any);
-    uv_udp_bind(&u, (struct sockaddr *)&any, 0);
+    uv_udp_bind(&stranger_sock, (struct sockaddr *)&any, 0);
     for (int t = PUNCH_PROBE; t <= PUNCH_KEEPALIVE; t++) {
         punch_pkt_t pkt = {.type = (punch_type_t)t, .role = PUNCH_ROLE_OWNER};
         uint8_t b[PUNCH_PKT_LEN];
         punch_pkt_encode(&wrong, &pkt, b);
         uv_buf_t ub = uv_buf_init((char *)b, sizeof b);
-        CHECK(uv_udp_try_send(&u, &ub, 1, to) == PUNCH_PKT_LEN);
+        CHECK(uv_udp_try_send(&stranger_sock, &ub, 1, to) == PUNCH_PKT_LEN);
     }
-    uv_close((uv_handle_t *)&u, NULL);
+    uv_close((uv_handle_t *)&stranger_sock, NULL);
 }
 
 static void test_pair(void)
