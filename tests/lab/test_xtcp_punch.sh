@@ -13,6 +13,9 @@
 #                                       the symmetric side, spray from the other)
 #   symmetric x symmetric               no direct path, reason=both-symmetric,
 #                                       data still flows over the relay
+#   port-restricted x port-restricted   with UDP between the sites blocked at
+#                                       nat1: no UDP path, TCP simultaneous
+#                                       open finds one
 #   symmetric (+PCP) x symmetric        direct through the owner's router
 #                                       mapping (miniupnpd in nat1), via=mapped
 # TCP simultaneous open runs beside the UDP punch; its outcome is logged and
@@ -76,6 +79,11 @@ run_case() {
         lab_set_nat nat1 "$n1" || lab_fail "nat1 $n1"
         lab_set_nat nat2 "$n2" || lab_fail "nat2 $n2"
     fi
+    if [ "$want" = tcp-only ]; then # nat1 forwards no UDP but the server's (STUN)
+        tag="$tag, UDP blocked"
+        lab_exec nat1 nft insert rule ip natlab forward meta l4proto udp \
+            ip saddr != { 203.0.113.10, 203.0.113.11 } ip daddr != { 203.0.113.10, 203.0.113.11 } drop || lab_fail "nft: block udp"
+    fi
     lab_exec nat1 conntrack -F >/dev/null 2>&1 || true
     lab_exec nat2 conntrack -F >/dev/null 2>&1 || true
     local ol="$LAB_TMP/owner-$n1-$n2" vl="$LAB_TMP/visitor-$n1-$n2"
@@ -98,11 +106,15 @@ run_case() {
         lab_wait_log "$ol.log" "xtcp direct path visitor=.* proxy=ssh path=direct" 5 ||
             lab_fail "$tag: the owner did not log the direct path"
         lab_pass "$tag: direct UDP path in ${ms} ms ($(grep -oE 'via=[a-z]+' <<<"$line"))"
-        MATRIX+=("$(printf '%-34s %-7s %s ms' "$tag" yes "$ms")")
+        MATRIX+=("$(printf '%-46s %-7s %s ms' "$tag" yes "$ms")")
+    elif [ "$want" = tcp-only ]; then
+        case $line in *"no direct path"*"reason=timeout"*) ;; *) lab_fail "$tag: expected no UDP path: $line" ;; esac
+        lab_pass "$tag: no direct UDP path (blocked), data relayed"
+        MATRIX+=("$(printf '%-46s %-7s %s' "$tag" no "-")")
     else
         case $line in *"no direct path"*"reason=both-symmetric"*) ;; *) lab_fail "$tag: expected both-symmetric: $line" ;; esac
         lab_pass "$tag: no direct path, said clearly (both-symmetric), data relayed"
-        MATRIX+=("$(printf '%-34s %-7s %s' "$tag" no "-")")
+        MATRIX+=("$(printf '%-46s %-7s %s' "$tag" no "-")")
     fi
     # TCP simultaneous open ran beside it (seed 004)
     lab_wait_log "$vl.log" "xtcp (tcp path|no tcp path)" 10 || lab_fail "$tag: no TCP punching outcome"
@@ -114,6 +126,7 @@ run_case() {
     esac
     [ "$n1$n2" != port-restrictedport-restricted ] || [ "$tcp" != no ] ||
         lab_fail "$tag: TCP simultaneous open failed between two port-preserving NATs"
+    [ "$want" != tcp-only ] || lab_pass "$tag: TCP simultaneous open found the direct path UDP could not"
     MATRIX[${#MATRIX[@]}-1]+="   tcp: $tcp"
     if [ "$n1" = full-cone ]; then
         # `user` reaches the owner's mapped port (full cone) with forged punch packets
@@ -185,6 +198,7 @@ run_case port-restricted port-restricted direct
 run_case full-cone symmetric direct
 run_case port-restricted symmetric direct
 run_case symmetric symmetric relay
+run_case port-restricted port-restricted tcp-only
 # the router-mapping candidate: symmetric x symmetric with PCP in nat1
 PCP_CASE=0
 if command -v miniupnpd >/dev/null; then
@@ -201,7 +215,7 @@ else
 fi
 
 echo "xtcp punching matrix (owner nat1 x visitor nat2):"
-printf '  %-34s %-7s %s\n' "pair" "direct" "time to direct (udp)   tcp simultaneous open"
+printf '  %-46s %-7s %s\n' "pair" "direct" "time to direct (udp)   tcp simultaneous open"
 for m in "${MATRIX[@]}"; do printf '  %s\n' "$m"; done
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
-lab_pass "xtcp punching across $((4 + PCP_CASE)) NAT pairs"
+lab_pass "xtcp punching across $((5 + PCP_CASE)) NAT setups"
