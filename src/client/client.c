@@ -278,6 +278,8 @@ static const ctl_handler_t handlers[] = {
     {MSG_NEW_PROXY_RESP, C_READY, on_proxy_resp},
     {MSG_REQ_WORK_CONN, C_READY, on_req_work},
     {MSG_PONG, C_READY, on_pong},
+    {MSG_P2P_OFFER, C_READY, cxtcp_on_offer},
+    {MSG_P2P_ANSWER, C_READY, cxtcp_on_answer},
 };
 /* clang-format on */
 
@@ -653,6 +655,7 @@ void client_stop(cli_t *c)
     cudp_close_all(c);
     cstcp_close_all(c);
     cvisitor_close_all(c);
+    cxtcp_close_all(c);
     tunnels_end_all(&c->tunnels);
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);

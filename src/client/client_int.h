@@ -55,6 +55,13 @@ typedef struct cudp cudp_t;
 typedef struct cstcp cstcp_t;
 typedef struct cvisitor cvisitor_t;
 typedef struct vconn vconn_t;
+typedef struct cxtcp cxtcp_t;
+
+/* An xtcp visitor's punch attempts (maxRetriesAnHour, minRetryInterval). */
+typedef struct cxtcp_budget {
+    uint64_t hour_start, last; /* loop ms; 0: never */
+    int tries;                 /* in the hour from hour_start */
+} cxtcp_budget_t;
 typedef struct vsudp vsudp_t;
 
 typedef struct cproxy {
@@ -103,6 +110,9 @@ struct cli {
     cstcp_t *stcps;       /* stcp owners: handshake or local side connecting */
     cvisitor_t *visitors; /* one per [[visitors]] entry (visitor.c) */
     int n_visitors;
+    cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
+    cxtcp_budget_t *xtcp_budget; /* one per [[visitors]] entry */
+    long long xtcp_sid;          /* the last P2P_OFFER's sid */
     cproxy_t *proxies;
     int n_proxies;
     uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
@@ -212,6 +222,15 @@ void cvisitor_ctl_up(cli_t *c);
 /* Client stop: closes the listeners, the sudp sockets and paths, and every
  * connection not yet relayed. */
 void cvisitor_close_all(cli_t *c);
+/* cxtcp.c: xtcp's direct path (p2p/punch.h) beside the relay path. */
+/* An xtcp visitor `v` wants a direct path to the owner's `proxy` (its
+ * wire name): starts a pair unless one runs or its budget is spent. */
+void cxtcp_visitor_want(cli_t *c, const visitor_cfg_t *v, const char *proxy);
+/* P2P_OFFER (owner) and P2P_ANSWER (visitor) from the server. */
+void cxtcp_on_offer(void *owner, json_t *m);
+void cxtcp_on_answer(void *owner, json_t *m);
+/* Client stop: closes every pair (sockets and timers). */
+void cxtcp_close_all(cli_t *c);
 /* Frees the visitors (client_destroy, after the loop has closed). */
 void cvisitor_destroy(cli_t *c);
 /* Shared by the visitor kinds: the user a visitor proves (the client's). */

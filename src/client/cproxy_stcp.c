@@ -270,3 +270,9 @@ const cproxy_ops_t cproxy_stcp_ops = {
     .encode = NULL,
     .start = stcp_start,
 };
+
+/* xtcp's owner: its visitors' connections arrive over the stcp relay path. */
+const cproxy_ops_t cproxy_xtcp_ops = {
+    .encode = NULL,
+    .start = stcp_start,
+};

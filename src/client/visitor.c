@@ -316,6 +316,7 @@ static void on_local(listener_t *l, conn_t *local, const struct sockaddr_storage
     if (v->conns) v->conns->prev = vc;
     v->conns = vc;
     LOG_D("visitor connection name=%s peer=%s", LOG_ESC(v->cfg->name), conn_peer(local));
+    cxtcp_visitor_want(v->cli, v->cfg, v->proxy); /* xtcp: punch beside the relay path */
     if (ctl_ready(v->cli))
         vc_dial(vc);
     else
@@ -379,6 +380,14 @@ static void sudp_ctl_up(cvisitor_t *v)
     vsudp_ctl_up(v->sudp);
 }
 
+/* xtcp: its connections ride the stcp relay path; with keepTunnelOpen the
+ * direct path is punched at each login, not only at the first connection. */
+static void xtcp_ctl_up(cvisitor_t *v)
+{
+    if (v->cfg->keep_tunnel_open) cxtcp_visitor_want(v->cli, v->cfg, v->proxy);
+    stcp_ctl_up(v);
+}
+
 static void sudp_close(cvisitor_t *v)
 {
     vsudp_close(v->sudp);
@@ -395,6 +404,7 @@ typedef struct vkind {
 static const vkind_t visitor_kinds[] = {
     {"stcp", stcp_listen, stcp_ctl_up, stcp_close},
     {"sudp", sudp_start, sudp_ctl_up, sudp_close},
+    {"xtcp", stcp_listen, xtcp_ctl_up, stcp_close},
 };
 
 static const vkind_t *vkind_of(const cvisitor_t *v)
@@ -409,7 +419,8 @@ int cvisitor_setup(cli_t *c)
 {
     const client_cfg_t *cfg = c->cfg;
     c->visitors = calloc((size_t)(cfg->n_visitors ? cfg->n_visitors : 1), sizeof *c->visitors);
-    if (!c->visitors) return -1;
+    c->xtcp_budget = calloc((size_t)cfg->n_visitors + 1, sizeof *c->xtcp_budget);
+    if (!c->visitors || !c->xtcp_budget) return -1;
     const char *own = cvisitor_user(c);
     for (int i = 0; i < cfg->n_visitors; i++) {
         cvisitor_t *v = &c->visitors[i];
@@ -436,6 +447,8 @@ void cvisitor_destroy(cli_t *c)
         vsudp_free(c->visitors[i].sudp);
     free(c->visitors);
     c->visitors = NULL;
+    free(c->xtcp_budget);
+    c->xtcp_budget = NULL;
 }
 
 void cvisitor_start(cli_t *c)

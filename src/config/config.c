@@ -292,7 +292,7 @@ static const key_spec_t client_keys[] = {
     BOOL("natTraversal.portMapping", client_cfg_t, port_mapping),
     SPECIAL("natTraversal.portMappingProtocols", K_PM_PROTOS, client_cfg_t, port_mapping_protocols),
     FRP_EACH("webServer"),
-    FRP("natHoleStunServer"),
+    STR("natHoleStunServer", client_cfg_t, nat_hole_stun_server),
     FRP("dnsServer"),
     FRP("start"),
     FRP("udpPacketSize"),
@@ -349,11 +349,11 @@ static const key_spec_t visitor_keys[] = {
     SECTION("transport"),
     BOOL("transport.useEncryption", visitor_cfg_t, use_encryption),
     BOOL("transport.useCompression", visitor_cfg_t, use_compression),
-    FRP("keepTunnelOpen"),
-    FRP("maxRetriesAnHour"),
-    FRP("minRetryInterval"),
-    FRP("fallbackTo"),
-    FRP("fallbackTimeoutMs"),
+    BOOL("keepTunnelOpen", visitor_cfg_t, keep_tunnel_open),
+    INT("maxRetriesAnHour", visitor_cfg_t, max_retries_an_hour, 0, 3600),
+    INT("minRetryInterval", visitor_cfg_t, min_retry_interval, 0, 86400),
+    SPECIAL("fallbackTo", K_PROXY_NAME, visitor_cfg_t, fallback_to),
+    INT("fallbackTimeoutMs", visitor_cfg_t, fallback_timeout_ms, 0, 3600000),
     FRP("protocol"),
     FRP("natTraversal"),
     FRP_EACH("plugin"),
@@ -383,7 +383,7 @@ static const key_spec_t port_entry_keys[] = {
 };
 
 /* frp proxy types burrow knows of but does not carry (yet). */
-static const char *const frp_only_proxy_types[] = {"xtcp", "tcpmux", NULL};
+static const char *const frp_only_proxy_types[] = {"tcpmux", NULL};
 
 /* ---- the walker -------------------------------------------------------- */
 
@@ -670,8 +670,8 @@ HANDLER(h_pm_protos)
     client_cfg_t *cfg = w->base;
     if (!expect(c, path, kv->line, arr, TOML_ARRAY)) return;
     if (arr->u.arr.len == 0 || arr->u.arr.len > PORTMAP_NPROTOS) {
-        error_at(c, kv->line, "key '%s': expected 1 to %d of \"pcp\", \"natpmp\", \"upnp\"",
-                 path, PORTMAP_NPROTOS);
+        error_at(c, kv->line, "key '%s': expected 1 to %d of \"pcp\", \"natpmp\", \"upnp\"", path,
+                 PORTMAP_NPROTOS);
         return;
     }
     unsigned seen = 0;
@@ -683,8 +683,9 @@ HANDLER(h_pm_protos)
         if (!expect_string(c, item, v->line, v)) continue;
         portmap_proto_t p;
         if (portmap_proto_parse(v->u.s.ptr, &p) != 0 || (seen & (1u << p))) {
-            error_at(c, v->line, "key '%s': '%s' is unknown or repeated (\"pcp\", \"natpmp\", \"upnp\")",
-                     item, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+            error_at(c, v->line,
+                     "key '%s': '%s' is unknown or repeated (\"pcp\", \"natpmp\", \"upnp\")", item,
+                     show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
             continue;
         }
         seen |= 1u << p;
@@ -1007,7 +1008,7 @@ HANDLER(h_proxies)
 /* ---- visitors ---------------------------------------------------------- */
 
 /* Visitor types: the secret proxy kinds a visitor can reach. */
-static const char *const visitor_types[] = {"stcp", "sudp", NULL};
+static const char *const visitor_types[] = {"stcp", "xtcp", "sudp", NULL};
 
 static bool is_visitor_type(const char *t)
 {
@@ -1023,6 +1024,39 @@ static int key_line(const toml_value_t *tab, const char *key)
     return kv ? kv->line : tab->line;
 }
 
+/* frp's xtcp-only visitor keys: on another type they are warned and ignored. */
+static const char *const xtcp_visitor_keys[] = {"keepTunnelOpen",    "maxRetriesAnHour",
+                                                "minRetryInterval",  "fallbackTo",
+                                                "fallbackTimeoutMs", NULL};
+
+static void check_xtcp_keys(ctx_t *c, const char *scope, const toml_value_t *tab,
+                            const visitor_cfg_t *v)
+{
+    if (!v->type || strcmp(v->type, "xtcp") == 0) return;
+    for (const char *const *k = xtcp_visitor_keys; *k; k++)
+        if (toml_table_get_kv(tab, *k))
+            warn_at(c, key_line(tab, *k), "key '%s.%s' applies to xtcp visitors only; ignored",
+                    scope, *k);
+}
+
+/* fallbackTo names another visitor, of type stcp (checked once all are read). */
+static void check_fallback(ctx_t *c, const client_cfg_t *cfg, const visitor_cfg_t *v, size_t index,
+                           const toml_value_t *tab)
+{
+    if (!v->fallback_to || !v->type || strcmp(v->type, "xtcp") != 0) return;
+    for (int i = 0; i < cfg->n_visitors; i++) {
+        const visitor_cfg_t *o = &cfg->visitors[i];
+        if (!o->name || strcmp(o->name, v->fallback_to) != 0) continue;
+        if (!o->type || strcmp(o->type, "stcp") != 0)
+            error_at(c, key_line(tab, "fallbackTo"),
+                     "key 'visitors[%zu].fallbackTo': visitor '%s' is not of type stcp", index,
+                     v->fallback_to);
+        return;
+    }
+    error_at(c, key_line(tab, "fallbackTo"),
+             "key 'visitors[%zu].fallbackTo': no visitor named '%s'", index, v->fallback_to);
+}
+
 static void check_visitor(ctx_t *c, const client_cfg_t *cfg, const char *scope,
                           const toml_value_t *tab, const visitor_cfg_t *v)
 {
@@ -1032,7 +1066,7 @@ static void check_visitor(ctx_t *c, const client_cfg_t *cfg, const char *scope,
     if (v->type && !is_visitor_type(v->type)) {
         char shown[SHOW_LEN];
         error_at(c, key_line(tab, "type"),
-                 "key '%s.type': unknown visitor type '%s' (expected stcp or sudp)", scope,
+                 "key '%s.type': unknown visitor type '%s' (expected stcp, xtcp or sudp)", scope,
                  show(shown, sizeof shown, v->type, strlen(v->type)));
     }
     if (v->secret_key && !v->secret_key[0])
@@ -1041,6 +1075,7 @@ static void check_visitor(ctx_t *c, const client_cfg_t *cfg, const char *scope,
     if (bp && bp->type == TOML_INTEGER && bp->u.i == 0)
         error_at(c, key_line(tab, "bindPort"),
                  "key '%s.bindPort': 0 is not a port (below 0 binds nothing)", scope);
+    check_xtcp_keys(c, scope, tab, v);
     for (int i = 0; v->name && i < cfg->n_visitors; i++)
         if (cfg->visitors[i].name && strcmp(cfg->visitors[i].name, v->name) == 0)
             error_at(c, key_line(tab, "name"),
@@ -1059,6 +1094,9 @@ static void load_visitor(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_v
     walk(c, &vw, tab, scope);
     check_visitor(c, cfg, scope, tab, v);
     default_str(c, &v->bind_addr, "127.0.0.1");
+    if (!toml_table_get_kv(tab, "maxRetriesAnHour")) v->max_retries_an_hour = 8;
+    if (!toml_table_get_kv(tab, "minRetryInterval")) v->min_retry_interval = 90;
+    if (!toml_table_get_kv(tab, "fallbackTimeoutMs")) v->fallback_timeout_ms = 1000;
     cfg->n_visitors++;
 }
 
@@ -1074,6 +1112,10 @@ HANDLER(h_visitors)
     }
     for (size_t i = 0; i < arr->u.arr.len; i++)
         load_visitor(c, cfg, i, arr->u.arr.items[i]);
+    int j = 0; /* the visitors kept, in the array's order (non-tables were refused) */
+    for (size_t i = 0; i < arr->u.arr.len && j < cfg->n_visitors; i++)
+        if (arr->u.arr.items[i]->type == TOML_TABLE)
+            check_fallback(c, cfg, &cfg->visitors[j++], i, arr->u.arr.items[i]);
 }
 
 static const handler_fn handlers[K_KIND_COUNT] = {
@@ -1233,7 +1275,8 @@ static void client_defaults(client_cfg_t *cfg)
     cfg->pool_count = 1;
     cfg->tls_enable = true;
     cfg->port_mapping = true;
-    for (int i = 0; i < PORTMAP_NPROTOS; i++) cfg->port_mapping_protocols[i] = (portmap_proto_t)i;
+    for (int i = 0; i < PORTMAP_NPROTOS; i++)
+        cfg->port_mapping_protocols[i] = (portmap_proto_t)i;
     cfg->n_port_mapping_protocols = PORTMAP_NPROTOS;
     cfg->heartbeat_interval = 30;
     cfg->heartbeat_timeout = 90;
@@ -1405,6 +1448,7 @@ static void visitor_cfg_free(visitor_cfg_t *v)
     free(v->server_name);
     free(v->server_user);
     free(v->secret_key);
+    free(v->fallback_to);
     free(v->bind_addr);
 }
 
@@ -1417,6 +1461,7 @@ void config_client_free(client_cfg_t *cfg)
     free(cfg->tls_trusted_ca_file);
     free(cfg->tls_server_name);
     free(cfg->tls_server_fingerprint);
+    free(cfg->nat_hole_stun_server);
     log_cfg_free(&cfg->log);
     for (int i = 0; i < cfg->n_proxies; i++)
         proxy_cfg_free(&cfg->proxies[i]);

@@ -73,14 +73,21 @@ typedef struct proxy_cfg {
  * client's secret proxy (stcp, sudp) through the server. */
 typedef struct visitor_cfg {
     char *name;        /* required; unique among visitors */
-    char *type;        /* required: "stcp" or "sudp" */
+    char *type;        /* required: "stcp", "xtcp" or "sudp" */
     char *server_name; /* serverName: the owner's proxy name, required */
     char *server_user; /* serverUser: the owner's user; NULL = this client's user */
     char *secret_key;  /* secretKey: required, non-empty */
     char *bind_addr;   /* bindAddr; default "127.0.0.1" */
     int bind_port;     /* bindPort: required; below 0 binds nothing */
     bool use_encryption, use_compression; /* transport.*: as proxy_cfg_t's */
-    int line;                             /* of the [[visitors]] header */
+    /* xtcp only (frp's keys). Connections ride the relay path from the
+     * start, so none of these delays a connection; they bound punching. */
+    bool keep_tunnel_open;   /* keepTunnelOpen: punch at start, not at first use */
+    int max_retries_an_hour; /* maxRetriesAnHour: punch attempts per hour; default 8 */
+    int min_retry_interval;  /* minRetryInterval: seconds between attempts; default 90 */
+    char *fallback_to;       /* fallbackTo: an stcp visitor's name (accepted, not needed) */
+    int fallback_timeout_ms; /* fallbackTimeoutMs: accepted; default 1000 */
+    int line;                /* of the [[visitors]] header */
 } visitor_cfg_t;
 
 /* One [[users]] entry: a login name with its own token and what it may
@@ -154,9 +161,12 @@ typedef struct client_cfg {
     int heartbeat_timeout;        /* seconds; default 90 */
     /* natTraversal.*: router port mapping (src/portmap) for P2P sockets; no
      * P2P socket exists yet, so nothing asks for a mapping so far. */
-    bool port_mapping;            /* natTraversal.portMapping; default true */
+    bool port_mapping; /* natTraversal.portMapping; default true */
     portmap_proto_t port_mapping_protocols[PORTMAP_NPROTOS]; /* tried in this order */
     int n_port_mapping_protocols; /* natTraversal.portMappingProtocols; default pcp, natpmp, upnp */
+    /* natHoleStunServer: "host:port" of the STUN server xtcp's candidate
+     * gathering asks; NULL (default) = the burrow server's own STUN service */
+    char *nat_hole_stun_server;
     log_cfg_t log;
     proxy_cfg_t *proxies;
     int n_proxies;

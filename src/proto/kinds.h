@@ -29,7 +29,8 @@
     X(HTTP, "http", KIND_ROUTES_DOMAIN | KIND_HTTP_KEYS, http)                                     \
     X(HTTPS, "https", KIND_ROUTES_DOMAIN | KIND_PROXY_PROTOCOL, https)                             \
     X(STCP, "stcp", KIND_SECRET, stcp)                                                             \
-    X(SUDP, "sudp", KIND_SECRET | KIND_DATAGRAMS, sudp)
+    X(SUDP, "sudp", KIND_SECRET | KIND_DATAGRAMS, sudp)                                            \
+    X(XTCP, "xtcp", KIND_SECRET, xtcp)
 
 #define KINDS_ENUM_(id, name, flags, sym) PROXY_##id,
 typedef enum { PROXY_KINDS(KINDS_ENUM_) PROXY_KIND_COUNT } proxy_kind_t;

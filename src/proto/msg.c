@@ -43,6 +43,10 @@ const char *msg_name(uint8_t type)
         return "STCP_ACCEPT";
     case MSG_STCP_REFUSE:
         return "STCP_REFUSE";
+    case MSG_P2P_OFFER:
+        return "P2P_OFFER";
+    case MSG_P2P_ANSWER:
+        return "P2P_ANSWER";
     default:
         return "UNKNOWN";
     }

@@ -36,6 +36,12 @@ enum {
     MSG_STCP_PROOF = 0x52,     /* visitor->owner: {proof} */
     MSG_STCP_ACCEPT = 0x53,    /* owner->visitor: {proof}; e2e records follow */
     MSG_STCP_REFUSE = 0x54,    /* owner->visitor, then close: {reason, message} */
+    /* xtcp rendezvous on the control channels (p2p/, server/p2p_rdv.c):
+     * the server forwards each side's candidates to the other. */
+    MSG_P2P_OFFER = 0x60,  /* visitor->s: {proxy, sid, nonce, proof, cands, nat};
+                            * s->owner: {pair, proxy, user, nonce, proof, cands, nat} */
+    MSG_P2P_ANSWER = 0x61, /* owner->s: {pair, proxy, nonce, proof, cands, nat} | {pair, proxy,
+                            * error}; s->visitor: {sid, nonce, proof, cands, nat} | {sid, error} */
 };
 
 const char *msg_name(uint8_t type);

@@ -644,7 +644,8 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     s->gate_src = src_limit_create(MAX_PENDING_GATES + GATE_MAX_CLIENT_GATES);
     s->login_backoff = src_backoff_create(LOGIN_BACKOFF_SOURCES);
     s->secret_gone = secret_gone_create(SECRET_GONE_MAX, SECRET_GONE_MS);
-    s->tls = s->gate_src && s->login_backoff && s->secret_gone
+    bool keyed = auth_random(s->p2p_key, sizeof s->p2p_key) == 0;
+    s->tls = keyed && s->gate_src && s->login_backoff && s->secret_gone
                  ? tlsc_server_ctx(cfg->tls_cert_file, cfg->tls_key_file, state_dir, fp, &generated)
                  : NULL;
     if (!s->tls) {

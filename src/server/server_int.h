@@ -86,6 +86,7 @@ struct srv {
     struct secret_gone *secret_gone;
     struct stun_srv *stun; /* natDiscovery's STUN service (stun_srv.h), or NULL */
     struct udp_relay *relay; /* p2p's UDP relay (udp_relay.h), or NULL */
+    uint8_t p2p_key[32];   /* MACs xtcp pair tokens (p2p_rdv.c); random per run */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
@@ -179,6 +180,23 @@ bool session_domain_allowed(const session_t *ss, const char *domain);
 /* Ports tried for a port-0 proxy of a user with its own allowPorts (random
  * free ones within them) before it is refused. */
 #define USER_PORT_TRIES 8
+
+/* Sends a control message to the session's client (takes obj); a client
+ * that does not read its control conn ends (CTL_BACKLOG_MAX). */
+void session_send(session_t *ss, uint8_t type, json_t *obj);
+/* xtcp rendezvous budget: true while the session has sent fewer than
+ * P2P_OFFERS_PER_MIN offers in the current minute (and counts this one). */
+bool session_p2p_budget(session_t *ss);
+
+/* p2p_rdv.c: xtcp's rendezvous. The server forwards a visitor's P2P_OFFER
+ * to the owner of the proxy it names and the owner's P2P_ANSWER back; it
+ * keeps no state per pair: the owner gets an opaque `pair` token (the
+ * visitor's run id and sid, an expiry, a MAC under srv->p2p_key) that its
+ * answer must carry back. */
+#define P2P_OFFERS_PER_MIN 60
+#define P2P_PAIR_TTL_MS 30000 /* an answer later than this is dropped */
+void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m);
+void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m);
 
 /* server.c */
 bool server_proxy_name_taken(srv_t *s, const char *name);

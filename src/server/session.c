@@ -35,7 +35,9 @@ struct session {
     sproxy_t *proxies;
     work_pool_t *pool; /* NULL once the session ended (it frees itself) */
     bool ended;
-    ref_t ref; /* ctl conn + tick timer */
+    ref_t ref;           /* ctl conn + tick timer */
+    uint64_t p2p_minute; /* start of the minute P2P offers are counted in */
+    int p2p_offers;
 };
 
 /* A client that stops reading its control connection must not make us queue
@@ -45,6 +47,25 @@ static void ctl_send(session_t *ss, uint8_t type, json_t *obj)
     int r = ctl_write(ss->ctl, type, obj);
     if (r < 0 && !ss->ended) session_end(ss, "connection-error"); /* as a failed read would */
     if (r == CTL_OVER_BACKLOG && !ss->ended) session_end(ss, "control-backlog");
+}
+
+void session_send(session_t *ss, uint8_t type, json_t *obj)
+{
+    if (ss->ended) {
+        json_decref(obj);
+        return;
+    }
+    ctl_send(ss, type, obj);
+}
+
+bool session_p2p_budget(session_t *ss)
+{
+    uint64_t now = uv_now(ss->srv->loop);
+    if (ss->p2p_minute == 0 || now - ss->p2p_minute >= 60000) {
+        ss->p2p_minute = now ? now : 1;
+        ss->p2p_offers = 0;
+    }
+    return ++ss->p2p_offers <= P2P_OFFERS_PER_MIN;
 }
 
 const char *session_run_id(const session_t *ss)
@@ -446,12 +467,26 @@ static void on_ping(void *owner, json_t *m)
     ctl_send(ss, MSG_PONG, json_object());
 }
 
+static void on_p2p_offer(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    p2p_rdv_offer(ss->srv, ss, m);
+}
+
+static void on_p2p_answer(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    p2p_rdv_answer(ss->srv, ss, m);
+}
+
 /* ---- control conn ------------------------------------------------------- */
 
 static const ctl_handler_t handlers[] = {
     {MSG_NEW_PROXY, CTL_ANY_STATE, on_new_proxy},
     {MSG_CLOSE_PROXY, CTL_ANY_STATE, on_close_proxy},
     {MSG_PING, CTL_ANY_STATE, on_ping},
+    {MSG_P2P_OFFER, CTL_ANY_STATE, on_p2p_offer},
+    {MSG_P2P_ANSWER, CTL_ANY_STATE, on_p2p_answer},
 };
 
 static int on_other_frame(void *owner, const frame_t *f, ctl_miss_t why)

@@ -64,6 +64,15 @@ const sproxy_ops_t sproxy_stcp_ops = {
     .close = sproxy_secret_close,
 };
 
+/* xtcp: its connections ride the stcp relay path (the direct path is
+ * punched beside it, p2p/), so the server side is stcp's under its own
+ * name (a visitor's HELLO names the type it wants). */
+const sproxy_ops_t sproxy_xtcp_ops = {
+    .type = "xtcp",
+    .open = sproxy_secret_open,
+    .close = sproxy_secret_close,
+};
+
 /* Tells the visitor why, then closes (the ERROR goes out before the FIN). */
 static void refuse(conn_t *v, const char *code, const char *message)
 {

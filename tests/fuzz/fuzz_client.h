@@ -138,8 +138,10 @@ static inline void fz_cli_up(fz_cli_t *h)
                      "[[proxies]]\nname = \"udp\"\ntype = \"udp\"\nlocalPort = %d\n"
                      "[[proxies]]\nname = \"dead\"\ntype = \"tcp\"\nlocalPort = %d\n"
                      "[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalPort = %d\n"
-                     "secretKey = \"fz-key\"\nallowUsers = [\"*\"]\n",
-                     srv_port, local_port, local_port, udp_port, dead_port, udp_port);
+                     "secretKey = \"fz-key\"\nallowUsers = [\"*\"]\n"
+                     "[[proxies]]\nname = \"x\"\ntype = \"xtcp\"\nlocalPort = %d\n"
+                     "secretKey = \"k\"\nallowUsers = [\"bob\"]\n",
+                     srv_port, local_port, local_port, udp_port, dead_port, udp_port, local_port);
     if (uv_loop_init(&h->loop) != 0 ||
         config_parse_client("fuzz-client.toml", text, (size_t)n, &h->cfg, NULL) != 0)
         abort();

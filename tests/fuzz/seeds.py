@@ -359,6 +359,71 @@ QUIC_SEEDS = {
     + rec(Q_INJECT, b"\x40" + b"\x33" * 40) + rec(Q_INJECT_C, b"\x40" + b"\x33" * 40) + Q_HS,
 }
 
+# xtcp (p2p/punch_pkt.h, p2p/cand.h, server/p2p_rdv.c, client/cxtcp.c)
+import hashlib
+import hmac
+P2P_OFFER, P2P_ANSWER = 0x60, 0x61
+
+
+def xtcp_proof(secret, role, proxy, user, nv, no=bytes(32)):
+    msg = (b"burrow-xtcp-v1" + role + struct.pack(">H", len(proxy)) + proxy +
+           struct.pack(">H", len(user)) + user + nv + no)
+    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
+
+
+CANDS = dict(cands=["host 192.168.1.10:40000", "srflx 203.0.113.21:40000"], nat="easy")
+NV = "00" * 32
+GOOD_OFFER = dict(pair="ab.1.99.cd", proxy="fz.x", user="bob", nonce=NV,
+                  proof=xtcp_proof(b"k", b"visitor", b"fz.x", b"bob", bytes(32)), **CANDS)
+SERVER_SESSION.update({
+    "xtcp_offer_self": NP(name="fz.x", type="xtcp") + frame(P2P_OFFER, dict(proxy="fz.x", sid=1, nonce=NV, proof=NV, **CANDS)) + frame(P2P_ANSWER, dict(pair="00.1.1." + "0" * 32, proxy="fz.x", nonce=NV, proof=NV, **CANDS)),
+    "xtcp_offer_bad": frame(P2P_OFFER, dict(proxy="fz.nope", sid=2, nonce=NV, proof=NV, **CANDS)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=-1)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=3, nonce="zz", proof=NV, cands=["relay 1.2.3.4:5"] * 9, nat="cone")),
+    "xtcp_answer_error": NP(name="fz.x", type="xtcp") + frame(P2P_ANSWER, dict(pair="x", proxy="fz.x", error="wrong-key")) + frame(P2P_ANSWER, dict(proxy=7)),
+})
+CLIENT.update({
+    "xtcp_offer_ok": cframe(P2P_OFFER, GOOD_OFFER),
+    "xtcp_offer_refused": cframe(P2P_OFFER, dict(GOOD_OFFER, user="eve")) + cframe(P2P_OFFER, dict(GOOD_OFFER, proof=NV)) + cframe(P2P_OFFER, dict(GOOD_OFFER, proxy="fz.tcp")) + cframe(P2P_OFFER, dict(GOOD_OFFER, cands=[1])),
+    "xtcp_answer_unknown": cframe(P2P_ANSWER, dict(sid=5, nonce=NV, proof=NV, **CANDS)) + cframe(P2P_ANSWER, dict(sid="x", error="busy")),
+})
+
+
+def hkdf(ikm, salt, info, n):
+    prk = hmac.new(salt, ikm, hashlib.sha256).digest()
+    out, t, i = b"", b"", 1
+    while len(out) < n:
+        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
+        out += t
+        i += 1
+    return out[:n]
+
+
+# fuzz_punch_pkt's key: secret "k", nonces 00..1f and 20..3f, proxy "fz.x"
+_okm = hkdf(b"k", bytes(range(64)), b"burrow-xtcp-v1 punch" + struct.pack(">H", 4) + b"fz.x", 40)
+
+
+def punch_pkt(t, role, token=b"\x01" * 8, echo=b"\x00" * 8, key=_okm[:32]):
+    body = b"\x3bBP1" + bytes([t, role, 0, 0]) + _okm[32:] + token + echo
+    return body + hmac.new(key, body, hashlib.sha256).digest()[:16]
+
+
+PUNCH_PKT_SEEDS = {
+    "probe": punch_pkt(1, 0),
+    "ack": punch_pkt(2, 1, echo=b"\x02" * 8),
+    "nominate": punch_pkt(3, 0),
+    "keepalive": punch_pkt(4, 1),
+    "wrong_key": punch_pkt(1, 0, key=b"\x00" * 32),
+    "bad_type": punch_pkt(9, 0),
+    "short": b"\x3bBP1\x01",
+    "quic_like": b"\xc0\x00\x00\x00\x01" + b"\x00" * 40,
+}
+CAND_SEEDS = {
+    "easy": json.dumps(CANDS).encode(),
+    "v6_mapped": json.dumps(dict(cands=["mapped [2001:db8::1]:7", "host 10.0.0.1:1"], nat="hard")).encode(),
+    "nine": json.dumps(dict(cands=["host 1.2.3.%d:5" % i for i in range(9)], nat="open")).encode(),
+    "bad_entries": json.dumps(dict(cands=["host 1.2.3.4:0", "srflx x:1", "host  1.2.3.4:5", 7], nat="unknown")).encode(),
+    "dups": json.dumps(dict(cands=["host 1.2.3.4:5"] * 3, nat="easy")).encode(),
+}
+
 
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
@@ -384,6 +449,8 @@ TARGETS = {
     "fuzz_udp_relay": UDP_RELAY_SEEDS,
     "fuzz_relay_msg": RELAY_MSG_SEEDS,
     "fuzz_quic": QUIC_SEEDS,
+    "fuzz_punch_pkt": PUNCH_PKT_SEEDS,
+    "fuzz_cand": CAND_SEEDS,
 }
 
 if __name__ == "__main__":

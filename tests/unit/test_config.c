@@ -551,7 +551,7 @@ static void test_proxy_errors(void)
                  "frpc.toml:1: error: missing required key 'proxies[0].type'\n", 1);
     client_fails("[[proxies]]\nname = \"a\"\ntype = \"sctp\"\nlocalPort = 22\n",
                  "frpc.toml:3: error: key 'proxies[0].type': unknown proxy type 'sctp' (expected "
-                 "tcp, udp, http, https, stcp or sudp)\n",
+                 "tcp, udp, http, https, stcp, sudp or xtcp)\n",
                  1);
     client_fails("[[proxies]]\nname = \"ssh\"\ntype = \"tcp\"\nlocalPort = 22\n\n"
                  "[[proxies]]\nname = \"ssh\"\ntype = \"udp\"\nlocalPort = 22\n",
@@ -657,7 +657,7 @@ static void test_frp_unsupported_keys(void)
                         "includes = [\"./confd/*.toml\"]\n"       /* 7 */
                         "start = [\"ssh\"]\n"                     /* 8 */
                         "udpPacketSize = 1500\n"                  /* 9 */
-                        "natHoleStunServer = \"stun.x:3478\"\n"   /* 10 */
+                        "natHoleStunServer = \"stun.x:3478\"\n"   /* 10: taken */
                         "dnsServer = \"8.8.8.8\"\n"               /* 11 */
                         "metadatas.var1 = \"abc\"\n"              /* 12 */
                         "webServer.addr = \"127.0.0.1\"\n"        /* 13 */
@@ -677,7 +677,7 @@ static void test_frp_unsupported_keys(void)
                         "\n"                                      /* 27 */
                         "[[proxies]]\n"                           /* 28 */
                         "name = \"web\"\n"                        /* 29 */
-                        "type = \"xtcp\"\n"                       /* 30 */
+                        "type = \"tcpmux\"\n"                     /* 30 */
                         "localPort = 80\n"                        /* 31 */
                         "customDomains = [\"www.example.com\"]\n" /* 32 */
                         "\n"                                      /* 33 */
@@ -705,7 +705,7 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has(NS(7, "includes")));
     CHECK(diag_has(NS(8, "start")));
     CHECK(diag_has(NS(9, "udpPacketSize")));
-    CHECK(diag_has(NS(10, "natHoleStunServer")));
+    CHECK_EQ_STR(c.nat_hole_stun_server, "stun.x:3478");
     CHECK(diag_has(NS(11, "dnsServer")));
     CHECK(diag_has("warning: frp key 'metadatas' is not supported by burrow yet; ignored\n"));
     CHECK(diag_has(NS(13, "webServer.addr")));
@@ -716,10 +716,10 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has(NS(23, "proxies[0].annotations")));
     CHECK(diag_has("warning: frp key 'proxies[0].healthCheck' is not supported"));
     CHECK(diag_has("warning: frp key 'proxies[0].loadBalancer' is not supported"));
-    CHECK(diag_has("frpc.toml:30: warning: proxy type 'xtcp' is not supported by burrow yet; "
+    CHECK(diag_has("frpc.toml:30: warning: proxy type 'tcpmux' is not supported by burrow yet; "
                    "proxy 'web' skipped\n"));
     CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
-    CHECK_EQ_INT(diag_lines(), 21);
+    CHECK_EQ_INT(diag_lines(), 20);
 #undef NS
     CHECK_EQ_INT(c.n_proxies, 2);
     if (c.n_proxies == 2) {
@@ -819,10 +819,10 @@ static void test_visitors(void)
                  1);
     client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 70000\n"),
                  "frpc.toml:6: error: key 'visitors[0].bindPort': 70000 is out of range", 1);
-    client_fails("[[visitors]]\nname = \"v\"\ntype = \"xtcp\"\nserverName = \"p\"\n"
+    client_fails("[[visitors]]\nname = \"v\"\ntype = \"ptcp\"\nserverName = \"p\"\n"
                  "secretKey = \"k\"\nbindPort = 1\n",
-                 "frpc.toml:3: error: key 'visitors[0].type': unknown visitor type 'xtcp' "
-                 "(expected stcp or sudp)\n",
+                 "frpc.toml:3: error: key 'visitors[0].type': unknown visitor type 'ptcp' "
+                 "(expected stcp, xtcp or sudp)\n",
                  1);
     client_fails(V("serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 1\n")
                      V("serverName = \"q\"\nsecretKey = \"k\"\nbindPort = 2\n"),
@@ -834,8 +834,8 @@ static void test_visitors(void)
 
 static void test_skipped_proxy_types(void)
 {
-    static const char *const types[] = {"xtcp", "tcpmux"};
-    for (int i = 0; i < 2; i++) {
+    static const char *const types[] = {"tcpmux"};
+    for (int i = 0; i < 1; i++) {
         char text[256], want[256];
         snprintf(text, sizeof text, "[[proxies]]\nname = \"x\"\ntype = \"%s\"\n", types[i]);
         snprintf(want, sizeof want,
@@ -849,6 +849,73 @@ static void test_skipped_proxy_types(void)
         CHECK_EQ_INT(c.n_proxies, 0);
         config_client_free(&c);
     }
+}
+
+/* xtcp: an frp xtcp config as it is (owner and visitor), the visitor's
+ * frp keys kept with frp's defaults, fallbackTo checked, and the xtcp-only
+ * keys warned on an stcp visitor. */
+static void test_xtcp(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("natHoleStunServer = \"10.0.0.1:3478\"\n" /* 1 */
+                        "[[proxies]]\n"                           /* 2 */
+                        "name = \"ssh\"\n"                        /* 3 */
+                        "type = \"xtcp\"\n"                       /* 4 */
+                        "localPort = 22\n"                        /* 5 */
+                        "secretKey = \"k\"\n"                     /* 6 */
+                        "allowUsers = [\"*\"]\n"                  /* 7 */
+                        "[[visitors]]\n"                          /* 8 */
+                        "name = \"p2p\"\n"                        /* 9 */
+                        "type = \"xtcp\"\n"                       /* 10 */
+                        "serverName = \"ssh\"\n"                  /* 11 */
+                        "secretKey = \"k\"\n"                     /* 12 */
+                        "bindPort = 6000\n"                       /* 13 */
+                        "keepTunnelOpen = true\n"                 /* 14 */
+                        "fallbackTo = \"relay\"\n"                /* 15 */
+                        "fallbackTimeoutMs = 200\n"               /* 16 */
+                        "[[visitors]]\n"                          /* 17 */
+                        "name = \"relay\"\n"                      /* 18 */
+                        "type = \"stcp\"\n"                       /* 19 */
+                        "serverName = \"ssh\"\n"                  /* 20 */
+                        "secretKey = \"k\"\n"                     /* 21 */
+                        "bindPort = -1\n"                         /* 22 */
+                        "maxRetriesAnHour = 3\n",                 /* 23 */
+                        &c),
+                 0);
+    CHECK(diag_has("frpc.toml:23: warning: key 'visitors[1].maxRetriesAnHour' applies to xtcp "
+                   "visitors only; ignored\n"));
+    CHECK_EQ_INT(diag_lines(), 1);
+    CHECK_EQ_STR(c.nat_hole_stun_server, "10.0.0.1:3478");
+    CHECK_EQ_INT(c.n_proxies, 1);
+    if (c.n_proxies == 1) CHECK_EQ_INT(c.proxies[0].kind, PROXY_XTCP);
+    CHECK_EQ_INT(c.n_visitors, 2);
+    if (c.n_visitors == 2) {
+        const visitor_cfg_t *v = &c.visitors[0];
+        CHECK_EQ_STR(v->type, "xtcp");
+        CHECK(v->keep_tunnel_open);
+        CHECK_EQ_INT(v->max_retries_an_hour, 8); /* frp's defaults */
+        CHECK_EQ_INT(v->min_retry_interval, 90);
+        CHECK_EQ_STR(v->fallback_to, "relay");
+        CHECK_EQ_INT(v->fallback_timeout_ms, 200);
+        CHECK_EQ_INT(c.visitors[1].fallback_timeout_ms, 1000);
+    }
+    config_client_free(&c);
+
+#define X(body)                                                                                    \
+    "[[visitors]]\nname = \"v\"\ntype = \"xtcp\"\nserverName = \"p\"\n"                            \
+    "secretKey = \"k\"\nbindPort = 1\n" body
+    client_fails(X("fallbackTo = \"nope\"\n"),
+                 "frpc.toml:7: error: key 'visitors[0].fallbackTo': no visitor named 'nope'\n", 1);
+    client_fails(X("fallbackTo = \"w\"\n[[visitors]]\nname = \"w\"\ntype = \"xtcp\"\n"
+                   "serverName = \"p\"\nsecretKey = \"k\"\nbindPort = 2\n"),
+                 "frpc.toml:7: error: key 'visitors[0].fallbackTo': visitor 'w' is not of type "
+                 "stcp\n",
+                 1);
+    client_fails(X("maxRetriesAnHour = -1\n"),
+                 "frpc.toml:7: error: key 'visitors[0].maxRetriesAnHour': -1 is out of range", 1);
+    client_fails(X("minRetryInterval = \"90s\"\n"),
+                 "frpc.toml:7: error: key 'visitors[0].minRetryInterval'", 1);
+#undef X
 }
 
 /* stcp owners: secretKey required, allowUsers kept; both refused elsewhere. */
@@ -883,7 +950,7 @@ static void test_stcp_proxies(void)
     client_fails("[[proxies]]\nname = \"db\"\ntype = \"tcp\"\nlocalPort = 5432\n"
                  "secretKey = \"k\"\n",
                  "frpc.toml:1: error: proxy 'proxies[0]': 'secretKey' and 'allowUsers' need "
-                 "type stcp or sudp\n",
+                 "type stcp, sudp or xtcp\n",
                  1);
     client_fails("[[proxies]]\nname = \"db\"\ntype = \"stcp\"\nlocalPort = 5432\n"
                  "secretKey = \"k\"\nremotePort = 6000\n",
@@ -1208,7 +1275,8 @@ static void test_nat_traversal(void)
     CHECK_EQ_INT(client("serverAddr = \"x\"\n", &cfg), 0);
     CHECK(cfg.port_mapping);
     CHECK_EQ_INT(cfg.n_port_mapping_protocols, 3);
-    CHECK(cfg.port_mapping_protocols[0] == PORTMAP_PCP && cfg.port_mapping_protocols[2] == PORTMAP_UPNP);
+    CHECK(cfg.port_mapping_protocols[0] == PORTMAP_PCP &&
+          cfg.port_mapping_protocols[2] == PORTMAP_UPNP);
     config_client_free(&cfg);
     CHECK_EQ_INT(client("[natTraversal]\nportMapping = false\n"
                         "portMappingProtocols = [\"upnp\", \"natpmp\"]\n",
@@ -1219,14 +1287,18 @@ static void test_nat_traversal(void)
     CHECK(cfg.port_mapping_protocols[0] == PORTMAP_UPNP &&
           cfg.port_mapping_protocols[1] == PORTMAP_NATPMP);
     config_client_free(&cfg);
-    client_fails("natTraversal.portMapping = \"yes\"\n",
-                 "frpc.toml:1: error: key 'natTraversal.portMapping': expected a boolean, got a string", 1);
+    client_fails(
+        "natTraversal.portMapping = \"yes\"\n",
+        "frpc.toml:1: error: key 'natTraversal.portMapping': expected a boolean, got a string", 1);
     client_fails("[natTraversal]\nportMappingProtocols = [\"pcp\",\n  \"igd\"]\n",
-                 "frpc.toml:3: error: key 'natTraversal.portMappingProtocols[1]': 'igd' is unknown or repeated", 1);
+                 "frpc.toml:3: error: key 'natTraversal.portMappingProtocols[1]': 'igd' is unknown "
+                 "or repeated",
+                 1);
     client_fails("natTraversal.portMappingProtocols = [\"pcp\", \"pcp\"]\n",
                  "'natTraversal.portMappingProtocols[1]': 'pcp' is unknown or repeated", 1);
     client_fails("natTraversal.portMappingProtocols = []\n",
-                 "frpc.toml:1: error: key 'natTraversal.portMappingProtocols': expected 1 to 3 of", 1);
+                 "frpc.toml:1: error: key 'natTraversal.portMappingProtocols': expected 1 to 3 of",
+                 1);
 }
 
 int main(void)
@@ -1250,6 +1322,7 @@ int main(void)
     RUN(test_unknown_keys_warn);
     RUN(test_frp_unsupported_keys);
     RUN(test_skipped_proxy_types);
+    RUN(test_xtcp);
     RUN(test_visitors);
     RUN(test_stcp_proxies);
     RUN(test_sudp_entries);

@@ -13,19 +13,21 @@
 
 static void test_table(void)
 {
-    CHECK_EQ_INT(PROXY_KIND_COUNT, 6);
+    CHECK_EQ_INT(PROXY_KIND_COUNT, 7);
     CHECK_EQ_INT(PROXY_TCP, 0); /* the config enum's historical values */
     CHECK_EQ_INT(PROXY_UDP, 1);
     CHECK_EQ_INT(PROXY_HTTP, 2);
     CHECK_EQ_INT(PROXY_HTTPS, 3);
     CHECK_EQ_INT(PROXY_STCP, 4);
     CHECK_EQ_INT(PROXY_SUDP, 5);
+    CHECK_EQ_INT(PROXY_XTCP, 6);
+    CHECK(kind_has(PROXY_XTCP, KIND_SECRET) && !kind_has(PROXY_XTCP, KIND_BINDS_PORT));
     for (int k = 0; k < PROXY_KIND_COUNT; k++) {
         CHECK_EQ_INT(kind_find(kind_name((proxy_kind_t)k)), k);
         CHECK(kind_info((proxy_kind_t)k) != NULL);
     }
     CHECK_EQ_INT(kind_find("sudp"), PROXY_SUDP);
-    CHECK_EQ_INT(kind_find("xtcp"), -1);
+    CHECK_EQ_INT(kind_find("tcpmux"), -1);
     CHECK_EQ_INT(kind_find(NULL), -1);
     CHECK_EQ_STR(kind_name(PROXY_KIND_COUNT), "?");
     CHECK(kind_info(PROXY_KIND_COUNT) == NULL);
@@ -41,10 +43,10 @@ static void test_table(void)
 static void test_lists(void)
 {
     char b[KIND_LIST_LEN];
-    CHECK_EQ_STR(kind_list(0, "or", b, sizeof b), "tcp, udp, http, https, stcp or sudp");
+    CHECK_EQ_STR(kind_list(0, "or", b, sizeof b), "tcp, udp, http, https, stcp, sudp or xtcp");
     CHECK_EQ_STR(kind_list(KIND_ROUTES_DOMAIN, "or", b, sizeof b), "http or https");
     CHECK_EQ_STR(kind_list(KIND_HTTP_KEYS, "or", b, sizeof b), "http");
-    CHECK_EQ_STR(kind_list(KIND_SECRET, "or", b, sizeof b), "stcp or sudp");
+    CHECK_EQ_STR(kind_list(KIND_SECRET, "or", b, sizeof b), "stcp, sudp or xtcp");
     CHECK_EQ_STR(kind_list(KIND_DATAGRAMS, "and", b, sizeof b), "udp and sudp");
     CHECK_EQ_STR(kind_list(KIND_PROXY_PROTOCOL, "or", b, sizeof b), "tcp or https");
     CHECK_EQ_STR(kind_list(KIND_BINDS_PORT, "and", b, sizeof b), "tcp and udp");
@@ -103,7 +105,7 @@ static void test_round_trip(void)
         free(js);
         config_client_free(&cfg);
     }
-    CHECK(sproxy_find_kind("xtcp") == NULL);
+    CHECK(sproxy_find_kind("tcpmux") == NULL);
     CHECK(sproxy_find_kind(NULL) == NULL);
 }
 

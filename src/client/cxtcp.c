@@ -1,0 +1,571 @@
+/* cxtcp: xtcp's direct path on the client, both roles. Until QUIC lands an
+ * xtcp visitor's connections ride the stcp relay path (visitor.c,
+ * cproxy_stcp.c); this file punches the direct UDP path beside it and logs
+ * the outcome, keeping a found path alive (p2p/punch.h's keepalives) for
+ * the transport that will use it.
+ *
+ * Visitor: at its first local connection (or at login, keepTunnelOpen) a
+ * pair is started: punch_new gathers, P2P_OFFER {proxy, sid, nonce_v,
+ * proof("visitor"), cands, nat} goes to the server, and the owner's
+ * P2P_ANSWER (within CXTCP_ANSWER_MS) brings nonce_o, proof("owner") and
+ * its candidates: the owner's proof is checked, the pair key derived, the
+ * punch started. Attempts are bounded per visitor by maxRetriesAnHour and
+ * minRetryInterval (frp's keys) and by CXTCP_MAX pairs per client.
+ * Owner: a forwarded P2P_OFFER is checked here, not at the server (the
+ * proxy is ours and xtcp, the visitor's user is in allowUsers, its proof
+ * holds); then the owner gathers, answers, and punches.
+ *
+ * Beside the UDP punch run TCP simultaneous open (p2p/tcp_punch.h) and,
+ * with natTraversal.portMapping, a router mapping of the punch port
+ * (portmap.h, a `mapped` candidate). A pair stays while one of its paths
+ * lives (UDP keepalives; the kept TCP socket is read to see it end) and
+ * closes when both attempts have failed.
+ *
+ * Ownership: cli->xtcps lists every pair (cxtcp_t) from start until it is
+ * closed; a pair owns its punch_t, timer, tcp_punch_t, portmap_t and kept
+ * TCP socket, counts them in `open`, and is freed when the last has
+ * closed. client_stop calls cxtcp_close_all. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_int.h"
+#include "net/addr.h"
+#include "p2p/punch.h"
+#include "p2p/tcp_punch.h"
+#include "portmap/portmap.h"
+#include "proto/msg.h"
+#include "proto/stcp_hs.h"
+#include "util/log.h"
+
+#define CXTCP_MAX 32
+#define CXTCP_ANSWER_MS 5000
+#define HOUR_MS 3600000ULL
+
+enum { X_GATHER, X_WAIT_ANSWER, X_PUNCH, X_DIRECT };
+enum { T_NONE, T_PENDING, T_OK, T_FAILED }; /* each of the UDP and TCP attempts */
+
+struct cxtcp {
+    cli_t *cli;           /* NULL once closing */
+    cxtcp_t *next, *prev; /* in cli->xtcps */
+    punch_role_t role;
+    int state, open; /* open: owned things not yet closed (punch, timer, tcp, sock) */
+    int udp, tcp;    /* T_*: a pair closes when neither is pending or ok */
+    punch_t *punch;
+    tcp_punch_t *tp;           /* TCP simultaneous open beside the UDP punch; NULL: none */
+    uv_tcp_t *tcp_sock;        /* its result, kept open (TLS over it comes with integration) */
+    portmap_t *pm;             /* the router's mapping of the punch port; NULL: none */
+    uv_timer_t timer;          /* visitor: the answer's deadline */
+    const visitor_cfg_t *vcfg; /* visitor */
+    const proxy_cfg_t *pcfg;   /* owner */
+    char proxy[192];           /* the owner's wire name */
+    char peer_user[80];        /* owner: the visitor's user */
+    char pair[200];            /* owner: the server's token */
+    long long sid;
+    uint8_t nonce_v[PUNCH_NONCE_LEN], nonce_o[PUNCH_NONCE_LEN];
+    uint64_t t_begin;
+    cand_nat_t self_nat, peer_nat;
+    cand_set_t peer_cands; /* owner: the offer's, until gathering ends */
+};
+
+/* ---- life --------------------------------------------------------------- */
+
+static void x_freed(cxtcp_t *x)
+{
+    if (--x->open == 0) free(x);
+}
+
+static void on_punch_closed(void *arg)
+{
+    x_freed(arg);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    x_freed(h->data);
+}
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    cxtcp_t *x = h->data;
+    free(h);
+    x_freed(x);
+}
+
+static void x_close(cxtcp_t *x)
+{
+    cli_t *c = x->cli;
+    if (!c) return;
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        c->xtcps = x->next;
+    if (x->next) x->next->prev = x->prev;
+    x->cli = NULL;
+    punch_close(x->punch, on_punch_closed, x);
+    uv_close((uv_handle_t *)&x->timer, on_timer_closed);
+    if (x->tp) tcp_punch_close(x->tp, on_punch_closed, x);
+    if (x->pm) portmap_close(x->pm, on_punch_closed, x); /* deletes the mapping */
+    if (x->tcp_sock) uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
+}
+
+/* One attempt (UDP or TCP) ended without a path: the pair goes when the
+ * other has too. */
+static void x_settle(cxtcp_t *x)
+{
+    bool live = x->udp == T_PENDING || x->udp == T_OK || x->tcp == T_PENDING || x->tcp == T_OK;
+    if (!live) x_close(x);
+}
+
+static int count(const cli_t *c)
+{
+    int n = 0;
+    for (const cxtcp_t *x = c->xtcps; x; x = x->next)
+        n++;
+    return n;
+}
+
+static const char *own_user(const cli_t *c)
+{
+    return c->cfg->user ? c->cfg->user : "";
+}
+
+static const char *label(const cxtcp_t *x)
+{
+    const char *s = x->role == PUNCH_ROLE_VISITOR ? x->vcfg->name : x->peer_user;
+    return s[0] ? s : "-"; /* a visitor without a user label */
+}
+
+/* ---- the outcome -------------------------------------------------------- */
+
+static void on_path_down(dgram_path_t *path, const char *reason, void *arg)
+{
+    cxtcp_t *x = arg;
+    (void)path;
+    LOG_W("xtcp direct path lost %s=%s proxy=%s reason=%s path=relay",
+          x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)), LOG_ESC(x->proxy),
+          reason);
+    x->udp = T_FAILED;
+    x_settle(x);
+}
+
+static void on_done(punch_t *p, const punch_result_t *r, void *arg)
+{
+    cxtcp_t *x = arg;
+    cli_t *c = x->cli;
+    const char *who = x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor";
+    (void)p;
+    if (!c) return;
+    uint64_t since = uv_now(c->loop) - x->t_begin;
+    if (!r->path) {
+        LOG_I("xtcp no direct path %s=%s proxy=%s reason=%s self_nat=%s peer_nat=%s took_ms=%llu "
+              "probes=%llu dropped=%llu path=relay%s",
+              who, LOG_ESC(label(x)), LOG_ESC(x->proxy), r->reason, cand_nat_name(x->self_nat),
+              cand_nat_name(x->peer_nat), (unsigned long long)since, (unsigned long long)r->probes,
+              (unsigned long long)r->dropped,
+              strcmp(r->reason, "both-symmetric") == 0
+                  ? " note=both-NATs-map-per-destination:-no-direct-path-possible"
+                  : "");
+        x->udp = T_FAILED;
+        x_settle(x);
+        return;
+    }
+    x->udp = T_OK;
+    char l[ADDR_STRLEN], rm[ADDR_STRLEN];
+    x->state = X_DIRECT;
+    r->path->on_down = on_path_down;
+    r->path->arg = x;
+    LOG_I("xtcp direct path %s=%s proxy=%s path=direct local=%s remote=%s via=%s rtt_ms=%llu "
+          "time_to_direct_ms=%llu punch_ms=%llu probes=%llu dropped=%llu self_nat=%s peer_nat=%s",
+          who, LOG_ESC(label(x)), LOG_ESC(x->proxy),
+          addr_format((struct sockaddr *)&r->path->local, l, sizeof l),
+          addr_format((struct sockaddr *)&r->path->remote, rm, sizeof rm), r->via,
+          (unsigned long long)r->rtt_ms, (unsigned long long)since, (unsigned long long)r->took_ms,
+          (unsigned long long)r->probes, (unsigned long long)r->dropped, cand_nat_name(x->self_nat),
+          cand_nat_name(x->peer_nat));
+}
+
+/* ---- shared steps ------------------------------------------------------- */
+
+static int stun_addr(const cli_t *c, struct sockaddr_storage *out)
+{
+    const char *h = c->cfg->nat_hole_stun_server;
+    if (h && addr_parse_text(h, out) == 0) return 0;
+    if (h) LOG_W("natHoleStunServer=%s is not ip:port; using the server's STUN", LOG_ESC(h));
+    *out = c->addr; /* the server's STUN service listens on bindPort's number, over UDP */
+    return c->addr.ss_family == AF_INET || c->addr.ss_family == AF_INET6 ? 0 : -1;
+}
+
+static void on_gathered(punch_t *p, const cand_set_t *self, void *arg);
+
+static void on_portmap(portmap_t *pm, const portmap_event_t *ev, void *arg)
+{
+    cxtcp_t *x = arg;
+    struct sockaddr_storage ext;
+    (void)pm;
+    if (!x->cli) return;
+    if (ev->kind == PORTMAP_EV_MAPPED && addr_parse(ev->external_ip, ev->external_port, &ext) == 0)
+        (void)punch_add_mapped(x->punch, (struct sockaddr *)&ext);
+    else
+        punch_release_gather(x->punch); /* FAILED, or an address we cannot use */
+}
+
+/* natTraversal.portMapping: ask the router to map the punch socket's port.
+ * Only PCP and NAT-PMP, which answer (or are refused) within milliseconds:
+ * UPnP's discovery alone takes PORTMAP_UPNP_DISCOVER_MS, the whole of the
+ * gathering's budget. Gathering waits for the answer, at most GATHER_MS;
+ * the mapping is renewed while the pair lives and deleted when it closes. */
+static void start_portmap(cli_t *c, cxtcp_t *x)
+{
+    portmap_opts_t o;
+    portmap_opts_default(&o);
+    o.norder = 0;
+    for (int i = 0; i < c->cfg->n_port_mapping_protocols; i++)
+        if (c->cfg->port_mapping_protocols[i] != PORTMAP_UPNP)
+            o.order[o.norder++] = c->cfg->port_mapping_protocols[i];
+    int port = punch_port(x->punch);
+    if (!c->cfg->port_mapping || o.norder == 0 || port <= 0) return;
+    o.internal_port = (uint16_t)port;
+    o.description = "burrow xtcp";
+    if (portmap_start(c->loop, &o, on_portmap, x, &x->pm) != 0) {
+        x->pm = NULL;
+        return;
+    }
+    x->open++;
+    punch_hold_gather(x->punch);
+}
+
+static const punch_cbs_t punch_cbs = {on_gathered, on_done};
+
+static cxtcp_t *x_new(cli_t *c, punch_role_t role)
+{
+    struct sockaddr_storage stun;
+    if (count(c) >= CXTCP_MAX || stun_addr(c, &stun) != 0) return NULL;
+    cxtcp_t *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    x->role = role;
+    x->t_begin = uv_now(c->loop);
+    if (punch_new(c->loop, role, (struct sockaddr *)&stun, &punch_cbs, x, &x->punch) != 0) {
+        free(x);
+        return NULL;
+    }
+    uv_timer_init(c->loop, &x->timer);
+    x->timer.data = x;
+    x->open = 2;
+    if (tcp_punch_new(c->loop, &x->tp) == 0)
+        x->open++;
+    else
+        x->tp = NULL; /* UDP alone */
+    x->cli = c;       /* the portmap callback checks it */
+    start_portmap(c, x);
+    x->next = c->xtcps;
+    if (c->xtcps) c->xtcps->prev = x;
+    c->xtcps = x;
+    return x;
+}
+
+/* The kept TCP path is read (and what comes discarded: nothing rides it
+ * yet) so that its end (FIN, reset, keepalive timeout) is noticed. */
+static void on_tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    static char sink[512];
+    (void)h;
+    (void)hint;
+    *buf = uv_buf_init(sink, sizeof sink);
+}
+
+static void on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    cxtcp_t *x = s->data;
+    (void)buf;
+    if (n >= 0 || !x->cli) return;
+    LOG_I("xtcp tcp path lost %s=%s proxy=%s reason=%s",
+          x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)), LOG_ESC(x->proxy),
+          n == UV_EOF ? "closed" : uv_err_name((int)n));
+    uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
+    x->tcp_sock = NULL;
+    x->tcp = T_FAILED;
+    x_settle(x);
+}
+
+static void on_tcp_done(tcp_punch_t *t, uv_tcp_t *sock, const struct sockaddr *peer,
+                        const char *reason, void *arg)
+{
+    cxtcp_t *x = arg;
+    cli_t *c = x->cli;
+    const char *who = x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor";
+    (void)t;
+    if (!c) { /* closing: a socket handed over now is closed here */
+        if (sock) uv_close((uv_handle_t *)sock, (uv_close_cb)free);
+        return;
+    }
+    uint64_t since = uv_now(c->loop) - x->t_begin;
+    if (!sock) {
+        LOG_I("xtcp no tcp path %s=%s proxy=%s reason=%s took_ms=%llu", who, LOG_ESC(label(x)),
+              LOG_ESC(x->proxy), reason, (unsigned long long)since);
+        x->tcp = T_FAILED;
+        x_settle(x);
+        return;
+    }
+    char rm[ADDR_STRLEN];
+    x->tcp = T_OK;
+    x->tcp_sock = sock;
+    sock->data = x;
+    x->open++;
+    if (uv_read_start((uv_stream_t *)sock, on_tcp_alloc, on_tcp_read) != 0) x->tcp = T_FAILED;
+    LOG_I("xtcp tcp path %s=%s proxy=%s path=direct-tcp remote=%s time_to_direct_ms=%llu", who,
+          LOG_ESC(label(x)), LOG_ESC(x->proxy), addr_format(peer, rm, sizeof rm),
+          (unsigned long long)since);
+}
+
+/* Starts TCP simultaneous open beside the UDP punch when both have a port. */
+static void start_tcp(cxtcp_t *x, const punch_key_t *key, const cand_set_t *peer)
+{
+    if (!x->tp || peer->tcp_port <= 0 ||
+        tcp_punch_start(x->tp, x->role, key, peer, on_tcp_done, x) != 0) {
+        x->tcp = T_NONE;
+        return;
+    }
+    x->tcp = T_PENDING;
+}
+
+/* The common fields of OFFER and ANSWER: nonce, proof, candidates. */
+static json_t *rdv_msg(const cxtcp_t *x, const uint8_t *nonce, const uint8_t *proof,
+                       const cand_set_t *self)
+{
+    char nh[2 * PUNCH_NONCE_LEN + 1], ph[2 * PUNCH_PROOF_LEN + 1];
+    cand_set_t with_tcp = *self;
+    if (x->tp) with_tcp.tcp_port = tcp_punch_port(x->tp);
+    self = &with_tcp;
+    auth_hex(nonce, PUNCH_NONCE_LEN, nh);
+    auth_hex(proof, PUNCH_PROOF_LEN, ph);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "proxy", x->proxy, "nonce", nh, "proof", ph);
+    if (o && cand_to_json(self, o) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static bool send_ctl(cli_t *c, uint8_t type, json_t *o)
+{
+    return o && client_logged_in(c) && ctl_write(c->ctl, type, o) >= 0;
+}
+
+/* ---- visitor ------------------------------------------------------------ */
+
+static void on_answer_timeout(uv_timer_t *t)
+{
+    cxtcp_t *x = t->data;
+    LOG_W("xtcp no answer name=%s proxy=%s waited_ms=%d path=relay", LOG_ESC(x->vcfg->name),
+          LOG_ESC(x->proxy), CXTCP_ANSWER_MS);
+    x_close(x);
+}
+
+static void visitor_gathered(cxtcp_t *x, const cand_set_t *self)
+{
+    cli_t *c = x->cli;
+    uint8_t proof[PUNCH_PROOF_LEN];
+    if (punch_proof(x->vcfg->secret_key, PUNCH_ROLE_VISITOR, x->proxy, own_user(c), x->nonce_v,
+                    NULL, proof) != 0) {
+        x_close(x);
+        return;
+    }
+    json_t *o = rdv_msg(x, x->nonce_v, proof, self);
+    if (o) json_object_set_new(o, "sid", json_integer(x->sid));
+    if (!send_ctl(c, MSG_P2P_OFFER, o)) {
+        x_close(x);
+        return;
+    }
+    x->state = X_WAIT_ANSWER;
+    uv_timer_start(&x->timer, on_answer_timeout, CXTCP_ANSWER_MS, 0);
+}
+
+/* frp's maxRetriesAnHour and minRetryInterval, per visitor entry. */
+static bool budget_ok(cli_t *c, const visitor_cfg_t *v, uint64_t now)
+{
+    cxtcp_budget_t *b = NULL;
+    for (int i = 0; i < c->n_visitors && !b; i++)
+        if (&c->cfg->visitors[i] == v) b = &c->xtcp_budget[i];
+    if (!b) return false;
+    if (b->hour_start == 0 || now - b->hour_start >= HOUR_MS) {
+        b->hour_start = now ? now : 1;
+        b->tries = 0;
+    }
+    if (b->last && now - b->last < (uint64_t)v->min_retry_interval * 1000) return false;
+    if (b->tries >= v->max_retries_an_hour) return false;
+    b->tries++;
+    b->last = now ? now : 1;
+    return true;
+}
+
+void cxtcp_visitor_want(cli_t *c, const visitor_cfg_t *v, const char *proxy)
+{
+    if (strcmp(v->type, "xtcp") != 0 || !client_logged_in(c) || !c->xtcp_budget) return;
+    for (cxtcp_t *x = c->xtcps; x; x = x->next)
+        if (x->vcfg == v) return; /* punching, or a path is up */
+    if (!budget_ok(c, v, uv_now(c->loop))) {
+        LOG_D("xtcp punch not retried yet name=%s", LOG_ESC(v->name));
+        return;
+    }
+    cxtcp_t *x = x_new(c, PUNCH_ROLE_VISITOR);
+    if (!x) {
+        LOG_W("xtcp punch not started name=%s reason=no-room-or-socket", LOG_ESC(v->name));
+        return;
+    }
+    x->vcfg = v;
+    x->sid = ++c->xtcp_sid & 0x7fffffff;
+    snprintf(x->proxy, sizeof x->proxy, "%s", proxy);
+    auth_random(x->nonce_v, sizeof x->nonce_v);
+    LOG_I("xtcp punching name=%s proxy=%s sid=%lld", LOG_ESC(v->name), LOG_ESC(proxy), x->sid);
+}
+
+static cxtcp_t *find_sid(cli_t *c, long long sid)
+{
+    for (cxtcp_t *x = c->xtcps; x; x = x->next)
+        if (x->role == PUNCH_ROLE_VISITOR && x->sid == sid) return x;
+    return NULL;
+}
+
+void cxtcp_on_answer(void *owner, json_t *m)
+{
+    cli_t *c = owner;
+    cxtcp_t *x = find_sid(c, msg_int(m, "sid", -1));
+    const char *err = msg_str(m, "error");
+    uint8_t proof[PUNCH_PROOF_LEN];
+    cand_set_t peer;
+    punch_key_t key;
+    if (!x || x->state != X_WAIT_ANSWER) return;
+    uv_timer_stop(&x->timer);
+    const char *why = err ? err : NULL;
+    if (!why && (!msg_str(m, "nonce") || !msg_str(m, "proof") ||
+                 auth_unhex(msg_str(m, "nonce"), x->nonce_o, sizeof x->nonce_o) != 0 ||
+                 auth_unhex(msg_str(m, "proof"), proof, sizeof proof) != 0 ||
+                 cand_from_json(m, &peer) != 0))
+        why = "proto";
+    if (!why && !punch_proof_ok(x->vcfg->secret_key, PUNCH_ROLE_OWNER, x->proxy, own_user(c),
+                                x->nonce_v, x->nonce_o, proof))
+        why = "bad-owner-proof";
+    if (!why && (punch_derive(x->vcfg->secret_key, x->nonce_v, x->nonce_o, x->proxy, &key) != 0 ||
+                 punch_start(x->punch, &key, &peer) != 0))
+        why = "internal";
+    if (why) {
+        LOG_W("xtcp punch refused name=%s proxy=%s reason=%s path=relay", LOG_ESC(x->vcfg->name),
+              LOG_ESC(x->proxy), LOG_ESC(why));
+        x_close(x);
+        return;
+    }
+    x->peer_nat = peer.nat;
+    x->state = X_PUNCH;
+    x->udp = T_PENDING;
+    start_tcp(x, &key, &peer);
+    LOG_I("xtcp answer name=%s proxy=%s peer_cands=%d peer_nat=%s", LOG_ESC(x->vcfg->name),
+          LOG_ESC(x->proxy), peer.n, cand_nat_name(peer.nat));
+}
+
+/* ---- owner -------------------------------------------------------------- */
+
+static const cproxy_t *find_xtcp(const cli_t *c, const char *wire)
+{
+    for (int i = 0; wire && i < c->n_proxies; i++)
+        if (c->proxies[i].cfg->kind == PROXY_XTCP && strcmp(c->proxies[i].wire_name, wire) == 0)
+            return &c->proxies[i];
+    return NULL;
+}
+
+static void owner_refuse(cli_t *c, const char *pair, const char *proxy, const char *user,
+                         const char *why)
+{
+    LOG_LIMITED(LOG_WARN, "xtcp offer refused proxy=%s visitor=%s reason=%s", LOG_ESC(proxy),
+                LOG_ESC(user), why);
+    (void)send_ctl(c, MSG_P2P_ANSWER,
+                   json_pack("{s:s,s:s,s:s}", "pair", pair, "proxy", proxy, "error", why));
+}
+
+void cxtcp_on_offer(void *owner, json_t *m)
+{
+    cli_t *c = owner;
+    const char *pair = msg_str(m, "pair"), *proxy = msg_str(m, "proxy");
+    const char *user = msg_str(m, "user"), *nonce = msg_str(m, "nonce");
+    const char *proof_hex = msg_str(m, "proof");
+    uint8_t nv[PUNCH_NONCE_LEN], proof[PUNCH_PROOF_LEN];
+    cand_set_t peer;
+    if (!pair || !proxy || !user || strlen(pair) >= 200 || strlen(user) >= 80) return;
+    const cproxy_t *p = find_xtcp(c, proxy);
+    const char *why = NULL;
+    if (!p)
+        why = "unknown-proxy";
+    else if (!nonce || !proof_hex || auth_unhex(nonce, nv, sizeof nv) != 0 ||
+             auth_unhex(proof_hex, proof, sizeof proof) != 0 || cand_from_json(m, &peer) != 0)
+        why = "proto";
+    else if (!stcp_user_allowed(user, own_user(c), (const char *const *)p->cfg->allow_users.v,
+                                (size_t)p->cfg->allow_users.n))
+        why = "user-not-allowed";
+    else if (!punch_proof_ok(p->cfg->secret_key, PUNCH_ROLE_VISITOR, proxy, user, nv, NULL, proof))
+        why = "wrong-key";
+    cxtcp_t *x = why ? NULL : x_new(c, PUNCH_ROLE_OWNER);
+    if (!why && !x) why = "busy";
+    if (why) {
+        owner_refuse(c, pair, proxy, user, why);
+        return;
+    }
+    x->pcfg = p->cfg;
+    memcpy(x->nonce_v, nv, sizeof nv);
+    auth_random(x->nonce_o, sizeof x->nonce_o);
+    snprintf(x->proxy, sizeof x->proxy, "%s", proxy);
+    snprintf(x->peer_user, sizeof x->peer_user, "%s", user);
+    snprintf(x->pair, sizeof x->pair, "%s", pair);
+    x->peer_nat = peer.nat;
+    x->peer_cands = peer;
+    LOG_I("xtcp offer accepted proxy=%s visitor=%s peer_cands=%d peer_nat=%s", LOG_ESC(proxy),
+          LOG_ESC(user), peer.n, cand_nat_name(peer.nat));
+}
+
+static void owner_gathered(cxtcp_t *x, const cand_set_t *self)
+{
+    cli_t *c = x->cli;
+    uint8_t proof[PUNCH_PROOF_LEN];
+    punch_key_t key;
+    const char *secret = x->pcfg->secret_key;
+    if (punch_proof(secret, PUNCH_ROLE_OWNER, x->proxy, x->peer_user, x->nonce_v, x->nonce_o,
+                    proof) != 0 ||
+        punch_derive(secret, x->nonce_v, x->nonce_o, x->proxy, &key) != 0) {
+        x_close(x);
+        return;
+    }
+    json_t *o = rdv_msg(x, x->nonce_o, proof, self);
+    if (o) json_object_set_new(o, "pair", json_string(x->pair));
+    /* punch first: the answer's round trip through the server is the head start */
+    if (punch_start(x->punch, &key, &x->peer_cands) != 0 || !send_ctl(c, MSG_P2P_ANSWER, o)) {
+        x_close(x);
+        return;
+    }
+    x->state = X_PUNCH;
+    x->udp = T_PENDING;
+    start_tcp(x, &key, &x->peer_cands);
+}
+
+static void on_gathered(punch_t *p, const cand_set_t *self, void *arg)
+{
+    cxtcp_t *x = arg;
+    (void)p;
+    if (!x->cli) return;
+    x->self_nat = self->nat;
+    const cand_t *sf = cand_find(self, CAND_SRFLX);
+    char a[ADDR_STRLEN];
+    LOG_I("xtcp candidates %s=%s proxy=%s cands=%d srflx=%s nat=%s",
+          x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)), LOG_ESC(x->proxy),
+          self->n, sf ? addr_format((struct sockaddr *)&sf->addr, a, sizeof a) : "none",
+          cand_nat_name(self->nat));
+    if (x->role == PUNCH_ROLE_VISITOR)
+        visitor_gathered(x, self);
+    else
+        owner_gathered(x, self);
+}
+
+/* ---- the client's side -------------------------------------------------- */
+
+void cxtcp_close_all(cli_t *c)
+{
+    while (c->xtcps)
+        x_close(c->xtcps);
+}
