@@ -1,18 +1,32 @@
 /* test_portmap: portmap.c with its PCP and NAT-PMP backends against a
- * router played by this test: a UDP socket on 127.66.0.1:5351 (the PCP and
+ * router played by this test: a UDP socket on 127.66.X.Y:5351 (the PCP and
  * NAT-PMP port; a 127/8 address of its own, so nothing else is in the way)
  * answering as each case says. Counts callbacks; no UPnP (SSDP would leave
  * the host). */
 #include "portmap/portmap.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "portmap/pcp_msg.h"
 #include "testlib.h"
 
-#define GW "127.66.0.1"
-#define GW_NONE "127.66.0.2" /* nothing listens: ICMP port unreachable */
+/* The router's address: 127.66.X.Y with X.Y from the pid, so that two runs
+ * at once (two build trees on one machine) never share 5351 on one address;
+ * GW_NONE is the next address, where nothing listens (ICMP port unreachable). */
+static char gw_addr[16], gw_none_addr[16];
+#define GW gw_addr
+#define GW_NONE gw_none_addr
+
+static void pick_gateways(void)
+{
+    unsigned n = (unsigned)getpid() % 32000u * 2u; /* even: n and n + 1 stay in one /16 */
+    snprintf(gw_addr, sizeof gw_addr, "127.66.%u.%u", n / 256u, n % 256u);
+    n++;
+    snprintf(gw_none_addr, sizeof gw_none_addr, "127.66.%u.%u", n / 256u, n % 256u);
+}
 
 typedef enum {
     RT_OK,
@@ -304,6 +318,7 @@ static void test_bad_options(void)
 int main(void)
 {
     loop = uv_default_loop();
+    pick_gateways();
     RUN(test_bad_options);
     RUN(test_pcp_map_renew_delete);
     RUN(test_falls_back_to_natpmp);
