@@ -231,6 +231,42 @@ void cxtcp_on_offer(void *owner, json_t *m);
 void cxtcp_on_answer(void *owner, json_t *m);
 /* Client stop: closes every pair (sockets and timers). */
 void cxtcp_close_all(cli_t *c);
+/* Visitor v's user connection over the pair's QUIC: a stream with empty
+ * callbacks, or NULL with *pending telling whether QUIC may come up soon
+ * (rendezvous or handshake under way) or not (the stcp path then). */
+conn_t *cxtcp_visitor_stream(cli_t *c, const visitor_cfg_t *v, bool *pending);
+
+/* cxtcp_quic.c: an xtcp pair's QUIC connection (net/quic.h): over the
+ * server's UDP relay from the rendezvous on, migrated to the punched direct
+ * path when one appears. Built without QUIC (BURROW_STATIC) cxq_new returns
+ * NULL and the pair's connections stay on the stcp path.
+ * Ownership: the pair (cxtcp.c) owns its cxq_t; cxq_close ends the QUIC
+ * connection and the relay path and calls cb once all is closed. A direct
+ * path given to cxq_add_direct stays the punch's: cxq_close stops using it
+ * at once, so the punch may be closed right after. */
+typedef struct cxq cxq_t;
+struct relay_grant;
+struct dgram_path;
+/* A QUIC identity for one pair (client role for the visitor). NULL: none.
+ * `failed(arg)` runs once when QUIC cannot carry the pair (no relay, a
+ * failed handshake, the connection ended); the pair may close it there. */
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg);
+/* The identity's PUNCH_FP_LEN-byte fingerprint, for the rendezvous. */
+const uint8_t *cxq_fp(const cxq_t *q);
+/* Binds our side of the relay (grant) and starts QUIC on it toward the
+ * peer whose certificate has fingerprint peer_fp; the owner joins each
+ * stream to `local` (its service; NULL for the visitor). 0 or <0 (logged). */
+int cxq_start(cxq_t *q, const uint8_t *peer_fp, const struct relay_grant *g, const char *label,
+              const struct sockaddr_storage *local);
+/* The punch found a direct path: QUIC adds it and (visitor) migrates. */
+void cxq_add_direct(cxq_t *q, struct dgram_path *p);
+/* Whether streams can be opened now; whether they may soon (not failed). */
+bool cxq_ready(const cxq_t *q);
+bool cxq_pending(const cxq_t *q);
+/* Visitor: a new stream (one user connection) with empty callbacks, or
+ * NULL with *err (UV_EAGAIN: not ready). */
+conn_t *cxq_open_stream(cxq_t *q, int *err);
+void cxq_close(cxq_t *q, void (*cb)(void *arg), void *arg);
 /* Frees the visitors (client_destroy, after the loop has closed). */
 void cvisitor_destroy(cli_t *c);
 /* Shared by the visitor kinds: the user a visitor proves (the client's). */

@@ -34,6 +34,7 @@
 #include "p2p/tcp_punch.h"
 #include "portmap/portmap.h"
 #include "proto/msg.h"
+#include "proto/relay_grant.h"
 #include "proto/stcp_hs.h"
 #include "util/log.h"
 
@@ -65,6 +66,11 @@ struct cxtcp {
     uint64_t t_begin;
     cand_nat_t self_nat, peer_nat;
     cand_set_t peer_cands; /* owner: the offer's, until gathering ends */
+    cxq_t *q;              /* the pair's QUIC (cxtcp_quic.c); NULL: none (static build) */
+    uint8_t peer_fp[PUNCH_FP_LEN];
+    bool peer_has_fp;    /* the peer sent "fp" (its proof covers it) */
+    relay_grant_t grant; /* our side of the server's UDP relay */
+    bool has_grant;
 };
 
 /* ---- life --------------------------------------------------------------- */
@@ -72,6 +78,11 @@ struct cxtcp {
 static void x_freed(cxtcp_t *x)
 {
     if (--x->open == 0) free(x);
+}
+
+static void on_q_closed(void *arg)
+{
+    x_freed(arg);
 }
 
 static void on_punch_closed(void *arg)
@@ -106,14 +117,22 @@ static void x_close(cxtcp_t *x)
     if (x->tp) tcp_punch_close(x->tp, on_punch_closed, x);
     if (x->pm) portmap_close(x->pm, on_punch_closed, x); /* deletes the mapping */
     if (x->tcp_sock) uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
+    if (x->q) cxq_close(x->q, on_q_closed, x);
 }
 
-/* One attempt (UDP or TCP) ended without a path: the pair goes when the
- * other has too. */
+/* One attempt (UDP, TCP, QUIC over the relay) ended without a path: the
+ * pair goes when the others have too. */
 static void x_settle(cxtcp_t *x)
 {
-    bool live = x->udp == T_PENDING || x->udp == T_OK || x->tcp == T_PENDING || x->tcp == T_OK;
+    bool live = x->udp == T_PENDING || x->udp == T_OK || x->tcp == T_PENDING || x->tcp == T_OK ||
+                cxq_ready(x->q) || cxq_pending(x->q); /* QUIC over the relay carries it */
     if (!live) x_close(x);
+}
+
+static void on_quic_failed(void *arg)
+{
+    cxtcp_t *x = arg;
+    if (x->cli && x->state >= X_PUNCH) x_settle(x);
 }
 
 static int count(const cli_t *c)
@@ -174,6 +193,7 @@ static void on_done(punch_t *p, const punch_result_t *r, void *arg)
     x->state = X_DIRECT;
     r->path->on_down = on_path_down;
     r->path->arg = x;
+    cxq_add_direct(x->q, r->path); /* QUIC takes the path's callbacks over */
     LOG_I("xtcp direct path %s=%s proxy=%s path=direct local=%s remote=%s via=%s rtt_ms=%llu "
           "time_to_direct_ms=%llu punch_ms=%llu probes=%llu dropped=%llu self_nat=%s peer_nat=%s",
           who, LOG_ESC(label(x)), LOG_ESC(x->proxy),
@@ -236,6 +256,11 @@ static void start_portmap(cli_t *c, cxtcp_t *x)
 
 static const punch_cbs_t punch_cbs = {on_gathered, on_done};
 
+static const uint8_t *own_fp(const cxtcp_t *x)
+{
+    return x->q ? cxq_fp(x->q) : NULL;
+}
+
 static cxtcp_t *x_new(cli_t *c, punch_role_t role)
 {
     struct sockaddr_storage stun;
@@ -255,7 +280,9 @@ static cxtcp_t *x_new(cli_t *c, punch_role_t role)
         x->open++;
     else
         x->tp = NULL; /* UDP alone */
-    x->cli = c;       /* the portmap callback checks it */
+    x->q = cxq_new(c, role == PUNCH_ROLE_VISITOR, on_quic_failed, x);
+    if (x->q) x->open++;
+    x->cli = c; /* the portmap callback checks it */
     start_portmap(c, x);
     x->next = c->xtcps;
     if (c->xtcps) c->xtcps->prev = x;
@@ -328,7 +355,26 @@ static void start_tcp(cxtcp_t *x, const punch_key_t *key, const cand_set_t *peer
     x->tcp = T_PENDING;
 }
 
-/* The common fields of OFFER and ANSWER: nonce, proof, candidates. */
+static const cproxy_t *find_xtcp(const cli_t *c, const char *wire);
+
+/* The pair's QUIC over the relay, once both fingerprints and a grant are
+ * known (visitor: at the answer; owner: after answering). Without them the
+ * pair's connections stay on the stcp path. */
+static void start_quic(cxtcp_t *x)
+{
+    if (!x->q) return;
+    if (!x->peer_has_fp || !x->has_grant) {
+        LOG_I("xtcp no quic %s=%s proxy=%s reason=%s path=stcp",
+              x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)),
+              LOG_ESC(x->proxy), x->peer_has_fp ? "no-relay-grant" : "peer-without-quic");
+        (void)cxq_start(x->q, NULL, NULL, x->proxy, NULL); /* marks it failed */
+        return;
+    }
+    const cproxy_t *p = x->role == PUNCH_ROLE_OWNER ? find_xtcp(x->cli, x->proxy) : NULL;
+    (void)cxq_start(x->q, x->peer_fp, &x->grant, x->proxy, p ? &p->local : NULL);
+}
+
+/* The common fields of OFFER and ANSWER: nonce, proof, candidates, fp. */
 static json_t *rdv_msg(const cxtcp_t *x, const uint8_t *nonce, const uint8_t *proof,
                        const cand_set_t *self)
 {
@@ -339,6 +385,11 @@ static json_t *rdv_msg(const cxtcp_t *x, const uint8_t *nonce, const uint8_t *pr
     auth_hex(nonce, PUNCH_NONCE_LEN, nh);
     auth_hex(proof, PUNCH_PROOF_LEN, ph);
     json_t *o = json_pack("{s:s,s:s,s:s}", "proxy", x->proxy, "nonce", nh, "proof", ph);
+    if (o && x->q) {
+        char fh[2 * PUNCH_FP_LEN + 1];
+        auth_hex(cxq_fp(x->q), PUNCH_FP_LEN, fh);
+        json_object_set_new(o, "fp", json_string(fh));
+    }
     if (o && cand_to_json(self, o) != 0) {
         json_decref(o);
         return NULL;
@@ -349,6 +400,24 @@ static json_t *rdv_msg(const cxtcp_t *x, const uint8_t *nonce, const uint8_t *pr
 static bool send_ctl(cli_t *c, uint8_t type, json_t *o)
 {
     return o && client_logged_in(c) && ctl_write(c->ctl, type, o) >= 0;
+}
+
+/* The peer's "fp" and our "relay" grant from a rendezvous message: a
+ * malformed fp is a protocol error (the proof covers what was sent);
+ * a missing or malformed grant only means no relay. */
+static int read_quic_fields(cxtcp_t *x, const json_t *m)
+{
+    const char *fp = msg_str(m, "fp");
+    x->peer_has_fp = fp != NULL;
+    if (fp && auth_unhex(fp, x->peer_fp, sizeof x->peer_fp) != 0) return -1;
+    const json_t *g = json_object_get(m, RELAY_GRANT_KEY);
+    x->has_grant = g && relay_grant_from_json(g, &x->grant) == 0;
+    return 0;
+}
+
+static const uint8_t *peer_fp(const cxtcp_t *x)
+{
+    return x->peer_has_fp ? x->peer_fp : NULL;
 }
 
 /* ---- visitor ------------------------------------------------------------ */
@@ -366,7 +435,7 @@ static void visitor_gathered(cxtcp_t *x, const cand_set_t *self)
     cli_t *c = x->cli;
     uint8_t proof[PUNCH_PROOF_LEN];
     if (punch_proof(x->vcfg->secret_key, PUNCH_ROLE_VISITOR, x->proxy, own_user(c), x->nonce_v,
-                    NULL, proof) != 0) {
+                    NULL, own_fp(x), proof) != 0) {
         x_close(x);
         return;
     }
@@ -440,10 +509,10 @@ void cxtcp_on_answer(void *owner, json_t *m)
     if (!why && (!msg_str(m, "nonce") || !msg_str(m, "proof") ||
                  auth_unhex(msg_str(m, "nonce"), x->nonce_o, sizeof x->nonce_o) != 0 ||
                  auth_unhex(msg_str(m, "proof"), proof, sizeof proof) != 0 ||
-                 cand_from_json(m, &peer) != 0))
+                 cand_from_json(m, &peer) != 0 || read_quic_fields(x, m) != 0))
         why = "proto";
     if (!why && !punch_proof_ok(x->vcfg->secret_key, PUNCH_ROLE_OWNER, x->proxy, own_user(c),
-                                x->nonce_v, x->nonce_o, proof))
+                                x->nonce_v, x->nonce_o, peer_fp(x), proof))
         why = "bad-owner-proof";
     if (!why && (punch_derive(x->vcfg->secret_key, x->nonce_v, x->nonce_o, x->proxy, &key) != 0 ||
                  punch_start(x->punch, &key, &peer) != 0))
@@ -458,8 +527,22 @@ void cxtcp_on_answer(void *owner, json_t *m)
     x->state = X_PUNCH;
     x->udp = T_PENDING;
     start_tcp(x, &key, &peer);
+    start_quic(x);
     LOG_I("xtcp answer name=%s proxy=%s peer_cands=%d peer_nat=%s", LOG_ESC(x->vcfg->name),
           LOG_ESC(x->proxy), peer.n, cand_nat_name(peer.nat));
+}
+
+conn_t *cxtcp_visitor_stream(cli_t *c, const visitor_cfg_t *v, bool *pending)
+{
+    *pending = false;
+    for (cxtcp_t *x = c->xtcps; x; x = x->next) {
+        if (x->vcfg != v || !x->q) continue;
+        int err = 0;
+        conn_t *s = cxq_ready(x->q) ? cxq_open_stream(x->q, &err) : NULL;
+        *pending = !s && cxq_pending(x->q);
+        return s;
+    }
+    return NULL;
 }
 
 /* ---- owner -------------------------------------------------------------- */
@@ -489,18 +572,22 @@ void cxtcp_on_offer(void *owner, json_t *m)
     const char *proof_hex = msg_str(m, "proof");
     uint8_t nv[PUNCH_NONCE_LEN], proof[PUNCH_PROOF_LEN];
     cand_set_t peer;
+    const char *fp_hex = msg_str(m, "fp");
+    uint8_t fp[PUNCH_FP_LEN];
     if (!pair || !proxy || !user || strlen(pair) >= 200 || strlen(user) >= 80) return;
     const cproxy_t *p = find_xtcp(c, proxy);
     const char *why = NULL;
     if (!p)
         why = "unknown-proxy";
     else if (!nonce || !proof_hex || auth_unhex(nonce, nv, sizeof nv) != 0 ||
-             auth_unhex(proof_hex, proof, sizeof proof) != 0 || cand_from_json(m, &peer) != 0)
+             auth_unhex(proof_hex, proof, sizeof proof) != 0 || cand_from_json(m, &peer) != 0 ||
+             (fp_hex && auth_unhex(fp_hex, fp, sizeof fp) != 0))
         why = "proto";
     else if (!stcp_user_allowed(user, own_user(c), (const char *const *)p->cfg->allow_users.v,
                                 (size_t)p->cfg->allow_users.n))
         why = "user-not-allowed";
-    else if (!punch_proof_ok(p->cfg->secret_key, PUNCH_ROLE_VISITOR, proxy, user, nv, NULL, proof))
+    else if (!punch_proof_ok(p->cfg->secret_key, PUNCH_ROLE_VISITOR, proxy, user, nv, NULL,
+                             fp_hex ? fp : NULL, proof))
         why = "wrong-key";
     cxtcp_t *x = why ? NULL : x_new(c, PUNCH_ROLE_OWNER);
     if (!why && !x) why = "busy";
@@ -516,6 +603,7 @@ void cxtcp_on_offer(void *owner, json_t *m)
     snprintf(x->pair, sizeof x->pair, "%s", pair);
     x->peer_nat = peer.nat;
     x->peer_cands = peer;
+    (void)read_quic_fields(x, m); /* fp was checked above */
     LOG_I("xtcp offer accepted proxy=%s visitor=%s peer_cands=%d peer_nat=%s", LOG_ESC(proxy),
           LOG_ESC(user), peer.n, cand_nat_name(peer.nat));
 }
@@ -527,7 +615,7 @@ static void owner_gathered(cxtcp_t *x, const cand_set_t *self)
     punch_key_t key;
     const char *secret = x->pcfg->secret_key;
     if (punch_proof(secret, PUNCH_ROLE_OWNER, x->proxy, x->peer_user, x->nonce_v, x->nonce_o,
-                    proof) != 0 ||
+                    own_fp(x), proof) != 0 ||
         punch_derive(secret, x->nonce_v, x->nonce_o, x->proxy, &key) != 0) {
         x_close(x);
         return;
@@ -542,6 +630,7 @@ static void owner_gathered(cxtcp_t *x, const cand_set_t *self)
     x->state = X_PUNCH;
     x->udp = T_PENDING;
     start_tcp(x, &key, &x->peer_cands);
+    start_quic(x);
 }
 
 static void on_gathered(punch_t *p, const cand_set_t *self, void *arg)

@@ -32,6 +32,9 @@
 /* How long a local connection waits for the control channel, then for the
  * handshake with the owner (the server gives up on an owner after 10 s). */
 #define VISITOR_WAIT_MS 3000
+/* xtcp: a connection waits this long for the pair's QUIC, then rides stcp. */
+#define VISITOR_QUIC_WAIT_MS 800
+#define VISITOR_QUIC_POLL_MS 10
 #define VISITOR_HS_MS 15000
 /* Plaintext the owner may send before the relay is up. */
 #define VISITOR_EARLY_MAX (256 * 1024)
@@ -55,7 +58,9 @@ struct vconn {
     stcp_hs_t hs;
     uint8_t *early;
     size_t early_len;
-    ref_t ref; /* local + srv + timer */
+    ref_t ref;        /* local + srv + timer */
+    uint64_t t_local; /* when the user connected */
+    bool quic_done;   /* xtcp: QUIC was tried (or waited for); stcp from now on */
 };
 
 static const conn_cbs_t none_cbs = {0};
@@ -283,6 +288,48 @@ static bool ctl_ready(const cli_t *c)
     return client_logged_in(c);
 }
 
+/* xtcp: vc rides the pair's QUIC (one stream) when it is up. */
+static bool vc_try_quic(vconn_t *vc)
+{
+    cvisitor_t *v = vc->v;
+    bool pending;
+    if (strcmp(v->cfg->type, "xtcp") != 0) return false;
+    conn_t *s = cxtcp_visitor_stream(v->cli, v->cfg, &pending);
+    if (!s) return false;
+    LOG_I("visitor connected name=%s proxy=%s peer=%s path=quic", LOG_ESC(v->cfg->name),
+          LOG_ESC(v->proxy), conn_peer(vc->local));
+    conn_t *local = vc->local;
+    vc->local = NULL;
+    conn_set_cbs(local, &none_cbs, NULL);
+    tunnels_relay(&v->cli->tunnels, local, s, NULL, 0, "xtcp");
+    ref_drop(&vc->ref); /* the local conn's */
+    vc_end(vc);         /* the timer */
+    return true;
+}
+
+static bool xtcp_pending(const vconn_t *vc)
+{
+    bool pending = false;
+    if (strcmp(vc->v->cfg->type, "xtcp") == 0)
+        (void)cxtcp_visitor_stream(vc->v->cli, vc->v->cfg, &pending);
+    return pending;
+}
+
+static void vc_go(vconn_t *vc);
+
+/* xtcp: a connection waits for QUIC (every VISITOR_QUIC_POLL_MS, at most
+ * VISITOR_QUIC_WAIT_MS), then takes the stcp path.
+ * TODO: a callback from the pair when QUIC is ready instead of the poll. */
+static void on_quic_wait(uv_timer_t *t)
+{
+    vconn_t *vc = t->data;
+    if (!vc->v || vc_try_quic(vc)) return;
+    if (xtcp_pending(vc) && uv_now(vc->v->cli->loop) - vc->t_local < VISITOR_QUIC_WAIT_MS) return;
+    uv_timer_stop(t);
+    vc->quic_done = true;
+    vc_go(vc);
+}
+
 static void on_wait_timeout(uv_timer_t *t)
 {
     vconn_t *vc = t->data;
@@ -317,6 +364,20 @@ static void on_local(listener_t *l, conn_t *local, const struct sockaddr_storage
     v->conns = vc;
     LOG_D("visitor connection name=%s peer=%s", LOG_ESC(v->cfg->name), conn_peer(local));
     cxtcp_visitor_want(v->cli, v->cfg, v->proxy); /* xtcp: punch beside the relay path */
+    vc->t_local = uv_now(v->cli->loop);
+    vc_go(vc);
+}
+
+/* QUIC when the pair has it (or soon will), else the stcp path. */
+static void vc_go(vconn_t *vc)
+{
+    cvisitor_t *v = vc->v;
+    if (!vc->quic_done && vc_try_quic(vc)) return;
+    if (!vc->quic_done && xtcp_pending(vc)) {
+        uv_timer_start(&vc->timer, on_quic_wait, VISITOR_QUIC_POLL_MS, VISITOR_QUIC_POLL_MS);
+        return;
+    }
+    vc->quic_done = true;
     if (ctl_ready(v->cli))
         vc_dial(vc);
     else
@@ -354,8 +415,8 @@ static void stcp_ctl_up(cvisitor_t *v)
 {
     vconn_t *next;
     for (vconn_t *vc = v->conns; vc; vc = next) {
-        next = vc->next; /* vc_dial may end vc */
-        if (!vc->srv) {
+        next = vc->next;                 /* vc_dial may end vc */
+        if (!vc->srv && vc->quic_done) { /* not one waiting for xtcp's QUIC */
             uv_timer_stop(&vc->timer);
             vc_dial(vc);
         }

@@ -22,7 +22,7 @@ static void put16(uint8_t *p, size_t v)
 }
 
 int punch_proof(const char *secret, punch_role_t role, const char *proxy, const char *user,
-                const uint8_t nonce_v[PUNCH_NONCE_LEN], const uint8_t *nonce_o,
+                const uint8_t nonce_v[PUNCH_NONCE_LEN], const uint8_t *nonce_o, const uint8_t *fp,
                 uint8_t out[PUNCH_PROOF_LEN])
 {
     static const char label[] = PUNCH_LABEL;
@@ -32,10 +32,11 @@ int punch_proof(const char *secret, punch_role_t role, const char *proxy, const 
     uint8_t plen[2], ulen[2];
     put16(plen, strlen(proxy));
     put16(ulen, strlen(user));
-    const void *parts[] = {label, rname, plen,    proxy,
-                           ulen,  user,  nonce_v, nonce_o ? nonce_o : zero};
-    size_t lens[] = {sizeof label - 1, strlen(rname),  2, strlen(proxy), 2, strlen(user),
-                     PUNCH_NONCE_LEN,  PUNCH_NONCE_LEN};
+    const void *parts[] = {label, rname, plen, proxy, ulen, user, nonce_v, nonce_o ? nonce_o : zero,
+                           fp};
+    size_t lens[] = {
+        sizeof label - 1, strlen(rname),        2, strlen(proxy), 2, strlen(user), PUNCH_NONCE_LEN,
+        PUNCH_NONCE_LEN,  fp ? PUNCH_FP_LEN : 0};
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
@@ -43,7 +44,7 @@ int punch_proof(const char *secret, punch_role_t role, const char *proxy, const 
     size_t outl = 0;
     int ok = ctx && EVP_MAC_init(ctx, (const uint8_t *)secret, strlen(secret), params) == 1;
     for (size_t i = 0; ok && i < sizeof parts / sizeof parts[0]; i++)
-        ok = EVP_MAC_update(ctx, parts[i], lens[i]) == 1;
+        ok = lens[i] == 0 || EVP_MAC_update(ctx, parts[i], lens[i]) == 1;
     ok = ok && EVP_MAC_final(ctx, out, &outl, PUNCH_PROOF_LEN) == 1 && outl == PUNCH_PROOF_LEN;
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);
@@ -53,10 +54,10 @@ int punch_proof(const char *secret, punch_role_t role, const char *proxy, const 
 
 bool punch_proof_ok(const char *secret, punch_role_t role, const char *proxy, const char *user,
                     const uint8_t nonce_v[PUNCH_NONCE_LEN], const uint8_t *nonce_o,
-                    const uint8_t proof[PUNCH_PROOF_LEN])
+                    const uint8_t *fp, const uint8_t proof[PUNCH_PROOF_LEN])
 {
     uint8_t want[PUNCH_PROOF_LEN];
-    if (punch_proof(secret, role, proxy, user, nonce_v, nonce_o, want) != 0) return false;
+    if (punch_proof(secret, role, proxy, user, nonce_v, nonce_o, fp, want) != 0) return false;
     return CRYPTO_memcmp(want, proof, PUNCH_PROOF_LEN) == 0;
 }
 

@@ -6,7 +6,12 @@
  *
  *   proof(role) = HMAC-SHA256(secretKey, "burrow-xtcp-v1" || role ||
  *                 len16(proxy) || proxy || len16(user) || user ||
- *                 nonce_v || nonce_o)
+ *                 nonce_v || nonce_o [|| fp])
+ *
+ * fp, when the sender speaks QUIC (every build but BURROW_STATIC), is its
+ * PUNCH_FP_LEN-byte QUIC certificate fingerprint (net/quic_tls.h), sent
+ * beside the proof as "fp": so the server that relays the rendezvous cannot
+ * swap in its own certificate and sit in the middle of the QUIC connection.
  *
  * The visitor's offer carries proof("visitor") with nonce_o all zero (it has
  * not seen the owner's yet); the owner checks it (and allowUsers) and
@@ -48,6 +53,7 @@
 #define PUNCH_TOKEN_LEN 8
 #define PUNCH_MAC_LEN 16
 #define PUNCH_PKT_LEN 48
+#define PUNCH_FP_LEN 32   /* QUIC_FP_LEN: a SHA-256 certificate fingerprint */
 #define PUNCH_STR_MAX 255 /* proxy and user names in proofs and keys */
 
 typedef enum {
@@ -85,14 +91,15 @@ enum {
 /* "short", "magic", "form", "pair", "mac", "crypto", "arg"; "?" otherwise. */
 const char *punch_pkt_strerror(int err);
 
-/* proof(role) above; nonce_o NULL means all zero (the visitor's offer). */
+/* proof(role) above; nonce_o NULL means all zero (the visitor's offer);
+ * fp NULL: no fingerprint (a peer without QUIC). */
 int punch_proof(const char *secret, punch_role_t role, const char *proxy, const char *user,
-                const uint8_t nonce_v[PUNCH_NONCE_LEN], const uint8_t *nonce_o,
+                const uint8_t nonce_v[PUNCH_NONCE_LEN], const uint8_t *nonce_o, const uint8_t *fp,
                 uint8_t out[PUNCH_PROOF_LEN]);
 /* Constant-time check of a proof. */
 bool punch_proof_ok(const char *secret, punch_role_t role, const char *proxy, const char *user,
                     const uint8_t nonce_v[PUNCH_NONCE_LEN], const uint8_t *nonce_o,
-                    const uint8_t proof[PUNCH_PROOF_LEN]);
+                    const uint8_t *fp, const uint8_t proof[PUNCH_PROOF_LEN]);
 /* The pair's key and id. 0 or < 0. */
 int punch_derive(const char *secret, const uint8_t nonce_v[PUNCH_NONCE_LEN],
                  const uint8_t nonce_o[PUNCH_NONCE_LEN], const char *proxy, punch_key_t *out);

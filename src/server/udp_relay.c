@@ -300,6 +300,14 @@ int udp_relay_alloc(udp_relay_t *r, const udp_relay_pair_t *pair, udp_relay_allo
     return 0;
 }
 
+int udp_relay_side_key(udp_relay_t *r, uint64_t id, int side, uint8_t key[RELAY_KEY_LEN])
+{
+    alloc_t *a = find_alloc(r, id);
+    if (!a || side < 0 || side > 1) return -1;
+    memcpy(key, a->side[side].key, RELAY_KEY_LEN);
+    return 0;
+}
+
 void udp_relay_free(udp_relay_t *r, uint64_t id)
 {
     alloc_t *a = find_alloc(r, id);

@@ -110,6 +110,10 @@ void udp_relay_destroy(udp_relay_t *r);
  * UDP_RELAY_USER_MAX bytes; UV_ENOTCONN when the relay is not serving;
  * UV_EIO when no random bytes could be had. */
 int udp_relay_alloc(udp_relay_t *r, const udp_relay_pair_t *pair, udp_relay_alloc_t *out);
+/* Side `side`'s key of live allocation id (the rendezvous hands the
+ * visitor its grant only when the owner answers, and keeps nothing
+ * meanwhile). 0, or -1 when the allocation is gone. */
+int udp_relay_side_key(udp_relay_t *r, uint64_t id, int side, uint8_t key[RELAY_KEY_LEN]);
 /* Ends allocation id (CLOSED to its bound sides). No-op when it is gone. */
 void udp_relay_free(udp_relay_t *r, uint64_t id);
 /* Live allocations. */

@@ -50,14 +50,24 @@ static void test_vectors(void)
     CHECK_EQ_STR(h, "3b42503101000000d1a31acd3877fa9a00010203040506070000000000000000"
                     "cee499db2828de86c28e0112a9a149ea");
     uint8_t proof[PUNCH_PROOF_LEN];
-    CHECK_EQ_INT(punch_proof("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, proof), 0);
+    CHECK_EQ_INT(
+        punch_proof("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, NULL, proof), 0);
     hex(proof, sizeof proof, h);
     CHECK_EQ_STR(h, "cbcf41dd57c8606338f5667ec1a3bdefb3ca437be9de4d31b488296a0b6e0618");
-    CHECK(punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, proof));
-    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "eve", nv, NULL, proof));
-    CHECK(!punch_proof_ok("wrong", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, proof));
-    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_OWNER, "alice.ssh", "bob", nv, NULL, proof));
-    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, no, proof));
+    CHECK(punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, NULL, proof));
+    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "eve", nv, NULL, NULL, proof));
+    CHECK(!punch_proof_ok("wrong", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, NULL, proof));
+    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_OWNER, "alice.ssh", "bob", nv, NULL, NULL, proof));
+    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, no, NULL, proof));
+    /* a fingerprint is covered: another one (the server's own) fails */
+    uint8_t fp[PUNCH_FP_LEN], fp2[PUNCH_FP_LEN];
+    memset(fp, 0x11, sizeof fp);
+    memset(fp2, 0x22, sizeof fp2);
+    CHECK_EQ_INT(punch_proof("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, fp, proof),
+                 0);
+    CHECK(punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, fp, proof));
+    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, fp2, proof));
+    CHECK(!punch_proof_ok("s3cret", PUNCH_ROLE_VISITOR, "alice.ssh", "bob", nv, NULL, NULL, proof));
     CHECK_EQ_INT(punch_derive("", nv, no, "p", &k), PUNCH_ERR_ARG);
 }
 

@@ -1,0 +1,438 @@
+/* cxtcp_quic: one xtcp pair's QUIC connection (client_int.h, net/quic.h).
+ *
+ * The rendezvous gave each side the peer's certificate fingerprint (covered
+ * by the peer's proof, p2p/punch_pkt.h) and a grant for its side of the
+ * server's UDP relay (proto/relay_grant.h). cxq_start binds the relay
+ * (p2p/relay_path.h) and, once BOUND, opens QUIC on it: the visitor as
+ * client, the owner as server. So a user connection can ride QUIC within
+ * the first round trips, before any punching is done ("path=relay"). When
+ * the punch yields a direct path, cxq_add_direct hands it to QUIC, and the
+ * visitor migrates (RFC 9000 section 9): streams go on ("path=direct").
+ * If the direct path dies, quic.c moves back to the relay by itself.
+ *
+ * Owner: each stream the visitor opens is one user connection. A QUIC peer
+ * learns of a stream only with its first byte, and many services speak
+ * first (SSH), so the visitor writes CXQ_STREAM_HELLO at once; the owner
+ * reads it, holds the stream paused (what came after the byte, at most
+ * CXQ_EARLY_MAX, kept) while it dials the proxy's local service, then joins
+ * the two (tunnels_relay, net/relay.c).
+ *
+ * Ownership: the pair owns the cxq_t. It owns its identity, its relay path
+ * and its quic_t; the direct path is the punch's, borrowed until cxq_close
+ * (which removes it from QUIC at once). cxq_close's cb runs when the QUIC
+ * connection and the relay path have closed; cxq is freed then.
+ * Without QUIC (BURROW_STATIC) this file is empty stubs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_int.h"
+#include "p2p/punch_pkt.h"
+#include "proto/relay_grant.h"
+
+#ifdef BURROW_HAVE_QUIC
+
+#include "net/quic.h"
+#include "p2p/relay_path.h"
+#include "util/log.h"
+
+/* How often, and how long, the log waits to see a migration through. */
+#define CXQ_WATCH_MS 20
+#define CXQ_WATCH_MAX_MS 5000
+/* A stream's first byte (the visitor's), then the user's bytes. */
+#define CXQ_STREAM_HELLO 0x01
+/* Owner: bytes read past the hello before the local service answers. */
+#define CXQ_EARLY_MAX (64 * 1024)
+
+struct cxq {
+    cli_t *cli;
+    bool visitor;
+    bool closing;
+    quic_id_t *id;
+    uint8_t fp[QUIC_FP_LEN], peer_fp[QUIC_FP_LEN];
+    char label[192];
+    struct sockaddr_storage local; /* owner: the service streams are joined to */
+    dgram_path_t *relay;           /* owned; NULL until opened / once closed */
+    dgram_path_t *direct;          /* the punch's, borrowed */
+    quic_t *q;                     /* owned */
+    bool ready;
+    bool failed;      /* no relay, a failed handshake, or the connection ended */
+    uv_timer_t watch; /* logs the move to direct */
+    uint64_t t_start, t_direct;
+    int open; /* handles not yet closed: watch, relay, q */
+    void (*closed_cb)(void *arg);
+    void *closed_arg;
+    void (*failed_cb)(void *arg); /* the pair's: QUIC is gone for good */
+    void *failed_arg;
+};
+
+/* QUIC will not carry this pair (any more): tell the pair, once. */
+static void cxq_fail(cxq_t *x)
+{
+    if (x->failed) return;
+    x->failed = true;
+    x->ready = false;
+    if (x->failed_cb && !x->closing) x->failed_cb(x->failed_arg);
+}
+
+/* ---- life --------------------------------------------------------------- */
+
+static void cxq_release(cxq_t *x)
+{
+    if (--x->open > 0) return;
+    quic_id_free(x->id);
+    void (*cb)(void *) = x->closed_cb;
+    void *arg = x->closed_arg;
+    free(x);
+    if (cb) cb(arg);
+}
+
+static void on_watch_closed(uv_handle_t *h)
+{
+    cxq_release(h->data);
+}
+
+static void on_relay_closed(dgram_path_t *p, void *arg)
+{
+    (void)p;
+    cxq_release(arg);
+}
+
+static void on_quic_closed(quic_t *q, void *arg)
+{
+    cxq_t *x = arg;
+    (void)q;
+    x->q = NULL;
+    if (x->relay) x->relay->ops->close(x->relay, on_relay_closed, x);
+    x->relay = NULL;
+    cxq_release(x);
+}
+
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
+{
+    int err = 0;
+    cxq_t *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    x->id = quic_id_new(&err);
+    if (!x->id) {
+        LOG_W("xtcp quic identity failed err=%s", uv_strerror(err));
+        free(x);
+        return NULL;
+    }
+    quic_id_fingerprint(x->id, x->fp);
+    x->cli = c;
+    x->visitor = visitor;
+    x->failed_cb = failed;
+    x->failed_arg = arg;
+    uv_timer_init(c->loop, &x->watch);
+    x->watch.data = x;
+    x->open = 1;
+    return x;
+}
+
+const uint8_t *cxq_fp(const cxq_t *x)
+{
+    return x->fp;
+}
+
+bool cxq_ready(const cxq_t *x)
+{
+    return x && x->ready && !x->closing;
+}
+
+bool cxq_pending(const cxq_t *x)
+{
+    return x && !x->ready && !x->failed && !x->closing;
+}
+
+void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
+{
+    if (!x || x->closing) return;
+    x->closing = true;
+    x->closed_cb = cb;
+    x->closed_arg = arg;
+    if (x->q && x->direct) quic_remove_path(x->q, x->direct);
+    x->direct = NULL;
+    uv_close((uv_handle_t *)&x->watch, on_watch_closed);
+    if (x->q) {
+        quic_close(x->q, on_quic_closed, x); /* then the relay path */
+    } else if (x->relay) {
+        x->relay->ops->close(x->relay, on_relay_closed, x);
+        x->relay = NULL;
+    }
+}
+
+/* ---- the owner's streams ------------------------------------------------ */
+
+typedef struct ostream {
+    cxq_t *x;
+    conn_t *stream, *local;
+    bool hello; /* CXQ_STREAM_HELLO read */
+    uint8_t *early;
+    size_t early_len;
+} ostream_t;
+
+static void os_free(ostream_t *o)
+{
+    free(o->early);
+    free(o);
+}
+
+static void os_stream_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    ostream_t *o = conn_data(c);
+    if (!o->hello && n > 0) {
+        if (p[0] != CXQ_STREAM_HELLO) {
+            conn_abort(c);
+            return;
+        }
+        o->hello = true;
+        p++, n--;
+    }
+    uint8_t *e = o->early_len + n <= CXQ_EARLY_MAX ? realloc(o->early, o->early_len + n + 1) : NULL;
+    if (!e) {
+        conn_abort(c);
+        return;
+    }
+    memcpy(e + o->early_len, p, n);
+    o->early = e;
+    o->early_len += n;
+    conn_pause(c); /* until the local service answers; the relay resumes it */
+}
+
+static void os_stream_error(conn_t *c, int err)
+{
+    ostream_t *o = conn_data(c);
+    (void)err;
+    conn_close(c);
+    if (o->local) conn_close(o->local); /* its on_close frees o */
+    o->stream = NULL;
+}
+
+static void os_stream_close(conn_t *c)
+{
+    ostream_t *o = conn_data(c);
+    o->stream = NULL;
+    if (!o->local) os_free(o);
+}
+
+static const conn_cbs_t os_stream_cbs = {
+    .on_data = os_stream_data, .on_error = os_stream_error, .on_close = os_stream_close};
+
+static void os_local_close(conn_t *c)
+{
+    ostream_t *o = conn_data(c);
+    o->local = NULL;
+    if (!o->stream) os_free(o);
+}
+
+static void os_local_ready(conn_t *local, int status)
+{
+    ostream_t *o = conn_data(local);
+    cxq_t *x = o->x;
+    if (status != 0 || !o->stream) {
+        LOG_LIMITED(LOG_WARN, "xtcp local connect failed proxy=%s err=%s", LOG_ESC(x->label),
+                    uv_strerror(status));
+        conn_close(local);
+        if (o->stream) conn_close(o->stream);
+        return;
+    }
+    conn_t *s = o->stream;
+    static const conn_cbs_t none = {0};
+    conn_set_cbs(s, &none, NULL);
+    conn_set_cbs(local, &none, NULL);
+    tunnels_relay(&x->cli->tunnels, s, local, o->early, o->early_len, "xtcp");
+    os_free(o);
+}
+
+static const conn_cbs_t os_local_cbs = {.on_ready = os_local_ready, .on_close = os_local_close};
+
+static void on_stream(quic_t *q, conn_t *c)
+{
+    cxq_t *x = quic_data(q);
+    ostream_t *o = x->visitor || x->closing ? NULL : calloc(1, sizeof *o);
+    if (!o) {
+        conn_close(c);
+        return;
+    }
+    o->x = x;
+    o->stream = c;
+    conn_set_cbs(c, &os_stream_cbs, o);
+    conn_start(c); /* its first bytes: the hello */
+    o->local = conn_new(x->cli->loop, &os_local_cbs, o);
+    if (!o->local || conn_connect(o->local, (struct sockaddr *)&x->local, NULL, NULL, NULL) != 0) {
+        LOG_LIMITED(LOG_WARN, "xtcp local connect failed proxy=%s", LOG_ESC(x->label));
+        if (o->local) conn_close(o->local);
+        conn_close(c);
+    }
+}
+
+/* ---- the connection ----------------------------------------------------- */
+
+static void on_ready(quic_t *q, int status)
+{
+    cxq_t *x = quic_data(q);
+    quic_info_t i;
+    quic_get_info(q, &i);
+    if (status != 0) {
+        LOG_W("xtcp quic failed proxy=%s verdict=%s err=%s path=stcp", LOG_ESC(x->label),
+              quic_peer_verdict_str(i.verdict), uv_strerror(status));
+        cxq_fail(x);
+        return;
+    }
+    x->ready = true;
+    LOG_I("xtcp quic ready proxy=%s path=%s rtt_ms=%.1f time_ms=%llu", LOG_ESC(x->label),
+          i.path_kind, (double)i.rtt_us / 1000.0,
+          (unsigned long long)(uv_now(x->cli->loop) - x->t_start));
+    if (x->direct && x->visitor) (void)quic_migrate(x->q, x->direct);
+}
+
+static void on_dead(quic_t *q, int err)
+{
+    cxq_t *x = quic_data(q);
+    LOG_I("xtcp quic ended proxy=%s err=%s path=stcp", LOG_ESC(x->label), uv_strerror(err));
+    cxq_fail(x);
+}
+
+static const quic_cbs_t quic_cbs = {
+    .on_ready = on_ready, .on_stream = on_stream, .on_dead = on_dead};
+
+static void on_relay_ready(dgram_path_t *p, int status, void *arg)
+{
+    cxq_t *x = arg;
+    int err = status;
+    if (x->closing) return;
+    if (status == 0) {
+        quic_opts_t o = {
+            .role = x->visitor ? QUIC_CLIENT : QUIC_SERVER, .pair = x->label, .id = x->id};
+        memcpy(o.peer_fp, x->peer_fp, QUIC_FP_LEN);
+        x->q = quic_new(x->cli->loop, &o, p, &quic_cbs, x, &err);
+        if (x->q) {
+            x->open++;
+            if (x->direct) (void)quic_add_path(x->q, x->direct);
+            return;
+        }
+    }
+    LOG_W("xtcp relay unavailable proxy=%s err=%s path=stcp", LOG_ESC(x->label), uv_strerror(err));
+    cxq_fail(x);
+}
+
+int cxq_start(cxq_t *x, const uint8_t *peer_fp, const relay_grant_t *g, const char *label,
+              const struct sockaddr_storage *local)
+{
+    relay_path_cfg_t cfg;
+    snprintf(x->label, sizeof x->label, "%s", label);
+    if (!peer_fp || !g) {
+        cxq_fail(x); /* the pair stays on the stcp path */
+        return UV_EINVAL;
+    }
+    memcpy(x->peer_fp, peer_fp, QUIC_FP_LEN);
+    if (local) x->local = *local;
+    x->t_start = uv_now(x->cli->loop);
+    int r = relay_path_cfg_from_grant(g, (struct sockaddr *)&x->cli->addr, &cfg);
+    if (r == 0) r = relay_path_open(x->cli->loop, &cfg, on_relay_ready, x, &x->relay);
+    if (r != 0) {
+        x->relay = NULL;
+        LOG_W("xtcp relay unavailable proxy=%s err=%s path=stcp", LOG_ESC(label), uv_strerror(r));
+        cxq_fail(x);
+        return r;
+    }
+    x->open++;
+    return 0;
+}
+
+/* Logs the move to the direct path once QUIC has made it. */
+static void on_watch(uv_timer_t *t)
+{
+    cxq_t *x = t->data;
+    quic_info_t i;
+    uint64_t now = uv_now(x->cli->loop);
+    if (!x->q) return;
+    quic_get_info(x->q, &i);
+    if (strcmp(i.path_kind, "direct") == 0) {
+        LOG_I("xtcp quic path=direct proxy=%s rtt_ms=%.1f since_quic_start_ms=%llu "
+              "migrate_ms=%llu streams=%u",
+              LOG_ESC(x->label), (double)i.rtt_us / 1000.0, (unsigned long long)(now - x->t_start),
+              (unsigned long long)(now - x->t_direct), i.streams);
+        uv_timer_stop(t);
+    } else if (now - x->t_direct > CXQ_WATCH_MAX_MS) {
+        LOG_W("xtcp quic still path=%s proxy=%s after_ms=%d", i.path_kind, LOG_ESC(x->label),
+              CXQ_WATCH_MAX_MS);
+        uv_timer_stop(t);
+    }
+}
+
+void cxq_add_direct(cxq_t *x, dgram_path_t *p)
+{
+    if (!x || x->closing || x->direct) return;
+    x->direct = p;
+    x->t_direct = uv_now(x->cli->loop);
+    if (!x->q) return; /* added when QUIC starts on the relay */
+    int r = quic_add_path(x->q, p);
+    if (r == 0 && x->visitor && x->ready) r = quic_migrate(x->q, p);
+    if (r != 0)
+        LOG_W("xtcp quic cannot use the direct path proxy=%s err=%s", LOG_ESC(x->label),
+              uv_strerror(r));
+    uv_timer_start(&x->watch, on_watch, CXQ_WATCH_MS, CXQ_WATCH_MS);
+}
+
+conn_t *cxq_open_stream(cxq_t *x, int *err)
+{
+    static const conn_cbs_t none = {0};
+    if (!cxq_ready(x)) {
+        *err = UV_EAGAIN;
+        return NULL;
+    }
+    static const uint8_t hello = CXQ_STREAM_HELLO;
+    conn_t *s = quic_open_stream(x->q, &none, NULL, err);
+    if (s && conn_write(s, &hello, 1) < 0) {
+        conn_close(s);
+        *err = UV_EPIPE;
+        return NULL;
+    }
+    return s;
+}
+
+#else /* no QUIC: the pair's connections stay on the stcp path */
+
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
+{
+    (void)c, (void)visitor, (void)failed, (void)arg;
+    return NULL;
+}
+const uint8_t *cxq_fp(const cxq_t *x)
+{
+    (void)x;
+    return NULL;
+}
+bool cxq_ready(const cxq_t *x)
+{
+    (void)x;
+    return false;
+}
+bool cxq_pending(const cxq_t *x)
+{
+    (void)x;
+    return false;
+}
+int cxq_start(cxq_t *x, const uint8_t *peer_fp, const relay_grant_t *g, const char *label,
+              const struct sockaddr_storage *local)
+{
+    (void)x, (void)peer_fp, (void)g, (void)label, (void)local;
+    return -1;
+}
+void cxq_add_direct(cxq_t *x, dgram_path_t *p)
+{
+    (void)x, (void)p;
+}
+conn_t *cxq_open_stream(cxq_t *x, int *err)
+{
+    (void)x;
+    *err = UV_ENOSYS;
+    return NULL;
+}
+void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
+{
+    (void)x, (void)cb, (void)arg;
+}
+
+#endif
