@@ -55,7 +55,7 @@ struct cxtcp {
     tcp_punch_t *tp;           /* TCP simultaneous open beside the UDP punch; NULL: none */
     uv_tcp_t *tcp_sock;        /* its result, kept open (TLS over it comes with integration) */
     portmap_t *pm;             /* the router's mapping of the punch port; NULL: none */
-    uv_timer_t timer;          /* visitor: the answer's deadline */
+    uv_timer_t timer;          /* visitor: the answer's deadline; then the test knob's delay */
     const visitor_cfg_t *vcfg; /* visitor */
     const proxy_cfg_t *pcfg;   /* owner */
     char proxy[192];           /* the owner's wire name */
@@ -69,6 +69,7 @@ struct cxtcp {
     cxq_t *q;              /* the pair's QUIC (cxtcp_quic.c); NULL: none (static build) */
     uint8_t peer_fp[PUNCH_FP_LEN];
     bool peer_has_fp;    /* the peer sent "fp" (its proof covers it) */
+    dgram_path_t *held;  /* the direct path while the test knob holds it back */
     relay_grant_t grant; /* our side of the server's UDP relay */
     bool has_grant;
 };
@@ -167,6 +168,29 @@ static void on_path_down(dgram_path_t *path, const char *reason, void *arg)
     x_settle(x);
 }
 
+static void on_direct_delayed(uv_timer_t *t)
+{
+    cxtcp_t *x = t->data;
+    cxq_add_direct(x->q, x->held);
+}
+
+/* The direct path goes to QUIC (which takes its callbacks over). Test knob
+ * BURROW_TEST_XTCP_DIRECT_DELAY_MS (lab tests only): the visitor holds it
+ * back that long, so that a transfer starts on the relay and must move. */
+static void give_direct(cxtcp_t *x, dgram_path_t *path)
+{
+    const char *knob = getenv("BURROW_TEST_XTCP_DIRECT_DELAY_MS");
+    long ms = knob ? strtol(knob, NULL, 10) : 0;
+    if (ms <= 0 || x->role != PUNCH_ROLE_VISITOR || !x->q) {
+        cxq_add_direct(x->q, path);
+        return;
+    }
+    LOG_W("xtcp test knob: direct path held back delay_ms=%ld (BURROW_TEST_XTCP_DIRECT_DELAY_MS)",
+          ms);
+    x->held = path;
+    uv_timer_start(&x->timer, on_direct_delayed, (uint64_t)ms, 0);
+}
+
 static void on_done(punch_t *p, const punch_result_t *r, void *arg)
 {
     cxtcp_t *x = arg;
@@ -193,7 +217,7 @@ static void on_done(punch_t *p, const punch_result_t *r, void *arg)
     x->state = X_DIRECT;
     r->path->on_down = on_path_down;
     r->path->arg = x;
-    cxq_add_direct(x->q, r->path); /* QUIC takes the path's callbacks over */
+    give_direct(x, r->path);
     LOG_I("xtcp direct path %s=%s proxy=%s path=direct local=%s remote=%s via=%s rtt_ms=%llu "
           "time_to_direct_ms=%llu punch_ms=%llu probes=%llu dropped=%llu self_nat=%s peer_nat=%s",
           who, LOG_ESC(label(x)), LOG_ESC(x->proxy),

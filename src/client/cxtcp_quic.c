@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "client/client_int.h"
+#include "net/dgram_path.h"
 #include "p2p/punch_pkt.h"
 #include "proto/relay_grant.h"
 
@@ -346,7 +347,10 @@ static void on_watch(uv_timer_t *t)
     cxq_t *x = t->data;
     quic_info_t i;
     uint64_t now = uv_now(x->cli->loop);
-    if (!x->q) return;
+    if (!x->q) {
+        if (now - x->t_direct > CXQ_WATCH_MAX_MS) uv_timer_stop(t);
+        return;
+    }
     quic_get_info(x->q, &i);
     if (strcmp(i.path_kind, "direct") == 0) {
         LOG_I("xtcp quic path=direct proxy=%s rtt_ms=%.1f since_quic_start_ms=%llu "
@@ -366,13 +370,13 @@ void cxq_add_direct(cxq_t *x, dgram_path_t *p)
     if (!x || x->closing || x->direct) return;
     x->direct = p;
     x->t_direct = uv_now(x->cli->loop);
-    if (!x->q) return; /* added when QUIC starts on the relay */
+    uv_timer_start(&x->watch, on_watch, CXQ_WATCH_MS, CXQ_WATCH_MS);
+    if (!x->q) return; /* added when QUIC starts on the relay, used once it is ready */
     int r = quic_add_path(x->q, p);
     if (r == 0 && x->visitor && x->ready) r = quic_migrate(x->q, p);
     if (r != 0)
         LOG_W("xtcp quic cannot use the direct path proxy=%s err=%s", LOG_ESC(x->label),
               uv_strerror(r));
-    uv_timer_start(&x->watch, on_watch, CXQ_WATCH_MS, CXQ_WATCH_MS);
 }
 
 conn_t *cxq_open_stream(cxq_t *x, int *err)

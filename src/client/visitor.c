@@ -33,7 +33,7 @@
  * handshake with the owner (the server gives up on an owner after 10 s). */
 #define VISITOR_WAIT_MS 3000
 /* xtcp: a connection waits this long for the pair's QUIC, then rides stcp. */
-#define VISITOR_QUIC_WAIT_MS 800
+#define VISITOR_QUIC_WAIT_MS 600
 #define VISITOR_QUIC_POLL_MS 10
 #define VISITOR_HS_MS 15000
 /* Plaintext the owner may send before the relay is up. */
