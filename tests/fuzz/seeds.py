@@ -365,9 +365,9 @@ import hmac
 P2P_OFFER, P2P_ANSWER = 0x60, 0x61
 
 
-def xtcp_proof(secret, role, proxy, user, nv, no=bytes(32)):
+def xtcp_proof(secret, role, proxy, user, nv, no=bytes(32), fp=b""):
     msg = (b"burrow-xtcp-v1" + role + struct.pack(">H", len(proxy)) + proxy +
-           struct.pack(">H", len(user)) + user + nv + no)
+           struct.pack(">H", len(user)) + user + nv + no + fp)
     return hmac.new(secret, msg, hashlib.sha256).hexdigest()
 
 
@@ -375,12 +375,19 @@ CANDS = dict(cands=["host 192.168.1.10:40000", "srflx 203.0.113.21:40000"], nat=
 NV = "00" * 32
 GOOD_OFFER = dict(pair="ab.1.99.cd", proxy="fz.x", user="bob", nonce=NV,
                   proof=xtcp_proof(b"k", b"visitor", b"fz.x", b"bob", bytes(32)), **CANDS)
+FP = "11" * 32
+GRANT = dict(relay=dict(addr="127.0.0.1", port=9, id="0000000000001001", side=1, key="22" * 32))
+GOOD_OFFER_FP = dict(GOOD_OFFER, fp=FP, proof=xtcp_proof(b"k", b"visitor", b"fz.x", b"bob", bytes(32), bytes.fromhex(FP)), **GRANT)
 SERVER_SESSION.update({
+    "xtcp_offer_fp": NP(name="fz.x", type="xtcp") + frame(P2P_OFFER, dict(proxy="fz.x", sid=1, nonce=NV, proof=NV, fp=FP, **CANDS)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=2, nonce=NV, proof=NV, fp="zz", **CANDS)) + frame(P2P_ANSWER, dict(pair="00.1.1.0000000000001001." + "0" * 32, proxy="fz.x", nonce=NV, proof=NV, fp=FP, **CANDS)),
     "xtcp_offer_self": NP(name="fz.x", type="xtcp") + frame(P2P_OFFER, dict(proxy="fz.x", sid=1, nonce=NV, proof=NV, **CANDS)) + frame(P2P_ANSWER, dict(pair="00.1.1." + "0" * 32, proxy="fz.x", nonce=NV, proof=NV, **CANDS)),
     "xtcp_offer_bad": frame(P2P_OFFER, dict(proxy="fz.nope", sid=2, nonce=NV, proof=NV, **CANDS)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=-1)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=3, nonce="zz", proof=NV, cands=["relay 1.2.3.4:5"] * 9, nat="cone")),
     "xtcp_answer_error": NP(name="fz.x", type="xtcp") + frame(P2P_ANSWER, dict(pair="x", proxy="fz.x", error="wrong-key")) + frame(P2P_ANSWER, dict(proxy=7)),
 })
 CLIENT.update({
+    "xtcp_offer_fp": cframe(P2P_OFFER, GOOD_OFFER_FP),
+    "xtcp_offer_fp_bad": cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="zz")) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="22" * 32)) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, relay=dict(port=0))),
+    "xtcp_answer_fp": cframe(P2P_ANSWER, dict(sid=5, nonce=NV, proof=NV, fp=FP, **GRANT, **CANDS)),
     "xtcp_offer_ok": cframe(P2P_OFFER, GOOD_OFFER),
     "xtcp_offer_refused": cframe(P2P_OFFER, dict(GOOD_OFFER, user="eve")) + cframe(P2P_OFFER, dict(GOOD_OFFER, proof=NV)) + cframe(P2P_OFFER, dict(GOOD_OFFER, proxy="fz.tcp")) + cframe(P2P_OFFER, dict(GOOD_OFFER, cands=[1])),
     "xtcp_answer_unknown": cframe(P2P_ANSWER, dict(sid=5, nonce=NV, proof=NV, **CANDS)) + cframe(P2P_ANSWER, dict(sid="x", error="busy")),
