@@ -385,8 +385,17 @@ static void test_alloc_bounds(void)
     CHECK_EQ_INT(udp_relay_stats(r)->refused_user, 1);
     CHECK_EQ_INT(udp_relay_stats(r)->refused_total, 1);
     CHECK(a[0].id != a[1].id && memcmp(a[0].key[0], a[0].key[1], RELAY_KEY_LEN) != 0);
+    /* the rendezvous reads a side's key back by id (the visitor's grant) */
+    uint8_t k[RELAY_KEY_LEN];
+    CHECK_EQ_INT(udp_relay_side_key(r, a[0].id, 0, k), 0);
+    CHECK(memcmp(k, a[0].key[0], RELAY_KEY_LEN) == 0);
+    CHECK_EQ_INT(udp_relay_side_key(r, a[0].id, 1, k), 0);
+    CHECK(memcmp(k, a[0].key[1], RELAY_KEY_LEN) == 0);
+    CHECK_EQ_INT(udp_relay_side_key(r, a[0].id, 2, k), -1);
+    CHECK_EQ_INT(udp_relay_side_key(r, a[0].id ^ (1ull << 40), 0, k), -1); /* another id */
     udp_relay_free(r, a[0].id);
     udp_relay_free(r, a[0].id); /* gone: a no-op */
+    CHECK_EQ_INT(udp_relay_side_key(r, a[0].id, 0, k), -1);
     CHECK_EQ_INT(udp_relay_count(r), 2);
     CHECK_EQ_INT(udp_relay_alloc(r, &bob, &a[3]), 0); /* the slot is free again */
     char longname[UDP_RELAY_USER_MAX + 2];
