@@ -113,12 +113,12 @@ static void x_close(cxtcp_t *x)
         c->xtcps = x->next;
     if (x->next) x->next->prev = x->prev;
     x->cli = NULL;
+    if (x->q) cxq_close(x->q, on_q_closed, x); /* first: it lets go of the punch's path */
     punch_close(x->punch, on_punch_closed, x);
     uv_close((uv_handle_t *)&x->timer, on_timer_closed);
     if (x->tp) tcp_punch_close(x->tp, on_punch_closed, x);
     if (x->pm) portmap_close(x->pm, on_punch_closed, x); /* deletes the mapping */
     if (x->tcp_sock) uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
-    if (x->q) cxq_close(x->q, on_q_closed, x);
 }
 
 /* One attempt (UDP, TCP, QUIC over the relay) ended without a path: the

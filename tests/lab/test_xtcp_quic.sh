@@ -9,7 +9,9 @@
 #     symmetric NAT's behaviour discovery makes gathering ~0.8 s), and a
 #     byte-checked transfer goes through (over QUIC unless blocked);
 #   - with srv's link capped by `tc tbf` at 2 Mbit/s: on a punchable pair
-#     (QUIC on the direct path) 20 MB each way finish far faster than the
+#     (port-restricted x port-restricted, full-cone x symmetric,
+#     port-restricted x symmetric by the birthday approach; QUIC on the
+#     direct path) 20 MB each way finish far faster than the
 #     cap allows; on symmetric x symmetric (QUIC stays on the relay) a
 #     smaller transfer still works, at about the cap;
 #   - port-restricted x port-restricted with the direct path held back
@@ -158,6 +160,8 @@ run_case() {
 
 run_case port-restricted port-restricted direct
 run_case symmetric symmetric relay
+run_case full-cone symmetric direct
+run_case port-restricted symmetric direct
 run_case port-restricted port-restricted moved
 run_case port-restricted port-restricted stcp # last: its nft rule stays until lab_down
 
