@@ -203,10 +203,12 @@ static void os_stream_data(conn_t *c, const uint8_t *p, size_t n)
 static void os_stream_error(conn_t *c, int err)
 {
     ostream_t *o = conn_data(c);
+    conn_t *local = o->local;
     (void)err;
+    /* o may be freed by either close (whichever on_close runs last): not
+     * touched after them */
+    if (local) conn_close(local);
     conn_close(c);
-    if (o->local) conn_close(o->local); /* its on_close frees o */
-    o->stream = NULL;
 }
 
 static void os_stream_close(conn_t *c)
@@ -231,10 +233,11 @@ static void os_local_ready(conn_t *local, int status)
     ostream_t *o = conn_data(local);
     cxq_t *x = o->x;
     if (status != 0 || !o->stream) {
+        conn_t *stream = o->stream;
         LOG_LIMITED(LOG_WARN, "xtcp local connect failed proxy=%s err=%s", LOG_ESC(x->label),
                     uv_strerror(status));
-        conn_close(local);
-        if (o->stream) conn_close(o->stream);
+        conn_close(local); /* o may be gone after these */
+        if (stream) conn_close(stream);
         return;
     }
     conn_t *s = o->stream;

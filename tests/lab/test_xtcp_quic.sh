@@ -30,7 +30,7 @@ LAT=$(lab_tool conn_latency) || exit 1
 lab_up || lab_fail "lab_up"
 lab_srv_alt || lab_fail "second server address"
 
-lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
+lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000; ECHO_PID=$LAB_LAST_PID
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
 token=$(brw_token)
 BRW_LOG_LEVEL=${BRW_LOG_LEVEL:-info}
@@ -146,6 +146,16 @@ run_case() {
         cap_off
         cap="512 KiB in $((t1 - t0)) ms"
         lab_pass "$tag: 512 KiB each way over the capped relay: $((t1 - t0)) ms, verified"
+    fi
+    if [ "$want" = direct ] && [ "$n2" = port-restricted ]; then # the owner's service is down
+        lab_kill "$ECHO_PID" TERM
+        ! out=$(lab_exec c2 "$LAT" 127.0.0.1 7200 1 3000) || lab_fail "$tag: a byte came back with the service down"
+        lab_wait_log "$ol.log" "xtcp local connect failed" 5 || lab_fail "$tag: the owner did not log the refused dial"
+        lab_bg c1 "$LAB_TMP/echo2.log" "$ECHO" -b 192.168.1.10 9000; ECHO_PID=$LAB_LAST_PID
+        lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not restart"
+        out=$(lab_exec c2 "$BLAST" -t 20 127.0.0.1 7200 2 65536 2>&1) ||
+            lab_fail "$tag: transfer after the service came back: ${out##*$'\n'}"
+        lab_pass "$tag: the service down: the stream closed, the pair kept; back: data flows"
     fi
     lab_kill "$vpid" TERM
     lab_kill "$opid" TERM
