@@ -17,7 +17,7 @@
 # The lab's links add no delay and no cap. Env: BURROW_BUILD (default
 # ./build). Machines here are shared: compare the ratios.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export BURROW_BUILD=${BURROW_BUILD:-$PWD/build}
 DUR=${1:-5}
 ROUNDS=${2:-3}

@@ -6,9 +6,8 @@
 #
 # Per pair: the owner runs behind nat1 (in c1; for "none" in `user`, a host
 # with a public address and no firewall), the visitor behind nat2 (in c2;
-# for "none" in `user` as well, so none x none is two clients on one public
-# host). The visitor has no keepTunnelOpen: its first connection starts the
-# pair. Measured:
+# for "none" in `pub2`, a second public host, 203.0.113.51). The visitor
+# has no keepTunnelOpen: its first connection starts the pair. Measured:
 #   first byte   the visitor's first connection: connect + 1-byte echo
 #                (tests/tools/conn_latency), and the path it took;
 #   path         where the pair's QUIC ended up: direct (punched), relay
@@ -23,7 +22,7 @@
 # and a heat map ($P2P_OUT.png, gnuplot). Env: BURROW_BUILD (default
 # ./build), P2P_OUT (default bench/p2p_matrix). About 3-4 minutes.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 export BURROW_BUILD=${BURROW_BUILD:-$ROOT/build}
 OUT=${P2P_OUT:-$ROOT/bench/p2p_matrix}
@@ -45,6 +44,7 @@ fi
 
 lab_up >/dev/null 2>&1 || lab_fail "lab_up"
 lab_srv_alt || lab_fail "second server address"
+lab_pub2_up || lab_fail "second public host"
 # echo services: in c1 (owner behind nat1) and in user (owner with "none")
 lab_bg c1 "$LAB_TMP/echo-c1.log" "$ECHO" -b 192.168.1.10 9000
 lab_bg user "$LAB_TMP/echo-user.log" "$ECHO" -b 203.0.113.50 9000
@@ -69,7 +69,7 @@ cap_on() { lab_exec srv tc qdisc add dev eth0 root tbf rate 2mbit burst 32kbit l
 cap_off() { lab_exec srv tc qdisc del dev eth0 root 2>/dev/null || true; }
 now_ms() { date +%s%3N; }
 host_of() { # NAT SIDE(1|2): the node a client behind that NAT runs in
-    if [ "$1" = none ]; then echo user; else echo "c$2"; fi
+    if [ "$1" != none ]; then echo "c$2"; elif [ "$2" = 1 ]; then echo user; else echo pub2; fi
 }
 
 CSV=$OUT.csv

@@ -13,6 +13,8 @@
 # Optional extras (call after lab_up):
 #   lab_srv_alt            srv gets a second public address 203.0.113.11
 #                          (RFC 5780 discovery needs two).
+#   lab_pub2_up            a second public host `pub2` (203.0.113.51, no NAT,
+#                          no firewall) beside `user`.
 #   lab_carrier_up [TYPE]  carrier NAT: a home router `home` (LAN 192.168.3.0/24,
 #                          host c3 .10) whose WAN 100.64.0.2 sits behind the
 #                          carrier's NAT `cgn` (100.64.0.1/10, internet .30).
@@ -327,6 +329,17 @@ lab_up() {
 # lab_srv_alt: give srv a second public address, 203.0.113.11, next to .10.
 lab_srv_alt() {
     lab_exec srv ip addr add 203.0.113.11/24 dev eth0
+}
+
+# lab_pub2_up: add host pub2 (203.0.113.51) on the internet bridge: a second
+# client with a public address, for pairs where neither side is NATed.
+lab_pub2_up() {
+    ip netns add "$(lab_ns pub2)" || return 1
+    lab_exec pub2 ip link set lo up
+    _lab_link inet pub2 pub2 eth0
+    lab_exec inet ip link set pub2 master br0
+    lab_exec inet ip link set pub2 up
+    _lab_host pub2 203.0.113.51/24
 }
 
 # lab_carrier_up [HOMETYPE [CGNTYPE]]: add a carrier-grade NAT site: `cgn`
