@@ -17,6 +17,9 @@
 # and prints the tables with ratios to direct, also into bench/results.md
 # (+ bench/results.png, a gnuplot chart); --readme also puts them into the
 # README's Performance section. --quick: 1-second runs, a smoke check.
+# The P2P row (xtcp over QUIC on a punched path) needs two NATed hosts:
+# bench/lab_p2p.sh measures it in the NAT lab, and bench/p2p_matrix.sh runs
+# xtcp on all 15 NAT pairs; both are run by hand, as root.
 #
 # Environment:
 #   BENCH_BUILD=DIR         build directory (default ./build; built if needed)
