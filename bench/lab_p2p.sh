@@ -93,9 +93,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
             args=()
             [ $dir = down ] && args=(-R)
             c0=$(cpu_ticks ${PIDS[$p]})
+            split0=$(for q in ${PIDS[$p]}; do cpu_ticks "$q"; done)
             read -r bps bytes < <(iperf_run "${HOST[$p]}" "${PORT[$p]}" "${args[@]}")
             c1=$(cpu_ticks ${PIDS[$p]})
-            lab_log "round $r $p $dir: $bps bit/s"
+            split1=$(for q in ${PIDS[$p]}; do cpu_ticks "$q"; done)
+            # CPU ticks per process (server, owner[, visitor]), to see who pays
+            lab_log "round $r $p $dir: $bps bit/s, ticks per process: $(paste -d- <(echo "$split1") <(echo "$split0") | bc | tr '\n' ' ')"
             if [ $dir = up ]; then UP[$p]+=" $bps"; else DOWN[$p]+=" $bps"; fi
             [ "$bps" = fail ] && continue
             TICKS[$p]=$(( ${TICKS[$p]:-0} + c1 - c0 ))
