@@ -1,6 +1,8 @@
 /* punch_pkt: see punch_pkt.h. HMAC and HKDF come from OpenSSL 3. */
 #include "p2p/punch_pkt.h"
 
+#include "proto/e2e.h"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -64,33 +66,16 @@ bool punch_proof_ok(const char *secret, punch_role_t role, const char *proxy, co
 int punch_derive(const char *secret, const uint8_t nonce_v[PUNCH_NONCE_LEN],
                  const uint8_t nonce_o[PUNCH_NONCE_LEN], const char *proxy, punch_key_t *out)
 {
-    static const char label[] = PUNCH_LABEL " punch";
     if (!secret || !*secret || !name_ok(proxy)) return PUNCH_ERR_ARG;
-    size_t plen = strlen(proxy);
-    uint8_t salt[2 * PUNCH_NONCE_LEN], info[sizeof label - 1 + 2 + PUNCH_STR_MAX];
     uint8_t okm[PUNCH_KEY_LEN + PUNCH_ID_LEN];
-    memcpy(salt, nonce_v, PUNCH_NONCE_LEN);
-    memcpy(salt + PUNCH_NONCE_LEN, nonce_o, PUNCH_NONCE_LEN);
-    memcpy(info, label, sizeof label - 1);
-    put16(info + sizeof label - 1, plen);
-    memcpy(info + sizeof label - 1 + 2, proxy, plen);
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, strlen(secret)),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof salt),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof label - 1 + 2 + plen),
-        OSSL_PARAM_construct_end()};
-    int rc = kctx && EVP_KDF_derive(kctx, okm, sizeof okm, params) == 1 ? 0 : PUNCH_ERR_CRYPTO;
-    EVP_KDF_CTX_free(kctx);
-    EVP_KDF_free(kdf);
+    int rc = e2e_hkdf_pair(secret, nonce_v, nonce_o, PUNCH_NONCE_LEN, PUNCH_LABEL " punch", proxy,
+                           okm, sizeof okm);
     if (rc == 0) {
         memcpy(out->key, okm, PUNCH_KEY_LEN);
         memcpy(out->pair_id, okm + PUNCH_KEY_LEN, PUNCH_ID_LEN);
     }
     OPENSSL_cleanse(okm, sizeof okm);
-    return rc;
+    return rc == 0 ? 0 : rc == E2E_ERR_ARG ? PUNCH_ERR_ARG : PUNCH_ERR_CRYPTO;
 }
 
 const char *punch_pkt_strerror(int err)

@@ -22,32 +22,42 @@ static bool name_ok(const char *s)
     return s && strlen(s) <= E2E_STR_MAX;
 }
 
-int e2e_derive(const char *secret, const uint8_t nonce_v[E2E_NONCE_LEN],
-               const uint8_t nonce_o[E2E_NONCE_LEN], const char *proxy, e2e_keys_t *out)
+int e2e_hkdf_pair(const char *secret, const uint8_t *nonce_v, const uint8_t *nonce_o,
+                  size_t nonce_len, const char *label, const char *proxy, uint8_t *okm,
+                  size_t okm_len)
 {
-    static const char label[] = E2E_LABEL " keys";
-    if (!secret || !*secret || !name_ok(proxy)) return E2E_ERR_ARG;
-    size_t plen = strlen(proxy);
-    uint8_t salt[2 * E2E_NONCE_LEN];
-    uint8_t info[sizeof label - 1 + 2 + E2E_STR_MAX];
-    uint8_t okm[E2E_OKM_LEN];
-    memcpy(salt, nonce_v, E2E_NONCE_LEN);
-    memcpy(salt + E2E_NONCE_LEN, nonce_o, E2E_NONCE_LEN);
-    memcpy(info, label, sizeof label - 1);
-    put16(info + sizeof label - 1, plen);
-    memcpy(info + sizeof label - 1 + 2, proxy, plen);
+    if (!secret || !*secret || !name_ok(proxy) || !label || strlen(label) > E2E_HKDF_LABEL_MAX ||
+        nonce_len > E2E_HKDF_NONCE_MAX)
+        return E2E_ERR_ARG;
+    size_t llen = strlen(label), plen = strlen(proxy);
+    uint8_t salt[2 * E2E_HKDF_NONCE_MAX];
+    uint8_t info[E2E_HKDF_LABEL_MAX + 2 + E2E_STR_MAX];
+    memcpy(salt, nonce_v, nonce_len);
+    memcpy(salt + nonce_len, nonce_o, nonce_len);
+    memcpy(info, label, llen);
+    put16(info + llen, plen);
+    memcpy(info + llen + 2, proxy, plen);
 
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
     EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, strlen(secret)),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof salt),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof label - 1 + 2 + plen),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, 2 * nonce_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, llen + 2 + plen),
         OSSL_PARAM_construct_end()};
-    int rc = kctx && EVP_KDF_derive(kctx, okm, sizeof okm, params) == 1 ? 0 : E2E_ERR_CRYPTO;
+    int rc = kctx && EVP_KDF_derive(kctx, okm, okm_len, params) == 1 ? 0 : E2E_ERR_CRYPTO;
     EVP_KDF_CTX_free(kctx);
     EVP_KDF_free(kdf);
+    return rc;
+}
+
+int e2e_derive(const char *secret, const uint8_t nonce_v[E2E_NONCE_LEN],
+               const uint8_t nonce_o[E2E_NONCE_LEN], const char *proxy, e2e_keys_t *out)
+{
+    uint8_t okm[E2E_OKM_LEN];
+    int rc = e2e_hkdf_pair(secret, nonce_v, nonce_o, E2E_NONCE_LEN, E2E_LABEL " keys", proxy, okm,
+                           sizeof okm);
     if (rc == 0) {
         memcpy(out->key[E2E_V2O], okm, E2E_KEY_LEN);
         memcpy(out->key[E2E_O2V], okm + E2E_KEY_LEN, E2E_KEY_LEN);

@@ -68,6 +68,18 @@ enum {
     E2E_ERR_NOMEM = -6,
 };
 
+#define E2E_HKDF_LABEL_MAX 64 /* e2e_hkdf_pair's label, bytes */
+#define E2E_HKDF_NONCE_MAX 64 /* and each nonce */
+
+/* HKDF-SHA256 for a visitor-owner pair: IKM = secret, salt = nonce_v ‖
+ * nonce_o (nonce_len bytes each), info = label ‖ u16 len(proxy) ‖ proxy;
+ * fills okm[okm_len]. The one derivation under e2e_derive and the P2P punch
+ * key (p2p/punch_pkt.c), each with its own label. 0, E2E_ERR_ARG or
+ * E2E_ERR_CRYPTO. */
+int e2e_hkdf_pair(const char *secret, const uint8_t *nonce_v, const uint8_t *nonce_o,
+                  size_t nonce_len, const char *label, const char *proxy, uint8_t *okm,
+                  size_t okm_len);
+
 /* Derives both directions' keys and IVs. proxy ≤ 65535 bytes. 0 or < 0. */
 int e2e_derive(const char *secret, const uint8_t nonce_v[E2E_NONCE_LEN],
                const uint8_t nonce_o[E2E_NONCE_LEN], const char *proxy, e2e_keys_t *out);
