@@ -38,11 +38,11 @@ typedef struct dgram_path_ops {
 
 struct dgram_path {
     const dgram_path_ops_t *ops;
-    dgram_path_recv_cb on_recv; /* set by the user */
-    dgram_path_down_cb on_down; /* set by the user; may be NULL */
-    void *arg;                  /* the user's */
+    dgram_path_recv_cb on_recv;            /* set by the user */
+    dgram_path_down_cb on_down;            /* set by the user; may be NULL */
+    void *arg;                             /* the user's */
     struct sockaddr_storage local, remote; /* how QUIC names this path */
-    size_t max_payload;         /* largest datagram the path carries (bytes) */
+    size_t max_payload;                    /* largest datagram the path carries (bytes) */
 };
 
 static inline int dgram_path_send(dgram_path_t *p, const uint8_t *d, size_t n)

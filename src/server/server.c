@@ -690,8 +690,8 @@ static void relay_test_grants(srv_t *s, const char *path)
     struct sockaddr_storage at;
     if (udp_relay_alloc(s->relay, &pair, &a) != 0 || !udp_relay_addr(s->relay, &at)) return;
     for (int side = 0; side < 2; side++) {
-        relay_grant_t g = {.port = addr_port((struct sockaddr *)&at), .alloc_id = a.id,
-                           .side = (uint8_t)side};
+        relay_grant_t g = {
+            .port = addr_port((struct sockaddr *)&at), .alloc_id = a.id, .side = (uint8_t)side};
         if (strcmp(s->cfg->bind_addr, "0.0.0.0") != 0 && strcmp(s->cfg->bind_addr, "::") != 0)
             snprintf(g.addr, sizeof g.addr, "%s", s->cfg->bind_addr);
         memcpy(g.key, a.key[side], RELAY_KEY_LEN);
@@ -714,7 +714,9 @@ static int relay_start(srv_t *s)
     if (c->relay_port == 0) return 0;
     int lp = server_listen_port(s);
     udp_relay_cfg_t rc = {.addr = c->bind_addr,
-                          .port = c->relay_port > 0 ? c->relay_port : lp + 2 <= 65535 ? lp + 2 : 0,
+                          .port = c->relay_port > 0 ? c->relay_port
+                                  : lp + 2 <= 65535 ? lp + 2
+                                                    : 0,
                           .max_per_user = c->relay_max_per_user,
                           .rate_bps = (uint32_t)c->relay_rate_kib * 1024u};
     s->relay = udp_relay_create(s->loop);

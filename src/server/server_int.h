@@ -84,9 +84,9 @@ struct srv {
     tunnels_t tunnels;    /* net/tunnels.h, until their relay is done */
     /* secret proxies whose owner went away (sproxy_stcp.c): owner-offline */
     struct secret_gone *secret_gone;
-    struct stun_srv *stun; /* natDiscovery's STUN service (stun_srv.h), or NULL */
+    struct stun_srv *stun;   /* natDiscovery's STUN service (stun_srv.h), or NULL */
     struct udp_relay *relay; /* p2p's UDP relay (udp_relay.h), or NULL */
-    uint8_t p2p_key[32];   /* MACs xtcp pair tokens (p2p_rdv.c); random per run */
+    uint8_t p2p_key[32];     /* MACs xtcp pair tokens (p2p_rdv.c); random per run */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists

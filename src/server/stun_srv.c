@@ -221,8 +221,8 @@ static void on_datagram(stun_srv_t *s, int on, const uint8_t *p, size_t n, bool 
      * XOR-MAPPED-ADDRESS still names the source. burrow nat's --lifetime
      * asks this way whether an idle mapping still lets answers in. */
     struct sockaddr_storage dest;
-    memcpy(&dest, from, from->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                                   : sizeof(struct sockaddr_in6));
+    memcpy(&dest, from,
+           from->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
     if (!is_error && (req.has & STUN_HAS_RESPONSE_PORT)) set_port(&dest, req.response_port);
     send_reply(s, from_slot, out, (size_t)len, (const struct sockaddr *)&dest, is_error);
 }

@@ -1225,9 +1225,9 @@ static void test_nat_discovery(void)
 {
     server_cfg_t s;
     CHECK_EQ_INT(server("bindPort = 7001\n", &s), 0);
-    CHECK_EQ_INT(s.stun_port, -1); /* the port bindPort listens on */
-    CHECK(s.alt_addr == NULL);     /* look for a second address */
-    CHECK_EQ_INT(s.alt_port, 0);   /* stun port + 1 */
+    CHECK_EQ_INT(s.stun_port, -1);  /* the port bindPort listens on */
+    CHECK(s.alt_addr == NULL);      /* look for a second address */
+    CHECK_EQ_INT(s.alt_port, 0);    /* stun port + 1 */
     CHECK_EQ_INT(s.relay_port, -1); /* p2p: bindPort's port + 2 */
     config_server_free(&s);
     CHECK_EQ_INT(server("[natDiscovery]\nstunPort = 3478\naltAddr = \"203.0.113.11\"\n"
@@ -1255,7 +1255,8 @@ static void test_nat_discovery(void)
     server_fails("[natDiscovery]\naltPort = -1\n",
                  "frps.toml:2: error: key 'natDiscovery.altPort': -1 is out of range 0..65535\n",
                  1);
-    CHECK_EQ_INT(server("[p2p]\nrelayPort = 7002\nrelayMaxPerUser = 8\nrelayRateKiB = 512\n", &s), 0);
+    CHECK_EQ_INT(server("[p2p]\nrelayPort = 7002\nrelayMaxPerUser = 8\nrelayRateKiB = 512\n", &s),
+                 0);
     CHECK_EQ_INT(s.relay_port, 7002);
     CHECK_EQ_INT(s.relay_max_per_user, 8);
     CHECK_EQ_INT(s.relay_rate_kib, 512);
