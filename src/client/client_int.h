@@ -242,8 +242,9 @@ conn_t *cxtcp_visitor_stream(cli_t *c, const visitor_cfg_t *v, bool *pending);
  * NULL and the pair's connections stay on the stcp path.
  * Ownership: the pair (cxtcp.c) owns its cxq_t; cxq_close ends the QUIC
  * connection and the relay path and calls cb once all is closed. A direct
- * path given to cxq_add_direct stays the punch's: cxq_close stops using it
- * at once, so the punch may be closed right after. */
+ * path given to cxq_add_direct stays its owner's (the punch's, the pair's
+ * TCP path): cxq_remove_direct or cxq_close stops using it at once, so it
+ * may be closed right after. */
 typedef struct cxq cxq_t;
 struct relay_grant;
 struct dgram_path;
@@ -258,8 +259,12 @@ const uint8_t *cxq_fp(const cxq_t *q);
  * stream to `local` (its service; NULL for the visitor). 0 or <0 (logged). */
 int cxq_start(cxq_t *q, const uint8_t *peer_fp, const struct relay_grant *g, const char *label,
               const struct sockaddr_storage *local);
-/* The punch found a direct path: QUIC adds it and (visitor) migrates. */
+/* A direct path was found (UDP punch, or TCP simultaneous open framed by
+ * net/dgram_tcp.h; at most CXQ_DIRECT_MAX): QUIC adds it and the visitor
+ * migrates when it beats the path in use (dgram_path.h's DGRAM_PREF_*). */
 void cxq_add_direct(cxq_t *q, struct dgram_path *p);
+/* Its owner takes a direct path back (it died, or is closing). */
+void cxq_remove_direct(cxq_t *q, struct dgram_path *p);
 /* Whether streams can be opened now; whether they may soon (not failed). */
 bool cxq_ready(const cxq_t *q);
 bool cxq_pending(const cxq_t *q);

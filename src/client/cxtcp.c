@@ -1,8 +1,9 @@
-/* cxtcp: xtcp's direct path on the client, both roles. Until QUIC lands an
- * xtcp visitor's connections ride the stcp relay path (visitor.c,
- * cproxy_stcp.c); this file punches the direct UDP path beside it and logs
- * the outcome, keeping a found path alive (p2p/punch.h's keepalives) for
- * the transport that will use it.
+/* cxtcp: xtcp's direct paths on the client, both roles. The pair's QUIC
+ * (cxtcp_quic.c) starts over the server's UDP relay; this file punches the
+ * direct UDP path beside it, and a TCP one, logs the outcomes and hands
+ * each path found to QUIC, which migrates onto the best (a found UDP path
+ * is kept alive by p2p/punch.h's keepalives; the TCP one carries QUIC's
+ * datagrams framed by net/dgram_tcp.h).
  *
  * Visitor: at its first local connection (or at login, keepTunnelOpen) a
  * pair is started: punch_new gathers, P2P_OFFER {proxy, sid, nonce_v,
@@ -18,18 +19,20 @@
  * Beside the UDP punch run TCP simultaneous open (p2p/tcp_punch.h) and,
  * with natTraversal.portMapping, a router mapping of the punch port
  * (portmap.h, a `mapped` candidate). A pair stays while one of its paths
- * lives (UDP keepalives; the kept TCP socket is read to see it end) and
- * closes when both attempts have failed.
+ * lives (UDP keepalives; the TCP path's end is seen by dgram_tcp) or QUIC
+ * over the relay carries it, and closes when all have failed.
  *
  * Ownership: cli->xtcps lists every pair (cxtcp_t) from start until it is
- * closed; a pair owns its punch_t, timer, tcp_punch_t, portmap_t and kept
- * TCP socket, counts them in `open`, and is freed when the last has
- * closed. client_stop calls cxtcp_close_all. */
+ * closed; a pair owns its punch_t, timer, tcp_punch_t, portmap_t and TCP
+ * path (a dgram_tcp over the punched socket, lent to QUIC), counts them in
+ * `open`, and is freed when the last has closed. client_stop calls
+ * cxtcp_close_all. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/client_int.h"
 #include "net/addr.h"
+#include "net/dgram_tcp.h"
 #include "p2p/punch.h"
 #include "p2p/tcp_punch.h"
 #include "portmap/portmap.h"
@@ -53,7 +56,7 @@ struct cxtcp {
     int udp, tcp;    /* T_*: a pair closes when neither is pending or ok */
     punch_t *punch;
     tcp_punch_t *tp;           /* TCP simultaneous open beside the UDP punch; NULL: none */
-    uv_tcp_t *tcp_sock;        /* its result, kept open (TLS over it comes with integration) */
+    dgram_path_t *tcp_path;    /* its result, framed (net/dgram_tcp.h), lent to QUIC */
     portmap_t *pm;             /* the router's mapping of the punch port; NULL: none */
     uv_timer_t timer;          /* visitor: the answer's deadline; then the test knob's delay */
     const visitor_cfg_t *vcfg; /* visitor */
@@ -96,11 +99,19 @@ static void on_timer_closed(uv_handle_t *h)
     x_freed(h->data);
 }
 
-static void on_sock_closed(uv_handle_t *h)
+static void on_tcp_path_closed(dgram_path_t *p, void *arg)
 {
-    cxtcp_t *x = h->data;
-    free(h);
-    x_freed(x);
+    (void)p;
+    x_freed(arg);
+}
+
+/* Takes the TCP path back from QUIC and closes it. */
+static void close_tcp_path(cxtcp_t *x)
+{
+    if (!x->tcp_path) return;
+    cxq_remove_direct(x->q, x->tcp_path);
+    x->tcp_path->ops->close(x->tcp_path, on_tcp_path_closed, x);
+    x->tcp_path = NULL;
 }
 
 static void x_close(cxtcp_t *x)
@@ -118,7 +129,7 @@ static void x_close(cxtcp_t *x)
     uv_close((uv_handle_t *)&x->timer, on_timer_closed);
     if (x->tp) tcp_punch_close(x->tp, on_punch_closed, x);
     if (x->pm) portmap_close(x->pm, on_punch_closed, x); /* deletes the mapping */
-    if (x->tcp_sock) uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
+    close_tcp_path(x);
 }
 
 /* One attempt (UDP, TCP, QUIC over the relay) ended without a path: the
@@ -314,26 +325,17 @@ static cxtcp_t *x_new(cli_t *c, punch_role_t role)
     return x;
 }
 
-/* The kept TCP path is read (and what comes discarded: nothing rides it
- * yet) so that its end (FIN, reset, keepalive timeout) is noticed. */
-static void on_tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* The TCP path ended (FIN, reset, TCP_USER_TIMEOUT, a bad frame): QUIC
+ * has left it already (its on_down ran first). */
+static void on_tcp_lost(dgram_path_t *p, const char *reason, void *arg)
 {
-    static char sink[512];
-    (void)h;
-    (void)hint;
-    *buf = uv_buf_init(sink, sizeof sink);
-}
-
-static void on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    cxtcp_t *x = s->data;
-    (void)buf;
-    if (n >= 0 || !x->cli) return;
+    cxtcp_t *x = arg;
+    (void)p;
+    if (!x->cli) return;
     LOG_I("xtcp tcp path lost %s=%s proxy=%s reason=%s",
           x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)), LOG_ESC(x->proxy),
-          n == UV_EOF ? "closed" : uv_err_name((int)n));
-    uv_close((uv_handle_t *)x->tcp_sock, on_sock_closed);
-    x->tcp_sock = NULL;
+          reason);
+    close_tcp_path(x);
     x->tcp = T_FAILED;
     x_settle(x);
 }
@@ -344,28 +346,29 @@ static void on_tcp_done(tcp_punch_t *t, uv_tcp_t *sock, const struct sockaddr *p
     cxtcp_t *x = arg;
     cli_t *c = x->cli;
     const char *who = x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor";
+    int err = 0;
     (void)t;
     if (!c) { /* closing: a socket handed over now is closed here */
         if (sock) uv_close((uv_handle_t *)sock, (uv_close_cb)free);
         return;
     }
     uint64_t since = uv_now(c->loop) - x->t_begin;
-    if (!sock) {
+    dgram_path_t *path = sock ? dgram_tcp_open(sock, on_tcp_lost, x, &err) : NULL;
+    if (!path) {
         LOG_I("xtcp no tcp path %s=%s proxy=%s reason=%s took_ms=%llu", who, LOG_ESC(label(x)),
-              LOG_ESC(x->proxy), reason, (unsigned long long)since);
+              LOG_ESC(x->proxy), sock ? uv_err_name(err) : reason, (unsigned long long)since);
         x->tcp = T_FAILED;
         x_settle(x);
         return;
     }
     char rm[ADDR_STRLEN];
     x->tcp = T_OK;
-    x->tcp_sock = sock;
-    sock->data = x;
+    x->tcp_path = path;
     x->open++;
-    if (uv_read_start((uv_stream_t *)sock, on_tcp_alloc, on_tcp_read) != 0) x->tcp = T_FAILED;
     LOG_I("xtcp tcp path %s=%s proxy=%s path=direct-tcp remote=%s time_to_direct_ms=%llu", who,
           LOG_ESC(label(x)), LOG_ESC(x->proxy), addr_format(peer, rm, sizeof rm),
           (unsigned long long)since);
+    cxq_add_direct(x->q, path); /* QUIC rides it where UDP cannot */
 }
 
 /* Starts TCP simultaneous open beside the UDP punch when both have a port. */

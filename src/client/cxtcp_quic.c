@@ -8,7 +8,11 @@
  * the first round trips, before any punching is done ("path=relay"). When
  * the punch yields a direct path, cxq_add_direct hands it to QUIC, and the
  * visitor migrates (RFC 9000 section 9): streams go on ("path=direct").
- * If the direct path dies, quic.c moves back to the relay by itself.
+ * A punched TCP connection comes the same way, framed as a dgram_path
+ * (net/dgram_tcp.h, "path=direct-tcp"): QUIC's TLS 1.3 with the pinned
+ * fingerprints is what secures it. With both, the visitor prefers UDP
+ * direct, then TCP direct, then the relay (DGRAM_PREF_*), and when one
+ * dies quic.c moves to the best one left by itself.
  *
  * Owner: each stream the visitor opens is one user connection. A QUIC peer
  * learns of a stream only with its first byte, and many services speak
@@ -18,8 +22,9 @@
  * the two (tunnels_relay, net/relay.c).
  *
  * Ownership: the pair owns the cxq_t. It owns its identity, its relay path
- * and its quic_t; the direct path is the punch's, borrowed until cxq_close
- * (which removes it from QUIC at once). cxq_close's cb runs when the QUIC
+ * and its quic_t; the direct paths are borrowed (the punch's, the pair's TCP
+ * path) until cxq_remove_direct or cxq_close (which remove them from QUIC
+ * at once). cxq_close's cb runs when the QUIC
  * connection and the relay path have closed; cxq is freed then.
  * Without QUIC (BURROW_STATIC) this file is empty stubs. */
 #include <stdlib.h>
@@ -43,6 +48,8 @@
 #define CXQ_STREAM_HELLO 0x01
 /* Owner: bytes read past the hello before the local service answers. */
 #define CXQ_EARLY_MAX (64 * 1024)
+/* Direct paths at once: the UDP punch's and the TCP one. */
+#define CXQ_DIRECT_MAX 2
 
 struct cxq {
     cli_t *cli;
@@ -51,10 +58,11 @@ struct cxq {
     quic_id_t *id;
     uint8_t fp[QUIC_FP_LEN], peer_fp[QUIC_FP_LEN];
     char label[192];
-    struct sockaddr_storage local; /* owner: the service streams are joined to */
-    dgram_path_t *relay;           /* owned; NULL until opened / once closed */
-    dgram_path_t *direct;          /* the punch's, borrowed */
-    quic_t *q;                     /* owned */
+    struct sockaddr_storage local;        /* owner: the service streams are joined to */
+    dgram_path_t *relay;                  /* owned; NULL until opened / once closed */
+    dgram_path_t *direct[CXQ_DIRECT_MAX]; /* borrowed; NULL: free slot */
+    const char *watch_kind;               /* the best direct kind, logged once in use */
+    quic_t *q;                            /* owned */
     bool ready;
     bool failed;      /* no relay, a failed handshake, or the connection ended */
     uv_timer_t watch; /* logs the move to direct */
@@ -151,8 +159,10 @@ void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
     x->closing = true;
     x->closed_cb = cb;
     x->closed_arg = arg;
-    if (x->q && x->direct) quic_remove_path(x->q, x->direct);
-    x->direct = NULL;
+    for (int i = 0; i < CXQ_DIRECT_MAX; i++) {
+        if (x->q && x->direct[i]) quic_remove_path(x->q, x->direct[i]);
+        x->direct[i] = NULL;
+    }
     uv_close((uv_handle_t *)&x->watch, on_watch_closed);
     if (x->q) {
         quic_close(x->q, on_quic_closed, x); /* then the relay path */
@@ -287,7 +297,7 @@ static void on_ready(quic_t *q, int status)
     LOG_I("xtcp quic ready proxy=%s path=%s rtt_ms=%.1f time_ms=%llu", LOG_ESC(x->label),
           i.path_kind, (double)i.rtt_us / 1000.0,
           (unsigned long long)(uv_now(x->cli->loop) - x->t_start));
-    if (x->direct && x->visitor) (void)quic_migrate(x->q, x->direct);
+    if (x->visitor) (void)quic_migrate_best(x->q);
 }
 
 static void on_dead(quic_t *q, int err)
@@ -312,7 +322,8 @@ static void on_relay_ready(dgram_path_t *p, int status, void *arg)
         x->q = quic_new(x->cli->loop, &o, p, &quic_cbs, x, &err);
         if (x->q) {
             x->open++;
-            if (x->direct) (void)quic_add_path(x->q, x->direct);
+            for (int i = 0; i < CXQ_DIRECT_MAX; i++)
+                if (x->direct[i]) (void)quic_add_path(x->q, x->direct[i]);
             return;
         }
     }
@@ -344,7 +355,7 @@ int cxq_start(cxq_t *x, const uint8_t *peer_fp, const relay_grant_t *g, const ch
     return 0;
 }
 
-/* Logs the move to the direct path once QUIC has made it. */
+/* Logs the move to the best direct path once QUIC has made it. */
 static void on_watch(uv_timer_t *t)
 {
     cxq_t *x = t->data;
@@ -355,11 +366,12 @@ static void on_watch(uv_timer_t *t)
         return;
     }
     quic_get_info(x->q, &i);
-    if (strcmp(i.path_kind, "direct") == 0) {
-        LOG_I("xtcp quic path=direct proxy=%s rtt_ms=%.1f since_quic_start_ms=%llu "
+    if (strcmp(i.path_kind, x->watch_kind) == 0) {
+        LOG_I("xtcp quic path=%s proxy=%s rtt_ms=%.1f since_quic_start_ms=%llu "
               "migrate_ms=%llu streams=%u",
-              LOG_ESC(x->label), (double)i.rtt_us / 1000.0, (unsigned long long)(now - x->t_start),
-              (unsigned long long)(now - x->t_direct), i.streams);
+              i.path_kind, LOG_ESC(x->label), (double)i.rtt_us / 1000.0,
+              (unsigned long long)(now - x->t_start), (unsigned long long)(now - x->t_direct),
+              i.streams);
         uv_timer_stop(t);
     } else if (now - x->t_direct > CXQ_WATCH_MAX_MS) {
         LOG_W("xtcp quic still path=%s proxy=%s after_ms=%d", i.path_kind, LOG_ESC(x->label),
@@ -368,18 +380,44 @@ static void on_watch(uv_timer_t *t)
     }
 }
 
-void cxq_add_direct(cxq_t *x, dgram_path_t *p)
+static int free_slot(const cxq_t *x)
 {
-    if (!x || x->closing || x->direct) return;
-    x->direct = p;
+    for (int i = 0; i < CXQ_DIRECT_MAX; i++)
+        if (!x->direct[i]) return i;
+    return -1;
+}
+
+/* The watch follows the best direct kind found so far. */
+static void watch_for(cxq_t *x, const dgram_path_t *p)
+{
+    for (int i = 0; i < CXQ_DIRECT_MAX; i++)
+        if (x->direct[i] && x->direct[i] != p && x->direct[i]->ops->pref >= p->ops->pref) return;
+    x->watch_kind = p->ops->kind;
     x->t_direct = uv_now(x->cli->loop);
     uv_timer_start(&x->watch, on_watch, CXQ_WATCH_MS, CXQ_WATCH_MS);
+}
+
+void cxq_add_direct(cxq_t *x, dgram_path_t *p)
+{
+    int slot = x && !x->closing ? free_slot(x) : -1;
+    if (slot < 0) return;
+    x->direct[slot] = p;
+    watch_for(x, p);
     if (!x->q) return; /* added when QUIC starts on the relay, used once it is ready */
     int r = quic_add_path(x->q, p);
-    if (r == 0 && x->visitor && x->ready) r = quic_migrate(x->q, p);
+    if (r == 0 && x->visitor && x->ready) r = quic_migrate_best(x->q);
     if (r != 0)
-        LOG_W("xtcp quic cannot use the direct path proxy=%s err=%s", LOG_ESC(x->label),
-              uv_strerror(r));
+        LOG_W("xtcp quic cannot use the direct path proxy=%s path=%s err=%s", LOG_ESC(x->label),
+              p->ops->kind, uv_strerror(r));
+}
+
+void cxq_remove_direct(cxq_t *x, dgram_path_t *p)
+{
+    for (int i = 0; x && i < CXQ_DIRECT_MAX; i++) {
+        if (x->direct[i] != p) continue;
+        if (x->q) quic_remove_path(x->q, p);
+        x->direct[i] = NULL;
+    }
 }
 
 conn_t *cxq_open_stream(cxq_t *x, int *err)
@@ -428,6 +466,10 @@ int cxq_start(cxq_t *x, const uint8_t *peer_fp, const relay_grant_t *g, const ch
     return -1;
 }
 void cxq_add_direct(cxq_t *x, dgram_path_t *p)
+{
+    (void)x, (void)p;
+}
+void cxq_remove_direct(cxq_t *x, dgram_path_t *p)
 {
     (void)x, (void)p;
 }

@@ -4,7 +4,9 @@
  * this kind, and moves it between paths without breaking its streams:
  *   - a punched UDP socket to the peer's address (p2p/punch.c),
  *   - the server's UDP relay, which forwards the pair's datagrams
- *     (server/udp_relay.c, client side p2p/relay_path.c).
+ *     (server/udp_relay.c, client side p2p/relay_path.c),
+ *   - a punched TCP connection (p2p/tcp_punch.c), each datagram framed with
+ *     its length (net/dgram_tcp.c), where UDP between the sites is blocked.
  * QUIC (net/quic.c) sends through `ops->send` and is fed by `on_recv`; it
  * knows a path by its (local, remote) addresses, which must differ between
  * two paths of one pair (a relay path's remote is the relay's address).
@@ -27,8 +29,16 @@ typedef void (*dgram_path_recv_cb)(dgram_path_t *p, const uint8_t *data, size_t 
 typedef void (*dgram_path_down_cb)(dgram_path_t *p, const char *reason, void *arg);
 typedef void (*dgram_path_closed_cb)(dgram_path_t *p, void *arg);
 
+/* Which path a connection prefers when several live (higher wins): a
+ * direct UDP path, then a direct TCP one (head-of-line blocking under loss,
+ * but no server in the way), then the server's relay. */
+enum { DGRAM_PREF_RELAY = 1, DGRAM_PREF_DIRECT_TCP = 2, DGRAM_PREF_DIRECT = 3 };
+
 typedef struct dgram_path_ops {
-    const char *kind; /* "direct" (punched UDP), "relay" (server relay): logs' path= */
+    /* "direct" (punched UDP), "direct-tcp" (punched TCP), "relay" (server
+     * relay): logs' path= */
+    const char *kind;
+    int pref; /* DGRAM_PREF_* */
     /* Sends one datagram now (uv_udp_try_send-like: no queue). 0, or a
      * negative UV error (UV_EAGAIN: dropped, the transport retransmits). */
     int (*send)(dgram_path_t *p, const uint8_t *data, size_t len);

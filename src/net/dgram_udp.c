@@ -78,8 +78,8 @@ static void udp_close(dgram_path_t *p, dgram_path_closed_cb cb, void *arg)
 
 /* The ops table carries the kind logs name: one table per kind. */
 static const dgram_path_ops_t kinds[] = {
-    {.kind = "direct", .send = udp_send, .close = udp_close},
-    {.kind = "relay", .send = udp_send, .close = udp_close},
+    {.kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = udp_send, .close = udp_close},
+    {.kind = "relay", .pref = DGRAM_PREF_RELAY, .send = udp_send, .close = udp_close},
 };
 
 static const dgram_path_ops_t *ops_for(const char *kind)

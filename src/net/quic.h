@@ -14,7 +14,8 @@
  * Migration (RFC 9000 section 9): quic_add_path registers another path,
  * quic_migrate moves the client role onto it (ngtcp2 validates it first);
  * streams go on. When the active path reports on_down, the client role moves
- * to another live path by itself. The server role follows the client.
+ * to the live path it prefers (dgram_path.h's DGRAM_PREF_*) by itself. The server role follows the
+ * client.
  *
  * Ownership: quic_new returns a connection owned by the caller; quic_close
  * ends it and its `cb` runs from the loop once its handles and every stream
@@ -99,6 +100,10 @@ void quic_remove_path(quic_t *q, dgram_path_t *p);
 /* Client role, after on_ready: moves the connection onto p (added before).
  * The outcome shows in the logs and quic_info; 0 or a negative uv error. */
 int quic_migrate(quic_t *q, dgram_path_t *p);
+/* Client role, after on_ready: moves the connection onto the live path it
+ * prefers (ops->pref) when that beats the active one (or the one being
+ * validated); 0 when it stays, else as quic_migrate. */
+int quic_migrate_best(quic_t *q);
 /* The path packets go out on now (NULL before any). */
 dgram_path_t *quic_active_path(const quic_t *q);
 

@@ -140,7 +140,24 @@ void quic__drop_path(quic_t *q, dgram_path_t *p)
     }
 }
 
-/* The active path went away: the client moves to another live one; the
+/* The live path the connection prefers (dgram_path.h's DGRAM_PREF_*); the
+ * first added of equals. NULL when none. */
+static dgram_path_t *best_path(const quic_t *q)
+{
+    dgram_path_t *best = NULL;
+    for (unsigned i = 0; i < q->npaths; i++)
+        if (!best || q->paths[i]->ops->pref > best->ops->pref) best = q->paths[i];
+    return best;
+}
+
+int quic_migrate_best(quic_t *q)
+{
+    dgram_path_t *best = best_path(q), *now = q->migrating ? q->migrating : quic_active_path(q);
+    if (!best || (now && now->ops->pref >= best->ops->pref)) return 0;
+    return migrate(q, best, false);
+}
+
+/* The active path went away: the client moves to the best live one; the
  * server waits for the client to do so (it cannot migrate, RFC 9000 9). */
 static void leave_path(quic_t *q, dgram_path_t *p)
 {
@@ -153,7 +170,7 @@ static void leave_path(quic_t *q, dgram_path_t *p)
         quic__set_dead(q, UV_ENETDOWN, "no live path");
         return;
     }
-    if (q->role == QUIC_CLIENT && q->ready) migrate(q, q->paths[0], true);
+    if (q->role == QUIC_CLIENT && q->ready) migrate(q, best_path(q), true);
 }
 
 static void on_path_down(dgram_path_t *p, const char *reason, void *arg)

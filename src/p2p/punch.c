@@ -125,7 +125,7 @@ static int path_send(dgram_path_t *dp, const uint8_t *d, size_t n)
 static void path_close(dgram_path_t *dp, dgram_path_closed_cb cb, void *arg);
 
 static const dgram_path_ops_t direct_ops = {
-    .kind = "direct", .send = path_send, .close = path_close};
+    .kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = path_send, .close = path_close};
 
 static void close_sock(psock_t *s);
 

@@ -34,7 +34,8 @@ typedef struct relay_path {
 static int rp_send(dgram_path_t *p, const uint8_t *data, size_t len);
 static void rp_close(dgram_path_t *p, dgram_path_closed_cb cb, void *arg);
 
-static const dgram_path_ops_t relay_ops = {.kind = "relay", .send = rp_send, .close = rp_close};
+static const dgram_path_ops_t relay_ops = {
+    .kind = "relay", .pref = DGRAM_PREF_RELAY, .send = rp_send, .close = rp_close};
 
 const relay_path_stats_t *relay_path_stats(const dgram_path_t *p)
 {

@@ -79,8 +79,8 @@ static void m_close(dgram_path_t *p, dgram_path_closed_cb cb, void *arg)
 }
 
 static const dgram_path_ops_t m_ops[2] = {
-    {.kind = "relay", .send = m_send, .close = m_close},
-    {.kind = "direct", .send = m_send, .close = m_close},
+    {.kind = "relay", .pref = DGRAM_PREF_RELAY, .send = m_send, .close = m_close},
+    {.kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = m_send, .close = m_close},
 };
 
 static void m_addr(struct sockaddr_storage *ss, uint32_t ip, int port)

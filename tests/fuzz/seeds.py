@@ -431,6 +431,22 @@ CAND_SEEDS = {
     "dups": json.dumps(dict(cands=["host 1.2.3.4:5"] * 3, nat="easy")).encode(),
 }
 
+# fuzz_dgram_tcp (fuzz_dgram_tcp.c): a chunk-size byte, then the stream.
+def tframe2(body):
+    return struct.pack(">H", len(body)) + body
+
+
+DGRAM_TCP_SEEDS = {
+    "one": b"\x00" + tframe2(b"\x40" + bytes(30)),
+    "many_small_chunks": b"\x00" + b"".join(tframe2(bytes([i]) * (i + 1)) for i in range(40)),
+    "max_split": b"\x07" + tframe2(bytes(1500)) + tframe2(b"\xc0" * 1200),
+    "zero_len": b"\x01" + tframe2(b"ok") + b"\x00\x00" + bytes(8),
+    "oversize": b"\x02" + b"\x05\xdd" + bytes(1501),
+    "huge": b"\x03" + b"\xff\xff" + bytes(64),
+    "partial_tail": b"\x05" + tframe2(bytes(100)) + b"\x01",
+}
+
+
 
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
@@ -458,6 +474,7 @@ TARGETS = {
     "fuzz_quic": QUIC_SEEDS,
     "fuzz_punch_pkt": PUNCH_PKT_SEEDS,
     "fuzz_cand": CAND_SEEDS,
+    "fuzz_dgram_tcp": DGRAM_TCP_SEEDS,
 }
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@
 #                                       data still flows over the relay
 #   port-restricted x port-restricted   with UDP between the sites blocked at
 #                                       nat1: no UDP path, TCP simultaneous
-#                                       open finds one
+#                                       open finds one, the pair's QUIC moves
+#                                       onto it (path=direct-tcp): 20 MB with
+#                                       the server capped at 2 Mbit/s
 #   symmetric (+PCP) x symmetric        direct through the owner's router
 #                                       mapping (miniupnpd in nat1), via=mapped
 # TCP simultaneous open runs beside the UDP punch; its outcome is logged and
@@ -69,6 +71,31 @@ for t in (1, 2, 3, 4) * 5:
     pkt = bytes([0x3b]) + b"BP1" + bytes([t, 1, 0, 0]) + os.urandom(40)
     s.sendto(pkt, (sys.argv[1], int(sys.argv[2])))
 PY
+}
+
+BIG=$((20 * 1024 * 1024))
+CAP_S=80 # 20 MB at 2 Mbit/s
+cap_on() { lab_exec srv tc qdisc add dev eth0 root tbf rate 2mbit burst 32kbit latency 400ms; }
+cap_off() { lab_exec srv tc qdisc del dev eth0 root 2>/dev/null || true; }
+now_ms() { date +%s%3N; }
+
+# tcp_carries TAG VLOG: the pair's QUIC moved onto the punched TCP path
+# (net/dgram_tcp.c); with the server's link capped at 2 Mbit/s, 20 MB each
+# way go far faster than the cap allows, every byte checked.
+tcp_carries() {
+    local tag=$1 vl=$2 t0 t1 out line
+    lab_wait_log "$vl" "xtcp quic path=direct-tcp .*rtt_ms=" 10 ||
+        lab_fail "$tag: QUIC did not move to the TCP path"
+    line=$(grep -oE "xtcp quic path=direct-tcp .*rtt_ms=[0-9.]+" "$vl" | head -1)
+    cap_on || lab_fail "tc tbf on srv"
+    t0=$(now_ms)
+    out=$(lab_exec c2 "$BLAST" -t 60 127.0.0.1 7200 1 "$BIG" 2>&1) ||
+        { cap_off; lab_fail "$tag: 20 MB over the TCP path: ${out##*$'\n'}"; }
+    t1=$(now_ms)
+    cap_off
+    [ $((t1 - t0)) -lt $((CAP_S * 1000 / 4)) ] ||
+        lab_fail "$tag: 20 MB took $((t1 - t0)) ms: not far above the cap"
+    lab_pass "$tag: 20 MB each way over QUIC on the TCP path, srv capped at 2 Mbit/s: $((t1 - t0)) ms, verified (${line##*proxy=ssh })"
 }
 
 MATRIX=()
@@ -134,6 +161,7 @@ run_case() {
     [ "$n1$n2" != port-restrictedport-restricted ] || [ "$tcp" != no ] ||
         lab_fail "$tag: TCP simultaneous open failed between two port-preserving NATs"
     [ "$want" != tcp-only ] || lab_pass "$tag: TCP simultaneous open found the direct path UDP could not"
+    [ "$want" != tcp-only ] || tcp_carries "$tag" "$vl.log"
     MATRIX[${#MATRIX[@]}-1]+="   tcp: $tcp"
     if [ "$n1" = full-cone ]; then
         # `user` reaches the owner's mapped port (full cone) with forged punch packets
