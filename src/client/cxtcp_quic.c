@@ -177,7 +177,8 @@ void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
 typedef struct ostream {
     cxq_t *x;
     conn_t *stream, *local;
-    bool hello; /* CXQ_STREAM_HELLO read */
+    bool hello;       /* CXQ_STREAM_HELLO read */
+    bool local_ready; /* the service answered before the hello came */
     uint8_t *early;
     size_t early_len;
 } ostream_t;
@@ -187,6 +188,8 @@ static void os_free(ostream_t *o)
     free(o->early);
     free(o);
 }
+
+static void os_join(ostream_t *o);
 
 static void os_stream_data(conn_t *c, const uint8_t *p, size_t n)
 {
@@ -207,6 +210,10 @@ static void os_stream_data(conn_t *c, const uint8_t *p, size_t n)
     memcpy(e + o->early_len, p, n);
     o->early = e;
     o->early_len += n;
+    if (o->local_ready) { /* the service was waiting for the hello */
+        os_join(o);       /* o is gone; the relay reads on */
+        return;
+    }
     conn_pause(c); /* until the local service answers; the relay resumes it */
 }
 
@@ -238,6 +245,18 @@ static void os_local_close(conn_t *c)
     if (!o->stream) os_free(o);
 }
 
+/* Joins the stream to the service (the hello read, the service up): what
+ * came after the hello goes first. Frees o. */
+static void os_join(ostream_t *o)
+{
+    static const conn_cbs_t none = {0};
+    conn_t *s = o->stream, *local = o->local;
+    conn_set_cbs(s, &none, NULL);
+    conn_set_cbs(local, &none, NULL);
+    tunnels_relay(&o->x->cli->tunnels, s, local, o->early, o->early_len, "xtcp");
+    os_free(o);
+}
+
 static void os_local_ready(conn_t *local, int status)
 {
     ostream_t *o = conn_data(local);
@@ -250,12 +269,16 @@ static void os_local_ready(conn_t *local, int status)
         if (stream) conn_close(stream);
         return;
     }
-    conn_t *s = o->stream;
-    static const conn_cbs_t none = {0};
-    conn_set_cbs(s, &none, NULL);
-    conn_set_cbs(local, &none, NULL);
-    tunnels_relay(&x->cli->tunnels, s, local, o->early, o->early_len, "xtcp");
-    os_free(o);
+    /* The stream may be known before its first byte arrived (a later packet
+     * came first: loss, or the two paths of a migration reordering them):
+     * the relay must not start before the hello is taken off, or the
+     * service would read it. */
+    if (!o->hello) {
+        o->local_ready = true;
+        conn_pause(local); /* a service that speaks first waits too */
+        return;            /* os_stream_data joins them at the hello */
+    }
+    os_join(o);
 }
 
 static const conn_cbs_t os_local_cbs = {.on_ready = os_local_ready, .on_close = os_local_close};

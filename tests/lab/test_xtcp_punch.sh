@@ -12,7 +12,8 @@
 #   port-restricted x symmetric         direct (birthday: 256 sockets on
 #                                       the symmetric side, spray from the other)
 #   symmetric x symmetric               no direct path, reason=both-symmetric,
-#                                       data still flows over the relay
+#                                       data still flows over the relay, also
+#                                       with 20% of the relay's datagrams lost
 #   port-restricted x port-restricted   with UDP between the sites blocked at
 #                                       nat1: no UDP path, TCP simultaneous
 #                                       open finds one, the pair's QUIC moves
@@ -98,6 +99,25 @@ tcp_carries() {
     lab_pass "$tag: 20 MB each way over QUIC on the TCP path, srv capped at 2 Mbit/s: $((t1 - t0)) ms, verified (${line##*proxy=ssh })"
 }
 
+# relay_lossy TAG: with a fifth of the relay's datagrams to the clients
+# dropped, 16 x 64 KiB still arrive intact. A lost first packet makes the
+# owner learn of a stream from a later one, before its CXQ_STREAM_HELLO: the
+# service must not be joined to it before the hello is read (it got the
+# hello byte then, and the echo failed its check, most runs).
+relay_lossy() {
+    local tag=$1 out
+    lab_exec srv nft -f - <<'EOF2' || lab_fail "nft: relay loss"
+table inet relayloss {
+  chain out { type filter hook output priority 0; udp sport 7002 numgen random mod 100 < 20 drop; }
+}
+EOF2
+    out=$(lab_exec c2 "$BLAST" -t 30 127.0.0.1 7200 16 65536 2>&1)
+    local rc=$?
+    lab_exec srv nft delete table inet relayloss
+    [ $rc = 0 ] || lab_fail "$tag: 16 x 64 KiB with 20% relay loss: ${out##*$'\n'}"
+    lab_pass "$tag: 16 x 64 KiB over QUIC with 20% of the relay's datagrams dropped, verified"
+}
+
 MATRIX=()
 # run_case NAT1 NAT2 EXPECT(direct|relay)
 run_case() {
@@ -120,13 +140,6 @@ run_case() {
     lab_wait_port c2 tcp 127.0.0.1 7200 10 || lab_fail "$tag: visitor port 7200 not open"
     lab_wait_log "$vl.log" "login ok" 15 || lab_fail "$tag: visitor did not log in"
     # the relay path carries data at once, whatever punching does
-    # (KNOWN DEFECT, #11: with UDP blocked between the sites, a connection
-    # opened while the pair's paths are still changing is lost about one run
-    # in five; until that is fixed this case sends after the punch's outcome)
-    if [ "$want" = tcp-only ]; then
-        lab_wait_log "$vl.log" "xtcp (direct path|no direct path|punch refused|no answer)" 15 ||
-            lab_fail "$tag: the visitor never logged the punch's outcome"
-    fi
     out=$(lab_exec c2 "$BLAST" -t 30 127.0.0.1 7200 8 262144 2>&1) ||
         lab_fail "$tag: transfer through the xtcp visitor: ${out##*$'\n'}"
     lab_pass "$tag: 8 x 256 KiB through the xtcp visitor verified (relay path)"
@@ -148,6 +161,7 @@ run_case() {
     else
         case $line in *"no direct path"*"reason=both-symmetric"*) ;; *) lab_fail "$tag: expected both-symmetric: $line" ;; esac
         lab_pass "$tag: no direct path, said clearly (both-symmetric), data relayed"
+        relay_lossy "$tag"
         MATRIX+=("$(printf '%-46s %-7s %s' "$tag" no "-")")
     fi
     # TCP simultaneous open ran beside it (seed 004)
@@ -179,7 +193,7 @@ run_case() {
     # both stop cleanly: every pair's sockets and timers closed (ASan build: no leak, no error)
     lab_kill "$vpid" TERM
     if [ "$tcp" != no ]; then # the owner notices the kept TCP path end
-        lab_wait_log "$ol.log" "xtcp tcp path lost visitor=.* reason=closed" 5 ||
+        lab_wait_log "$ol.log" "xtcp tcp path lost visitor=.* reason=(closed|ECONNRESET)" 5 ||
             lab_fail "$tag: the owner did not notice the TCP path closing"
     fi
     lab_kill "$opid" TERM
