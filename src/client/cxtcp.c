@@ -71,9 +71,9 @@ struct cxtcp {
     cand_set_t peer_cands; /* owner: the offer's, until gathering ends */
     cxq_t *q;              /* the pair's QUIC (cxtcp_quic.c); NULL: none (static build) */
     uint8_t peer_fp[PUNCH_FP_LEN];
-    bool peer_has_fp;    /* the peer sent "fp" (its proof covers it) */
-    dgram_path_t *held;  /* the direct path while the test knob holds it back */
-    relay_grant_t grant; /* our side of the server's UDP relay */
+    bool peer_has_fp;      /* the peer sent "fp" (its proof covers it) */
+    dgram_path_t *held[2]; /* UDP, TCP direct paths while the test knob holds them back */
+    relay_grant_t grant;   /* our side of the server's UDP relay */
     bool has_grant;
 };
 
@@ -109,6 +109,7 @@ static void on_tcp_path_closed(dgram_path_t *p, void *arg)
 static void close_tcp_path(cxtcp_t *x)
 {
     if (!x->tcp_path) return;
+    if (x->held[1] == x->tcp_path) x->held[1] = NULL;
     cxq_remove_direct(x->q, x->tcp_path);
     x->tcp_path->ops->close(x->tcp_path, on_tcp_path_closed, x);
     x->tcp_path = NULL;
@@ -182,13 +183,16 @@ static void on_path_down(dgram_path_t *path, const char *reason, void *arg)
 static void on_direct_delayed(uv_timer_t *t)
 {
     cxtcp_t *x = t->data;
-    cxq_add_direct(x->q, x->held);
+    for (int i = 0; i < 2; i++)
+        if (x->held[i]) cxq_add_direct(x->q, x->held[i]);
+    x->held[0] = x->held[1] = NULL;
 }
 
-/* The direct path goes to QUIC (which takes its callbacks over). Test knob
- * BURROW_TEST_XTCP_DIRECT_DELAY_MS (lab tests only): the visitor holds it
- * back that long, so that a transfer starts on the relay and must move. */
-static void give_direct(cxtcp_t *x, dgram_path_t *path)
+/* A direct path (slot 0: UDP, 1: TCP) goes to QUIC (which takes its
+ * callbacks over). Test knob BURROW_TEST_XTCP_DIRECT_DELAY_MS (lab tests
+ * only): the visitor holds both back that long from the first, so that a
+ * transfer starts on the relay and must move. */
+static void give_direct(cxtcp_t *x, dgram_path_t *path, int slot)
 {
     const char *knob = getenv("BURROW_TEST_XTCP_DIRECT_DELAY_MS");
     long ms = knob ? strtol(knob, NULL, 10) : 0;
@@ -196,10 +200,12 @@ static void give_direct(cxtcp_t *x, dgram_path_t *path)
         cxq_add_direct(x->q, path);
         return;
     }
-    LOG_W("xtcp test knob: direct path held back delay_ms=%ld (BURROW_TEST_XTCP_DIRECT_DELAY_MS)",
-          ms);
-    x->held = path;
-    uv_timer_start(&x->timer, on_direct_delayed, (uint64_t)ms, 0);
+    LOG_W("xtcp test knob: direct path held back path=%s delay_ms=%ld "
+          "(BURROW_TEST_XTCP_DIRECT_DELAY_MS)",
+          path->ops->kind, ms);
+    x->held[slot] = path;
+    if (!uv_is_active((uv_handle_t *)&x->timer))
+        uv_timer_start(&x->timer, on_direct_delayed, (uint64_t)ms, 0);
 }
 
 static void on_done(punch_t *p, const punch_result_t *r, void *arg)
@@ -228,7 +234,7 @@ static void on_done(punch_t *p, const punch_result_t *r, void *arg)
     x->state = X_DIRECT;
     r->path->on_down = on_path_down;
     r->path->arg = x;
-    give_direct(x, r->path);
+    give_direct(x, r->path, 0);
     LOG_I("xtcp direct path %s=%s proxy=%s path=direct local=%s remote=%s via=%s rtt_ms=%llu "
           "time_to_direct_ms=%llu punch_ms=%llu probes=%llu dropped=%llu self_nat=%s peer_nat=%s",
           who, LOG_ESC(label(x)), LOG_ESC(x->proxy),
@@ -368,7 +374,7 @@ static void on_tcp_done(tcp_punch_t *t, uv_tcp_t *sock, const struct sockaddr *p
     LOG_I("xtcp tcp path %s=%s proxy=%s path=direct-tcp remote=%s time_to_direct_ms=%llu", who,
           LOG_ESC(label(x)), LOG_ESC(x->proxy), addr_format(peer, rm, sizeof rm),
           (unsigned long long)since);
-    cxq_add_direct(x->q, path); /* QUIC rides it where UDP cannot */
+    give_direct(x, path, 1); /* QUIC rides it where UDP cannot */
 }
 
 /* Starts TCP simultaneous open beside the UDP punch when both have a port. */

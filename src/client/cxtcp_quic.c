@@ -65,6 +65,8 @@ struct cxq {
     quic_t *q;                            /* owned */
     bool ready;
     bool failed;      /* no relay, a failed handshake, or the connection ended */
+    bool started;     /* cxq_start had the peer's fp and a grant */
+    bool relay_bound; /* the relay path reported ready(0) */
     uv_timer_t watch; /* logs the move to direct */
     uint64_t t_start, t_direct;
     int open; /* handles not yet closed: watch, relay, q */
@@ -333,25 +335,49 @@ static void on_dead(quic_t *q, int err)
 static const quic_cbs_t quic_cbs = {
     .on_ready = on_ready, .on_stream = on_stream, .on_dead = on_dead};
 
+/* The path QUIC is on, for logs ("stcp": no QUIC). */
+static const char *active_kind(const cxq_t *x)
+{
+    quic_info_t i;
+    if (!x->q) return "stcp";
+    quic_get_info(x->q, &i);
+    return i.path_kind;
+}
+
+/* QUIC over `first`: the relay once bound, or a direct path that came
+ * before it (UDP to the server slow or blocked); every other known path is
+ * added. 0 or a negative uv error. */
+static int quic_begin(cxq_t *x, dgram_path_t *first)
+{
+    int err = 0;
+    quic_opts_t o = {.role = x->visitor ? QUIC_CLIENT : QUIC_SERVER, .pair = x->label, .id = x->id};
+    memcpy(o.peer_fp, x->peer_fp, QUIC_FP_LEN);
+    x->q = quic_new(x->cli->loop, &o, first, &quic_cbs, x, &err);
+    if (!x->q) return err;
+    x->open++;
+    x->failed = false; /* a relay that failed before: QUIC may come up now */
+    if (x->relay_bound && x->relay != first) (void)quic_add_path(x->q, x->relay);
+    for (int i = 0; i < CXQ_DIRECT_MAX; i++)
+        if (x->direct[i] && x->direct[i] != first) (void)quic_add_path(x->q, x->direct[i]);
+    return 0;
+}
+
 static void on_relay_ready(dgram_path_t *p, int status, void *arg)
 {
     cxq_t *x = arg;
     int err = status;
     if (x->closing) return;
     if (status == 0) {
-        quic_opts_t o = {
-            .role = x->visitor ? QUIC_CLIENT : QUIC_SERVER, .pair = x->label, .id = x->id};
-        memcpy(o.peer_fp, x->peer_fp, QUIC_FP_LEN);
-        x->q = quic_new(x->cli->loop, &o, p, &quic_cbs, x, &err);
-        if (x->q) {
-            x->open++;
-            for (int i = 0; i < CXQ_DIRECT_MAX; i++)
-                if (x->direct[i]) (void)quic_add_path(x->q, x->direct[i]);
+        x->relay_bound = true;
+        if (x->q) { /* QUIC began on a direct path: the relay is the fallback */
+            (void)quic_add_path(x->q, p);
             return;
         }
+        if ((err = quic_begin(x, p)) == 0) return;
     }
-    LOG_W("xtcp relay unavailable proxy=%s err=%s path=stcp", LOG_ESC(x->label), uv_strerror(err));
-    cxq_fail(x);
+    LOG_W("xtcp relay unavailable proxy=%s err=%s path=%s", LOG_ESC(x->label), uv_strerror(err),
+          active_kind(x));
+    if (!x->q) cxq_fail(x); /* until a direct path comes (cxq_add_direct) */
 }
 
 int cxq_start(cxq_t *x, const uint8_t *peer_fp, const relay_grant_t *g, const char *label,
@@ -364,6 +390,7 @@ int cxq_start(cxq_t *x, const uint8_t *peer_fp, const relay_grant_t *g, const ch
         return UV_EINVAL;
     }
     memcpy(x->peer_fp, peer_fp, QUIC_FP_LEN);
+    x->started = true;
     if (local) x->local = *local;
     x->t_start = uv_now(x->cli->loop);
     int r = relay_path_cfg_from_grant(g, (struct sockaddr *)&x->cli->addr, &cfg);
@@ -426,8 +453,19 @@ void cxq_add_direct(cxq_t *x, dgram_path_t *p)
     if (slot < 0) return;
     x->direct[slot] = p;
     watch_for(x, p);
-    if (!x->q) return; /* added when QUIC starts on the relay, used once it is ready */
-    int r = quic_add_path(x->q, p);
+    int r;
+    if (!x->q) { /* no relay (yet): QUIC begins here; else added when it starts */
+        if (!x->started) return;
+        r = quic_begin(x, p);
+        if (r == 0)
+            LOG_I("xtcp quic begins on path=%s proxy=%s (no relay yet)", p->ops->kind,
+                  LOG_ESC(x->label));
+        if (r != 0)
+            LOG_W("xtcp quic cannot begin on path=%s proxy=%s err=%s", p->ops->kind,
+                  LOG_ESC(x->label), uv_strerror(r));
+        return;
+    }
+    r = quic_add_path(x->q, p);
     if (r == 0 && x->visitor && x->ready) r = quic_migrate_best(x->q);
     if (r != 0)
         LOG_W("xtcp quic cannot use the direct path proxy=%s path=%s err=%s", LOG_ESC(x->label),

@@ -4,10 +4,9 @@
 # nat2 (no keepTunnelOpen: its first connection starts the pair); the server
 # has a second address for NAT discovery. Per NAT pair:
 #   - the visitor's first connection gets its first byte back in under 1 s
-#     (QUIC over the server's UDP relay; stcp where UDP to the relay is
-#     blocked, or where QUIC is not up within VISITOR_QUIC_WAIT_MS: a
-#     symmetric NAT's behaviour discovery makes gathering ~0.8 s), and a
-#     byte-checked transfer goes through (over QUIC unless blocked);
+#     (QUIC over the server's UDP relay; stcp where QUIC is not up within
+#     VISITOR_QUIC_WAIT_MS: a symmetric NAT's behaviour discovery makes
+#     gathering ~0.8 s), and a byte-checked transfer goes through over QUIC;
 #   - with srv's link capped by `tc tbf` at 2 Mbit/s: on a punchable pair
 #     (port-restricted x port-restricted, full-cone x symmetric,
 #     port-restricted x symmetric by the birthday approach; QUIC on the
@@ -17,7 +16,10 @@
 #   - port-restricted x port-restricted with the direct path held back
 #     (BURROW_TEST_XTCP_DIRECT_DELAY_MS): one 20 MB transfer starts on the
 #     capped relay and finishes far above the cap, every byte checked: the
-#     stream moved to the direct path.
+#     stream moved to the direct path;
+#   - port-restricted x port-restricted with UDP to the relay blocked at nat2
+#     and UDP between the sites blocked at nat1: QUIC begins on the punched
+#     TCP path (net/dgram_tcp.c), the first connection rides it.
 # Prints the matrix (pair, path, first byte, time to direct, capped transfer).
 set -u
 . "$(dirname "$0")/lab.sh"
@@ -65,15 +67,19 @@ cap_off() { lab_exec srv tc qdisc del dev eth0 root 2>/dev/null || true; }
 now_ms() { date +%s%3N; }
 
 MATRIX=()
-# run_case NAT1 NAT2 WANT: direct | relay | moved (direct held back) | stcp (UDP to the relay blocked)
+# run_case NAT1 NAT2 WANT: direct | relay | moved (direct held back) | norelay (UDP to the
+# relay and between the sites blocked: QUIC on the TCP path)
 run_case() {
     local n1=$1 n2=$2 want=$3 tag="$1 x $2" opid vpid out us ttd=- path t0 t1 cap=-
     lab_set_nat nat1 "$n1" || lab_fail "nat1 $n1"
     lab_set_nat nat2 "$n2" || lab_fail "nat2 $n2"
     [ "$want" != moved ] || tag="$tag, direct held 1.5 s"
-    if [ "$want" = stcp ]; then
-        tag="$tag, UDP to the relay blocked"
+    if [ "$want" = norelay ]; then
+        tag="$tag, no UDP relay, no UDP between the sites"
         lab_exec nat2 nft insert rule ip natlab forward udp dport 7002 drop || lab_fail "nft: block the relay"
+        lab_exec nat1 nft insert rule ip natlab forward meta l4proto udp \
+            ip saddr != { 203.0.113.10, 203.0.113.11 } ip daddr != { 203.0.113.10, 203.0.113.11 } drop ||
+            lab_fail "nft: block udp between the sites"
     fi
     lab_exec nat1 conntrack -F >/dev/null 2>&1 || true
     lab_exec nat2 conntrack -F >/dev/null 2>&1 || true
@@ -91,10 +97,10 @@ run_case() {
     us=$(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$out")
     [ "$us" -lt 1000000 ] || lab_fail "$tag: first byte after $((us / 1000)) ms (>= 1 s)"
     path=$(grep -oE "visitor connected .*path=[a-z]+" "$vl.log" | head -1 | sed -E 's/.*path=//')
-    if [ "$want" = stcp ]; then
-        [ "$path" = relay ] || lab_fail "$tag: first connection path=$path, want the stcp relay"
-        path=stcp
-        lab_wait_log "$vl.log" "xtcp relay unavailable" 15 || lab_fail "$tag: no 'relay unavailable' line"
+    if [ "$want" = norelay ]; then
+        [ "$path" = quic ] || lab_fail "$tag: first connection path=$path, want quic (on the TCP path)"
+        lab_wait_log "$vl.log" "xtcp quic begins on path=direct-tcp" 5 || lab_fail "$tag: QUIC did not begin on the TCP path"
+        path=quic-tcp
     elif [ "$path" != quic ]; then # QUIC came later than VISITOR_QUIC_WAIT_MS (slow gathering)
         [ "$n1$n2" != port-restrictedport-restricted ] || lab_fail "$tag: first connection path=$path, want quic"
         path=stcp
@@ -116,18 +122,21 @@ run_case() {
     # The first connection may have gone by stcp (QUIC later than
     # VISITOR_QUIC_WAIT_MS on a slow machine): the next ones must ride QUIC
     # once it is up, so wait for that before sending them.
-    if [ "$want" != stcp ]; then
-        lab_wait_log "$vl.log" "xtcp quic ready " 15 || lab_fail "$tag: QUIC never came up"
-    fi
+    lab_wait_log "$vl.log" "xtcp quic ready " 15 || lab_fail "$tag: QUIC never came up"
+
     out=$(lab_exec c2 "$BLAST" -t 30 127.0.0.1 7200 4 262144 2>&1) ||
         lab_fail "$tag: transfer through the xtcp visitor: ${out##*$'\n'}"
     lab_pass "$tag: 4 x 256 KiB through the xtcp visitor verified"
-    if [ "$want" != stcp ]; then
-        [ "$(lab_count_log "$vl.log" "visitor connected .*path=quic")" -ge 4 ] ||
-            lab_fail "$tag: the transfer did not ride QUIC"
+    [ "$(lab_count_log "$vl.log" "visitor connected .*path=quic")" -ge 4 ] ||
+        lab_fail "$tag: the transfer did not ride QUIC"
+    if [ "$want" = norelay ]; then
+        lab_wait_log "$vl.log" "xtcp quic path=direct-tcp .*rtt_ms=" 5 || lab_fail "$tag: no path=direct-tcp line"
+        lab_wait_log "$vl.log" "xtcp relay unavailable .*path=direct-tcp" 15 ||
+            lab_fail "$tag: the relay's failure did not leave QUIC on the TCP path"
+        lab_pass "$tag: QUIC began on the TCP path; the relay's failure changed nothing"
     fi
     if [ "$want" = direct ] || [ "$want" = moved ]; then
-        lab_wait_log "$vl.log" "xtcp quic path=direct" 10 || lab_fail "$tag: QUIC never moved to the direct path"
+        lab_wait_log "$vl.log" "xtcp quic path=direct " 10 || lab_fail "$tag: QUIC never moved to the direct UDP path"
         ttd=$(grep -oE "xtcp direct path .*time_to_direct_ms=[0-9]+" "$vl.log" | head -1 | sed -E 's/.*=//')
         lab_pass "$tag: QUIC on the direct path (punched ${ttd} ms after the pair began)"
         ttd="$ttd ms"
@@ -179,7 +188,7 @@ run_case symmetric symmetric relay
 run_case full-cone symmetric direct
 run_case port-restricted symmetric direct
 run_case port-restricted port-restricted moved
-run_case port-restricted port-restricted stcp # last: its nft rule stays until lab_down
+run_case port-restricted port-restricted norelay # last: its nft rules stay until lab_down
 
 echo "xtcp over QUIC (owner nat1 x visitor nat2; srv capped at 2 Mbit/s for the last column):"
 printf '  %-52s %-6s %9s   %-10s %s\n' pair path "1st byte" "to direct" "capped transfer"
