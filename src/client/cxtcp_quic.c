@@ -12,20 +12,24 @@
  * (net/dgram_tcp.h, "path=direct-tcp"): QUIC's TLS 1.3 with the pinned
  * fingerprints is what secures it. With both, the visitor prefers UDP
  * direct, then TCP direct, then the relay (DGRAM_PREF_*), and when one
- * dies quic.c moves to the best one left by itself.
+ * dies quic.c moves to the best one left by itself. A direct path that
+ * comes before the relay is bound (UDP to the server slow or blocked)
+ * starts QUIC on itself; the relay, if it binds later, is the fallback.
  *
  * Owner: each stream the visitor opens is one user connection. A QUIC peer
  * learns of a stream only with its first byte, and many services speak
  * first (SSH), so the visitor writes CXQ_STREAM_HELLO at once; the owner
  * reads it, holds the stream paused (what came after the byte, at most
  * CXQ_EARLY_MAX, kept) while it dials the proxy's local service, then joins
- * the two (tunnels_relay, net/relay.c).
+ * the two (tunnels_relay, net/relay.c) - never before the hello is read:
+ * the stream may be announced by a later packet (its first one lost, or
+ * overtaken while paths change), and the service must not get the hello.
  *
  * Ownership: the pair owns the cxq_t. It owns its identity, its relay path
  * and its quic_t; the direct paths are borrowed (the punch's, the pair's TCP
  * path) until cxq_remove_direct or cxq_close (which remove them from QUIC
- * at once). cxq_close's cb runs when the QUIC
- * connection and the relay path have closed; cxq is freed then.
+ * at once). cxq_close's cb runs when the QUIC connection and the relay
+ * path have closed; cxq is freed then.
  * Without QUIC (BURROW_STATIC) this file is empty stubs. */
 #include <stdlib.h>
 #include <string.h>
