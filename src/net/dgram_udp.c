@@ -6,9 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+_Static_assert(DGRAM_BATCH_MAX <= UDP_BATCH_MAX, "a path's batch fits udp_batch's");
+
 typedef struct dgram_udp {
     dgram_path_t path; /* first: the user's pointer is ours */
     uv_udp_t h;
+    int fd;
+    udp_batch_t batch; /* how send_batch goes on this socket */
     bool down;
     dgram_path_closed_cb closed_cb;
     void *closed_arg;
@@ -60,6 +64,13 @@ static int udp_send(dgram_path_t *p, const uint8_t *data, size_t len)
     return r < 0 ? r : 0;
 }
 
+static int udp_send_batch(dgram_path_t *p, const uint8_t *data, size_t len, size_t seg)
+{
+    dgram_udp_t *u = (dgram_udp_t *)p;
+    if (u->down) return UV_ENETDOWN;
+    return udp_batch_send(&u->batch, u->fd, NULL, data, len, seg); /* connected */
+}
+
 static void on_closed(uv_handle_t *h)
 {
     dgram_udp_t *u = h->data;
@@ -78,8 +89,8 @@ static void udp_close(dgram_path_t *p, dgram_path_closed_cb cb, void *arg)
 
 /* The ops table carries the kind logs name: one table per kind. */
 static const dgram_path_ops_t kinds[] = {
-    {.kind = "direct", .send = udp_send, .close = udp_close},
-    {.kind = "relay", .send = udp_send, .close = udp_close},
+    {.kind = "direct", .send = udp_send, .send_batch = udp_send_batch, .close = udp_close},
+    {.kind = "relay", .send = udp_send, .send_batch = udp_send_batch, .close = udp_close},
 };
 
 static const dgram_path_ops_t *ops_for(const char *kind)
@@ -122,6 +133,11 @@ static int udp_begin(dgram_udp_t *u)
     (void)uv_send_buffer_size((uv_handle_t *)&u->h, &sz); /* best effort */
     sz = DGRAM_UDP_SOCKBUF;
     (void)uv_recv_buffer_size((uv_handle_t *)&u->h, &sz);
+    uv_os_fd_t fd;
+    r = uv_fileno((uv_handle_t *)&u->h, &fd);
+    if (r) return r;
+    u->fd = fd;
+    udp_batch_init(&u->batch, fd);
     return uv_udp_recv_start(&u->h, on_alloc, on_read);
 }
 
@@ -155,6 +171,16 @@ dgram_path_t *dgram_udp_open_fd(uv_loop_t *loop, uv_os_sock_t fd, const struct s
     if (r) close(fd); /* not adopted: closed here, as the header promises */
     if (!r) r = udp_begin(u);
     return r ? udp_fail(u, r, err) : &u->path;
+}
+
+void dgram_udp_limit_batch(dgram_path_t *p, udp_batch_kind_t k)
+{
+    udp_batch_limit(&((dgram_udp_t *)p)->batch, k);
+}
+
+const char *dgram_udp_batch_kind(const dgram_path_t *p)
+{
+    return udp_batch_kind_str(((const dgram_udp_t *)p)->batch.kind);
 }
 
 void dgram_udp_down(dgram_path_t *p, const char *reason)
