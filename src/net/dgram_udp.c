@@ -18,10 +18,6 @@ typedef struct dgram_udp {
     void *closed_arg;
 } dgram_udp_t;
 
-/* One loop thread: datagrams are handed on before the next read. libuv
- * splits the buffer into 64 KiB slots, one datagram each (recvmmsg). */
-#define DGRAM_UDP_SLOT (64 * 1024)
-static uint8_t g_buf[DGRAM_UDP_BATCH * DGRAM_UDP_SLOT];
 
 static socklen_t sa_len(const struct sockaddr *sa)
 {
@@ -37,11 +33,6 @@ static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b
     }
     const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
     return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-}
-
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    *buf = uv_buf_init((char *)g_buf, sizeof g_buf);
 }
 
 static void on_read(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -138,7 +129,7 @@ static int udp_begin(dgram_udp_t *u)
     if (r) return r;
     u->fd = fd;
     udp_batch_init(&u->batch, fd);
-    return uv_udp_recv_start(&u->h, on_alloc, on_read);
+    return uv_udp_recv_start(&u->h, udp_batch_rx_alloc, on_read);
 }
 
 /* A path that failed before its user saw it: closed without a callback. */

@@ -21,9 +21,6 @@
 #define DGRAM_UDP_SOCKBUF (4 * 1024 * 1024)
 /* Largest datagram a path sends (its max_payload). */
 #define DGRAM_UDP_MAX 1500
-/* Datagrams read per recvmmsg(2) (libuv's UV_UDP_RECVMMSG gives each one
- * 64 KiB of the read buffer: this many times 64 KiB, shared by all paths). */
-#define DGRAM_UDP_BATCH 16
 
 /* Binds `local` (port 0: any), then exchanges datagrams with `remote` only.
  * `kind` ("direct", "relay") is borrowed and must be static. Receiving starts

@@ -156,6 +156,15 @@ void udp_batch_init(udp_batch_t *b, int fd)
 #endif
 }
 
+static uint8_t g_rx[UDP_BATCH_RX_SLOTS * 64 * 1024];
+
+void udp_batch_rx_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)h;
+    (void)hint;
+    *buf = uv_buf_init((char *)g_rx, sizeof g_rx);
+}
+
 int udp_batch_send(udp_batch_t *b, int fd, const struct sockaddr *to, const uint8_t *data,
                    size_t len, size_t seg)
 {

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 /* Most datagrams in one batch. The kernel takes at most 64 segments per GSO
  * send (UDP_MAX_SEGMENTS) and 64 KiB in all; a caller keeps
@@ -42,6 +43,13 @@ void udp_batch_init(udp_batch_t *b, int fd);
 /* Forces a kind no better than `k` (tests, and a fallback). */
 void udp_batch_limit(udp_batch_t *b, udp_batch_kind_t k);
 const char *udp_batch_kind_str(udp_batch_kind_t k);
+
+/* Reading with libuv's recvmmsg (UV_UDP_RECVMMSG): the loop's one read
+ * buffer, UDP_BATCH_RX_SLOTS datagrams of 64 KiB (libuv's slot size). For
+ * an alloc callback; one loop thread: every datagram is handed on before
+ * the next read, so all sockets share it. */
+#define UDP_BATCH_RX_SLOTS 16
+void udp_batch_rx_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 
 /* Sends data[0..len) as datagrams of seg bytes (the last one may be
  * shorter) to `to` (NULL: the socket is connected). The count of datagrams
