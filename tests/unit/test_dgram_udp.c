@@ -1,7 +1,9 @@
 /* test_dgram_udp: the plain UDP dgram_path (net/dgram_udp.h) on a real loop
  * over 127.0.0.1: datagrams both ways, a stranger's datagrams dropped,
  * dgram_udp_down calls on_down once and stops both directions, an adopted
- * descriptor, and close callbacks; the loop ends dry. */
+ * descriptor, and close callbacks; batches (send_batch) by each kind (UDP
+ * GSO, sendmmsg, one by one) and GSO's run-time fallback give the receiver
+ * the same datagrams, counted; the loop ends dry. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +16,8 @@ typedef struct end {
     int got, downs, closed;
     uint8_t last[64];
     size_t last_len;
+    size_t bytes;   /* all datagrams' lengths */
+    int out_of_seq; /* datagrams whose first byte is not their index */
 } end_t;
 
 static uv_loop_t loop;
@@ -21,7 +25,9 @@ static uv_loop_t loop;
 static void on_recv(dgram_path_t *p, const uint8_t *d, size_t n, void *arg)
 {
     end_t *e = arg;
+    if (n == 0 || d[0] != (uint8_t)e->got) e->out_of_seq++;
     e->got++;
+    e->bytes += n;
     e->last_len = n < sizeof e->last ? n : sizeof e->last;
     memcpy(e->last, d, e->last_len);
 }
@@ -123,9 +129,92 @@ static void test_bad_fd(void)
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
+/* A batch of `n` datagrams of `seg` bytes, the last `tail` bytes; datagram i
+ * filled with byte i. The count send_batch returned. */
+static int send_numbered(dgram_path_t *p, int n, size_t seg, size_t tail)
+{
+    static uint8_t buf[DGRAM_BATCH_MAX * 1400];
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        size_t k = i == n - 1 ? tail : seg;
+        memset(buf + len, i, k);
+        len += k;
+    }
+    return dgram_path_send_batch(p, buf, len, seg);
+}
+
+/* Every kind gives the peer the same datagrams, in order, counted. */
+static void test_batch_kinds(void)
+{
+    static const udp_batch_kind_t kinds[] = {UDP_BATCH_GSO, UDP_BATCH_MMSG, UDP_BATCH_LOOP};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        struct sockaddr_in aa, ba;
+        end_t a = {0}, b = {0};
+        uv_loop_init(&loop);
+        int fa = bound_fd(&aa), fb = bound_fd(&ba);
+        dgram_path_t *pa = open_path(fa, &ba, "direct", &a);
+        dgram_path_t *pb = open_path(fb, &aa, "direct", &b);
+#ifdef __linux__
+        CHECK_EQ_STR(dgram_udp_batch_kind(pa), "gso"); /* Linux >= 4.18 */
+#endif
+        dgram_udp_limit_batch(pa, kinds[k]);
+        CHECK_EQ_STR(dgram_udp_batch_kind(pa), udp_batch_kind_str(kinds[k]));
+        CHECK_EQ_INT(send_numbered(pa, DGRAM_BATCH_MAX, 1200, 333), DGRAM_BATCH_MAX);
+        spin(&b.got, DGRAM_BATCH_MAX);
+        CHECK_EQ_INT(b.got, DGRAM_BATCH_MAX);
+        CHECK_EQ_INT(b.out_of_seq, 0);
+        CHECK_EQ_INT((int)b.bytes, (DGRAM_BATCH_MAX - 1) * 1200 + 333);
+        CHECK_EQ_INT((int)b.last_len, 64); /* 333 bytes, 64 kept */
+        /* One datagram, and a batch too big: refused whole. */
+        CHECK_EQ_INT(send_numbered(pa, 1, 1200, 100), 1);
+        spin(&b.got, DGRAM_BATCH_MAX + 1);
+        CHECK_EQ_INT(b.got, DGRAM_BATCH_MAX + 1);
+        CHECK_EQ_INT(dgram_path_send_batch(pa, (const uint8_t *)"x", UDP_BATCH_BYTES + 1, 2000),
+                     UV_EMSGSIZE);
+        pa->ops->close(pa, on_closed, &a);
+        pb->ops->close(pb, on_closed, &b);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        CHECK_EQ_INT(a.closed + b.closed, 2);
+        CHECK_EQ_INT(uv_loop_close(&loop), 0);
+    }
+}
+
+#ifdef __linux__
+/* A socket whose GSO sends the kernel refuses (SO_NO_CHECK: no UDP
+ * checksum, which GSO needs: EINVAL) falls back to sendmmsg at the first
+ * batch, which arrives whole all the same. */
+static void test_gso_refused(void)
+{
+    struct sockaddr_in aa, ba;
+    end_t a = {0}, b = {0};
+    int one = 1;
+    uv_loop_init(&loop);
+    int fa = bound_fd(&aa), fb = bound_fd(&ba);
+    CHECK_EQ_INT(setsockopt(fa, SOL_SOCKET, SO_NO_CHECK, &one, sizeof one), 0);
+    dgram_path_t *pa = open_path(fa, &ba, "direct", &a);
+    dgram_path_t *pb = open_path(fb, &aa, "relay", &b);
+    CHECK_EQ_STR(dgram_udp_batch_kind(pa), "gso");
+    CHECK_EQ_INT(send_numbered(pa, 10, 1000, 1000), 10);
+    CHECK_EQ_STR(dgram_udp_batch_kind(pa), "sendmmsg");
+    CHECK_EQ_INT(send_numbered(pa, 5, 1000, 10), 5);
+    spin(&b.got, 15);
+    CHECK_EQ_INT(b.got, 15);
+    CHECK_EQ_INT((int)b.bytes, 10 * 1000 + 4 * 1000 + 10);
+    CHECK_EQ_INT(b.out_of_seq, 5); /* the second batch counts from 0 again */
+    pa->ops->close(pa, on_closed, &a);
+    pb->ops->close(pb, on_closed, &b);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+#endif
+
 int main(void)
 {
     RUN(test_both_ways_and_strangers);
     RUN(test_bad_fd);
+    RUN(test_batch_kinds);
+#ifdef __linux__
+    RUN(test_gso_refused);
+#endif
     return TEST_SUMMARY();
 }
