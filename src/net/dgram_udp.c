@@ -18,7 +18,6 @@ typedef struct dgram_udp {
     void *closed_arg;
 } dgram_udp_t;
 
-
 static socklen_t sa_len(const struct sockaddr *sa)
 {
     return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);

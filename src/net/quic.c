@@ -130,8 +130,8 @@ static quic_stream_t *next_sender(quic_t *q)
 /* One packet: stream data of `s` when given (flow control allowing), else
  * whatever ngtcp2 has (ACKs, control frames, retransmissions). The bytes
  * written, 0 when nothing is left, <0 on a fatal error. */
-static ngtcp2_ssize write_one(quic_t *q, quic_stream_t *s, ngtcp2_path_storage *ps,
-                              uint8_t *out, ngtcp2_tstamp ts)
+static ngtcp2_ssize write_one(quic_t *q, quic_stream_t *s, ngtcp2_path_storage *ps, uint8_t *out,
+                              ngtcp2_tstamp ts)
 {
     ngtcp2_vec v[QUIC_MAX_VEC];
     int nv = s ? quic__stream_unsent(s, v, QUIC_MAX_VEC) : 0;
@@ -143,8 +143,8 @@ static ngtcp2_ssize write_one(quic_t *q, quic_stream_t *s, ngtcp2_path_storage *
         if (s->sent + listed == s->end && (s->flags & QS_SHUT)) fl |= NGTCP2_WRITE_STREAM_FLAG_FIN;
     }
     ngtcp2_ssize used = -1;
-    ngtcp2_ssize n = ngtcp2_conn_writev_stream(q->conn, &ps->path, NULL, out, QUIC_MAX_UDP_PAYLOAD, &used,
-                                               fl, s ? s->id : -1, v, (size_t)nv, ts);
+    ngtcp2_ssize n = ngtcp2_conn_writev_stream(q->conn, &ps->path, NULL, out, QUIC_MAX_UDP_PAYLOAD,
+                                               &used, fl, s ? s->id : -1, v, (size_t)nv, ts);
     if (s && used >= 0) {
         s->sent += (uint64_t)used;
         if ((fl & NGTCP2_WRITE_STREAM_FLAG_FIN) && s->sent == s->end) s->flags |= QS_FIN_SENT;

@@ -119,8 +119,7 @@ static int send_gso(int fd, const struct sockaddr *to, const uint8_t *d, size_t 
 #define send_gso send_mmsg
 #endif
 
-typedef int (*send_fn)(int fd, const struct sockaddr *to, const uint8_t *d, size_t len,
-                       size_t seg);
+typedef int (*send_fn)(int fd, const struct sockaddr *to, const uint8_t *d, size_t len, size_t seg);
 
 static const struct {
     const char *name;

@@ -149,8 +149,10 @@ static void tune_chosen(punch_t *p)
     sz = DGRAM_UDP_SOCKBUF;
     (void)uv_recv_buffer_size(h, &sz);
     uv_os_fd_t fd;
-    if (uv_fileno(h, &fd) == 0) udp_batch_init(&p->batch, fd);
-    else udp_batch_limit(&p->batch, UDP_BATCH_LOOP);
+    if (uv_fileno(h, &fd) == 0)
+        udp_batch_init(&p->batch, fd);
+    else
+        udp_batch_limit(&p->batch, UDP_BATCH_LOOP);
 }
 
 static void close_sock(psock_t *s);
