@@ -3,7 +3,8 @@
  * dgram_udp_down calls on_down once and stops both directions, an adopted
  * descriptor, and close callbacks; batches (send_batch) by each kind (UDP
  * GSO, sendmmsg, one by one) and GSO's run-time fallback give the receiver
- * the same datagrams, counted; the loop ends dry. */
+ * the same datagrams, counted; a path without send_batch sends one by one,
+ * stopping at the first refusal; the loop ends dry. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -208,11 +209,41 @@ static void test_gso_refused(void)
 }
 #endif
 
+/* A path without send_batch: the helper sends one by one and stops at the
+ * first refusal (the count so far; the error when none went). */
+static int fake_sent, fake_room;
+static size_t fake_bytes;
+
+static int fake_send(dgram_path_t *p, const uint8_t *d, size_t n)
+{
+    if (fake_sent == fake_room) return UV_EAGAIN;
+    fake_sent++;
+    fake_bytes += n;
+    return 0;
+}
+
+static void test_batch_default_loop(void)
+{
+    static const dgram_path_ops_t ops = {.kind = "relay", .send = fake_send};
+    dgram_path_t p = {.ops = &ops, .max_payload = 1500};
+    fake_room = 100;
+    CHECK_EQ_INT(send_numbered(&p, 7, 1000, 5), 7);
+    CHECK_EQ_INT(fake_sent, 7);
+    CHECK_EQ_INT((int)fake_bytes, 6005);
+    fake_sent = 0;
+    fake_room = 3;
+    CHECK_EQ_INT(send_numbered(&p, 7, 1000, 5), 3);
+    fake_sent = 0;
+    fake_room = 0;
+    CHECK_EQ_INT(send_numbered(&p, 7, 1000, 5), UV_EAGAIN);
+}
+
 int main(void)
 {
     RUN(test_both_ways_and_strangers);
     RUN(test_bad_fd);
     RUN(test_batch_kinds);
+    RUN(test_batch_default_loop);
 #ifdef __linux__
     RUN(test_gso_refused);
 #endif
