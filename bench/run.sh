@@ -15,7 +15,9 @@
 #     1-stream runs;
 #   - binary size, stripped, dynamic and static (-DBURROW_STATIC=ON);
 # and prints the tables with ratios to direct, also into bench/results.md
-# (+ bench/results.png, a gnuplot chart); --readme also puts them into the
+# (+ bench/results.png, a gnuplot chart: only between the file's
+# <!-- bench:run:begin/end --> markers; the sections measured by hand in the
+# NAT lab are kept); --readme also puts them into the
 # README's Performance section. --quick: 1-second runs, a smoke check.
 # The P2P row (xtcp over QUIC on a punched path) needs two NATed hosts:
 # bench/lab_p2p.sh measures it in the NAT lab, and bench/p2p_matrix.sh runs

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """bench/lib/report.py RESULTS.tsv [OUT.md [README.md]]: turns the figures bench/run.sh
 collected ("key<TAB>value" lines) into markdown tables, prints them, and
-writes them to OUT.md when given (with a gnuplot chart beside it), and
+writes them to OUT.md when given (between its bench:run markers, with a gnuplot
+chart beside it; the hand-measured sections outside the markers are kept), and
 between the bench markers of README.md when given. Speed columns quote the ratio to direct;
 memory, CPU and size have no direct counterpart (no relay process there)."""
 import os
@@ -245,14 +246,12 @@ def main():
     if out:
         png = os.path.splitext(out)[0] + ".png"
         chart = plot(r, paths, tcp_paths, png)
-        with open(out, "w") as f:
-            f.write("# burrow benchmark results\n\n")
-            f.write("Reproduce with `bench/run.sh` (see its header for the knobs). "
-                    "Figures are from a noisy shared machine: read the ratios.\n\n")
-            f.write(text)
-            if chart:
-                f.write("\n![throughput and requests per second, %% of direct](%s)\n"
-                        % os.path.basename(png))
+        block = ("Reproduce with `bench/run.sh` (see its header for the knobs). "
+                 "Figures are from a noisy shared machine: read the ratios.\n\n" + text)
+        if chart:
+            block += "\n![throughput and requests per second, %% of direct](%s)\n" % (
+                os.path.basename(png))
+        update_results(out, block)
         sys.stderr.write("written to %s%s\n" % (
             os.path.relpath(out), " and " + os.path.relpath(png) if chart else ""))
         readme = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -264,17 +263,40 @@ def main():
 
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+# bench/results.md: this script owns what lies between these; the sections
+# measured by hand (the NAT lab's, bench/lab_*.sh) live outside and are kept.
+RES_BEGIN, RES_END = "<!-- bench:run:begin -->", "<!-- bench:run:end -->"
+
+
+def replace_between(doc, begin, end, block):
+    """doc with block between the markers, or None when they are missing."""
+    a, b = doc.find(begin), doc.find(end)
+    if a < 0 or b < a:
+        return None
+    return doc[:a + len(begin)] + "\n" + block + doc[b:]
+
+
+def update_results(path, block):
+    """Replaces bench/run.sh's own section of the results file; the rest stays.
+    A file without the markers keeps its old text below a new marked section."""
+    old = open(path).read() if os.path.exists(path) else ""
+    doc = replace_between(old, RES_BEGIN, RES_END, block)
+    if doc is None:
+        if old:
+            sys.stderr.write("%s has no %s ... %s markers: the old text is kept below\n"
+                             % (path, RES_BEGIN, RES_END))
+        doc = ("# burrow benchmark results\n\n%s\n%s%s\n\n%s" % (RES_BEGIN, block, RES_END, old))
+    with open(path, "w") as f:
+        f.write(doc)
 
 
 def update_readme(path, block):
     """Replaces what lies between the bench markers in the README."""
     with open(path) as f:
-        doc = f.read()
-    a, b = doc.find(BEGIN), doc.find(END)
-    if a < 0 or b < a:
+        doc = replace_between(f.read(), BEGIN, END, block)
+    if doc is None:
         sys.stderr.write("%s has no %s ... %s markers: not updated\n" % (path, BEGIN, END))
         return
-    doc = doc[:a + len(BEGIN)] + "\n" + block + doc[b:]
     with open(path, "w") as f:
         f.write(doc)
     sys.stderr.write("updated the tables in %s\n" % os.path.relpath(path))

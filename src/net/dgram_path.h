@@ -7,7 +7,8 @@
  *     (server/udp_relay.c, client side p2p/relay_path.c),
  *   - a punched TCP connection (p2p/tcp_punch.c), each datagram framed with
  *     its length (net/dgram_tcp.c), where UDP between the sites is blocked.
- * QUIC (net/quic.c) sends through `ops->send` and is fed by `on_recv`; it
+ * QUIC (net/quic.c) sends through `ops->send` or, several packets of one
+ * size at once, `ops->send_batch`, and is fed by `on_recv`; it
  * knows a path by its (local, remote) addresses, which must differ between
  * two paths of one pair (a relay path's remote is the relay's address).
  *
@@ -42,6 +43,12 @@ typedef struct dgram_path_ops {
     /* Sends one datagram now (uv_udp_try_send-like: no queue). 0, or a
      * negative UV error (UV_EAGAIN: dropped, the transport retransmits). */
     int (*send)(dgram_path_t *p, const uint8_t *data, size_t len);
+    /* Optional: sends data[0..len) as datagrams of `seg` bytes, the last one
+     * possibly shorter (at most DGRAM_BATCH_MAX of them), in as few system
+     * calls as the path can (net/udp_batch.h). The count of datagrams that
+     * went (a prefix), or a negative UV error when none did. NULL: the
+     * batch goes by `send`, one by one (dgram_path_send_batch). */
+    int (*send_batch)(dgram_path_t *p, const uint8_t *data, size_t len, size_t seg);
     /* Stops the path; `cb` runs once every handle is closed. */
     void (*close)(dgram_path_t *p, dgram_path_closed_cb cb, void *arg);
 } dgram_path_ops_t;
@@ -55,9 +62,26 @@ struct dgram_path {
     size_t max_payload;                    /* largest datagram the path carries (bytes) */
 };
 
+/* Most datagrams one send_batch call carries (net/udp_batch.h's UDP_BATCH_MAX). */
+#define DGRAM_BATCH_MAX 32
+
 static inline int dgram_path_send(dgram_path_t *p, const uint8_t *d, size_t n)
 {
     return p->ops->send(p, d, n);
+}
+
+/* A batch by the path's send_batch, or by `send` one by one (stopping at the
+ * first failure): the datagrams sent, or a negative UV error when none. */
+static inline int dgram_path_send_batch(dgram_path_t *p, const uint8_t *d, size_t len, size_t seg)
+{
+    if (p->ops->send_batch) return p->ops->send_batch(p, d, len, seg);
+    int count = 0;
+    for (size_t off = 0; off < len; off += seg) {
+        int r = p->ops->send(p, d + off, len - off < seg ? len - off : seg);
+        if (r < 0) return count ? count : r;
+        count++;
+    }
+    return count;
 }
 
 #endif

@@ -6,18 +6,17 @@
 #include <string.h>
 #include <unistd.h>
 
+_Static_assert(DGRAM_BATCH_MAX <= UDP_BATCH_MAX, "a path's batch fits udp_batch's");
+
 typedef struct dgram_udp {
     dgram_path_t path; /* first: the user's pointer is ours */
     uv_udp_t h;
+    int fd;
+    udp_batch_t batch; /* how send_batch goes on this socket */
     bool down;
     dgram_path_closed_cb closed_cb;
     void *closed_arg;
 } dgram_udp_t;
-
-/* One loop thread: datagrams are handed on before the next read. libuv
- * splits the buffer into 64 KiB slots, one datagram each (recvmmsg). */
-#define DGRAM_UDP_SLOT (64 * 1024)
-static uint8_t g_buf[DGRAM_UDP_BATCH * DGRAM_UDP_SLOT];
 
 static socklen_t sa_len(const struct sockaddr *sa)
 {
@@ -33,11 +32,6 @@ static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b
     }
     const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
     return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-}
-
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    *buf = uv_buf_init((char *)g_buf, sizeof g_buf);
 }
 
 static void on_read(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -60,6 +54,13 @@ static int udp_send(dgram_path_t *p, const uint8_t *data, size_t len)
     return r < 0 ? r : 0;
 }
 
+static int udp_send_batch(dgram_path_t *p, const uint8_t *data, size_t len, size_t seg)
+{
+    dgram_udp_t *u = (dgram_udp_t *)p;
+    if (u->down) return UV_ENETDOWN;
+    return udp_batch_send(&u->batch, u->fd, NULL, data, len, seg); /* connected */
+}
+
 static void on_closed(uv_handle_t *h)
 {
     dgram_udp_t *u = h->data;
@@ -78,8 +79,10 @@ static void udp_close(dgram_path_t *p, dgram_path_closed_cb cb, void *arg)
 
 /* The ops table carries the kind logs name: one table per kind. */
 static const dgram_path_ops_t kinds[] = {
-    {.kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = udp_send, .close = udp_close},
-    {.kind = "relay", .pref = DGRAM_PREF_RELAY, .send = udp_send, .close = udp_close},
+    {.kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = udp_send, .send_batch = udp_send_batch,
+     .close = udp_close},
+    {.kind = "relay", .pref = DGRAM_PREF_RELAY, .send = udp_send, .send_batch = udp_send_batch,
+     .close = udp_close},
 };
 
 static const dgram_path_ops_t *ops_for(const char *kind)
@@ -122,7 +125,12 @@ static int udp_begin(dgram_udp_t *u)
     (void)uv_send_buffer_size((uv_handle_t *)&u->h, &sz); /* best effort */
     sz = DGRAM_UDP_SOCKBUF;
     (void)uv_recv_buffer_size((uv_handle_t *)&u->h, &sz);
-    return uv_udp_recv_start(&u->h, on_alloc, on_read);
+    uv_os_fd_t fd;
+    r = uv_fileno((uv_handle_t *)&u->h, &fd);
+    if (r) return r;
+    u->fd = fd;
+    udp_batch_init(&u->batch, fd);
+    return uv_udp_recv_start(&u->h, udp_batch_rx_alloc, on_read);
 }
 
 /* A path that failed before its user saw it: closed without a callback. */
@@ -155,6 +163,16 @@ dgram_path_t *dgram_udp_open_fd(uv_loop_t *loop, uv_os_sock_t fd, const struct s
     if (r) close(fd); /* not adopted: closed here, as the header promises */
     if (!r) r = udp_begin(u);
     return r ? udp_fail(u, r, err) : &u->path;
+}
+
+void dgram_udp_limit_batch(dgram_path_t *p, udp_batch_kind_t k)
+{
+    udp_batch_limit(&((dgram_udp_t *)p)->batch, k);
+}
+
+const char *dgram_udp_batch_kind(const dgram_path_t *p)
+{
+    return udp_batch_kind_str(((const dgram_udp_t *)p)->batch.kind);
 }
 
 void dgram_udp_down(dgram_path_t *p, const char *reason)

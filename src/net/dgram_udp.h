@@ -4,6 +4,9 @@
  * The plain kind of path: what a punched socket becomes (p2p/punch.c), and
  * what the QUIC tests and bench run over on loopback.
  *
+ * send_batch goes by UDP GSO where the kernel has it, else sendmmsg
+ * (net/udp_batch.h).
+ *
  * Ownership: dgram_udp_open() returns a path owned by the caller, closed
  * with path->ops->close (the memory is gone after its callback). */
 #ifndef BURROW_DGRAM_UDP_H
@@ -12,14 +15,12 @@
 #include <uv.h>
 
 #include "net/dgram_path.h"
+#include "net/udp_batch.h"
 
 /* Socket buffers asked of the kernel: a QUIC window in flight fits. */
 #define DGRAM_UDP_SOCKBUF (4 * 1024 * 1024)
 /* Largest datagram a path sends (its max_payload). */
 #define DGRAM_UDP_MAX 1500
-/* Datagrams read per recvmmsg(2) (libuv's UV_UDP_RECVMMSG gives each one
- * 64 KiB of the read buffer: this many times 64 KiB, shared by all paths). */
-#define DGRAM_UDP_BATCH 16
 
 /* Binds `local` (port 0: any), then exchanges datagrams with `remote` only.
  * `kind` ("direct", "relay") is borrowed and must be static. Receiving starts
@@ -30,6 +31,10 @@ dgram_path_t *dgram_udp_open(uv_loop_t *loop, const struct sockaddr *local,
  * The path owns fd from the call on: it is closed on failure too. */
 dgram_path_t *dgram_udp_open_fd(uv_loop_t *loop, uv_os_sock_t fd, const struct sockaddr *remote,
                                 const char *kind, int *err);
+/* send_batch no better than `k` from now on (tests: the fallbacks). */
+void dgram_udp_limit_batch(dgram_path_t *p, udp_batch_kind_t k);
+/* How send_batch goes now: "gso", "sendmmsg", "one-by-one" (static). */
+const char *dgram_udp_batch_kind(const dgram_path_t *p);
 /* The owner decides the path is dead (keepalive lost, a test): stops
  * receiving and tells the user through on_down(reason) once. */
 void dgram_udp_down(dgram_path_t *p, const char *reason);

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "net/addr.h"
+#include "net/dgram_udp.h"
+#include "net/udp_batch.h"
 #include "p2p/gather.h"
 #include "proto/auth.h"
 #include "util/log.h"
@@ -58,7 +60,7 @@ struct punch {
     struct sockaddr_storage sel_addr;
     bool selected;
     punch_result_t res;
-    uint8_t rxbuf[2048];
+    udp_batch_t batch; /* the chosen socket's send_batch (finish_ok) */
 };
 
 static uint64_t now_ms(const punch_t *p)
@@ -122,10 +124,36 @@ static int path_send(dgram_path_t *dp, const uint8_t *d, size_t n)
     return r < 0 ? r : 0;
 }
 
+static int path_send_batch(dgram_path_t *dp, const uint8_t *d, size_t len, size_t seg)
+{
+    punch_t *p = (punch_t *)dp;
+    psock_t *s = &p->socks[p->sel_sock];
+    uv_os_fd_t fd;
+    if (p->state != ST_DONE || !s->open || uv_fileno((uv_handle_t *)&s->h, &fd) != 0)
+        return UV_ENOTCONN;
+    return udp_batch_send(&p->batch, fd, (struct sockaddr *)&p->sel_addr, d, len, seg);
+}
+
 static void path_close(dgram_path_t *dp, dgram_path_closed_cb cb, void *arg);
 
 static const dgram_path_ops_t direct_ops = {
-    .kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = path_send, .close = path_close};
+    .kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = path_send, .send_batch = path_send_batch, .close = path_close};
+
+/* The chosen socket carries QUIC from now on: buffers for a window in
+ * flight (best effort, as on dgram_udp's), and its way of batching. */
+static void tune_chosen(punch_t *p)
+{
+    uv_handle_t *h = (uv_handle_t *)&p->socks[p->sel_sock].h;
+    int sz = DGRAM_UDP_SOCKBUF;
+    (void)uv_send_buffer_size(h, &sz);
+    sz = DGRAM_UDP_SOCKBUF;
+    (void)uv_recv_buffer_size(h, &sz);
+    uv_os_fd_t fd;
+    if (uv_fileno(h, &fd) == 0)
+        udp_batch_init(&p->batch, fd);
+    else
+        udp_batch_limit(&p->batch, UDP_BATCH_LOOP);
+}
 
 static void close_sock(psock_t *s);
 
@@ -142,6 +170,7 @@ static void finish_ok(punch_t *p)
     (void)uv_udp_getsockname(&p->socks[p->sel_sock].h, (struct sockaddr *)&p->path.local, &len);
     p->path.remote = p->sel_addr;
     p->path.max_payload = PUNCH_MAX_PAYLOAD;
+    tune_chosen(p);
     p->res.path = &p->path;
     uv_timer_set_repeat(&p->timer, 1000);
     if (p->cbs.on_done) p->cbs.on_done(p, &p->res, p->arg);
@@ -272,13 +301,6 @@ static void on_punch_pkt(punch_t *p, int si, const struct sockaddr *from, const 
     case PUNCH_KEEPALIVE:
         break;
     }
-}
-
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    (void)hint;
-    punch_t *p = ((psock_t *)h->data)->p;
-    *buf = uv_buf_init((char *)p->rxbuf, sizeof p->rxbuf);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
@@ -443,14 +465,15 @@ static int open_sock(punch_t *p, int i)
     psock_t *s = &p->socks[i];
     struct sockaddr_in any;
     s->p = p;
-    int r = uv_udp_init(p->loop, &s->h);
+    /* recvmmsg: several datagrams per system call once QUIC runs here. */
+    int r = uv_udp_init_ex(p->loop, &s->h, AF_UNSPEC | UV_UDP_RECVMMSG);
     if (r != 0) return r;
     s->h.data = s;
     s->open = true;
     p->open_handles++;
     uv_ip4_addr("0.0.0.0", 0, &any);
     r = uv_udp_bind(&s->h, (struct sockaddr *)&any, 0);
-    if (r == 0) r = uv_udp_recv_start(&s->h, on_alloc, on_recv);
+    if (r == 0) r = uv_udp_recv_start(&s->h, udp_batch_rx_alloc, on_recv);
     return r;
 }
 
