@@ -30,7 +30,9 @@ function duration(s) {
 }
 
 async function getJSON(path) {
-  const r = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+  // location.origin: a page opened as http://user:pw@host/ may not fetch
+  // URLs that carry credentials, and a relative one would inherit them.
+  const r = await fetch(location.origin + path, { credentials: "same-origin", cache: "no-store" });
   if (!r.ok) throw new Error(path + ": HTTP " + r.status);
   return r.json();
 }
@@ -98,7 +100,11 @@ function renderProxies() {
     cell(tr, String(p.curConns), "num");
     cell(tr, bytes(p.todayTrafficIn), "num"); cell(tr, bytes(p.todayTrafficOut), "num");
     cell(tr, bytes(p.totalTrafficIn), "num"); cell(tr, bytes(p.totalTrafficOut), "num");
-    tr.addEventListener("click", () => { state.selected = p.name; renderProxies(); refreshChart(); });
+    tr.addEventListener("click", () => {
+      state.selected = p.name;
+      history.replaceState(null, "", "#proxy=" + encodeURIComponent(p.name));
+      renderProxies(); refreshChart();
+    });
     return tr;
   });
 }
@@ -180,6 +186,9 @@ document.addEventListener("DOMContentLoaded", () => {
   sortable("proxies", renderProxies);
   sortable("p2p", renderPairs);
   $("search").addEventListener("input", renderProxies);
+  // #proxy=NAME opens that proxy's chart (a link to share, or to bookmark).
+  const m = location.hash.match(/^#proxy=(.+)$/);
+  if (m) state.selected = decodeURIComponent(m[1]);
   poll();
   setInterval(poll, POLL_MS);
 });

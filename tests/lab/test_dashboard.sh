@@ -126,6 +126,21 @@ code=$(get /static/nope.js "$LAB_TMP/asset" -u "admin:$PW")
 [ "$code" = 404 ] || lab_fail "/static/nope.js: HTTP $code, want 404"
 lab_pass "page (text/html, CSP, X-Frame-Options), script and style served from the binary; unknown asset 404"
 
+# ---- the page in a browser ---------------------------------------------------
+# Headless Chromium (Debian's package) renders the page from `user`; the DOM
+# must hold the proxies' rows and the client's address, filled by the script.
+if command -v chromium >/dev/null; then
+    lab_exec user env HOME="$LAB_TMP" timeout 60 chromium --headless --no-sandbox --disable-gpu \
+        --user-data-dir="$LAB_TMP/chromium" --virtual-time-budget=6000 --dump-dom \
+        "http://admin:$PW@203.0.113.10:7500/#proxy=web" >"$LAB_TMP/dom.html" 2>"$LAB_TMP/chromium.log"
+    for want in 'data-name="web"' 'data-name="files"' '203\.0\.113\.21:' 'web — last hour' 'id="status">updated'; do
+        grep -q "$want" "$LAB_TMP/dom.html" || lab_fail "rendered page lacks '$want': $(grep -o '<footer.*</footer>' "$LAB_TMP/dom.html")"
+    done
+    lab_pass "headless Chromium rendered both proxies, the client's address and web's chart"
+else
+    echo "skip: no chromium (Debian package chromium) for the rendered-page check"
+fi
+
 # ---- the connection bound ----------------------------------------------------
 out=$(lab_exec user python3 - <<'PY'
 import socket, time
