@@ -36,10 +36,17 @@ static void on_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
 void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
                    const char *what)
 {
+    tunnels_relay_metered(set, a, b, early, early_len, what, NULL);
+}
+
+void tunnels_relay_metered(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
+                           size_t early_len, const char *what, const relay_meter_t *meter)
+{
     tunnel_t *t = calloc(1, sizeof *t);
     if (!t) {
         conn_close(a);
         conn_close(b);
+        if (meter && meter->on_done) meter->on_done(meter->ctx);
         return;
     }
     t->set = set;
@@ -50,7 +57,7 @@ void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, s
     if (set->head) set->head->prev = t;
     set->head = t;
     set->n++;
-    if (!relay_start(a, b, early, early_len, on_done, t)) { /* it closed both */
+    if (!relay_start_metered(a, b, early, early_len, on_done, t, meter)) { /* it closed both */
         unlink_tunnel(t);
         free(t);
     }

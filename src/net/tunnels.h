@@ -14,6 +14,8 @@
 
 #include "net/conn.h"
 
+typedef struct relay_meter relay_meter_t; /* net/relay.h */
+
 typedef struct tunnel tunnel_t;
 typedef struct tunnels {
     tunnel_t *head;
@@ -25,6 +27,9 @@ typedef struct tunnels {
  * conns are closed. */
 void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
                    const char *what);
+/* The same with live byte counts (relay.h's relay_meter_t; may be NULL). */
+void tunnels_relay_metered(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
+                           size_t early_len, const char *what, const relay_meter_t *meter);
 /* Ends every tunnel of set: each relay then closes its conns, and its
  * record leaves the set from a later callback. */
 void tunnels_end_all(tunnels_t *set);

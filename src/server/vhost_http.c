@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http/http_err.h"
 #include "http/http_head.h"
@@ -65,11 +66,19 @@ typedef struct front {
     struct sockaddr_storage src; /* counted in srv->http_srcs until freed */
     char peer[64], ip[64], local[64];
     struct front *prev, *next; /* in srv->fronts */
+    pstat_t *counted;          /* the proxy's counters while `work` counts as a connection there */
 } front_t;
 
 static const conn_cbs_t none_cbs = {0};
 static void consume(front_t *f, const uint8_t *p, size_t n);
 static void drop_work(front_t *f);
+
+/* The work conn no longer counts as a connection of its proxy (dashboard). */
+static void uncount(front_t *f)
+{
+    if (f->counted) pstat_conn_close(f->counted);
+    f->counted = NULL;
+}
 
 /* ---- lifetime ----------------------------------------------------------- */
 
@@ -82,6 +91,7 @@ static void front_release(ref_t *r)
         f->srv->fronts = f->next;
     if (f->next) f->next->prev = f->prev;
     vhost_release(&f->srv->http_listener, f->srv->http_srcs, &f->src);
+    uncount(f);
     vsite_unref(f->site);
     vsite_unref(f->work_site);
     http_msg_free(&f->req);
@@ -145,6 +155,7 @@ static void send_error(front_t *f, int status)
     const char *body = status == 404 ? f->srv->page_404 : NULL;
     char *r = http_err_response(status, body, body ? f->srv->page_404_len : 0, &len);
     LOG_LIMITED(LOG_DEBUG, "http error status=%d peer=%s", status, f->peer);
+    srv_stats_vhost_status(&f->srv->stats, status);
     /* Ignored: an error page that cannot be written changes nothing, since the
      * front closes the connection after it either way. */
     if (r && f->user && !dead(f)) (void)conn_write(f->user, r, len);
@@ -161,6 +172,7 @@ static void drop_work(front_t *f)
     conn_set_cbs(w, &none_cbs, NULL);
     conn_close(w);
     ref_drop(&f->ref); /* its close will not reach us; the timer's ref remains */
+    uncount(f);
     vsite_unref(f->work_site);
     f->work_site = NULL;
     f->work_full = false;
@@ -226,9 +238,22 @@ static void arm_response_timer(front_t *f)
 
 static void work_gone(front_t *f);
 
+/* The counters of the proxy the work conn serves, or NULL (dashboard). */
+static pstat_t *work_stats(const front_t *f)
+{
+    return f->work_site && f->work_site->p ? f->work_site->p->st : NULL;
+}
+
+static void count(const front_t *f, int dir, size_t n)
+{
+    pstat_t *st = work_stats(f);
+    if (st) pstat_add(st, dir, n, (int64_t)time(NULL));
+}
+
 static void to_work(front_t *f, const void *p, size_t n)
 {
     if (!f->work || n == 0) return;
+    count(f, PSTAT_IN, n);
     /* The answer is awaited from the last byte of the request on. */
     if (f->rs == RESP_HEAD) arm_response_timer(f);
     int r = conn_write(f->work, p, n);
@@ -242,6 +267,7 @@ static void to_work(front_t *f, const void *p, size_t n)
 static void to_user(front_t *f, const void *p, size_t n)
 {
     if (!f->user || n == 0) return;
+    count(f, PSTAT_OUT, n);
     int r = conn_write(f->user, p, n);
     if (r < 0) {
         front_close(f);
@@ -408,13 +434,15 @@ static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
     f->user = f->work = NULL;
     ref_drop(&f->ref); /* the relay owns both conns now: their closes */
     ref_drop(&f->ref); /* will not reach us; the timer's ref remains */
+    sproxy_t *p = f->work_site ? f->work_site->p : NULL;
+    uncount(f); /* the tunnel counts itself */
     vsite_unref(f->work_site);
     f->work_site = NULL;
     uint8_t *early = f->stash;
     size_t early_len = f->stash_len;
     f->stash = NULL;
     f->stash_len = 0;
-    tunnels_relay(&f->srv->tunnels, u, w, early, early_len, "http upgrade");
+    sproxy_relay_counted(f->srv, p, u, w, early, early_len, "http upgrade");
     free(early);
     front_close(f);
 }
@@ -429,6 +457,7 @@ static void on_response_head(front_t *f, const uint8_t *rest, size_t rest_len, b
         *stop = true;
         return;
     }
+    srv_stats_vhost_status(&f->srv->stats, h->status);
     to_user(f, out, len);
     free(out);
     uv_timer_stop(&f->timer);
@@ -544,6 +573,7 @@ static void on_work_close(conn_t *c)
     front_t *f = conn_data(c);
     if (f->work == c) {
         f->work = NULL;
+        uncount(f);
         vsite_unref(f->work_site);
         f->work_site = NULL;
     }
@@ -568,6 +598,8 @@ static void on_work(work_req_t *req, conn_t *work)
     }
     f->work = work;
     f->work_site = vsite_ref(f->site);
+    f->counted = work_stats(f); /* a connection of its proxy while it serves this front */
+    if (f->counted) pstat_conn_open(f->counted);
     ref_hold(&f->ref); /* dropped by the work conn's close, or by drop_work */
     conn_set_cbs(work, &work_cbs, f);
     send_head(f);
