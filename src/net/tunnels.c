@@ -11,6 +11,7 @@ struct tunnel {
     tunnels_t *set;
     conn_t *a, *b;
     const char *what;
+    const void *tag; /* tunnels_relay_tagged's; NULL: none */
     struct tunnel *prev, *next;
 };
 
@@ -36,6 +37,12 @@ static void on_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
 void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
                    const char *what)
 {
+    tunnels_relay_tagged(set, a, b, early, early_len, what, NULL);
+}
+
+void tunnels_relay_tagged(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
+                          size_t early_len, const char *what, const void *tag)
+{
     tunnel_t *t = calloc(1, sizeof *t);
     if (!t) {
         conn_close(a);
@@ -46,6 +53,7 @@ void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, s
     t->a = a;
     t->b = b;
     t->what = what;
+    t->tag = tag;
     t->next = set->head;
     if (set->head) set->head->prev = t;
     set->head = t;
@@ -59,10 +67,22 @@ void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, s
 /* Not conn_close: a relay may have handed its sockets to the splice pump,
  * which must finish first. Ending both transports makes either path see the
  * end (EOF or a failed write) and close both conns itself. */
+static void end_tunnel(tunnel_t *t)
+{
+    conn_end_transport(t->a);
+    conn_end_transport(t->b);
+}
+
 void tunnels_end_all(tunnels_t *set)
 {
-    for (tunnel_t *t = set->head; t; t = t->next) {
-        conn_end_transport(t->a);
-        conn_end_transport(t->b);
-    }
+    for (tunnel_t *t = set->head; t; t = t->next)
+        end_tunnel(t);
+}
+
+int tunnels_end_tag(tunnels_t *set, const void *tag)
+{
+    int n = 0;
+    for (tunnel_t *t = set->head; t && tag; t = t->next)
+        if (t->tag == tag) end_tunnel(t), n++;
+    return n;
 }
