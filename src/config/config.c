@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "net/addr.h"
 #include "util/strbuf.h"
@@ -173,6 +175,7 @@ typedef enum {
     K_SECRET_BOOL, /* proxy_cfg_t bool at `off` for secret kinds; else as K_FRP */
     K_IP_ADDR,     /* char * at `off`: "" or an IP literal (no host names) */
     K_PM_PROTOS,   /* client_cfg_t port_mapping_protocols: "pcp", "natpmp", "upnp" */
+    K_WEB_PORT,    /* web_cfg_t at `off`: port 0..65535 and the key's line */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -207,6 +210,14 @@ typedef struct key_spec {
 #define AUTH_KEYS(T)                                                                               \
     SECTION("auth"), STR("auth.token", T, token), CHECKED("auth.method", K_AUTH_METHOD),           \
         FRP_EACH("auth.oidc"), FRP("auth.additionalScopes")
+/* webServer.* (frp's keys), the same in both files. */
+#define WEB_KEYS(T)                                                                                \
+    SECTION("webServer"), STR("webServer.addr", T, web.addr),                                     \
+        SPECIAL("webServer.port", K_WEB_PORT, T, web), STR("webServer.user", T, web.user),         \
+        STR("webServer.password", T, web.password), SECTION("webServer.tls"),                      \
+        STR("webServer.tls.certFile", T, web.tls_cert_file),                                       \
+        STR("webServer.tls.keyFile", T, web.tls_key_file), FRP("webServer.assetsDir"),             \
+        FRP("webServer.pprofEnable")
 
 static const key_spec_t server_keys[] = {
     STR("bindAddr", server_cfg_t, bind_addr),
@@ -230,7 +241,7 @@ static const key_spec_t server_keys[] = {
     FRP("transport.tcpKeepalive"),
     FRP_EACH("transport.quic"),
     LOG_KEYS(server_cfg_t),
-    FRP_EACH("webServer"),
+    WEB_KEYS(server_cfg_t),
     FRP("kcpBindPort"),
     FRP("quicBindPort"),
     INT("vhostHTTPPort", server_cfg_t, vhost_http_port, 0, 65535),
@@ -250,7 +261,7 @@ static const key_spec_t server_keys[] = {
     INT("p2p.relayMaxPerUser", server_cfg_t, relay_max_per_user, 1, 65536),
     INT("p2p.relayRateKiB", server_cfg_t, relay_rate_kib, 1, 4194303),
     FRP_EACH("sshTunnelGateway"),
-    FRP("enablePrometheus"),
+    BOOL("enablePrometheus", server_cfg_t, enable_prometheus),
     FRP("detailedErrorsToClient"),
     FRP("userConnTimeout"),
     FRP("udpPacketSize"),
@@ -291,7 +302,7 @@ static const key_spec_t client_keys[] = {
     SECTION("natTraversal"),
     BOOL("natTraversal.portMapping", client_cfg_t, port_mapping),
     SPECIAL("natTraversal.portMappingProtocols", K_PM_PROTOS, client_cfg_t, port_mapping_protocols),
-    FRP_EACH("webServer"),
+    WEB_KEYS(client_cfg_t),
     STR("natHoleStunServer", client_cfg_t, nat_hole_stun_server),
     FRP("dnsServer"),
     FRP("start"),
@@ -660,6 +671,19 @@ HANDLER(h_ip_addr)
     char shown[SHOW_LEN];
     error_at(c, kv->line, "key '%s': expected an IP address (no host names), got '%s'", path,
              show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+HANDLER(h_web_port)
+{
+    web_cfg_t *web = field_of(w, k);
+    if (!expect(c, path, kv->line, kv->value, TOML_INTEGER)) return;
+    int64_t n = kv->value->u.i;
+    if (n < 0 || n > 65535) {
+        error_at(c, kv->line, "key '%s': %lld is out of range 0..65535", path, (long long)n);
+        return;
+    }
+    web->port = (int)n;
+    web->line = kv->line;
 }
 
 /* natTraversal.portMappingProtocols: a non-empty array of distinct names,
@@ -1140,6 +1164,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_SECRET_BOOL] = h_secret_bool,
     [K_IP_ADDR] = h_ip_addr,
     [K_PM_PROTOS] = h_pm_protos,
+    [K_WEB_PORT] = h_web_port,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -1248,6 +1273,39 @@ static int parse_into(ctx_t *c, const char *text, size_t len, const key_spec_t *
     return c->errors;
 }
 
+/* "127.0.0.1", "::1", any 127/8 address, or "localhost". */
+static bool is_loopback_addr(const char *a)
+{
+    struct sockaddr_storage ss;
+    if (strcmp(a, "localhost") == 0) return true;
+    if (addr_parse(a, 0, &ss) != 0) return false;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+    return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+/* webServer: defaults, TLS files in pairs, and no password-less listener
+ * off loopback (anyone reaching the port would see or steer everything). */
+static void check_web(ctx_t *c, web_cfg_t *web, const char *default_addr)
+{
+    default_str(c, &web->addr, default_addr);
+    if (web->port == 0 || !web->addr) return;
+    if (!web->tls_cert_file != !web->tls_key_file)
+        error_at(c, web->line, "key 'webServer.tls.%s': required with webServer.tls.%s",
+                 web->tls_cert_file ? "keyFile" : "certFile",
+                 web->tls_cert_file ? "certFile" : "keyFile");
+    if (is_loopback_addr(web->addr) || (web->password && web->password[0])) return;
+    char shown[SHOW_LEN];
+    error_at(c, web->line,
+             "key 'webServer.password': required when webServer.addr '%s' is not a loopback "
+             "address (anyone who reaches the port could use it); set a password, or "
+             "webServer.addr = \"127.0.0.1\"",
+             show(shown, sizeof shown, web->addr, strlen(web->addr)));
+}
+
 static void server_defaults(server_cfg_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -1297,7 +1355,10 @@ int config_parse_server(const char *name, const char *text, size_t len, server_c
 {
     ctx_t c = {name, diag ? diag : stderr, 0, false};
     server_defaults(out);
-    if (parse_into(&c, text, len, server_keys, out) == 0) server_string_defaults(&c, out);
+    if (parse_into(&c, text, len, server_keys, out) == 0) {
+        server_string_defaults(&c, out);
+        check_web(&c, &out->web, "0.0.0.0");
+    }
     if (c.errors == 0) return 0;
     config_server_free(out);
     return -1;
@@ -1308,7 +1369,10 @@ int config_parse_client(const char *name, const char *text, size_t len, client_c
 {
     ctx_t c = {name, diag ? diag : stderr, 0, false};
     client_defaults(out);
-    if (parse_into(&c, text, len, client_keys, out) == 0) client_string_defaults(&c, out);
+    if (parse_into(&c, text, len, client_keys, out) == 0) {
+        client_string_defaults(&c, out);
+        check_web(&c, &out->web, "127.0.0.1");
+    }
     if (c.errors == 0) return 0;
     config_client_free(out);
     return -1;
@@ -1378,6 +1442,16 @@ static void log_cfg_free(log_cfg_t *log)
     log->to = NULL;
 }
 
+static void web_cfg_free(web_cfg_t *web)
+{
+    free(web->addr);
+    free(web->user);
+    free(web->password);
+    free(web->tls_cert_file);
+    free(web->tls_key_file);
+    memset(web, 0, sizeof *web);
+}
+
 static void str_list_free(str_list_t *l);
 
 static void user_cfg_free(user_cfg_t *u)
@@ -1405,6 +1479,7 @@ void config_server_free(server_cfg_t *cfg)
     free(cfg->subdomain_host);
     free(cfg->custom_404_page);
     free(cfg->alt_addr);
+    web_cfg_free(&cfg->web);
     log_cfg_free(&cfg->log);
     memset(cfg, 0, sizeof *cfg);
 }
@@ -1462,6 +1537,7 @@ void config_client_free(client_cfg_t *cfg)
     free(cfg->tls_server_name);
     free(cfg->tls_server_fingerprint);
     free(cfg->nat_hole_stun_server);
+    web_cfg_free(&cfg->web);
     log_cfg_free(&cfg->log);
     for (int i = 0; i < cfg->n_proxies; i++)
         proxy_cfg_free(&cfg->proxies[i]);

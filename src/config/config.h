@@ -4,7 +4,7 @@
  * `{{ .Envs.NAME }}` templates, parse TOML, apply defaults and validate.
  * Diagnostics go to the `diag` stream (stderr when NULL), one line each:
  *   FILE:LINE: warning: unknown key 'foo'
- *   FILE:LINE: warning: frp key 'webServer.port' is not supported by burrow yet; ignored
+ *   FILE:LINE: warning: frp key 'webServer.assetsDir' is not supported by burrow yet; ignored
  *   FILE:LINE: error: key 'bindPort': expected an integer, got a string
  *   FILE:LINE: error: key 'proxies[1].localPort': 70000 is out of range 1..65535
  *   FILE: error: missing required key 'serverAddr'
@@ -28,6 +28,19 @@ typedef struct log_cfg {
     char *to;  /* "console" or a file path; default "console" */
     int level; /* log_level_t; default LOG_INFO */
 } log_cfg_t;
+
+/* webServer.*: the server's dashboard or the client's admin API
+ * (web/httpd.h). Off while port is 0. addr defaults to "0.0.0.0" on the
+ * server (as frp) and "127.0.0.1" on the client; a non-loopback addr
+ * without a password is refused at load time (no open dashboard by
+ * accident). Basic auth applies when user or password is set. */
+typedef struct web_cfg {
+    char *addr;                         /* webServer.addr */
+    int port;                           /* webServer.port; 0 (default) = off */
+    char *user, *password;              /* webServer.user / webServer.password */
+    char *tls_cert_file, *tls_key_file; /* webServer.tls.certFile / keyFile: HTTPS */
+    int line;                           /* of webServer.port, for messages; 0 = unset */
+} web_cfg_t;
 
 /* proxy_kind_t (PROXY_TCP, ...) and what each kind accepts: proto/kinds.h. */
 
@@ -143,6 +156,8 @@ typedef struct server_cfg {
     int relay_port;         /* p2p.relayPort */
     int relay_max_per_user; /* p2p.relayMaxPerUser: allocations per user */
     int relay_rate_kib;     /* p2p.relayRateKiB: KiB/s per allocation */
+    web_cfg_t web;          /* webServer.*: the dashboard and its API */
+    bool enable_prometheus; /* enablePrometheus: /metrics on the dashboard */
     log_cfg_t log;
 } server_cfg_t;
 
@@ -167,6 +182,7 @@ typedef struct client_cfg {
     /* natHoleStunServer: "host:port" of the STUN server xtcp's candidate
      * gathering asks; NULL (default) = the burrow server's own STUN service */
     char *nat_hole_stun_server;
+    web_cfg_t web; /* webServer.*: the admin API */
     log_cfg_t log;
     proxy_cfg_t *proxies;
     int n_proxies;

@@ -708,8 +708,8 @@ static void test_frp_unsupported_keys(void)
     CHECK_EQ_STR(c.nat_hole_stun_server, "stun.x:3478");
     CHECK(diag_has(NS(11, "dnsServer")));
     CHECK(diag_has("warning: frp key 'metadatas' is not supported by burrow yet; ignored\n"));
-    CHECK(diag_has(NS(13, "webServer.addr")));
-    CHECK(diag_has(NS(14, "webServer.port")));
+    CHECK(!diag_has("webServer")); /* taken: the admin API */
+    CHECK_EQ_INT(c.web.port, 7400);
     CHECK(diag_has(NS(20, "proxies[0].transport.useEncryption")));
     CHECK(diag_has(NS(21, "proxies[0].transport.useCompression")));
     CHECK(diag_has(NS(22, "proxies[0].transport.bandwidthLimit")));
@@ -719,7 +719,7 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has("frpc.toml:30: warning: proxy type 'tcpmux' is not supported by burrow yet; "
                    "proxy 'web' skipped\n"));
     CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
-    CHECK_EQ_INT(diag_lines(), 20);
+    CHECK_EQ_INT(diag_lines(), 18);
 #undef NS
     CHECK_EQ_INT(c.n_proxies, 2);
     if (c.n_proxies == 2) {
@@ -735,7 +735,7 @@ static void test_frp_unsupported_keys(void)
                         "subDomainHost = \"example.com\"\n"
                         "[webServer]\n"
                         "addr = \"0.0.0.0\"\n"
-                        "port = 7500\n"
+                        "assetsDir = \"./static\"\n"
                         "user = \"admin\"\n"
                         "[transport]\n"
                         "tcpMux = false\n"
@@ -743,11 +743,12 @@ static void test_frp_unsupported_keys(void)
                         "maxDays = 7\n",
                         &s),
                  0);
-    CHECK(diag_has("frps.toml:6: warning: frp key 'webServer.port' is not supported by burrow "
-                   "yet; ignored\n"));
+    CHECK(diag_has("frps.toml:6: warning: frp key 'webServer.assetsDir' is not supported by "
+                   "burrow yet; ignored\n"));
     CHECK(diag_has("frps.toml:9: warning: frp key 'transport.tcpMux' is not supported"));
     CHECK(diag_has("frps.toml:11: warning: frp key 'log.maxDays' is not supported"));
-    CHECK_EQ_INT(diag_lines(), 5);
+    CHECK_EQ_INT(diag_lines(), 3);
+    CHECK_EQ_INT(s.web.port, 0); /* no port: no dashboard, whatever else is set */
     CHECK_EQ_INT(s.vhost_http_port, 80);
     CHECK_EQ_INT(s.vhost_https_port, 443);
     CHECK_EQ_STR(s.subdomain_host, "example.com");
@@ -1302,8 +1303,87 @@ static void test_nat_traversal(void)
                  1);
 }
 
+/* webServer.* on both sides: frp's keys, the defaults (server 0.0.0.0,
+ * client 127.0.0.1, off without a port), and the refusal to listen off
+ * loopback without a password, naming the key and the port's line. */
+static void test_web_server(void)
+{
+    server_cfg_t s;
+    CHECK_EQ_INT(server("auth.token = \"t\"\n"
+                        "enablePrometheus = true\n"
+                        "[webServer]\n"
+                        "port = 7500\n"
+                        "user = \"admin\"\n"
+                        "password = \"pw\"\n"
+                        "tls.certFile = \"d.crt\"\n"
+                        "tls.keyFile = \"d.key\"\n",
+                        &s),
+                 0);
+    CHECK_EQ_INT(diag_lines(), 0);
+    CHECK_EQ_STR(s.web.addr, "0.0.0.0");
+    CHECK_EQ_INT(s.web.port, 7500);
+    CHECK_EQ_INT(s.web.line, 4);
+    CHECK_EQ_STR(s.web.user, "admin");
+    CHECK_EQ_STR(s.web.password, "pw");
+    CHECK_EQ_STR(s.web.tls_cert_file, "d.crt");
+    CHECK_EQ_STR(s.web.tls_key_file, "d.key");
+    CHECK(s.enable_prometheus);
+    config_server_free(&s);
+
+    CHECK_EQ_INT(server("auth.token = \"t\"\n", &s), 0);
+    CHECK_EQ_INT(s.web.port, 0);
+    CHECK(!s.enable_prometheus);
+    config_server_free(&s);
+
+    /* Open to the network without a password: refused. */
+    CHECK_EQ_INT(server("auth.token = \"t\"\n"
+                        "webServer.port = 7500\n",
+                        &s),
+                 -1);
+    CHECK(diag_has("frps.toml:2: error: key 'webServer.password': required when webServer.addr "
+                   "'0.0.0.0' is not a loopback address"));
+    CHECK_EQ_INT(server("webServer.addr = \"192.0.2.1\"\n"
+                        "webServer.port = 7500\n"
+                        "webServer.password = \"\"\n",
+                        &s),
+                 -1);
+    CHECK(diag_has("frps.toml:2: error: key 'webServer.password'"));
+    /* Loopback needs none; a lone TLS file is an error. */
+    CHECK_EQ_INT(server("webServer.addr = \"127.0.0.1\"\n"
+                        "webServer.port = 7500\n",
+                        &s),
+                 0);
+    config_server_free(&s);
+    CHECK_EQ_INT(server("webServer.addr = \"::1\"\n"
+                        "webServer.port = 7500\n"
+                        "webServer.tls.certFile = \"a\"\n",
+                        &s),
+                 -1);
+    CHECK(diag_has("frps.toml:2: error: key 'webServer.tls.keyFile': required with "
+                   "webServer.tls.certFile"));
+    CHECK_EQ_INT(server("webServer.port = 70000\n", &s), -1);
+    CHECK(diag_has("frps.toml:1: error: key 'webServer.port': 70000 is out of range 0..65535"));
+
+    client_cfg_t c;
+    CHECK_EQ_INT(client("webServer.port = 7400\n", &c), 0);
+    CHECK_EQ_STR(c.web.addr, "127.0.0.1");
+    CHECK_EQ_INT(c.web.port, 7400);
+    config_client_free(&c);
+    CHECK_EQ_INT(client("[webServer]\n"
+                        "addr = \"0.0.0.0\"\n"
+                        "port = 7400\n",
+                        &c),
+                 -1);
+    CHECK(diag_has("frpc.toml:3: error: key 'webServer.password': required when webServer.addr "
+                   "'0.0.0.0'"));
+    CHECK_EQ_INT(client("enablePrometheus = true\n", &c), 0);
+    CHECK(diag_has("frpc.toml:1: warning: unknown key 'enablePrometheus'"));
+    config_client_free(&c);
+}
+
 int main(void)
 {
+    RUN(test_web_server);
     RUN(test_nat_traversal);
     RUN(test_full_server);
     RUN(test_nat_discovery);
