@@ -664,6 +664,7 @@ void client_stop(cli_t *c)
 {
     if (c->stopping) return;
     c->stopping = true;
+    if (c->on_stop) c->on_stop(c->on_stop_arg);
     /* A cancelled lookup still calls on_resolved (UV_ECANCELED), which then
      * only frees its result; one that already runs completes first. */
     if (c->state == C_RESOLVING) uv_cancel((uv_req_t *)&c->gai);
@@ -678,6 +679,12 @@ void client_stop(cli_t *c)
     uv_close((uv_handle_t *)&c->hb, NULL);
     for (int i = 0; i < c->n_proxies; i++)
         cproxy_retire(c->proxies[i]);
+}
+
+void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg)
+{
+    c->on_stop = fn;
+    c->on_stop_arg = arg;
 }
 
 int client_exit_status(const cli_t *c)

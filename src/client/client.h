@@ -21,6 +21,9 @@ void client_start(cli_t *c);
  * any client callback (loginFailExit stops from one) and more than once. */
 void client_stop(cli_t *c);
 void client_destroy(cli_t *c);
+/* fn(arg) runs once when client_stop runs (also when the client stops by
+ * itself), so that its neighbours (the admin API) close too. */
+void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg);
 /* Hot reload (reload.c): loads `path` and applies the difference with the
  * running proxies (added, removed, changed re-registered; kept ones and
  * their connections untouched). Refused whole, with nothing applied, when

@@ -137,6 +137,8 @@ struct cli {
     uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
     uint64_t attempt_start; /* loop time the current connection attempt began */
     bool probe_expired;     /* probing over: window ran out, or server reached */
+    void (*on_stop)(void *arg); /* client_on_stop's */
+    void *on_stop_arg;
 };
 
 /* client.c */

@@ -128,22 +128,29 @@ static void apply(cli_t *c, ccfg_box_t *box, const plan_t *pl, cproxy_t **list, 
     c->n_proxies = nw->n_proxies;
 }
 
-static char *names(json_t *a)
+/* "x,y" from a JSON array of names; "-" when empty. */
+static const char *names(json_t *a, char *buf, size_t len)
 {
-    char *s = json_dumps(a, JSON_COMPACT);
-    return s;
+    size_t o = 0, i;
+    json_t *v;
+    buf[0] = '\0';
+    json_array_foreach(a, i, v)
+    {
+        int n = snprintf(buf + o, len - o, "%s%s", o ? "," : "", json_string_value(v));
+        if (n < 0 || (size_t)n >= len - o) break;
+        o += (size_t)n;
+    }
+    return o ? buf : "-";
 }
 
 static void log_report(json_t *r)
 {
-    char *a = names(json_object_get(r, "added")), *rm = names(json_object_get(r, "removed"));
-    char *ch = names(json_object_get(r, "changed")), *k = names(json_object_get(r, "kept"));
-    LOG_I("reload applied added=%s removed=%s changed=%s kept=%s", LOG_ESC(a), LOG_ESC(rm),
-          LOG_ESC(ch), LOG_ESC(k));
-    free(a);
-    free(rm);
-    free(ch);
-    free(k);
+    char a[512], rm[512], ch[512], k[512];
+    LOG_I("reload applied added=%s removed=%s changed=%s kept=%s",
+          LOG_ESC(names(json_object_get(r, "added"), a, sizeof a)),
+          LOG_ESC(names(json_object_get(r, "removed"), rm, sizeof rm)),
+          LOG_ESC(names(json_object_get(r, "changed"), ch, sizeof ch)),
+          LOG_ESC(names(json_object_get(r, "kept"), k, sizeof k)));
 }
 
 json_t *client_reload_box(cli_t *c, ccfg_box_t *box)
@@ -179,6 +186,14 @@ json_t *client_reload_box(cli_t *c, ccfg_box_t *box)
     return r;
 }
 
+/* The loader's lines, one log line each (the file is the admin's). */
+static void log_diag(char *diag)
+{
+    char *save = NULL;
+    for (char *l = diag ? strtok_r(diag, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+        LOG_W("reload: config \"%s\"", LOG_ESCQ(l));
+}
+
 json_t *client_reload_file(cli_t *c, const char *path)
 {
     char *diag = NULL;
@@ -192,9 +207,9 @@ json_t *client_reload_file(cli_t *c, const char *path)
         fclose(f);
         f = NULL;
         r = report_new();
-        json_object_set_new(r, "errors", json_string(diag ? diag : ""));
+        json_object_set_new(r, "errors", json_string(diag ? diag : "")); /* before log_diag cuts it */
         refused(r, "the config has errors (nothing applied)");
-        LOG_W("reload: %s", LOG_ESC(diag ? diag : ""));
+        log_diag(diag);
     } else {
         r = client_reload_box(c, box);
     }

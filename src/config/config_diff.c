@@ -73,6 +73,12 @@ static const field_t client_fields[] = {
     FLD(client_cfg_t, "natTraversal.portMapping", F_BOOL, port_mapping),
     FLD(client_cfg_t, "natTraversal.portMappingProtocols", F_PROTOS, port_mapping_protocols),
     FLD(client_cfg_t, "natHoleStunServer", F_STR, nat_hole_stun_server),
+    FLD(client_cfg_t, "webServer.addr", F_STR, web.addr),
+    FLD(client_cfg_t, "webServer.port", F_INT, web.port),
+    FLD(client_cfg_t, "webServer.user", F_STR, web.user),
+    FLD(client_cfg_t, "webServer.password", F_STR, web.password),
+    FLD(client_cfg_t, "webServer.tls.certFile", F_STR, web.tls_cert_file),
+    FLD(client_cfg_t, "webServer.tls.keyFile", F_STR, web.tls_key_file),
     FLD(client_cfg_t, "log.to", F_STR, log.to),
     FLD(client_cfg_t, "log.level", F_INT, log.level),
 };
