@@ -212,7 +212,7 @@ typedef struct key_spec {
         FRP_EACH("auth.oidc"), FRP("auth.additionalScopes")
 /* webServer.* (frp's keys), the same in both files. */
 #define WEB_KEYS(T)                                                                                \
-    SECTION("webServer"), STR("webServer.addr", T, web.addr),                                     \
+    SECTION("webServer"), STR("webServer.addr", T, web.addr),                                      \
         SPECIAL("webServer.port", K_WEB_PORT, T, web), STR("webServer.user", T, web.user),         \
         STR("webServer.password", T, web.password), SECTION("webServer.tls"),                      \
         STR("webServer.tls.certFile", T, web.tls_cert_file),                                       \
