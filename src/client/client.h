@@ -33,6 +33,9 @@ void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg);
  * "removed": [...], "changed": [...], "kept": [...]}; logged either way.
  * NULL only when out of memory. */
 json_t *client_reload_file(cli_t *c, const char *path);
+/* The proxies and visitors and their state (cstatus.c), for the admin
+ * API's GET /api/status: a new JSON object keyed by type. */
+json_t *client_status_json(cli_t *c);
 /* Non-zero when the client gave up (loginFailExit) and the process should
  * exit with this status. */
 int client_exit_status(const cli_t *c);

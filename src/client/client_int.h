@@ -272,6 +272,10 @@ void cxtcp_visitor_want(cli_t *c, const visitor_cfg_t *v, const char *proxy);
 /* P2P_OFFER (owner) and P2P_ANSWER (visitor) from the server. */
 void cxtcp_on_offer(void *owner, json_t *m);
 void cxtcp_on_answer(void *owner, json_t *m);
+/* The pairs of owner proxy `proxy` (wire name), or of visitor v when v is
+ * not NULL, as a JSON array for the admin API: peer, path ("direct",
+ * "relay": QUIC's; "stcp": the server's TCP relay), rtt_ms, since_ms. */
+json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v);
 /* Client stop: closes every pair (sockets and timers). */
 void cxtcp_close_all(cli_t *c);
 /* Closes the owner's pairs of the proxy with wire name `proxy`. */
@@ -307,6 +311,9 @@ int cxq_start(cxq_t *q, const uint8_t *peer_fp, const struct relay_grant *g, con
 void cxq_add_direct(cxq_t *q, struct dgram_path *p);
 /* Whether streams can be opened now; whether they may soon (not failed). */
 bool cxq_ready(const cxq_t *q);
+/* The kind of path QUIC sends on now ("relay", "direct") and its smoothed
+ * RTT, or NULL when QUIC does not carry the pair (static string). */
+const char *cxq_path(const cxq_t *q, uint64_t *rtt_us);
 bool cxq_pending(const cxq_t *q);
 /* Visitor: a new stream (one user connection) with empty callbacks, or
  * NULL with *err (UV_EAGAIN: not ready). */

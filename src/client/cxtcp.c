@@ -680,6 +680,23 @@ static void on_gathered(punch_t *p, const cand_set_t *self, void *arg)
 
 /* ---- the client's side -------------------------------------------------- */
 
+json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v)
+{
+    json_t *a = json_array();
+    for (cxtcp_t *x = c->xtcps; x && a; x = x->next) {
+        bool mine = v ? x->role == PUNCH_ROLE_VISITOR && x->vcfg == v
+                      : x->role == PUNCH_ROLE_OWNER && strcmp(x->proxy, proxy) == 0;
+        if (!mine) continue;
+        uint64_t rtt_us;
+        const char *path = cxq_path(x->q, &rtt_us);
+        json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:I}", "peer", label(x), "path",
+                                           path ? path : "stcp", "rtt_ms", (double)rtt_us / 1000.0,
+                                           "since_ms",
+                                           (json_int_t)(uv_now(c->loop) - x->t_begin)));
+    }
+    return a;
+}
+
 void cxtcp_close_proxy(cli_t *c, const char *proxy)
 {
     cxtcp_t *x = c->xtcps;
