@@ -107,7 +107,101 @@ lab_wait_log "$LAB_TMP/client.log" "reload refused: 'transport.poolCount' change
 cp "$LAB_TMP/good.toml" "$CONF"
 lab_pass "SIGHUP changing transport.poolCount refused by name"
 
-#@API@
+# ---- the admin API and the CLI -------------------------------------------------
+lab_wait_port c1 tcp 127.0.0.1 7400 5 || lab_fail "admin API not listening on 127.0.0.1:7400 in c1"
+lab_exec c1 "$BURROW_BIN" status -c "$CONF" >"$LAB_TMP/status.txt" 2>&1 ||
+    lab_fail "burrow status failed: $(cat "$LAB_TMP/status.txt")"
+cat "$LAB_TMP/status.txt"
+head -1 "$LAB_TMP/status.txt" | grep -Eq '^NAME +TYPE +STATUS +LOCAL +REMOTE +ERROR/PATH' ||
+    lab_fail "burrow status: no header"
+for x in a:9001:6001 c:9003:6013 d:9004:6004; do
+    IFS=: read -r n l r <<<"$x"
+    grep -Eq "^$n +tcp +running +192\.168\.1\.10:$l +203\.0\.113\.10:$r" "$LAB_TMP/status.txt" ||
+        lab_fail "burrow status: no running row for $n"
+done
+! grep -q '^b ' "$LAB_TMP/status.txt" || lab_fail "burrow status still lists b"
+lab_pass "burrow status lists a, c, d running with local and remote addresses"
+
+# Without the password: 401, nothing changes.
+code=$(lab_exec c1 curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:7400/api/reload)
+[ "$code" = 401 ] || lab_fail "GET /api/reload without a password: $code, want 401"
+code=$(lab_exec c1 curl -s -o /dev/null -w '%{http_code}' -u "admin:wrong" http://127.0.0.1:7400/api/status)
+[ "$code" = 401 ] || lab_fail "GET /api/status with a wrong password: $code, want 401"
+sed 's/^user = .*//' "$CONF" >"$LAB_TMP/nopw.toml"
+sed -i '/^webServer.password/d' "$LAB_TMP/nopw.toml"
+if lab_exec c1 "$BURROW_BIN" status -c "$LAB_TMP/nopw.toml" >"$LAB_TMP/nopw.txt" 2>&1; then
+    lab_fail "burrow status without the password succeeded"
+fi
+grep -q '401' "$LAB_TMP/nopw.txt" || lab_fail "burrow status without the password: $(cat "$LAB_TMP/nopw.txt")"
+lab_pass "no or wrong password: 401 (curl and burrow status, which exits non-zero)"
+
+# No webServer.port in the file: a clear message.
+grep -v '^webServer' "$CONF" >"$LAB_TMP/noweb.toml"
+if "$BURROW_BIN" reload -c "$LAB_TMP/noweb.toml" >"$LAB_TMP/noweb.txt" 2>&1; then
+    lab_fail "burrow reload without webServer.port succeeded"
+fi
+grep -q "admin API not enabled: set webServer.port in $LAB_TMP/noweb.toml" "$LAB_TMP/noweb.txt" ||
+    lab_fail "burrow reload without webServer.port: $(cat "$LAB_TMP/noweb.txt")"
+lab_pass "burrow reload without webServer.port says how to enable it"
+
+# burrow reload: d removed, e added.
+write_conf a:9001:6001 c:9003:6013 e:9005:6005
+lab_exec c1 "$BURROW_BIN" reload -c "$CONF" >"$LAB_TMP/reload1.txt" 2>&1 ||
+    lab_fail "burrow reload failed: $(cat "$LAB_TMP/reload1.txt")"
+grep -Eq '^ +added +e$' "$LAB_TMP/reload1.txt" && grep -Eq '^ +removed +d$' "$LAB_TMP/reload1.txt" &&
+    grep -Eq '^ +kept +a c$' "$LAB_TMP/reload1.txt" || lab_fail "burrow reload: $(cat "$LAB_TMP/reload1.txt")"
+lab_wait_port srv tcp 203.0.113.10 6005 10 || lab_fail "e's port 6005 not open"
+echo_via 6005 || lab_fail "no echo through e (6005)"
+closed 6004 || lab_fail "d's port 6004 still open"
+lab_pass "burrow reload: e added (6005), d removed (6004 closed)"
+
+# A broken file through the CLI: its file:line error, nothing sent.
+cp "$CONF" "$LAB_TMP/good.toml"
+echo 'remotePort = "y"' >>"$CONF"
+bad_line=$(wc -l <"$CONF")
+if lab_exec c1 "$BURROW_BIN" reload -c "$CONF" >"$LAB_TMP/reload2.txt" 2>&1; then
+    lab_fail "burrow reload of a broken file succeeded"
+fi
+grep -Eq "frpc.toml:$bad_line(:[0-9]+)?: error" "$LAB_TMP/reload2.txt" || lab_fail "burrow reload: $(cat "$LAB_TMP/reload2.txt")"
+# ... and through GET /api/reload: refused with the same lines, the set unchanged.
+lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/api_reload.json" -w '%{http_code}' \
+    http://127.0.0.1:7400/api/reload >"$LAB_TMP/code" || true
+[ "$(cat "$LAB_TMP/code")" = 400 ] || lab_fail "GET /api/reload of a broken file: $(cat "$LAB_TMP/code")"
+python3 - "$LAB_TMP/api_reload.json" "frpc.toml:$bad_line:" <<'PY' || lab_fail "GET /api/reload: $(cat "$LAB_TMP/api_reload.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if j["ok"] is False and sys.argv[2] in j["errors"] and "error" in j["errors"] else 1)
+PY
+echo_via 6005 && echo_via 6013 && echo_via 6001 || lab_fail "a refused reload changed the running set"
+cp "$LAB_TMP/good.toml" "$CONF"
+lab_pass "a broken file: burrow reload and GET /api/reload both refuse with frpc.toml:$bad_line; a, c, e serve"
+
+# GET /api/config returns the file; PUT /api/config replaces it (a broken body
+# refused and the file untouched), then GET /api/reload applies it.
+lab_exec c1 curl -s -u "admin:$ADMIN_PW" http://127.0.0.1:7400/api/config >"$LAB_TMP/got.toml"
+cmp -s "$LAB_TMP/got.toml" "$CONF" || lab_fail "GET /api/config differs from the file"
+printf 'serverAddr = 3\n' >"$LAB_TMP/broken.toml"
+code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/put.json" -w '%{http_code}' -X PUT \
+    --data-binary @"$LAB_TMP/broken.toml" http://127.0.0.1:7400/api/config)
+[ "$code" = 400 ] && grep -Eq 'frpc.toml:1(:[0-9]+)?: error' "$LAB_TMP/put.json" ||
+    lab_fail "PUT of a broken config: $code $(cat "$LAB_TMP/put.json")"
+cmp -s "$LAB_TMP/good.toml" "$CONF" || lab_fail "a refused PUT changed the file"
+code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' -X PUT \
+    -H 'Origin: http://evil.example' --data-binary @"$CONF" http://127.0.0.1:7400/api/config)
+[ "$code" = 403 ] || lab_fail "cross-site PUT: $code, want 403"
+cp "$CONF" "$LAB_TMP/put.toml"
+brw_proxy "$LAB_TMP/put.toml" f tcp 192.168.1.10 9002 6006
+code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/put.json" -w '%{http_code}' -X PUT \
+    --data-binary @"$LAB_TMP/put.toml" http://127.0.0.1:7400/api/config)
+[ "$code" = 200 ] || lab_fail "PUT /api/config: $code $(cat "$LAB_TMP/put.json")"
+cmp -s "$LAB_TMP/put.toml" "$CONF" || lab_fail "PUT /api/config did not replace the file"
+code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/api_reload.json" -w '%{http_code}' \
+    http://127.0.0.1:7400/api/reload)
+[ "$code" = 200 ] && grep -q '"added":\["f"\]' "$LAB_TMP/api_reload.json" ||
+    lab_fail "GET /api/reload after the PUT: $code $(cat "$LAB_TMP/api_reload.json")"
+lab_wait_port srv tcp 203.0.113.10 6006 10 || lab_fail "f's port 6006 not open"
+echo_via 6006 || lab_fail "no echo through f (6006)"
+lab_pass "GET/PUT /api/config (broken body 400 with frpc.toml:1, cross-site 403), GET /api/reload: f added"
 
 # ---- the long connection through a is intact ---------------------------------
 touch "$LAB_TMP/go"
