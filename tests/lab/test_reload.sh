@@ -15,12 +15,16 @@ set -u
 lab_trap
 brw_require || exit 1
 ECHO=$(lab_tool tcp_echo) || exit 1
+UDP_ECHO=$(lab_tool udp_echo) || exit 1
+UDP_CHECK=$(lab_tool udp_check) || exit 1
 lab_up || lab_fail "lab_up"
 
 for p in 9001 9002 9003 9004 9005; do
     lab_bg c1 "$LAB_TMP/echo$p.log" "$ECHO" -b 192.168.1.10 $p
     lab_wait_port c1 tcp 192.168.1.10 $p 5 || lab_fail "tcp_echo $p in c1 did not start"
 done
+lab_bg c1 "$LAB_TMP/udp_echo.log" "$UDP_ECHO" -b 192.168.1.10 9010
+lab_wait_port c1 udp 192.168.1.10 9010 5 || lab_fail "udp_echo in c1 did not start"
 
 # echo_via PORT: one short echo through srv:PORT from user.
 echo_via() {
@@ -43,17 +47,17 @@ token=$(brw_token)
 ADMIN_PW=$(brw_token)
 brw_server_conf "$LAB_TMP/frps.toml" "$token"
 CONF="$LAB_TMP/frpc.toml"
-# write_conf PROXY-SPECS...: "name:localport:remoteport" each.
+# write_conf PROXY-SPECS...: "name:localport:remoteport[:type]" each (tcp by default).
 write_conf() {
     brw_client_conf "$CONF" "$token" "webServer.port = 7400" 'webServer.user = "admin"' \
         "webServer.password = \"$ADMIN_PW\""
     local s
     for s in "$@"; do
-        IFS=: read -r n l r <<<"$s"
-        brw_proxy "$CONF" "$n" tcp 192.168.1.10 "$l" "$r"
+        IFS=: read -r n l r t <<<"$s"
+        brw_proxy "$CONF" "$n" "${t:-tcp}" 192.168.1.10 "$l" "$r"
     done
 }
-write_conf a:9001:6001 b:9002:6002 c:9003:6003
+write_conf a:9001:6001 b:9002:6002 c:9003:6003 u:9010:6010:udp
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 client "$CONF"
 CPID=$LAB_LAST_PID
@@ -63,7 +67,9 @@ for x in a:6001 b:6002 c:6003; do
         lab_fail "proxy ${x%%:*} not registered"
     echo_via "${x##*:}" || lab_fail "no echo through ${x%%:*} (srv:${x##*:})"
 done
-lab_pass "proxies a, b, c serve through srv:6001..6003"
+brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" u udp 6010 || lab_fail "proxy u not registered"
+out=$(lab_exec user "$UDP_CHECK" -s 300 203.0.113.10 6010 50) || lab_fail "udp through u: $out"
+lab_pass "proxies a, b, c (tcp) and u (udp, its channel open) serve through srv:6001..6003, 6010"
 
 lab_bg user "$LAB_TMP/hold.log" python3 -u "$(dirname "$0")/hold_conn.py" 203.0.113.10 6001 \
     "$LAB_TMP/go" 120
@@ -75,7 +81,7 @@ lab_pass "long-lived connection through a open (64 KiB echoed)"
 write_conf a:9001:6001 c:9003:6013 d:9004:6004
 kill -HUP "$CPID"
 lab_wait_log "$LAB_TMP/client.log" 'reload applied' 10 || lab_fail "SIGHUP: no reload"
-grep -q 'reload applied added=d removed=b changed=c kept=a$' \
+grep -q 'reload applied added=d removed=b,u changed=c kept=a$' \
     "$LAB_TMP/client.log" || lab_fail "SIGHUP: wrong changes: $(grep 'reload applied' "$LAB_TMP/client.log")"
 lab_wait_port srv tcp 203.0.113.10 6004 10 || lab_fail "d's port 6004 not open"
 lab_wait_port srv tcp 203.0.113.10 6013 10 || lab_fail "c's new port 6013 not open"
@@ -85,7 +91,11 @@ closed 6002 || lab_fail "b's port 6002 still open"
 closed 6003 || lab_fail "c's old port 6003 still open"
 echo_via 6001 || lab_fail "no new echo through a (6001)"
 lab_alive "$HOLD_PID" || lab_fail "the long connection through a ended: $(cat "$LAB_TMP/hold.log")"
-lab_pass "SIGHUP: b closed (6002), c moved 6003 -> 6013, d added (6004), a kept"
+grep -q 'proxy closed name=u' "$LAB_TMP/server.log" || lab_fail "SIGHUP: the server did not close u"
+if lab_exec user "$UDP_CHECK" -w 300 -r 2 203.0.113.10 6010 1 >/dev/null 2>&1; then
+    lab_fail "udp through u still echoes after its removal"
+fi
+lab_pass "SIGHUP: b closed (6002), u closed with its udp channel (6010), c moved 6003 -> 6013, d added (6004), a kept"
 
 # ---- a broken file: refused with file:line, nothing changes -------------------
 cp "$CONF" "$LAB_TMP/good.toml"
