@@ -38,8 +38,10 @@ static int dial(const web_cfg_t *w, char *err, size_t errlen)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     }
     if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        snprintf(err, errlen, "cannot connect to the admin API at %s:%d: %s (is the client "
-                 "running with this config?)", dial_host(w), w->port, strerror(errno));
+        snprintf(err, errlen,
+                 "cannot connect to the admin API at %s:%d: %s (is the client "
+                 "running with this config?)",
+                 dial_host(w), w->port, strerror(errno));
         if (fd >= 0) close(fd);
         fd = -1;
     }

@@ -15,8 +15,8 @@
 #define ADMIN_HTTP_TIMEOUT_S 10
 
 typedef struct admin_resp {
-    int status;  /* HTTP status */
-    char *body;  /* malloc'd, NUL-terminated; the caller frees it */
+    int status; /* HTTP status */
+    char *body; /* malloc'd, NUL-terminated; the caller frees it */
     size_t len;
 } admin_resp_t;
 

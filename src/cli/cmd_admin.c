@@ -48,8 +48,10 @@ static json_t *ask(const char *cmd, const client_cfg_t *cfg, const char *path, i
     *status = r.status;
     json_t *j = json_loadb(r.body, r.len, 0, NULL);
     if (r.status == 401)
-        fprintf(stderr, "burrow %s: the admin API refused us (401): check webServer.user and "
-                "webServer.password\n", cmd);
+        fprintf(stderr,
+                "burrow %s: the admin API refused us (401): check webServer.user and "
+                "webServer.password\n",
+                cmd);
     else if (!j)
         fprintf(stderr, "burrow %s: the admin API answered %d, not JSON\n", cmd, r.status);
     free(r.body);
@@ -136,8 +138,7 @@ static void print_list(json_t *j, const char *key)
     size_t i;
     printf("  %-8s", key);
     if (json_array_size(a) == 0) printf(" -");
-    json_array_foreach(a, i, v)
-        printf(" %s", json_string_value(v));
+    json_array_foreach(a, i, v) printf(" %s", json_string_value(v));
     printf("\n");
 }
 
@@ -147,8 +148,9 @@ int cmd_reload(int argc, char **argv)
     const char *path;
     /* A file with errors is refused here already, with the same lines the
      * client would give; nothing is sent. */
-    int r = load(argc, argv, "Asks the running client to reload FILE: proxies added, removed or\n"
-                             "changed are applied, the others keep running.",
+    int r = load(argc, argv,
+                 "Asks the running client to reload FILE: proxies added, removed or\n"
+                 "changed are applied, the others keep running.",
                  &cfg, &path);
     if (r != 0) {
         if (r < 0) fprintf(stderr, "burrow reload: nothing sent\n");

@@ -114,8 +114,9 @@ static void api_config_put(void *data, const httpd_req_t *req, httpd_resp_t *res
     int bad = config_parse_client(a->path, (const char *)req->body, req->body_len, &cfg, f);
     fclose(f);
     if (bad) {
-        httpd_resp_json(resp, 400, json_pack("{s:s,s:s}", "error", "the config has errors",
-                                             "errors", diag ? diag : ""));
+        httpd_resp_json(
+            resp, 400,
+            json_pack("{s:s,s:s}", "error", "the config has errors", "errors", diag ? diag : ""));
         free(diag);
         return;
     }

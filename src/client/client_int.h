@@ -85,11 +85,11 @@ typedef struct cproxy {
     struct sockaddr_storage local;
     int remote_port; /* as granted by the server */
     cli_t *cli;
-    uv_timer_t retry;     /* asks again after a refusal */
-    unsigned retry_ms;    /* the last retry delay; 0 = not refused */
-    bool armed;           /* retry timer initialized and not closing */
-    bool registered;      /* the server granted it in this session */
-    char last_err[160];   /* the server's last refusal; "" when none */
+    uv_timer_t retry;   /* asks again after a refusal */
+    unsigned retry_ms;  /* the last retry delay; 0 = not refused */
+    bool armed;         /* retry timer initialized and not closing */
+    bool registered;    /* the server granted it in this session */
+    char last_err[160]; /* the server's last refusal; "" when none */
     ref_t ref;
 } cproxy_t;
 
@@ -132,11 +132,11 @@ struct cli {
     cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
     cxtcp_budget_t *xtcp_budget; /* one per [[visitors]] entry */
     long long xtcp_sid;          /* the last P2P_OFFER's sid */
-    cproxy_t **proxies; /* running, each listed holding a reference */
+    cproxy_t **proxies;          /* running, each listed holding a reference */
     int n_proxies;
-    uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
-    uint64_t attempt_start; /* loop time the current connection attempt began */
-    bool probe_expired;     /* probing over: window ran out, or server reached */
+    uint64_t lost_at;           /* loop time a logged-in session was lost; 0: never */
+    uint64_t attempt_start;     /* loop time the current connection attempt began */
+    bool probe_expired;         /* probing over: window ran out, or server reached */
     void (*on_stop)(void *arg); /* client_on_stop's */
     void *on_stop_arg;
 };

@@ -13,7 +13,7 @@
 static void sudp_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
 {
     const cproxy_t *p = cstcp_proxy(s);
-    cproxy_hold(p); /* s's reference goes with s */
+    cproxy_hold(p);              /* s's reference goes with s */
     conn_t *e2e = cstcp_wrap(s); /* frees s */
     if (e2e) cudp_adopt(p, e2e, NULL, 0);
     cproxy_drop(p);

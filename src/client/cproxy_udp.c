@@ -21,7 +21,7 @@
 struct cudp {
     conn_t *c; /* NULL once closed */
     cli_t *cli;
-    cudp_t *next, *prev; /* in cli->udps while c is open */
+    cudp_t *next, *prev;   /* in cli->udps while c is open */
     const cproxy_t *proxy; /* holds a reference */
     uv_loop_t *loop;
     framer_t fr;

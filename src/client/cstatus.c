@@ -24,9 +24,10 @@ static void remote_addr(const cli_t *c, const cproxy_t *p, char *buf, size_t len
     if (kind_has(cfg->kind, KIND_BINDS_PORT) && p->registered)
         snprintf(buf, len, "%s:%d", c->cfg->server_addr, p->remote_port);
     else if (kind_has(cfg->kind, KIND_ROUTES_DOMAIN))
-        snprintf(buf, len, "%s", cfg->custom_domains.n ? cfg->custom_domains.v[0]
-                                 : cfg->subdomain      ? cfg->subdomain
-                                                       : "");
+        snprintf(buf, len, "%s",
+                 cfg->custom_domains.n ? cfg->custom_domains.v[0]
+                 : cfg->subdomain      ? cfg->subdomain
+                                       : "");
 }
 
 static void add(json_t *root, const char *type, json_t *o)
@@ -53,9 +54,9 @@ static json_t *visitor_json(cli_t *c, const visitor_cfg_t *v)
 {
     char local[300];
     snprintf(local, sizeof local, "%s:%d", v->bind_addr, v->bind_port);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", v->name, "type", v->type,
-                          "role", "visitor", "status", client_logged_in(c) ? "running" : "wait",
-                          "err", "", "local_addr", local, "remote_addr", v->server_name);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", v->name, "type", v->type, "role",
+                          "visitor", "status", client_logged_in(c) ? "running" : "wait", "err", "",
+                          "local_addr", local, "remote_addr", v->server_name);
     if (o && strcmp(v->type, "xtcp") == 0)
         json_object_set_new(o, "pairs", cxtcp_pairs_json(c, NULL, v));
     return o;

@@ -691,8 +691,7 @@ json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v)
         const char *path = cxq_path(x->q, &rtt_us);
         json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:I}", "peer", label(x), "path",
                                            path ? path : "stcp", "rtt_ms", (double)rtt_us / 1000.0,
-                                           "since_ms",
-                                           (json_int_t)(uv_now(c->loop) - x->t_begin)));
+                                           "since_ms", (json_int_t)(uv_now(c->loop) - x->t_begin)));
     }
     return a;
 }

@@ -207,7 +207,8 @@ json_t *client_reload_file(cli_t *c, const char *path)
         fclose(f);
         f = NULL;
         r = report_new();
-        json_object_set_new(r, "errors", json_string(diag ? diag : "")); /* before log_diag cuts it */
+        json_object_set_new(r, "errors",
+                            json_string(diag ? diag : "")); /* before log_diag cuts it */
         refused(r, "the config has errors (nothing applied)");
         log_diag(diag);
     } else {

@@ -15,7 +15,10 @@ typedef struct field {
     size_t off;
 } field_t;
 
-#define FLD(type, key, kind, member) {key, kind, offsetof(type, member)}
+#define FLD(type, key, kind, member)                                                               \
+    {                                                                                              \
+        key, kind, offsetof(type, member)                                                          \
+    }
 
 /* clang-format off */
 static const field_t proxy_fields[] = {
@@ -168,8 +171,8 @@ const char *config_client_key_diff(const client_cfg_t *a, const client_cfg_t *b)
     return f ? f->key : NULL;
 }
 
-void config_diff_proxies(const proxy_cfg_t *const *old, int n_old, const proxy_cfg_t *nw,
-                         int n_new, cdiff_t *old_out, cdiff_t *new_out)
+void config_diff_proxies(const proxy_cfg_t *const *old, int n_old, const proxy_cfg_t *nw, int n_new,
+                         cdiff_t *old_out, cdiff_t *new_out)
 {
     for (int j = 0; j < n_new; j++)
         new_out[j] = CDIFF_ADDED;
@@ -177,15 +180,15 @@ void config_diff_proxies(const proxy_cfg_t *const *old, int n_old, const proxy_c
         old_out[i] = CDIFF_REMOVED;
         for (int j = 0; j < n_new; j++) {
             if (!str_eq(old[i]->name, nw[j].name)) continue;
-            old_out[i] = new_out[j] = config_proxy_equal(old[i], &nw[j]) ? CDIFF_KEPT
-                                                                         : CDIFF_CHANGED;
+            old_out[i] = new_out[j] =
+                config_proxy_equal(old[i], &nw[j]) ? CDIFF_KEPT : CDIFF_CHANGED;
             break;
         }
     }
 }
 
-void config_diff_visitors(const visitor_cfg_t *old, int n_old, const visitor_cfg_t *nw,
-                          int n_new, cdiff_t *old_out, cdiff_t *new_out)
+void config_diff_visitors(const visitor_cfg_t *old, int n_old, const visitor_cfg_t *nw, int n_new,
+                          cdiff_t *old_out, cdiff_t *new_out)
 {
     for (int j = 0; j < n_new; j++)
         new_out[j] = CDIFF_ADDED;
@@ -193,8 +196,8 @@ void config_diff_visitors(const visitor_cfg_t *old, int n_old, const visitor_cfg
         old_out[i] = CDIFF_REMOVED;
         for (int j = 0; j < n_new; j++) {
             if (!str_eq(old[i].name, nw[j].name)) continue;
-            old_out[i] = new_out[j] = config_visitor_equal(&old[i], &nw[j]) ? CDIFF_KEPT
-                                                                           : CDIFF_CHANGED;
+            old_out[i] = new_out[j] =
+                config_visitor_equal(&old[i], &nw[j]) ? CDIFF_KEPT : CDIFF_CHANGED;
             break;
         }
     }

@@ -34,11 +34,11 @@ const char *config_client_key_diff(const client_cfg_t *a, const client_cfg_t *b)
  * the new list `nw` (n_new entries): old_out[i] is KEPT, CHANGED or
  * REMOVED; new_out[j] is KEPT, CHANGED or ADDED. Names are unique on each
  * side (the config checks that). */
-void config_diff_proxies(const proxy_cfg_t *const *old, int n_old, const proxy_cfg_t *nw,
-                         int n_new, cdiff_t *old_out, cdiff_t *new_out);
+void config_diff_proxies(const proxy_cfg_t *const *old, int n_old, const proxy_cfg_t *nw, int n_new,
+                         cdiff_t *old_out, cdiff_t *new_out);
 
 /* The same for visitors. */
-void config_diff_visitors(const visitor_cfg_t *old, int n_old, const visitor_cfg_t *nw,
-                          int n_new, cdiff_t *old_out, cdiff_t *new_out);
+void config_diff_visitors(const visitor_cfg_t *old, int n_old, const visitor_cfg_t *nw, int n_new,
+                          cdiff_t *old_out, cdiff_t *new_out);
 
 #endif

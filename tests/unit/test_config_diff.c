@@ -11,8 +11,12 @@
 #define HEAD "serverAddr = \"10.0.0.1\"\nauth.token = \"t\"\n"
 #define PA "[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = 22\nremotePort = 6000\n"
 #define PB "[[proxies]]\nname = \"b\"\ntype = \"tcp\"\nlocalPort = 80\nremotePort = 6001\n"
-#define PC "[[proxies]]\nname = \"c\"\ntype = \"http\"\nlocalPort = 8080\ncustomDomains = [\"x.example.com\"]\n"
-#define VS "[[visitors]]\nname = \"v\"\ntype = \"stcp\"\nserverName = \"s\"\nsecretKey = \"k\"\nbindPort = 9000\n"
+#define PC                                                                                         \
+    "[[proxies]]\nname = \"c\"\ntype = \"http\"\nlocalPort = 8080\ncustomDomains = "               \
+    "[\"x.example.com\"]\n"
+#define VS                                                                                         \
+    "[[visitors]]\nname = \"v\"\ntype = \"stcp\"\nserverName = \"s\"\nsecretKey = "                \
+    "\"k\"\nbindPort = 9000\n"
 
 static const char base[] = HEAD PA PB PC VS;
 
@@ -49,6 +53,7 @@ static const dcase_t cases[] = {
     {"server address", "serverAddr = \"10.0.0.2\"\nauth.token = \"t\"\n" PA PB PC VS, "kkk", "kkk", "k/k", "serverAddr"},
     {"token", "serverAddr = \"10.0.0.1\"\nauth.token = \"u\"\n" PA PB PC VS, "kkk", "kkk", "k/k", "auth.token"},
     {"pool", HEAD "transport.poolCount = 3\n" PA PB PC VS, "kkk", "kkk", "k/k", "transport.poolCount"},
+    {"admin password", HEAD "webServer.port = 7400\nwebServer.password = \"p\"\n" PA PB PC VS, "kkk", "kkk", "k/k", "webServer.port"},
     {"log level", HEAD "log.level = \"debug\"\n" PA PB PC VS, "kkk", "kkk", "k/k", "log.level"},
 };
 /* clang-format on */
