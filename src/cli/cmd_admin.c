@@ -85,7 +85,13 @@ static void last_column(json_t *e, char *buf, size_t len)
 static void print_row(const char *n, const char *t, const char *s, const char *l, const char *r,
                       const char *e)
 {
-    printf("%-20s %-6s %-9s %-22s %-22s %s\n", n, t, s, l, r, e);
+    char line[512];
+    int k = snprintf(line, sizeof line, "%-20s %-6s %-9s %-22s %-22s %s", n, t, s, l, r, e);
+    if (k < 0) return;
+    size_t len = strlen(line);
+    while (len > 0 && line[len - 1] == ' ') /* no padding after the last column */
+        line[--len] = '\0';
+    printf("%s\n", line);
 }
 
 static int print_status(json_t *j)

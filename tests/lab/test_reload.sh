@@ -77,6 +77,21 @@ HOLD_PID=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/hold.log" 'hold first round ok' 10 || lab_fail "long connection through a did not start"
 lab_pass "long-lived connection through a open (64 KiB echoed)"
 
+# A connection through b, which the reload removes: it must be closed.
+cat >"$LAB_TMP/hold_b.py" <<'PY'
+import socket
+s = socket.create_connection(("203.0.113.10", 6002), timeout=30)
+s.sendall(b"x")
+assert s.recv(1) == b"x"
+print("b open", flush=True)
+try:
+    print("b closed" if s.recv(1) == b"" else "b data", flush=True)
+except Exception as e:
+    print("b error %s" % e, flush=True)
+PY
+lab_bg user "$LAB_TMP/hold_b.log" python3 -u "$LAB_TMP/hold_b.py"
+lab_wait_log "$LAB_TMP/hold_b.log" 'b open' 10 || lab_fail "connection through b did not open"
+
 # ---- SIGHUP: b removed, c changed (remotePort 6003 -> 6013), d added -------
 write_conf a:9001:6001 c:9003:6013 d:9004:6004
 kill -HUP "$CPID"
@@ -95,7 +110,8 @@ grep -q 'proxy closed name=u' "$LAB_TMP/server.log" || lab_fail "SIGHUP: the ser
 if lab_exec user "$UDP_CHECK" -w 300 -r 2 203.0.113.10 6010 1 >/dev/null 2>&1; then
     lab_fail "udp through u still echoes after its removal"
 fi
-lab_pass "SIGHUP: b closed (6002), u closed with its udp channel (6010), c moved 6003 -> 6013, d added (6004), a kept"
+lab_wait_log "$LAB_TMP/hold_b.log" 'b (closed|error)' 10 || lab_fail "the connection through b stayed open"
+lab_pass "SIGHUP: b closed (6002) with its open connection, u closed with its udp channel (6010), c moved 6003 -> 6013, d added (6004), a kept"
 
 # ---- a broken file: refused with file:line, nothing changes -------------------
 cp "$CONF" "$LAB_TMP/good.toml"
@@ -154,16 +170,23 @@ grep -q "admin API not enabled: set webServer.port in $LAB_TMP/noweb.toml" "$LAB
     lab_fail "burrow reload without webServer.port: $(cat "$LAB_TMP/noweb.txt")"
 lab_pass "burrow reload without webServer.port says how to enable it"
 
-# burrow reload: d removed, e added.
-write_conf a:9001:6001 c:9003:6013 e:9005:6005
+# burrow reload: d removed, e added, c changed in place (localPort 9003 -> 9002,
+# the same remotePort 6013: CLOSE_PROXY then NEW_PROXY take the port again).
+write_conf a:9001:6001 c:9002:6013 e:9005:6005
 lab_exec c1 "$BURROW_BIN" reload -c "$CONF" >"$LAB_TMP/reload1.txt" 2>&1 ||
     lab_fail "burrow reload failed: $(cat "$LAB_TMP/reload1.txt")"
 grep -Eq '^ +added +e$' "$LAB_TMP/reload1.txt" && grep -Eq '^ +removed +d$' "$LAB_TMP/reload1.txt" &&
-    grep -Eq '^ +kept +a c$' "$LAB_TMP/reload1.txt" || lab_fail "burrow reload: $(cat "$LAB_TMP/reload1.txt")"
+    grep -Eq '^ +changed +c$' "$LAB_TMP/reload1.txt" && grep -Eq '^ +kept +a$' "$LAB_TMP/reload1.txt" ||
+    lab_fail "burrow reload: $(cat "$LAB_TMP/reload1.txt")"
+lab_wait_log "$LAB_TMP/server.log" 'proxy listening name=c type=tcp port=6013' 10 2 ||
+    lab_fail "c not registered again on 6013"
+lab_wait_log "$LAB_TMP/client.log" 'proxy registered name=c .*local=192.168.1.10:9002' 10 ||
+    lab_fail "c not registered again with localPort 9002"
+echo_via 6013 || lab_fail "no echo through c's port 6013 after its change"
 lab_wait_port srv tcp 203.0.113.10 6005 10 || lab_fail "e's port 6005 not open"
 echo_via 6005 || lab_fail "no echo through e (6005)"
 closed 6004 || lab_fail "d's port 6004 still open"
-lab_pass "burrow reload: e added (6005), d removed (6004 closed)"
+lab_pass "burrow reload: e added (6005), d removed (6004 closed), c re-registered on 6013 with a new localPort"
 
 # A broken file through the CLI: its file:line error, nothing sent.
 cp "$CONF" "$LAB_TMP/good.toml"
@@ -196,6 +219,11 @@ code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/put.json" -w '%{htt
 [ "$code" = 400 ] && grep -Eq 'frpc.toml:1(:[0-9]+)?: error' "$LAB_TMP/put.json" ||
     lab_fail "PUT of a broken config: $code $(cat "$LAB_TMP/put.json")"
 cmp -s "$LAB_TMP/good.toml" "$CONF" || lab_fail "a refused PUT changed the file"
+head -c 2000000 /dev/zero | tr '\0' '#' >"$LAB_TMP/huge.toml"
+code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' -X PUT \
+    --data-binary @"$LAB_TMP/huge.toml" http://127.0.0.1:7400/api/config)
+[ "$code" = 413 ] || lab_fail "PUT of 2 MB: $code, want 413"
+cmp -s "$LAB_TMP/good.toml" "$CONF" || lab_fail "a refused PUT changed the file"
 code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' -X PUT \
     -H 'Origin: http://evil.example' --data-binary @"$CONF" http://127.0.0.1:7400/api/config)
 [ "$code" = 403 ] || lab_fail "cross-site PUT: $code, want 403"
@@ -211,7 +239,7 @@ code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/api_reload.json" -w
     lab_fail "GET /api/reload after the PUT: $code $(cat "$LAB_TMP/api_reload.json")"
 lab_wait_port srv tcp 203.0.113.10 6006 10 || lab_fail "f's port 6006 not open"
 echo_via 6006 || lab_fail "no echo through f (6006)"
-lab_pass "GET/PUT /api/config (broken body 400 with frpc.toml:1, cross-site 403), GET /api/reload: f added"
+lab_pass "GET/PUT /api/config (broken body 400 with frpc.toml:1, 2 MB 413, cross-site 403), GET /api/reload: f added"
 
 # ---- the long connection through a is intact ---------------------------------
 touch "$LAB_TMP/go"
