@@ -38,7 +38,13 @@ struct relay {
     unsigned closed;      /* count of on_close callbacks seen */
     relay_done_cb done;
     void *ctx;
+    relay_meter_t meter; /* on_bytes NULL when none */
 };
+
+static void meter(relay_t *r, int from, uint64_t n)
+{
+    if (r->meter.on_bytes && n) r->meter.on_bytes(r->meter.ctx, from, n);
+}
 
 static int side_of(relay_t *r, conn_t *c)
 {
@@ -57,6 +63,8 @@ static void on_pump_done(void *ctx, int err, const uint64_t bytes[2])
     (void)err; /* either way both sides are finished */
     r->bytes[0] += bytes[0];
     r->bytes[1] += bytes[1];
+    meter(r, 0, bytes[0]);
+    meter(r, 1, bytes[1]);
     close_both(r);
 }
 
@@ -93,6 +101,7 @@ static void on_data(conn_t *c, const uint8_t *p, size_t n)
     int i = side_of(r, c);
     conn_t *dst = r->side[!i];
     r->bytes[i] += n;
+    meter(r, i, n);
     int w = conn_write(dst, p, n);
     if (w < 0) {
         close_both(r);
@@ -146,6 +155,7 @@ static void on_close(conn_t *c)
         return;
     }
     if (r->done) r->done(r->ctx, r->bytes[0], r->bytes[1]);
+    if (r->meter.on_done) r->meter.on_done(r->meter.ctx);
     free(r);
 }
 
@@ -161,12 +171,20 @@ static const conn_cbs_t relay_cbs = {
 relay_t *relay_start(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_len,
                      relay_done_cb done, void *ctx)
 {
+    return relay_start_metered(a, b, a_to_b, a_to_b_len, done, ctx, NULL);
+}
+
+relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_len,
+                             relay_done_cb done, void *ctx, const relay_meter_t *m)
+{
     relay_t *r = calloc(1, sizeof *r);
     if (!r) {
         conn_close(a);
         conn_close(b);
+        if (m && m->on_done) m->on_done(m->ctx);
         return NULL;
     }
+    if (m) r->meter = *m;
     r->side[0] = a;
     r->side[1] = b;
     r->done = done;
@@ -176,6 +194,7 @@ relay_t *relay_start(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_
     int w = 0;
     if (a_to_b_len) {
         r->bytes[0] += a_to_b_len;
+        meter(r, 0, a_to_b_len);
         w = conn_write(b, a_to_b, a_to_b_len);
         if (w < 0) {
             close_both(r);

@@ -23,4 +23,17 @@ typedef void (*relay_done_cb)(void *ctx, uint64_t a_to_b, uint64_t b_to_a);
 relay_t *relay_start(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_len,
                      relay_done_cb done, void *ctx);
 
+/* Live byte counts for an owner that shows them (the dashboard): on_bytes
+ * runs as bytes move (from 0: read from a, 1: from b; the splice pump's
+ * bytes arrive when it finishes), on_done once when the relay ends (also
+ * when relay_start_metered fails). The meter is copied; ctx must stay
+ * valid until on_done. */
+typedef struct relay_meter {
+    void (*on_bytes)(void *ctx, int from, uint64_t n);
+    void (*on_done)(void *ctx);
+    void *ctx;
+} relay_meter_t;
+relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_len,
+                             relay_done_cb done, void *ctx, const relay_meter_t *meter);
+
 #endif

@@ -11,7 +11,7 @@ struct tunnel {
     tunnels_t *set;
     conn_t *a, *b;
     const char *what;
-    const void *tag; /* tunnels_relay_tagged's; NULL: none */
+    const void *tag; /* tunnels_relay_ex's; NULL: none */
     struct tunnel *prev, *next;
 };
 
@@ -37,16 +37,29 @@ static void on_done(void *ctx, uint64_t a_to_b, uint64_t b_to_a)
 void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
                    const char *what)
 {
-    tunnels_relay_tagged(set, a, b, early, early_len, what, NULL);
+    tunnels_relay_ex(set, a, b, early, early_len, what, NULL, NULL);
+}
+
+void tunnels_relay_metered(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
+                           size_t early_len, const char *what, const relay_meter_t *meter)
+{
+    tunnels_relay_ex(set, a, b, early, early_len, what, meter, NULL);
 }
 
 void tunnels_relay_tagged(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
                           size_t early_len, const char *what, const void *tag)
 {
+    tunnels_relay_ex(set, a, b, early, early_len, what, NULL, tag);
+}
+
+void tunnels_relay_ex(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
+                      const char *what, const relay_meter_t *meter, const void *tag)
+{
     tunnel_t *t = calloc(1, sizeof *t);
     if (!t) {
         conn_close(a);
         conn_close(b);
+        if (meter && meter->on_done) meter->on_done(meter->ctx);
         return;
     }
     t->set = set;
@@ -58,7 +71,7 @@ void tunnels_relay_tagged(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *e
     if (set->head) set->head->prev = t;
     set->head = t;
     set->n++;
-    if (!relay_start(a, b, early, early_len, on_done, t)) { /* it closed both */
+    if (!relay_start_metered(a, b, early, early_len, on_done, t, meter)) { /* it closed both */
         unlink_tunnel(t);
         free(t);
     }

@@ -14,6 +14,8 @@
 
 #include "net/conn.h"
 
+typedef struct relay_meter relay_meter_t; /* net/relay.h */
+
 typedef struct tunnel tunnel_t;
 typedef struct tunnels {
     tunnel_t *head;
@@ -25,10 +27,16 @@ typedef struct tunnels {
  * conns are closed. */
 void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
                    const char *what);
+/* The same with live byte counts (relay.h's relay_meter_t; may be NULL). */
+void tunnels_relay_metered(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
+                           size_t early_len, const char *what, const relay_meter_t *meter);
 /* The same, marked with `tag` (compared, never dereferenced: e.g. the
  * client's proxy), so that tunnels_end_tag can end the tunnels of one. */
 void tunnels_relay_tagged(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
                           size_t early_len, const char *what, const void *tag);
+/* Both (meter and tag may be NULL). */
+void tunnels_relay_ex(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
+                      const char *what, const relay_meter_t *meter, const void *tag);
 /* Ends the tunnels of set marked with `tag` (as tunnels_end_all). The
  * number ended. */
 int tunnels_end_tag(tunnels_t *set, const void *tag);

@@ -31,6 +31,7 @@
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "p2p/cand.h"
 #include "net/addr.h"
@@ -148,6 +149,8 @@ void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m)
     json_object_set_new(fwd, "proof", json_string(proof));
     put_fp(fwd, m);
     put_grant(s, fwd, relay_id, 1);
+    srv_stats_p2p_offer(&s->stats, p->name, session_user(vs), session_run_id(vs),
+                        session_run_id(p->sess), sid, relay_id != 0, (int64_t)time(NULL));
     LOG_I("xtcp offer forwarded proxy=%s visitor=%s sid=%lld relay=%s", LOG_ESC(p->name),
           LOG_ESC(session_user(vs)), sid, relay_id ? "yes" : "no");
     session_send(p->sess, MSG_P2P_OFFER, fwd);
@@ -196,6 +199,7 @@ void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m)
         for (const char *const *e = errors; *e; e++)
             if (strcmp(*e, error) == 0) word = *e;
         json_object_set_new(fwd, "error", json_string(word));
+        srv_stats_p2p_answer(&s->stats, run_id, sid, word);
         if (s->relay) udp_relay_free(s->relay, relay_id);
     } else if (!hex32(msg_str(m, "nonce")) || !hex32(msg_str(m, "proof")) ||
                put_cands(fwd, m) != 0) {
@@ -206,6 +210,7 @@ void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m)
         json_object_set_new(fwd, "proof", json_string(msg_str(m, "proof")));
         put_fp(fwd, m);
         put_grant(s, fwd, relay_id, 0);
+        srv_stats_p2p_answer(&s->stats, run_id, sid, NULL);
     }
     session_send(vs, MSG_P2P_ANSWER, fwd);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -25,6 +26,7 @@
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "proto/relay_grant.h"
+#include "server/dash.h"
 #include "server/secret_gone.h"
 #include "server/server_int.h"
 #include "server/stun_srv.h"
@@ -130,6 +132,7 @@ static void gate_finish(gate_t *g, const char *reason)
     if (g->state == G_DONE) return;
     gate_uncount(g);
     g->state = G_DONE;
+    if (reason && strcmp(reason, "server-stopping") != 0) srv_stats_hs_fail(&g->srv->stats, reason);
     if (reason) LOG_LIMITED(LOG_INFO, "connection closed peer=%s reason=%s", g->peer, reason);
     uv_timer_stop(&g->timer);
     uv_close((uv_handle_t *)&g->timer, gate_timer_closed);
@@ -176,6 +179,7 @@ static bool gate_login_barred(gate_t *g)
              (unsigned long long)(wait + 999) / 1000);
     LOG_ONCE_PER_WINDOW(LOG_WARN, "login refused peer=%s reason=login-backoff wait_ms=%llu",
                         g->peer, (unsigned long long)wait);
+    srv_stats_hs_fail(&s->stats, "login-backoff");
     gate_reject(g, "auth", msg, NULL);
     return true;
 }
@@ -278,6 +282,7 @@ static void handle_login(gate_t *g, json_t *m)
         LOG_LIMITED(LOG_WARN, "login refused peer=%s reason=%s user=%s", g->peer,
                     token ? "bad-token" : "unknown-user", LOG_ESC(user));
         gate_login_failed(g);
+        srv_stats_hs_fail(&g->srv->stats, token ? "bad-token" : "unknown-user");
         gate_reject(g, "auth", "authentication failed: wrong token", NULL);
         return;
     }
@@ -308,6 +313,7 @@ static void handle_login(gate_t *g, json_t *m)
         LOG_I("session resumed run_id=%s replaces=%s user=%s peer=%s", session_run_id(ss), old_id,
               LOG_ESC(user), peer);
     session_set_pool_target(ss, msg_int(m, "pool_count", 1));
+    session_set_info(ss, msg_str(m, "version"), msg_str(m, "hostname"));
 }
 
 /* ---- work connections --------------------------------------------------- */
@@ -357,6 +363,7 @@ static void handle_hello(gate_t *g, json_t *m)
                     "connection refused peer=%s reason=protocol-version client_min=%lld "
                     "client_max=%lld",
                     g->peer, pmin, pmax);
+        srv_stats_hs_fail(&g->srv->stats, "bad-version");
         gate_reject(g, "version", "no common protocol version (server speaks 1)", NULL);
         return;
     }
@@ -648,6 +655,10 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     s->tls = keyed && s->gate_src && s->login_backoff && s->secret_gone
                  ? tlsc_server_ctx(cfg->tls_cert_file, cfg->tls_key_file, state_dir, fp, &generated)
                  : NULL;
+    if (s->tls && srv_stats_init(&s->stats, (int64_t)time(NULL)) != 0) {
+        SSL_CTX_free(s->tls);
+        s->tls = NULL;
+    }
     if (!s->tls) {
         src_limit_destroy(s->gate_src);
         src_backoff_destroy(s->login_backoff);
@@ -754,7 +765,8 @@ int server_start(srv_t *s)
     if (s->cfg->vhost_http_port > 0 && (r = vhost_http_start(s)) != 0) return r;
     if (s->cfg->vhost_https_port > 0 && (r = vhost_https_start(s)) != 0) return r;
     if ((r = stun_start(s)) != 0) return r;
-    return relay_start(s);
+    if ((r = relay_start(s)) != 0) return r;
+    return s->cfg->web.port > 0 ? dash_start(s) : 0;
 }
 
 int server_relay_port(srv_t *s)
@@ -790,6 +802,7 @@ void server_stop(srv_t *s)
     tunnels_end_all(&s->tunnels);
     stun_srv_stop(s->stun);
     udp_relay_stop(s->relay);
+    dash_stop(s);
 }
 
 void server_destroy(srv_t *s)
@@ -803,5 +816,6 @@ void server_destroy(srv_t *s)
     free(s->page_404);
     stun_srv_destroy(s->stun);
     udp_relay_destroy(s->relay);
+    srv_stats_free(&s->stats);
     free(s);
 }

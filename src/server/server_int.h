@@ -20,6 +20,7 @@
 #include "proto/frame.h"
 #include "proto/kinds.h"
 #include "server/server.h"
+#include "server/srv_stats.h"
 #include "server/work_pool.h"
 #include "util/ref.h"
 
@@ -87,6 +88,8 @@ struct srv {
     struct stun_srv *stun;   /* natDiscovery's STUN service (stun_srv.h), or NULL */
     struct udp_relay *relay; /* p2p's UDP relay (udp_relay.h), or NULL */
     uint8_t p2p_key[32];     /* MACs xtcp pair tokens (p2p_rdv.c); random per run */
+    srv_stats_t stats;       /* counters for the dashboard and /metrics (srv_stats.h) */
+    struct dash *dash;       /* webServer: the dashboard (dash.h), or NULL */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
@@ -108,7 +111,8 @@ struct sproxy {
     sproxy_t *next;  /* in the session's list */
     char name[128];
     int port;
-    void *impl; /* kind-specific state */
+    void *impl;       /* kind-specific state */
+    struct pstat *st; /* its counters (srv->stats.proxies), or NULL when uncounted */
 };
 
 /* An http or https proxy's settings, shared by the routes that point at it
@@ -197,6 +201,24 @@ bool session_p2p_budget(session_t *ss);
 #define P2P_PAIR_TTL_MS 30000 /* an answer later than this is dropped */
 void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m);
 void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m);
+
+/* What the client said of itself at LOGIN (copied; NULL allowed). */
+void session_set_info(session_t *ss, const char *version, const char *hostname);
+/* For the dashboard: the next session after ss (s->sessions first). */
+typedef struct session_info {
+    const char *run_id, *user, *peer, *version, *hostname;
+    int64_t since; /* unix seconds */
+    int proxies;
+} session_info_t;
+void session_get_info(const session_t *ss, session_info_t *out);
+session_t *session_next(const session_t *ss);
+
+/* Counting a stream a proxy relays: pins p's counters (a connection more)
+ * and relays a (the user's side) and b (the work conn) through s->tunnels
+ * with a meter that adds the bytes a sends to "in" and b sends to "out" as
+ * they move; plain tunnels_relay when p is NULL or uncounted. */
+void sproxy_relay_counted(srv_t *s, sproxy_t *p, conn_t *a, conn_t *b, const uint8_t *early,
+                          size_t early_len, const char *what);
 
 /* server.c */
 bool server_proxy_name_taken(srv_t *s, const char *name);

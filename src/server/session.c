@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "proto/ctl.h"
 #include "proto/msg.h"
@@ -38,7 +39,28 @@ struct session {
     ref_t ref;           /* ctl conn + tick timer */
     uint64_t p2p_minute; /* start of the minute P2P offers are counted in */
     int p2p_offers;
+    int64_t since;              /* login time, unix seconds */
+    char version[32], host[64]; /* what LOGIN said (session_set_info) */
 };
+
+void session_set_info(session_t *ss, const char *version, const char *hostname)
+{
+    snprintf(ss->version, sizeof ss->version, "%s", version ? version : "");
+    snprintf(ss->host, sizeof ss->host, "%s", hostname ? hostname : "");
+}
+
+void session_get_info(const session_t *ss, session_info_t *out)
+{
+    int n = 0;
+    for (const sproxy_t *p = ss->proxies; p; p = p->next)
+        n++;
+    *out = (session_info_t){ss->run_id, ss->user, ss->peer, ss->version, ss->host, ss->since, n};
+}
+
+session_t *session_next(const session_t *ss)
+{
+    return ss->next;
+}
 
 /* A client that stops reading its control connection must not make us queue
  * replies without end (CTL_BACKLOG_MAX). */
@@ -210,6 +232,7 @@ void session_request_work(session_t *ss, sproxy_t *p, work_req_t *req)
     req->proxy = p->name;
     req->type = p->ops->type;
     req->owner = p;
+    if (work_pool_idle(ss->pool) == 0) ss->srv->stats.pool_misses++;
     work_pool_request(ss->pool, req);
 }
 
@@ -407,6 +430,24 @@ static sproxy_t *open_proxy(session_t *ss, const char *name, const sproxy_ops_t 
     return NULL;
 }
 
+/* What the dashboard shows of a proxy's settings, in frp's key names. */
+static json_t *proxy_conf(const sproxy_t *p, const json_t *m)
+{
+    static const struct {
+        const char *wire, *frp;
+    } keys[] = {{"custom_domains", "customDomains"},
+                {"subdomain", "subdomain"},
+                {"locations", "locations"}};
+    json_t *c =
+        json_pack("{s:s,s:s,s:i}", "name", p->name, "type", p->ops->type, "remotePort", p->port);
+    for (size_t i = 0; c && i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(m, keys[i].wire);
+        if (v && (json_is_string(v) || json_is_array(v)))
+            json_object_set_new(c, keys[i].frp, json_deep_copy(v));
+    }
+    return c;
+}
+
 static void on_new_proxy(void *owner, json_t *m)
 {
     session_t *ss = owner;
@@ -426,6 +467,8 @@ static void on_new_proxy(void *owner, json_t *m)
     if (p) {
         p->next = ss->proxies;
         ss->proxies = p;
+        p->st = pstats_open(ss->srv->stats.proxies, name, type, ss->user, ss->run_id,
+                            proxy_conf(p, m), (int64_t)time(NULL));
         LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", LOG_ESC(name),
               LOG_ESC(type), p->port, ss->run_id, LOG_ESC(ss->user));
         proxy_reply(ss, name, p->port, NULL);
@@ -442,6 +485,8 @@ static void close_proxy(session_t *ss, sproxy_t *p)
 {
     if (ss->pool) work_pool_cancel_owner(ss->pool, p);
     LOG_I("proxy closed name=%s port=%d", LOG_ESC(p->name), p->port);
+    pstats_close(p->st, (int64_t)time(NULL));
+    p->st = NULL;
     p->sess = NULL;
     p->ops->close(p);
 }
@@ -599,6 +644,8 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     memcpy(ss->resume_key, resume_key, AUTH_MAC_LEN);
     ss->ucfg = config_find_user(s->cfg, user);
     ss->last_rx = uv_now(s->loop);
+    ss->since = (int64_t)time(NULL);
+    s->stats.logins++;
     ref_init(&ss->ref, 2, session_release);
     conn_set_cbs(ctl, &ctl_cbs, ss);
     uv_timer_init(s->loop, &ss->tick);

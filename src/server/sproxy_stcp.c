@@ -92,7 +92,8 @@ static void on_owner_work(work_req_t *req, conn_t *work)
     stcp_visit_t *r = req->data;
     LOG_D("%s visitor relayed proxy=%s visitor=%s peer=%s path=relay", r->type, LOG_ESC(r->proxy),
           LOG_ESC(r->user), conn_peer(r->conn));
-    tunnels_relay(&r->srv->tunnels, r->conn, work, r->frame, r->frame_len, r->type);
+    sproxy_relay_counted(r->srv, (sproxy_t *)req->owner, r->conn, work, r->frame, r->frame_len,
+                         r->type);
     visit_free(r);
 }
 

@@ -15,7 +15,7 @@ typedef struct tcp_user {
 static void on_work(work_req_t *req, conn_t *work)
 {
     tcp_user_t *t = req->data;
-    tunnels_relay(&t->srv->tunnels, t->conn, work, NULL, 0, "tcp");
+    sproxy_relay_counted(t->srv, (sproxy_t *)req->owner, t->conn, work, NULL, 0, "tcp");
     free(t);
 }
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http/http_err.h"
 #include "http/http_head.h"
@@ -145,6 +146,7 @@ static void send_error(front_t *f, int status)
     const char *body = status == 404 ? f->srv->page_404 : NULL;
     char *r = http_err_response(status, body, body ? f->srv->page_404_len : 0, &len);
     LOG_LIMITED(LOG_DEBUG, "http error status=%d peer=%s", status, f->peer);
+    srv_stats_vhost_status(&f->srv->stats, status);
     /* Ignored: an error page that cannot be written changes nothing, since the
      * front closes the connection after it either way. */
     if (r && f->user && !dead(f)) (void)conn_write(f->user, r, len);
@@ -226,9 +228,22 @@ static void arm_response_timer(front_t *f)
 
 static void work_gone(front_t *f);
 
+/* The counters of the proxy the work conn serves, or NULL (dashboard). */
+static pstat_t *work_stats(const front_t *f)
+{
+    return f->work_site && f->work_site->p ? f->work_site->p->st : NULL;
+}
+
+static void count(const front_t *f, int dir, size_t n)
+{
+    pstat_t *st = work_stats(f);
+    if (st) pstat_add(st, dir, n, (int64_t)time(NULL));
+}
+
 static void to_work(front_t *f, const void *p, size_t n)
 {
     if (!f->work || n == 0) return;
+    count(f, PSTAT_IN, n);
     /* The answer is awaited from the last byte of the request on. */
     if (f->rs == RESP_HEAD) arm_response_timer(f);
     int r = conn_write(f->work, p, n);
@@ -242,6 +257,7 @@ static void to_work(front_t *f, const void *p, size_t n)
 static void to_user(front_t *f, const void *p, size_t n)
 {
     if (!f->user || n == 0) return;
+    count(f, PSTAT_OUT, n);
     int r = conn_write(f->user, p, n);
     if (r < 0) {
         front_close(f);
@@ -408,13 +424,14 @@ static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
     f->user = f->work = NULL;
     ref_drop(&f->ref); /* the relay owns both conns now: their closes */
     ref_drop(&f->ref); /* will not reach us; the timer's ref remains */
+    sproxy_t *p = f->work_site ? f->work_site->p : NULL;
     vsite_unref(f->work_site);
     f->work_site = NULL;
     uint8_t *early = f->stash;
     size_t early_len = f->stash_len;
     f->stash = NULL;
     f->stash_len = 0;
-    tunnels_relay(&f->srv->tunnels, u, w, early, early_len, "http upgrade");
+    sproxy_relay_counted(f->srv, p, u, w, early, early_len, "http upgrade");
     free(early);
     front_close(f);
 }
@@ -429,6 +446,7 @@ static void on_response_head(front_t *f, const uint8_t *rest, size_t rest_len, b
         *stop = true;
         return;
     }
+    srv_stats_vhost_status(&f->srv->stats, h->status);
     to_user(f, out, len);
     free(out);
     uv_timer_stop(&f->timer);
@@ -568,6 +586,7 @@ static void on_work(work_req_t *req, conn_t *work)
     }
     f->work = work;
     f->work_site = vsite_ref(f->site);
+    if (work_stats(f)) work_stats(f)->total_conns++;
     ref_hold(&f->ref); /* dropped by the work conn's close, or by drop_work */
     conn_set_cbs(work, &work_cbs, f);
     send_head(f);

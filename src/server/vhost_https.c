@@ -150,7 +150,7 @@ static void on_work(work_req_t *req, conn_t *work)
     conn_t *u = h->user;
     h->user = NULL;
     ref_drop(&h->ref); /* the relay owns the user conn now; the timer's ref remains */
-    tunnels_relay(&h->srv->tunnels, u, work, h->buf, h->len, "https");
+    sproxy_relay_counted(h->srv, (sproxy_t *)req->owner, u, work, h->buf, h->len, "https");
     hello_uncount(h); /* a relayed connection is the site's, no longer a hello */
     hello_close(h, NULL);
 }

@@ -8,8 +8,8 @@
  * included.
  *
  * Backpressure: a response that fills the conn's write queue (conn_write
- * returns 1) stops the session; the unread rest of that read is kept (at
- * most one read's bytes) and reading pauses until on_drain. */
+ * returns 1) stops the session and reading pauses until on_drain; the
+ * unread rest of that read is kept (at most one read's bytes). */
 #include "web/httpd.h"
 
 #include <stdlib.h>
@@ -49,6 +49,7 @@ struct hconn {
     timer_mode_t mode;
     int open_handles; /* conn + timer; freed at 0 */
     bool closing, paused, counted;
+    bool full; /* the last response met a full write queue (conn_write returned 1) */
     hconn_t *prev, *next;
 };
 
@@ -134,18 +135,21 @@ static bool hconn_out(void *ctx, const void *p, size_t n)
         hconn_close(hc);
         return false;
     }
+    hc->full = r > 0;
     return r == 0;
 }
 
-/* Keeps what the session did not take, and stops reading until on_drain. */
+/* Keeps what the session did not take (maybe nothing), and stops reading
+ * until on_drain: a client that sends requests without reading the answers
+ * holds at most one read's worth of them, and the answers in the queue. */
 static void hconn_keep_rest(hconn_t *hc, const uint8_t *p, size_t n)
 {
-    uint8_t *rest = malloc(n);
+    uint8_t *rest = malloc(n ? n : 1);
     if (!rest) {
         hconn_close(hc);
         return;
     }
-    memcpy(rest, p, n);
+    if (n) memcpy(rest, p, n);
     free(hc->rest);
     hc->rest = rest;
     hc->rest_len = n;
@@ -162,7 +166,7 @@ static void hconn_process(hconn_t *hc, const uint8_t *p, size_t n)
         hconn_arm(hc);
         return;
     }
-    if (used < n) hconn_keep_rest(hc, p + used, n - used);
+    if (used < n || hc->full) hconn_keep_rest(hc, p + used, n - used);
     hconn_arm(hc);
 }
 
@@ -188,6 +192,7 @@ static void on_data(conn_t *c, const uint8_t *p, size_t n)
 static void on_drain(conn_t *c)
 {
     hconn_t *hc = conn_data(c);
+    hc->full = false;
     if (!hc->paused || hc->closing) return;
     uint8_t *rest = hc->rest;
     size_t n = hc->rest_len;

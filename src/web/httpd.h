@@ -12,13 +12,12 @@
  * WWW-Authenticate).
  *
  * Requests go to a route table {method, path, flags, handler} (variation by
- * table, no switch): a path ending in '/' matches as a prefix, any other
- * exactly; a GET route answers HEAD too. Handlers run on the loop and fill
- * the response before they return (httpd_resp_*); they must not block.
- * State-changing requests (any method but GET/HEAD, and routes flagged
- * HTTPD_ROUTE_MUTATES) sent cross-site (Origin or Sec-Fetch-Site says so)
- * are refused with 403, and without auth the Host header must name an IP
- * address or localhost (DNS rebinding).
+ * table, no switch): a path ending in '/' matches as a prefix ("/" alone
+ * exactly), any other exactly; the first route with the path wins; a GET route answers HEAD too.
+ * Handlers run on the loop and fill the response before they return (httpd_resp_*); they must not
+ * block. State-changing requests (any method but GET/HEAD, and routes flagged HTTPD_ROUTE_MUTATES)
+ * sent cross-site (Origin or Sec-Fetch-Site says so) are refused with 403, and without auth the
+ * Host header must name an IP address or localhost (DNS rebinding).
  *
  * Ownership: httpd_create() returns a server owned by the caller, who ends
  * it with httpd_destroy(); memory goes from the loop after every connection
@@ -65,7 +64,7 @@ typedef void (*httpd_handler_fn)(void *data, const httpd_req_t *req, httpd_resp_
 
 typedef struct httpd_route {
     const char *method; /* "GET", "PUT", ...; NULL = any */
-    const char *path;   /* exact, or a prefix when it ends in '/' */
+    const char *path;   /* exact, or a prefix when it ends in '/' ("/" is exact) */
     unsigned flags;     /* HTTPD_ROUTE_* */
     httpd_handler_fn fn;
 } httpd_route_t;

@@ -119,7 +119,7 @@ static bool safe_method(const char *m)
 static bool route_matches_path(const httpd_route_t *r, const char *path)
 {
     size_t n = strlen(r->path);
-    if (n && r->path[n - 1] == '/') return strncmp(path, r->path, n) == 0;
+    if (n > 1 && r->path[n - 1] == '/') return strncmp(path, r->path, n) == 0;
     return strcmp(path, r->path) == 0;
 }
 
@@ -233,7 +233,7 @@ static bool dispatch(httpd_sess_t *s)
     split_target(http_str(h, h->target), path, sizeof path, &query);
     strbuf_put(&s->body, "", 0); /* NUL-terminated, even when empty */
     size_t plen = strlen(s->route->path);
-    bool prefix = plen && s->route->path[plen - 1] == '/';
+    bool prefix = plen > 1 && s->route->path[plen - 1] == '/';
     httpd_req_t req = {
         .method = llhttp_method_name((llhttp_method_t)h->method),
         .path = path,

@@ -390,6 +390,52 @@ static void job_tls(client_job_t *j)
     close(fd);
 }
 
+/* 20,000 pipelined requests sent before any answer is read: the server
+ * stops reading while its write queue is full (no growth without bound) and
+ * every answer still arrives, in order, once the client reads. */
+#define PIPELINED 20000
+static const char get_css[] = "GET /a.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+static void *pipeline_sender(void *arg)
+{
+    int fd = *(int *)arg;
+    for (int i = 0; i < PIPELINED; i++)
+        if (send(fd, get_css, sizeof get_css - 1, MSG_NOSIGNAL) < 0) break;
+    return NULL;
+}
+
+static void job_pipeline(client_job_t *j)
+{
+    int fd = dial(j->port);
+    pthread_t t;
+    pthread_create(&t, NULL, pipeline_sender, &fd);
+    usleep(500000);
+    static char buf[65536];
+    size_t carry = 0;
+    int answers = 0;
+    while (answers < PIPELINED) {
+        ssize_t n = recv(fd, buf + carry, sizeof buf - 1 - carry, 0);
+        if (n <= 0) break;
+        size_t len = carry + (size_t)n;
+        buf[len] = '\0';
+        char *p = buf, *hit;
+        while ((hit = strstr(p, "body{}"))) { /* each answer ends with its body */
+            answers++;
+            p = hit + 6;
+        }
+        carry = len - (size_t)(p - buf);
+        if (carry > 64) { /* keep a tail that may hold a split marker */
+            memmove(buf, buf + len - 8, 8);
+            carry = 8;
+        } else {
+            memmove(buf, p, carry);
+        }
+    }
+    pthread_join(t, NULL);
+    j->keepalive_ok = answers;
+    close(fd);
+}
+
 static void *job_thread(void *arg)
 {
     client_job_t *j = arg;
@@ -437,6 +483,14 @@ static void test_socket_keepalive(void)
     client_job_t j = {0};
     run_job(&o, &j, job_keepalive);
     CHECK_EQ_INT(j.keepalive_ok, 3);
+}
+
+static void test_socket_pipeline(void)
+{
+    httpd_opts_t o = {0};
+    client_job_t j = {0};
+    run_job(&o, &j, job_pipeline);
+    CHECK_EQ_INT(j.keepalive_ok, PIPELINED);
 }
 
 static void test_socket_bound(void)
@@ -494,6 +548,7 @@ int main(void)
     RUN(test_cross_site_and_host);
     RUN(test_query);
     RUN(test_socket_keepalive);
+    RUN(test_socket_pipeline);
     RUN(test_socket_bound);
     RUN(test_socket_timeout);
     RUN(test_socket_tls);
