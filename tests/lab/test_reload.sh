@@ -227,6 +227,9 @@ cmp -s "$LAB_TMP/good.toml" "$CONF" || lab_fail "a refused PUT changed the file"
 code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' -X PUT \
     -H 'Origin: http://evil.example' --data-binary @"$CONF" http://127.0.0.1:7400/api/config)
 [ "$code" = 403 ] || lab_fail "cross-site PUT: $code, want 403"
+code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o /dev/null -w '%{http_code}' \
+    -H 'Sec-Fetch-Site: cross-site' http://127.0.0.1:7400/api/reload)
+[ "$code" = 403 ] || lab_fail "cross-site GET /api/reload: $code, want 403"
 cp "$CONF" "$LAB_TMP/put.toml"
 brw_proxy "$LAB_TMP/put.toml" f tcp 192.168.1.10 9002 6006
 code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/put.json" -w '%{http_code}' -X PUT \
@@ -239,7 +242,7 @@ code=$(lab_exec c1 curl -s -u "admin:$ADMIN_PW" -o "$LAB_TMP/api_reload.json" -w
     lab_fail "GET /api/reload after the PUT: $code $(cat "$LAB_TMP/api_reload.json")"
 lab_wait_port srv tcp 203.0.113.10 6006 10 || lab_fail "f's port 6006 not open"
 echo_via 6006 || lab_fail "no echo through f (6006)"
-lab_pass "GET/PUT /api/config (broken body 400 with frpc.toml:1, 2 MB 413, cross-site 403), GET /api/reload: f added"
+lab_pass "GET/PUT /api/config (broken body 400 with frpc.toml:1, 2 MB 413, cross-site PUT and reload 403), GET /api/reload: f added"
 
 # ---- the long connection through a is intact ---------------------------------
 touch "$LAB_TMP/go"
