@@ -47,6 +47,36 @@ static json_t *refused(json_t *r, const char *why)
     return r;
 }
 
+/* The first visitor that differs, in buf, or NULL. */
+static const char *visitors_differ(const client_cfg_t *o, const client_cfg_t *nw, char *buf,
+                                   size_t len)
+{
+    const char *why = NULL;
+    cdiff_t *od = calloc((size_t)o->n_visitors + 1, sizeof *od);
+    cdiff_t *nd = calloc((size_t)nw->n_visitors + 1, sizeof *nd);
+    if (!od || !nd) {
+        snprintf(buf, len, "out of memory");
+        why = buf;
+    } else {
+        config_diff_visitors(o->visitors, o->n_visitors, nw->visitors, nw->n_visitors, od, nd);
+        for (int i = 0; !why && i < o->n_visitors; i++)
+            if (od[i] != CDIFF_KEPT) {
+                snprintf(buf, len, "visitor '%s' %s; visitors need a restart (nothing applied)",
+                         o->visitors[i].name, cdiff_name(od[i]));
+                why = buf;
+            }
+        for (int j = 0; !why && j < nw->n_visitors; j++)
+            if (nd[j] == CDIFF_ADDED) {
+                snprintf(buf, len, "visitor '%s' added; visitors need a restart (nothing applied)",
+                         nw->visitors[j].name);
+                why = buf;
+            }
+    }
+    free(od);
+    free(nd);
+    return why;
+}
+
 /* Why nw cannot be applied to the running client, or NULL. */
 static const char *not_reloadable(const cli_t *c, const client_cfg_t *nw, char *buf, size_t len)
 {
@@ -55,22 +85,7 @@ static const char *not_reloadable(const cli_t *c, const client_cfg_t *nw, char *
         snprintf(buf, len, "'%s' changed; it needs a restart (nothing applied)", key);
         return buf;
     }
-    const client_cfg_t *o = c->cfg;
-    cdiff_t od[o->n_visitors + 1], nd[nw->n_visitors + 1];
-    config_diff_visitors(o->visitors, o->n_visitors, nw->visitors, nw->n_visitors, od, nd);
-    for (int i = 0; i < o->n_visitors; i++)
-        if (od[i] != CDIFF_KEPT) {
-            snprintf(buf, len, "visitor '%s' %s; visitors need a restart (nothing applied)",
-                     o->visitors[i].name, cdiff_name(od[i]));
-            return buf;
-        }
-    for (int j = 0; j < nw->n_visitors; j++)
-        if (nd[j] == CDIFF_ADDED) {
-            snprintf(buf, len, "visitor '%s' added; visitors need a restart (nothing applied)",
-                     nw->visitors[j].name);
-            return buf;
-        }
-    return NULL;
+    return visitors_differ(c->cfg, nw, buf, len);
 }
 
 /* Takes p out of service: the server and every connection of its own. */
@@ -87,8 +102,9 @@ static void close_proxy(cli_t *c, cproxy_t *p)
     cproxy_drop(p); /* the list's */
 }
 
-/* The new list: kept proxies in their new order, then the others built
- * from box. Returns -1 (nothing changed) when one cannot be built. */
+/* The new list, in the new file's order: kept proxies as they run, the
+ * others built from box (not yet armed). -1 (nothing changed) when one
+ * cannot be built. */
 static int build_list(cli_t *c, ccfg_box_t *box, const plan_t *pl, cproxy_t **out)
 {
     const client_cfg_t *nw = &box->cfg;

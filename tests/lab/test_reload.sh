@@ -51,6 +51,9 @@ CONF="$LAB_TMP/frpc.toml"
 write_conf() {
     brw_client_conf "$CONF" "$token" "webServer.port = 7400" 'webServer.user = "admin"' \
         "webServer.password = \"$ADMIN_PW\""
+    # A visitor (of a proxy nobody offers): visitors need a restart.
+    printf '\n[[visitors]]\nname = "v"\ntype = "stcp"\nserverName = "nobody"\nsecretKey = "k"\nbindPort = %s\n' \
+        "${VPORT:-7300}" >>"$CONF"
     local s
     for s in "$@"; do
         IFS=: read -r n l r t <<<"$s"
@@ -131,7 +134,13 @@ kill -HUP "$CPID"
 lab_wait_log "$LAB_TMP/client.log" "reload refused: 'transport.poolCount' changed" 10 ||
     lab_fail "SIGHUP: poolCount change not refused by name"
 cp "$LAB_TMP/good.toml" "$CONF"
-lab_pass "SIGHUP changing transport.poolCount refused by name"
+sed -i 's/^bindPort = 7300$/bindPort = 7301/' "$CONF"
+kill -HUP "$CPID"
+lab_wait_log "$LAB_TMP/client.log" "reload refused: visitor 'v' changed; visitors need a restart" 10 ||
+    lab_fail "SIGHUP: a visitor's change not refused"
+cp "$LAB_TMP/good.toml" "$CONF"
+echo_via 6004 && echo_via 6013 && echo_via 6001 || lab_fail "a refused reload changed the running set"
+lab_pass "SIGHUP changing transport.poolCount, or a visitor's bindPort, refused by name; a, c, d still serve"
 
 # ---- the admin API and the CLI -------------------------------------------------
 lab_wait_port c1 tcp 127.0.0.1 7400 5 || lab_fail "admin API not listening on 127.0.0.1:7400 in c1"
