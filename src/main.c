@@ -13,6 +13,8 @@ typedef struct subcommand {
 static const subcommand_t subcommands[] = {
     {"server", cmd_server, "run the public side (frps.toml)"},
     {"client", cmd_client, "run the private side next to your services (frpc.toml)"},
+    {"status", cmd_status, "a running client's proxies and their state (its admin API)"},
+    {"reload", cmd_reload, "make a running client apply its edited config (its admin API)"},
     {"nat", cmd_nat, "what the network between you and the internet allows (router mapping)"},
     {"version", cmd_version, "print the version"},
 };

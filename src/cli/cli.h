@@ -11,6 +11,9 @@ int cmd_server(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_nat(int argc, char **argv);
+/* `burrow status` and `burrow reload`: a running client's admin API (cmd_admin.c). */
+int cmd_status(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 /* `burrow nat map` (cmd_nat_map.c) and `burrow nat router` (cmd_nat_router.c). */
 int cmd_nat_map(int argc, char **argv);
 int cmd_nat_router(int argc, char **argv);

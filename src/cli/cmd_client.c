@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "client/cadmin.h"
 #include "client/client.h"
 #include "config/config.h"
 #include "util/log.h"
@@ -14,7 +15,9 @@ static void usage(void)
            "Runs the private side: dials serverAddr:serverPort, registers the\n"
            "[[proxies]] of FILE (frp's frpc.toml schema) and forwards their\n"
            "connections to localIP:localPort. Reconnects forever unless\n"
-           "loginFailExit = true.\n"
+           "loginFailExit = true. SIGHUP reloads FILE: proxies added,\n"
+           "removed or changed are applied, the others keep their connections\n"
+           "(see `burrow reload`).\n"
            "\n"
            "  -c, --config FILE  configuration file (frpc.toml)\n"
            "  --state-dir DIR    where known server fingerprints are kept\n"
@@ -23,9 +26,22 @@ static void usage(void)
            "  -h, --help         this text\n");
 }
 
-static void stop_client(void *c)
+typedef struct run_client {
+    cli_t *cli;
+    cadmin_t *admin;
+} run_client_t;
+
+static void stop_client(void *arg)
 {
-    client_stop(c);
+    run_client_t *rc = arg;
+    cadmin_stop(rc->admin);
+    client_stop(rc->cli);
+}
+
+/* The client stopped by itself (loginFailExit): its admin goes too. */
+static void on_client_stopped(void *arg)
+{
+    cadmin_stop(((run_client_t *)arg)->admin);
 }
 
 int cmd_client(int argc, char **argv)
@@ -50,11 +66,22 @@ int cmd_client(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     cli_t *c = client_create(loop, &cfg, state);
+    run_client_t rc = {c, c ? cadmin_create(loop, c, &cfg, o.config) : NULL};
     int status = 1;
-    if (c) {
+    if (c && rc.admin) {
         cli_run_t r;
-        cli_run_init(&r, loop, "client", stop_client, c);
+        cli_run_init(&r, loop, "client", stop_client, &rc);
         cli_run_signals(&r);
+        client_on_stop(c, on_client_stopped, &rc);
+        if (cadmin_start(rc.admin) != 0) {
+            stop_client(&rc);
+            uv_run(loop, UV_RUN_DEFAULT);
+            (void)cli_run_close(&r, loop);
+            client_destroy(c);
+            cadmin_destroy(rc.admin);
+            config_client_free(&cfg);
+            return 1;
+        }
         client_start(c);
         /* Until dry: after a signal, or when the client gave up
          * (loginFailExit) and stopped itself; or until the watchdog. */
@@ -63,6 +90,7 @@ int cmd_client(int argc, char **argv)
         status = client_exit_status(c);
     }
     client_destroy(c);
+    cadmin_destroy(rc.admin);
     config_client_free(&cfg);
     return status;
 }

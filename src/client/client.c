@@ -138,21 +138,37 @@ static void on_challenge(void *owner, json_t *m)
     c->state = C_LOGIN;
 }
 
+void client_register_proxy(cli_t *c, cproxy_t *p)
+{
+    p->retry_ms = 0;
+    p->registered = false;
+    if (!client_logged_in(c)) return; /* the next login registers it */
+    /* Ignored: a control conn that cannot be written is failing, and its
+     * read side reports that (EOF or error), which disconnects. */
+    (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p));
+}
+
+void client_unregister_proxy(cli_t *c, cproxy_t *p)
+{
+    if (p->armed) uv_timer_stop(&p->retry);
+    p->registered = false;
+    if (!client_logged_in(c)) return;
+    (void)ctl_write(c->ctl, MSG_CLOSE_PROXY, json_pack("{s:s}", "name", p->wire_name));
+}
+
 static void register_proxies(cli_t *c)
 {
-    for (int i = 0; i < c->n_proxies; i++) {
-        c->proxies[i].retry_ms = 0;
-        /* Ignored: a control conn that cannot be written is failing, and its
-         * read side reports that (EOF or error), which disconnects. */
-        (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(&c->proxies[i]));
-    }
+    for (int i = 0; i < c->n_proxies; i++)
+        client_register_proxy(c, c->proxies[i]);
 }
 
 /* Retries stop with the control connection; a new login registers all. */
 static void stop_proxy_retries(cli_t *c)
 {
-    for (int i = 0; i < c->n_proxies; i++)
-        uv_timer_stop(&c->proxies[i].retry);
+    for (int i = 0; i < c->n_proxies; i++) {
+        c->proxies[i]->registered = false;
+        uv_timer_stop(&c->proxies[i]->retry);
+    }
 }
 
 static void on_proxy_retry(uv_timer_t *t)
@@ -176,6 +192,8 @@ static void schedule_proxy_retry(cproxy_t *p, const char *err)
 {
     unsigned d = client_proxy_retry_delay(p->retry_ms);
     p->retry_ms = d;
+    p->registered = false;
+    snprintf(p->last_err, sizeof p->last_err, "%s", err);
     LOG_W("proxy refused name=%s reason=\"%s\" retrying in %us", p->wire_name, LOG_ESCQ(err),
           d / 1000);
     uv_timer_start(&p->retry, on_proxy_retry, d, 0);
@@ -240,11 +258,13 @@ static void on_proxy_resp(void *owner, json_t *m)
     const char *name = msg_str(m, "name"), *err = msg_str(m, "error");
     int port = (int)msg_int(m, "remote_port", 0);
     for (int i = 0; name && i < c->n_proxies; i++) {
-        cproxy_t *p = &c->proxies[i];
+        cproxy_t *p = c->proxies[i];
         if (strcmp(p->wire_name, name) != 0) continue;
         if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
             p->retry_ms = 0;
+            p->registered = true;
+            p->last_err[0] = '\0';
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
                   kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
         } else {
@@ -561,19 +581,19 @@ static int setup_proxies(cli_t *c)
     c->proxies = calloc((size_t)(cfg->n_proxies ? cfg->n_proxies : 1), sizeof *c->proxies);
     if (!c->proxies) return -1;
     for (int i = 0; i < cfg->n_proxies; i++) {
-        cproxy_t *p = &c->proxies[i];
-        p->cfg = &cfg->proxies[i];
-        if (cfg->user && cfg->user[0])
-            snprintf(p->wire_name, sizeof p->wire_name, "%s.%s", cfg->user, p->cfg->name);
-        else
-            snprintf(p->wire_name, sizeof p->wire_name, "%s", p->cfg->name);
-        if (addr_parse(p->cfg->local_ip, p->cfg->local_port, &p->local) != 0) {
-            LOG_E("proxy %s: localIP %s is not an IP address", p->cfg->name, p->cfg->local_ip);
-            return -1;
-        }
+        if (!(c->proxies[i] = cproxy_new(c, &cfg->proxies[i], NULL))) return -1;
+        c->n_proxies++;
     }
-    c->n_proxies = cfg->n_proxies;
     return 0;
+}
+
+static void free_proxies(cli_t *c)
+{
+    for (int i = 0; c->proxies && i < c->n_proxies; i++)
+        cproxy_drop(c->proxies[i]);
+    free(c->proxies);
+    c->proxies = NULL;
+    c->n_proxies = 0;
 }
 
 cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state_dir)
@@ -590,15 +610,12 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     uv_timer_init(loop, &c->retry);
     uv_timer_init(loop, &c->hb);
     c->retry.data = c->hb.data = c;
-    for (int i = 0; i < c->n_proxies; i++) {
-        c->proxies[i].cli = c;
-        uv_timer_init(loop, &c->proxies[i].retry);
-        c->proxies[i].retry.data = &c->proxies[i];
-    }
+    for (int i = 0; i < c->n_proxies; i++)
+        cproxy_arm(c->proxies[i]);
     char ident[4096];
     size_t o = (size_t)snprintf(ident, sizeof ident, "%s\n", cfg->user ? cfg->user : "");
     for (int i = 0; i < c->n_proxies && o < sizeof ident; i++)
-        o += (size_t)snprintf(ident + o, sizeof ident - o, "%s\n", c->proxies[i].wire_name);
+        o += (size_t)snprintf(ident + o, sizeof ident - o, "%s\n", c->proxies[i]->wire_name);
     resume_path(state_dir, c->endpoint, ident, c->resume_path, sizeof c->resume_path);
     char saved[RESUME_RUN_ID_MAX];
     if (resume_load(c->resume_path, saved, c->resume_key) == 0) {
@@ -609,7 +626,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     return c;
 fail:
     SSL_CTX_free(c->tls);
-    free(c->proxies);
+    free_proxies(c);
     cvisitor_destroy(c);
     free(c);
     return NULL;
@@ -647,6 +664,7 @@ void client_stop(cli_t *c)
 {
     if (c->stopping) return;
     c->stopping = true;
+    if (c->on_stop) c->on_stop(c->on_stop_arg);
     /* A cancelled lookup still calls on_resolved (UV_ECANCELED), which then
      * only frees its result; one that already runs completes first. */
     if (c->state == C_RESOLVING) uv_cancel((uv_req_t *)&c->gai);
@@ -660,7 +678,13 @@ void client_stop(cli_t *c)
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);
     for (int i = 0; i < c->n_proxies; i++)
-        uv_close((uv_handle_t *)&c->proxies[i].retry, NULL);
+        cproxy_retire(c->proxies[i]);
+}
+
+void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg)
+{
+    c->on_stop = fn;
+    c->on_stop_arg = arg;
 }
 
 int client_exit_status(const cli_t *c)
@@ -673,7 +697,7 @@ void client_destroy(cli_t *c)
     if (!c) return;
     SSL_SESSION_free(c->tls_session);
     SSL_CTX_free(c->tls);
-    free(c->proxies);
+    free_proxies(c);
     cvisitor_destroy(c);
     free(c);
 }

@@ -4,6 +4,7 @@
 #ifndef BURROW_CLIENT_H
 #define BURROW_CLIENT_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "config/config.h"
@@ -20,6 +21,21 @@ void client_start(cli_t *c);
  * any client callback (loginFailExit stops from one) and more than once. */
 void client_stop(cli_t *c);
 void client_destroy(cli_t *c);
+/* fn(arg) runs once when client_stop runs (also when the client stops by
+ * itself), so that its neighbours (the admin API) close too. */
+void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg);
+/* Hot reload (reload.c): loads `path` and applies the difference with the
+ * running proxies (added, removed, changed re-registered; kept ones and
+ * their connections untouched). Refused whole, with nothing applied, when
+ * the file has errors (`errors`: the loader's file:line lines) or changes
+ * what needs a restart (client-level keys, visitors). Returns a new JSON
+ * object {"ok": bool, "error": why, "errors": text, "added": [names],
+ * "removed": [...], "changed": [...], "kept": [...]}; logged either way.
+ * NULL only when out of memory. */
+json_t *client_reload_file(cli_t *c, const char *path);
+/* The proxies and visitors and their state (cstatus.c), for the admin
+ * API's GET /api/status: a new JSON object keyed by type. */
+json_t *client_status_json(cli_t *c);
 /* Non-zero when the client gave up (loginFailExit) and the process should
  * exit with this status. */
 int client_exit_status(const cli_t *c);

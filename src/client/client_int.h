@@ -23,6 +23,7 @@
 #include "proto/frame.h"
 #include "proto/kinds.h"
 #include "tls/tls_cert.h"
+#include "util/ref.h"
 
 #define MAX_CONNECTING_WORK 256
 /* A proxy the server refused is asked for again after this long, doubling
@@ -64,14 +65,32 @@ typedef struct cxtcp_budget {
 } cxtcp_budget_t;
 typedef struct vsudp vsudp_t;
 
+/* A config loaded by a hot reload (reload.c), shared by the proxies built
+ * from it: each holds one reference, and so does the reload while it runs.
+ * The client's first config is not boxed: it is borrowed (client_create). */
+typedef struct ccfg_box {
+    client_cfg_t cfg;
+    ref_t ref;
+} ccfg_box_t;
+
+/* One running [[proxies]] entry. Heap-allocated, counted (util/ref.h): the
+ * client's list (cli->proxies) until the proxy is removed, its retry timer
+ * until closed, and each object that keeps a pointer to it past a call (a
+ * started cwork, a udp channel, an stcp owner handshake) hold a reference.
+ * The last drop releases its config box. */
 typedef struct cproxy {
-    const proxy_cfg_t *cfg;
-    char wire_name[192]; /* "user.name" when user is set */
+    const proxy_cfg_t *cfg; /* in box->cfg, or in the client's first config */
+    ccfg_box_t *box;        /* NULL: the first config */
+    char wire_name[192];    /* "user.name" when user is set */
     struct sockaddr_storage local;
     int remote_port; /* as granted by the server */
     cli_t *cli;
-    uv_timer_t retry;  /* asks again after a refusal */
-    unsigned retry_ms; /* the last retry delay; 0 = not refused */
+    uv_timer_t retry;   /* asks again after a refusal */
+    unsigned retry_ms;  /* the last retry delay; 0 = not refused */
+    bool armed;         /* retry timer initialized and not closing */
+    bool registered;    /* the server granted it in this session */
+    char last_err[160]; /* the server's last refusal; "" when none */
+    ref_t ref;
 } cproxy_t;
 
 struct cli {
@@ -113,11 +132,13 @@ struct cli {
     cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
     cxtcp_budget_t *xtcp_budget; /* one per [[visitors]] entry */
     long long xtcp_sid;          /* the last P2P_OFFER's sid */
-    cproxy_t *proxies;
+    cproxy_t **proxies;          /* running, each listed holding a reference */
     int n_proxies;
-    uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
-    uint64_t attempt_start; /* loop time the current connection attempt began */
-    bool probe_expired;     /* probing over: window ran out, or server reached */
+    uint64_t lost_at;           /* loop time a logged-in session was lost; 0: never */
+    uint64_t attempt_start;     /* loop time the current connection attempt began */
+    bool probe_expired;         /* probing over: window ran out, or server reached */
+    void (*on_stop)(void *arg); /* client_on_stop's */
+    void *on_stop_arg;
 };
 
 /* client.c */
@@ -155,6 +176,22 @@ PROXY_KINDS(CPROXY_OPS_DECL_)
 const cproxy_ops_t *cproxy_ops(proxy_kind_t k);
 /* NEW_PROXY for p: name, type, remote_port and the kind's fields. */
 json_t *cproxy_new_proxy_msg(const cproxy_t *p);
+/* A running proxy for cfg (inside box's config, or the first config when
+ * box is NULL; a reference to box is taken), holding one reference, the
+ * caller's list's. NULL after logging why (bad localIP, no memory). */
+cproxy_t *cproxy_new(cli_t *c, const proxy_cfg_t *cfg, ccfg_box_t *box);
+/* Initializes its retry timer (which holds a reference until closed). */
+void cproxy_arm(cproxy_t *p);
+/* References (see cproxy_t). The count is bookkeeping, not the proxy's
+ * value, so a const pointer may hold one. */
+void cproxy_hold(const cproxy_t *p);
+void cproxy_drop(const cproxy_t *p);
+/* The proxy leaves service (reload, stop): its retry timer is closed,
+ * which drops that reference later; the caller drops the list's. */
+void cproxy_retire(cproxy_t *p);
+/* A config box with one reference (the caller's); cfg zeroed. */
+ccfg_box_t *ccfg_box_new(void);
+void ccfg_box_drop(ccfg_box_t *b);
 
 /* cdial.c */
 /* Connects conn to the server (c->addr): TLS when enabled, with the
@@ -185,10 +222,14 @@ void cwork_open(cli_t *c);
 void cwork_close_idle(cli_t *c);
 /* Client stop: closes idle work conns and those whose local side connects. */
 void cwork_close_all(cli_t *c);
+/* Closes the started work conns of p whose local side still connects. */
+void cwork_close_proxy(cli_t *c, const cproxy_t *p);
 
 /* cproxy_udp.c: client stop closes every udp channel's conn (its sockets and
  * timer follow). */
 void cudp_close_all(cli_t *c);
+/* Closes p's udp channels (p removed by a reload). */
+void cudp_close_proxy(cli_t *c, const cproxy_t *p);
 /* Runs the udp fan-out for proxy p over `conn` (a udp work conn, or an
  * sudp owner's e2e conn), whose callbacks are empty; `rest` (borrowed) is
  * stream bytes already read. Takes conn. */
@@ -211,6 +252,8 @@ const cproxy_t *cstcp_proxy(const cstcp_t *s);
 /* Client stop closes the owner conns of secret proxies still in their
  * handshake or connecting to the local service. */
 void cstcp_close_all(cli_t *c);
+/* Closes p's owner conns still in their handshake or local connect. */
+void cstcp_close_proxy(cli_t *c, const cproxy_t *p);
 
 /* visitor.c: the [[visitors]] entries. */
 /* Builds one visitor per entry (client_create). 0 or -1 (out of memory). */
@@ -229,8 +272,14 @@ void cxtcp_visitor_want(cli_t *c, const visitor_cfg_t *v, const char *proxy);
 /* P2P_OFFER (owner) and P2P_ANSWER (visitor) from the server. */
 void cxtcp_on_offer(void *owner, json_t *m);
 void cxtcp_on_answer(void *owner, json_t *m);
+/* The pairs of owner proxy `proxy` (wire name), or of visitor v when v is
+ * not NULL, as a JSON array for the admin API: peer, path ("direct",
+ * "relay": QUIC's; "stcp": the server's TCP relay), rtt_ms, since_ms. */
+json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v);
 /* Client stop: closes every pair (sockets and timers). */
 void cxtcp_close_all(cli_t *c);
+/* Closes the owner's pairs of the proxy with wire name `proxy`. */
+void cxtcp_close_proxy(cli_t *c, const char *proxy);
 /* Visitor v's user connection over the pair's QUIC: a stream with empty
  * callbacks, or NULL with *pending telling whether QUIC may come up soon
  * (rendezvous or handshake under way) or not (the stcp path then). */
@@ -267,6 +316,9 @@ void cxq_add_direct(cxq_t *q, struct dgram_path *p);
 void cxq_remove_direct(cxq_t *q, struct dgram_path *p);
 /* Whether streams can be opened now; whether they may soon (not failed). */
 bool cxq_ready(const cxq_t *q);
+/* The kind of path QUIC sends on now ("relay", "direct") and its smoothed
+ * RTT, or NULL when QUIC does not carry the pair (static string). */
+const char *cxq_path(const cxq_t *q, uint64_t *rtt_us);
 bool cxq_pending(const cxq_t *q);
 /* Visitor: a new stream (one user connection) with empty callbacks, or
  * NULL with *err (UV_EAGAIN: not ready). */
@@ -304,6 +356,14 @@ void vsudp_ctl_up(vsudp_t *v);
 void vsudp_close(vsudp_t *v);
 /* Frees it once the loop has closed its handles. */
 void vsudp_free(vsudp_t *v);
+/* reload.c: applies box's config (client.h's client_reload_file). The
+ * caller keeps its reference to box. */
+json_t *client_reload_box(cli_t *c, ccfg_box_t *box);
+/* client.c: NEW_PROXY for p when logged in (else the next login sends it);
+ * its retry and state start afresh. */
+void client_register_proxy(cli_t *c, cproxy_t *p);
+/* CLOSE_PROXY for p when logged in; its retry stops. */
+void client_unregister_proxy(cli_t *c, cproxy_t *p);
 /* client.c: whether the control channel is logged in now. */
 bool client_logged_in(const cli_t *c);
 /* Checks the server certificate of a fresh TLS conn (CA, pin or TOFU).

@@ -24,7 +24,7 @@
 struct cstcp {
     cli_t *cli;            /* while listed */
     cstcp_t *next, *prev;  /* in cli->stcps */
-    const cproxy_t *proxy; /* outlives the record: proxies live with the client */
+    const cproxy_t *proxy; /* holds a reference (cproxy_t) */
     conn_t *raw;           /* the work conn, during the handshake */
     conn_t *e2e;           /* over raw, once the handshake is done */
     conn_t *local;         /* connecting to the local service */
@@ -53,6 +53,7 @@ static void free_stcp(cstcp_t *s)
     unlink_stcp(s);
     stcp_hs_free(&s->hs);
     free(s->early);
+    cproxy_drop(s->proxy);
     free(s);
 }
 
@@ -121,7 +122,7 @@ static void on_local_ready(conn_t *local, int status)
     conn_t *e2e = s->e2e;
     s->local = NULL;
     conn_set_cbs(e2e, &none_cbs, NULL);
-    tunnels_relay(&c->tunnels, e2e, local, s->early, s->early_len, "stcp");
+    tunnels_relay_tagged(&c->tunnels, e2e, local, s->early, s->early_len, "stcp", s->proxy);
     free_stcp(s);
 }
 
@@ -239,6 +240,7 @@ void cstcp_start_owner(cwork_t *w, const uint8_t *rest, size_t rest_len, cstcp_a
         return;
     }
     s->proxy = p;
+    cproxy_hold(p);
     s->accepted = accepted;
     s->raw = cwork_detach(w);
     s->cli = c;
@@ -252,6 +254,19 @@ void cstcp_start_owner(cwork_t *w, const uint8_t *rest, size_t rest_len, cstcp_a
 static void stcp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
 {
     cstcp_start_owner(w, rest, rest_len, owner_accepted);
+}
+
+void cstcp_close_proxy(cli_t *c, const cproxy_t *p)
+{
+    cstcp_t *s = c->stcps;
+    while (s) {
+        cstcp_t *next = s->next;
+        if (s->proxy == p) {
+            unlink_stcp(s); /* as cstcp_close_all */
+            conn_close(s->e2e ? s->e2e : s->raw);
+        }
+        s = next;
+    }
 }
 
 void cstcp_close_all(cli_t *c)

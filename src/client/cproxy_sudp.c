@@ -13,9 +13,11 @@
 static void sudp_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
 {
     const cproxy_t *p = cstcp_proxy(s);
+    cproxy_hold(p);              /* s's reference goes with s */
     conn_t *e2e = cstcp_wrap(s); /* frees s */
+    if (e2e) cudp_adopt(p, e2e, NULL, 0);
+    cproxy_drop(p);
     if (!e2e) return;
-    cudp_adopt(p, e2e, NULL, 0);
     /* Records that came with the handshake's last message: opened now, their
      * frames go to the fan-out. */
     if (rest_len && !conn_is_closing(e2e)) conn_e2e_feed(e2e, rest, rest_len);

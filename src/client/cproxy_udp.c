@@ -21,8 +21,8 @@
 struct cudp {
     conn_t *c; /* NULL once closed */
     cli_t *cli;
-    cudp_t *next, *prev; /* in cli->udps while c is open */
-    const cproxy_t *proxy;
+    cudp_t *next, *prev;   /* in cli->udps while c is open */
+    const cproxy_t *proxy; /* holds a reference */
     uv_loop_t *loop;
     framer_t fr;
     udp_sessions_t sessions; /* data: the session's lsock_t */
@@ -41,6 +41,7 @@ static void cudp_release(ref_t *r)
 {
     cudp_t *u = REF_OWNER(r, cudp_t, ref);
     framer_free(&u->fr);
+    cproxy_drop(u->proxy);
     free(u);
 }
 
@@ -185,6 +186,7 @@ void cudp_adopt(const cproxy_t *proxy, conn_t *conn, const uint8_t *rest, size_t
     }
     u->c = conn;
     u->proxy = proxy;
+    cproxy_hold(proxy);
     u->cli = proxy->cli;
     u->loop = u->cli->loop;
     ref_init(&u->ref, 2, cudp_release); /* the conn and the timer */
@@ -203,6 +205,12 @@ static void cudp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)
 {
     const cproxy_t *proxy = cwork_proxy(w);
     cudp_adopt(proxy, cwork_detach(w), rest, rest_len);
+}
+
+void cudp_close_proxy(cli_t *c, const cproxy_t *p)
+{
+    for (cudp_t *u = c->udps; u; u = u->next)
+        if (u->proxy == p) conn_close(u->c);
 }
 
 void cudp_close_all(cli_t *c)

@@ -20,7 +20,7 @@ struct cwork {
     cli_t *cli; /* while listed; NULL once the client forgot it */
     conn_t *c;
     conn_t *local;
-    cproxy_t *proxy;
+    cproxy_t *proxy; /* once started; holds a reference (cproxy_t) */
     framer_t fr;
     unsigned gen;
     bool started;
@@ -66,6 +66,7 @@ static void cwork_release(ref_t *r)
     cwork_t *w = REF_OWNER(r, cwork_t, ref);
     framer_free(&w->fr);
     free(w->early);
+    cproxy_drop(w->proxy);
     free(w);
 }
 
@@ -102,7 +103,9 @@ static void on_local_ready(conn_t *local, int status)
         ref_drop(&w->ref);
         return;
     }
-    tunnels_relay(&c->tunnels, work, local, early, early_len, kind_name(w->proxy->cfg->kind));
+    /* Tagged with the proxy, so that removing it (reload) ends these. */
+    tunnels_relay_tagged(&c->tunnels, work, local, early, early_len, kind_name(w->proxy->cfg->kind),
+                         w->proxy);
     free(early);
     ref_drop(&w->ref); /* the conn's: the relay owns both conns now */
 }
@@ -154,7 +157,7 @@ conn_t *cwork_detach(cwork_t *w)
 static cproxy_t *find_proxy(cli_t *c, const char *name)
 {
     for (int i = 0; name && i < c->n_proxies; i++)
-        if (strcmp(c->proxies[i].wire_name, name) == 0) return &c->proxies[i];
+        if (strcmp(c->proxies[i]->wire_name, name) == 0) return c->proxies[i];
     return NULL;
 }
 
@@ -190,6 +193,7 @@ static int on_work_frame(void *ctx, const frame_t *f)
     list_add(w, c, &c->starting);
     w->started = true;
     w->proxy = p;
+    cproxy_hold(p);
     return 1; /* the rest of the input is the proxy's */
 }
 
@@ -292,6 +296,20 @@ static void close_list(cwork_t **list)
 void cwork_close_idle(cli_t *c)
 {
     close_list(&c->idle);
+}
+
+void cwork_close_proxy(cli_t *c, const cproxy_t *p)
+{
+    cwork_t *w = c->starting;
+    while (w) {
+        cwork_t *next = w->next;
+        if (w->proxy == p) {
+            conn_t *conn = w->c;
+            list_unlink(w);
+            if (conn) conn_close(conn);
+        }
+        w = next;
+    }
 }
 
 void cwork_close_all(cli_t *c)

@@ -60,7 +60,6 @@ struct cxtcp {
     portmap_t *pm;             /* the router's mapping of the punch port; NULL: none */
     uv_timer_t timer;          /* visitor: the answer's deadline; then the test knob's delay */
     const visitor_cfg_t *vcfg; /* visitor */
-    const proxy_cfg_t *pcfg;   /* owner */
     char proxy[192];           /* the owner's wire name */
     char peer_user[80];        /* owner: the visitor's user */
     char pair[200];            /* owner: the server's token */
@@ -583,8 +582,8 @@ conn_t *cxtcp_visitor_stream(cli_t *c, const visitor_cfg_t *v, bool *pending)
 static const cproxy_t *find_xtcp(const cli_t *c, const char *wire)
 {
     for (int i = 0; wire && i < c->n_proxies; i++)
-        if (c->proxies[i].cfg->kind == PROXY_XTCP && strcmp(c->proxies[i].wire_name, wire) == 0)
-            return &c->proxies[i];
+        if (c->proxies[i]->cfg->kind == PROXY_XTCP && strcmp(c->proxies[i]->wire_name, wire) == 0)
+            return c->proxies[i];
     return NULL;
 }
 
@@ -628,7 +627,6 @@ void cxtcp_on_offer(void *owner, json_t *m)
         owner_refuse(c, pair, proxy, user, why);
         return;
     }
-    x->pcfg = p->cfg;
     memcpy(x->nonce_v, nv, sizeof nv);
     auth_random(x->nonce_o, sizeof x->nonce_o);
     snprintf(x->proxy, sizeof x->proxy, "%s", proxy);
@@ -646,7 +644,12 @@ static void owner_gathered(cxtcp_t *x, const cand_set_t *self)
     cli_t *c = x->cli;
     uint8_t proof[PUNCH_PROOF_LEN];
     punch_key_t key;
-    const char *secret = x->pcfg->secret_key;
+    const cproxy_t *p = find_xtcp(c, x->proxy); /* not kept: a reload may remove it */
+    if (!p) {
+        x_close(x);
+        return;
+    }
+    const char *secret = p->cfg->secret_key;
     if (punch_proof(secret, PUNCH_ROLE_OWNER, x->proxy, x->peer_user, x->nonce_v, x->nonce_o,
                     own_fp(x), proof) != 0 ||
         punch_derive(secret, x->nonce_v, x->nonce_o, x->proxy, &key) != 0) {
@@ -693,6 +696,32 @@ static void on_gathered(punch_t *p, const cand_set_t *self, void *arg)
 }
 
 /* ---- the client's side -------------------------------------------------- */
+
+json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v)
+{
+    json_t *a = json_array();
+    for (cxtcp_t *x = c->xtcps; x && a; x = x->next) {
+        bool mine = v ? x->role == PUNCH_ROLE_VISITOR && x->vcfg == v
+                      : x->role == PUNCH_ROLE_OWNER && strcmp(x->proxy, proxy) == 0;
+        if (!mine) continue;
+        uint64_t rtt_us;
+        const char *path = cxq_path(x->q, &rtt_us);
+        json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:I}", "peer", label(x), "path",
+                                           path ? path : "stcp", "rtt_ms", (double)rtt_us / 1000.0,
+                                           "since_ms", (json_int_t)(uv_now(c->loop) - x->t_begin)));
+    }
+    return a;
+}
+
+void cxtcp_close_proxy(cli_t *c, const char *proxy)
+{
+    cxtcp_t *x = c->xtcps;
+    while (x) {
+        cxtcp_t *next = x->next;
+        if (x->role == PUNCH_ROLE_OWNER && strcmp(x->proxy, proxy) == 0) x_close(x);
+        x = next;
+    }
+}
 
 void cxtcp_close_all(cli_t *c)
 {

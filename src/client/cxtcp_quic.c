@@ -159,6 +159,16 @@ bool cxq_pending(const cxq_t *x)
     return x && !x->ready && !x->failed && !x->closing;
 }
 
+const char *cxq_path(const cxq_t *x, uint64_t *rtt_us)
+{
+    quic_info_t i;
+    *rtt_us = 0;
+    if (!cxq_ready(x) || !x->q) return NULL;
+    quic_get_info(x->q, &i);
+    *rtt_us = i.rtt_us;
+    return i.path_kind; /* "relay" or "direct" */
+}
+
 void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
 {
     if (!x || x->closing) return;
@@ -518,6 +528,12 @@ bool cxq_ready(const cxq_t *x)
 {
     (void)x;
     return false;
+}
+const char *cxq_path(const cxq_t *x, uint64_t *rtt_us)
+{
+    (void)x;
+    *rtt_us = 0;
+    return NULL;
 }
 bool cxq_pending(const cxq_t *x)
 {

@@ -30,6 +30,16 @@ void tunnels_relay(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, s
 /* The same with live byte counts (relay.h's relay_meter_t; may be NULL). */
 void tunnels_relay_metered(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
                            size_t early_len, const char *what, const relay_meter_t *meter);
+/* The same, marked with `tag` (compared, never dereferenced: e.g. the
+ * client's proxy), so that tunnels_end_tag can end the tunnels of one. */
+void tunnels_relay_tagged(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early,
+                          size_t early_len, const char *what, const void *tag);
+/* Both (meter and tag may be NULL). */
+void tunnels_relay_ex(tunnels_t *set, conn_t *a, conn_t *b, const uint8_t *early, size_t early_len,
+                      const char *what, const relay_meter_t *meter, const void *tag);
+/* Ends the tunnels of set marked with `tag` (as tunnels_end_all). The
+ * number ended. */
+int tunnels_end_tag(tunnels_t *set, const void *tag);
 /* Ends every tunnel of set: each relay then closes its conns, and its
  * record leaves the set from a later callback. */
 void tunnels_end_all(tunnels_t *set);

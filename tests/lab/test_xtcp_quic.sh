@@ -37,7 +37,8 @@ lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not sta
 token=$(brw_token)
 BRW_LOG_LEVEL=${BRW_LOG_LEVEL:-info}
 brw_server_conf "$LAB_TMP/frps.toml" "$token" 'natDiscovery.altAddr = "203.0.113.11"'
-brw_client_conf "$LAB_TMP/owner.toml" "$token"
+# Both clients' admin API (their own namespaces): `burrow status` shows the pair's path.
+brw_client_conf "$LAB_TMP/owner.toml" "$token" "webServer.port = 7400"
 cat >>"$LAB_TMP/owner.toml" <<'TOML'
 
 [[proxies]]
@@ -47,7 +48,7 @@ secretKey = "xtcp-s3cret"
 localIP = "192.168.1.10"
 localPort = 9000
 TOML
-brw_client_conf "$LAB_TMP/visitor.toml" "$token"
+brw_client_conf "$LAB_TMP/visitor.toml" "$token" "webServer.port = 7400"
 cat >>"$LAB_TMP/visitor.toml" <<'TOML'
 
 [[visitors]]
@@ -161,6 +162,18 @@ run_case() {
         cap_off
         cap="512 KiB in $((t1 - t0)) ms"
         lab_pass "$tag: 512 KiB each way over the capped relay: $((t1 - t0)) ms, verified"
+    fi
+    if [ "$want" = direct ] || [ "$want" = relay ]; then # the admin API's view of the pair
+        local st
+        st=$(lab_exec c2 "$BURROW_BIN" status -c "$LAB_TMP/visitor.toml" 2>&1) ||
+            lab_fail "$tag: burrow status (visitor): $st"
+        grep -Eq "^p2p-ssh +xtcp +running .* $want [0-9.]+ms" <<<"$st" ||
+            lab_fail "$tag: burrow status (visitor) shows no $want path: $st"
+        st=$(lab_exec c1 "$BURROW_BIN" status -c "$LAB_TMP/owner.toml" 2>&1) ||
+            lab_fail "$tag: burrow status (owner): $st"
+        grep -Eq "^ssh +xtcp +running .* $want [0-9.]+ms" <<<"$st" ||
+            lab_fail "$tag: burrow status (owner) shows no $want path: $st"
+        lab_pass "$tag: burrow status on both sides: path $want with its RTT"
     fi
     if [ "$want" = direct ] && [ "$n2" = port-restricted ]; then # the owner's service is down
         lab_kill "$ECHO_PID" TERM

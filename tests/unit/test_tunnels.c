@@ -24,7 +24,9 @@ static bool run_until_n(const tunnels_t *set, int n)
     return set->n == n;
 }
 
-static bool rig_up(rig_t *r)
+static int tag_a, tag_b; /* tunnels_relay_tagged's marks */
+
+static bool rig_up_tagged(rig_t *r, bool tagged)
 {
     memset(r, 0, sizeof *r);
     for (int i = 0; i < 4; i++) {
@@ -39,9 +41,15 @@ static bool rig_up(rig_t *r)
         if (nl_dial(&r->s, &r->x[i], NULL) != 0 || !nl_run_until(&r->s.accepted, i + 1) ||
             !nl_run_until(&r->x[i].ready, 1))
             return false;
-    tunnels_relay(&r->set, r->sv[0].c, r->sv[1].c, (const uint8_t *)"hi", 2, "test");
-    tunnels_relay(&r->set, r->sv[2].c, r->sv[3].c, NULL, 0, "test");
+    tunnels_relay_tagged(&r->set, r->sv[0].c, r->sv[1].c, (const uint8_t *)"hi", 2, "test",
+                         tagged ? &tag_a : NULL);
+    tunnels_relay_tagged(&r->set, r->sv[2].c, r->sv[3].c, NULL, 0, "test", tagged ? &tag_b : NULL);
     return r->set.n == 2;
+}
+
+static bool rig_up(rig_t *r)
+{
+    return rig_up_tagged(r, false);
 }
 
 static void rig_down(rig_t *r)
@@ -81,6 +89,27 @@ static void test_relays_then_end_all(void)
     rig_down(&r);
 }
 
+/* A reload removing one proxy ends its tunnels only (client/reload.c). */
+static void test_end_tag(void)
+{
+    rig_t r;
+    CHECK(rig_up_tagged(&r, true));
+    CHECK_EQ_INT(tunnels_end_tag(&r.set, NULL), 0);
+    CHECK_EQ_INT(tunnels_end_tag(&r.set, &r), 0);
+    CHECK_EQ_INT(tunnels_end_tag(&r.set, &tag_b), 1);
+    CHECK(run_until_n(&r.set, 1));
+    CHECK(nl_run_until_end(&r.x[2]));
+    CHECK(nl_run_until_end(&r.x[3]));
+    /* The other still carries bytes. */
+    CHECK(nl_run_until_len(&r.x[1].got_len, 2));
+    CHECK_EQ_INT(conn_write(r.x[0].c, "xyz", 3), 0);
+    CHECK(nl_run_until_len(&r.x[1].got_len, 5));
+    CHECK(memcmp(r.x[1].got, "hixyz", 5) == 0);
+    tunnels_end_all(&r.set);
+    CHECK(run_until_n(&r.set, 0));
+    rig_down(&r);
+}
+
 static void test_end_all_empty(void)
 {
     tunnels_t set = {0};
@@ -91,6 +120,7 @@ static void test_end_all_empty(void)
 int main(void)
 {
     RUN(test_relays_then_end_all);
+    RUN(test_end_tag);
     RUN(test_end_all_empty);
     return TEST_SUMMARY();
 }
