@@ -1,13 +1,36 @@
 /* quic_path: the paths of a QUIC connection (net/quic.h): how ngtcp2's
  * addresses name our dgram_paths, the table of live paths
- * (QUIC_MAX_PATHS), migration (RFC 9000 9) and what happens when a path
- * goes down. */
+ * (QUIC_MAX_PATHS), migration (RFC 9000 9), what happens when a path
+ * goes down, and liveness.
+ *
+ * Liveness. A path can die silently (a NAT mapping gone, a firewall that
+ * starts dropping): nothing reports on_down, and ngtcp2 alone would only
+ * notice at its idle timeout. So each path keeps when it last carried a
+ * packet ngtcp2 accepted, and every QUIC_LIVE_TICK_MS:
+ *   - the client leaves an active path that heard nothing for
+ *     max(QUIC_PATH_STALL_MS, 3 PTO) while packets are in flight (its
+ *     QUIC_PROBE_MS keepalive PING makes sure something is in flight when
+ *     no data flows) for another path, at once (RFC 9000 9.3: probing
+ *     the new path in the background), marking it `stalled`;
+ *   - a stalled path is validated again (PATH_CHALLENGE, RFC 9000 8.2)
+ *     after QUIC_PATH_RETRY_MS, doubling, at most QUIC_PATH_RETRIES times;
+ *     ngtcp2 moves the connection back when it answers;
+ *   - either role declares the peer gone when no path heard anything for
+ *     QUIC_PEER_SILENT_MS while packets are in flight.
+ * Every change of the path packets go out on is logged once, with why. */
 #include <string.h>
 
 #include "net/quic_int.h"
 #include "util/log.h"
 
 static void on_path_down(dgram_path_t *p, const char *reason, void *arg);
+
+static quic_pstate_t *pstate_of(quic_t *q, const dgram_path_t *p)
+{
+    for (unsigned i = 0; i < q->npaths; i++)
+        if (q->paths[i] == p) return &q->pstate[i];
+    return NULL;
+}
 
 static bool sa_equal(const struct sockaddr *a, const struct sockaddr *b)
 {
@@ -91,22 +114,23 @@ int quic_add_path(quic_t *q, dgram_path_t *p)
     for (unsigned i = 0; i < q->npaths; i++)
         if (q->paths[i] == p) return UV_EEXIST;
     if (q->npaths == QUIC_MAX_PATHS) return UV_ENOSPC;
+    q->pstate[q->npaths] = (quic_pstate_t){.since = uv_now(q->loop)};
     q->paths[q->npaths++] = p;
     quic__hook_path(q, p);
     return 0;
 }
 
-static int migrate(quic_t *q, dgram_path_t *p, bool now);
+static int migrate(quic_t *q, dgram_path_t *p, bool now, const char *why);
 
 int quic_migrate(quic_t *q, dgram_path_t *p)
 {
-    return migrate(q, p, false);
+    return migrate(q, p, false, "new-path");
 }
 
 /* now: the active path is gone, so move at once and validate the new one in
  * the background (ngtcp2_conn_initiate_immediate_migration); else validate
  * first and move after (RFC 9000 9.2, 9.3). */
-static int migrate(quic_t *q, dgram_path_t *p, bool now)
+static int migrate(quic_t *q, dgram_path_t *p, bool now, const char *why)
 {
     if (q->role != QUIC_CLIENT) return UV_EINVAL; /* the server follows the client */
     if (!q->ready || q->dead || q->closing) return UV_ENOTCONN;
@@ -124,8 +148,10 @@ static int migrate(quic_t *q, dgram_path_t *p, bool now)
         return rv == NGTCP2_ERR_CONN_ID_BLOCKED ? UV_EAGAIN : UV_EINVAL;
     }
     q->migrating = now ? NULL : p;
-    LOG_I("quic pair=%s migrating path=%s -> path=%s rtt=%lluus", q->pair,
-          q->was_kind ? q->was_kind : "none", quic__kind(p), (unsigned long long)quic__rtt_us(q));
+    q->why = why;
+    LOG_I("quic pair=%s migrating path=%s -> path=%s rtt=%lluus reason=%s%s", q->pair,
+          q->was_kind ? q->was_kind : "none", quic__kind(p), (unsigned long long)quic__rtt_us(q),
+          why, now ? "" : " (validating it first)");
     quic__kick(q);
     return 0;
 }
@@ -135,9 +161,18 @@ void quic__drop_path(quic_t *q, dgram_path_t *p)
     for (unsigned i = 0; i < q->npaths; i++) {
         if (q->paths[i] != p) continue;
         q->paths[i] = q->paths[--q->npaths];
+        q->pstate[i] = q->pstate[q->npaths];
         quic__unhook_path(p);
         return;
     }
+}
+
+/* A live path other than `not` that is not stalled, or NULL. */
+static dgram_path_t *other_path(quic_t *q, const dgram_path_t *not)
+{
+    for (unsigned i = 0; i < q->npaths; i++)
+        if (q->paths[i] != not && !q->pstate[i].stalled) return q->paths[i];
+    return NULL;
 }
 
 /* The active path went away: the client moves to another live one; the
@@ -153,7 +188,8 @@ static void leave_path(quic_t *q, dgram_path_t *p)
         quic__set_dead(q, UV_ENETDOWN, "no live path");
         return;
     }
-    if (q->role == QUIC_CLIENT && q->ready) migrate(q, q->paths[0], true);
+    dgram_path_t *to = other_path(q, NULL);
+    if (q->role == QUIC_CLIENT && q->ready) migrate(q, to ? to : q->paths[0], true, "path-down");
 }
 
 static void on_path_down(dgram_path_t *p, const char *reason, void *arg)
@@ -166,4 +202,105 @@ static void on_path_down(dgram_path_t *p, const char *reason, void *arg)
 void quic_remove_path(quic_t *q, dgram_path_t *p)
 {
     leave_path(q, p);
+}
+
+/* ---- liveness ----------------------------------------------------------- */
+
+void quic__path_heard(quic_t *q, dgram_path_t *p)
+{
+    quic_pstate_t *st = pstate_of(q, p);
+    q->last_rx = uv_now(q->loop);
+    if (!st) return;
+    st->last_rx = q->last_rx;
+    if (st->stalled && p == quic_active_path(q)) st->stalled = false; /* a pause, not a loss */
+}
+
+void quic__path_now(quic_t *q, dgram_path_t *p)
+{
+    quic_pstate_t *st = pstate_of(q, p);
+    const char *was = q->was_kind ? q->was_kind : "none";
+    const char *why = q->was_kind == NULL ? "start" : q->role == QUIC_CLIENT && q->why ? q->why : "peer-moved";
+    if (st) st->since = uv_now(q->loop);
+    if (q->was_kind) q->migrations++;
+    q->active = p;
+    q->was_kind = p->ops->kind;
+    q->why = NULL;
+#define PATH_NOW_FMT "quic pair=%s path=%s rtt=%.1fms streams=%u reason=%s was=%s"
+    double rtt = (double)quic__rtt_us(q) / 1000.0;
+    if (q->role == QUIC_CLIENT) /* our own moves: bounded by the rules above */
+        LOG_I(PATH_NOW_FMT, q->pair, quic__kind(p), rtt, q->nconns, why, was);
+    else /* the server follows the client: a peer decides how often */
+        LOG_LIMITED(LOG_INFO, PATH_NOW_FMT, q->pair, quic__kind(p), rtt, q->nconns, why, was);
+#undef PATH_NOW_FMT
+}
+
+void quic__path_validated(quic_t *q, dgram_path_t *p, bool ok)
+{
+    quic_pstate_t *st = pstate_of(q, p);
+    if (!st || !ok || !st->stalled) return;
+    LOG_I("quic pair=%s path=%s answers again tries=%u", q->pair, quic__kind(p), st->tries);
+    st->stalled = false;
+    st->tries = 0;
+}
+
+static uint64_t stall_ms(quic_t *q)
+{
+    uint64_t pto3 = 3 * (ngtcp2_conn_get_pto(q->conn) / NGTCP2_MILLISECONDS);
+    return pto3 > QUIC_PATH_STALL_MS ? pto3 : QUIC_PATH_STALL_MS;
+}
+
+/* Client: the active path is silent while it owes us acknowledgements. */
+static void check_stall(quic_t *q, uint64_t now)
+{
+    dgram_path_t *a = quic_active_path(q);
+    quic_pstate_t *st = a ? pstate_of(q, a) : NULL;
+    if (!st || st->stalled) return;
+    uint64_t heard = st->last_rx > st->since ? st->last_rx : st->since;
+    if (now - heard < stall_ms(q)) return;
+    st->stalled = true;
+    st->tries = 0;
+    st->retry_at = now + QUIC_PATH_RETRY_MS;
+    dgram_path_t *to = other_path(q, a);
+    LOG_I("quic pair=%s path=%s stalled: nothing heard for %llums with packets in flight%s",
+          q->pair, quic__kind(a), (unsigned long long)(now - heard),
+          to ? "" : "; no other path");
+    if (to) migrate(q, to, true, "stalled");
+}
+
+/* Client: validate a stalled path again, one at a time, with backoff. */
+static void retry_stalled(quic_t *q, uint64_t now)
+{
+    dgram_path_t *a = quic_active_path(q);
+    if (q->migrating) return; /* one validation at a time */
+    for (unsigned i = 0; i < q->npaths; i++) {
+        quic_pstate_t *st = &q->pstate[i];
+        if (!st->stalled || q->paths[i] == a || now < st->retry_at) continue;
+        if (st->tries >= QUIC_PATH_RETRIES) continue; /* given up: it stays unused */
+        unsigned shift = st->tries < 5 ? st->tries : 5;
+        uint64_t wait = (uint64_t)QUIC_PATH_RETRY_MS << shift;
+        st->tries++;
+        st->retry_at = now + (wait < QUIC_PATH_RETRY_MAX_MS ? wait : QUIC_PATH_RETRY_MAX_MS);
+        if (st->tries == QUIC_PATH_RETRIES)
+            LOG_I("quic pair=%s path=%s last retry (%d)", q->pair, quic__kind(q->paths[i]),
+                  QUIC_PATH_RETRIES);
+        (void)migrate(q, q->paths[i], false, "recovered");
+        return;
+    }
+}
+
+void quic__live_tick(uv_timer_t *t)
+{
+    quic_t *q = t->data;
+    if (!q->conn || !q->ready || q->dead || q->closing) return;
+    ngtcp2_conn_info ci;
+    ngtcp2_conn_get_conn_info(q->conn, &ci);
+    uint64_t now = uv_now(q->loop);
+    bool owed = ci.bytes_in_flight > 0; /* ack-eliciting packets not yet acknowledged */
+    if (owed && now - q->last_rx >= QUIC_PEER_SILENT_MS) {
+        quic__set_dead(q, UV_ETIMEDOUT, "peer silent");
+        return; /* set_dead kicks: the owner hears it from run() */
+    }
+    if (q->role != QUIC_CLIENT) return;
+    if (owed) check_stall(q, now);
+    retry_stalled(q, now);
 }
