@@ -56,14 +56,15 @@ struct cxq {
     dgram_path_t *direct;          /* the punch's, borrowed */
     quic_t *q;                     /* owned */
     bool ready;
+    bool was_ready;   /* on_ready(0) came once */
     bool failed;      /* no relay, a failed handshake, or the connection ended */
     uv_timer_t watch; /* logs the move to direct */
     uint64_t t_start, t_direct;
     int open; /* handles not yet closed: watch, relay, q */
     void (*closed_cb)(void *arg);
     void *closed_arg;
-    void (*failed_cb)(void *arg); /* the pair's: QUIC is gone for good */
-    void *failed_arg;
+    void (*news_cb)(void *arg); /* the pair's: QUIC ready, or gone for good */
+    void *news_arg;
 };
 
 /* QUIC will not carry this pair (any more): tell the pair, once. */
@@ -72,7 +73,7 @@ static void cxq_fail(cxq_t *x)
     if (x->failed) return;
     x->failed = true;
     x->ready = false;
-    if (x->failed_cb && !x->closing) x->failed_cb(x->failed_arg);
+    if (x->news_cb && !x->closing) x->news_cb(x->news_arg);
 }
 
 /* ---- life --------------------------------------------------------------- */
@@ -108,7 +109,7 @@ static void on_quic_closed(quic_t *q, void *arg)
     cxq_release(x);
 }
 
-cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*news)(void *arg), void *arg)
 {
     int err = 0;
     cxq_t *x = calloc(1, sizeof *x);
@@ -122,8 +123,8 @@ cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
     quic_id_fingerprint(x->id, x->fp);
     x->cli = c;
     x->visitor = visitor;
-    x->failed_cb = failed;
-    x->failed_arg = arg;
+    x->news_cb = news;
+    x->news_arg = arg;
     uv_timer_init(c->loop, &x->watch);
     x->watch.data = x;
     x->open = 1;
@@ -143,6 +144,11 @@ bool cxq_ready(const cxq_t *x)
 bool cxq_pending(const cxq_t *x)
 {
     return x && !x->ready && !x->failed && !x->closing;
+}
+
+bool cxq_ended(const cxq_t *x)
+{
+    return x && x->was_ready && x->failed;
 }
 
 void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
@@ -283,11 +289,12 @@ static void on_ready(quic_t *q, int status)
         cxq_fail(x);
         return;
     }
-    x->ready = true;
+    x->ready = x->was_ready = true;
     LOG_I("xtcp quic ready proxy=%s path=%s rtt_ms=%.1f time_ms=%llu", LOG_ESC(x->label),
           i.path_kind, (double)i.rtt_us / 1000.0,
           (unsigned long long)(uv_now(x->cli->loop) - x->t_start));
     if (x->direct && x->visitor) (void)quic_migrate(x->q, x->direct);
+    if (x->news_cb) x->news_cb(x->news_arg); /* connections waiting for QUIC go now */
 }
 
 static void on_dead(quic_t *q, int err)
@@ -401,9 +408,9 @@ conn_t *cxq_open_stream(cxq_t *x, int *err)
 
 #else /* no QUIC: the pair's connections stay on the stcp path */
 
-cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*news)(void *arg), void *arg)
 {
-    (void)c, (void)visitor, (void)failed, (void)arg;
+    (void)c, (void)visitor, (void)news, (void)arg;
     return NULL;
 }
 const uint8_t *cxq_fp(const cxq_t *x)
@@ -417,6 +424,11 @@ bool cxq_ready(const cxq_t *x)
     return false;
 }
 bool cxq_pending(const cxq_t *x)
+{
+    (void)x;
+    return false;
+}
+bool cxq_ended(const cxq_t *x)
 {
     (void)x;
     return false;
