@@ -157,8 +157,7 @@ void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
     x->closing = true;
     x->closed_cb = cb;
     x->closed_arg = arg;
-    if (x->q && x->direct) quic_remove_path(x->q, x->direct);
-    x->direct = NULL;
+    x->direct = NULL; /* quic_close lets go of every path at once */
     uv_close((uv_handle_t *)&x->watch, on_watch_closed);
     if (x->q) {
         quic_close(x->q, on_quic_closed, x); /* then the relay path */

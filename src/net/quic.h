@@ -62,6 +62,9 @@
 #define QUIC_PATH_RETRIES 8
 /* How often the liveness rules are checked. */
 #define QUIC_LIVE_TICK_MS 250
+/* A path change is logged with the new path's first RTT sample, or after
+ * this long without one (rtt=none). */
+#define QUIC_PATH_LOG_WAIT_MS 1000
 /* Nothing heard for this long: the connection is dead (both sides). */
 #define QUIC_IDLE_TIMEOUT_MS 45000
 /* Paths one connection knows at once (e.g. relay + direct, v4 + v6). */

@@ -81,6 +81,10 @@ struct quic {
     uv_timer_t live;         /* QUIC_LIVE_TICK_MS: the liveness rules */
     uint64_t last_rx;        /* ms: the last packet accepted on any path */
     const char *why;         /* why the client moves (static), for the log */
+    struct {                 /* a path change to log once its RTT is measured */
+        bool due;
+        const char *why, *was; /* static */
+    } move_log;
     unsigned handles;        /* open uv handles */
     quic_stream_t *streams;
     unsigned nstreams; /* on the list (open in ngtcp2 or held by a conn) */

@@ -18,12 +18,14 @@
  *   - either role declares the peer gone when no path heard anything for
  *     QUIC_PEER_SILENT_MS while packets are in flight.
  * Every change of the path packets go out on is logged once, with why. */
+#include <stdio.h>
 #include <string.h>
 
 #include "net/quic_int.h"
 #include "util/log.h"
 
 static void on_path_down(dgram_path_t *p, const char *reason, void *arg);
+static void log_move(quic_t *q, bool force);
 
 static quic_pstate_t *pstate_of(quic_t *q, const dgram_path_t *p)
 {
@@ -139,6 +141,7 @@ static int migrate(quic_t *q, dgram_path_t *p, bool now, const char *why)
         known |= q->paths[i] == p;
     if (!known) return UV_EINVAL;
     if (p == quic_active_path(q) || p == q->migrating) return 0; /* there, or on the way */
+    uint64_t rtt = quic__rtt_us(q); /* the old path's: a migration starts the new one afresh */
     ngtcp2_path np = quic__ng_path(p);
     int rv = now ? ngtcp2_conn_initiate_immediate_migration(q->conn, &np, quic__now())
                  : ngtcp2_conn_initiate_migration(q->conn, &np, quic__now());
@@ -150,8 +153,8 @@ static int migrate(quic_t *q, dgram_path_t *p, bool now, const char *why)
     q->migrating = now ? NULL : p;
     q->why = why;
     LOG_I("quic pair=%s migrating path=%s -> path=%s rtt=%lluus reason=%s%s", q->pair,
-          q->was_kind ? q->was_kind : "none", quic__kind(p), (unsigned long long)quic__rtt_us(q),
-          why, now ? "" : " (validating it first)");
+          q->was_kind ? q->was_kind : "none", quic__kind(p), (unsigned long long)rtt, why,
+          now ? "" : " (validating it first)");
     quic__kick(q);
     return 0;
 }
@@ -213,25 +216,46 @@ void quic__path_heard(quic_t *q, dgram_path_t *p)
     if (!st) return;
     st->last_rx = q->last_rx;
     if (st->stalled && p == quic_active_path(q)) st->stalled = false; /* a pause, not a loss */
+    log_move(q, false);
+}
+
+/* The line for a path change, once ngtcp2 measured the new path's RTT (it
+ * starts again from its initial 333 ms on a new path, RFC 9002 6.2.2), or
+ * with rtt=none when `force` (QUIC_PATH_LOG_WAIT_MS without a sample). */
+static void log_move(quic_t *q, bool force)
+{
+    ngtcp2_conn_info ci;
+    if (!q->move_log.due || !q->conn) return;
+    ngtcp2_conn_get_conn_info(q->conn, &ci);
+    bool measured = ci.min_rtt != UINT64_MAX;
+    if (!measured && !force) return;
+    q->move_log.due = false;
+    char rtt[32] = "none";
+    if (measured) snprintf(rtt, sizeof rtt, "%.1fms", (double)ci.smoothed_rtt / 1e6);
+#define MOVE_FMT "quic pair=%s path=%s rtt=%s streams=%u reason=%s was=%s"
+    const char *kind = quic__kind(q->active);
+    if (q->role == QUIC_CLIENT) /* our own moves: bounded by the rules above */
+        LOG_I(MOVE_FMT, q->pair, kind, rtt, q->nconns, q->move_log.why, q->move_log.was);
+    else /* the server follows the client: a peer decides how often */
+        LOG_LIMITED(LOG_INFO, MOVE_FMT, q->pair, kind, rtt, q->nconns, q->move_log.why,
+                    q->move_log.was);
+#undef MOVE_FMT
 }
 
 void quic__path_now(quic_t *q, dgram_path_t *p)
 {
     quic_pstate_t *st = pstate_of(q, p);
-    const char *was = q->was_kind ? q->was_kind : "none";
-    const char *why = q->was_kind == NULL ? "start" : q->role == QUIC_CLIENT && q->why ? q->why : "peer-moved";
+    log_move(q, true); /* the one before, if still unsaid */
+    q->move_log.was = q->was_kind ? q->was_kind : "none";
+    q->move_log.why = q->was_kind == NULL                 ? "start"
+                      : q->role == QUIC_CLIENT && q->why ? q->why
+                                                          : "peer-moved";
+    q->move_log.due = true;
     if (st) st->since = uv_now(q->loop);
     if (q->was_kind) q->migrations++;
     q->active = p;
     q->was_kind = p->ops->kind;
     q->why = NULL;
-#define PATH_NOW_FMT "quic pair=%s path=%s rtt=%.1fms streams=%u reason=%s was=%s"
-    double rtt = (double)quic__rtt_us(q) / 1000.0;
-    if (q->role == QUIC_CLIENT) /* our own moves: bounded by the rules above */
-        LOG_I(PATH_NOW_FMT, q->pair, quic__kind(p), rtt, q->nconns, why, was);
-    else /* the server follows the client: a peer decides how often */
-        LOG_LIMITED(LOG_INFO, PATH_NOW_FMT, q->pair, quic__kind(p), rtt, q->nconns, why, was);
-#undef PATH_NOW_FMT
 }
 
 void quic__path_validated(quic_t *q, dgram_path_t *p, bool ok)
@@ -295,6 +319,8 @@ void quic__live_tick(uv_timer_t *t)
     ngtcp2_conn_info ci;
     ngtcp2_conn_get_conn_info(q->conn, &ci);
     uint64_t now = uv_now(q->loop);
+    quic_pstate_t *ast = pstate_of(q, q->active);
+    if (ast && now - ast->since >= QUIC_PATH_LOG_WAIT_MS) log_move(q, true);
     bool owed = ci.bytes_in_flight > 0; /* ack-eliciting packets not yet acknowledged */
     if (owed && now - q->last_rx >= QUIC_PEER_SILENT_MS) {
         quic__set_dead(q, UV_ETIMEDOUT, "peer silent");
