@@ -85,7 +85,7 @@ struct quic {
         bool due;
         const char *why, *was; /* static */
     } move_log;
-    unsigned handles;        /* open uv handles */
+    unsigned handles; /* open uv handles */
     quic_stream_t *streams;
     unsigned nstreams; /* on the list (open in ngtcp2 or held by a conn) */
     unsigned nconns;   /* stream conns not yet conn__closed */

@@ -170,11 +170,11 @@ void quic__drop_path(quic_t *q, dgram_path_t *p)
     }
 }
 
-/* A live path other than `not` that is not stalled, or NULL. */
-static dgram_path_t *other_path(quic_t *q, const dgram_path_t *not)
+/* A live path other than `except` that is not stalled, or NULL. */
+static dgram_path_t *other_path(quic_t *q, const dgram_path_t *except)
 {
     for (unsigned i = 0; i < q->npaths; i++)
-        if (q->paths[i] != not && !q->pstate[i].stalled) return q->paths[i];
+        if (q->paths[i] != except && !q->pstate[i].stalled) return q->paths[i];
     return NULL;
 }
 
@@ -247,9 +247,9 @@ void quic__path_now(quic_t *q, dgram_path_t *p)
     quic_pstate_t *st = pstate_of(q, p);
     log_move(q, true); /* the one before, if still unsaid */
     q->move_log.was = q->was_kind ? q->was_kind : "none";
-    q->move_log.why = q->was_kind == NULL                 ? "start"
+    q->move_log.why = q->was_kind == NULL                ? "start"
                       : q->role == QUIC_CLIENT && q->why ? q->why
-                                                          : "peer-moved";
+                                                         : "peer-moved";
     q->move_log.due = true;
     if (st) st->since = uv_now(q->loop);
     if (q->was_kind) q->migrations++;
@@ -286,8 +286,7 @@ static void check_stall(quic_t *q, uint64_t now)
     st->retry_at = now + QUIC_PATH_RETRY_MS;
     dgram_path_t *to = other_path(q, a);
     LOG_I("quic pair=%s path=%s stalled: nothing heard for %llums with packets in flight%s",
-          q->pair, quic__kind(a), (unsigned long long)(now - heard),
-          to ? "" : "; no other path");
+          q->pair, quic__kind(a), (unsigned long long)(now - heard), to ? "" : "; no other path");
     if (to) migrate(q, to, true, "stalled");
 }
 

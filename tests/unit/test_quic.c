@@ -361,8 +361,7 @@ static void hole_b(void)
 
 static void migration_steps(void)
 {
-    if (g->silence_at && !g->silent_b && !g->on_a && g->echoed >= g->silence_at)
-        g->silent_b = true;
+    if (g->silence_at && !g->silent_b && !g->on_a && g->echoed >= g->silence_at) g->silent_b = true;
     if (g->silent_b && quic_active_path(g->cli.q) == g->cA) {
         g->on_a++;
         g->silent_b = false; /* B answers again: the client should come back */
@@ -594,8 +593,7 @@ static void test_silent_path_left_and_back(void)
     CHECK(i.migrations >= 2); /* B -> A -> B */
     CHECK_EQ_INT(f.errors, 0);
     CHECK_EQ_INT(f.cli.dead + f.srv.dead, 0);
-    fprintf(stderr, "silent path: transfer across B -> A took %llu ms\n",
-            (unsigned long long)took);
+    fprintf(stderr, "silent path: transfer across B -> A took %llu ms\n", (unsigned long long)took);
     fx_teardown();
 }
 
