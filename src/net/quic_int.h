@@ -79,6 +79,7 @@ struct quic {
     uv_timer_t timer;        /* ngtcp2's expiry */
     uv_timer_t kick;         /* 0 ms: work queued by conn calls */
     uv_timer_t live;         /* QUIC_LIVE_TICK_MS: the liveness rules */
+    uint64_t live_at;        /* ms: its last run */
     uint64_t last_rx;        /* ms: the last packet accepted on any path */
     const char *why;         /* why the client moves (static), for the log */
     struct {                 /* a path change to log once its RTT is measured */

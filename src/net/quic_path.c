@@ -317,7 +317,12 @@ void quic__live_tick(uv_timer_t *t)
     if (!q->conn || !q->ready || q->dead || q->closing) return;
     ngtcp2_conn_info ci;
     ngtcp2_conn_get_conn_info(q->conn, &ci);
-    uint64_t now = uv_now(q->loop);
+    uint64_t now = uv_now(q->loop), late = now - q->live_at;
+    q->live_at = now;
+    /* Our own loop was held up (a slow machine, a debugger): what the peer
+     * sent meanwhile is still unread in the sockets, so silence proves
+     * nothing this time (timers run before the loop polls for input). */
+    if (late > 4 * QUIC_LIVE_TICK_MS) return;
     quic_pstate_t *ast = pstate_of(q, q->active);
     if (ast && now - ast->since >= QUIC_PATH_LOG_WAIT_MS) log_move(q, true);
     bool owed = ci.bytes_in_flight > 0; /* ack-eliciting packets not yet acknowledged */
