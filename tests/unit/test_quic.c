@@ -619,6 +619,30 @@ static void test_silent_peer_dead(void)
     fx_teardown();
 }
 
+/* Streams opened in the same turn as a migration starts (the visitor's
+ * waiting connections wake when QUIC is ready, right as it moves to the
+ * punched path): every one completes. */
+static void test_streams_open_while_migrating(void)
+{
+    enum { M = 8 };
+    fx_t f;
+    cstream_t cs[M];
+    fx_setup(&f);
+    fx_start_right(f.cA, f.sA);
+    CHECK(run_until(&f.cli.ready, 1));
+    CHECK_EQ_INT(quic_add_path(f.cli.q, f.cB), 0);
+    CHECK_EQ_INT(quic_add_path(f.srv.q, f.sB), 0);
+    CHECK_EQ_INT(quic_migrate(f.cli.q, f.cB), 0);
+    open_streams(cs, M, 64u << 10);
+    CHECK(run_until(&f.done, M));
+    check_streams(cs, M);
+    CHECK_EQ_INT(f.errors, 0);
+    quic_info_t i;
+    quic_get_info(f.cli.q, &i);
+    CHECK_EQ_STR(i.path_kind, "direct");
+    fx_teardown();
+}
+
 /* Opening beyond QUIC_MAX_STREAMS is refused with UV_EAGAIN; streams that
  * end give their place back (the peer raises MAX_STREAMS). */
 static void test_stream_bound(void)
@@ -875,5 +899,6 @@ int main(void)
     RUN(test_last_path_down);
     RUN(test_silent_path_left_and_back);
     RUN(test_silent_peer_dead);
+    RUN(test_streams_open_while_migrating);
     return TEST_SUMMARY();
 }
