@@ -234,7 +234,10 @@ static void log_move(quic_t *q, bool force)
     if (measured) snprintf(rtt, sizeof rtt, "%.1fms", (double)ci.smoothed_rtt / 1e6);
 #define MOVE_FMT "quic pair=%s path=%s rtt=%s streams=%u reason=%s was=%s"
     const char *kind = quic__kind(q->active);
-    if (q->role == QUIC_CLIENT) /* our own moves: bounded by the rules above */
+    /* The client's own moves: one per QUIC_PATH_STALL_MS of silence at most,
+     * and QUIC_PATH_RETRIES validations per stall, so each pair's are all
+     * told. */
+    if (q->role == QUIC_CLIENT)
         LOG_I(MOVE_FMT, q->pair, kind, rtt, q->nconns, q->move_log.why, q->move_log.was);
     else /* the server follows the client: a peer decides how often */
         LOG_LIMITED(LOG_INFO, MOVE_FMT, q->pair, kind, rtt, q->nconns, q->move_log.why,
@@ -262,7 +265,8 @@ void quic__path_validated(quic_t *q, dgram_path_t *p, bool ok)
 {
     quic_pstate_t *st = pstate_of(q, p);
     if (!st || !ok || !st->stalled) return;
-    LOG_I("quic pair=%s path=%s answers again tries=%u", q->pair, quic__kind(p), st->tries);
+    LOG_LIMITED(LOG_INFO, "quic pair=%s path=%s answers again tries=%u", q->pair, quic__kind(p),
+                st->tries);
     st->stalled = false;
     st->tries = 0;
 }
@@ -285,8 +289,10 @@ static void check_stall(quic_t *q, uint64_t now)
     st->tries = 0;
     st->retry_at = now + QUIC_PATH_RETRY_MS;
     dgram_path_t *to = other_path(q, a);
-    LOG_I("quic pair=%s path=%s stalled: nothing heard for %llums with packets in flight%s",
-          q->pair, quic__kind(a), (unsigned long long)(now - heard), to ? "" : "; no other path");
+    /* a peer that goes quiet and back can repeat this: limited */
+    LOG_LIMITED(
+        LOG_INFO, "quic pair=%s path=%s stalled: nothing heard for %llums with packets in flight%s",
+        q->pair, quic__kind(a), (unsigned long long)(now - heard), to ? "" : "; no other path");
     if (to) migrate(q, to, true, "stalled");
 }
 
