@@ -172,7 +172,8 @@ void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
 typedef struct ostream {
     cxq_t *x;
     conn_t *stream, *local;
-    bool hello; /* CXQ_STREAM_HELLO read */
+    bool hello;    /* CXQ_STREAM_HELLO read */
+    bool local_up; /* the service answered: joined as soon as the hello is read */
     uint8_t *early;
     size_t early_len;
 } ostream_t;
@@ -182,6 +183,8 @@ static void os_free(ostream_t *o)
     free(o->early);
     free(o);
 }
+
+static void os_join(ostream_t *o);
 
 static void os_stream_data(conn_t *c, const uint8_t *p, size_t n)
 {
@@ -203,6 +206,7 @@ static void os_stream_data(conn_t *c, const uint8_t *p, size_t n)
     o->early = e;
     o->early_len += n;
     conn_pause(c); /* until the local service answers; the relay resumes it */
+    if (o->hello && o->local_up) os_join(o);
 }
 
 static void os_stream_error(conn_t *c, int err)
@@ -245,11 +249,21 @@ static void os_local_ready(conn_t *local, int status)
         if (stream) conn_close(stream);
         return;
     }
-    conn_t *s = o->stream;
+    /* The stream can be announced before its first byte is here (the
+     * packet with offset 0 lost, a later one first): joining now would hand
+     * the hello to the service. */
+    o->local_up = true;
+    if (o->hello) os_join(o);
+}
+
+/* The hello is read and the service answered: relay.c takes both (o goes). */
+static void os_join(ostream_t *o)
+{
+    conn_t *s = o->stream, *local = o->local;
     static const conn_cbs_t none = {0};
     conn_set_cbs(s, &none, NULL);
     conn_set_cbs(local, &none, NULL);
-    tunnels_relay(&x->cli->tunnels, s, local, o->early, o->early_len, "xtcp");
+    tunnels_relay(&o->x->cli->tunnels, s, local, o->early, o->early_len, "xtcp");
     os_free(o);
 }
 
