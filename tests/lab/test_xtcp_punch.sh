@@ -92,14 +92,9 @@ run_case() {
     brw_start_client c2 "visitor-$n1-$n2" "$LAB_TMP/visitor.toml"; vpid=$LAB_LAST_PID
     lab_wait_port c2 tcp 127.0.0.1 7200 10 || lab_fail "$tag: visitor port 7200 not open"
     lab_wait_log "$vl.log" "login ok" 15 || lab_fail "$tag: visitor did not log in"
-    # the relay path carries data at once, whatever punching does
-    # (KNOWN DEFECT, #11: with UDP blocked between the sites, a connection
-    # opened while the pair's paths are still changing is lost about one run
-    # in five; until that is fixed this case sends after the punch's outcome)
-    if [ "$want" = tcp-only ]; then
-        lab_wait_log "$vl.log" "xtcp (direct path|no direct path|punch refused|no answer)" 15 ||
-            lab_fail "$tag: the visitor never logged the punch's outcome"
-    fi
+    # the relay path carries data at once, whatever punching does (also
+    # while the pair's paths change: a stream announced before its first
+    # byte once lost its connection about one run in five, see cxtcp_quic.c)
     out=$(lab_exec c2 "$BLAST" -t 30 127.0.0.1 7200 8 262144 2>&1) ||
         lab_fail "$tag: transfer through the xtcp visitor: ${out##*$'\n'}"
     lab_pass "$tag: 8 x 256 KiB through the xtcp visitor verified (relay path)"
