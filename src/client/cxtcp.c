@@ -661,7 +661,10 @@ static void owner_gathered(cxtcp_t *x, const cand_set_t *self)
     }
     json_t *o = rdv_msg(x, x->nonce_o, proof, self);
     if (o) json_object_set_new(o, "pair", json_string(x->pair));
-    /* punch first: the answer's round trip through the server is the head start */
+    /* punch and bind our side of the relay first: the answer's round trip
+     * through the server is their head start (the relay drops the visitor's
+     * first QUIC packet if our side is not bound yet: ~1 s lost to its PTO) */
+    start_quic(x);
     if (punch_start(x->punch, &key, &x->peer_cands) != 0 || !send_ctl(c, MSG_P2P_ANSWER, o)) {
         x_close(x);
         return;
@@ -669,7 +672,6 @@ static void owner_gathered(cxtcp_t *x, const cand_set_t *self)
     x->state = X_PUNCH;
     x->udp = T_PENDING;
     start_tcp(x, &key, &x->peer_cands);
-    start_quic(x);
 }
 
 static void on_gathered(punch_t *p, const cand_set_t *self, void *arg)
