@@ -265,6 +265,10 @@ void cvisitor_ctl_up(cli_t *c);
 /* Client stop: closes the listeners, the sudp sockets and paths, and every
  * connection not yet relayed. */
 void cvisitor_close_all(cli_t *c);
+/* xtcp: the pair of visitor `cfg` has news (its QUIC is ready, failed, or
+ * the pair closed): connections waiting for QUIC look again (from the
+ * loop, not from inside this call). */
+void cvisitor_xtcp_news(cli_t *c, const visitor_cfg_t *cfg);
 /* cxtcp.c: xtcp's direct path (p2p/punch.h) beside the relay path. */
 /* An xtcp visitor `v` wants a direct path to the owner's `proxy` (its
  * wire name): starts a pair unless one runs or its budget is spent. */
@@ -298,9 +302,11 @@ typedef struct cxq cxq_t;
 struct relay_grant;
 struct dgram_path;
 /* A QUIC identity for one pair (client role for the visitor). NULL: none.
- * `failed(arg)` runs once when QUIC cannot carry the pair (no relay, a
- * failed handshake, the connection ended); the pair may close it there. */
-cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg);
+ * `news(arg)` runs when QUIC becomes ready, and once when it cannot carry
+ * the pair (any more: no relay, a failed handshake, the connection ended,
+ * e.g. the peer silent for QUIC_PEER_SILENT_MS); the pair may close it
+ * there. */
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*news)(void *arg), void *arg);
 /* The identity's PUNCH_FP_LEN-byte fingerprint, for the rendezvous. */
 const uint8_t *cxq_fp(const cxq_t *q);
 /* Binds our side of the relay (grant) and starts QUIC on it toward the
@@ -320,6 +326,8 @@ bool cxq_ready(const cxq_t *q);
  * RTT, or NULL when QUIC does not carry the pair (static string). */
 const char *cxq_path(const cxq_t *q, uint64_t *rtt_us);
 bool cxq_pending(const cxq_t *q);
+/* QUIC was ready and has ended: the pair's peer is gone. */
+bool cxq_ended(const cxq_t *q);
 /* Visitor: a new stream (one user connection) with empty callbacks, or
  * NULL with *err (UV_EAGAIN: not ready). */
 conn_t *cxq_open_stream(cxq_t *q, int *err);

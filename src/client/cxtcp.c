@@ -124,6 +124,7 @@ static void x_close(cxtcp_t *x)
         c->xtcps = x->next;
     if (x->next) x->next->prev = x->prev;
     x->cli = NULL;
+    if (x->role == PUNCH_ROLE_VISITOR && x->vcfg) cvisitor_xtcp_news(c, x->vcfg);
     if (x->q) cxq_close(x->q, on_q_closed, x); /* first: it lets go of the punch's path */
     punch_close(x->punch, on_punch_closed, x);
     uv_close((uv_handle_t *)&x->timer, on_timer_closed);
@@ -141,10 +142,24 @@ static void x_settle(cxtcp_t *x)
     if (!live) x_close(x);
 }
 
-static void on_quic_failed(void *arg)
+static const char *label(const cxtcp_t *x);
+
+/* QUIC came up, or will not carry the pair (any more). Once it was up and
+ * has ended (the peer gone: killed, or silent for QUIC_PEER_SILENT_MS),
+ * the pair closes: the visitor's next connection starts a new one. */
+static void on_quic_news(void *arg)
 {
     cxtcp_t *x = arg;
-    if (x->cli && x->state >= X_PUNCH) x_settle(x);
+    if (!x->cli) return;
+    if (cxq_ended(x->q)) {
+        LOG_I("xtcp pair closed %s=%s proxy=%s reason=quic-ended",
+              x->role == PUNCH_ROLE_VISITOR ? "name" : "visitor", LOG_ESC(label(x)),
+              LOG_ESC(x->proxy));
+        x_close(x);
+        return;
+    }
+    if (x->role == PUNCH_ROLE_VISITOR && x->vcfg) cvisitor_xtcp_news(x->cli, x->vcfg);
+    if (!cxq_ready(x->q) && x->state >= X_PUNCH) x_settle(x);
 }
 
 static int count(const cli_t *c)
@@ -320,7 +335,7 @@ static cxtcp_t *x_new(cli_t *c, punch_role_t role)
         x->open++;
     else
         x->tp = NULL; /* UDP alone */
-    x->q = cxq_new(c, role == PUNCH_ROLE_VISITOR, on_quic_failed, x);
+    x->q = cxq_new(c, role == PUNCH_ROLE_VISITOR, on_quic_news, x);
     if (x->q) x->open++;
     x->cli = c; /* the portmap callback checks it */
     start_portmap(c, x);

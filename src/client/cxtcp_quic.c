@@ -68,6 +68,7 @@ struct cxq {
     const char *watch_kind;               /* the best direct kind, logged once in use */
     quic_t *q;                            /* owned */
     bool ready;
+    bool was_ready;   /* on_ready(0) came once */
     bool failed;      /* no relay, a failed handshake, or the connection ended */
     bool started;     /* cxq_start had the peer's fp and a grant */
     bool relay_bound; /* the relay path reported ready(0) */
@@ -76,8 +77,8 @@ struct cxq {
     int open; /* handles not yet closed: watch, relay, q */
     void (*closed_cb)(void *arg);
     void *closed_arg;
-    void (*failed_cb)(void *arg); /* the pair's: QUIC is gone for good */
-    void *failed_arg;
+    void (*news_cb)(void *arg); /* the pair's: QUIC ready, or gone for good */
+    void *news_arg;
 };
 
 /* QUIC will not carry this pair (any more): tell the pair, once. */
@@ -86,7 +87,7 @@ static void cxq_fail(cxq_t *x)
     if (x->failed) return;
     x->failed = true;
     x->ready = false;
-    if (x->failed_cb && !x->closing) x->failed_cb(x->failed_arg);
+    if (x->news_cb && !x->closing) x->news_cb(x->news_arg);
 }
 
 /* ---- life --------------------------------------------------------------- */
@@ -122,7 +123,7 @@ static void on_quic_closed(quic_t *q, void *arg)
     cxq_release(x);
 }
 
-cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*news)(void *arg), void *arg)
 {
     int err = 0;
     cxq_t *x = calloc(1, sizeof *x);
@@ -136,8 +137,8 @@ cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
     quic_id_fingerprint(x->id, x->fp);
     x->cli = c;
     x->visitor = visitor;
-    x->failed_cb = failed;
-    x->failed_arg = arg;
+    x->news_cb = news;
+    x->news_arg = arg;
     uv_timer_init(c->loop, &x->watch);
     x->watch.data = x;
     x->open = 1;
@@ -169,16 +170,19 @@ const char *cxq_path(const cxq_t *x, uint64_t *rtt_us)
     return i.path_kind; /* "relay" or "direct" */
 }
 
+bool cxq_ended(const cxq_t *x)
+{
+    return x && x->was_ready && x->failed;
+}
+
 void cxq_close(cxq_t *x, void (*cb)(void *arg), void *arg)
 {
     if (!x || x->closing) return;
     x->closing = true;
     x->closed_cb = cb;
     x->closed_arg = arg;
-    for (int i = 0; i < CXQ_DIRECT_MAX; i++) {
-        if (x->q && x->direct[i]) quic_remove_path(x->q, x->direct[i]);
-        x->direct[i] = NULL;
-    }
+    for (int i = 0; i < CXQ_DIRECT_MAX; i++)
+        x->direct[i] = NULL; /* quic_close lets go of every path at once */
     uv_close((uv_handle_t *)&x->watch, on_watch_closed);
     if (x->q) {
         quic_close(x->q, on_quic_closed, x); /* then the relay path */
@@ -332,11 +336,12 @@ static void on_ready(quic_t *q, int status)
         cxq_fail(x);
         return;
     }
-    x->ready = true;
+    x->ready = x->was_ready = true;
     LOG_I("xtcp quic ready proxy=%s path=%s rtt_ms=%.1f time_ms=%llu", LOG_ESC(x->label),
           i.path_kind, (double)i.rtt_us / 1000.0,
           (unsigned long long)(uv_now(x->cli->loop) - x->t_start));
     if (x->visitor) (void)quic_migrate_best(x->q);
+    if (x->news_cb) x->news_cb(x->news_arg); /* connections waiting for QUIC go now */
 }
 
 static void on_dead(quic_t *q, int err)
@@ -514,9 +519,9 @@ conn_t *cxq_open_stream(cxq_t *x, int *err)
 
 #else /* no QUIC: the pair's connections stay on the stcp path */
 
-cxq_t *cxq_new(cli_t *c, bool visitor, void (*failed)(void *arg), void *arg)
+cxq_t *cxq_new(cli_t *c, bool visitor, void (*news)(void *arg), void *arg)
 {
-    (void)c, (void)visitor, (void)failed, (void)arg;
+    (void)c, (void)visitor, (void)news, (void)arg;
     return NULL;
 }
 const uint8_t *cxq_fp(const cxq_t *x)
@@ -536,6 +541,11 @@ const char *cxq_path(const cxq_t *x, uint64_t *rtt_us)
     return NULL;
 }
 bool cxq_pending(const cxq_t *x)
+{
+    (void)x;
+    return false;
+}
+bool cxq_ended(const cxq_t *x)
 {
     (void)x;
     return false;

@@ -32,9 +32,9 @@
 /* How long a local connection waits for the control channel, then for the
  * handshake with the owner (the server gives up on an owner after 10 s). */
 #define VISITOR_WAIT_MS 3000
-/* xtcp: a connection waits this long for the pair's QUIC, then rides stcp. */
+/* xtcp: a connection waits this long for the pair's QUIC, then rides stcp.
+ * The pair says when QUIC is ready or failed (cvisitor_xtcp_news). */
 #define VISITOR_QUIC_WAIT_MS 600
-#define VISITOR_QUIC_POLL_MS 10
 #define VISITOR_HS_MS 15000
 /* Plaintext the owner may send before the relay is up. */
 #define VISITOR_EARLY_MAX (256 * 1024)
@@ -317,17 +317,29 @@ static bool xtcp_pending(const vconn_t *vc)
 
 static void vc_go(vconn_t *vc);
 
-/* xtcp: a connection waits for QUIC (every VISITOR_QUIC_POLL_MS, at most
- * VISITOR_QUIC_WAIT_MS), then takes the stcp path.
- * TODO: a callback from the pair when QUIC is ready instead of the poll. */
+/* xtcp: a connection waits for QUIC (at most VISITOR_QUIC_WAIT_MS), then
+ * takes the stcp path. The timer runs at that deadline, or at once when the
+ * pair has news (cvisitor_xtcp_news). */
 static void on_quic_wait(uv_timer_t *t)
 {
     vconn_t *vc = t->data;
     if (!vc->v || vc_try_quic(vc)) return;
-    if (xtcp_pending(vc) && uv_now(vc->v->cli->loop) - vc->t_local < VISITOR_QUIC_WAIT_MS) return;
-    uv_timer_stop(t);
+    uint64_t waited = uv_now(vc->v->cli->loop) - vc->t_local;
+    if (xtcp_pending(vc) && waited < VISITOR_QUIC_WAIT_MS) {
+        uv_timer_start(t, on_quic_wait, VISITOR_QUIC_WAIT_MS - waited, 0);
+        return;
+    }
     vc->quic_done = true;
     vc_go(vc);
+}
+
+void cvisitor_xtcp_news(cli_t *c, const visitor_cfg_t *cfg)
+{
+    for (int i = 0; i < c->n_visitors && !c->stopping; i++) {
+        if (c->visitors[i].cfg != cfg) continue;
+        for (vconn_t *vc = c->visitors[i].conns; vc; vc = vc->next)
+            if (!vc->quic_done && !vc->srv) uv_timer_start(&vc->timer, on_quic_wait, 0, 0);
+    }
 }
 
 static void on_wait_timeout(uv_timer_t *t)
@@ -374,7 +386,7 @@ static void vc_go(vconn_t *vc)
     cvisitor_t *v = vc->v;
     if (!vc->quic_done && vc_try_quic(vc)) return;
     if (!vc->quic_done && xtcp_pending(vc)) {
-        uv_timer_start(&vc->timer, on_quic_wait, VISITOR_QUIC_POLL_MS, VISITOR_QUIC_POLL_MS);
+        uv_timer_start(&vc->timer, on_quic_wait, VISITOR_QUIC_WAIT_MS, 0);
         return;
     }
     vc->quic_done = true;

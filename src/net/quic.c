@@ -45,13 +45,8 @@ ngtcp2_tstamp quic__now(void)
 /* Packets went out on dp: the server follows the client's path. */
 static void note_path(quic_t *q, dgram_path_t *dp)
 {
-    if (dp == q->active || dp != quic__path_of(q, ngtcp2_conn_get_path(q->conn))) return;
-    /* A peer decides how often: rate-limited. */
-    LOG_LIMITED(LOG_INFO, "quic pair=%s now on path=%s (was %s)", q->pair, quic__kind(dp),
-                q->was_kind ? q->was_kind : "none");
-    if (q->was_kind) q->migrations++;
-    q->active = dp;
-    q->was_kind = dp->ops->kind;
+    if (dp != q->active && dp == quic__path_of(q, ngtcp2_conn_get_path(q->conn)))
+        quic__path_now(q, dp);
 }
 
 static void send_pkt(quic_t *q, const ngtcp2_path *np, const uint8_t *p, size_t n)
@@ -251,6 +246,7 @@ void quic__set_dead(quic_t *q, int err, const char *why)
     q->dead = true;
     q->dead_err = err;
     uv_timer_stop(&q->timer);
+    uv_timer_stop(&q->live);
     char fp[17];
     LOG_I("quic pair=%s ended: %s (path=%s rtt=%lluus peer=%s)", q->pair, why,
           quic__kind(q->active), (unsigned long long)quic__rtt_us(q),
@@ -302,7 +298,10 @@ void quic__on_recv(dgram_path_t *p, const uint8_t *d, size_t n, void *arg)
     if (!q->conn && server_accept(q, p, d, n) != 0) return;
     ngtcp2_path np = quic__ng_path(p);
     int rv = ngtcp2_conn_read_pkt(q->conn, &np, NULL, d, n, quic__now());
-    if (rv != 0) read_failed(q, rv);
+    if (rv != 0)
+        read_failed(q, rv);
+    else
+        quic__path_heard(q, p);
     /* run() once the loop has read what the sockets hold (the kick runs
      * after this poll phase): one write pass answers a whole read batch,
      * not one per datagram (measured: bench/tools/quic_cost). */
@@ -390,11 +389,14 @@ static size_t max_payload(const dgram_path_t *p)
     return p->max_payload < QUIC_MAX_UDP_PAYLOAD ? p->max_payload : QUIC_MAX_UDP_PAYLOAD;
 }
 
-/* Both roles once ngtcp2_conn exists: TLS and keepalive. */
+/* Both roles once ngtcp2_conn exists: TLS and keepalive. The client PINGs
+ * a quiet connection soon (QUIC_PROBE_MS): an unanswered PING is how
+ * quic_path.c sees a dead path or peer when no data flows. */
 static int attach_conn(quic_t *q)
 {
+    uint64_t ka = q->role == QUIC_CLIENT ? QUIC_PROBE_MS : QUIC_KEEPALIVE_MS;
     ngtcp2_conn_set_tls_native_handle(q->conn, q->tls.session);
-    ngtcp2_conn_set_keep_alive_timeout(q->conn, QUIC_KEEPALIVE_MS * NGTCP2_MILLISECONDS);
+    ngtcp2_conn_set_keep_alive_timeout(q->conn, ka * NGTCP2_MILLISECONDS);
     return 0;
 }
 
@@ -472,10 +474,11 @@ quic_t *quic_new(uv_loop_t *loop, const quic_opts_t *o, dgram_path_t *first, con
     }
     uv_timer_init(loop, &q->timer);
     uv_timer_init(loop, &q->kick);
-    q->timer.data = q->kick.data = q;
-    q->handles = 2;
-    q->paths[q->npaths++] = first;
-    quic__hook_path(q, first);
+    uv_timer_init(loop, &q->live);
+    q->timer.data = q->kick.data = q->live.data = q;
+    q->handles = 3;
+    (void)quic_add_path(q, first);
+    uv_timer_start(&q->live, quic__live_tick, QUIC_LIVE_TICK_MS, QUIC_LIVE_TICK_MS);
     if (q->conn) quic__kick(q); /* the client's Initial goes out from the loop */
     return q;
 }
@@ -555,6 +558,7 @@ static void finalize(quic_t *q)
     if (uv_is_closing((uv_handle_t *)&q->timer)) return;
     uv_close((uv_handle_t *)&q->timer, on_handle_closed);
     uv_close((uv_handle_t *)&q->kick, on_handle_closed);
+    uv_close((uv_handle_t *)&q->live, on_handle_closed);
 }
 
 void quic_close(quic_t *q, quic_closed_cb cb, void *arg)

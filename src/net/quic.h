@@ -13,9 +13,12 @@
  *
  * Migration (RFC 9000 section 9): quic_add_path registers another path,
  * quic_migrate moves the client role onto it (ngtcp2 validates it first);
- * streams go on. When the active path reports on_down, the client role moves
- * to the live path it prefers (dgram_path.h's DGRAM_PREF_*) by itself. The server role follows the
- * client.
+ * streams go on. When the active path reports on_down, or stalls (nothing
+ * heard for QUIC_PATH_STALL_MS while packets are in flight), the client
+ * role moves by itself to the live path it prefers (dgram_path.h's
+ * DGRAM_PREF_*), and back once a better stalled one answers a validation
+ * again (bounded retries). The server role follows the client. A peer
+ * silent on every path for QUIC_PEER_SILENT_MS is dead.
  *
  * Ownership: quic_new returns a connection owned by the caller; quic_close
  * ends it and its `cb` runs from the loop once its handles and every stream
@@ -41,8 +44,28 @@
 /* Connection receive window (all streams). */
 #define QUIC_CONN_WINDOW (8 * 1024 * 1024)
 /* A PING on a quiet path this often keeps NAT bindings (UDP ones often
- * last 30 s) and the peer's idle timer alive. */
+ * last 30 s) and the peer's idle timer alive (the server role). */
 #define QUIC_KEEPALIVE_MS 15000
+/* Liveness (quic_path.c). The client role PINGs after this much quiet, so
+ * that a silent peer shows as bytes in flight that nothing acknowledges. */
+#define QUIC_PROBE_MS 1000
+/* The active path heard nothing for this long (and 3 PTOs) while packets
+ * are in flight: the client leaves it for another path ("stalled"). */
+#define QUIC_PATH_STALL_MS 1500
+/* Nothing heard on any path this long with packets in flight: the peer is
+ * gone (on_dead(UV_ETIMEDOUT)), long before QUIC_IDLE_TIMEOUT_MS. */
+#define QUIC_PEER_SILENT_MS 4000
+/* A stalled path is validated again after QUIC_PATH_RETRY_MS, the wait
+ * doubling up to QUIC_PATH_RETRY_MAX_MS, at most QUIC_PATH_RETRIES times;
+ * the connection moves back to it once it answers. */
+#define QUIC_PATH_RETRY_MS 1000
+#define QUIC_PATH_RETRY_MAX_MS 16000
+#define QUIC_PATH_RETRIES 8
+/* How often the liveness rules are checked. */
+#define QUIC_LIVE_TICK_MS 250
+/* A path change is logged with the new path's first RTT sample, or after
+ * this long without one (rtt=none). */
+#define QUIC_PATH_LOG_WAIT_MS 1000
 /* Nothing heard for this long: the connection is dead (both sides). */
 #define QUIC_IDLE_TIMEOUT_MS 45000
 /* Paths one connection knows at once (e.g. relay + direct, v4 + v6). */

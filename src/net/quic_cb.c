@@ -112,6 +112,7 @@ static int cb_path_validation(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_pa
     quic_t *q = user_data;
     dgram_path_t *p = quic__path_of(q, path);
     if (p == q->migrating) q->migrating = NULL;
+    if (p) quic__path_validated(q, p, res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS);
     LOG_LIMITED(LOG_INFO, "quic pair=%s path=%s validation %s rtt=%lluus", q->pair, quic__kind(p),
                 (unsigned)res < 3 ? outcome[res] : "?", (unsigned long long)quic__rtt_us(q));
     return 0;

@@ -52,6 +52,15 @@ typedef struct quic_stream {
     size_t rx_off, rx_len, rx_cap;
 } quic_stream_t;
 
+/* Liveness of one path (quic_path.c), kept beside it in paths[]. */
+typedef struct quic_pstate {
+    uint64_t since;    /* ms: added, or chosen as the path to use */
+    uint64_t last_rx;  /* ms: the last packet on it ngtcp2 accepted; 0: none */
+    uint64_t retry_at; /* stalled: when to validate it again */
+    unsigned tries;    /* stalled: validations started */
+    bool stalled;      /* left for silence; cleared when it validates again */
+} quic_pstate_t;
+
 struct quic {
     uv_loop_t *loop;
     ngtcp2_conn *conn; /* NULL for a server role before the first Initial */
@@ -62,13 +71,22 @@ struct quic {
     const quic_cbs_t *cbs;
     void *data;
     dgram_path_t *paths[QUIC_MAX_PATHS];
+    quic_pstate_t pstate[QUIC_MAX_PATHS]; /* pstate[i] is paths[i]'s */
     unsigned npaths;
     dgram_path_t *active;    /* the path the last packet went out on */
     const char *was_kind;    /* the kind of the active path before (static) */
     dgram_path_t *migrating; /* being validated for quic_migrate, or NULL */
     uv_timer_t timer;        /* ngtcp2's expiry */
     uv_timer_t kick;         /* 0 ms: work queued by conn calls */
-    unsigned handles;        /* open uv handles */
+    uv_timer_t live;         /* QUIC_LIVE_TICK_MS: the liveness rules */
+    uint64_t live_at;        /* ms: its last run */
+    uint64_t last_rx;        /* ms: the last packet accepted on any path */
+    const char *why;         /* why the client moves (static), for the log */
+    struct {                 /* a path change to log once its RTT is measured */
+        bool due;
+        const char *why, *was; /* static */
+    } move_log;
+    unsigned handles; /* open uv handles */
     quic_stream_t *streams;
     unsigned nstreams; /* on the list (open in ngtcp2 or held by a conn) */
     unsigned nconns;   /* stream conns not yet conn__closed */
@@ -101,6 +119,14 @@ const char *quic__kind(const dgram_path_t *p); /* "direct", "relay", "none" */
 uint64_t quic__rtt_us(const quic_t *q);
 void quic__hook_path(quic_t *q, dgram_path_t *p);
 void quic__drop_path(quic_t *q, dgram_path_t *p); /* unhooks it */
+/* ngtcp2 accepted a packet that came on p. */
+void quic__path_heard(quic_t *q, dgram_path_t *p);
+/* Packets now go out on p (it was another): logs the change with its reason. */
+void quic__path_now(quic_t *q, dgram_path_t *p);
+/* ngtcp2's verdict on a validation of p. */
+void quic__path_validated(quic_t *q, dgram_path_t *p, bool ok);
+/* The live timer's callback: stalled paths, a silent peer, retries. */
+void quic__live_tick(uv_timer_t *t);
 /* quic_stream.c */
 quic_stream_t *quic__stream_new(quic_t *q, int64_t id);
 void quic__stream_unlink(quic_stream_t *s); /* frees it when both owners let go */

@@ -139,7 +139,9 @@ run_case() {
     brw_start_client c2 "visitor-$n1-$n2" "$LAB_TMP/visitor.toml"; vpid=$LAB_LAST_PID
     lab_wait_port c2 tcp 127.0.0.1 7200 10 || lab_fail "$tag: visitor port 7200 not open"
     lab_wait_log "$vl.log" "login ok" 15 || lab_fail "$tag: visitor did not log in"
-    # the relay path carries data at once, whatever punching does
+    # the relay path carries data at once, whatever punching does (also
+    # while the pair's paths change: a stream announced before its first
+    # byte once lost its connection about one run in five, see cxtcp_quic.c)
     out=$(lab_exec c2 "$BLAST" -t 30 127.0.0.1 7200 8 262144 2>&1) ||
         lab_fail "$tag: transfer through the xtcp visitor: ${out##*$'\n'}"
     lab_pass "$tag: 8 x 256 KiB through the xtcp visitor verified (relay path)"
@@ -192,9 +194,10 @@ run_case() {
         lab_fail "$tag: transfer after punching: ${out##*$'\n'}"
     # both stop cleanly: every pair's sockets and timers closed (ASan build: no leak, no error)
     lab_kill "$vpid" TERM
-    if [ "$tcp" != no ]; then # the owner notices the kept TCP path end
-        lab_wait_log "$ol.log" "xtcp tcp path lost visitor=.* reason=(closed|ECONNRESET)" 5 ||
-            lab_fail "$tag: the owner did not notice the TCP path closing"
+    if [ "$tcp" != no ]; then # the owner notices the kept TCP path end, or
+        # closes the pair first when the visitor's QUIC says goodbye (quic-ended)
+        lab_wait_log "$ol.log" "xtcp (tcp path lost|pair closed) visitor=.* reason=(closed|ECONNRESET|quic-ended)" 5 ||
+            lab_fail "$tag: the owner did not notice the TCP path closing or the pair ending"
     fi
     lab_kill "$opid" TERM
     local f

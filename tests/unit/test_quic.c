@@ -5,8 +5,11 @@
  * own pattern both ways (every byte compared), the certificate fingerprint
  * refused in either direction, migration A -> B in the middle of a long
  * stream and back to A when B goes down (the stream never breaks), the
- * QUIC_MAX_STREAMS bound, and a paused reader holding the peer to one
- * stream window. Callbacks are counted; every run ends with the loop dry. */
+ * QUIC_MAX_STREAMS bound, a paused reader holding the peer to one
+ * stream window, a path that goes silent (no on_down) left for the other
+ * within seconds and taken again once it answers, and a silent peer
+ * declared dead long before the idle timeout. Callbacks are counted; every
+ * run ends with the loop dry. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -101,9 +104,11 @@ typedef struct fx {
     int done;          /* client streams that got everything back */
     bool tearing_down;
     /* migration mid-transfer */
-    uint64_t echoed, migrate_at, down_at;
+    uint64_t echoed, migrate_at, down_at, silence_at;
     int migrate_rc;
     bool migrated, downed;
+    bool silent_b; /* path B drops everything, both ways, and says nothing */
+    int on_a;      /* the client has left the silent B for A */
 } fx_t;
 
 static fx_t *g; /* the running fixture: callbacks reach it through here */
@@ -336,8 +341,31 @@ static void pump(cstream_t *s)
     conn_shutdown(s->c);
 }
 
+/* Path B through these ops drops every datagram while g->silent_b: a NAT
+ * mapping gone or a firewall, which nobody reports. */
+static dgram_path_ops_t holed_ops;
+static int (*plain_send)(dgram_path_t *p, const uint8_t *d, size_t n);
+
+static int holed_send(dgram_path_t *p, const uint8_t *d, size_t n)
+{
+    return g->silent_b ? 0 : plain_send(p, d, n);
+}
+
+static void hole_b(void)
+{
+    plain_send = g->cB->ops->send;
+    holed_ops = *g->cB->ops;
+    holed_ops.send = holed_send;
+    g->cB->ops = g->sB->ops = &holed_ops;
+}
+
 static void migration_steps(void)
 {
+    if (g->silence_at && !g->silent_b && !g->on_a && g->echoed >= g->silence_at) g->silent_b = true;
+    if (g->silent_b && quic_active_path(g->cli.q) == g->cA) {
+        g->on_a++;
+        g->silent_b = false; /* B answers again: the client should come back */
+    }
     if (g->migrate_at && !g->migrated && g->echoed >= g->migrate_at) {
         g->migrated = true;
         g->migrate_rc = quic_migrate(g->cli.q, g->cB);
@@ -520,6 +548,98 @@ static void test_migration_mid_transfer(void)
     CHECK_EQ_STR(i.path_kind, "relay"); /* the server followed back */
     CHECK(i.migrations >= 2);
     CHECK(f.fwd.packets > 0);
+    fx_teardown();
+}
+
+/* Over B, B goes silent mid-transfer (no on_down: only the silence tells):
+ * the client leaves it for A within seconds (QUIC_PATH_STALL_MS), the
+ * stream goes on intact; B answers again and the client takes it back
+ * (validated, QUIC_PATH_RETRY_MS). Checked to fail with the liveness rules
+ * off: the stream then hangs until the idle timeout. */
+static void test_silent_path_left_and_back(void)
+{
+    fx_t f;
+    cstream_t cs, cs2;
+    fx_setup(&f);
+    hole_b();
+    fx_start_right(f.cB, f.sB);
+    CHECK(run_until(&f.cli.ready, 1));
+    CHECK_EQ_INT(quic_add_path(f.cli.q, f.cA), 0);
+    CHECK_EQ_INT(quic_add_path(f.srv.q, f.sA), 0);
+    f.silence_at = 2u << 20;
+    uint64_t t0 = uv_now(&f.loop);
+    open_streams(&cs, 1, 16u << 20);
+    CHECK(run_until(&f.done, 1));
+    check_streams(&cs, 1);
+    CHECK_EQ_INT(f.on_a, 1);
+    uint64_t took = uv_now(&f.loop) - t0;
+    CHECK(took < 10000); /* the idle timeout is 45 s */
+    /* B is back: the client validates it again and returns */
+    int on_b = 0;
+    f.timed_out = false;
+    uv_timer_start(&f.watchdog, on_watchdog, 10000, 0);
+    while (!on_b && !f.timed_out) {
+        uv_run(&f.loop, UV_RUN_ONCE);
+        on_b = quic_active_path(f.cli.q) == f.cB;
+    }
+    uv_timer_stop(&f.watchdog);
+    CHECK(on_b);
+    open_streams(&cs2, 1, 1u << 20);
+    CHECK(run_until(&f.done, 2));
+    check_streams(&cs2, 1);
+    quic_info_t i;
+    quic_get_info(f.cli.q, &i);
+    CHECK_EQ_STR(i.path_kind, "direct");
+    CHECK(i.migrations >= 2); /* B -> A -> B */
+    CHECK_EQ_INT(f.errors, 0);
+    CHECK_EQ_INT(f.cli.dead + f.srv.dead, 0);
+    fprintf(stderr, "silent path: transfer across B -> A took %llu ms\n", (unsigned long long)took);
+    fx_teardown();
+}
+
+/* The only path goes silent while idle: the client's QUIC_PROBE_MS PING
+ * goes unanswered and it declares the peer dead (on_dead(UV_ETIMEDOUT))
+ * after QUIC_PEER_SILENT_MS, not after QUIC_IDLE_TIMEOUT_MS. */
+static void test_silent_peer_dead(void)
+{
+    fx_t f;
+    fx_setup(&f);
+    hole_b();
+    fx_start_right(f.cB, f.sB);
+    CHECK(run_until(&f.cli.ready, 1));
+    CHECK(run_until(&f.srv.ready, 1));
+    uint64_t t0 = uv_now(&f.loop);
+    f.silent_b = true;
+    CHECK(run_until(&f.cli.dead, 1));
+    uint64_t took = uv_now(&f.loop) - t0;
+    CHECK_EQ_INT(f.cli.dead_err, UV_ETIMEDOUT);
+    CHECK(took >= QUIC_PEER_SILENT_MS - QUIC_LIVE_TICK_MS);
+    CHECK(took < QUIC_PEER_SILENT_MS + QUIC_PROBE_MS + 2000);
+    fprintf(stderr, "silent peer: dead after %llu ms\n", (unsigned long long)took);
+    fx_teardown();
+}
+
+/* Streams opened in the same turn as a migration starts (the visitor's
+ * waiting connections wake when QUIC is ready, right as it moves to the
+ * punched path): every one completes. */
+static void test_streams_open_while_migrating(void)
+{
+    enum { M = 8 };
+    fx_t f;
+    cstream_t cs[M];
+    fx_setup(&f);
+    fx_start_right(f.cA, f.sA);
+    CHECK(run_until(&f.cli.ready, 1));
+    CHECK_EQ_INT(quic_add_path(f.cli.q, f.cB), 0);
+    CHECK_EQ_INT(quic_add_path(f.srv.q, f.sB), 0);
+    CHECK_EQ_INT(quic_migrate(f.cli.q, f.cB), 0);
+    open_streams(cs, M, 64u << 10);
+    CHECK(run_until(&f.done, M));
+    check_streams(cs, M);
+    CHECK_EQ_INT(f.errors, 0);
+    quic_info_t i;
+    quic_get_info(f.cli.q, &i);
+    CHECK_EQ_STR(i.path_kind, "direct");
     fx_teardown();
 }
 
@@ -777,5 +897,8 @@ int main(void)
     RUN(test_relay_over_stream);
     RUN(test_reset_and_close_in_callback);
     RUN(test_last_path_down);
+    RUN(test_silent_path_left_and_back);
+    RUN(test_silent_peer_dead);
+    RUN(test_streams_open_while_migrating);
     return TEST_SUMMARY();
 }
