@@ -76,6 +76,7 @@ struct quic {
     dgram_path_t *active;    /* the path the last packet went out on */
     const char *was_kind;    /* the kind of the active path before (static) */
     dgram_path_t *migrating; /* being validated for quic_migrate, or NULL */
+    dgram_path_t *jumping;   /* an immediate move not yet seen sending, or NULL */
     uv_timer_t timer;        /* ngtcp2's expiry */
     uv_timer_t kick;         /* 0 ms: work queued by conn calls */
     uv_timer_t live;         /* QUIC_LIVE_TICK_MS: the liveness rules */

@@ -151,6 +151,7 @@ static int migrate(quic_t *q, dgram_path_t *p, bool now, const char *why)
         return rv == NGTCP2_ERR_CONN_ID_BLOCKED ? UV_EAGAIN : UV_EINVAL;
     }
     q->migrating = now ? NULL : p;
+    q->jumping = now ? p : NULL;
     q->why = why;
     LOG_I("quic pair=%s migrating path=%s -> path=%s rtt=%lluus reason=%s%s", q->pair,
           q->was_kind ? q->was_kind : "none", quic__kind(p), (unsigned long long)rtt, why,
@@ -165,6 +166,7 @@ void quic__drop_path(quic_t *q, dgram_path_t *p)
         if (q->paths[i] != p) continue;
         q->paths[i] = q->paths[--q->npaths];
         q->pstate[i] = q->pstate[q->npaths];
+        if (q->jumping == p) q->jumping = NULL;
         quic__unhook_path(p);
         return;
     }
@@ -274,6 +276,7 @@ void quic__path_now(quic_t *q, dgram_path_t *p)
     q->active = p;
     q->was_kind = p->ops->kind;
     q->why = NULL;
+    if (q->jumping == p) q->jumping = NULL;
 }
 
 void quic__path_validated(quic_t *q, dgram_path_t *p, bool ok)
@@ -315,7 +318,7 @@ static void check_stall(quic_t *q, uint64_t now)
 static void retry_stalled(quic_t *q, uint64_t now)
 {
     dgram_path_t *a = quic_active_path(q);
-    if (q->migrating) return; /* one validation at a time */
+    if (q->migrating || q->jumping) return; /* one move at a time, its reason logged */
     for (unsigned i = 0; i < q->npaths; i++) {
         quic_pstate_t *st = &q->pstate[i];
         if (!st->stalled || q->paths[i] == a || now < st->retry_at) continue;

@@ -7,8 +7,10 @@
 #   1. QUIC on the direct path; one 32 MB transfer each way (tcp_blast
 #      through tcp_echo, every byte checked) starts;
 #   2. UDP between nat1 and nat2 dropped at nat1 (nft; the server stays
-#      reachable): the visitor logs `path=relay ... reason=stalled` with the
-#      stream open, the transfer goes on over the relay;
+#      reachable): the visitor logs `path=direct-tcp ... reason=stalled`
+#      (the punched TCP path is preferred to the relay); then UDP and TCP
+#      dropped: `path=relay ... reason=stalled`, the stream open all along,
+#      the transfer going on over the relay;
 #   3. the block lifted: `path=direct ... reason=recovered`; the transfer
 #      completes, every byte correct;
 #   4. the owner killed (-9): the visitor logs the pair closing
@@ -69,13 +71,14 @@ wait_ms() {
     lab_wait_log "$VL" "$2" "$3" "${4:-1}" || { echo 0; return 1; }
     echo $(($(now_ms) - t0))
 }
+# block udp | block "udp, tcp": drop those between the sites at nat1
 block() {
-    lab_exec nat1 nft -f - <<'NFT'
+    lab_exec nat1 nft -f - <<NFT
 table ip failover {
   chain gate {
     type filter hook forward priority -10; policy accept;
-    ip saddr 203.0.113.22 meta l4proto udp drop
-    ip daddr 203.0.113.22 meta l4proto udp drop
+    ip saddr 203.0.113.22 meta l4proto { $1 } drop
+    ip daddr 203.0.113.22 meta l4proto { $1 } drop
   }
 }
 NFT
@@ -94,13 +97,22 @@ lab_wait_log "$VL" "visitor connected .*path=quic" 5 $((n + 1)) || lab_fail "the
 sleep 2
 lab_alive "$BPID" || lab_fail "the transfer ended before the block: $(tail -1 "$LAB_TMP/blast.log")"
 
-# 2. UDP between the sites dropped: over to the relay, stream open
+# 2. UDP between the sites dropped: over to the punched TCP path (preferred
+#    to the relay), stream open; then TCP too: over to the relay
 t0=$(now_ms)
-block || lab_fail "nft: block UDP between nat1 and nat2"
+block udp || lab_fail "nft: block UDP between nat1 and nat2"
+detect=$(wait_ms "$t0" "quic pair=.* path=direct-tcp .*streams=[1-9].* reason=stalled" 10) ||
+    lab_fail "no move to the TCP path with the stream open within 10 s"
+lab_alive "$BPID" || lab_fail "the transfer was not running when the path moved"
+lab_pass "direct UDP path dropped: on the TCP path after ${detect} ms, stream open"
+sleep 1
+lab_exec nat1 nft delete table ip failover
+t0=$(now_ms)
+block "udp, tcp" || lab_fail "nft: block UDP and TCP between nat1 and nat2"
 detect=$(wait_ms "$t0" "quic pair=.* path=relay .*streams=[1-9].* reason=stalled" 10) ||
     lab_fail "no move to the relay with the stream open within 10 s"
 lab_alive "$BPID" || lab_fail "the transfer was not running when the path moved"
-lab_pass "direct path dropped: on the relay after ${detect} ms, stream open"
+lab_pass "direct UDP and TCP dropped: on the relay after ${detect} ms, stream open"
 sleep 3
 lab_alive "$BPID" || lab_fail "the transfer ended while on the relay: $(tail -1 "$LAB_TMP/blast.log")"
 

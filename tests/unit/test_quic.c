@@ -356,6 +356,7 @@ static void hole_b(void)
     plain_send = g->cB->ops->send;
     holed_ops = *g->cB->ops;
     holed_ops.send = holed_send;
+    holed_ops.send_batch = NULL; /* batches go one by one through holed_send */
     g->cB->ops = g->sB->ops = &holed_ops;
 }
 
