@@ -10,6 +10,7 @@
 
 #include "client/client_int.h"
 #include "http/proxy_proto.h"
+#include "inspect/inspector.h"
 #include "net/tunnels.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
@@ -30,6 +31,7 @@ struct cwork {
     size_t early_len;
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
+    char src[80]; /* START_WORK's src, for the inspector */
     ref_t ref; /* the work conn, until closed or handed on */
 };
 
@@ -102,7 +104,13 @@ static void on_local_ready(conn_t *local, int status)
         ref_drop(&w->ref);
         return;
     }
-    tunnels_relay(&c->tunnels, work, local, early, early_len, kind_name(w->proxy->cfg->kind));
+    relay_meter_t m;
+    const proxy_cfg_t *cfg = w->proxy->cfg;
+    /* Only an inspected proxy's relay carries a tap (none costs nothing). */
+    if (cfg->inspect && inspector_tap(c->inspector, cfg->name, w->src, &m))
+        tunnels_relay_metered(&c->tunnels, work, local, early, early_len, kind_name(cfg->kind), &m);
+    else
+        tunnels_relay(&c->tunnels, work, local, early, early_len, kind_name(cfg->kind));
     free(early);
     ref_drop(&w->ref); /* the conn's: the relay owns both conns now */
 }
@@ -185,6 +193,8 @@ static int on_work_frame(void *ctx, const frame_t *f)
                         LOG_ESC(p->cfg->name), LOG_ESC(msg_str(m, "src")),
                         LOG_ESC(msg_str(m, "dst")));
     }
+    const char *src = msg_str(m, "src");
+    if (p->cfg->inspect && src) snprintf(w->src, sizeof w->src, "%s", src);
     json_decref(m);
     list_unlink(w); /* from idle to starting: stop closes it until it is relayed */
     list_add(w, c, &c->starting);
