@@ -115,6 +115,29 @@ code=$(iget -o /dev/null -w '%{http_code}' -X POST --data-binary '{"method": "GE
 [ "$code" = 400 ] || lab_fail "bad method: HTTP $code, want 400"
 lab_pass "replay as captured and edited (Content-Length recomputed) reach the backend, recorded as replay_of; cross-site 403; bad input 400"
 
+# ---- the page in headless Chromium: list, detail, replay beside the old response --
+if command -v chromium >/dev/null; then
+    lab_bg c1 "$LAB_TMP/chromium.log" env HOME="$LAB_TMP" chromium --headless --no-sandbox --disable-gpu \
+        --user-data-dir="$LAB_TMP/chromium" --remote-debugging-port=9222 --window-size=1280,860 "$API/"
+    cat >"$LAB_TMP/steps.json" <<JS
+[["wait", "document.querySelectorAll('#requests tbody tr').length >= 6", 20],
+ ["eval", "[...document.querySelectorAll('#requests td.path')].map(t => t.textContent).join(' ')", 0],
+ ["eval", "document.querySelector('#requests tr[data-id=\\"$echo_id\\"]').click(), 1", 0],
+ ["wait", "document.getElementById('replay') && document.querySelector('#detail pre.body') && document.querySelector('#detail pre.body').textContent", 10],
+ ["eval", "document.getElementById('replay').click(), 1", 0],
+ ["wait", "document.querySelector('.replay-cols') && document.querySelector('.replay-out h3').textContent", 15]]
+JS
+    out=$(lab_exec c1 python3 "$(dirname "$0")/cdp.py" 9222 "$LAB_TMP/steps.json" "$LAB_TMP/inspector.png" 2>&1) ||
+        lab_fail "the page in Chromium: $out"
+    grep -q '/chunked/5 /sum /echo /echo' <<<"$out" || lab_fail "rows not rendered: $out"
+    grep -q '\\"hello\\": \\"world\\"' <<<"$out" || lab_fail "JSON body not pretty-printed: $out"
+    grep -q 'Replay #[0-9]*: 200' <<<"$out" || lab_fail "replay result not shown: $out"
+    [ -n "${INSPECT_SHOT:-}" ] && cp "$LAB_TMP/inspector.png" "$INSPECT_SHOT"
+    lab_pass "headless Chromium: the list rendered, a click shows the pretty JSON body, Replay shows the new response beside the old"
+else
+    echo "skip: no chromium (Debian package chromium) for the rendered-page check"
+fi
+
 # ---- the ring's bound -------------------------------------------------------------
 head -c 1000 /dev/zero | tr '\0' 'q' >"$LAB_TMP/kb"
 urls=()
