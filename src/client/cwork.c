@@ -32,7 +32,7 @@ struct cwork {
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
     char src[80]; /* START_WORK's src, for the inspector */
-    ref_t ref; /* the work conn, until closed or handed on */
+    ref_t ref;    /* the work conn, until closed or handed on */
 };
 
 static const conn_cbs_t none_cbs = {0};

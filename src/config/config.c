@@ -176,7 +176,7 @@ typedef enum {
     K_IP_ADDR,     /* char * at `off`: "" or an IP literal (no host names) */
     K_PM_PROTOS,   /* client_cfg_t port_mapping_protocols: "pcp", "natpmp", "upnp" */
     K_WEB_PORT,    /* web_cfg_t at `off`: port 0..65535 and the key's line */
-    K_INSPECT_ADDR, /* inspect_cfg_t at `off`: addr and the key's line */
+    K_INSP_ADDR,   /* inspect_cfg_t at `off`: addr and the key's line */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -305,7 +305,7 @@ static const key_spec_t client_keys[] = {
     SPECIAL("natTraversal.portMappingProtocols", K_PM_PROTOS, client_cfg_t, port_mapping_protocols),
     WEB_KEYS(client_cfg_t),
     SECTION("inspector"),
-    SPECIAL("inspector.addr", K_INSPECT_ADDR, client_cfg_t, inspector),
+    SPECIAL("inspector.addr", K_INSP_ADDR, client_cfg_t, inspector),
     INT("inspector.port", client_cfg_t, inspector.port, 0, 65535),
     STR("inspector.user", client_cfg_t, inspector.user),
     STR("inspector.password", client_cfg_t, inspector.password),
@@ -1185,7 +1185,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_IP_ADDR] = h_ip_addr,
     [K_PM_PROTOS] = h_pm_protos,
     [K_WEB_PORT] = h_web_port,
-    [K_INSPECT_ADDR] = h_inspect_addr,
+    [K_INSP_ADDR] = h_inspect_addr,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };

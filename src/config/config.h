@@ -75,7 +75,8 @@ typedef struct proxy_cfg {
     header_list_t request_headers;   /* requestHeaders.set.* */
     header_list_t response_headers;  /* responseHeaders.set.* */
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
-    bool inspect; /* inspect (burrow's own, http only): record exchanges for the inspector */
+    /* inspect (burrow's own, http only): record exchanges for the inspector */
+    bool inspect;
     /* secret kinds (stcp) only */
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */
@@ -199,7 +200,8 @@ typedef struct client_cfg {
      * gathering asks; NULL (default) = the burrow server's own STUN service */
     char *nat_hole_stun_server;
     web_cfg_t web; /* webServer.*: the admin API */
-    inspect_cfg_t inspector; /* inspector.*: the HTTP traffic inspector */
+    /* inspector.*: the HTTP traffic inspector */
+    inspect_cfg_t inspector;
     log_cfg_t log;
     proxy_cfg_t *proxies;
     int n_proxies;

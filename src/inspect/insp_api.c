@@ -60,8 +60,8 @@ static json_t *headers_of(const char *head, size_t len, llhttp_type_t type, char
     if (http_head_parse((const uint8_t *)head, len, type, &m) > 0) {
         const http_head_t *h = &m.head;
         for (int i = 0; i < h->n_hdr; i++)
-            json_array_append_new(a, json_pack("[s,s]", http_str(h, h->hdr[i].name),
-                                               http_str(h, h->hdr[i].value)));
+            json_array_append_new(
+                a, json_pack("[s,s]", http_str(h, h->hdr[i].name), http_str(h, h->hdr[i].value)));
         const char *ct = http_head_get(h, "content-type");
         if (ct && ctype) snprintf(ctype, ctype_size, "%s", ct);
     }
@@ -73,8 +73,8 @@ static json_t *body_json(const insp_body_t *b, const char *ctype)
 {
     json_t *o = json_pack("{s:o,s:o,s:b,s:s}", "size", u64(b->total), "kept", u64(b->len),
                           "truncated", b->truncated, "content_type", ctype);
-    json_t *text = b->len && !memchr(b->p, 0, b->len) ? json_stringn((const char *)b->p, b->len)
-                                                       : NULL;
+    json_t *text =
+        b->len && !memchr(b->p, 0, b->len) ? json_stringn((const char *)b->p, b->len) : NULL;
     if (text || !b->len) {
         json_object_set_new(o, "encoding", json_string("text"));
         json_object_set_new(o, "data", text ? text : json_string(""));
@@ -90,12 +90,12 @@ static json_t *body_json(const insp_body_t *b, const char *ctype)
 static json_t *summary(const insp_ex_t *ex)
 {
     return json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:b,s:b,s:b}", "id", u64(ex->id),
-                     "replay_of", u64(ex->replay_of), "proxy", ex->proxy, "src", ex->src,
-                     "method", ex->method, "target", ex->target ? ex->target : "", "status",
-                     ex->status, "start_ms", u64(ex->start_us / 1000), "duration_us",
-                     u64(ex->duration_us), "req_size", u64(ex->req_body.total), "resp_size",
-                     u64(ex->resp_body.total), "req_truncated", ex->req_body.truncated,
-                     "resp_truncated", ex->resp_body.truncated, "complete", ex->complete);
+                     "replay_of", u64(ex->replay_of), "proxy", ex->proxy, "src", ex->src, "method",
+                     ex->method, "target", ex->target ? ex->target : "", "status", ex->status,
+                     "start_ms", u64(ex->start_us / 1000), "duration_us", u64(ex->duration_us),
+                     "req_size", u64(ex->req_body.total), "resp_size", u64(ex->resp_body.total),
+                     "req_truncated", ex->req_body.truncated, "resp_truncated",
+                     ex->resp_body.truncated, "complete", ex->complete);
 }
 
 static bool contains(const void *hay, size_t n, const char *needle)
@@ -187,10 +187,10 @@ static void h_detail(inspector_t *ins, const insp_ex_t *ex, httpd_resp_t *r)
     json_t *o = summary(ex);
     json_object_set_new(o, "request",
                         side_json(ex->req_head, ex->req_head_len, &ex->req_body, HTTP_REQUEST));
-    json_object_set_new(o, "response", ex->resp_head ? side_json(ex->resp_head,
-                                                                 ex->resp_head_len,
-                                                                 &ex->resp_body, HTTP_RESPONSE)
-                                                     : json_null());
+    json_object_set_new(
+        o, "response",
+        ex->resp_head ? side_json(ex->resp_head, ex->resp_head_len, &ex->resp_body, HTTP_RESPONSE)
+                      : json_null());
     httpd_resp_json(r, 200, o);
 }
 
@@ -274,8 +274,7 @@ static int captured_headers(const insp_ex_t *ex, json_t **hold, const char ***ou
     return edited_headers(*hold, out);
 }
 
-static void h_replay(inspector_t *ins, const httpd_req_t *req, const insp_ex_t *ex,
-                     httpd_resp_t *r)
+static void h_replay(inspector_t *ins, const httpd_req_t *req, const insp_ex_t *ex, httpd_resp_t *r)
 {
     json_t *edit = NULL, *hold = NULL;
     if (req->body_len) {
@@ -302,9 +301,9 @@ static void h_replay(inspector_t *ins, const httpd_req_t *req, const insp_ex_t *
     int64_t id = q.n_hdr < 0 ? -1 : insp_replay_start(ins, ex->proxy, ex->id, &q, &why);
     if (q.n_hdr < 0) why = "headers: expected [[name, value], ...] or {name: value}";
     if (id > 0)
-        httpd_resp_json(r, 202, json_pack("{s:o,s:o,s:b}", "id", u64((uint64_t)id), "replay_of",
-                                          u64(ex->id), "body_truncated",
-                                          !b && ex->req_body.truncated));
+        httpd_resp_json(r, 202,
+                        json_pack("{s:o,s:o,s:b}", "id", u64((uint64_t)id), "replay_of",
+                                  u64(ex->id), "body_truncated", !b && ex->req_body.truncated));
     else
         httpd_resp_error(r, id == -2 ? 429 : 400, why ? why : "cannot replay");
     free(hv);

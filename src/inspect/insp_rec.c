@@ -127,9 +127,9 @@ static void on_req_head(insp_rec_t *r, side_t *s, uint64_t now_us)
     if (!ex || !insp_ring_charge(r->ring, ex, s->head_len + h->target.len + 1)) {
         insp_ring_discard(r->ring, ex);
         {
-        stop(r, "the inspector's ring is full of unfinished exchanges");
-        return;
-    }
+            stop(r, "the inspector's ring is full of unfinished exchanges");
+            return;
+        }
     }
     if (!r->first_id) r->first_id = ex->id;
     ex->replay_of = r->o.replay_of;
@@ -163,9 +163,9 @@ static void on_resp_head(insp_rec_t *r, side_t *s)
     }
     if (!insp_ring_charge(r->ring, ex, s->head_len)) {
         {
-        stop(r, "the inspector's ring is full of unfinished exchanges");
-        return;
-    }
+            stop(r, "the inspector's ring is full of unfinished exchanges");
+            return;
+        }
     }
     ex->status = h->status;
     ex->resp_head = s->head;
@@ -226,13 +226,13 @@ void insp_rec_feed(insp_rec_t *r, int dir, const uint8_t *p, size_t n, uint64_t 
         int ev = HTTP_EV_NONE;
         long used = http_msg_feed(&s->msg, p, n, &ev);
         if (used < 0) {
-        stop(r, "unparsable HTTP");
-        return;
-    }
+            stop(r, "unparsable HTTP");
+            return;
+        }
         if (in_head && !add_head_bytes(r, s, p, (size_t)used)) {
-        stop(r, "head too large");
-        return;
-    }
+            stop(r, "head too large");
+            return;
+        }
         p += used;
         n -= (size_t)used;
         if (ev != HTTP_EV_NONE)

@@ -65,8 +65,7 @@ static void on_ready(conn_t *c, int status)
 {
     insp_replay_t *r = conn_data(c);
     if (status != 0) {
-        LOG_LIMITED(LOG_INFO, "inspector replay: local connect failed err=%s",
-                    uv_strerror(status));
+        LOG_LIMITED(LOG_INFO, "inspector replay: local connect failed err=%s", uv_strerror(status));
         conn_close(c);
         return;
     }
@@ -136,8 +135,8 @@ static bool is_text(const char *s, bool spaces)
 
 static bool framing_header(const char *name)
 {
-    return strcasecmp(name, "content-length") == 0 ||
-           strcasecmp(name, "transfer-encoding") == 0 || strcasecmp(name, "connection") == 0;
+    return strcasecmp(name, "content-length") == 0 || strcasecmp(name, "transfer-encoding") == 0 ||
+           strcasecmp(name, "connection") == 0;
 }
 
 static void put(strbuf_t *b, const char *s)
@@ -166,9 +165,9 @@ static const char *build(strbuf_t *b, const insp_req_t *q)
     }
     char cl[64];
     snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", q->body_len);
-    bool bodyless = !q->body_len && (strcmp(q->method, "GET") == 0 ||
-                                     strcmp(q->method, "HEAD") == 0 ||
-                                     strcmp(q->method, "DELETE") == 0);
+    bool bodyless =
+        !q->body_len && (strcmp(q->method, "GET") == 0 || strcmp(q->method, "HEAD") == 0 ||
+                         strcmp(q->method, "DELETE") == 0);
     if (!bodyless) put(b, cl);
     put(b, "Connection: close\r\n\r\n");
     strbuf_put(b, (const char *)q->body, q->body_len);
@@ -200,11 +199,11 @@ int64_t insp_replay_start(inspector_t *ins, const char *proxy, uint64_t of, cons
         free(r);
         return -1;
     }
-    const insp_rec_opts_t o = {.proxy = proxy, .src = "replay", .body_max =
-                               (size_t)ins->cfg->body_max, .replay_of = of};
+    const insp_rec_opts_t o = {
+        .proxy = proxy, .src = "replay", .body_max = (size_t)ins->cfg->body_max, .replay_of = of};
     r->rec = insp_rec_create(&ins->ring, &o);
-    if (r->rec) insp_rec_feed(r->rec, INSP_REQ, (const uint8_t *)r->out.p, r->out.len,
-                              insp_now_us());
+    if (r->rec)
+        insp_rec_feed(r->rec, INSP_REQ, (const uint8_t *)r->out.p, r->out.len, insp_now_us());
     r->id = r->rec ? insp_rec_first_id(r->rec) : 0;
     r->c = r->id ? conn_new(ins->loop, &replay_cbs, r) : NULL;
     if (!r->c) {

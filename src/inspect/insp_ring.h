@@ -45,19 +45,19 @@ typedef struct insp_ex {
     char *resp_head; /* response head as received; NULL: none */
     size_t resp_head_len;
     insp_body_t resp_body;
-    bool complete; /* the response ended (else the connection closed first) */
-    size_t cost;   /* bytes charged to the ring */
+    bool complete;               /* the response ended (else the connection closed first) */
+    size_t cost;                 /* bytes charged to the ring */
     struct insp_ex *prev, *next; /* in the ring, or the recorder's queue */
 } insp_ex_t;
 
 typedef struct insp_ring {
     size_t max_bytes;
-    size_t used;         /* committed + in flight */
-    insp_ex_t *head;     /* oldest committed */
-    insp_ex_t *tail;     /* newest committed */
-    size_t n;            /* committed */
-    uint64_t next_id;    /* ids from 1 */
-    uint64_t evicted;    /* committed exchanges dropped for room */
+    size_t used;      /* committed + in flight */
+    insp_ex_t *head;  /* oldest committed */
+    insp_ex_t *tail;  /* newest committed */
+    size_t n;         /* committed */
+    uint64_t next_id; /* ids from 1 */
+    uint64_t evicted; /* committed exchanges dropped for room */
 } insp_ring_t;
 
 void insp_ring_init(insp_ring_t *r, size_t max_bytes);

@@ -40,8 +40,8 @@ int inspector_create(uv_loop_t *loop, const inspect_cfg_t *cfg, inspector_resolv
         free(ins);
         return r;
     }
-    LOG_I("inspector listening on http://%s:%d/ (ring %d bytes, bodies up to %d bytes)",
-          cfg->addr, httpd_port(ins->httpd), cfg->max_bytes, cfg->body_max);
+    LOG_I("inspector listening on http://%s:%d/ (ring %d bytes, bodies up to %d bytes)", cfg->addr,
+          httpd_port(ins->httpd), cfg->max_bytes, cfg->body_max);
     *out = ins;
     return 0;
 }
@@ -100,8 +100,7 @@ bool inspector_tap(inspector_t *ins, const char *proxy, const char *src, relay_m
     if (!ins || ins->stopped) return false;
     tap_t *t = calloc(1, sizeof *t);
     if (!t) return false;
-    const insp_rec_opts_t o = {
-        .proxy = proxy, .src = src, .body_max = (size_t)ins->cfg->body_max};
+    const insp_rec_opts_t o = {.proxy = proxy, .src = src, .body_max = (size_t)ins->cfg->body_max};
     t->ring = &ins->ring;
     if (!(t->rec = insp_rec_create(&ins->ring, &o))) {
         free(t);

@@ -1385,8 +1385,9 @@ static void test_web_server(void)
  * defaults (127.0.0.1:4040, 16 MiB ring, 64 KiB bodies); inspect only on
  * http; off loopback only with a password, the error naming the key and the
  * addr's line. */
-#define HTTP_PROXY "[[proxies]]\nname = \"w\"\ntype = \"http\"\nlocalPort = 80\n" \
-                   "customDomains = [\"a.example\"]\n"
+#define HTTP_PROXY                                                                                 \
+    "[[proxies]]\nname = \"w\"\ntype = \"http\"\nlocalPort = 80\n"                                 \
+    "customDomains = [\"a.example\"]\n"
 static void test_inspector(void)
 {
     client_cfg_t c;
