@@ -32,11 +32,6 @@ static const char *frp_time(int64_t t, char *buf, size_t size)
     return buf;
 }
 
-static const session_t *session_by_run_id(srv_t *s, const char *run_id)
-{
-    return run_id[0] ? session_find(s, run_id) : NULL;
-}
-
 static json_t *u64(uint64_t v)
 {
     return json_integer((json_int_t)v);
@@ -94,12 +89,10 @@ static json_t *proxy_json(srv_t *s, pstat_t *st)
     uint64_t in[PSTATS_DAYS], out[PSTATS_DAYS];
     pstat_days(st, PSTAT_IN, now, in);
     pstat_days(st, PSTAT_OUT, now, out);
-    session_info_t si = {0};
-    const session_t *ss = st->online ? session_by_run_id(s, st->run_id) : NULL;
-    if (ss) session_get_info(ss, &si);
+    (void)s;
     json_t *conf = st->conf ? json_incref(st->conf) : json_null();
     return json_pack("{s:s,s:o,s:s,s:o,s:o,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o}",
-                     "name", st->name, "conf", conf, "clientVersion", si.version ? si.version : "",
+                     "name", st->name, "conf", conf, "clientVersion", st->client_version,
                      "todayTrafficIn", u64(in[0]), "todayTrafficOut", u64(out[0]), "curConns",
                      (int)st->cur_conns, "lastStartTime", frp_time(st->last_start, a, sizeof a),
                      "lastCloseTime", frp_time(st->last_close, b, sizeof b), "status",

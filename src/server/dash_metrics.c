@@ -62,17 +62,17 @@ static void sample(strbuf_t *b, const char *name, const char *k1, const char *v1
     put(b, num);
 }
 
+/* Proxies by type: the online entries of the counters' table (one per
+ * registered proxy; one walk, not one per session). */
 static void clients_and_types(strbuf_t *b, srv_t *s)
 {
     unsigned long long clients = 0, by_kind[PROXY_KIND_COUNT] = {0};
-    for (const session_t *ss = s->sessions; ss; ss = session_next(ss)) {
+    for (const session_t *ss = s->sessions; ss; ss = session_next(ss))
         clients++;
-        for (int i = 0; i < pstats_count(s->stats.proxies); i++) {
-            pstat_t *st = pstats_at(s->stats.proxies, i);
-            if (!st->online || strcmp(st->run_id, session_run_id(ss)) != 0) continue;
-            for (int k = 0; k < PROXY_KIND_COUNT; k++)
-                if (strcmp(st->type, kind_name((proxy_kind_t)k)) == 0) by_kind[k]++;
-        }
+    for (int i = 0; i < pstats_count(s->stats.proxies); i++) {
+        const pstat_t *st = pstats_at(s->stats.proxies, i);
+        for (int k = 0; st->online && k < PROXY_KIND_COUNT; k++)
+            if (strcmp(st->type, kind_name((proxy_kind_t)k)) == 0) by_kind[k]++;
     }
     family(b, "burrow_clients", "gauge", "Clients logged in now.");
     sample(b, "burrow_clients", NULL, NULL, NULL, NULL, clients);

@@ -34,7 +34,8 @@ typedef struct pstat {
     char type[16];
     char user[65];
     char run_id[33];
-    json_t *conf; /* owned: what the proxy asked for (NEW_PROXY's fields) and its port */
+    char client_version[32]; /* the owning client's, set by the caller after open */
+    json_t *conf;            /* owned: what the proxy asked for (NEW_PROXY's fields) and its port */
     bool online;
     int64_t last_start, last_close; /* unix seconds; 0 = never */
     uint32_t cur_conns;

@@ -469,6 +469,7 @@ static void on_new_proxy(void *owner, json_t *m)
         ss->proxies = p;
         p->st = pstats_open(ss->srv->stats.proxies, name, type, ss->user, ss->run_id,
                             proxy_conf(p, m), (int64_t)time(NULL));
+        if (p->st) snprintf(p->st->client_version, sizeof p->st->client_version, "%s", ss->version);
         LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", LOG_ESC(name),
               LOG_ESC(type), p->port, ss->run_id, LOG_ESC(ss->user));
         proxy_reply(ss, name, p->port, NULL);

@@ -6,6 +6,7 @@
  * the work conn is missing or full, datagrams are dropped, as UDP allows. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net/udp_sessions.h"
 #include "net/addr.h"
@@ -52,11 +53,14 @@ static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
     /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
      * a broken work conn reports itself through its own error callback. */
     (void)msg_send_udp(u->work, s->id, buf, (size_t)nread);
+    if (u->p->st) pstat_add(u->p->st, PSTAT_IN, (uint64_t)nread, (int64_t)time(NULL));
 }
 
 static int on_work_frame(void *ctx, const frame_t *f)
 {
     udp_impl_t *u = ctx;
+    /* The frame's payload: the datagram and its few bytes of session id. */
+    if (u->p->st) pstat_add(u->p->st, PSTAT_OUT, f->len, (int64_t)time(NULL));
     return msg_udp_deliver(&u->sock, &u->sessions, f, uv_now(u->sock.loop));
 }
 

@@ -66,11 +66,19 @@ typedef struct front {
     struct sockaddr_storage src; /* counted in srv->http_srcs until freed */
     char peer[64], ip[64], local[64];
     struct front *prev, *next; /* in srv->fronts */
+    pstat_t *counted;          /* the proxy's counters while `work` counts as a connection there */
 } front_t;
 
 static const conn_cbs_t none_cbs = {0};
 static void consume(front_t *f, const uint8_t *p, size_t n);
 static void drop_work(front_t *f);
+
+/* The work conn no longer counts as a connection of its proxy (dashboard). */
+static void uncount(front_t *f)
+{
+    if (f->counted) pstat_conn_close(f->counted);
+    f->counted = NULL;
+}
 
 /* ---- lifetime ----------------------------------------------------------- */
 
@@ -83,6 +91,7 @@ static void front_release(ref_t *r)
         f->srv->fronts = f->next;
     if (f->next) f->next->prev = f->prev;
     vhost_release(&f->srv->http_listener, f->srv->http_srcs, &f->src);
+    uncount(f);
     vsite_unref(f->site);
     vsite_unref(f->work_site);
     http_msg_free(&f->req);
@@ -163,6 +172,7 @@ static void drop_work(front_t *f)
     conn_set_cbs(w, &none_cbs, NULL);
     conn_close(w);
     ref_drop(&f->ref); /* its close will not reach us; the timer's ref remains */
+    uncount(f);
     vsite_unref(f->work_site);
     f->work_site = NULL;
     f->work_full = false;
@@ -425,6 +435,7 @@ static void become_tunnel(front_t *f, const uint8_t *rest, size_t rest_len)
     ref_drop(&f->ref); /* the relay owns both conns now: their closes */
     ref_drop(&f->ref); /* will not reach us; the timer's ref remains */
     sproxy_t *p = f->work_site ? f->work_site->p : NULL;
+    uncount(f); /* the tunnel counts itself */
     vsite_unref(f->work_site);
     f->work_site = NULL;
     uint8_t *early = f->stash;
@@ -562,6 +573,7 @@ static void on_work_close(conn_t *c)
     front_t *f = conn_data(c);
     if (f->work == c) {
         f->work = NULL;
+        uncount(f);
         vsite_unref(f->work_site);
         f->work_site = NULL;
     }
@@ -586,7 +598,8 @@ static void on_work(work_req_t *req, conn_t *work)
     }
     f->work = work;
     f->work_site = vsite_ref(f->site);
-    if (work_stats(f)) work_stats(f)->total_conns++;
+    f->counted = work_stats(f); /* a connection of its proxy while it serves this front */
+    if (f->counted) pstat_conn_open(f->counted);
     ref_hold(&f->ref); /* dropped by the work conn's close, or by drop_work */
     conn_set_cbs(work, &work_cbs, f);
     send_head(f);

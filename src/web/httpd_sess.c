@@ -173,24 +173,38 @@ static void judge_head(httpd_sess_t *s)
     bool known;
     s->route = NULL;
     s->refuse = 0;
-    if (!split_target(http_str(h, h->target), path, sizeof path, &query))
-        return refuse(s, 400, "bad request target");
-    if (h->has_body && http_head_get(h, "Transfer-Encoding"))
-        return refuse(s, 411, "a body needs Content-Length");
-    if (h->has_body && s->msg.p.content_length > HTTPD_BODY_MAX)
-        return refuse(s, 413, "request body too large");
+    if (!split_target(http_str(h, h->target), path, sizeof path, &query)) {
+        refuse(s, 400, "bad request target");
+        return;
+    }
+    if (h->has_body && http_head_get(h, "Transfer-Encoding")) {
+        refuse(s, 411, "a body needs Content-Length");
+        return;
+    }
+    if (h->has_body && s->msg.p.content_length > HTTPD_BODY_MAX) {
+        refuse(s, 413, "request body too large");
+        return;
+    }
     const httpd_route_t *r = find_route(s->site, path, method, &known);
     bool public_route = r && (r->flags & HTTPD_ROUTE_PUBLIC);
-    if (!s->site->auth && !host_is_literal(http_head_get(h, "Host")))
-        return refuse(s, 403, "Host must be an IP address or localhost when no password is set");
+    if (!s->site->auth && !host_is_literal(http_head_get(h, "Host"))) {
+        refuse(s, 403, "Host must be an IP address or localhost when no password is set");
+        return;
+    }
     if (s->site->auth && !public_route && !auth_ok(s->site, http_head_get(h, "Authorization"))) {
         LOG_LIMITED(LOG_WARN, "%s request unauthorized peer=%s path=%s", s->site->what, s->peer,
                     LOG_ESC(path));
-        return refuse(s, 401, "authentication required");
+        refuse(s, 401, "authentication required");
+        return;
     }
-    if (!r) return refuse(s, known ? 405 : 404, known ? "method not allowed" : "not found");
-    if ((!safe_method(method) || (r->flags & HTTPD_ROUTE_MUTATES)) && cross_site(h))
-        return refuse(s, 403, "cross-site request refused");
+    if (!r) {
+        refuse(s, known ? 405 : 404, known ? "method not allowed" : "not found");
+        return;
+    }
+    if ((!safe_method(method) || (r->flags & HTTPD_ROUTE_MUTATES)) && cross_site(h)) {
+        refuse(s, 403, "cross-site request refused");
+        return;
+    }
     s->route = r;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_dashboard: the server's dashboard (webServer.* with a password,
 # enablePrometheus) seen from `user` on the internet side. One client in c1
-# behind nat1 with two tcp proxies. Checks: 401 without or with a wrong
+# behind nat1 with two tcp proxies and an http one. Checks: 401 without or with a wrong
 # password (WWW-Authenticate), 200 with it; frp's /api/serverinfo,
 # /api/proxy/tcp, /api/traffic/{name} and burrow's /api/clients fields;
 # 3 MiB through a proxy makes its counters (today, total, the last hour)
@@ -26,17 +26,20 @@ lab_wait_port c1 tcp 192.168.1.10 8080 10 || lab_fail "http server in c1 did not
 token=$(brw_token)
 DASH=http://203.0.113.10:7500
 PW='dash-pw-1'
-brw_server_conf "$LAB_TMP/frps.toml" "$token" "enablePrometheus = true" "[webServer]" \
+brw_server_conf "$LAB_TMP/frps.toml" "$token" "enablePrometheus = true" "vhostHTTPPort = 8000" "[webServer]" \
     "addr = \"0.0.0.0\"" "port = 7500" "user = \"admin\"" "password = \"$PW\""
 brw_client_conf "$LAB_TMP/frpc.toml" "$token"
 brw_proxy "$LAB_TMP/frpc.toml" web tcp 192.168.1.10 8080 6080
 brw_proxy "$LAB_TMP/frpc.toml" files tcp 192.168.1.10 8080 6081
+printf '\n[[proxies]]\nname = "site"\ntype = "http"\nlocalIP = "192.168.1.10"\nlocalPort = 8080\ncustomDomains = ["site.test"]\n' \
+    >>"$LAB_TMP/frpc.toml"
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 lab_wait_log "$LAB_TMP/server.log" "dashboard listening addr=0.0.0.0 port=7500 tls=no auth=basic" 5 ||
     lab_fail "dashboard did not start"
 brw_start_client c1 client "$LAB_TMP/frpc.toml"
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" web tcp 6080 || lab_fail "proxy web not registered"
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" files tcp 6081 || lab_fail "proxy files not registered"
+lab_wait_log "$LAB_TMP/server.log" "proxy listening name=site type=http" 10 || lab_fail "proxy site not registered"
 
 get() { # PATH OUTFILE [curl args]: prints the status code
     local path=$1 out=$2; shift 2
@@ -59,7 +62,7 @@ lab_pass "401 without and with a wrong password (WWW-Authenticate: Basic), 200 w
 lab_check "failed logins to the dashboard are logged" grep -q "dashboard request unauthorized" "$LAB_TMP/server.log"
 
 # ---- the API -----------------------------------------------------------------
-jcheck "$LAB_TMP/info.json" 'j["bindPort"] == 7000 and j["clientCounts"] == 1 and j["proxyTypeCount"] == {"tcp": 2} and j["version"] and j["uptime"] >= 0'
+jcheck "$LAB_TMP/info.json" 'j["bindPort"] == 7000 and j["clientCounts"] == 1 and j["proxyTypeCount"] == {"tcp": 2, "http": 1} and j["version"] and j["uptime"] >= 0'
 get /api/proxy/tcp "$LAB_TMP/proxies.json" -u "admin:$PW" >/dev/null
 jcheck "$LAB_TMP/proxies.json" 'sorted(p["name"] for p in j["proxies"]) == ["files", "web"]'
 jcheck "$LAB_TMP/proxies.json" 'all(p["status"] == "online" and p["curConns"] == 0 and p["todayTrafficOut"] == 0 and p["lastStartTime"] and p["lastCloseTime"] == "" and p["clientVersion"] for p in j["proxies"])'
@@ -67,7 +70,9 @@ jcheck "$LAB_TMP/proxies.json" '{p["name"]: p["conf"]["remotePort"] for p in j["
 get /api/proxy/udp "$LAB_TMP/udp.json" -u "admin:$PW" >/dev/null
 jcheck "$LAB_TMP/udp.json" 'j["proxies"] == []'
 get /api/clients "$LAB_TMP/clients.json" -u "admin:$PW" >/dev/null
-jcheck "$LAB_TMP/clients.json" 'len(j["clients"]) == 1 and j["clients"][0]["address"].startswith("203.0.113.21:") and j["clients"][0]["hostname"] and j["clients"][0]["proxies"] == 2 and len(j["clients"][0]["runId"]) == 32'
+jcheck "$LAB_TMP/clients.json" 'len(j["clients"]) == 1 and j["clients"][0]["address"].startswith("203.0.113.21:") and j["clients"][0]["hostname"] and j["clients"][0]["proxies"] == 3 and len(j["clients"][0]["runId"]) == 32'
+get /api/proxy/http "$LAB_TMP/http.json" -u "admin:$PW" >/dev/null
+jcheck "$LAB_TMP/http.json" 'len(j["proxies"]) == 1 and j["proxies"][0]["name"] == "site" and j["proxies"][0]["conf"]["customDomains"] == ["site.test"]'
 get /api/p2p "$LAB_TMP/p2p.json" -u "admin:$PW" >/dev/null
 jcheck "$LAB_TMP/p2p.json" 'j["pairs"] == []'
 code=$(get /api/traffic/nope "$LAB_TMP/nope.json" -u "admin:$PW")
@@ -88,6 +93,14 @@ jcheck "$LAB_TMP/traffic.json" "len(j['minuteOut']) == 60 and sum(j['minuteOut']
 get /api/serverinfo "$LAB_TMP/info2.json" -u "admin:$PW" >/dev/null
 jcheck "$LAB_TMP/info2.json" "j['totalTrafficOut'] >= $MiB3"
 lab_pass "3 MiB through web: its today/total/last-hour counters grew, files' did not"
+# Through the http vhost: one 200 (site.test) and one 404 (an unknown host).
+lab_exec user curl -sS --fail --max-time 20 -o /dev/null -H 'Host: site.test' http://203.0.113.10:8000/file ||
+    lab_fail "download through the http proxy failed"
+code=$(lab_exec user curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H 'Host: nobody.test' http://203.0.113.10:8000/)
+[ "$code" = 404 ] || lab_fail "unknown host: HTTP $code, want 404"
+get /api/proxy/http "$LAB_TMP/http2.json" -u "admin:$PW" >/dev/null
+jcheck "$LAB_TMP/http2.json" "j['proxies'][0]['todayTrafficOut'] >= $MiB3 and j['proxies'][0]['totalConns'] >= 1 and j['proxies'][0]['curConns'] <= 1"
+lab_pass "3 MiB through the http proxy counted as its traffic"
 
 # ---- /metrics ----------------------------------------------------------------
 code=$(get /metrics "$LAB_TMP/metrics" -u "admin:$PW")
@@ -97,7 +110,8 @@ out=$(python3 "$HERE/prom_check.py" \
     'burrow_clients>=1' 'burrow_proxies{type="tcp"}>=2' \
     "burrow_proxy_bytes_total{proxy=\"web\",direction=\"out\"}>=$MiB3" \
     'burrow_connections{proxy="files"}>=0' 'burrow_work_pool_misses_total>=0' \
-    'burrow_handshake_failures_total{reason="bad-token"}>=0' 'burrow_vhost_responses_total{class="2xx"}>=0' \
+    'burrow_handshake_failures_total{reason="bad-token"}>=0' 'burrow_vhost_responses_total{class="2xx"}>=1' \
+    'burrow_vhost_responses_total{class="4xx"}>=1' 'burrow_proxies{type="http"}>=1' \
     'process_resident_memory_bytes>=1000000' 'process_open_fds>=5' <"$LAB_TMP/metrics") ||
     lab_fail "/metrics: $out"
 lab_pass "/metrics: $out"
