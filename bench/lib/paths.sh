@@ -65,12 +65,14 @@ EOF
 }
 
 # ---- burrow ---------------------------------------------------------------------
-# start_burrow NAME TLS(true|false) "iperf http echo" [vhost|stcp]
+# start_burrow NAME TLS(true|false) "iperf http echo" [vhost|vhost-inspect|stcp]
 # stcp: the client owns secret proxies; a second client, the visitor, opens
 # the ports the benchmark uses (every byte end-to-end encrypted, over TLS).
+# vhost-inspect: vhost with inspect = true (the client's HTTP inspector on).
 start_burrow() {
-  local name=$1 tls=$2 what=$3 vhost=${4:-} d=$WORK/$1 ctl p stcp=""
+  local name=$1 tls=$2 what=$3 vhost=${4:-} d=$WORK/$1 ctl p stcp="" inspect=""
   [ "$vhost" = stcp ] && stcp=1 && vhost=""
+  [ "$vhost" = vhost-inspect ] && inspect=1 && vhost=vhost
   mkdir -p "$d"
   alloc_port ctl
   {
@@ -88,6 +90,7 @@ start_burrow() {
     echo "transport.tls.enable = $tls"
     echo "transport.poolCount = $BENCH_POOL"
     echo 'log.level = "warn"'
+    if [ -n "$inspect" ]; then alloc_port p; echo "inspector.port = $p"; fi
   } > "$d/client.toml"
   [ -n "$stcp" ] && grep -v poolCount "$d/client.toml" > "$d/visitor.toml"
   local svc local_port
@@ -101,6 +104,7 @@ start_burrow() {
       HTTP_HOST[$name]=bench.example
       printf '\n[[proxies]]\nname = "http"\ntype = "http"\nlocalIP = "127.0.0.1"\nlocalPort = %s\ncustomDomains = ["bench.example"]\n' \
         "$local_port" >> "$d/client.toml"
+      [ -n "$inspect" ] && echo 'inspect = true' >> "$d/client.toml"
       continue
     fi
     alloc_port p

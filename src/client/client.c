@@ -14,6 +14,7 @@
 
 #include "client/client_int.h"
 #include "client/resume_store.h"
+#include "inspect/inspector.h"
 #include "proto/ctl.h"
 #include "net/addr.h"
 #include "proto/msg.h"
@@ -596,6 +597,18 @@ static void free_proxies(cli_t *c)
     c->n_proxies = 0;
 }
 
+/* The inspector's replays go to the proxy's local service (cfg name). */
+static int local_of(void *ctx, const char *proxy, struct sockaddr_storage *out)
+{
+    cli_t *c = ctx;
+    for (int i = 0; i < c->n_proxies; i++)
+        if (strcmp(c->proxies[i]->cfg->name, proxy) == 0) {
+            *out = c->proxies[i]->local;
+            return 0;
+        }
+    return -1;
+}
+
 cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state_dir)
 {
     cli_t *c = calloc(1, sizeof *c);
@@ -607,6 +620,9 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     snprintf(c->known_path, sizeof c->known_path, "%s/known_servers", state_dir);
     if (cfg->tls_enable && !(c->tls = tlsc_client_ctx(cfg->tls_trusted_ca_file))) goto fail;
     if (setup_proxies(c) != 0 || cvisitor_setup(c) != 0) goto fail;
+    if (cfg->inspector.on &&
+        inspector_create(loop, &cfg->inspector, local_of, c, &c->inspector) != 0)
+        goto fail;
     uv_timer_init(loop, &c->retry);
     uv_timer_init(loop, &c->hb);
     c->retry.data = c->hb.data = c;
@@ -675,6 +691,7 @@ void client_stop(cli_t *c)
     cvisitor_close_all(c);
     cxtcp_close_all(c);
     tunnels_end_all(&c->tunnels);
+    inspector_stop(c->inspector);
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);
     for (int i = 0; i < c->n_proxies; i++)
@@ -699,6 +716,7 @@ void client_destroy(cli_t *c)
     SSL_CTX_free(c->tls);
     free_proxies(c);
     cvisitor_destroy(c);
+    inspector_destroy(c->inspector);
     free(c);
 }
 

@@ -134,6 +134,8 @@ struct cli {
     long long xtcp_sid;          /* the last P2P_OFFER's sid */
     cproxy_t **proxies;          /* running, each listed holding a reference */
     int n_proxies;
+    /* the HTTP inspector (src/inspect) when a proxy inspects; NULL else */
+    struct inspector *inspector;
     uint64_t lost_at;           /* loop time a logged-in session was lost; 0: never */
     uint64_t attempt_start;     /* loop time the current connection attempt began */
     bool probe_expired;         /* probing over: window ran out, or server reached */

@@ -10,6 +10,7 @@
 
 #include "client/client_int.h"
 #include "http/proxy_proto.h"
+#include "inspect/inspector.h"
 #include "net/tunnels.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
@@ -30,7 +31,8 @@ struct cwork {
     size_t early_len;
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
-    ref_t ref; /* the work conn, until closed or handed on */
+    char src[80]; /* START_WORK's src, for the inspector */
+    ref_t ref;    /* the work conn, until closed or handed on */
 };
 
 static const conn_cbs_t none_cbs = {0};
@@ -103,9 +105,13 @@ static void on_local_ready(conn_t *local, int status)
         ref_drop(&w->ref);
         return;
     }
-    /* Tagged with the proxy, so that removing it (reload) ends these. */
-    tunnels_relay_tagged(&c->tunnels, work, local, early, early_len, kind_name(w->proxy->cfg->kind),
-                         w->proxy);
+    relay_meter_t m;
+    const proxy_cfg_t *cfg = w->proxy->cfg;
+    /* Tagged with the proxy, so that removing it (reload) ends these. Only
+     * an inspected proxy's relay carries a tap (none costs nothing). */
+    bool tap = cfg->inspect && inspector_tap(c->inspector, cfg->name, w->src, &m);
+    tunnels_relay_ex(&c->tunnels, work, local, early, early_len, kind_name(cfg->kind),
+                     tap ? &m : NULL, w->proxy);
     free(early);
     ref_drop(&w->ref); /* the conn's: the relay owns both conns now */
 }
@@ -188,6 +194,8 @@ static int on_work_frame(void *ctx, const frame_t *f)
                         LOG_ESC(p->cfg->name), LOG_ESC(msg_str(m, "src")),
                         LOG_ESC(msg_str(m, "dst")));
     }
+    const char *src = msg_str(m, "src");
+    if (p->cfg->inspect && src) snprintf(w->src, sizeof w->src, "%s", src);
     json_decref(m);
     list_unlink(w); /* from idle to starting: stop closes it until it is relayed */
     list_add(w, c, &c->starting);

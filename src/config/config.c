@@ -176,6 +176,7 @@ typedef enum {
     K_IP_ADDR,     /* char * at `off`: "" or an IP literal (no host names) */
     K_PM_PROTOS,   /* client_cfg_t port_mapping_protocols: "pcp", "natpmp", "upnp" */
     K_WEB_PORT,    /* web_cfg_t at `off`: port 0..65535 and the key's line */
+    K_INSP_ADDR,   /* inspect_cfg_t at `off`: addr and the key's line */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -303,6 +304,13 @@ static const key_spec_t client_keys[] = {
     BOOL("natTraversal.portMapping", client_cfg_t, port_mapping),
     SPECIAL("natTraversal.portMappingProtocols", K_PM_PROTOS, client_cfg_t, port_mapping_protocols),
     WEB_KEYS(client_cfg_t),
+    SECTION("inspector"),
+    SPECIAL("inspector.addr", K_INSP_ADDR, client_cfg_t, inspector),
+    INT("inspector.port", client_cfg_t, inspector.port, 0, 65535),
+    STR("inspector.user", client_cfg_t, inspector.user),
+    STR("inspector.password", client_cfg_t, inspector.password),
+    INT("inspector.maxBytes", client_cfg_t, inspector.max_bytes, 4096, INT_MAX),
+    INT("inspector.bodyMax", client_cfg_t, inspector.body_max, 0, 16 * 1024 * 1024),
     STR("natHoleStunServer", client_cfg_t, nat_hole_stun_server),
     FRP("dnsServer"),
     FRP("start"),
@@ -326,6 +334,7 @@ static const key_spec_t proxy_keys[] = {
     FRP("transport.bandwidthLimit"),
     FRP("transport.bandwidthLimitMode"),
     SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
+    BOOL("inspect", proxy_cfg_t, inspect),
     FRP("loadBalancer"),
     FRP("healthCheck"),
     FRP("metadatas"),
@@ -686,6 +695,14 @@ HANDLER(h_web_port)
     web->line = kv->line;
 }
 
+HANDLER(h_inspect_addr)
+{
+    inspect_cfg_t *ins = field_of(w, k);
+    if (!expect_string(c, path, kv->line, kv->value)) return;
+    set_str(c, &ins->addr, kv->value->u.s.ptr, kv->value->u.s.len);
+    ins->line = kv->line;
+}
+
 /* natTraversal.portMappingProtocols: a non-empty array of distinct names,
  * the order in which the router is asked. */
 HANDLER(h_pm_protos)
@@ -980,6 +997,9 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
                  "proxy '%s': locations, hostHeaderRewrite, httpUser, httpPassword and "
                  "request/responseHeaders need type %s",
                  scope, kind_list(KIND_HTTP_KEYS, "or", kinds, sizeof kinds));
+    if (p->inspect && !kind_has(p->kind, KIND_HTTP_KEYS))
+        error_at(c, p->line, "proxy '%s': 'inspect' needs type %s", scope,
+                 kind_list(KIND_HTTP_KEYS, "or", kinds, sizeof kinds));
     if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
         error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
                  kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));
@@ -1165,6 +1185,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_IP_ADDR] = h_ip_addr,
     [K_PM_PROTOS] = h_pm_protos,
     [K_WEB_PORT] = h_web_port,
+    [K_INSP_ADDR] = h_inspect_addr,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -1306,6 +1327,27 @@ static void check_web(ctx_t *c, web_cfg_t *web, const char *default_addr)
              show(shown, sizeof shown, web->addr, strlen(web->addr)));
 }
 
+/* inspector: on when a proxy inspects; defaults; bodies may be secrets, so
+ * no password-less listener off loopback (as webServer). */
+static void check_inspector(ctx_t *c, client_cfg_t *cfg)
+{
+    inspect_cfg_t *ins = &cfg->inspector;
+    for (int i = 0; i < cfg->n_proxies; i++)
+        if (cfg->proxies[i].inspect) ins->on = true;
+    default_str(c, &ins->addr, "127.0.0.1");
+    if (ins->port == 0) ins->port = INSPECT_DEFAULT_PORT;
+    if (ins->max_bytes == 0) ins->max_bytes = INSPECT_DEFAULT_MAX_BYTES;
+    if (ins->body_max < 0) ins->body_max = INSPECT_DEFAULT_BODY_MAX;
+    if (!ins->on || !ins->addr) return;
+    if (is_loopback_addr(ins->addr) || (ins->password && ins->password[0])) return;
+    char shown[SHOW_LEN];
+    error_at(c, ins->line,
+             "key 'inspector.password': required when inspector.addr '%s' is not a loopback "
+             "address (recorded bodies may hold secrets); set a password, or "
+             "inspector.addr = \"127.0.0.1\"",
+             show(shown, sizeof shown, ins->addr, strlen(ins->addr)));
+}
+
 static void server_defaults(server_cfg_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -1338,6 +1380,7 @@ static void client_defaults(client_cfg_t *cfg)
     cfg->n_port_mapping_protocols = PORTMAP_NPROTOS;
     cfg->heartbeat_interval = 30;
     cfg->heartbeat_timeout = 90;
+    cfg->inspector.body_max = -1; /* unset: INSPECT_DEFAULT_BODY_MAX (0 is "no bodies") */
     cfg->log.level = LOG_INFO;
 }
 
@@ -1372,6 +1415,7 @@ int config_parse_client(const char *name, const char *text, size_t len, client_c
     if (parse_into(&c, text, len, client_keys, out) == 0) {
         client_string_defaults(&c, out);
         check_web(&c, &out->web, "127.0.0.1");
+        check_inspector(&c, out);
     }
     if (c.errors == 0) return 0;
     config_client_free(out);
@@ -1453,6 +1497,14 @@ static void web_cfg_free(web_cfg_t *web)
 }
 
 static void str_list_free(str_list_t *l);
+
+static void inspect_cfg_free(inspect_cfg_t *ins)
+{
+    free(ins->addr);
+    free(ins->user);
+    free(ins->password);
+    memset(ins, 0, sizeof *ins);
+}
 
 static void user_cfg_free(user_cfg_t *u)
 {
@@ -1538,6 +1590,7 @@ void config_client_free(client_cfg_t *cfg)
     free(cfg->tls_server_fingerprint);
     free(cfg->nat_hole_stun_server);
     web_cfg_free(&cfg->web);
+    inspect_cfg_free(&cfg->inspector);
     log_cfg_free(&cfg->log);
     for (int i = 0; i < cfg->n_proxies; i++)
         proxy_cfg_free(&cfg->proxies[i]);

@@ -75,6 +75,8 @@ typedef struct proxy_cfg {
     header_list_t request_headers;   /* requestHeaders.set.* */
     header_list_t response_headers;  /* responseHeaders.set.* */
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
+    /* inspect (burrow's own, http only): record exchanges for the inspector */
+    bool inspect;
     /* secret kinds (stcp) only */
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */
@@ -161,6 +163,21 @@ typedef struct server_cfg {
     log_cfg_t log;
 } server_cfg_t;
 
+/* inspector.*: the client's HTTP traffic inspector (burrow's own keys; frp
+ * has none). It listens when any proxy has inspect = true. */
+#define INSPECT_DEFAULT_PORT 4040
+#define INSPECT_DEFAULT_MAX_BYTES (16 * 1024 * 1024)
+#define INSPECT_DEFAULT_BODY_MAX (64 * 1024)
+typedef struct inspect_cfg {
+    char *addr;            /* inspector.addr; default "127.0.0.1" */
+    int port;              /* inspector.port; 0 (default) = INSPECT_DEFAULT_PORT */
+    char *user, *password; /* inspector.user / inspector.password: Basic auth */
+    int max_bytes;         /* inspector.maxBytes: the ring's bound; INSPECT_DEFAULT_MAX_BYTES */
+    int body_max;          /* inspector.bodyMax: bytes kept per body; INSPECT_DEFAULT_BODY_MAX */
+    int line;              /* of inspector.addr, for messages; 0 = unset */
+    bool on;               /* some proxy has inspect = true (set by the parser) */
+} inspect_cfg_t;
+
 typedef struct client_cfg {
     char *server_addr;            /* default "127.0.0.1" (frp's default) */
     int server_port;              /* default 7000 */
@@ -183,6 +200,8 @@ typedef struct client_cfg {
      * gathering asks; NULL (default) = the burrow server's own STUN service */
     char *nat_hole_stun_server;
     web_cfg_t web; /* webServer.*: the admin API */
+    /* inspector.*: the HTTP traffic inspector */
+    inspect_cfg_t inspector;
     log_cfg_t log;
     proxy_cfg_t *proxies;
     int n_proxies;

@@ -40,6 +40,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "allowUsers", F_STRS, allow_users),
     FLD(proxy_cfg_t, "transport.useEncryption", F_BOOL, use_encryption),
     FLD(proxy_cfg_t, "transport.useCompression", F_BOOL, use_compression),
+    FLD(proxy_cfg_t, "inspect", F_BOOL, inspect),
 };
 
 static const field_t visitor_fields[] = {
@@ -84,6 +85,15 @@ static const field_t client_fields[] = {
     FLD(client_cfg_t, "webServer.tls.keyFile", F_STR, web.tls_key_file),
     FLD(client_cfg_t, "log.to", F_STR, log.to),
     FLD(client_cfg_t, "log.level", F_INT, log.level),
+    /* the inspector starts at client_create only: turning it on or off
+     * (`inspect` on the first or last proxy) or moving it needs a restart */
+    FLD(client_cfg_t, "inspect (the inspector on or off)", F_BOOL, inspector.on),
+    FLD(client_cfg_t, "inspector.addr", F_STR, inspector.addr),
+    FLD(client_cfg_t, "inspector.port", F_INT, inspector.port),
+    FLD(client_cfg_t, "inspector.user", F_STR, inspector.user),
+    FLD(client_cfg_t, "inspector.password", F_STR, inspector.password),
+    FLD(client_cfg_t, "inspector.maxBytes", F_INT, inspector.max_bytes),
+    FLD(client_cfg_t, "inspector.bodyMax", F_INT, inspector.body_max),
 };
 /* clang-format on */
 

@@ -191,6 +191,13 @@ static int on_done(llhttp_t *p)
     return HPE_PAUSED;
 }
 
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    http_msg_t *m = msg_of(p);
+    if (m->on_body) m->on_body(m->body_ctx, (const uint8_t *)at, len);
+    return 0;
+}
+
 static const llhttp_settings_t *settings(void)
 {
     static llhttp_settings_t s;
@@ -208,6 +215,7 @@ static const llhttp_settings_t *settings(void)
         s.on_header_value_complete = on_value_done;
         s.on_headers_complete = on_headers_done;
         s.on_message_complete = on_done;
+        s.on_body = on_body;
         ready = true;
     }
     return &s;

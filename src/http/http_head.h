@@ -65,6 +65,10 @@ typedef struct http_msg {
     bool in_body;   /* head done, message not yet */
     bool skip_body; /* response to HEAD (set before the head completes) */
     bool head_done, msg_done;
+    /* Optional: body bytes as llhttp decodes them (chunk framing removed),
+     * for a caller that keeps them (the inspector). Kept across inits. */
+    void (*on_body)(void *ctx, const uint8_t *p, size_t n);
+    void *body_ctx;
 } http_msg_t;
 
 /* type: HTTP_REQUEST or HTTP_RESPONSE. m must be zeroed before its first

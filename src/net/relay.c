@@ -46,6 +46,11 @@ static void meter(relay_t *r, int from, uint64_t n)
     if (r->meter.on_bytes && n) r->meter.on_bytes(r->meter.ctx, from, n);
 }
 
+static void tap(relay_t *r, int from, const uint8_t *p, size_t n)
+{
+    if (r->meter.on_data && n) r->meter.on_data(r->meter.ctx, from, p, n);
+}
+
 static int side_of(relay_t *r, conn_t *c)
 {
     return r->side[0] == c ? 0 : 1;
@@ -102,6 +107,7 @@ static void on_data(conn_t *c, const uint8_t *p, size_t n)
     conn_t *dst = r->side[!i];
     r->bytes[i] += n;
     meter(r, i, n);
+    tap(r, i, p, n);
     int w = conn_write(dst, p, n);
     if (w < 0) {
         close_both(r);
@@ -185,6 +191,7 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
         return NULL;
     }
     if (m) r->meter = *m;
+    if (r->meter.on_data) r->no_pump = 1;
     r->side[0] = a;
     r->side[1] = b;
     r->done = done;
@@ -195,6 +202,7 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
     if (a_to_b_len) {
         r->bytes[0] += a_to_b_len;
         meter(r, 0, a_to_b_len);
+        tap(r, 0, a_to_b, a_to_b_len);
         w = conn_write(b, a_to_b, a_to_b_len);
         if (w < 0) {
             close_both(r);

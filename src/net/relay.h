@@ -32,6 +32,10 @@ typedef struct relay_meter {
     void (*on_bytes)(void *ctx, int from, uint64_t n);
     void (*on_done)(void *ctx);
     void *ctx;
+    /* Optional: the bytes themselves, borrowed for the call, as they are
+     * forwarded (the inspector's tap). Set, it keeps the relay off the
+     * splice pump, whose bytes never pass through the process. */
+    void (*on_data)(void *ctx, int from, const uint8_t *p, size_t n);
 } relay_meter_t;
 relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_len,
                              relay_done_cb done, void *ctx, const relay_meter_t *meter);

@@ -24,6 +24,6 @@ void sproxy_relay_counted(srv_t *s, sproxy_t *p, conn_t *a, conn_t *b, const uin
         return;
     }
     pstat_conn_open(p->st);
-    const relay_meter_t m = {on_bytes, on_done, p->st};
+    const relay_meter_t m = {.on_bytes = on_bytes, .on_done = on_done, .ctx = p->st};
     tunnels_relay_metered(&s->tunnels, a, b, early, early_len, what, &m);
 }

@@ -9,6 +9,8 @@ HTTP/1.1 with keep-alive. Every response carries `X-Site: NAME`.
                          or chunked; Expect: 100-continue is answered)
   GET  /ws               WebSocket echo (RFC 6455, unmasked server frames)
   GET  /close            answers, then closes the connection
+  GET  /chunked/N        N lines "part I", chunked (one chunk per line)
+  POST|PUT /echo...      JSON as GET /echo, plus "body" (the request body, text)
 With --proxy-protocol the first bytes of each connection must be a PROXY v1
 or v2 header; it is parsed, logged ("PROXY {...}") and reported by /echo as
 "proxy". With --tls CERT KEY it speaks HTTPS (after any PROXY header).
@@ -140,6 +142,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, b"slept\n")
         if p == "/ws":
             return self.websocket()
+        if p.startswith("/chunked/"):
+            return self.chunked(int(p[9:]))
         if p == "/close":
             self.close_connection = True
             return self.reply(200, b"bye\n", extra={"Connection": "close"})
@@ -198,7 +202,25 @@ class Handler(BaseHTTPRequestHandler):
                 left -= len(chunk)
         return h.hexdigest(), n
 
+    def chunked(self, n):
+        self.send_response(200)
+        self.send_header("X-Site", self.server.site)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for i in range(n):
+            line = ("part %d\n" % i).encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
     def do_POST(self):
+        if self.path.startswith("/echo"):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            info = {"site": self.server.site, "method": self.command, "path": self.path,
+                    "headers": [[k, v] for k, v in self.headers.items()],
+                    "body": body.decode("utf-8", "replace")}
+            return self.reply(200, (json.dumps(info) + "\n").encode(), "application/json")
         digest, n = self.read_body()
         self.reply(200, ("%s %d\n" % (digest, n)).encode())
 

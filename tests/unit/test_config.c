@@ -1381,8 +1381,69 @@ static void test_web_server(void)
     config_client_free(&c);
 }
 
+/* inspect and inspector.*: burrow's own keys. Off unless a proxy inspects;
+ * defaults (127.0.0.1:4040, 16 MiB ring, 64 KiB bodies); inspect only on
+ * http; off loopback only with a password, the error naming the key and the
+ * addr's line. */
+#define HTTP_PROXY                                                                                 \
+    "[[proxies]]\nname = \"w\"\ntype = \"http\"\nlocalPort = 80\n"                                 \
+    "customDomains = [\"a.example\"]\n"
+static void test_inspector(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client(HTTP_PROXY, &c), 0);
+    CHECK(!c.inspector.on);
+    CHECK(!c.proxies[0].inspect);
+    config_client_free(&c);
+
+    CHECK_EQ_INT(client(HTTP_PROXY "inspect = true\n", &c), 0);
+    CHECK_EQ_INT(diag_lines(), 0);
+    CHECK(c.inspector.on);
+    CHECK(c.proxies[0].inspect);
+    CHECK_EQ_STR(c.inspector.addr, "127.0.0.1");
+    CHECK_EQ_INT(c.inspector.port, INSPECT_DEFAULT_PORT);
+    CHECK_EQ_INT(c.inspector.max_bytes, INSPECT_DEFAULT_MAX_BYTES);
+    CHECK_EQ_INT(c.inspector.body_max, INSPECT_DEFAULT_BODY_MAX);
+    config_client_free(&c);
+
+    CHECK_EQ_INT(client("[inspector]\n"
+                        "addr = \"0.0.0.0\"\n"
+                        "port = 4041\n"
+                        "user = \"u\"\n"
+                        "password = \"pw\"\n"
+                        "maxBytes = 100000\n"
+                        "bodyMax = 0\n" HTTP_PROXY "inspect = true\n",
+                        &c),
+                 0);
+    CHECK_EQ_STR(c.inspector.addr, "0.0.0.0");
+    CHECK_EQ_INT(c.inspector.port, 4041);
+    CHECK_EQ_STR(c.inspector.user, "u");
+    CHECK_EQ_STR(c.inspector.password, "pw");
+    CHECK_EQ_INT(c.inspector.max_bytes, 100000);
+    CHECK_EQ_INT(c.inspector.body_max, 0);
+    config_client_free(&c);
+
+    /* Public without a password: refused at the addr's line. */
+    client_fails("serverPort = 7000\n"
+                 "inspector.addr = \"0.0.0.0\"\n" HTTP_PROXY "inspect = true\n",
+                 "frpc.toml:2: error: key 'inspector.password': required when inspector.addr "
+                 "'0.0.0.0' is not a loopback address",
+                 1);
+    /* ... but not while nothing inspects (no listener). */
+    CHECK_EQ_INT(client("inspector.addr = \"0.0.0.0\"\n" HTTP_PROXY, &c), 0);
+    CHECK(!c.inspector.on);
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"t\"\ntype = \"tcp\"\nlocalPort = 22\ninspect = true\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': 'inspect' needs type http", 1);
+    client_fails("inspector.maxBytes = 10\n",
+                 "frpc.toml:1: error: key 'inspector.maxBytes': 10 is out of range", 1);
+    client_fails("inspector.bodyMax = -1\n",
+                 "frpc.toml:1: error: key 'inspector.bodyMax': -1 is out of range", 1);
+}
+
 int main(void)
 {
+    RUN(test_inspector);
     RUN(test_web_server);
     RUN(test_nat_traversal);
     RUN(test_full_server);
