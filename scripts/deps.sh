@@ -9,6 +9,7 @@ pkgs=(
   build-essential cmake pkg-config                           # toolchain
   libuv1-dev libssl-dev libjansson-dev node-llhttp          # burrow's libraries (llhttp: C sources)
   libminiupnpc-dev libnatpmp-dev                            # router port mapping (UPnP IGD, NAT-PMP)
+  libldns-dev                                               # DDNS: RFC 2136 UPDATE with TSIG
   python3                                                    # the demo's web server
 )
 if [ "${1:-}" != "--build" ]; then
@@ -19,6 +20,8 @@ if [ "${1:-}" != "--build" ]; then
     tcpdump                                                   # lab: the server sees no plaintext of stcp
     coturn stun-client miniupnpd-nftables                     # lab: NAT discovery interop, router mapping
     openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
+    bind9 bind9-utils bind9-dnsutils                          # lab: DDNS against a real DNS server
+    vsftpd lftp samba smbclient tigervnc-standalone-server    # lab: the seed's home uses (FTP, SMB, VNC)
   )
 fi
 # QUIC (P2P): ngtcp2 1.x with its GnuTLS backend. Debian 12 carries 0.12
