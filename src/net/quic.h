@@ -52,9 +52,16 @@
 /* The active path heard nothing for this long (and 3 PTOs) while packets
  * are in flight: the client leaves it for another path ("stalled"). */
 #define QUIC_PATH_STALL_MS 1500
-/* Nothing heard on any path this long with packets in flight: the peer is
- * gone (on_dead(UV_ETIMEDOUT)), long before QUIC_IDLE_TIMEOUT_MS. */
+/* Nothing heard this long with packets in flight, counted on the client
+ * from the later of the last datagram and the move to the active path (so
+ * that each path left for a stall gets its chance: a dead direct path may
+ * take a second direct one with it before the relay is tried): the peer is
+ * gone (on_dead(UV_ETIMEDOUT)), long before QUIC_IDLE_TIMEOUT_MS. The
+ * server role, which follows the client's moves, allows
+ * QUIC_PEER_SILENT_SERVER_MS, longer than the client's walk through
+ * QUIC_MAX_PATHS stalled paths. */
 #define QUIC_PEER_SILENT_MS 4000
+#define QUIC_PEER_SILENT_SERVER_MS 10000
 /* A stalled path is validated again after QUIC_PATH_RETRY_MS, the wait
  * doubling up to QUIC_PATH_RETRY_MAX_MS, at most QUIC_PATH_RETRIES times;
  * the connection moves back to it once it answers. */

@@ -351,7 +351,12 @@ void quic__live_tick(uv_timer_t *t)
     quic_pstate_t *ast = pstate_of(q, q->active);
     if (ast && now - ast->since >= QUIC_PATH_LOG_WAIT_MS) log_move(q, true);
     bool owed = ci.bytes_in_flight > 0; /* ack-eliciting packets not yet acknowledged */
-    if (owed && now - q->last_rx >= QUIC_PEER_SILENT_MS) {
+    uint64_t heard = q->last_rx, limit = QUIC_PEER_SILENT_SERVER_MS;
+    if (q->role == QUIC_CLIENT) {
+        limit = QUIC_PEER_SILENT_MS;
+        if (ast && ast->since > heard) heard = ast->since; /* a fresh path's chance */
+    }
+    if (owed && now - heard >= limit) {
         quic__set_dead(q, UV_ETIMEDOUT, "peer silent");
         return; /* set_dead kicks: the owner hears it from run() */
     }
