@@ -126,6 +126,7 @@ struct cli {
     cwork_t *starting;    /* started stream work conns, local side connecting */
     tunnels_t tunnels;    /* their relays, until done */
     cudp_t *udps;         /* udp channels, while their conn is open */
+    uint64_t udp_send_fail; /* datagrams to a local service that could not be sent, ever */
     cstcp_t *stcps;       /* stcp owners: handshake or local side connecting */
     cvisitor_t *visitors; /* one per [[visitors]] entry (visitor.c) */
     int n_visitors;
