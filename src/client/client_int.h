@@ -90,6 +90,8 @@ typedef struct cproxy {
     bool armed;         /* retry timer initialized and not closing */
     bool registered;    /* the server granted it in this session */
     char last_err[160]; /* the server's last refusal; "" when none */
+    int wake_waiting;     /* work conns waiting for the machine to wake (cwake.c) */
+    uint64_t wake_sent;   /* loop time of the last magic packet; 0 = never */
     ref_t ref;
 } cproxy_t;
 
@@ -209,6 +211,26 @@ int client_send_hello(cli_t *c, conn_t *conn, bool work);
  * ("stcp", "sudp") and the visitor's nonce. <0 when not logged in. */
 int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy, const char *type,
                               const uint8_t nonce[E2E_NONCE_LEN]);
+
+/* cwake.c: on-demand Wake-on-LAN for a stream proxy whose config names a
+ * [[wakeOnLan]] entry (proxy_cfg_t wake_mac). While the machine boots, the
+ * user's connection waits (its work conn paused) and cwork.c retries the
+ * local connect every WAKE_RETRY_MS, each attempt bounded by
+ * WAKE_CONNECT_TIMEOUT_MS, until wakeTimeout; at most WOL_WAIT_MAX conns
+ * per proxy wait, the rest are refused. */
+#define WOL_WAIT_MAX 16
+#define WAKE_RETRY_MS 1500
+#define WAKE_CONNECT_TIMEOUT_MS 3000
+#define WAKE_RESEND_MS 10000 /* the magic packet again while still down */
+bool cwake_enabled(const cproxy_t *p);
+/* A local connect failed with err at loop time now. *since is when this
+ * conn began waiting (0: not yet; set here). true: wait and retry (the
+ * magic packet went if due); false: give up (logged: cap or timeout). */
+bool cwake_failed(cproxy_t *p, uint64_t now, uint64_t *since, int err);
+/* The local connect succeeded after waiting since `since` (0: never waited). */
+void cwake_up(cproxy_t *p, uint64_t now, uint64_t since);
+/* The conn stopped waiting some other way (the user left, client stop). */
+void cwake_cancel(cproxy_t *p, uint64_t since);
 
 /* cwork.c */
 /* The started work conn's proxy. */
