@@ -142,6 +142,10 @@ struct cli {
     uint64_t lost_at;           /* loop time a logged-in session was lost; 0: never */
     uint64_t attempt_start;     /* loop time the current connection attempt began */
     bool probe_expired;         /* probing over: window ran out, or server reached */
+    /* `burrow wake NAME --server`: the name to ask for after login
+     * (borrowed); NULL for a normal client. wake_done: the answer came. */
+    const char *wake_request;
+    bool wake_done;
     void (*on_stop)(void *arg); /* client_on_stop's */
     void *on_stop_arg;
 };
@@ -231,6 +235,13 @@ bool cwake_failed(cproxy_t *p, uint64_t now, uint64_t *since, int err);
 void cwake_up(cproxy_t *p, uint64_t now, uint64_t since);
 /* The conn stopped waiting some other way (the user left, client stop). */
 void cwake_cancel(cproxy_t *p, uint64_t since);
+
+/* cwake_ctl.c: Wake-on-LAN over the control connection (see the file). */
+#define WAKE_NAMES_MAX 64 /* [[wakeOnLan]] names sent at LOGIN */
+json_t *cwake_names(const client_cfg_t *cfg);
+void cwake_on_wake(void *owner, json_t *m);
+void cwake_on_result(void *owner, json_t *m);
+void cwake_request(cli_t *c);
 
 /* cwork.c */
 /* The started work conn's proxy. */

@@ -23,6 +23,8 @@ lab_up || lab_fail "lab_up"
 MAC_CMD=52:54:00:00:00:a1   # route 1
 MAC_UDP=52:54:00:00:00:a2   # route 2
 MAC_DESK=52:54:00:00:00:a3  # route 3: the sleeping host's
+MAC_SRV=52:54:00:00:00:a4   # route 4: burrow wake NAME --server
+MAC_DASH=52:54:00:00:00:a5  # route 5: the dashboard's POST /api/wake
 
 # magic ROUTE-REGEX MAC: the capture so far holds a correct magic packet for
 # MAC on a route matching ROUTE-REGEX, and no malformed one for MAC.
@@ -73,9 +75,12 @@ lab_wait_log "$LAB_TMP/sleeper.log" "magic $MAC_CMD" 5 || lab_fail "the sleeping
 grep -q booting "$LAB_TMP/sleeper.log" && lab_fail "the sleeping host woke for another MAC"
 lab_pass "a LAN listener (the sleeping host) received route 1's packet and stayed asleep (not its MAC)"
 
-token=$(brw_token)
-brw_server_conf "$LAB_TMP/frps.toml" "$token"
-brw_client_conf "$LAB_TMP/frpc.toml" "$token"
+token=$(brw_token) alice=$(brw_token) mallory=$(brw_token)
+brw_server_conf "$LAB_TMP/frps.toml" "$token" 'webServer.addr = "203.0.113.10"' \
+    'webServer.port = 7500' 'webServer.user = "admin"' 'webServer.password = "dashpw"' \
+    '[[users]]' 'name = "alice"' "token = \"$alice\"" \
+    '[[users]]' 'name = "mallory"' "token = \"$mallory\""
+brw_client_conf "$LAB_TMP/frpc.toml" "$alice" 'user = "alice"'
 brw_proxy "$LAB_TMP/frpc.toml" lanbcast udp 192.168.1.255 9 6082
 brw_proxy "$LAB_TMP/frpc.toml" desk-ssh tcp 192.168.1.1 8022 6081
 cat >>"$LAB_TMP/frpc.toml" <<EOF
@@ -85,12 +90,56 @@ wakeTimeout = 40
 [[wakeOnLan]]
 name = "desk"
 mac = "$MAC_DESK"
+
+[[wakeOnLan]]
+name = "pc4"
+mac = "$MAC_SRV"
+
+[[wakeOnLan]]
+name = "pc5"
+mac = "$MAC_DASH"
 EOF
+# What `burrow wake NAME --server` reads on the outside host: alice's, mallory's.
+for who in alice mallory; do
+    brw_client_conf "$LAB_TMP/wake-$who.toml" "${!who}" "user = \"$who\""
+done
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 client "$LAB_TMP/frpc.toml"
 client_pid=$LAB_LAST_PID
-brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" lanbcast udp 6082 || lab_fail "udp proxy not registered"
-brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" desk-ssh tcp 6081 || lab_fail "tcp proxy not registered"
+brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" alice.lanbcast udp 6082 || lab_fail "udp proxy not registered"
+brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" alice.desk-ssh tcp 6081 || lab_fail "tcp proxy not registered"
+
+# 4. burrow wake NAME --server from outside, logged in as alice.
+out=$(lab_exec user timeout 30 "$BURROW_BIN" wake pc4 --server 203.0.113.10:7000 \
+    -c "$LAB_TMP/wake-alice.toml" --state-dir "$LAB_TMP/wake-state" 2>&1) ||
+    lab_fail "burrow wake pc4 --server: $out"
+grep -q '^ok: pc4 woken by client' <<<"$out" || lab_fail "burrow wake pc4 --server said: $out"
+grep -q '^sent    udp 192.168.1.255:9' <<<"$out" || lab_fail "burrow wake pc4 --server: routes not printed: $out"
+wait_pcap 'udp 192.168.1.255:9' "$MAC_SRV" || lab_fail "--server: no correct magic packet on the LAN"
+lab_wait_log "$LAB_TMP/client.log" 'wake requested name=pc4 by=alice from=203\.0\.113\.50:[0-9]+ result=sent' 5 ||
+    lab_fail "the client did not log who asked"
+lab_pass "burrow wake pc4 --server (alice, from user): the LAN client sent the magic packet; it logged who asked"
+# A wrong user's wake is refused: mallory cannot wake alice's machines.
+out=$(lab_exec user timeout 30 "$BURROW_BIN" wake desk --server 203.0.113.10:7000 \
+    -c "$LAB_TMP/wake-mallory.toml" --state-dir "$LAB_TMP/wake-state" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && grep -q 'no client of this user declared that name' <<<"$out" ||
+    lab_fail "mallory's wake of desk: rc=$rc '$out'"
+grep -q "magic $MAC_DESK" "$LAB_TMP/sleeper.log" && lab_fail "mallory's request reached the LAN"
+lab_pass "a wrong user's wake refused (mallory asking for alice's desk: exit 1, nothing sent)"
+
+# 5. The dashboard: POST /api/wake (Basic auth).
+code=$(lab_exec user curl -s -o "$LAB_TMP/wake.json" -w '%{http_code}' -u admin:dashpw \
+    -H 'Content-Type: application/json' -d '{"user": "alice", "name": "pc5"}' \
+    http://203.0.113.10:7500/api/wake)
+[ "$code" = 202 ] || lab_fail "POST /api/wake: $code $(cat "$LAB_TMP/wake.json")"
+wait_pcap 'udp 192.168.1.255:9' "$MAC_DASH" || lab_fail "dashboard: no correct magic packet on the LAN"
+code=$(lab_exec user curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d '{"user": "alice", "name": "pc5"}' http://203.0.113.10:7500/api/wake)
+[ "$code" = 401 ] || lab_fail "POST /api/wake without auth: $code (want 401)"
+code=$(lab_exec user curl -s -o /dev/null -w '%{http_code}' -u admin:dashpw \
+    -d '{"user": "mallory", "name": "pc5"}' http://203.0.113.10:7500/api/wake)
+[ "$code" = 404 ] || lab_fail "POST /api/wake for another user's name: $code (want 404)"
+lab_pass "dashboard POST /api/wake {alice, pc5}: 202 and the magic packet on the LAN; 401 without auth, 404 for mallory"
 
 # 2. A udp proxy to the LAN broadcast address: user sends a magic packet.
 lab_exec user python3 - "$MAC_UDP" <<'EOF' || lab_fail "user could not send to srv:6082"
