@@ -149,9 +149,9 @@ static int run_requester(client_cfg_t *cfg, const char *name, const char *state)
     uv_close((uv_handle_t *)&t, timer_closed);
     uv_run(&loop, UV_RUN_DEFAULT);
     int status = client_exit_status(c);
-    bool closed = uv_loop_close(&loop) == 0;
-    if (closed) client_destroy(c);
-    return status ? status : (client_wake_answered(c) ? 0 : 1);
+    if (status == 0 && !client_wake_answered(c)) status = 1;
+    if (uv_loop_close(&loop) == 0) client_destroy(c); /* else handles still point at c */
+    return status;
 }
 
 static int wake_remote(const wake_args_t *a)

@@ -195,4 +195,5 @@ lab_kill "$tcpdump_pid" INT
 lab_alive "$client_pid" || lab_fail "client exited"
 brw_stop_clean "$client_pid" "$LAB_TMP/client.log" client
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" server
 echo "PASS test_wol"
