@@ -91,6 +91,19 @@ wakeTimeout = 40
 name = "desk"
 mac = "$MAC_DESK"
 
+[[proxies]]
+name = "never"
+type = "tcp"
+localIP = "192.168.1.1"
+localPort = 8023
+remotePort = 6083
+wakeOnLan = "ghost"
+wakeTimeout = 4
+
+[[wakeOnLan]]
+name = "ghost"
+mac = "52:54:00:00:00:af"
+
 [[wakeOnLan]]
 name = "pc4"
 mac = "$MAC_SRV"
@@ -108,6 +121,40 @@ brw_start_client c1 client "$LAB_TMP/frpc.toml"
 client_pid=$LAB_LAST_PID
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" alice.lanbcast udp 6082 || lab_fail "udp proxy not registered"
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" alice.desk-ssh tcp 6081 || lab_fail "tcp proxy not registered"
+brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" alice.never tcp 6083 || lab_fail "tcp proxy never not registered"
+
+# The bound: a machine that never wakes; WOL_WAIT_MAX (16) connections wait
+# for wakeTimeout (4 s) and are then closed; the 17th is refused at once.
+res=$(lab_exec user timeout 30 python3 - <<'EOF' 2>&1
+import socket, time, threading
+closed = {}
+def one(i):
+    s = socket.create_connection(("203.0.113.10", 6083), timeout=5)
+    t0 = time.monotonic()
+    s.settimeout(20)
+    try:
+        s.recv(1)
+    except OSError:
+        pass
+    closed[i] = time.monotonic() - t0
+threads = []
+for i in range(16):
+    threads.append(threading.Thread(target=one, args=(i,)))
+    threads[-1].start()
+    time.sleep(0.05)
+time.sleep(1.5)  # the 16 are waiting
+one(16)
+for t in threads:
+    t.join()
+waited = sorted(closed[i] for i in range(16))
+print("17th closed after %.1f s; the 16 after %.1f..%.1f s" % (closed[16], waited[0], waited[-1]))
+assert closed[16] < 1.5, closed[16]
+assert waited[0] >= 2.0, waited
+EOF
+) || lab_fail "WOL_WAIT_MAX: $res"
+lab_wait_log "$LAB_TMP/client.log" 'too many connections waiting proxy=never max=16' 5 || lab_fail "no line for the refused 17th connection"
+lab_wait_log "$LAB_TMP/client.log" 'ghost did not come up within 4 s proxy=never' 5 || lab_fail "no line for the wake timeout"
+lab_pass "WOL_WAIT_MAX: $res; both logged"
 
 # 4. burrow wake NAME --server from outside, logged in as alice.
 out=$(lab_exec user timeout 30 "$BURROW_BIN" wake pc4 --server 203.0.113.10:7000 \
