@@ -205,6 +205,9 @@ static void schedule_proxy_retry(cproxy_t *p, const char *err)
 static void save_resume(cli_t *c)
 {
     memcpy(c->resume_key, c->resume_next, sizeof c->resume_key);
+    /* A requester (burrow wake --server) is one short session: resuming it
+     * would let a second one, run meanwhile, end the first. */
+    if (c->wake_request) return;
     c->have_resume = true;
     mkdir(c->state_dir, 0700); /* TLS off: no known_servers made it yet */
     int r = resume_save(c->resume_path, c->run_id, c->resume_key);
@@ -708,6 +711,8 @@ void client_stop(cli_t *c)
 void client_set_wake_request(cli_t *c, const char *name)
 {
     c->wake_request = name;
+    c->have_resume = false; /* a fresh session, never another's */
+    c->run_id[0] = '\0';
 }
 
 bool client_wake_answered(const cli_t *c)

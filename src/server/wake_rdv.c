@@ -51,8 +51,8 @@ void wake_rdv_request(srv_t *s, session_t *rs, const json_t *m)
     }
     char by[80];
     snprintf(by, sizeof by, "%s", user[0] ? user : "(no user)");
-    LOG_LIMITED(LOG_INFO, "wake asked name=%s user=%s by=%s to=%s", LOG_ESC(name), LOG_ESC(user),
-                session_peer(rs), session_run_id(ws));
+    LOG_LIMITED(LOG_INFO, "wake asked name=%s user=%s from=%s to=%s", LOG_ESC(name),
+                LOG_ESC(user), session_peer(rs), session_run_id(ws));
     send_wake(ws, session_run_id(rs), name, by, session_peer(rs));
 }
 
