@@ -23,18 +23,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: burrow wake MAC [--interface IF] [--password SECUREON]\n"
-            "       burrow wake NAME --server HOST:PORT [-c FILE] [--state-dir DIR]\n\n"
-            "Sends a Wake-on-LAN magic packet for MAC (aa:bb:cc:dd:ee:ff, aa-bb-.. or\n"
-            "aabbccddeeff) on this host's LANs: UDP to each subnet's broadcast address and\n"
-            "to 255.255.255.255 (ports 9 and 7), and a raw Ethernet frame of type 0x0842\n"
-            "when run as root. --interface limits it to one interface; --password adds\n"
-            "a SecureOn password (6 bytes like a MAC, or 4 as a.b.c.d).\n\n"
-            "With --server, NAME is a [[wakeOnLan]] entry of a running client: this\n"
-            "command logs in to the server as FILE says (default ./frpc.toml: auth.token,\n"
-            "user, transport.tls.*), and the client of the same user that declared NAME\n"
-            "sends the magic packet on its LAN.\n");
+    fprintf(f, "usage: burrow wake MAC [--interface IF] [--password SECUREON]\n"
+               "       burrow wake NAME --server HOST:PORT [-c FILE] [--state-dir DIR]\n\n"
+               "Sends a Wake-on-LAN magic packet for MAC (aa:bb:cc:dd:ee:ff, aa-bb-.. or\n"
+               "aabbccddeeff) on this host's LANs: UDP to each subnet's broadcast address and\n"
+               "to 255.255.255.255 (ports 9 and 7), and a raw Ethernet frame of type 0x0842\n"
+               "when run as root. --interface limits it to one interface; --password adds\n"
+               "a SecureOn password (6 bytes like a MAC, or 4 as a.b.c.d).\n\n"
+               "With --server, NAME is a [[wakeOnLan]] entry of a running client: this\n"
+               "command logs in to the server as FILE says (default ./frpc.toml: auth.token,\n"
+               "user, transport.tls.*), and the client of the same user that declared NAME\n"
+               "sends the magic packet on its LAN.\n");
 }
 
 static void print_route(void *ud, const char *route, int err)
@@ -63,13 +62,20 @@ static int parse_args(int argc, char **argv, wake_args_t *a)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:p:s:c:h", longopts, NULL)) != -1) {
-        if (c == 'i') a->ifname = optarg;
-        else if (c == 'p') a->password = optarg;
-        else if (c == 's') a->server = optarg;
-        else if (c == 'c') a->config = optarg;
-        else if (c == 'd') a->state_dir = optarg;
-        else if (c == 'h') return 1;
-        else return -1;
+        if (c == 'i')
+            a->ifname = optarg;
+        else if (c == 'p')
+            a->password = optarg;
+        else if (c == 's')
+            a->server = optarg;
+        else if (c == 'c')
+            a->config = optarg;
+        else if (c == 'd')
+            a->state_dir = optarg;
+        else if (c == 'h')
+            return 1;
+        else
+            return -1;
     }
     if (a->server && (a->ifname || a->password)) {
         fprintf(stderr, "burrow wake: --interface and --password belong to the client's "
@@ -117,8 +123,9 @@ static int set_server(client_cfg_t *cfg, const char *hp)
 
 static void on_answer_timeout(uv_timer_t *t)
 {
-    fprintf(stderr, "burrow wake: no answer within %d s (server unreachable, login refused, or "
-                    "no client answered)\n",
+    fprintf(stderr,
+            "burrow wake: no answer within %d s (server unreachable, login refused, or "
+            "no client answered)\n",
             WAKE_ANSWER_TIMEOUT_MS / 1000);
     client_stop(t->data);
 }

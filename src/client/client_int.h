@@ -90,8 +90,8 @@ typedef struct cproxy {
     bool armed;         /* retry timer initialized and not closing */
     bool registered;    /* the server granted it in this session */
     char last_err[160]; /* the server's last refusal; "" when none */
-    int wake_waiting;     /* work conns waiting for the machine to wake (cwake.c) */
-    uint64_t wake_sent;   /* loop time of the last magic packet; 0 = never */
+    int wake_waiting;   /* work conns waiting for the machine to wake (cwake.c) */
+    uint64_t wake_sent; /* loop time of the last magic packet; 0 = never */
     ref_t ref;
 } cproxy_t;
 
@@ -125,12 +125,12 @@ struct cli {
     unsigned gen;             /* bumps at each login; older work conns are stale */
     cwork_t *idle;            /* work conns not yet started */
     int n_idle;
-    cwork_t *starting;    /* started stream work conns, local side connecting */
-    tunnels_t tunnels;    /* their relays, until done */
-    cudp_t *udps;         /* udp channels, while their conn is open */
+    cwork_t *starting;      /* started stream work conns, local side connecting */
+    tunnels_t tunnels;      /* their relays, until done */
+    cudp_t *udps;           /* udp channels, while their conn is open */
     uint64_t udp_send_fail; /* datagrams to a local service that could not be sent, ever */
-    cstcp_t *stcps;       /* stcp owners: handshake or local side connecting */
-    cvisitor_t *visitors; /* one per [[visitors]] entry (visitor.c) */
+    cstcp_t *stcps;         /* stcp owners: handshake or local side connecting */
+    cvisitor_t *visitors;   /* one per [[visitors]] entry (visitor.c) */
     int n_visitors;
     cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
     cxtcp_budget_t *xtcp_budget; /* one per [[visitors]] entry */
@@ -139,9 +139,9 @@ struct cli {
     int n_proxies;
     /* the HTTP inspector (src/inspect) when a proxy inspects; NULL else */
     struct inspector *inspector;
-    uint64_t lost_at;           /* loop time a logged-in session was lost; 0: never */
-    uint64_t attempt_start;     /* loop time the current connection attempt began */
-    bool probe_expired;         /* probing over: window ran out, or server reached */
+    uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
+    uint64_t attempt_start; /* loop time the current connection attempt began */
+    bool probe_expired;     /* probing over: window ran out, or server reached */
     /* `burrow wake NAME --server`: the name to ask for after login
      * (borrowed); NULL for a normal client. wake_done: the answer came. */
     const char *wake_request;

@@ -103,8 +103,8 @@ static udp_sess_t *sess_open(cudp_t *u, uint32_t sid, uint64_t now)
      * Wake-on-LAN udp proxy), which connect() refuses without it. */
     int rc = uv_udp_init_ex(u->loop, &s->sock, dst->sa_family);
     if (rc != 0) {
-        LOG_LIMITED(LOG_WARN, "udp: no local socket proxy=%s err=%s",
-                    LOG_ESC(u->proxy->cfg->name), uv_strerror(rc));
+        LOG_LIMITED(LOG_WARN, "udp: no local socket proxy=%s err=%s", LOG_ESC(u->proxy->cfg->name),
+                    uv_strerror(rc));
         udp_sessions_remove(&u->sessions, sess); /* data still NULL: nothing to close */
         free(s);
         return NULL;

@@ -60,8 +60,8 @@ bool cwake_failed(cproxy_t *p, uint64_t now, uint64_t *since, int err)
                   cfg->wake_on_lan, cfg->name, uv_strerror(err), cfg->wake_timeout);
     }
     if (now - *since >= (uint64_t)cfg->wake_timeout * 1000) {
-        LOG_W("wake: %s did not come up within %d s proxy=%s: connection refused",
-              cfg->wake_on_lan, cfg->wake_timeout, cfg->name);
+        LOG_W("wake: %s did not come up within %d s proxy=%s: connection refused", cfg->wake_on_lan,
+              cfg->wake_timeout, cfg->name);
         cwake_cancel(p, *since);
         *since = 0;
         return false;

@@ -32,8 +32,10 @@ typedef struct route_tally {
 static void tally(void *ud, const char *route, int err)
 {
     route_tally_t *t = ud;
-    if (err == 0) json_array_append_new(t->routes, json_string(route));
-    else LOG_D("wake: route failed route=\"%s\" err=%s", route, strerror(-err));
+    if (err == 0)
+        json_array_append_new(t->routes, json_string(route));
+    else
+        LOG_D("wake: route failed route=\"%s\" err=%s", route, strerror(-err));
 }
 
 /* Sends e's magic packet; the routes that went into `routes`. NULL or why not. */
@@ -62,11 +64,13 @@ void cwake_on_wake(void *owner, json_t *m)
                 LOG_ESC(name), LOG_ESC(by), LOG_ESC(from), err ? "failed" : "sent",
                 json_array_size(routes));
     const char *id = msg_str(m, "id");
-    json_t *o = json_pack("{s:s,s:s,s:b,s:o}", "id", id ? id : "", "name",
-                          name ? name : "", "ok", err == NULL, "routes", routes);
+    json_t *o = json_pack("{s:s,s:s,s:b,s:o}", "id", id ? id : "", "name", name ? name : "", "ok",
+                          err == NULL, "routes", routes);
     if (o && err) json_object_set_new(o, "error", json_string(err));
-    if (o && c->ctl) (void)ctl_write(c->ctl, MSG_WAKE_RESULT, o);
-    else json_decref(o);
+    if (o && c->ctl)
+        (void)ctl_write(c->ctl, MSG_WAKE_RESULT, o);
+    else
+        json_decref(o);
 }
 
 void cwake_request(cli_t *c)
@@ -86,12 +90,12 @@ void cwake_on_result(void *owner, json_t *m)
     json_t *routes = json_object_get(m, "routes"), *r;
     size_t i;
     const char *client = msg_str(m, "client"), *err = msg_str(m, "error");
-    json_array_foreach(routes, i, r) printf("sent    %s\n", json_string_value(r) ? json_string_value(r) : "?");
+    json_array_foreach(routes, i, r)
+        printf("sent    %s\n", json_string_value(r) ? json_string_value(r) : "?");
     bool ok = msg_bool(m, "ok", 0);
     if (ok)
-        printf("ok: %s woken by client %s on %zu route%s\n", c->wake_request,
-               client ? client : "?", json_array_size(routes),
-               json_array_size(routes) == 1 ? "" : "s");
+        printf("ok: %s woken by client %s on %zu route%s\n", c->wake_request, client ? client : "?",
+               json_array_size(routes), json_array_size(routes) == 1 ? "" : "s");
     else
         fprintf(stderr, "burrow wake: %s: %s\n", c->wake_request, err ? err : "failed");
     fflush(stdout);

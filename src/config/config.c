@@ -1201,8 +1201,7 @@ static void check_wol(ctx_t *c, const client_cfg_t *cfg, const char *scope, cons
                  "key '%s.password': not a SecureOn password (aa:bb:cc:dd:ee:ff or a.b.c.d): %s",
                  scope, why);
     if (e->interface && (!e->interface[0] || strlen(e->interface) >= IF_NAMESIZE))
-        error_at(c, key_line(tab, "interface"), "key '%s.interface': not an interface name",
-                 scope);
+        error_at(c, key_line(tab, "interface"), "key '%s.interface': not an interface name", scope);
     for (int i = 0; e->name && i < cfg->n_wols; i++)
         if (cfg->wols[i].name && strcmp(cfg->wols[i].name, e->name) == 0)
             error_at(c, key_line(tab, "name"),
@@ -1253,8 +1252,8 @@ static void resolve_wake(ctx_t *c, client_cfg_t *cfg)
         }
         const wol_cfg_t *e = config_find_wol(cfg, p->wake_on_lan);
         if (!e) {
-            error_at(c, p->line, "proxy '%s': wakeOnLan '%s' names no [[wakeOnLan]] entry",
-                     p->name, p->wake_on_lan);
+            error_at(c, p->line, "proxy '%s': wakeOnLan '%s' names no [[wakeOnLan]] entry", p->name,
+                     p->wake_on_lan);
             continue;
         }
         copy_str(c, &p->wake_mac, e->mac);

@@ -207,7 +207,8 @@ static void h_wake(void *data, const httpd_req_t *req, httpd_resp_t *r)
     else if (wake_rdv_dashboard(s, user ? user : "", name, req->peer, client, sizeof client) != 0)
         httpd_resp_error(r, 404, "no live client of that user declared that name");
     else
-        httpd_resp_json(r, 202, json_pack("{s:b,s:s,s:s}", "ok", 1, "name", name, "client", client));
+        httpd_resp_json(r, 202,
+                        json_pack("{s:b,s:s,s:s}", "ok", 1, "name", name, "client", client));
     json_decref(j);
 }
 

@@ -214,8 +214,8 @@ void wake_rdv_request(srv_t *s, session_t *rs, const json_t *m);
 void wake_rdv_result(srv_t *s, session_t *ws, const json_t *m);
 /* The dashboard's route: asks the session of `user` that named `name`.
  * 0 (its hostname in client[]), or -1 when no live session of user did. */
-int wake_rdv_dashboard(srv_t *s, const char *user, const char *name, const char *from,
-                       char *client, size_t client_len);
+int wake_rdv_dashboard(srv_t *s, const char *user, const char *name, const char *from, char *client,
+                       size_t client_len);
 /* LOGIN's "wake" names (copied, bounded, invalid ones skipped). */
 void session_set_wake(session_t *ss, const json_t *names);
 bool session_can_wake(const session_t *ss, const char *name);

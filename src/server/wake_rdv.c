@@ -23,9 +23,9 @@ static session_t *find_waker(srv_t *s, const char *user, const char *name, const
 
 static void answer(session_t *rs, const char *name, const char *err)
 {
-    session_send(rs, MSG_WAKE_RESULT,
-                 json_pack("{s:s,s:b,s:[],s:s}", "name", name ? name : "", "ok", 0, "routes",
-                           "error", err));
+    session_send(
+        rs, MSG_WAKE_RESULT,
+        json_pack("{s:s,s:b,s:[],s:s}", "name", name ? name : "", "ok", 0, "routes", "error", err));
 }
 
 static void send_wake(session_t *ws, const char *id, const char *name, const char *by,
@@ -51,8 +51,8 @@ void wake_rdv_request(srv_t *s, session_t *rs, const json_t *m)
     }
     char by[80];
     snprintf(by, sizeof by, "%s", user[0] ? user : "(no user)");
-    LOG_LIMITED(LOG_INFO, "wake asked name=%s user=%s from=%s to=%s", LOG_ESC(name),
-                LOG_ESC(user), session_peer(rs), session_run_id(ws));
+    LOG_LIMITED(LOG_INFO, "wake asked name=%s user=%s from=%s to=%s", LOG_ESC(name), LOG_ESC(user),
+                session_peer(rs), session_run_id(ws));
     send_wake(ws, session_run_id(rs), name, by, session_peer(rs));
 }
 
@@ -70,15 +70,15 @@ void wake_rdv_result(srv_t *s, session_t *ws, const json_t *m)
     json_t *routes = json_object_get(m, "routes");
     routes = json_is_array(routes) ? json_incref(routes) : json_array();
     const char *name = msg_str(m, "name");
-    json_t *o = json_pack("{s:s,s:b,s:o,s:s}", "name", name ? name : "", "ok",
-                          msg_bool(m, "ok", 0), "routes", routes, "client", session_host(ws));
+    json_t *o = json_pack("{s:s,s:b,s:o,s:s}", "name", name ? name : "", "ok", msg_bool(m, "ok", 0),
+                          "routes", routes, "client", session_host(ws));
     const char *err = msg_str(m, "error");
     if (o && err) json_object_set_new(o, "error", json_string(err));
     session_send(rs, MSG_WAKE_RESULT, o);
 }
 
-int wake_rdv_dashboard(srv_t *s, const char *user, const char *name, const char *from,
-                       char *client, size_t client_len)
+int wake_rdv_dashboard(srv_t *s, const char *user, const char *name, const char *from, char *client,
+                       size_t client_len)
 {
     session_t *ws = find_waker(s, user ? user : "", name, NULL);
     if (!ws) return -1;

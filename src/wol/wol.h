@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #define WOL_MAC_LEN 6
-#define WOL_SYNC_LEN 6   /* the leading 0xFF bytes */
+#define WOL_SYNC_LEN 6 /* the leading 0xFF bytes */
 #define WOL_MAC_REPEAT 16
-#define WOL_PW_MAX 6     /* SecureOn: 4 or 6 bytes */
+#define WOL_PW_MAX 6 /* SecureOn: 4 or 6 bytes */
 #define WOL_PKT_MAX (WOL_SYNC_LEN + WOL_MAC_REPEAT * WOL_MAC_LEN + WOL_PW_MAX)
 #define WOL_ETHERTYPE 0x0842
 #define WOL_PORT_DISCARD 9

@@ -45,7 +45,8 @@ static int udp_socket(const char *ifname)
     }
     /* Without CAP_NET_RAW this fails: the kernel then picks the interface
      * of the route to 255.255.255.255 (usually the default route's). */
-    if (ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0)
+    if (ifname &&
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0)
         LOG_D("wol: cannot bind to dev=%s (%s): limited broadcast goes by the routing table",
               LOG_ESC(ifname), strerror(errno));
     return fd;

@@ -14,13 +14,15 @@ static void test_packet_plain(void)
     uint8_t p[WOL_PKT_MAX];
     size_t n = wol_build(MAC, NULL, 0, p, sizeof p);
     CHECK_EQ_INT(n, 102); /* 6 x 0xFF + 16 x 6 */
-    for (int i = 0; i < 6; i++) CHECK_EQ_INT(p[i], 0xFF);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(p[i], 0xFF);
     for (int r = 0; r < 16; r++)
-        for (int i = 0; i < 6; i++) CHECK_EQ_INT(p[6 + r * 6 + i], MAC[i]);
+        for (int i = 0; i < 6; i++)
+            CHECK_EQ_INT(p[6 + r * 6 + i], MAC[i]);
     CHECK(wol_is_magic_for(p, n, MAC));
     uint8_t other[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57};
     CHECK(!wol_is_magic_for(p, n, other));
-    CHECK(!wol_is_magic_for(p, n - 1, MAC)); /* the 16th copy cut short */
+    CHECK(!wol_is_magic_for(p, n - 1, MAC));          /* the 16th copy cut short */
     CHECK_EQ_INT(wol_build(MAC, NULL, 0, p, 101), 0); /* too small */
 }
 
@@ -78,8 +80,7 @@ static void test_mac_table(void)
         } else {
             CHECK_EQ_INT(rc, -EINVAL);
             if (!why || !strstr(why, c->why))
-                fprintf(stderr, "case '%s': why='%s', want '%s'\n", c->in, why ? why : "",
-                        c->why);
+                fprintf(stderr, "case '%s': why='%s', want '%s'\n", c->in, why ? why : "", c->why);
             CHECK(why && strstr(why, c->why));
         }
     }
