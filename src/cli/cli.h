@@ -11,6 +11,8 @@ int cmd_server(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_nat(int argc, char **argv);
+/* `burrow wake MAC`: a Wake-on-LAN magic packet on this host's LANs (cmd_wake.c). */
+int cmd_wake(int argc, char **argv);
 /* `burrow status` and `burrow reload`: a running client's admin API (cmd_admin.c). */
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);

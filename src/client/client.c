@@ -132,6 +132,7 @@ static void on_challenge(void *owner, json_t *m)
         json_object_set_new(o, "resume_mac", json_string(mhex));
     }
     json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
+    if (c->cfg->n_wols) json_object_set_new(o, "wake", cwake_names(c->cfg));
     if (ctl_write(c->ctl, MSG_LOGIN, o) < 0) {
         disconnect(c, "write-failed");
         return;
@@ -204,6 +205,9 @@ static void schedule_proxy_retry(cproxy_t *p, const char *err)
 static void save_resume(cli_t *c)
 {
     memcpy(c->resume_key, c->resume_next, sizeof c->resume_key);
+    /* A requester (burrow wake --server) is one short session: resuming it
+     * would let a second one, run meanwhile, end the first. */
+    if (c->wake_request) return;
     c->have_resume = true;
     mkdir(c->state_dir, 0700); /* TLS off: no known_servers made it yet */
     int r = resume_save(c->resume_path, c->run_id, c->resume_key);
@@ -231,6 +235,10 @@ static void on_login_ok(void *owner, json_t *m)
     }
     LOG_I("login ok server=%s run_id=%s tls=%s resumed=%s", c->endpoint, c->run_id,
           conn_is_tls(c->ctl) ? "yes" : "no", msg_bool(m, "resumed", 0) ? "yes" : "no");
+    if (c->wake_request) {
+        cwake_request(c);
+        return;
+    }
     register_proxies(c);
     for (int i = 0; i < c->cfg->pool_count; i++)
         cwork_open(c);
@@ -301,6 +309,8 @@ static const ctl_handler_t handlers[] = {
     {MSG_PONG, C_READY, on_pong},
     {MSG_P2P_OFFER, C_READY, cxtcp_on_offer},
     {MSG_P2P_ANSWER, C_READY, cxtcp_on_answer},
+    {MSG_WAKE, C_READY, cwake_on_wake},
+    {MSG_WAKE_RESULT, C_READY, cwake_on_result},
 };
 /* clang-format on */
 
@@ -696,6 +706,18 @@ void client_stop(cli_t *c)
     uv_close((uv_handle_t *)&c->hb, NULL);
     for (int i = 0; i < c->n_proxies; i++)
         cproxy_retire(c->proxies[i]);
+}
+
+void client_set_wake_request(cli_t *c, const char *name)
+{
+    c->wake_request = name;
+    c->have_resume = false; /* a fresh session, never another's */
+    c->run_id[0] = '\0';
+}
+
+bool client_wake_answered(const cli_t *c)
+{
+    return c->wake_done;
 }
 
 void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg)

@@ -5,6 +5,7 @@
 #define BURROW_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <uv.h>
 
 #include "config/config.h"
@@ -36,6 +37,12 @@ json_t *client_reload_file(cli_t *c, const char *path);
 /* The proxies and visitors and their state (cstatus.c), for the admin
  * API's GET /api/status: a new JSON object keyed by type. */
 json_t *client_status_json(cli_t *c);
+/* `burrow wake NAME --server`: after login, ask the server to wake NAME
+ * (a [[wakeOnLan]] machine of another client of the same user), print the
+ * answer and stop (exit status 0 when it was sent). name is borrowed. */
+void client_set_wake_request(cli_t *c, const char *name);
+/* Whether the requester got its answer (ok or not). */
+bool client_wake_answered(const cli_t *c);
 /* Non-zero when the client gave up (loginFailExit) and the process should
  * exit with this status. */
 int client_exit_status(const cli_t *c);

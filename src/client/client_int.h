@@ -90,6 +90,8 @@ typedef struct cproxy {
     bool armed;         /* retry timer initialized and not closing */
     bool registered;    /* the server granted it in this session */
     char last_err[160]; /* the server's last refusal; "" when none */
+    int wake_waiting;   /* work conns waiting for the machine to wake (cwake.c) */
+    uint64_t wake_sent; /* loop time of the last magic packet; 0 = never */
     ref_t ref;
 } cproxy_t;
 
@@ -123,11 +125,12 @@ struct cli {
     unsigned gen;             /* bumps at each login; older work conns are stale */
     cwork_t *idle;            /* work conns not yet started */
     int n_idle;
-    cwork_t *starting;    /* started stream work conns, local side connecting */
-    tunnels_t tunnels;    /* their relays, until done */
-    cudp_t *udps;         /* udp channels, while their conn is open */
-    cstcp_t *stcps;       /* stcp owners: handshake or local side connecting */
-    cvisitor_t *visitors; /* one per [[visitors]] entry (visitor.c) */
+    cwork_t *starting;      /* started stream work conns, local side connecting */
+    tunnels_t tunnels;      /* their relays, until done */
+    cudp_t *udps;           /* udp channels, while their conn is open */
+    uint64_t udp_send_fail; /* datagrams to a local service that could not be sent, ever */
+    cstcp_t *stcps;         /* stcp owners: handshake or local side connecting */
+    cvisitor_t *visitors;   /* one per [[visitors]] entry (visitor.c) */
     int n_visitors;
     cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
     cxtcp_budget_t *xtcp_budget; /* one per [[visitors]] entry */
@@ -136,9 +139,13 @@ struct cli {
     int n_proxies;
     /* the HTTP inspector (src/inspect) when a proxy inspects; NULL else */
     struct inspector *inspector;
-    uint64_t lost_at;           /* loop time a logged-in session was lost; 0: never */
-    uint64_t attempt_start;     /* loop time the current connection attempt began */
-    bool probe_expired;         /* probing over: window ran out, or server reached */
+    uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
+    uint64_t attempt_start; /* loop time the current connection attempt began */
+    bool probe_expired;     /* probing over: window ran out, or server reached */
+    /* `burrow wake NAME --server`: the name to ask for after login
+     * (borrowed); NULL for a normal client. wake_done: the answer came. */
+    const char *wake_request;
+    bool wake_done;
     void (*on_stop)(void *arg); /* client_on_stop's */
     void *on_stop_arg;
 };
@@ -208,6 +215,33 @@ int client_send_hello(cli_t *c, conn_t *conn, bool work);
  * ("stcp", "sudp") and the visitor's nonce. <0 when not logged in. */
 int client_send_visitor_hello(cli_t *c, conn_t *conn, const char *proxy, const char *type,
                               const uint8_t nonce[E2E_NONCE_LEN]);
+
+/* cwake.c: on-demand Wake-on-LAN for a stream proxy whose config names a
+ * [[wakeOnLan]] entry (proxy_cfg_t wake_mac). While the machine boots, the
+ * user's connection waits (its work conn paused) and cwork.c retries the
+ * local connect every WAKE_RETRY_MS, each attempt bounded by
+ * WAKE_CONNECT_TIMEOUT_MS, until wakeTimeout; at most WOL_WAIT_MAX conns
+ * per proxy wait, the rest are refused. */
+#define WOL_WAIT_MAX 16
+#define WAKE_RETRY_MS 1500
+#define WAKE_CONNECT_TIMEOUT_MS 3000
+#define WAKE_RESEND_MS 10000 /* the magic packet again while still down */
+bool cwake_enabled(const cproxy_t *p);
+/* A local connect failed with err at loop time now. *since is when this
+ * conn began waiting (0: not yet; set here). true: wait and retry (the
+ * magic packet went if due); false: give up (logged: cap or timeout). */
+bool cwake_failed(cproxy_t *p, uint64_t now, uint64_t *since, int err);
+/* The local connect succeeded after waiting since `since` (0: never waited). */
+void cwake_up(cproxy_t *p, uint64_t now, uint64_t since);
+/* The conn stopped waiting some other way (the user left, client stop). */
+void cwake_cancel(cproxy_t *p, uint64_t since);
+
+/* cwake_ctl.c: Wake-on-LAN over the control connection (see the file). */
+#define WAKE_NAMES_MAX 64 /* [[wakeOnLan]] names sent at LOGIN */
+json_t *cwake_names(const client_cfg_t *cfg);
+void cwake_on_wake(void *owner, json_t *m);
+void cwake_on_result(void *owner, json_t *m);
+void cwake_request(cli_t *c);
 
 /* cwork.c */
 /* The started work conn's proxy. */

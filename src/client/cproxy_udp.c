@@ -97,16 +97,31 @@ static udp_sess_t *sess_open(cudp_t *u, uint32_t sid, uint64_t now)
         free(s);
         return NULL;
     }
-    uv_udp_init(u->loop, &s->sock);
+    const struct sockaddr *dst = (const struct sockaddr *)&u->proxy->local;
+    /* The socket exists from here, so that SO_BROADCAST can be set before
+     * connect: a local target may be a LAN's broadcast address (a
+     * Wake-on-LAN udp proxy), which connect() refuses without it. */
+    int rc = uv_udp_init_ex(u->loop, &s->sock, dst->sa_family);
+    if (rc != 0) {
+        LOG_LIMITED(LOG_WARN, "udp: no local socket proxy=%s err=%s", LOG_ESC(u->proxy->cfg->name),
+                    uv_strerror(rc));
+        udp_sessions_remove(&u->sessions, sess); /* data still NULL: nothing to close */
+        free(s);
+        return NULL;
+    }
     s->sock.data = s;
     s->u = u;
     s->sid = sid;
     s->sess = sess;
     sess->data = s;
     ref_hold(&u->ref); /* the socket's, until lsock_closed */
-    const struct sockaddr *dst = (const struct sockaddr *)&u->proxy->local;
-    if (uv_udp_connect(&s->sock, dst) != 0 ||
-        uv_udp_recv_start(&s->sock, msg_udp_alloc, on_local_dgram) != 0) {
+    if (dst->sa_family == AF_INET) (void)uv_udp_set_broadcast(&s->sock, 1);
+    if ((rc = uv_udp_connect(&s->sock, dst)) != 0 ||
+        (rc = uv_udp_recv_start(&s->sock, msg_udp_alloc, on_local_dgram)) != 0) {
+        u->cli->udp_send_fail++;
+        LOG_LIMITED(LOG_WARN, "udp: cannot reach the local service proxy=%s err=%s failures=%llu",
+                    LOG_ESC(u->proxy->cfg->name), uv_strerror(rc),
+                    (unsigned long long)u->cli->udp_send_fail);
         udp_sessions_remove(&u->sessions, sess);
         return NULL;
     }
@@ -126,7 +141,15 @@ static int on_udp_frame(void *ctx, const frame_t *f)
     if (!sess) return 0;
     lsock_t *s = sess->data;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    uv_udp_try_send(&s->sock, &b, 1, NULL);
+    int rc = uv_udp_try_send(&s->sock, &b, 1, NULL);
+    if (rc < 0) {
+        /* Lost as UDP may lose it, but never silently: a refused port
+         * (ICMP), a full buffer (EAGAIN), a route that is gone. */
+        u->cli->udp_send_fail++;
+        LOG_LIMITED(LOG_WARN, "udp: send to the local service failed proxy=%s err=%s failures=%llu",
+                    LOG_ESC(u->proxy->cfg->name), uv_strerror(rc),
+                    (unsigned long long)u->cli->udp_send_fail);
+    }
     return 0;
 }
 

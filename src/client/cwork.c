@@ -32,7 +32,11 @@ struct cwork {
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
     char src[80]; /* START_WORK's src, for the inspector */
-    ref_t ref;    /* the work conn, until closed or handed on */
+    /* on-demand wake (cwake.c): bounds each local connect attempt and
+     * spaces the retries; heap, holds a reference until closed */
+    uv_timer_t *wake_timer;
+    uint64_t wake_since; /* loop time this conn began waiting; 0 = not */
+    ref_t ref;           /* the work conn, until closed or handed on */
 };
 
 static const conn_cbs_t none_cbs = {0};
@@ -74,19 +78,92 @@ static void cwork_release(ref_t *r)
 
 /* ---- stream kinds: relay to the local service --------------------------- */
 
+static void start_local(cwork_t *w);
+
+static void wake_timer_closed(uv_handle_t *h)
+{
+    cwork_t *w = h->data;
+    free(h);
+    ref_drop(&w->ref);
+}
+
+/* The conn no longer waits for a machine: the timer goes, and its count. */
+static void wake_stop(cwork_t *w)
+{
+    cwake_cancel(w->proxy, w->wake_since);
+    w->wake_since = 0;
+    if (!w->wake_timer) return;
+    uv_close((uv_handle_t *)w->wake_timer, wake_timer_closed);
+    w->wake_timer = NULL;
+}
+
+static void drop_local(cwork_t *w)
+{
+    conn_set_cbs(w->local, &none_cbs, NULL);
+    conn_close(w->local);
+    w->local = NULL;
+}
+
+/* Fires while connecting (the attempt took too long) or while waiting
+ * between attempts (time to try again). */
+static void on_wake_timer(uv_timer_t *t)
+{
+    cwork_t *w = t->data;
+    if (!w->c) return;
+    if (!w->local) {
+        start_local(w);
+        return;
+    }
+    drop_local(w);
+    if (!cwake_failed(w->proxy, uv_now(t->loop), &w->wake_since, UV_ETIMEDOUT)) {
+        wake_stop(w);
+        conn_abort(w->c);
+        return;
+    }
+    uv_timer_start(t, on_wake_timer, WAKE_RETRY_MS, 0);
+}
+
+/* Arms w's wake timer for `ms`; false when it cannot exist (no memory). */
+static bool wake_arm(cwork_t *w, uint64_t ms)
+{
+    if (!w->wake_timer) {
+        w->wake_timer = malloc(sizeof *w->wake_timer);
+        if (!w->wake_timer) return false;
+        uv_timer_init(conn_loop(w->c), w->wake_timer);
+        w->wake_timer->data = w;
+        ref_hold(&w->ref); /* the timer's, until wake_timer_closed */
+    }
+    uv_timer_start(w->wake_timer, on_wake_timer, ms, 0);
+    return true;
+}
+
+/* The local connect failed: wait for the machine (wakeOnLan) or give up. */
+static void local_failed(cwork_t *w, int status)
+{
+    const proxy_cfg_t *cfg = w->proxy->cfg;
+    if (w->local) drop_local(w);
+    if (cwake_enabled(w->proxy) &&
+        cwake_failed(w->proxy, uv_now(conn_loop(w->c)), &w->wake_since, status) &&
+        wake_arm(w, WAKE_RETRY_MS))
+        return;
+    if (!w->wake_since)
+        LOG_W("local connect failed proxy=%s addr=%s:%d err=%s", cfg->name, cfg->local_ip,
+              cfg->local_port, uv_strerror(status));
+    wake_stop(w);
+    /* RST, so the server closes the user's connection at once. */
+    conn_abort(w->c);
+}
+
 static void on_local_ready(conn_t *local, int status)
 {
     cwork_t *w = conn_data(local);
     if (status != 0) {
-        LOG_W("local connect failed proxy=%s addr=%s:%d err=%s", w->proxy->cfg->name,
-              w->proxy->cfg->local_ip, w->proxy->cfg->local_port, uv_strerror(status));
-        w->local = NULL;
-        conn_set_cbs(local, &none_cbs, NULL);
-        conn_close(local);
-        /* RST, so the server closes the user's connection at once. */
-        conn_abort(w->c);
+        local_failed(w, status);
         return;
     }
+    cwake_up(w->proxy, uv_now(conn_loop(local)), w->wake_since);
+    w->wake_since = 0;
+    wake_stop(w);
     conn_t *work = w->c;
     uint8_t *early = w->early;
     size_t early_len = w->early_len;
@@ -130,17 +207,25 @@ void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len)
         memcpy(w->early, rest, rest_len);
         w->early_len = rest_len;
     }
+    start_local(w);
+}
+
+/* One attempt at the local service; with wakeOnLan, bounded in time. */
+static void start_local(cwork_t *w)
+{
     w->local = conn_new(conn_loop(w->c), &local_cbs, w);
-    if (!w->local ||
-        conn_connect(w->local, (struct sockaddr *)&w->proxy->local, NULL, NULL, NULL) != 0) {
-        LOG_W("local connect failed proxy=%s", w->proxy->cfg->name);
-        if (w->local) {
-            conn_set_cbs(w->local, &none_cbs, NULL);
-            conn_close(w->local);
-            w->local = NULL;
-        }
+    if (!w->local) {
+        LOG_W("local connect failed proxy=%s err=no memory", w->proxy->cfg->name);
+        wake_stop(w);
         conn_abort(w->c);
+        return;
     }
+    int r = conn_connect(w->local, (struct sockaddr *)&w->proxy->local, NULL, NULL, NULL);
+    if (r != 0) {
+        local_failed(w, r);
+        return;
+    }
+    if (cwake_enabled(w->proxy)) (void)wake_arm(w, WAKE_CONNECT_TIMEOUT_MS);
 }
 
 const cproxy_t *cwork_proxy(const cwork_t *w)
@@ -254,11 +339,8 @@ static void on_work_close(conn_t *conn)
     cwork_t *w = conn_data(conn);
     list_unlink(w);
     w->c = NULL;
-    if (w->local) { /* still connecting */
-        conn_set_cbs(w->local, &none_cbs, NULL);
-        conn_close(w->local);
-        w->local = NULL;
-    }
+    if (w->local) drop_local(w); /* still connecting */
+    if (w->proxy) wake_stop(w);
     ref_drop(&w->ref);
 }
 

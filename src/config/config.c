@@ -23,10 +23,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <net/if.h>
+
 #include "net/addr.h"
 #include "util/strbuf.h"
 #include "config/toml.h"
 #include "util/log.h"
+#include "wol/wol.h"
 
 #define PATH_LEN 256
 #define SHOW_LEN 80
@@ -164,6 +167,7 @@ typedef enum {
     K_ALLOW_PORTS, /* server_cfg_t allow_ports */
     K_PROXIES,     /* client_cfg_t proxies */
     K_VISITORS,    /* client_cfg_t visitors */
+    K_WOLS,        /* client_cfg_t wols ([[wakeOnLan]]) */
     K_PROXY_NAME,  /* char * at `off`, checked charset */
     K_PROXY_TYPE,  /* read before the proxy's walk; nothing to do */
     K_STR_LIST,    /* str_list_t at `off`: an array of strings */
@@ -300,6 +304,7 @@ static const key_spec_t client_keys[] = {
     LOG_KEYS(client_cfg_t),
     SPECIAL("proxies", K_PROXIES, client_cfg_t, proxies),
     SPECIAL("visitors", K_VISITORS, client_cfg_t, visitors),
+    SPECIAL("wakeOnLan", K_WOLS, client_cfg_t, wols),
     SECTION("natTraversal"),
     BOOL("natTraversal.portMapping", client_cfg_t, port_mapping),
     SPECIAL("natTraversal.portMappingProtocols", K_PM_PROTOS, client_cfg_t, port_mapping_protocols),
@@ -335,6 +340,8 @@ static const key_spec_t proxy_keys[] = {
     FRP("transport.bandwidthLimitMode"),
     SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
     BOOL("inspect", proxy_cfg_t, inspect),
+    SPECIAL("wakeOnLan", K_PROXY_NAME, proxy_cfg_t, wake_on_lan),
+    INT("wakeTimeout", proxy_cfg_t, wake_timeout, 1, 3600),
     FRP("loadBalancer"),
     FRP("healthCheck"),
     FRP("metadatas"),
@@ -377,6 +384,14 @@ static const key_spec_t visitor_keys[] = {
     FRP("protocol"),
     FRP("natTraversal"),
     FRP_EACH("plugin"),
+    END,
+};
+
+static const key_spec_t wol_keys[] = {
+    SPECIAL("name", K_PROXY_NAME, wol_cfg_t, name),
+    STR("mac", wol_cfg_t, mac),
+    STR("interface", wol_cfg_t, interface),
+    STR("password", wol_cfg_t, password),
     END,
 };
 
@@ -1162,6 +1177,91 @@ HANDLER(h_visitors)
             check_fallback(c, cfg, &cfg->visitors[j++], i, arr->u.arr.items[i]);
 }
 
+/* ---- wakeOnLan ---------------------------------------------------------- */
+
+/* mac must parse (and is rewritten in its normal form); password too. */
+static void check_wol(ctx_t *c, const client_cfg_t *cfg, const char *scope, const toml_value_t *tab,
+                      wol_cfg_t *e)
+{
+    check_required(c, scope, tab, "name");
+    check_required(c, scope, tab, "mac");
+    uint8_t mac[WOL_MAC_LEN], pw[WOL_PW_MAX];
+    size_t pw_len;
+    const char *why = "";
+    char shown[SHOW_LEN], norm[18];
+    if (e->mac && wol_parse_mac(e->mac, mac, &why) != 0)
+        error_at(c, key_line(tab, "mac"), "key '%s.mac': '%s' is not a MAC address: %s", scope,
+                 show(shown, sizeof shown, e->mac, strlen(e->mac)), why);
+    else if (e->mac) {
+        free(e->mac);
+        e->mac = dup_mem(c, norm, strlen(wol_mac_str(mac, norm, sizeof norm)));
+    }
+    if (e->password && wol_parse_password(e->password, pw, &pw_len, &why) != 0)
+        error_at(c, key_line(tab, "password"),
+                 "key '%s.password': not a SecureOn password (aa:bb:cc:dd:ee:ff or a.b.c.d): %s",
+                 scope, why);
+    if (e->interface && (!e->interface[0] || strlen(e->interface) >= IF_NAMESIZE))
+        error_at(c, key_line(tab, "interface"), "key '%s.interface': not an interface name", scope);
+    for (int i = 0; e->name && i < cfg->n_wols; i++)
+        if (cfg->wols[i].name && strcmp(cfg->wols[i].name, e->name) == 0)
+            error_at(c, key_line(tab, "name"),
+                     "key '%s.name': duplicate wakeOnLan name '%s' (first at line %d)", scope,
+                     e->name, cfg->wols[i].line);
+}
+
+HANDLER(h_wols)
+{
+    client_cfg_t *cfg = w->base;
+    const toml_value_t *arr = kv->value;
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || cfg->wols) return;
+    cfg->wols = calloc(arr->u.arr.len + 1, sizeof *cfg->wols);
+    if (!cfg->wols) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++) {
+        const toml_value_t *tab = arr->u.arr.items[i];
+        char scope[PATH_LEN];
+        snprintf(scope, sizeof scope, "wakeOnLan[%zu]", i);
+        if (!expect(c, scope, tab->line, tab, TOML_TABLE)) continue;
+        wol_cfg_t *e = &cfg->wols[cfg->n_wols];
+        e->line = tab->line;
+        walk_t ww = {wol_keys, e, strlen(scope) + 1};
+        walk(c, &ww, tab, scope);
+        check_wol(c, cfg, scope, tab, e);
+        cfg->n_wols++;
+    }
+}
+
+static void copy_str(ctx_t *c, char **dst, const char *src)
+{
+    if (src) *dst = dup_mem(c, src, strlen(src));
+}
+
+/* A proxy's wakeOnLan names a [[wakeOnLan]] entry (read in any order): its
+ * mac, interface and password are copied into the proxy's config. */
+static void resolve_wake(ctx_t *c, client_cfg_t *cfg)
+{
+    for (int i = 0; i < cfg->n_proxies; i++) {
+        proxy_cfg_t *p = &cfg->proxies[i];
+        if (!p->wake_timeout) p->wake_timeout = WAKE_TIMEOUT_DEFAULT;
+        if (!p->wake_on_lan) continue;
+        if (p->kind != PROXY_TCP && p->kind != PROXY_HTTP) {
+            error_at(c, p->line, "proxy '%s': 'wakeOnLan' needs type tcp or http", p->name);
+            continue;
+        }
+        const wol_cfg_t *e = config_find_wol(cfg, p->wake_on_lan);
+        if (!e) {
+            error_at(c, p->line, "proxy '%s': wakeOnLan '%s' names no [[wakeOnLan]] entry", p->name,
+                     p->wake_on_lan);
+            continue;
+        }
+        copy_str(c, &p->wake_mac, e->mac);
+        copy_str(c, &p->wake_interface, e->interface);
+        copy_str(c, &p->wake_password, e->password);
+    }
+}
+
 static const handler_fn handlers[K_KIND_COUNT] = {
     [K_SECTION] = h_section,
     [K_STRING] = h_string,
@@ -1173,6 +1273,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_ALLOW_PORTS] = h_allow_ports,
     [K_PROXIES] = h_proxies,
     [K_VISITORS] = h_visitors,
+    [K_WOLS] = h_wols,
     [K_PROXY_NAME] = h_proxy_name,
     [K_PROXY_TYPE] = h_nothing,
     [K_STR_LIST] = h_str_list,
@@ -1416,6 +1517,7 @@ int config_parse_client(const char *name, const char *text, size_t len, client_c
         client_string_defaults(&c, out);
         check_web(&c, &out->web, "127.0.0.1");
         check_inspector(&c, out);
+        resolve_wake(&c, out);
     }
     if (c.errors == 0) return 0;
     config_client_free(out);
@@ -1566,6 +1668,10 @@ static void proxy_cfg_free(proxy_cfg_t *p)
     free(p->http_password);
     header_list_free(&p->request_headers);
     header_list_free(&p->response_headers);
+    free(p->wake_on_lan);
+    free(p->wake_mac);
+    free(p->wake_interface);
+    free(p->wake_password);
 }
 
 static void visitor_cfg_free(visitor_cfg_t *v)
@@ -1598,6 +1704,13 @@ void config_client_free(client_cfg_t *cfg)
     for (int i = 0; i < cfg->n_visitors; i++)
         visitor_cfg_free(&cfg->visitors[i]);
     free(cfg->visitors);
+    for (int i = 0; i < cfg->n_wols; i++) {
+        free(cfg->wols[i].name);
+        free(cfg->wols[i].mac);
+        free(cfg->wols[i].interface);
+        free(cfg->wols[i].password);
+    }
+    free(cfg->wols);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1626,6 +1739,13 @@ const user_cfg_t *config_find_user(const server_cfg_t *cfg, const char *name)
 {
     for (int i = 0; name && i < cfg->n_users; i++)
         if (strcmp(cfg->users[i].name, name) == 0) return &cfg->users[i];
+    return NULL;
+}
+
+const wol_cfg_t *config_find_wol(const client_cfg_t *cfg, const char *name)
+{
+    for (int i = 0; name && i < cfg->n_wols; i++)
+        if (cfg->wols[i].name && strcmp(cfg->wols[i].name, name) == 0) return &cfg->wols[i];
     return NULL;
 }
 

@@ -82,7 +82,25 @@ typedef struct proxy_cfg {
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */
     bool use_encryption;    /* transport.useEncryption: accepted; always end-to-end */
     bool use_compression;   /* transport.useCompression: accepted, not applied */
+    /* wakeOnLan (burrow's own; tcp and http only): the [[wakeOnLan]] entry
+     * to wake when the local connect fails; the parser copies that entry's
+     * mac (normalised "aa:bb:cc:dd:ee:ff"), interface and password here so
+     * that the proxy's config is whole (and reload sees a change to them). */
+    char *wake_on_lan;
+    int wake_timeout; /* wakeTimeout: seconds a user's connection may wait; default 90 */
+    char *wake_mac, *wake_interface, *wake_password;
 } proxy_cfg_t;
+
+/* One [[wakeOnLan]] entry (burrow's own; frp has none): a machine on the
+ * client's LAN that `burrow wake NAME` or a proxy's wakeOnLan can power on. */
+#define WAKE_TIMEOUT_DEFAULT 90
+typedef struct wol_cfg {
+    char *name;      /* required; unique; the proxy-name charset */
+    char *mac;       /* required; normalised to "aa:bb:cc:dd:ee:ff" */
+    char *interface; /* interface; NULL = every broadcast-capable one */
+    char *password;  /* password: SecureOn, "aa:bb:cc:dd:ee:ff" or "a.b.c.d" */
+    int line;        /* of the [[wakeOnLan]] header */
+} wol_cfg_t;
 
 /* One [[visitors]] entry: a local port whose connections reach another
  * client's secret proxy (stcp, sudp) through the server. */
@@ -207,6 +225,8 @@ typedef struct client_cfg {
     int n_proxies;
     visitor_cfg_t *visitors; /* [[visitors]] */
     int n_visitors;
+    wol_cfg_t *wols; /* [[wakeOnLan]] */
+    int n_wols;
 } client_cfg_t;
 
 /* Returns 0, or -1 after printing errors to `diag` (stderr when NULL). */
@@ -227,6 +247,8 @@ bool config_port_allowed(const server_cfg_t *cfg, int port);
 bool config_user_port_allowed(const server_cfg_t *cfg, const user_cfg_t *u, int port);
 /* The [[users]] entry named `name`, or NULL. */
 const user_cfg_t *config_find_user(const server_cfg_t *cfg, const char *name);
+/* The [[wakeOnLan]] entry called name, or NULL. */
+const wol_cfg_t *config_find_wol(const client_cfg_t *cfg, const char *name);
 /* Whether a server with this config would let strangers in: no auth.token,
  * no [[users]] and no auth.allowOpen. Then prints why to `diag` (naming
  * `file`) and returns -1; else 0. Called before --check says ok and before

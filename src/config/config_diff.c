@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS } fkind_t;
+typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS } fkind_t;
 
 typedef struct field {
     const char *key; /* frp's name, for messages */
@@ -41,6 +41,12 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "transport.useEncryption", F_BOOL, use_encryption),
     FLD(proxy_cfg_t, "transport.useCompression", F_BOOL, use_compression),
     FLD(proxy_cfg_t, "inspect", F_BOOL, inspect),
+    FLD(proxy_cfg_t, "wakeOnLan", F_STR, wake_on_lan),
+    FLD(proxy_cfg_t, "wakeTimeout", F_INT, wake_timeout),
+    /* the named [[wakeOnLan]] entry's, copied by the parser */
+    FLD(proxy_cfg_t, "wakeOnLan (its mac)", F_STR, wake_mac),
+    FLD(proxy_cfg_t, "wakeOnLan (its interface)", F_STR, wake_interface),
+    FLD(proxy_cfg_t, "wakeOnLan (its password)", F_STR, wake_password),
 };
 
 static const field_t visitor_fields[] = {
@@ -94,6 +100,9 @@ static const field_t client_fields[] = {
     FLD(client_cfg_t, "inspector.password", F_STR, inspector.password),
     FLD(client_cfg_t, "inspector.maxBytes", F_INT, inspector.max_bytes),
     FLD(client_cfg_t, "inspector.bodyMax", F_INT, inspector.body_max),
+    /* [[wakeOnLan]]: what `burrow wake NAME` may wake; proxies copy their
+     * entry (rows above), so only the list itself needs the restart */
+    FLD(client_cfg_t, "wakeOnLan", F_WOLS, wols),
 };
 /* clang-format on */
 
@@ -128,6 +137,18 @@ static bool protos_eq(const client_cfg_t *a, const client_cfg_t *b)
     return true;
 }
 
+static bool wols_eq(const client_cfg_t *a, const client_cfg_t *b)
+{
+    if (a->n_wols != b->n_wols) return false;
+    for (int i = 0; i < a->n_wols; i++) {
+        const wol_cfg_t *x = &a->wols[i], *y = &b->wols[i];
+        if (!str_eq(x->name, y->name) || !str_eq(x->mac, y->mac) ||
+            !str_eq(x->interface, y->interface) || !str_eq(x->password, y->password))
+            return false;
+    }
+    return true;
+}
+
 static bool field_eq(const field_t *f, const void *a, const void *b)
 {
     const char *pa = (const char *)a + f->off, *pb = (const char *)b + f->off;
@@ -145,6 +166,8 @@ static bool field_eq(const field_t *f, const void *a, const void *b)
                           (const header_list_t *)(const void *)pb);
     case F_PROTOS:
         return protos_eq(a, b);
+    case F_WOLS:
+        return wols_eq(a, b);
     }
     return false;
 }

@@ -47,6 +47,12 @@ const char *msg_name(uint8_t type)
         return "P2P_OFFER";
     case MSG_P2P_ANSWER:
         return "P2P_ANSWER";
+    case MSG_WAKE:
+        return "WAKE";
+    case MSG_WAKE_RESULT:
+        return "WAKE_RESULT";
+    case MSG_WAKE_REQ:
+        return "WAKE_REQ";
     default:
         return "UNKNOWN";
     }

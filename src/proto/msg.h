@@ -42,6 +42,13 @@ enum {
                             * s->owner: {pair, proxy, user, nonce, proof, cands, nat} */
     MSG_P2P_ANSWER = 0x61, /* owner->s: {pair, proxy, nonce, proof, cands, nat} | {pair, proxy,
                             * error}; s->visitor: {sid, nonce, proof, cands, nat} | {sid, error} */
+    /* Wake-on-LAN from outside (server/wake_rdv.c): a client names its
+     * [[wakeOnLan]] machines at LOGIN ("wake": [..]); a session of the same
+     * user, or the dashboard, asks the server to wake one. */
+    MSG_WAKE = 0x70,        /* s->declaring client: {id, name, by, from} */
+    MSG_WAKE_RESULT = 0x71, /* declaring c->s: {id, name, ok, routes, error};
+                             * s->requester: {name, ok, routes, client, error} */
+    MSG_WAKE_REQ = 0x72,    /* requester c->s: {name} */
 };
 
 const char *msg_name(uint8_t type);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "proto/msg.h"
+#include "util/log.h"
 
 static uint8_t g_udp[MSG_UDP_HDR_LEN + 64 * 1024];
 
@@ -41,7 +42,13 @@ int msg_udp_deliver(uv_udp_t *sock, udp_sessions_t *t, const frame_t *f, uint64_
     udp_sess_t *s = udp_sessions_find(t, sid, now);
     if (!s) return 0;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    /* Ignored: a datagram the socket cannot take now is lost, as UDP allows. */
-    (void)uv_udp_try_send(sock, &b, 1, (const struct sockaddr *)&s->peer);
+    /* A datagram the socket cannot take now is lost, as UDP allows; but
+     * counted and said (rate-limited: a peer can cause it at will). */
+    int rc = uv_udp_try_send(sock, &b, 1, (const struct sockaddr *)&s->peer);
+    if (rc < 0) {
+        t->send_fail++;
+        LOG_LIMITED(LOG_WARN, "udp: send failed err=%s failures=%llu", uv_strerror(rc),
+                    (unsigned long long)t->send_fail);
+    }
     return 0;
 }

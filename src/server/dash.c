@@ -184,6 +184,34 @@ static void h_p2p(void *data, const httpd_req_t *req, httpd_resp_t *r)
     httpd_resp_json(r, 200, json_pack("{s:o}", "pairs", list));
 }
 
+/* ---- POST /api/wake ----------------------------------------------------- */
+
+/* {user, name}: the live client of `user` ("" or absent: no user) that
+ * declared [[wakeOnLan]] `name` sends its magic packet. 202 {ok, client}
+ * once asked (the client's result is logged, not awaited). Only with a
+ * dashboard password: waking machines is not for an open dashboard. */
+static void h_wake(void *data, const httpd_req_t *req, httpd_resp_t *r)
+{
+    srv_t *s = data;
+    const web_cfg_t *w = &s->cfg->web;
+    if (!w->password || !w->password[0]) {
+        httpd_resp_error(r, 403, "waking needs webServer.password on the server");
+        return;
+    }
+    json_t *j = json_loadb((const char *)req->body, req->body_len, 0, NULL);
+    const char *user = json_string_value(json_object_get(j, "user"));
+    const char *name = json_string_value(json_object_get(j, "name"));
+    char client[64];
+    if (!name)
+        httpd_resp_error(r, 400, "want a JSON object {\"user\": .., \"name\": ..}");
+    else if (wake_rdv_dashboard(s, user ? user : "", name, req->peer, client, sizeof client) != 0)
+        httpd_resp_error(r, 404, "no live client of that user declared that name");
+    else
+        httpd_resp_json(r, 202,
+                        json_pack("{s:b,s:s,s:s}", "ok", 1, "name", name, "client", client));
+    json_decref(j);
+}
+
 /* ---- the page ---------------------------------------------------------- */
 
 static void serve_asset(httpd_resp_t *r, const char *path)
@@ -218,6 +246,7 @@ static const httpd_route_t routes[] = {
     {"GET", "/api/clients", 0, h_clients},
     {"GET", "/api/p2p", 0, h_p2p},
     {"GET", "/metrics", 0, dash_metrics},
+    {"POST", "/api/wake", HTTPD_ROUTE_MUTATES, h_wake},
 };
 
 int dash_start(srv_t *s)

@@ -314,6 +314,7 @@ static void handle_login(gate_t *g, json_t *m)
               LOG_ESC(user), peer);
     session_set_pool_target(ss, msg_int(m, "pool_count", 1));
     session_set_info(ss, msg_str(m, "version"), msg_str(m, "hostname"));
+    session_set_wake(ss, json_object_get(m, "wake"));
 }
 
 /* ---- work connections --------------------------------------------------- */

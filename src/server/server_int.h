@@ -202,6 +202,28 @@ bool session_p2p_budget(session_t *ss);
 void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m);
 void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m);
 
+/* wake_rdv.c: Wake-on-LAN from outside. A client names its [[wakeOnLan]]
+ * machines at LOGIN ("wake"); a session of the same user (WAKE_REQ, what
+ * `burrow wake NAME --server` sends) or the dashboard (POST /api/wake)
+ * asks; the server sends WAKE to the live session of that user that named
+ * it, and relays its WAKE_RESULT to the asking session (same user only).
+ * No state is kept per request: WAKE carries the asker's run id as `id`. */
+#define WAKE_NAMES_MAX 64    /* names kept per session */
+#define WAKE_REQ_MIN_MS 1000 /* one WAKE_REQ per session per second */
+void wake_rdv_request(srv_t *s, session_t *rs, const json_t *m);
+void wake_rdv_result(srv_t *s, session_t *ws, const json_t *m);
+/* The dashboard's route: asks the session of `user` that named `name`.
+ * 0 (its hostname in client[]), or -1 when no live session of user did. */
+int wake_rdv_dashboard(srv_t *s, const char *user, const char *name, const char *from, char *client,
+                       size_t client_len);
+/* LOGIN's "wake" names (copied, bounded, invalid ones skipped). */
+void session_set_wake(session_t *ss, const json_t *names);
+bool session_can_wake(const session_t *ss, const char *name);
+/* false when the session asked less than WAKE_REQ_MIN_MS ago (else counts this one). */
+bool session_wake_budget(session_t *ss);
+const char *session_peer(const session_t *ss);
+const char *session_host(const session_t *ss);
+
 /* What the client said of itself at LOGIN (copied; NULL allowed). */
 void session_set_info(session_t *ss, const char *version, const char *hostname);
 /* For the dashboard: the next session after ss (s->sessions first). */

@@ -41,7 +41,53 @@ struct session {
     int p2p_offers;
     int64_t since;              /* login time, unix seconds */
     char version[32], host[64]; /* what LOGIN said (session_set_info) */
+    /* LOGIN's "wake": the [[wakeOnLan]] names this client can wake (at
+     * most WAKE_NAMES_MAX, each a valid proxy name) */
+    char wake[WAKE_NAMES_MAX][65];
+    int n_wake;
+    uint64_t last_wake_req; /* loop time of its last WAKE_REQ; 0 = none */
 };
+
+static bool valid_name(const char *name);
+
+void session_set_wake(session_t *ss, const json_t *names)
+{
+    size_t i;
+    json_t *v;
+    ss->n_wake = 0;
+    json_array_foreach(names, i, v)
+    {
+        const char *n = json_string_value(v);
+        if (ss->n_wake >= WAKE_NAMES_MAX) break;
+        if (!n || strlen(n) >= sizeof ss->wake[0] || !valid_name(n)) continue;
+        snprintf(ss->wake[ss->n_wake++], sizeof ss->wake[0], "%s", n);
+    }
+}
+
+bool session_can_wake(const session_t *ss, const char *name)
+{
+    for (int i = 0; name && i < ss->n_wake; i++)
+        if (strcmp(ss->wake[i], name) == 0) return true;
+    return false;
+}
+
+bool session_wake_budget(session_t *ss)
+{
+    uint64_t now = uv_now(ss->srv->loop);
+    if (ss->last_wake_req && now - ss->last_wake_req < WAKE_REQ_MIN_MS) return false;
+    ss->last_wake_req = now ? now : 1;
+    return true;
+}
+
+const char *session_peer(const session_t *ss)
+{
+    return ss->peer;
+}
+
+const char *session_host(const session_t *ss)
+{
+    return ss->host;
+}
 
 void session_set_info(session_t *ss, const char *version, const char *hostname)
 {
@@ -525,6 +571,18 @@ static void on_p2p_answer(void *owner, json_t *m)
     p2p_rdv_answer(ss->srv, ss, m);
 }
 
+static void on_wake_req(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    wake_rdv_request(ss->srv, ss, m);
+}
+
+static void on_wake_result(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    wake_rdv_result(ss->srv, ss, m);
+}
+
 /* ---- control conn ------------------------------------------------------- */
 
 static const ctl_handler_t handlers[] = {
@@ -533,6 +591,8 @@ static const ctl_handler_t handlers[] = {
     {MSG_PING, CTL_ANY_STATE, on_ping},
     {MSG_P2P_OFFER, CTL_ANY_STATE, on_p2p_offer},
     {MSG_P2P_ANSWER, CTL_ANY_STATE, on_p2p_answer},
+    {MSG_WAKE_REQ, CTL_ANY_STATE, on_wake_req},
+    {MSG_WAKE_RESULT, CTL_ANY_STATE, on_wake_result},
 };
 
 static int on_other_frame(void *owner, const frame_t *f, ctl_miss_t why)

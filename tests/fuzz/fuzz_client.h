@@ -127,7 +127,7 @@ static inline void fz_cli_up(fz_cli_t *h)
     h->local_fd = fz_listen(SOCK_STREAM, &local_port);
     h->udp_fd = fz_listen(SOCK_DGRAM, &udp_port);
     fz_free_ports(&dead_port, 1);
-    char text[1024];
+    char text[2048];
     int n = snprintf(text, sizeof text,
                      "serverAddr = \"127.0.0.1\"\nserverPort = %d\n"
                      "user = \"fz\"\nauth.token = \"" FZ_CLI_TOKEN "\"\n"
@@ -140,8 +140,15 @@ static inline void fz_cli_up(fz_cli_t *h)
                      "[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalPort = %d\n"
                      "secretKey = \"fz-key\"\nallowUsers = [\"*\"]\n"
                      "[[proxies]]\nname = \"x\"\ntype = \"xtcp\"\nlocalPort = %d\n"
-                     "secretKey = \"k\"\nallowUsers = [\"bob\"]\n",
-                     srv_port, local_port, local_port, udp_port, dead_port, udp_port, local_port);
+                     "secretKey = \"k\"\nallowUsers = [\"bob\"]\n"
+                     /* Wake-on-LAN on "lo" (no broadcast): the paths run,
+                      * no magic packet leaves the machine */
+                     "[[proxies]]\nname = \"sleepy\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                     "wakeOnLan = \"pc\"\nwakeTimeout = 1\n"
+                     "[[wakeOnLan]]\nname = \"pc\"\nmac = \"52:54:00:00:00:01\"\n"
+                     "interface = \"lo\"\n",
+                     srv_port, local_port, local_port, udp_port, dead_port, udp_port, local_port,
+                     dead_port);
     if (uv_loop_init(&h->loop) != 0 ||
         config_parse_client("fuzz-client.toml", text, (size_t)n, &h->cfg, NULL) != 0)
         abort();

@@ -384,6 +384,17 @@ SERVER_SESSION.update({
     "xtcp_offer_bad": frame(P2P_OFFER, dict(proxy="fz.nope", sid=2, nonce=NV, proof=NV, **CANDS)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=-1)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=3, nonce="zz", proof=NV, cands=["relay 1.2.3.4:5"] * 9, nat="cone")),
     "xtcp_answer_error": NP(name="fz.x", type="xtcp") + frame(P2P_ANSWER, dict(pair="x", proxy="fz.x", error="wrong-key")) + frame(P2P_ANSWER, dict(proxy=7)),
 })
+# Wake-on-LAN (client/cwake_ctl.c, client/cwake.c, server/wake_rdv.c)
+WAKE, WAKE_RESULT, WAKE_REQ = 0x70, 0x71, 0x72
+SERVER_SESSION.update({
+    "wake_req": frame(WAKE_REQ, dict(name="pc")) + frame(WAKE_REQ, dict(name="pc")) + frame(WAKE_REQ, dict(name=["x"])),
+    "wake_result": frame(WAKE_RESULT, dict(id="00" * 16, name="pc", ok=True, routes=["udp 1.2.3.4:9"])) + frame(WAKE_RESULT, dict(id=7, name="a\nb", ok=False, routes=7, error="x")) + frame(WAKE_RESULT, dict(id="", name="pc")),
+})
+CLIENT.update({
+    "wake": cframe(WAKE, dict(id="ab" * 16, name="pc", by="alice", **{"from": "203.0.113.50:1"})) + cframe(WAKE, dict(id=5, name="nope", by="a\x1b[31m")) + cframe(WAKE, dict(name=["pc"])),
+    "wake_result_unasked": cframe(WAKE_RESULT, dict(name="pc", ok=True, routes=["x"], client="h")),
+    "wake_on_demand": sel(1) + start("fz.sleepy", "tcp") + crec(C_RAW, b"waiting for the machine"),
+})
 CLIENT.update({
     "xtcp_offer_fp": cframe(P2P_OFFER, GOOD_OFFER_FP),
     "xtcp_offer_fp_bad": cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="zz")) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="22" * 32)) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, relay=dict(port=0))),

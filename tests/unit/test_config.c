@@ -574,6 +574,48 @@ static void test_proxy_errors(void)
     config_client_free(&c);
 }
 
+/* [[wakeOnLan]] entries and a proxy's wakeOnLan: the entry's MAC, interface
+ * and password are copied into the proxy (normalised MAC). */
+static void test_wake_on_lan(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"pc\"\ntype = \"tcp\"\nlocalPort = 22\n"
+                        "wakeOnLan = \"desk\"\n\n"
+                        "[[wakeOnLan]]\nname = \"desk\"\nmac = \"AA-BB-CC-DD-EE-F0\"\n"
+                        "interface = \"eth1\"\npassword = \"1.2.3.4\"\n",
+                        &c),
+                 0);
+    CHECK_EQ_INT(c.n_wols, 1);
+    CHECK_EQ_STR(c.wols[0].mac, "aa:bb:cc:dd:ee:f0");
+    CHECK_EQ_STR(c.proxies[0].wake_mac, "aa:bb:cc:dd:ee:f0");
+    CHECK_EQ_STR(c.proxies[0].wake_interface, "eth1");
+    CHECK_EQ_STR(c.proxies[0].wake_password, "1.2.3.4");
+    CHECK_EQ_INT(c.proxies[0].wake_timeout, WAKE_TIMEOUT_DEFAULT);
+    CHECK(config_find_wol(&c, "desk") == &c.wols[0]);
+    CHECK(config_find_wol(&c, "nas") == NULL);
+    config_client_free(&c);
+    client_fails("[[wakeOnLan]]\nname = \"a\"\nmac = \"aa:bb:cc:dd:ee\"\n",
+                 "frpc.toml:3: error: key 'wakeOnLan[0].mac': 'aa:bb:cc:dd:ee' is not a MAC "
+                 "address: wrong length: expected aa:bb:cc:dd:ee:ff\n",
+                 1);
+    client_fails("[[wakeOnLan]]\nname = \"a\"\nmac = \"aabbccddee01\"\npassword = \"1.2\"\n",
+                 "frpc.toml:4: error: key 'wakeOnLan[0].password': not a SecureOn password", 1);
+    client_fails("[[wakeOnLan]]\nname = \"a\"\n",
+                 "frpc.toml:1: error: missing required key 'wakeOnLan[0].mac'\n", 1);
+    client_fails("[[wakeOnLan]]\nname = \"a\"\nmac = \"aabbccddee01\"\n"
+                 "[[wakeOnLan]]\nname = \"a\"\nmac = \"aabbccddee02\"\n",
+                 "frpc.toml:5: error: key 'wakeOnLan[1].name': duplicate wakeOnLan name 'a' "
+                 "(first at line 1)\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"pc\"\ntype = \"tcp\"\nlocalPort = 22\n"
+                 "wakeOnLan = \"desk\"\n",
+                 "frpc.toml:1: error: proxy 'pc': wakeOnLan 'desk' names no [[wakeOnLan]] entry\n",
+                 1);
+    client_fails("[[proxies]]\nname = \"u\"\ntype = \"udp\"\nlocalPort = 9\n"
+                 "wakeOnLan = \"d\"\n[[wakeOnLan]]\nname = \"d\"\nmac = \"aabbccddee01\"\n",
+                 "frpc.toml:1: error: proxy 'u': 'wakeOnLan' needs type tcp or http\n", 1);
+}
+
 static void test_syntax_error(void)
 {
     server_cfg_t s;
@@ -1459,6 +1501,7 @@ int main(void)
     RUN(test_range_errors);
     RUN(test_value_errors);
     RUN(test_proxy_errors);
+    RUN(test_wake_on_lan);
     RUN(test_syntax_error);
     RUN(test_all_errors_reported);
     RUN(test_unknown_keys_warn);

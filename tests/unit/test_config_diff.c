@@ -55,6 +55,10 @@ static const dcase_t cases[] = {
     {"pool", HEAD "transport.poolCount = 3\n" PA PB PC VS, "kkk", "kkk", "k/k", "transport.poolCount"},
     {"admin password", HEAD "webServer.port = 7400\nwebServer.password = \"p\"\n" PA PB PC VS, "kkk", "kkk", "k/k", "webServer.port"},
     {"log level", HEAD "log.level = \"debug\"\n" PA PB PC VS, "kkk", "kkk", "k/k", "log.level"},
+    {"a wakeOnLan entry", HEAD PA PB PC VS "[[wakeOnLan]]\nname = \"pc\"\nmac = \"aabbccddee01\"\n",
+     "kkk", "kkk", "k/k", "wakeOnLan"},
+    {"a wakes pc", HEAD "[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = 22\nremotePort = 6000\nwakeOnLan = \"pc\"\n"
+     PB PC VS "[[wakeOnLan]]\nname = \"pc\"\nmac = \"aabbccddee01\"\n", "ckk", "ckk", "k/k", "wakeOnLan"},
 };
 /* clang-format on */
 
