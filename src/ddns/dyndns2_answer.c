@@ -1,0 +1,56 @@
+/* dyndns2_answer: the dyndns2 return codes, by table (dyndns2_answer.h). */
+#include "ddns/dyndns2_answer.h"
+
+#include <string.h>
+
+typedef struct code_row {
+    const char *word;
+    dyndns2_code_t code;
+    ddns_next_t next;
+} code_row_t;
+
+/* The codes of the dyndns2 protocol. badauth/nohost/notfqdn/numhost/badagent
+ * and abuse are the user's (or the provider's) to fix: retrying would only
+ * get the account blocked, so the updater stops until the config changes.
+ * 911 and dnserr are the provider's trouble: a long pause. */
+static const code_row_t codes[] = {
+    {"good", DYNDNS2_GOOD, DDNS_NEXT_DONE},
+    {"nochg", DYNDNS2_NOCHG, DDNS_NEXT_DONE},
+    {"badauth", DYNDNS2_BADAUTH, DDNS_NEXT_STOP},
+    {"nohost", DYNDNS2_NOHOST, DDNS_NEXT_STOP},
+    {"notfqdn", DYNDNS2_NOTFQDN, DDNS_NEXT_STOP},
+    {"abuse", DYNDNS2_ABUSE, DDNS_NEXT_STOP},
+    {"911", DYNDNS2_911, DDNS_NEXT_BACKOFF},
+    {"dnserr", DYNDNS2_DNSERR, DDNS_NEXT_BACKOFF},
+    {"badagent", DYNDNS2_BADAGENT, DDNS_NEXT_STOP},
+    {"numhost", DYNDNS2_NUMHOST, DDNS_NEXT_STOP},
+};
+
+static int is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+int dyndns2_answer_parse(const char *body, size_t len, dyndns2_answer_t *out)
+{
+    out->code = DYNDNS2_UNKNOWN;
+    out->next = DDNS_NEXT_RETRY;
+    out->word = "unknown";
+    if (len > DYNDNS2_ANSWER_MAX) len = DYNDNS2_ANSWER_MAX;
+    size_t i = 0;
+    while (i < len && is_space(body[i]))
+        i++;
+    size_t start = i;
+    while (i < len && !is_space(body[i]))
+        i++;
+    size_t wlen = i - start;
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+        if (strlen(codes[k].word) != wlen || memcmp(codes[k].word, body + start, wlen) != 0)
+            continue;
+        out->code = codes[k].code;
+        out->next = codes[k].next;
+        out->word = codes[k].word;
+        return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,47 @@
+/* dyndns2_answer: the body of a dyndns2 update answer ("good 1.2.3.4",
+ * "nochg", "badauth", ...) read into a code and what the updater does next.
+ * Pure: no sockets, no logging. The protocol: the DynDNS "Remote Access
+ * API" as No-IP, Dyn and Oray's 花生壳 speak it; the first word of the first
+ * line is the code, anything after it (the address) is informational. */
+#ifndef BURROW_DYNDNS2_ANSWER_H
+#define BURROW_DYNDNS2_ANSWER_H
+
+#include <stddef.h>
+
+/* Bytes of the answer read at most (an answer is one short line per host). */
+#define DYNDNS2_ANSWER_MAX 512
+
+/* What the updater does after an answer. */
+typedef enum {
+    DDNS_NEXT_DONE,    /* published (good, nochg): remember the address */
+    DDNS_NEXT_RETRY,   /* a transient failure: retry with the usual backoff */
+    DDNS_NEXT_BACKOFF, /* the provider asks for a long pause (911, dnserr) */
+    DDNS_NEXT_STOP,    /* the config is wrong (badauth, nohost, ...): stop until it changes */
+} ddns_next_t;
+
+typedef enum {
+    DYNDNS2_GOOD,
+    DYNDNS2_NOCHG,
+    DYNDNS2_BADAUTH,
+    DYNDNS2_NOHOST,
+    DYNDNS2_NOTFQDN,
+    DYNDNS2_ABUSE,
+    DYNDNS2_911,
+    DYNDNS2_DNSERR,
+    DYNDNS2_BADAGENT,
+    DYNDNS2_NUMHOST,
+    DYNDNS2_UNKNOWN, /* empty, garbage or an unknown word */
+} dyndns2_code_t;
+
+typedef struct dyndns2_answer {
+    dyndns2_code_t code;
+    ddns_next_t next;
+    const char *word; /* the code's name ("good", ...; "unknown") */
+} dyndns2_answer_t;
+
+/* Reads the first line of `body` (len bytes, not NUL-terminated; at most
+ * DYNDNS2_ANSWER_MAX looked at). Always fills *out; returns 0 for a known
+ * code, -1 for DYNDNS2_UNKNOWN. */
+int dyndns2_answer_parse(const char *body, size_t len, dyndns2_answer_t *out);
+
+#endif
