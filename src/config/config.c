@@ -1284,11 +1284,12 @@ static bool rfc2136_alg_known(const char *a)
 static void check_ddns(ctx_t *c, const ddns_set_t *set, const char *scope, const toml_value_t *tab,
                        ddns_cfg_t *d)
 {
+    char shown[SHOW_LEN];
     check_required(c, scope, tab, "provider");
     check_required(c, scope, tab, "name");
     if (d->name && !is_host_name(d->name))
         error_at(c, key_line(tab, "name"), "key '%s.name': '%s' is not a DNS name", scope,
-                 LOG_ESC(d->name));
+                 show(shown, sizeof shown, d->name, strlen(d->name)));
     for (int i = 0; d->name && i < set->n; i++)
         if (set->v[i].name && strcasecmp(set->v[i].name, d->name) == 0)
             error_at(c, key_line(tab, "name"), "key '%s.name': '%s' is kept twice (first at line %d)",
@@ -1301,7 +1302,7 @@ static void check_ddns(ctx_t *c, const ddns_set_t *set, const char *scope, const
     else
         error_at(c, key_line(tab, "provider"),
                  "key '%s.provider': unknown provider '%s' (expected \"rfc2136\" or \"dyndns2\")",
-                 scope, LOG_ESC(d->provider));
+                 scope, show(shown, sizeof shown, d->provider, strlen(d->provider)));
 }
 
 static void load_ddns(ctx_t *c, ddns_set_t *set, size_t index, const toml_value_t *tab)
