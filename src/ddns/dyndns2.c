@@ -92,39 +92,25 @@ static int build_request(const ddns_cfg_t *cfg, const dyndns2_url_t *u, const ch
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
-/* Reads until EOF or RESP_MAX; returns the bytes read or -1. */
+/* Reads until EOF or `size` bytes; returns the bytes read or -1. */
 static int read_all(SSL *ssl, char *buf, size_t size)
 {
     size_t got = 0;
-    while (got < size - 1) {
-        int n = SSL_read(ssl, buf + got, (int)(size - 1 - got));
+    while (got < size) {
+        int n = SSL_read(ssl, buf + got, (int)(size - got));
         if (n <= 0) break;
         got += (size_t)n;
     }
-    buf[got] = '\0';
     return got ? (int)got : -1;
 }
 
-/* The status code and the body of an HTTP/1.x answer in buf. */
-static const char *split_answer(const char *buf, int *status)
-{
-    *status = 0;
-    if (strncmp(buf, "HTTP/1.", 7) == 0 && strlen(buf) > 12) *status = atoi(buf + 9);
-    const char *body = strstr(buf, "\r\n\r\n");
-    return body ? body + 4 : "";
-}
-
-static void judge(const char *buf, ddns_result_t *res)
+static void judge(const char *buf, size_t len, ddns_result_t *res)
 {
     int status;
-    const char *body = split_answer(buf, &status);
+    size_t off, n;
     dyndns2_answer_t a;
-    int known = dyndns2_answer_parse(body, strlen(body), &a);
-    res->next = a.next;
-    /* Providers answer badauth with 401; an unknown body there is still one. */
-    if (known < 0 && status == 401) res->next = DDNS_NEXT_STOP;
-    snprintf(res->msg, sizeof res->msg, "HTTP %d: %.*s", status, (int)strcspn(body, "\r\n"),
-             body);
+    res->next = dyndns2_http_judge(buf, len, &status, &a, &off, &n);
+    snprintf(res->msg, sizeof res->msg, "HTTP %d: %.*s", status, (int)n, buf + off);
 }
 
 static void exchange(const ddns_cfg_t *cfg, const dyndns2_url_t *u, SSL_CTX *ctx, int fd,
@@ -132,6 +118,7 @@ static void exchange(const ddns_cfg_t *cfg, const dyndns2_url_t *u, SSL_CTX *ctx
 {
     SSL *ssl = SSL_new(ctx);
     char buf[RESP_MAX];
+    int got = 0;
     if (!ssl || !SSL_set_fd(ssl, fd) || !SSL_set_tlsext_host_name(ssl, u->host) ||
         !SSL_set1_host(ssl, u->host)) {
         snprintf(res->msg, sizeof res->msg, "out of memory");
@@ -139,10 +126,11 @@ static void exchange(const ddns_cfg_t *cfg, const dyndns2_url_t *u, SSL_CTX *ctx
         long v = SSL_get_verify_result(ssl);
         snprintf(res->msg, sizeof res->msg, "TLS handshake with %s failed: %s", u->host,
                  v != X509_V_OK ? X509_verify_cert_error_string(v) : "no handshake");
-    } else if (SSL_write(ssl, req, (int)strlen(req)) <= 0 || read_all(ssl, buf, sizeof buf) < 0) {
+    } else if (SSL_write(ssl, req, (int)strlen(req)) <= 0 ||
+               (got = read_all(ssl, buf, sizeof buf)) < 0) {
         snprintf(res->msg, sizeof res->msg, "no answer from %s", u->host);
     } else {
-        judge(buf, res);
+        judge(buf, (size_t)got, res);
     }
     SSL_free(ssl);
 }

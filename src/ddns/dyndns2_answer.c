@@ -2,6 +2,7 @@
 #include "ddns/dyndns2_answer.h"
 
 #include <string.h>
+#include <strings.h>
 
 typedef struct code_row {
     const char *word;
@@ -53,4 +54,33 @@ int dyndns2_answer_parse(const char *body, size_t len, dyndns2_answer_t *out)
         return 0;
     }
     return -1;
+}
+
+/* "HTTP/1.x NNN": the status, else 0. */
+static int status_of(const char *buf, size_t len)
+{
+    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') return 0;
+    int st = 0;
+    for (int i = 9; i < 12; i++) {
+        if (buf[i] < '0' || buf[i] > '9') return 0;
+        st = st * 10 + (buf[i] - '0');
+    }
+    return st;
+}
+
+ddns_next_t dyndns2_http_judge(const char *buf, size_t len, int *status, dyndns2_answer_t *out,
+                               size_t *line_off, size_t *line_len)
+{
+    *status = status_of(buf, len);
+    const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    size_t off = end ? (size_t)(end - buf) + 4 : len;
+    const char *body = buf + off;
+    size_t blen = len - off, n = 0;
+    while (n < blen && n < DYNDNS2_ANSWER_MAX && body[n] != '\r' && body[n] != '\n')
+        n++;
+    *line_off = off;
+    *line_len = n;
+    int known = dyndns2_answer_parse(body, blen, out);
+    if (known < 0 && *status == 401) return DDNS_NEXT_STOP;
+    return out->next;
 }

@@ -44,4 +44,12 @@ typedef struct dyndns2_answer {
  * code, -1 for DYNDNS2_UNKNOWN. */
 int dyndns2_answer_parse(const char *body, size_t len, dyndns2_answer_t *out);
 
+/* A whole HTTP/1.x answer as read from the provider (len bytes, not
+ * NUL-terminated): the status code in *status (0 without a status line),
+ * the body's first line read into *out, and the offset and length of that
+ * line (for the log) in *line_off / *line_len. Returns what to do next: the
+ * body's code decides; an unknown body under 401 is a bad login (stop). */
+ddns_next_t dyndns2_http_judge(const char *buf, size_t len, int *status, dyndns2_answer_t *out,
+                               size_t *line_off, size_t *line_len);
+
 #endif
