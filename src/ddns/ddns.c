@@ -150,13 +150,14 @@ static void failed(dentry_t *e)
     if (e->res.next == DDNS_NEXT_STOP) {
         e->stopped = true;
         LOG_E("ddns name=%s provider=%s address=%s failed, not retrying until the config "
-              "changes: %s",
+              "changes: error=\"%s\"",
               LOG_ESC(e->cfg.name), e->cfg.provider, a, LOG_ESCQ(e->res.msg));
         return;
     }
     e->failures++;
     uint64_t ms = ddns_backoff_ms(e->failures, e->res.next == DDNS_NEXT_BACKOFF);
-    LOG_LIMITED(LOG_WARN, "ddns name=%s provider=%s address=%s failed (try %u), retry in %llus: %s",
+    LOG_LIMITED(LOG_WARN,
+                "ddns name=%s provider=%s address=%s failed (try %u), retry in %llus: error=\"%s\"",
                 LOG_ESC(e->cfg.name), e->cfg.provider, a, e->failures,
                 (unsigned long long)(ms / 1000), LOG_ESCQ(e->res.msg));
     e->waiting = true;
@@ -176,8 +177,8 @@ static void after_work(uv_work_t *w, int status)
     memcpy(e->pub4, e->run4, sizeof e->pub4);
     memcpy(e->pub6, e->run6, sizeof e->pub6);
     e->failures = 0;
-    LOG_I("ddns name=%s provider=%s address=%s published (%s)", LOG_ESC(e->cfg.name),
-          e->cfg.provider, shown_addr(e->pub4, e->pub6, a, sizeof a), LOG_ESC(e->res.msg));
+    LOG_I("ddns name=%s provider=%s address=%s published answer=\"%s\"", LOG_ESC(e->cfg.name),
+          e->cfg.provider, shown_addr(e->pub4, e->pub6, a, sizeof a), LOG_ESCQ(e->res.msg));
     state_save(d);
     kick(e); /* the address may have moved again meanwhile */
 }
@@ -235,6 +236,7 @@ static void on_probe(void *arg, const char *ip)
 {
     ddns_t *d = arg;
     d->probe = NULL;
+    LOG_D("ddns: STUN answer address=%s", ip ? ip : "-");
     if (ip)
         ddns_learn(d, ip, "stun");
     else

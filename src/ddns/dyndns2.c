@@ -4,11 +4,13 @@
  * ddns caFile) and its name (SSL_set1_host). Blocking, on the threadpool;
  * every socket step is bounded by DDNS_IO_TIMEOUT_MS. Only the first
  * DYNDNS2_ANSWER_MAX bytes of the body are read. */
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +121,10 @@ static void exchange(const ddns_cfg_t *cfg, const dyndns2_url_t *u, SSL_CTX *ctx
     SSL *ssl = SSL_new(ctx);
     char buf[RESP_MAX];
     int got = 0;
-    if (!ssl || !SSL_set_fd(ssl, fd) || !SSL_set_tlsext_host_name(ssl, u->host) ||
+    unsigned char ip[16];
+    /* SNI carries host names only (RFC 6066 §3); SSL_set1_host takes both. */
+    bool literal = inet_pton(AF_INET, u->host, ip) == 1 || inet_pton(AF_INET6, u->host, ip) == 1;
+    if (!ssl || !SSL_set_fd(ssl, fd) || (!literal && !SSL_set_tlsext_host_name(ssl, u->host)) ||
         !SSL_set1_host(ssl, u->host)) {
         snprintf(res->msg, sizeof res->msg, "out of memory");
     } else if (SSL_connect(ssl) != 1) {

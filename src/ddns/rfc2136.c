@@ -215,8 +215,9 @@ void ddns_rfc2136_publish(const ddns_cfg_t *cfg, const char *addr4, const char *
         set(res, DDNS_NEXT_RETRY, "answer not signed with our key (rcode %s): wrong TSIG key %s",
             rcode, "name, secret or algorithm?");
     else if (st != LDNS_STATUS_OK)
-        set(res, DDNS_NEXT_RETRY, "no answer from the DNS server: %s%s",
-            ldns_get_errorstr_by_id(st), "");
+        set(res, DDNS_NEXT_RETRY, "no answer from the DNS server %s (%s)", cfg->server,
+            st == LDNS_STATUS_ERR || st == LDNS_STATUS_NETWORK_ERR ? "timeout or refused"
+                                                                    : ldns_get_errorstr_by_id(st));
     else if (!answer || ldns_pkt_get_rcode(answer) != LDNS_RCODE_NOERROR)
         set(res, DDNS_NEXT_RETRY, "the DNS server refused the update: rcode %s%s", rcode, "");
     else
