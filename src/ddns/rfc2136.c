@@ -88,12 +88,13 @@ ldns_pkt *rfc2136_build(const rfc2136_req_t *rq, char *err, size_t errlen)
         snprintf(err, errlen, "bad address");
         goto done;
     }
+    /* ldns_update_pkt_new copies the lists (they are const) and keeps the
+     * zone name it is given. */
     pkt = ldns_update_pkt_new(ldns_rdf_clone(zone), LDNS_RR_CLASS_IN, NULL, up, NULL);
     if (!pkt) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    up = NULL; /* the packet owns it now */
     ldns_pkt_set_random_id(pkt);
     char alg[64];
     rfc2136_alg_name(rq->algorithm, alg, sizeof alg);

@@ -204,4 +204,5 @@ lab_pass "restart without the state: the provider answered nochg"
 brw_stop_clean "$CLIENT_PID" "$LAB_TMP/client.log" client
 lab_alive "$NAMED_PID" || lab_fail "named died"
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" server
 echo "PASS test_ddns"
