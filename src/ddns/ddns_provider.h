@@ -14,7 +14,12 @@
 #include "config/config.h"
 #include "ddns/dyndns2_answer.h"
 
-#define DDNS_IO_TIMEOUT_MS 5000
+/* Each blocking step (connect, a read, the DNS answer) waits at most
+ * DDNS_IO_TIMEOUT_MS; a dyndns2 answer is read for at most DDNS_JOB_MS in
+ * all. A stopping process waits for a running job, so both stay well under
+ * the stop watchdog (cli_run_t's STOP_DRAIN_MS, 10 s) for a usual server. */
+#define DDNS_IO_TIMEOUT_MS 2500
+#define DDNS_JOB_MS 8000
 #define DDNS_MSG_MAX 256
 
 typedef struct ddns_result {

@@ -2,8 +2,8 @@
  * `GET /nic/update?hostname=NAME&myip=ADDR` over HTTPS with Basic auth,
  * the server's certificate checked against the system's CA store (or
  * ddns caFile) and its name (SSL_set1_host). Blocking, on the threadpool;
- * every socket step is bounded by DDNS_IO_TIMEOUT_MS. Only the first
- * DYNDNS2_ANSWER_MAX bytes of the body are read. */
+ * every socket step is bounded by DDNS_IO_TIMEOUT_MS, the answer by
+ * DDNS_JOB_MS. Only the first RESP_MAX bytes of the answer are read. */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <openssl/err.h>
@@ -11,11 +11,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ddns/ddns_provider.h"
@@ -32,7 +34,7 @@ static int dial(const char *host, const char *port, char *err, size_t errlen)
         return -1;
     }
     int fd = -1;
-    struct timeval tv = {DDNS_IO_TIMEOUT_MS / 1000, 0};
+    struct timeval tv = {DDNS_IO_TIMEOUT_MS / 1000, (DDNS_IO_TIMEOUT_MS % 1000) * 1000};
     for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
         if (fd < 0) continue;
@@ -94,11 +96,18 @@ static int build_request(const ddns_cfg_t *cfg, const dyndns2_url_t *u, const ch
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
-/* Reads until EOF or `size` bytes; returns the bytes read or -1. */
-static int read_all(SSL *ssl, char *buf, size_t size)
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Reads until EOF, `size` bytes or `deadline`; returns the bytes read or -1. */
+static int read_all(SSL *ssl, char *buf, size_t size, uint64_t deadline)
 {
     size_t got = 0;
-    while (got < size) {
+    while (got < size && now_ms() < deadline) {
         int n = SSL_read(ssl, buf + got, (int)(size - got));
         if (n <= 0) break;
         got += (size_t)n;
@@ -118,6 +127,7 @@ static void judge(const char *buf, size_t len, ddns_result_t *res)
 static void exchange(const ddns_cfg_t *cfg, const dyndns2_url_t *u, SSL_CTX *ctx, int fd,
                      const char *req, ddns_result_t *res)
 {
+    uint64_t deadline = now_ms() + DDNS_JOB_MS;
     SSL *ssl = SSL_new(ctx);
     char buf[RESP_MAX];
     int got = 0;
@@ -132,7 +142,7 @@ static void exchange(const ddns_cfg_t *cfg, const dyndns2_url_t *u, SSL_CTX *ctx
         snprintf(res->msg, sizeof res->msg, "TLS handshake with %s failed: %s", u->host,
                  v != X509_V_OK ? X509_verify_cert_error_string(v) : "no handshake");
     } else if (SSL_write(ssl, req, (int)strlen(req)) <= 0 ||
-               (got = read_all(ssl, buf, sizeof buf)) < 0) {
+               (got = read_all(ssl, buf, sizeof buf, deadline)) < 0) {
         snprintf(res->msg, sizeof res->msg, "no answer from %s", u->host);
     } else {
         judge(buf, (size_t)got, res);

@@ -161,7 +161,7 @@ static ldns_resolver *make_resolver(const ddns_cfg_t *cfg, char *err, size_t err
     ldns_resolver_set_port(res, (uint16_t)port);
     ldns_resolver_set_usevc(res, cfg->tcp);
     ldns_resolver_set_retry(res, 1);
-    ldns_resolver_set_timeout(res, (struct timeval){DDNS_IO_TIMEOUT_MS / 1000, 0});
+    ldns_resolver_set_timeout(res, (struct timeval){DDNS_IO_TIMEOUT_MS / 1000, (DDNS_IO_TIMEOUT_MS % 1000) * 1000});
     /* The answer's TSIG is checked with the same key (ldns_send_buffer). */
     char alg[64];
     rfc2136_alg_name(cfg->tsig_algorithm, alg, sizeof alg);
