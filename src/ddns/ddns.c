@@ -41,11 +41,11 @@ struct ddns {
     uv_timer_t check;
     ddns_recheck_fn recheck;
     void *owner;
-    char *state_path; /* NULL: not kept across restarts */
-    ddns_stun_t *probe; /* the STUN probe running, if any */
+    char *state_path;        /* NULL: not kept across restarts */
+    ddns_stun_t *probe;      /* the STUN probe running, if any */
     char not_global[IP_LEN]; /* the last non-global address logged */
-    int busy;         /* jobs out on the threadpool */
-    int closing;      /* handles not yet closed after destroy */
+    int busy;                /* jobs out on the threadpool */
+    int closing;             /* handles not yet closed after destroy */
     bool destroyed;
 };
 
@@ -76,9 +76,9 @@ static void cfg_copy(ddns_cfg_t *to, const ddns_cfg_t *from)
 
 static void cfg_free(ddns_cfg_t *c)
 {
-    char **f[] = {&c->provider,         &c->name,          &c->server,    &c->zone,
-                  &c->tsig_key_name,    &c->tsig_algorithm, &c->tsig_secret,
-                  &c->tsig_secret_file, &c->user,          &c->password,  &c->ca_file};
+    char **f[] = {&c->provider,      &c->name,           &c->server,      &c->zone,
+                  &c->tsig_key_name, &c->tsig_algorithm, &c->tsig_secret, &c->tsig_secret_file,
+                  &c->user,          &c->password,       &c->ca_file};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         free(*f[i]);
 }

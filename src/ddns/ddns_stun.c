@@ -77,8 +77,8 @@ ddns_stun_t *ddns_stun_start(uv_loop_t *loop, const struct sockaddr *stun, ddns_
 {
     ddns_stun_t *p = calloc(1, sizeof *p);
     if (!p) return NULL;
-    memcpy(&p->dst, stun, stun->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                      : sizeof(struct sockaddr_in));
+    memcpy(&p->dst, stun,
+           stun->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     p->cb = cb;
     p->arg = arg;
     if (RAND_bytes(p->tid, sizeof p->tid) != 1 ||

@@ -14,6 +14,7 @@ typedef struct code_row {
  * and abuse are the user's (or the provider's) to fix: retrying would only
  * get the account blocked, so the updater stops until the config changes.
  * 911 and dnserr are the provider's trouble: a long pause. */
+// clang-format off
 static const code_row_t codes[] = {
     {"good", DYNDNS2_GOOD, DDNS_NEXT_DONE},
     {"nochg", DYNDNS2_NOCHG, DDNS_NEXT_DONE},
@@ -26,6 +27,7 @@ static const code_row_t codes[] = {
     {"badagent", DYNDNS2_BADAGENT, DDNS_NEXT_STOP},
     {"numhost", DYNDNS2_NUMHOST, DDNS_NEXT_STOP},
 };
+// clang-format on
 
 static int is_space(char ch)
 {

@@ -34,9 +34,8 @@ static ldns_rr *delete_rrset(const ldns_rdf *owner, ldns_rr_type type)
 /* RFC 2136 §2.5.1: "Add To An RRset". */
 static ldns_rr *add_rr(const ldns_rdf *owner, ldns_rr_type type, int ttl, const char *addr)
 {
-    ldns_rdf *rd = ldns_rdf_new_frm_str(type == LDNS_RR_TYPE_A ? LDNS_RDF_TYPE_A
-                                                               : LDNS_RDF_TYPE_AAAA,
-                                        addr);
+    ldns_rdf *rd =
+        ldns_rdf_new_frm_str(type == LDNS_RR_TYPE_A ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA, addr);
     if (!rd) return NULL;
     ldns_rr *rr = ldns_rr_new();
     if (!rr) {
@@ -98,8 +97,8 @@ ldns_pkt *rfc2136_build(const rfc2136_req_t *rq, char *err, size_t errlen)
     ldns_pkt_set_random_id(pkt);
     char alg[64];
     rfc2136_alg_name(rq->algorithm, alg, sizeof alg);
-    ldns_status st = ldns_pkt_tsig_sign(pkt, rq->key_name, rq->secret_b64, RFC2136_TSIG_FUDGE,
-                                        alg, NULL);
+    ldns_status st =
+        ldns_pkt_tsig_sign(pkt, rq->key_name, rq->secret_b64, RFC2136_TSIG_FUDGE, alg, NULL);
     if (st != LDNS_STATUS_OK) {
         snprintf(err, errlen, "cannot sign with TSIG: %s", ldns_get_errorstr_by_id(st));
         ldns_pkt_free(pkt);
@@ -161,7 +160,8 @@ static ldns_resolver *make_resolver(const ddns_cfg_t *cfg, char *err, size_t err
     ldns_resolver_set_port(res, (uint16_t)port);
     ldns_resolver_set_usevc(res, cfg->tcp);
     ldns_resolver_set_retry(res, 1);
-    ldns_resolver_set_timeout(res, (struct timeval){DDNS_IO_TIMEOUT_MS / 1000, (DDNS_IO_TIMEOUT_MS % 1000) * 1000});
+    ldns_resolver_set_timeout(
+        res, (struct timeval){DDNS_IO_TIMEOUT_MS / 1000, (DDNS_IO_TIMEOUT_MS % 1000) * 1000});
     /* The answer's TSIG is checked with the same key (ldns_send_buffer). */
     char alg[64];
     rfc2136_alg_name(cfg->tsig_algorithm, alg, sizeof alg);
@@ -186,8 +186,7 @@ static ldns_status send_update(ldns_resolver *res, ldns_pkt *pkt, ldns_pkt **ans
     return st;
 }
 
-static void set(ddns_result_t *res, ddns_next_t next, const char *fmt, const char *a,
-                const char *b)
+static void set(ddns_result_t *res, ddns_next_t next, const char *fmt, const char *a, const char *b)
 {
     res->next = next;
     snprintf(res->msg, sizeof res->msg, fmt, a, b);
@@ -197,9 +196,8 @@ void ddns_rfc2136_publish(const ddns_cfg_t *cfg, const char *addr4, const char *
                           ddns_result_t *res)
 {
     char err[160] = "";
-    rfc2136_req_t rq = {cfg->zone,           cfg->name,          cfg->ttl,
-                        addr4,               addr6,              cfg->tsig_key_name,
-                        cfg->tsig_algorithm, cfg->tsig_secret};
+    rfc2136_req_t rq = {cfg->zone,          cfg->name,           cfg->ttl,        addr4, addr6,
+                        cfg->tsig_key_name, cfg->tsig_algorithm, cfg->tsig_secret};
     ldns_pkt *pkt = rfc2136_build(&rq, err, sizeof err);
     if (!pkt) return set(res, DDNS_NEXT_STOP, "%s%s", err, "");
     ldns_resolver *r = make_resolver(cfg, err, sizeof err);
@@ -218,7 +216,7 @@ void ddns_rfc2136_publish(const ddns_cfg_t *cfg, const char *addr4, const char *
     else if (st != LDNS_STATUS_OK)
         set(res, DDNS_NEXT_RETRY, "no answer from the DNS server %s (%s)", cfg->server,
             st == LDNS_STATUS_ERR || st == LDNS_STATUS_NETWORK_ERR ? "timeout or refused"
-                                                                    : ldns_get_errorstr_by_id(st));
+                                                                   : ldns_get_errorstr_by_id(st));
     else if (!answer || ldns_pkt_get_rcode(answer) != LDNS_RCODE_NOERROR)
         set(res, DDNS_NEXT_RETRY, "the DNS server refused the update: rcode %s%s", rcode, "");
     else

@@ -34,7 +34,8 @@ static void learn(void *owner)
     const server_cfg_t *c = s->cfg;
     struct sockaddr_storage bind;
     char ip[ADDR_STRLEN];
-    if (c->ddns.address && c->ddns.address[0]) return ddns_learn(s->ddns, c->ddns.address, "config");
+    if (c->ddns.address && c->ddns.address[0])
+        return ddns_learn(s->ddns, c->ddns.address, "config");
     if (addr_parse(c->bind_addr, 0, &bind) == 0 && addr_is_global((struct sockaddr *)&bind))
         return ddns_learn(s->ddns, c->bind_addr, "bindAddr");
     if (host_global(AF_INET, ip, sizeof ip)) ddns_learn(s->ddns, ip, "interfaces");

@@ -117,8 +117,8 @@ static ldns_pkt *wire_roundtrip(ldns_pkt *pkt, uint8_t **wire, size_t *len)
 
 static void test_update_built(void)
 {
-    rfc2136_req_t rq = {NULL,      "home-pc.home.test", 120,   "203.0.113.7",
-                        "2001:db8::7", KEY,             "hmac-sha256", SECRET};
+    rfc2136_req_t rq = {NULL, "home-pc.home.test", 120,   "203.0.113.7", "2001:db8::7",
+                        KEY,  "hmac-sha256",       SECRET};
     char err[128] = "";
     ldns_pkt *pkt = rfc2136_build(&rq, err, sizeof err);
     CHECK(pkt != NULL);
@@ -164,8 +164,8 @@ static void test_update_built(void)
 
 static void test_update_v4_only_and_zone(void)
 {
-    rfc2136_req_t rq = {"example.test", "a.b.example.test", 60, "203.0.113.8", NULL,
-                        KEY,            NULL,               SECRET};
+    rfc2136_req_t rq = {"example.test", "a.b.example.test", 60, "203.0.113.8", NULL, KEY, NULL,
+                        SECRET};
     char err[128] = "";
     ldns_pkt *pkt = rfc2136_build(&rq, err, sizeof err);
     CHECK(pkt != NULL);
@@ -244,15 +244,16 @@ static void test_config_secret_file(void)
 {
     char path[] = "/tmp/test_ddns_keyXXXXXX";
     int fd = mkstemp(path);
-    const char *bind_key = "key \"ddns-test\" {\n\talgorithm hmac-sha256;\n\tsecret \"" SECRET
-                           "\";\n};\n";
+    const char *bind_key =
+        "key \"ddns-test\" {\n\talgorithm hmac-sha256;\n\tsecret \"" SECRET "\";\n};\n";
     CHECK(write(fd, bind_key, strlen(bind_key)) == (ssize_t)strlen(bind_key));
     close(fd);
     char text[512];
-    snprintf(text, sizeof text,
-             "[[ddns]]\nprovider = \"rfc2136\"\nname = \"a.home.test\"\nserver = \"[2001:db8::1]:53\"\n"
-             "tsigKeyName = \"ddns-test\"\ntsigSecretFile = \"%s\"\n",
-             path);
+    snprintf(
+        text, sizeof text,
+        "[[ddns]]\nprovider = \"rfc2136\"\nname = \"a.home.test\"\nserver = \"[2001:db8::1]:53\"\n"
+        "tsigKeyName = \"ddns-test\"\ntsigSecretFile = \"%s\"\n",
+        path);
     client_cfg_t cfg;
     CHECK_EQ_INT(client(text, &cfg), 0);
     CHECK_EQ_STR(cfg.ddns.v[0].tsig_secret, SECRET);
@@ -264,7 +265,8 @@ static void test_config_secret_file(void)
 
 static void test_config_errors(void)
 {
-    expect_error("[[ddns]]\nname = \"a.b\"\n", "c.toml:1: error: missing required key 'ddns[0].provider'");
+    expect_error("[[ddns]]\nname = \"a.b\"\n",
+                 "c.toml:1: error: missing required key 'ddns[0].provider'");
     expect_error("[[ddns]]\nprovider = \"cloudflare\"\nname = \"a.b\"\n",
                  "c.toml:2: error: key 'ddns[0].provider': unknown provider 'cloudflare'");
     expect_error("[[ddns]]\nprovider = \"dyndns2\"\nname = \"a b\"\nserver = \"https://x\"\n"
@@ -279,7 +281,8 @@ static void test_config_errors(void)
                  "user = \"u\"\npassword = \"p\"\n[[ddns]]\nprovider = \"dyndns2\"\nname = "
                  "\"A.B\"\nserver = \"https://x\"\nuser = \"u\"\npassword = \"p\"\n",
                  "c.toml:9: error: key 'ddns[1].name': 'A.B' is kept twice (first at line 1)");
-    expect_error("ddnsCheckInterval = 1\n", "c.toml:1: error: key 'ddnsCheckInterval': 1 is out of range");
+    expect_error("ddnsCheckInterval = 1\n",
+                 "c.toml:1: error: key 'ddnsCheckInterval': 1 is out of range");
     expect_error("[[ddns]]\nprovider = \"dyndns2\"\nname = \"a.b\"\nbogus = 1\n", "bogus");
 #ifdef BURROW_HAVE_LDNS
     expect_error("[[ddns]]\nprovider = \"rfc2136\"\nname = \"a.b\"\nserver = \"h\"\n"
