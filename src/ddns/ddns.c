@@ -32,6 +32,7 @@ typedef struct dentry {
     ddns_result_t res;
     unsigned failures;
     bool busy, stopped, waiting;
+    bool paused; /* the wait is the provider's pause (911, dnserr): kept even for a new address */
 } dentry_t;
 
 struct ddns {
@@ -161,6 +162,7 @@ static void failed(dentry_t *e)
                 LOG_ESC(e->cfg.name), e->cfg.provider, a, e->failures,
                 (unsigned long long)(ms / 1000), LOG_ESCQ(e->res.msg));
     e->waiting = true;
+    e->paused = e->res.next == DDNS_NEXT_BACKOFF;
     uv_timer_start(&e->retry, on_retry, ms, 0);
 }
 
@@ -225,6 +227,10 @@ void ddns_learn(ddns_t *d, const char *ip, const char *source)
         const char *pub = v4 ? e->pub4 : e->pub6;
         bool news = strcmp(want, ip) != 0;
         snprintf(want, IP_LEN, "%s", ip);
+        if (news && e->waiting && !e->paused) { /* a new address: no need to wait out a retry */
+            uv_timer_stop(&e->retry);
+            e->waiting = false;
+        }
         if (news && strcmp(pub, ip) == 0)
             LOG_I("ddns name=%s provider=%s address=%s unchanged (from %s)", LOG_ESC(e->cfg.name),
                   e->cfg.provider, ip, source);
