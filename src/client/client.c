@@ -243,6 +243,7 @@ static void on_login_ok(void *owner, json_t *m)
     for (int i = 0; i < c->cfg->pool_count; i++)
         cwork_open(c);
     cvisitor_ctl_up(c);
+    cddns_login(c, msg_str(m, "addr"));
     int iv = c->cfg->heartbeat_interval;
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
 }
@@ -629,7 +630,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", cfg->server_addr, cfg->server_port);
     snprintf(c->known_path, sizeof c->known_path, "%s/known_servers", state_dir);
     if (cfg->tls_enable && !(c->tls = tlsc_client_ctx(cfg->tls_trusted_ca_file))) goto fail;
-    if (setup_proxies(c) != 0 || cvisitor_setup(c) != 0) goto fail;
+    if (setup_proxies(c) != 0 || cvisitor_setup(c) != 0 || cddns_setup(c) != 0) goto fail;
     if (cfg->inspector.on &&
         inspector_create(loop, &cfg->inspector, local_of, c, &c->inspector) != 0)
         goto fail;
@@ -702,6 +703,7 @@ void client_stop(cli_t *c)
     cxtcp_close_all(c);
     tunnels_end_all(&c->tunnels);
     inspector_stop(c->inspector);
+    cddns_stop(c);
     uv_close((uv_handle_t *)&c->retry, NULL);
     uv_close((uv_handle_t *)&c->hb, NULL);
     for (int i = 0; i < c->n_proxies; i++)

@@ -139,6 +139,8 @@ struct cli {
     int n_proxies;
     /* the HTTP inspector (src/inspect) when a proxy inspects; NULL else */
     struct inspector *inspector;
+    /* DDNS (src/ddns, cddns.c) when [[ddns]] entries exist; NULL else */
+    struct ddns *ddns;
     uint64_t lost_at;       /* loop time a logged-in session was lost; 0: never */
     uint64_t attempt_start; /* loop time the current connection attempt began */
     bool probe_expired;     /* probing over: window ran out, or server reached */
@@ -293,6 +295,13 @@ void cstcp_close_proxy(cli_t *c, const cproxy_t *p);
 
 /* visitor.c: the [[visitors]] entries. */
 /* Builds one visitor per entry (client_create). 0 or -1 (out of memory). */
+/* ---- cddns.c: the client's DDNS names --------------------------------- */
+/* Creates c->ddns from cfg->ddns (nothing without entries); 0 or -1. */
+int cddns_setup(cli_t *c);
+/* At LOGIN_OK: the address the server saw (its "addr"), else a STUN probe. */
+void cddns_login(cli_t *c, const char *server_seen);
+void cddns_stop(cli_t *c); /* at client_stop */
+
 int cvisitor_setup(cli_t *c);
 /* Opens the local listeners (client_start); they stay open until stop. */
 void cvisitor_start(cli_t *c);

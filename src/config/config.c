@@ -28,6 +28,7 @@
 #include "net/addr.h"
 #include "util/strbuf.h"
 #include "config/toml.h"
+#include "ddns/dyndns2_url.h"
 #include "util/log.h"
 #include "wol/wol.h"
 
@@ -181,6 +182,7 @@ typedef enum {
     K_PM_PROTOS,   /* client_cfg_t port_mapping_protocols: "pcp", "natpmp", "upnp" */
     K_WEB_PORT,    /* web_cfg_t at `off`: port 0..65535 and the key's line */
     K_INSP_ADDR,   /* inspect_cfg_t at `off`: addr and the key's line */
+    K_DDNS,        /* ddns_set_t at `off`: [[ddns]] */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -267,6 +269,9 @@ static const key_spec_t server_keys[] = {
     INT("p2p.relayRateKiB", server_cfg_t, relay_rate_kib, 1, 4194303),
     FRP_EACH("sshTunnelGateway"),
     BOOL("enablePrometheus", server_cfg_t, enable_prometheus),
+    SPECIAL("ddns", K_DDNS, server_cfg_t, ddns),
+    INT("ddnsCheckInterval", server_cfg_t, ddns.check_interval, 10, 86400),
+    SPECIAL("ddnsAddress", K_IP_ADDR, server_cfg_t, ddns.address),
     FRP("detailedErrorsToClient"),
     FRP("userConnTimeout"),
     FRP("udpPacketSize"),
@@ -317,6 +322,8 @@ static const key_spec_t client_keys[] = {
     INT("inspector.maxBytes", client_cfg_t, inspector.max_bytes, 4096, INT_MAX),
     INT("inspector.bodyMax", client_cfg_t, inspector.body_max, 0, 16 * 1024 * 1024),
     STR("natHoleStunServer", client_cfg_t, nat_hole_stun_server),
+    SPECIAL("ddns", K_DDNS, client_cfg_t, ddns),
+    INT("ddnsCheckInterval", client_cfg_t, ddns.check_interval, 10, 86400),
     FRP("dnsServer"),
     FRP("start"),
     FRP("udpPacketSize"),
@@ -392,6 +399,24 @@ static const key_spec_t wol_keys[] = {
     STR("mac", wol_cfg_t, mac),
     STR("interface", wol_cfg_t, interface),
     STR("password", wol_cfg_t, password),
+    END,
+};
+
+static const key_spec_t ddns_keys[] = {
+    STR("provider", ddns_cfg_t, provider),
+    STR("name", ddns_cfg_t, name),
+    STR("server", ddns_cfg_t, server),
+    STR("zone", ddns_cfg_t, zone),
+    STR("tsigKeyName", ddns_cfg_t, tsig_key_name),
+    STR("tsigAlgorithm", ddns_cfg_t, tsig_algorithm),
+    STR("tsigSecret", ddns_cfg_t, tsig_secret),
+    STR("tsigSecretFile", ddns_cfg_t, tsig_secret_file),
+    STR("user", ddns_cfg_t, user),
+    STR("password", ddns_cfg_t, password),
+    STR("caFile", ddns_cfg_t, ca_file),
+    BOOL("tcp", ddns_cfg_t, tcp),
+    BOOL("ipv6", ddns_cfg_t, ipv6),
+    INT("ttl", ddns_cfg_t, ttl, 0, 604800),
     END,
 };
 
@@ -1262,6 +1287,152 @@ static void resolve_wake(ctx_t *c, client_cfg_t *cfg)
     }
 }
 
+/* ---- ddns --------------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *out_len);
+
+static bool is_host_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253) return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '.' || *s == '_'))
+            return false;
+    return true;
+}
+
+static bool is_base64(const char *s)
+{
+    if (!*s) return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '+' || *s == '/' || *s == '='))
+            return false;
+    return true;
+}
+
+/* tsigSecretFile: the bare base64 secret, or a BIND key file (tsig-keygen's
+ * `key "n" { algorithm a; secret "B64"; };`), whose secret is taken. */
+static void read_tsig_file(ctx_t *c, const char *scope, int line, ddns_cfg_t *d)
+{
+    size_t len = 0;
+    char *text = read_file(d->tsig_secret_file, &len);
+    if (!text) {
+        error_at(c, line, "key '%s.tsigSecretFile': cannot read '%s': %s", scope,
+                 d->tsig_secret_file, strerror(errno));
+        return;
+    }
+    const char *p = strstr(text, "secret \"");
+    p = p ? p + 8 : text;
+    p += strspn(p, " \t\r\n");
+    size_t n = strcspn(p, "\"; \t\r\n");
+    set_str(c, &d->tsig_secret, p, n);
+    free(text);
+}
+
+static bool rfc2136_alg_known(const char *a);
+
+static void check_rfc2136(ctx_t *c, const char *scope, const toml_value_t *tab, ddns_cfg_t *d)
+{
+#ifndef BURROW_HAVE_LDNS
+    error_at(c, key_line(tab, "provider"),
+             "key '%s.provider': this burrow was built without ldns (libldns-dev), so "
+             "\"rfc2136\" is not available; use \"dyndns2\" or rebuild with ldns",
+             scope);
+#endif
+    check_required(c, scope, tab, "server");
+    check_required(c, scope, tab, "tsigKeyName");
+    if (d->tsig_secret_file && !d->tsig_secret) read_tsig_file(c, scope, tab->line, d);
+    if (!d->tsig_secret)
+        error_at(c, tab->line, "missing required key '%s.tsigSecret' (or tsigSecretFile)", scope);
+    else if (!is_base64(d->tsig_secret))
+        error_at(c, tab->line, "key '%s.tsigSecret': not a base64 secret", scope);
+    if (d->tsig_algorithm && !rfc2136_alg_known(d->tsig_algorithm))
+        error_at(c, key_line(tab, "tsigAlgorithm"),
+                 "key '%s.tsigAlgorithm': expected hmac-sha256, hmac-sha384, hmac-sha512, "
+                 "hmac-sha224, hmac-sha1 or hmac-md5",
+                 scope);
+}
+
+static void check_dyndns2(ctx_t *c, const char *scope, const toml_value_t *tab, ddns_cfg_t *d)
+{
+    dyndns2_url_t u;
+    check_required(c, scope, tab, "server");
+    check_required(c, scope, tab, "user");
+    check_required(c, scope, tab, "password");
+    if (d->server && dyndns2_url_parse(d->server, &u) < 0)
+        error_at(c, key_line(tab, "server"),
+                 "key '%s.server': expected \"https://host[:port][/path]\" (the password is sent: "
+                 "https only)",
+                 scope);
+}
+
+/* The rfc2136 TSIG algorithms ldns signs with. */
+static bool rfc2136_alg_known(const char *a)
+{
+    static const char *const algs[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512",
+                                       "hmac-sha224", "hmac-sha1",   "hmac-md5",
+                                       "hmac-md5.sig-alg.reg.int", NULL};
+    size_t n = strlen(a);
+    if (n && a[n - 1] == '.') n--;
+    for (const char *const *k = algs; *k; k++)
+        if (strlen(*k) == n && strncasecmp(*k, a, n) == 0) return true;
+    return false;
+}
+
+static void check_ddns(ctx_t *c, const ddns_set_t *set, const char *scope, const toml_value_t *tab,
+                       ddns_cfg_t *d)
+{
+    char shown[SHOW_LEN];
+    check_required(c, scope, tab, "provider");
+    check_required(c, scope, tab, "name");
+    if (d->name && !is_host_name(d->name))
+        error_at(c, key_line(tab, "name"), "key '%s.name': '%s' is not a DNS name", scope,
+                 show(shown, sizeof shown, d->name, strlen(d->name)));
+    for (int i = 0; d->name && i < set->n; i++)
+        if (set->v[i].name && strcasecmp(set->v[i].name, d->name) == 0)
+            error_at(c, key_line(tab, "name"), "key '%s.name': '%s' is kept twice (first at line %d)",
+                     scope, d->name, set->v[i].line);
+    if (!d->provider) return;
+    if (strcmp(d->provider, "rfc2136") == 0)
+        check_rfc2136(c, scope, tab, d);
+    else if (strcmp(d->provider, "dyndns2") == 0)
+        check_dyndns2(c, scope, tab, d);
+    else
+        error_at(c, key_line(tab, "provider"),
+                 "key '%s.provider': unknown provider '%s' (expected \"rfc2136\" or \"dyndns2\")",
+                 scope, show(shown, sizeof shown, d->provider, strlen(d->provider)));
+}
+
+static void load_ddns(ctx_t *c, ddns_set_t *set, size_t index, const toml_value_t *tab)
+{
+    char scope[PATH_LEN];
+    snprintf(scope, sizeof scope, "ddns[%zu]", index);
+    if (!expect(c, scope, tab->line, tab, TOML_TABLE)) return;
+    ddns_cfg_t *d = &set->v[set->n];
+    d->line = tab->line;
+    d->ttl = DDNS_DEFAULT_TTL;
+    walk_t dw = {ddns_keys, d, strlen(scope) + 1};
+    walk(c, &dw, tab, scope);
+    check_ddns(c, set, scope, tab, d);
+    set->n++;
+}
+
+HANDLER(h_ddns)
+{
+    ddns_set_t *set = field_of(w, k);
+    const toml_value_t *arr = kv->value;
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || set->v) return;
+    set->v = calloc(arr->u.arr.len + 1, sizeof *set->v);
+    if (!set->v) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++)
+        load_ddns(c, set, i, arr->u.arr.items[i]);
+}
+
 static const handler_fn handlers[K_KIND_COUNT] = {
     [K_SECTION] = h_section,
     [K_STRING] = h_string,
@@ -1274,6 +1445,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_PROXIES] = h_proxies,
     [K_VISITORS] = h_visitors,
     [K_WOLS] = h_wols,
+    [K_DDNS] = h_ddns,
     [K_PROXY_NAME] = h_proxy_name,
     [K_PROXY_TYPE] = h_nothing,
     [K_STR_LIST] = h_str_list,
@@ -1458,6 +1630,7 @@ static void server_defaults(server_cfg_t *cfg)
     cfg->vhost_http_timeout = 60;
     cfg->stun_port = -1;
     cfg->relay_port = -1;
+    cfg->ddns.check_interval = DDNS_DEFAULT_CHECK_INTERVAL;
     cfg->log.level = LOG_INFO;
 }
 
@@ -1482,6 +1655,7 @@ static void client_defaults(client_cfg_t *cfg)
     cfg->heartbeat_interval = 30;
     cfg->heartbeat_timeout = 90;
     cfg->inspector.body_max = -1; /* unset: INSPECT_DEFAULT_BODY_MAX (0 is "no bodies") */
+    cfg->ddns.check_interval = DDNS_DEFAULT_CHECK_INTERVAL;
     cfg->log.level = LOG_INFO;
 }
 
@@ -1608,6 +1782,27 @@ static void inspect_cfg_free(inspect_cfg_t *ins)
     memset(ins, 0, sizeof *ins);
 }
 
+static void ddns_set_free(ddns_set_t *set)
+{
+    for (int i = 0; i < set->n; i++) {
+        ddns_cfg_t *d = &set->v[i];
+        free(d->provider);
+        free(d->name);
+        free(d->server);
+        free(d->zone);
+        free(d->tsig_key_name);
+        free(d->tsig_algorithm);
+        free(d->tsig_secret);
+        free(d->tsig_secret_file);
+        free(d->user);
+        free(d->password);
+        free(d->ca_file);
+    }
+    free(set->v);
+    free(set->address);
+    memset(set, 0, sizeof *set);
+}
+
 static void user_cfg_free(user_cfg_t *u)
 {
     free(u->name);
@@ -1634,6 +1829,7 @@ void config_server_free(server_cfg_t *cfg)
     free(cfg->custom_404_page);
     free(cfg->alt_addr);
     web_cfg_free(&cfg->web);
+    ddns_set_free(&cfg->ddns);
     log_cfg_free(&cfg->log);
     memset(cfg, 0, sizeof *cfg);
 }
@@ -1711,6 +1907,7 @@ void config_client_free(client_cfg_t *cfg)
         free(cfg->wols[i].password);
     }
     free(cfg->wols);
+    ddns_set_free(&cfg->ddns);
     memset(cfg, 0, sizeof *cfg);
 }
 

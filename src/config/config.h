@@ -123,6 +123,35 @@ typedef struct visitor_cfg {
     int line;                /* of the [[visitors]] header */
 } visitor_cfg_t;
 
+/* One [[ddns]] entry (burrow's own keys; frp has none): a DNS name kept
+ * pointing at this host's public address (src/ddns). */
+#define DDNS_DEFAULT_TTL 60
+#define DDNS_DEFAULT_CHECK_INTERVAL 300 /* seconds */
+typedef struct ddns_cfg {
+    char *provider;         /* "rfc2136" | "dyndns2"; required */
+    char *name;             /* the DNS name kept; required */
+    char *server;           /* rfc2136: "host[:port]" (53); dyndns2: "https://host[:port][/path]" */
+    char *zone;             /* rfc2136: default the name minus its first label */
+    char *tsig_key_name;    /* rfc2136: required */
+    char *tsig_algorithm;   /* rfc2136: default "hmac-sha256" */
+    char *tsig_secret;      /* rfc2136: base64 (tsigSecret, or tsigSecretFile read at load) */
+    char *tsig_secret_file; /* tsigSecretFile: the file it came from */
+    char *user, *password;  /* dyndns2: Basic auth */
+    char *ca_file;          /* dyndns2: CA bundle in place of the system store */
+    bool tcp;               /* rfc2136: send over TCP (default UDP) */
+    bool ipv6;              /* also keep AAAA when an IPv6 address is known */
+    int ttl;                /* rfc2136: DDNS_DEFAULT_TTL */
+    int line;               /* of the [[ddns]] header */
+} ddns_cfg_t;
+
+/* All of a file's [[ddns]] entries and the keys around them. */
+typedef struct ddns_set {
+    ddns_cfg_t *v;
+    int n;
+    int check_interval; /* ddnsCheckInterval: seconds between re-checks */
+    char *address;      /* server only, ddnsAddress: the address to publish */
+} ddns_set_t;
+
 /* One [[users]] entry: a login name with its own token and what it may
  * claim. A user named here logs in only with its own token. */
 typedef struct user_cfg {
@@ -178,6 +207,7 @@ typedef struct server_cfg {
     int relay_rate_kib;     /* p2p.relayRateKiB: KiB/s per allocation */
     web_cfg_t web;          /* webServer.*: the dashboard and its API */
     bool enable_prometheus; /* enablePrometheus: /metrics on the dashboard */
+    ddns_set_t ddns;        /* [[ddns]], ddnsCheckInterval, ddnsAddress */
     log_cfg_t log;
 } server_cfg_t;
 
@@ -227,6 +257,7 @@ typedef struct client_cfg {
     int n_visitors;
     wol_cfg_t *wols; /* [[wakeOnLan]] */
     int n_wols;
+    ddns_set_t ddns; /* [[ddns]], ddnsCheckInterval */
 } client_cfg_t;
 
 /* Returns 0, or -1 after printing errors to `diag` (stderr when NULL). */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS } fkind_t;
+typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS, F_DDNS } fkind_t;
 
 typedef struct field {
     const char *key; /* frp's name, for messages */
@@ -66,6 +66,24 @@ static const field_t visitor_fields[] = {
     FLD(visitor_cfg_t, "fallbackTimeoutMs", F_INT, fallback_timeout_ms),
 };
 
+/* A [[ddns]] entry, every field (compared as a whole list by F_DDNS). */
+static const field_t ddns_fields[] = {
+    FLD(ddns_cfg_t, "provider", F_STR, provider),
+    FLD(ddns_cfg_t, "name", F_STR, name),
+    FLD(ddns_cfg_t, "server", F_STR, server),
+    FLD(ddns_cfg_t, "zone", F_STR, zone),
+    FLD(ddns_cfg_t, "tsigKeyName", F_STR, tsig_key_name),
+    FLD(ddns_cfg_t, "tsigAlgorithm", F_STR, tsig_algorithm),
+    FLD(ddns_cfg_t, "tsigSecret", F_STR, tsig_secret),
+    FLD(ddns_cfg_t, "tsigSecretFile", F_STR, tsig_secret_file),
+    FLD(ddns_cfg_t, "user", F_STR, user),
+    FLD(ddns_cfg_t, "password", F_STR, password),
+    FLD(ddns_cfg_t, "caFile", F_STR, ca_file),
+    FLD(ddns_cfg_t, "tcp", F_BOOL, tcp),
+    FLD(ddns_cfg_t, "ipv6", F_BOOL, ipv6),
+    FLD(ddns_cfg_t, "ttl", F_INT, ttl),
+};
+
 /* What a running client cannot change without a restart (client/reload.c). */
 static const field_t client_fields[] = {
     FLD(client_cfg_t, "serverAddr", F_STR, server_addr),
@@ -103,6 +121,10 @@ static const field_t client_fields[] = {
     /* [[wakeOnLan]]: what `burrow wake NAME` may wake; proxies copy their
      * entry (rows above), so only the list itself needs the restart */
     FLD(client_cfg_t, "wakeOnLan", F_WOLS, wols),
+    /* the DDNS updater starts at client_create: [[ddns]] changes need a
+     * restart (which also clears an entry stopped by badauth/nohost) */
+    FLD(client_cfg_t, "ddns", F_DDNS, ddns),
+    FLD(client_cfg_t, "ddnsCheckInterval", F_INT, ddns.check_interval),
 };
 /* clang-format on */
 
@@ -149,6 +171,17 @@ static bool wols_eq(const client_cfg_t *a, const client_cfg_t *b)
     return true;
 }
 
+static const field_t *first_diff(const field_t *t, size_t n, const void *a, const void *b);
+
+static bool ddns_eq(const ddns_set_t *a, const ddns_set_t *b)
+{
+    if (a->n != b->n) return false;
+    for (int i = 0; i < a->n; i++)
+        if (first_diff(ddns_fields, sizeof ddns_fields / sizeof ddns_fields[0], &a->v[i], &b->v[i]))
+            return false;
+    return true;
+}
+
 static bool field_eq(const field_t *f, const void *a, const void *b)
 {
     const char *pa = (const char *)a + f->off, *pb = (const char *)b + f->off;
@@ -168,6 +201,8 @@ static bool field_eq(const field_t *f, const void *a, const void *b)
         return protos_eq(a, b);
     case F_WOLS:
         return wols_eq(a, b);
+    case F_DDNS:
+        return ddns_eq((const ddns_set_t *)(const void *)pa, (const ddns_set_t *)(const void *)pb);
     }
     return false;
 }

@@ -226,6 +226,26 @@ const char *nat_tri_name(nat_tri_t t)
     return (unsigned)t < NAT_TRI_COUNT ? names[t] : "unknown";
 }
 
+const char *nat_direct_sentence(const nat_obs_t *o, const nat_verdict_t *v)
+{
+    switch (v->place) {
+    case NAT_PLACE_PUBLIC:
+        return "this host has the public address: a DDNS name for it reaches it directly "
+               "(firewall permitting)";
+    case NAT_PLACE_CGNAT:
+        return "the WAN address is a carrier's, not public: DDNS plus a router mapping cannot "
+               "reach this host; use the tunnel";
+    case NAT_PLACE_NAT:
+        return o->has_router_wan
+                   ? "DDNS plus a port mapping on the router (UPnP, NAT-PMP, PCP or by hand) "
+                     "can reach this host; the tunnel works too"
+                   : "if the router's WAN address is not the public address, DDNS plus a router "
+                     "mapping cannot reach this host; use the tunnel";
+    default:
+        return NULL;
+    }
+}
+
 const char *nat_place_name(nat_place_t p)
 {
     static const char *const names[NAT_PLACE_COUNT] = {"unknown", "public", "nat", "cgnat"};

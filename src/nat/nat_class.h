@@ -101,6 +101,11 @@ bool nat_same_addr(const struct sockaddr_storage *a, const struct sockaddr_stora
 const char *nat_behavior_name(nat_behavior_t b);
 const char *nat_tri_name(nat_tri_t t);         /* "unknown", "no", "yes" */
 const char *nat_place_name(nat_place_t p);     /* "unknown", "public", "nat", "cgnat" */
+/* The seed's first question (000 §二.1-2): can the public address plus
+ * DDNS and a router mapping reach this host, or is the tunnel needed?
+ * One sentence per place; "one NAT" splits on whether the router told its
+ * WAN address. NULL when the place is unknown. */
+const char *nat_direct_sentence(const nat_obs_t *o, const nat_verdict_t *v);
 const char *nat_classic_key(nat_classic_t c);  /* "unknown", "open", "full-cone", ... */
 const char *nat_classic_name(nat_classic_t c); /* "full cone", ... for people */
 /* One plain sentence: what a P2P connection between `me` and `peer` needs. */

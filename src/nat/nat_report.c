@@ -75,6 +75,8 @@ static void print_where(const nat_report_t *r, FILE *f)
         "unknown", "public address (no NAT)", "behind one NAT", "behind carrier-grade NAT"};
     snprintf(t, sizeof t, "%s (%s)", place_text[r->verdict.place], r->verdict.place_why);
     wrap(f, LABEL, "network", t);
+    const char *direct = nat_direct_sentence(o, &r->verdict);
+    if (direct) wrap(f, LABEL, "direct access", direct);
 }
 
 static void print_lifetime(const nat_obs_t *o, FILE *f)
@@ -205,7 +207,7 @@ char *nat_report_json(const nat_report_t *r)
     const nat_verdict_t *v = &r->verdict;
     bool t1 = o->t1 == NAT_ANS_OK;
     json_t *j = json_pack(
-        "{s:i,s:i,s:o,s:{s:s,s:o,s:b,s:o},s:{s:o,s:o},s:o,s:s,s:o,s:s,s:o,s:s,s:o,s:s,s:s,"
+        "{s:i,s:i,s:o,s:{s:s,s:o,s:b,s:o},s:{s:o,s:o},s:o,s:s,s:o,s:o,s:s,s:o,s:s,s:o,s:s,s:s,"
         "s:o,s:o,s:s,s:o}",
         "version", NAT_JSON_VERSION, "exit_code", nat_report_exit_code(r), "error",
         j_str_or_null(r->error), "server", "name", r->server_name, "address",
@@ -213,7 +215,8 @@ char *nat_report_json(const nat_report_t *r)
         j_addr(&o->other, o->has_other), "local", "address", j_addr(&o->local, true), "interface",
         o->ifname[0] ? json_string(o->ifname) : json_null(), "public_address",
         j_addr(&o->mapped1, t1), "network", nat_place_name(v->place), "network_reason",
-        j_str_or_null(v->place_why), "mapping", nat_behavior_name(v->mapping), "mapping_reason",
+        j_str_or_null(v->place_why), "direct_access", j_str_or_null(nat_direct_sentence(o, v)),
+        "mapping", nat_behavior_name(v->mapping), "mapping_reason",
         j_str_or_null(v->mapping_why), "filtering", nat_behavior_name(v->filtering),
         "filtering_reason", j_str_or_null(v->filtering_why), "hairpinning",
         nat_tri_name(v->hairpin), "port_preservation", nat_tri_name(v->port_preserved),

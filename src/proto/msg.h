@@ -19,7 +19,7 @@ enum {
     MSG_HELLO = 0x01,          /* c->s first frame: {proto_min, proto_max, role, ...} */
     MSG_CHALLENGE = 0x02,      /* s->c: {proto, nonce} */
     MSG_LOGIN = 0x03,          /* c->s: {user, client_nonce, mac, version, hostname} */
-    MSG_LOGIN_OK = 0x04,       /* s->c: {run_id, heartbeat_timeout, max_pool} */
+    MSG_LOGIN_OK = 0x04,       /* s->c: {run_id, heartbeat_timeout, max_pool, resumed, addr} */
     MSG_ERROR = 0x05,          /* either way, then close: {code, message} */
     MSG_NEW_PROXY = 0x10,      /* c->s: {name, type, remote_port} */
     MSG_NEW_PROXY_RESP = 0x11, /* s->c: {name, ok, remote_port, error} */

@@ -767,6 +767,7 @@ int server_start(srv_t *s)
     if (s->cfg->vhost_https_port > 0 && (r = vhost_https_start(s)) != 0) return r;
     if ((r = stun_start(s)) != 0) return r;
     if ((r = relay_start(s)) != 0) return r;
+    if ((r = sddns_start(s)) != 0) return r;
     return s->cfg->web.port > 0 ? dash_start(s) : 0;
 }
 
@@ -803,6 +804,7 @@ void server_stop(srv_t *s)
     tunnels_end_all(&s->tunnels);
     stun_srv_stop(s->stun);
     udp_relay_stop(s->relay);
+    sddns_stop(s);
     dash_stop(s);
 }
 

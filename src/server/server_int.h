@@ -48,6 +48,7 @@ typedef struct vsite vsite_t;
 
 struct srv {
     uv_loop_t *loop;
+    struct ddns *ddns; /* the server's own [[ddns]] names (sddns.c); NULL: none */
     const server_cfg_t *cfg;
     const char *state_dir;
     SSL_CTX *tls;
@@ -295,4 +296,8 @@ void vhost_hellos_close(srv_t *s);
 int ports_candidate(const server_cfg_t *cfg, int want, int attempt);
 /* Fills a sockaddr for the server's proxyBindAddr and port. 0 or <0. */
 int ports_bind_addr(const server_cfg_t *cfg, int port, struct sockaddr_storage *out);
+/* sddns.c: the server's own [[ddns]] names. */
+int sddns_start(srv_t *s);
+void sddns_stop(srv_t *s);
+
 #endif

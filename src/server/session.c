@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "net/addr.h"
 #include "proto/ctl.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
@@ -673,6 +674,17 @@ static void on_tick(uv_timer_t *t)
     if (ss->pool) work_pool_tick(ss->pool);
 }
 
+/* The client's address as this server sees it, for LOGIN_OK's "addr" (the
+ * client's DDNS learns its public address from it); "" when unknown. */
+static const char *peer_ip(const conn_t *ctl, char *buf, size_t size)
+{
+    struct sockaddr_storage ss, plain;
+    buf[0] = '\0';
+    if (conn_peer_addr(ctl, &ss) != 0) return buf;
+    addr_unmap_v4((const struct sockaddr *)&ss, &plain);
+    return addr_ip((const struct sockaddr *)&plain, buf, size);
+}
+
 session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
                           const uint8_t work_key[AUTH_MAC_LEN],
                           const uint8_t resume_key[AUTH_MAC_LEN], bool resumed)
@@ -716,10 +728,11 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
     s->sessions = ss;
     /* Ignored: a control conn that cannot take LOGIN_OK is failing, and its
      * read side reports that, which ends the session like any loss. */
+    char seen[ADDR_STRLEN];
     (void)msg_send(ctl, MSG_LOGIN_OK,
-                   json_pack("{s:s,s:i,s:i,s:b}", "run_id", ss->run_id, "heartbeat_timeout",
+                   json_pack("{s:s,s:i,s:i,s:b,s:s}", "run_id", ss->run_id, "heartbeat_timeout",
                              s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count,
-                             "resumed", resumed));
+                             "resumed", resumed, "addr", peer_ip(ctl, seen, sizeof seen)));
     LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, LOG_ESC(ss->user),
           ss->peer, conn_is_tls(ctl) ? "yes" : "no");
     return ss;

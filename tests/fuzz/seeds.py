@@ -459,6 +459,30 @@ DGRAM_TCP_SEEDS = {
 
 
 
+# fuzz_dyndns2_answer: a dyndns2 provider's HTTP answer, head and body.
+def http_answer(status, body, reason=b"OK"):
+    return b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n\r\n" % (status, reason) + body
+
+
+DYNDNS2_SEEDS = {
+    "good": http_answer(200, b"good 203.0.113.7\n"),
+    "nochg": http_answer(200, b"nochg 203.0.113.7"),
+    "badauth_401": http_answer(401, b"badauth", b"Unauthorized"),
+    "unauth_html": http_answer(401, b"<html>no</html>", b"Unauthorized"),
+    "nohost": http_answer(200, b"nohost"),
+    "notfqdn": http_answer(200, b"notfqdn"),
+    "abuse": http_answer(200, b"abuse"),
+    "911": http_answer(500, b"911", b"Error"),
+    "dnserr": http_answer(200, b"dnserr"),
+    "multi": http_answer(200, b"good 203.0.113.7\nnochg 2001:db8::7\n"),
+    "no_body": b"HTTP/1.0 200 OK\r\n\r\n",
+    "no_head_end": b"HTTP/1.0 200 OK\r\nX: y\r\ngood",
+    "bad_status": b"HTTP/1.1 2x0 OK\r\n\r\ngood",
+    "bare": b"good 1.2.3.4",
+    "long_line": http_answer(200, b"g" * 3000),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -486,6 +510,7 @@ TARGETS = {
     "fuzz_punch_pkt": PUNCH_PKT_SEEDS,
     "fuzz_cand": CAND_SEEDS,
     "fuzz_dgram_tcp": DGRAM_TCP_SEEDS,
+    "fuzz_dyndns2_answer": DYNDNS2_SEEDS,
 }
 
 if __name__ == "__main__":

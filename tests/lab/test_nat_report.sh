@@ -177,6 +177,9 @@ nat c3 carrier -s 203.0.113.10:7000 --json
 lab_pass "carrier NAT: $(field carrier network_reason)"
 nat c3 carrier-human -s 203.0.113.10:7000
 grep -q "behind carrier-grade NAT" "$LAB_TMP/carrier-human.out" || lab_fail "carrier: human report"
+field carrier direct_access | grep -q "DDNS plus a router mapping cannot reach this host; use the tunnel" ||
+    lab_fail "carrier: direct_access $(field carrier direct_access)"
+grep -q "direct access .*carrier's, not public" "$LAB_TMP/carrier-human.out" || lab_fail "carrier: no direct-access line"
 awk 'length > 80 { exit 1 }' "$LAB_TMP/carrier-human.out" || lab_fail "a report line is wider than 80 columns"
 lab_pass "human report fits 80 columns"
 # One NAT, no router service: cannot rule a carrier NAT out, and says so.

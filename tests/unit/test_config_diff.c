@@ -59,6 +59,9 @@ static const dcase_t cases[] = {
      "kkk", "kkk", "k/k", "wakeOnLan"},
     {"a wakes pc", HEAD "[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = 22\nremotePort = 6000\nwakeOnLan = \"pc\"\n"
      PB PC VS "[[wakeOnLan]]\nname = \"pc\"\nmac = \"aabbccddee01\"\n", "ckk", "ckk", "k/k", "wakeOnLan"},
+    {"ddns entry added", HEAD PA PB PC VS "[[ddns]]\nprovider = \"dyndns2\"\nname = \"a.example.net\"\nserver = \"https://u.example.net\"\nuser = \"u\"\npassword = \"p\"\n",
+     "kkk", "kkk", "k/k", "ddns"},
+    {"ddns check interval", HEAD "ddnsCheckInterval = 60\n" PA PB PC VS, "kkk", "kkk", "k/k", "ddnsCheckInterval"},
 };
 /* clang-format on */
 
@@ -123,6 +126,36 @@ static void test_cases(void)
 }
 
 /* The new side is classified by name, whatever its order. */
+/* Two configs with one [[ddns]] entry each: any field that differs is seen. */
+static void test_ddns_fields(void)
+{
+    static const char *const variants[] = {
+        "name = \"b.example.net\"\n", "password = \"q\"\n", "user = \"v\"\n",
+        "server = \"https://w.example.net\"\n", "caFile = \"/x\"\n", "ipv6 = true\n",
+    };
+    const char *entry = "[[ddns]]\nprovider = \"dyndns2\"\n";
+    const char *rest[] = {"name = \"a.example.net\"\n", "password = \"p\"\n", "user = \"u\"\n",
+                          "server = \"https://u.example.net\"\n"};
+    char a[1024], b[1024];
+    client_cfg_t ca, cb;
+    snprintf(a, sizeof a, HEAD "%s%s%s%s%s", entry, rest[0], rest[1], rest[2], rest[3]);
+    CHECK_EQ_INT(parse(a, &ca), 0);
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        size_t o = (size_t)snprintf(b, sizeof b, HEAD "%s", entry);
+        for (size_t r = 0; r < 4; r++)
+            if (strncmp(rest[r], variants[v], 4) != 0) o += (size_t)snprintf(b + o, sizeof b - o, "%s", rest[r]);
+        snprintf(b + o, sizeof b - o, "%s", variants[v]);
+        CHECK_EQ_INT(parse(b, &cb), 0);
+        const char *key = config_client_key_diff(&ca, &cb);
+        CHECK(key && strcmp(key, "ddns") == 0);
+        config_client_free(&cb);
+    }
+    CHECK_EQ_INT(parse(a, &cb), 0);
+    CHECK(config_client_key_diff(&ca, &cb) == NULL);
+    config_client_free(&cb);
+    config_client_free(&ca);
+}
+
 static void test_new_side_by_name(void)
 {
     client_cfg_t old, nw;
@@ -148,6 +181,7 @@ static void test_new_side_by_name(void)
 int main(void)
 {
     RUN(test_cases);
+    RUN(test_ddns_fields);
     RUN(test_new_side_by_name);
     return TEST_SUMMARY();
 }

@@ -105,6 +105,8 @@ static void test_json(void)
     CHECK_EQ_STR(json_string_value(json_object_get(j, "mapping")), "endpoint-independent");
     CHECK_EQ_STR(json_string_value(json_object_get(j, "filtering")), "address-and-port-dependent");
     CHECK_EQ_STR(json_string_value(json_object_get(j, "network")), "nat");
+    CHECK(strstr(json_string_value(json_object_get(j, "direct_access")), "use the tunnel") ||
+          strstr(json_string_value(json_object_get(j, "direct_access")), "can reach this host"));
     CHECK_EQ_STR(json_string_value(json_object_get(j, "public_address")), "203.0.113.21:40312");
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(j, "local"), "interface")),
                  "eth0");
@@ -139,9 +141,30 @@ static void test_json(void)
     free(s);
 }
 
+/* The seed's direct-access sentence per place (nat_direct_sentence). */
+static void test_direct(void)
+{
+    nat_obs_t o;
+    nat_verdict_t v;
+    memset(&o, 0, sizeof o);
+    memset(&v, 0, sizeof v);
+    v.place = NAT_PLACE_UNKNOWN;
+    CHECK(nat_direct_sentence(&o, &v) == NULL);
+    v.place = NAT_PLACE_CGNAT;
+    CHECK(strstr(nat_direct_sentence(&o, &v),
+                 "DDNS plus a router mapping cannot reach this host; use the tunnel") != NULL);
+    v.place = NAT_PLACE_NAT;
+    CHECK(strstr(nat_direct_sentence(&o, &v), "if the router's WAN address is not") != NULL);
+    o.has_router_wan = true;
+    CHECK(strstr(nat_direct_sentence(&o, &v), "can reach this host") != NULL);
+    v.place = NAT_PLACE_PUBLIC;
+    CHECK(strstr(nat_direct_sentence(&o, &v), "reaches it directly") != NULL);
+}
+
 int main(void)
 {
     RUN(test_human);
     RUN(test_json);
+    RUN(test_direct);
     return TEST_SUMMARY();
 }
