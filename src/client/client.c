@@ -283,6 +283,11 @@ static void on_req_work(void *owner, json_t *m)
         cwork_open(c);
 }
 
+bool client_ready(const cli_t *c)
+{
+    return c->ctl && c->state == C_READY;
+}
+
 /* ---- control connection -------------------------------------------------- */
 
 static void on_pong(void *owner, json_t *m)
@@ -301,6 +306,7 @@ static const ctl_handler_t handlers[] = {
     {MSG_PONG, C_READY, on_pong},
     {MSG_P2P_OFFER, C_READY, cxtcp_on_offer},
     {MSG_P2P_ANSWER, C_READY, cxtcp_on_answer},
+    {MSG_FTP_DATA_PORT_RESP, C_READY, cftp_on_data_port},
 };
 /* clang-format on */
 
@@ -688,6 +694,7 @@ void client_stop(cli_t *c)
     cwork_close_all(c);
     cudp_close_all(c);
     cstcp_close_all(c);
+    cftp_close_all(c);
     cvisitor_close_all(c);
     cxtcp_close_all(c);
     tunnels_end_all(&c->tunnels);

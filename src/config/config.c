@@ -355,6 +355,7 @@ static const key_spec_t proxy_keys[] = {
     FRP("transport.bandwidthLimitMode"),
     SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
     BOOL("inspect", proxy_cfg_t, inspect),
+    BOOL("ftp", proxy_cfg_t, ftp),
     FRP("loadBalancer"),
     FRP("healthCheck"),
     FRP("metadatas"),
@@ -1033,6 +1034,11 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
     if (p->inspect && !kind_has(p->kind, KIND_HTTP_KEYS))
         error_at(c, p->line, "proxy '%s': 'inspect' needs type %s", scope,
                  kind_list(KIND_HTTP_KEYS, "or", kinds, sizeof kinds));
+    if (p->ftp && p->kind != PROXY_TCP)
+        error_at(c, p->line, "proxy '%s': 'ftp' needs type tcp", scope);
+    if (p->ftp && p->proxy_protocol)
+        error_at(c, p->line, "proxy '%s': 'ftp' and transport.proxyProtocolVersion exclude "
+                 "each other (an FTP server does not read PROXY headers)", scope);
     if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
         error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
                  kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));

@@ -77,6 +77,9 @@ typedef struct proxy_cfg {
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
     /* inspect (burrow's own, http only): record exchanges for the inspector */
     bool inspect;
+    /* ftp (burrow's own, tcp only): rewrite the FTP control connection's
+     * passive answers and carry its data connections (client/cftp.c) */
+    bool ftp;
     /* secret kinds (stcp) only */
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */

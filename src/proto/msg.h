@@ -42,6 +42,10 @@ enum {
                             * s->owner: {pair, proxy, user, nonce, proof, cands, nat} */
     MSG_P2P_ANSWER = 0x61, /* owner->s: {pair, proxy, nonce, proof, cands, nat} | {pair, proxy,
                             * error}; s->visitor: {sid, nonce, proof, cands, nat} | {sid, error} */
+    /* FTP-aware tcp proxies (server/ftp_data.h, client/cftp.c): a data port
+     * for one passive answer. An older server ignores it (unknown type). */
+    MSG_FTP_DATA_PORT = 0x70,      /* c->s: {proxy, id, peer} */
+    MSG_FTP_DATA_PORT_RESP = 0x71, /* s->c: {id, addr, port} | {id, error} */
 };
 
 const char *msg_name(uint8_t type);

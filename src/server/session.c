@@ -13,9 +13,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "net/addr.h"
 #include "proto/ctl.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
+#include "server/ftp_data.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
@@ -527,7 +529,18 @@ static void on_p2p_answer(void *owner, json_t *m)
 
 /* ---- control conn ------------------------------------------------------- */
 
+static void on_ftp_data_port(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    char ip[64];
+    struct sockaddr_storage a;
+    ip[0] = '\0';
+    if (conn_local_addr(ss->ctl, &a) == 0) addr_ip((struct sockaddr *)&a, ip, sizeof ip);
+    ftp_data_open(ss->srv, ss, ip, m);
+}
+
 static const ctl_handler_t handlers[] = {
+    {MSG_FTP_DATA_PORT, CTL_ANY_STATE, on_ftp_data_port},
     {MSG_NEW_PROXY, CTL_ANY_STATE, on_new_proxy},
     {MSG_CLOSE_PROXY, CTL_ANY_STATE, on_close_proxy},
     {MSG_PING, CTL_ANY_STATE, on_ping},
@@ -679,6 +692,7 @@ void session_end(session_t *ss, const char *reason)
     work_pool_t *pool = ss->pool;
     ss->pool = NULL; /* kinds ask no more; the pool cancels what waits */
     work_pool_close(pool);
+    ftp_data_session_end(ss->srv, ss);
     while (ss->proxies) {
         sproxy_t *p = ss->proxies;
         ss->proxies = p->next;
