@@ -31,6 +31,7 @@
 
 #define CFTP_HELD_MAX (64 * 1024)
 #define CFTP_TARGETS 4
+#define CFTP_WAIT_MS 5000 /* for FTP_DATA_PORT_RESP; then the answer goes on unchanged */
 
 typedef struct target {
     uint32_t id; /* 0: free */
@@ -57,6 +58,7 @@ struct cftp {
     target_t targets[CFTP_TARGETS];
     int next_target;
     char peer[64]; /* the user's address (START_WORK src) */
+    uv_timer_t wait_timer; /* CFTP_WAIT_MS; closed last, its callback frees */
 };
 
 static const conn_cbs_t none_cbs = {0};
@@ -94,6 +96,18 @@ static void send_line(cftp_t *f, const char *s, size_t n)
     put(f, f->work, f->local, s, n);
 }
 
+static void answer(cftp_t *f, const json_t *m);
+
+/* No answer (an older server, or the control connection went down): the
+ * FTP server's answer goes on unchanged. */
+static void on_wait_timeout(uv_timer_t *t)
+{
+    cftp_t *f = t->data;
+    json_t *m = json_pack("{s:s}", "error", "no answer from the server");
+    answer(f, m);
+    json_decref(m);
+}
+
 /* A passive answer: ask the server for a data port, hold what follows. */
 static bool start_wait(cftp_t *f, const ftp_lines_t *l)
 {
@@ -122,6 +136,7 @@ static bool start_wait(cftp_t *f, const ftp_lines_t *l)
                     json_pack("{s:s,s:I,s:s}", "proxy", f->proxy->wire_name, "id",
                               (json_int_t)f->wait_id, "peer", f->peer));
     if (f->local) conn_pause(f->local);
+    uv_timer_start(&f->wait_timer, on_wait_timeout, CFTP_WAIT_MS, 0);
     return true;
 }
 
@@ -251,6 +266,7 @@ static void answer(cftp_t *f, const json_t *m)
         send_line(f, f->wait_line, f->wait_len);
     }
     f->wait_id = 0;
+    uv_timer_stop(&f->wait_timer);
     uint8_t *held = f->held;
     size_t held_len = f->held_len;
     f->held = NULL;
@@ -338,6 +354,11 @@ static void unlink_cftp(cftp_t *f)
     f->cli = NULL;
 }
 
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 static void on_close(conn_t *conn)
 {
     cftp_t *f = conn_data(conn);
@@ -350,7 +371,8 @@ static void on_close(conn_t *conn)
     unlink_cftp(f);
     cproxy_drop(f->proxy);
     free(f->held);
-    free(f);
+    f->held = NULL;
+    uv_close((uv_handle_t *)&f->wait_timer, on_timer_closed);
 }
 
 static const conn_cbs_t cftp_cbs = {
@@ -375,6 +397,8 @@ void cftp_start(cli_t *c, cproxy_t *p, conn_t *work, conn_t *local, const uint8_
     f->cli = c;
     f->proxy = p;
     cproxy_hold(p);
+    uv_timer_init(c->loop, &f->wait_timer);
+    f->wait_timer.data = f;
     f->work = work;
     f->local = local;
     snprintf(f->peer, sizeof f->peer, "%s", peer ? peer : "");

@@ -161,5 +161,14 @@ lab_exec user curl -sS --fail --max-time 30 --disable-epsv -T "$LAB_TMP/up" "$UR
 check "$LAB_TMP/root/pub/up-range" "$want_up" "range route upload"
 lab_pass "range route (pasv_address + parseNumberRangePair template): 50 MB down and up"
 
+# The server's bound: at most FTP_DATA_MAX (16) data listeners wait per
+# session; a proxy the session does not own gets none.
+out=$(lab_exec user timeout 30 python3 "$(dirname "$0")/brw_wire.py" ftpdata "$SRV_ADDR" "$SRV_PORT" \
+    "$token" 20) || lab_fail "brw_wire ftpdata: $out"
+echo "$out" | grep -q '^ports=16 errors=5$' || lab_fail "FTP_DATA_MAX: got $out"
+echo "$out" | grep -q '^4 too many data ports waiting$' || lab_fail "FTP_DATA_MAX refusals: $out"
+echo "$out" | grep -q '^1 unknown tcp proxy$' || lab_fail "foreign proxy: $out"
+lab_pass "FTP_DATA_PORT: 16 listeners at most per session (4 of 20 refused), none for a foreign proxy"
+
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 echo "PASS test_ftp"
