@@ -1085,7 +1085,8 @@ static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_val
         check_kind_keys(c, scope, p);
         c->quiet = false;
         const toml_value_t *lp = toml_table_get(v, "localPort");
-        if (lp && lp->type == TOML_STRING) name_range_copy(c, p);
+        p->in_range = lp && lp->type == TOML_STRING;
+        if (p->in_range) name_range_copy(c, p);
         if (p->name) check_unique_name(c, cfg, scope, p);
         default_str(c, &p->local_ip, "127.0.0.1");
         cfg->n_proxies++;
@@ -1147,6 +1148,62 @@ static int proxy_range_count(ctx_t *c, size_t index, const toml_value_t *tab)
     return nl;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Writes sorted ports as "a-b,c,..." into a strbuf. */
+static void put_ranges(strbuf_t *b, const int *v, int n)
+{
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && v[j + 1] <= v[j] + 1)
+            j++;
+        char item[16];
+        int k = v[i] == v[j] ? snprintf(item, sizeof item, "%s%d", i ? "," : "", v[i])
+                             : snprintf(item, sizeof item, "%s%d-%d", i ? "," : "", v[i], v[j]);
+        strbuf_put(b, item, (size_t)k);
+        i = j + 1;
+    }
+}
+
+static bool same_range(const ctx_t *c, const proxy_cfg_t *p, const proxy_cfg_t *q, int line)
+{
+    if (file_line(c, q->line) != line) return false;
+    return p == q || p->line != q->line || (p->in_range && q->in_range);
+}
+
+/* The proxies made from one template body share their header's line in the
+ * file (at different lines of the expanded text): each gets the group's
+ * remote ports. Range keys' copies (one entry, one line) get theirs the
+ * same way; proxies of an inline array on one line are not a range. */
+static void set_remote_ranges(ctx_t *c, client_cfg_t *cfg)
+{
+    int *ports = malloc((size_t)(cfg->n_proxies + 1) * sizeof *ports);
+    for (int i = 0; ports && i < cfg->n_proxies; i++) {
+        proxy_cfg_t *p = &cfg->proxies[i];
+        int n = 0, line = file_line(c, p->line);
+        bool all = true;
+        for (int j = 0; j < cfg->n_proxies; j++)
+            if (same_range(c, p, &cfg->proxies[j], line)) {
+                ports[n++] = cfg->proxies[j].remote_port;
+                all = all && cfg->proxies[j].remote_port > 0;
+            }
+        if (n < 2 || !all || p->remote_range) continue;
+        qsort(ports, (size_t)n, sizeof *ports, cmp_int);
+        strbuf_t b = {0};
+        put_ranges(&b, ports, n);
+        if (b.failed) out_of_memory(c);
+        for (int j = i; !b.failed && j < cfg->n_proxies; j++)
+            if (same_range(c, p, &cfg->proxies[j], line))
+                set_str(c, &cfg->proxies[j].remote_range, b.p, b.len);
+        free(b.p);
+    }
+    if (!ports) out_of_memory(c);
+    free(ports);
+}
+
 HANDLER(h_proxies)
 {
     client_cfg_t *cfg = w->base;
@@ -1165,6 +1222,7 @@ HANDLER(h_proxies)
     for (size_t i = 0; i < n; i++)
         if (copies[i]) load_proxy(c, cfg, i, arr->u.arr.items[i], copies[i]);
     free(copies);
+    set_remote_ranges(c, cfg);
 }
 
 /* ---- visitors ---------------------------------------------------------- */
@@ -1695,6 +1753,7 @@ static void header_list_free(header_list_t *l)
 static void proxy_cfg_free(proxy_cfg_t *p)
 {
     free(p->name);
+    free(p->remote_range);
     free(p->local_ip);
     str_list_free(&p->custom_domains);
     free(p->subdomain);

@@ -65,6 +65,11 @@ typedef struct proxy_cfg {
     int local_port;  /* required, 1..65535 */
     int remote_port; /* 0 = server picks; 0..65535; default 0 */
     int line;        /* line of the [[proxies]] header, for messages */
+    /* one of a port range's proxies (plain range keys or a range template):
+     * the remote ports of the whole range ("a-b,c"), which the server checks
+     * against allowPorts as one; NULL otherwise or when the server picks */
+    char *remote_range;
+    bool in_range; /* made by plain range keys (for the loader) */
     /* http and https: at least one of custom_domains and subdomain. */
     str_list_t custom_domains; /* customDomains; may hold "*.example.com" */
     char *subdomain;           /* subdomain, under the server's subDomainHost */

@@ -29,6 +29,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "remotePort", F_INT, remote_port),
     FLD(proxy_cfg_t, "customDomains", F_STRS, custom_domains),
     FLD(proxy_cfg_t, "subdomain", F_STR, subdomain),
+    FLD(proxy_cfg_t, "remotePort (its range)", F_STR, remote_range),
     FLD(proxy_cfg_t, "locations", F_STRS, locations),
     FLD(proxy_cfg_t, "hostHeaderRewrite", F_STR, host_header_rewrite),
     FLD(proxy_cfg_t, "httpUser", F_STR, http_user),

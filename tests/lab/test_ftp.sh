@@ -91,6 +91,13 @@ localIP = "192.168.1.10"
 localPort = 2122
 remotePort = 6022
 
+# a range with one port outside allowPorts (6101): refused whole
+[[proxies]]
+name = "bad"
+type = "tcp"
+localPort = "31000-31002"
+remotePort = "6099-6101"
+
 {{- range $_, $v := parseNumberRangePair "30010-30019" "30010-30019" }}
 [[proxies]]
 name = "ftp2-pasv-{{ $v.First }}"
@@ -107,6 +114,10 @@ brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" ftp tcp 6021 || lab_f
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" ftp2-pasv-30019 tcp 30019 ||
     lab_fail "template proxies not registered"
 lab_pass "one ftp proxy and 1 + 10 range-route proxies (template) registered"
+lab_wait_log "$LAB_TMP/client.log" 'proxy refused.*name=bad-31000.*port range 6099-6101: port 6101 is not allowed' 10 ||
+    lab_fail "range with a port outside allowPorts not refused whole"
+grep -q 'proxy listening.*port=6099' "$LAB_TMP/server.log" && lab_fail "a port of a refused range was opened"
+lab_pass "a range with 6101 outside allowPorts is refused whole, naming 6101"
 
 # check FILE WANT WHAT
 check() {

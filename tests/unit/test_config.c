@@ -511,6 +511,10 @@ static void test_range_template(void)
         CHECK_EQ_INT(c.proxies[3].local_port, 30005);
         CHECK_EQ_INT(c.proxies[3].remote_port, 40003);
         CHECK_EQ_STR(c.proxies[4].name, "after");
+        /* Each names the whole range for the server's allowPorts check. */
+        CHECK_EQ_STR(c.proxies[0].remote_range, "40000-40003");
+        CHECK_EQ_STR(c.proxies[3].remote_range, "40000-40003");
+        CHECK(c.proxies[4].remote_range == NULL);
     }
     config_client_free(&c);
 
@@ -614,6 +618,8 @@ static void test_range_keys(void)
         CHECK_EQ_INT(c.proxies[9].remote_port, 40009);
         CHECK_EQ_STR(c.proxies[11].name, "dns-5355");
         CHECK_EQ_INT(c.proxies[11].remote_port, 0);
+        CHECK_EQ_STR(c.proxies[5].remote_range, "40000-40009");
+        CHECK(c.proxies[11].remote_range == NULL); /* the server picks */
         CHECK(c.proxies[11].kind == PROXY_UDP);
     }
     config_client_free(&c);
@@ -634,6 +640,13 @@ static void test_range_keys(void)
                  "frpc.toml:4: error: key 'proxies[0].localPort': range \"1-2000\" holds more "
                  "than 1024 ports",
                  1);
+    /* Proxies of an inline array on one line are no range. */
+    CHECK_EQ_INT(client("proxies = [{name = \"a\", type = \"tcp\", localPort = 1, remotePort = 7}, "
+                        "{name = \"b\", type = \"tcp\", localPort = 2, remotePort = 8}]\n",
+                        &c),
+                 0);
+    CHECK(c.n_proxies == 2 && c.proxies[0].remote_range == NULL && c.proxies[1].remote_range == NULL);
+    config_client_free(&c);
     /* A range copy's name may collide with another proxy's. */
     client_fails("[[proxies]]\nname = \"a-2\"\ntype = \"tcp\"\nlocalPort = 5\n"
                  "[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = \"1-2\"\n",
