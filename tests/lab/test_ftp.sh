@@ -109,6 +109,7 @@ remotePort = {{ $v.Second }}
 EOF
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 client "$LAB_TMP/frpc.toml"
+client_pid=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/client.log" 'login ok' 15 || lab_fail "client did not log in"
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" ftp tcp 6021 || lab_fail "proxy ftp"
 brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" ftp2-pasv-30019 tcp 30019 ||
@@ -182,4 +183,15 @@ echo "$out" | grep -q '^1 unknown tcp proxy$' || lab_fail "foreign proxy: $out"
 lab_pass "FTP_DATA_PORT: 16 listeners at most per session (4 of 20 refused), none for a foreign proxy"
 
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+
+# Stopping with a transfer in flight (a control connection in cftp, a data
+# relay): both ends close every handle, no sanitizer report.
+lab_exec user curl -sS --limit-rate 2M -o /dev/null "$URL/pub/big" 2>/dev/null &
+slow=$!
+n0=$(lab_count_log "$LAB_TMP/server.log" 'ftp-data relay finished')
+sleep 1
+brw_stop_clean "$client_pid" "$LAB_TMP/client.log" "client with an FTP transfer in flight"
+wait $slow 2>/dev/null && lab_fail "the slow transfer finished although the client stopped"
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" "server"
+lab_pass "client and server stop cleanly with an FTP transfer in flight (relays before: $n0)"
 echo "PASS test_ftp"
