@@ -117,16 +117,14 @@ static bool start_wait(cftp_t *f, const ftp_lines_t *l)
     if (!epsv && ftp_parse_227(l->buf, l->len, ip, &port) != 0) return false;
     cli_t *c = f->cli;
     if (!c || !client_ready(c)) return false;
-    if (epsv) {
-        f->wait_addr = f->proxy->local;
+    /* The data port is on the host of the control connection (localIP):
+     * a 227's address is often wrong behind NAT (a pasv_address set for
+     * the router, 0.0.0.0), which is the very problem being solved. */
+    f->wait_addr = f->proxy->local;
+    if (f->wait_addr.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&f->wait_addr)->sin6_port = htons(port);
+    else
         ((struct sockaddr_in *)&f->wait_addr)->sin_port = htons(port);
-        if (f->wait_addr.ss_family == AF_INET6)
-            ((struct sockaddr_in6 *)&f->wait_addr)->sin6_port = htons(port);
-    } else {
-        char a[32];
-        snprintf(a, sizeof a, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
-        if (addr_parse(a, port, &f->wait_addr) != 0) return false;
-    }
     if (++c->ftp_seq == 0) c->ftp_seq = 1;
     f->wait_id = c->ftp_seq;
     f->wait_epsv = epsv;
