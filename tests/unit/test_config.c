@@ -595,6 +595,23 @@ static void test_range_template_errors(void)
     CHECK_EQ_INT(config_parse_number_range("1,", 2, ports, CONFIG_RANGE_MAX), -1);
 }
 
+/* ftp = true: tcp only, not with a PROXY header. */
+static void test_ftp_key(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"f\"\ntype = \"tcp\"\nlocalPort = 21\nftp = true\n", &c),
+                 0);
+    CHECK(c.n_proxies == 1 && c.proxies[0].ftp);
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"f\"\ntype = \"udp\"\nlocalPort = 21\nftp = true\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': 'ftp' needs type tcp", 1);
+    client_fails("[[proxies]]\nname = \"f\"\ntype = \"tcp\"\nlocalPort = 21\nftp = true\n"
+                 "transport.proxyProtocolVersion = \"v2\"\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': 'ftp' and "
+                 "transport.proxyProtocolVersion exclude each other",
+                 1);
+}
+
 /* burrow's plain range keys: one proxy per port, named name-<localPort>. */
 static void test_range_keys(void)
 {
@@ -1630,6 +1647,7 @@ int main(void)
     RUN(test_range_template);
     RUN(test_range_template_errors);
     RUN(test_range_keys);
+    RUN(test_ftp_key);
     RUN(test_type_errors);
     RUN(test_range_errors);
     RUN(test_value_errors);
