@@ -57,7 +57,7 @@ struct cftp {
     size_t held_len;
     target_t targets[CFTP_TARGETS];
     int next_target;
-    char peer[64]; /* the user's address (START_WORK src) */
+    char peer[64];         /* the user's address (START_WORK src) */
     uv_timer_t wait_timer; /* CFTP_WAIT_MS; closed last, its callback frees */
 };
 
@@ -152,8 +152,10 @@ static void reply_line(cftp_t *f, const ftp_lines_t *l)
 static void hold(cftp_t *f, const uint8_t *p, size_t n)
 {
     if (f->held_len + n > CFTP_HELD_MAX) {
-        LOG_LIMITED(LOG_WARN, "ftp: too much from the FTP server while a data port is asked for "
-                              "proxy=%s", f->proxy->cfg->name);
+        LOG_LIMITED(LOG_WARN,
+                    "ftp: too much from the FTP server while a data port is asked for "
+                    "proxy=%s",
+                    f->proxy->cfg->name);
         cftp_close(f);
         return;
     }
@@ -203,8 +205,7 @@ static void command_line(cftp_t *f, const ftp_lines_t *l)
     ftp_cmd_t cmd = l->whole && !l->overlong ? ftp_command(l->buf, l->len) : FTP_CMD_OTHER;
     if (cmd == FTP_CMD_PORT || cmd == FTP_CMD_EPRT) {
         static const char no[] = "502 burrow carries passive mode only; use PASV or EPSV.\r\n";
-        LOG_LIMITED(LOG_INFO, "ftp: active mode (PORT/EPRT) refused proxy=%s",
-                    f->proxy->cfg->name);
+        LOG_LIMITED(LOG_INFO, "ftp: active mode (PORT/EPRT) refused proxy=%s", f->proxy->cfg->name);
         put(f, f->work, NULL, no, sizeof no - 1);
         return;
     }
@@ -254,7 +255,8 @@ static void answer(cftp_t *f, const json_t *m)
 {
     char line[128];
     const char *err = msg_str(m, "error");
-    size_t n = err ? 0 : rewrite(f, msg_str(m, "addr"), (int)msg_int(m, "port", 0), line, sizeof line);
+    size_t n =
+        err ? 0 : rewrite(f, msg_str(m, "addr"), (int)msg_int(m, "port", 0), line, sizeof line);
     if (n) {
         remember(f, f->wait_id);
         send_line(f, line, n);

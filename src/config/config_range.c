@@ -132,9 +132,8 @@ static bool word_at(const char *s, size_t len, size_t i, const char *w)
  * wherever they are not the one supported shape). */
 static bool is_go_action(const char *s, size_t len, size_t i)
 {
-    static const char *const words[] = {"range", "end",      "if",    "else",
-                                        "with",  "define",   "block", "template",
-                                        "break", "continue", NULL};
+    static const char *const words[] = {"range", "end",      "if",    "else",     "with", "define",
+                                        "block", "template", "break", "continue", NULL};
     if (i < len && s[i] == '$') return true;
     for (const char *const *w = words; *w; w++)
         if (word_at(s, len, i, *w)) return true;
@@ -175,11 +174,9 @@ static int range_arg(exp_t *e, int line, const char *a, size_t n, int *out, int 
     shown[k] = '\0';
     *count = config_parse_number_range(a, n, out, CONFIG_RANGE_MAX);
     if (*count == -2)
-        return fail(e, line, "range \"%s\" holds more than CONFIG_RANGE_MAX (1024) numbers",
-                    shown);
+        return fail(e, line, "range \"%s\" holds more than CONFIG_RANGE_MAX (1024) numbers", shown);
     if (*count < 0)
-        return fail(e, line, "bad number range \"%s\" (expected \"a-b,c,...\" of 1..65535)",
-                    shown);
+        return fail(e, line, "bad number range \"%s\" (expected \"a-b,c,...\" of 1..65535)", shown);
     return 0;
 }
 
@@ -200,7 +197,8 @@ static int parse_range(exp_t *e, int line, const char *s, size_t len, size_t i, 
         memcpy(b->val, b->idx, VAR_LEN);
         b->idx[0] = '\0';
     }
-    if (len - i < 2 || s[i] != ':' || s[i + 1] != '=') return fail(e, line, "%s", "range: expected :=");
+    if (len - i < 2 || s[i] != ':' || s[i + 1] != '=')
+        return fail(e, line, "%s", "range: expected :=");
     i = blanks(s, len, i + 2);
     b->pair = word_at(s, len, i, "parseNumberRangePair");
     if (!b->pair && !word_at(s, len, i, "parseNumberRange"))
@@ -329,7 +327,8 @@ static int expand_block(exp_t *e, const line_t *lines, int n, int r, size_t at)
     int end = -1, rc = parse_range(e, r + 1, lines[r].s, lines[r].len, at, b);
     for (int j = r + 1; rc == 0 && j < n && end < 0; j++) {
         size_t a2;
-        if (is_end(lines[j])) end = j;
+        if (is_end(lines[j]))
+            end = j;
         else if (lone_action(lines[j], "range", &a2))
             rc = fail(e, j + 1, "%s", "nested range blocks are not supported");
     }
@@ -374,8 +373,8 @@ static int expand_lines(exp_t *e, const line_t *lines, int n)
     return 0;
 }
 
-int config_expand_ranges(const char *text, size_t len, cfg_text_t *out, char *err,
-                         size_t err_size, int *err_line)
+int config_expand_ranges(const char *text, size_t len, cfg_text_t *out, char *err, size_t err_size,
+                         int *err_line)
 {
     exp_t e = {.err = err, .err_size = err_size};
     int n = 0;

@@ -46,8 +46,8 @@ typedef struct cfg_text {
  * *out (free with cfg_text_free). On error returns -1 with a message in
  * err[0..err_size) and the original line in *err_line; *out is left empty.
  * -2 means out of memory. */
-int config_expand_ranges(const char *text, size_t len, cfg_text_t *out, char *err,
-                         size_t err_size, int *err_line);
+int config_expand_ranges(const char *text, size_t len, cfg_text_t *out, char *err, size_t err_size,
+                         int *err_line);
 
 /* The original line of an expanded line (itself when unmapped). */
 int cfg_text_line(const cfg_text_t *t, int line);

@@ -22,8 +22,8 @@
 typedef struct ftp_lines {
     char buf[FTP_LINE_MAX];
     size_t len;
-    bool whole;     /* buf holds a complete line (ending in '\n') */
-    bool overlong;  /* the current line outgrew buf: pieces until its '\n' */
+    bool whole;    /* buf holds a complete line (ending in '\n') */
+    bool overlong; /* the current line outgrew buf: pieces until its '\n' */
 } ftp_lines_t;
 
 /* Takes bytes of p[0..n) into l until a line ends or buf is full; returns

@@ -108,8 +108,8 @@ static void on_user(listener_t *l, conn_t *c, const struct sockaddr_storage *pee
     addr_ip((const struct sockaddr *)peer, ip, sizeof ip);
     sproxy_t *p = f->ss ? server_find_proxy(f->srv, f->proxy) : NULL;
     if (f->done || !p || p->sess != f->ss || strcmp(ip, f->peer_ip) != 0) {
-        LOG_LIMITED(LOG_WARN, "ftp data connection refused proxy=%s peer=%s expected=%s",
-                    f->proxy, ip, f->peer_ip);
+        LOG_LIMITED(LOG_WARN, "ftp data connection refused proxy=%s peer=%s expected=%s", f->proxy,
+                    ip, f->peer_ip);
         conn_close(c);
         return;
     }
@@ -126,7 +126,8 @@ static void on_user(listener_t *l, conn_t *c, const struct sockaddr_storage *pee
     u->conn = c;
     u->srv = p->srv;
     u->p = p;
-    work_req_init(&u->req, on_work, on_no_work, u, conn_peer(c), server_local_addr(c, dst, sizeof dst));
+    work_req_init(&u->req, on_work, on_no_work, u, conn_peer(c),
+                  server_local_addr(c, dst, sizeof dst));
     u->req.ftp_data = id;
     session_request_work(p->sess, p, &u->req);
 }
@@ -141,7 +142,8 @@ static int count_for(srv_t *s, session_t *ss)
 
 static void reply_error(session_t *ss, uint32_t id, const char *err)
 {
-    session_send(ss, MSG_FTP_DATA_PORT_RESP, json_pack("{s:I,s:s}", "id", (json_int_t)id, "error", err));
+    session_send(ss, MSG_FTP_DATA_PORT_RESP,
+                 json_pack("{s:I,s:s}", "id", (json_int_t)id, "error", err));
 }
 
 static listener_t *try_listen(fdl_t *f, int port, int *err)

@@ -53,9 +53,13 @@ static void test_227(void)
     CHECK_EQ_INT(ftp_parse_227(two, strlen(two), ip, &port), 0);
     CHECK(ip[0] == 1 && port == 21);
     static const char *const bad[] = {
-        "227-Entering Passive Mode (1,2,3,4,5,6)\r\n", "228 Entering (1,2,3,4,5,6)\r\n",
-        "227 Entering Passive Mode (1,2,3,256,5,6)\r\n", "227 (1,2,3,4,5)\r\n",
-        "227 (1,2,3,4,0,0)\r\n", "227", "",
+        "227-Entering Passive Mode (1,2,3,4,5,6)\r\n",
+        "228 Entering (1,2,3,4,5,6)\r\n",
+        "227 Entering Passive Mode (1,2,3,256,5,6)\r\n",
+        "227 (1,2,3,4,5)\r\n",
+        "227 (1,2,3,4,0,0)\r\n",
+        "227",
+        "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_EQ_INT(ftp_parse_227(bad[i], strlen(bad[i]), ip, &port), -1);
@@ -72,7 +76,7 @@ static void test_229(void)
     CHECK_EQ_INT(port, 21);
     static const char *const bad[] = {
         "229 (|||70000|)\r\n", "229 (||30004|)\r\n", "229 (|!|30004|)\r\n", "229 (|||0|)\r\n",
-        "229 (|||30004|\r\n",  "229 (|||30004",      "229 no parens\r\n",  "229-(|||1|)\r\n",
+        "229 (|||30004|\r\n",  "229 (|||30004",      "229 no parens\r\n",   "229-(|||1|)\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_EQ_INT(ftp_parse_229(bad[i], strlen(bad[i]), &port), -1);
