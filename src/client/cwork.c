@@ -31,9 +31,9 @@ struct cwork {
     size_t early_len;
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
-    char src[80]; /* START_WORK's src, for the inspector and ftp */
+    char src[80];      /* START_WORK's src, for the inspector and ftp */
     uint32_t ftp_data; /* START_WORK's ftp_data: an FTP data connection (cftp.c) */
-    ref_t ref;    /* the work conn, until closed or handed on */
+    ref_t ref;         /* the work conn, until closed or handed on */
 };
 
 static const conn_cbs_t none_cbs = {0};

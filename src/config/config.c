@@ -1037,8 +1037,10 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
     if (p->ftp && p->kind != PROXY_TCP)
         error_at(c, p->line, "proxy '%s': 'ftp' needs type tcp", scope);
     if (p->ftp && p->proxy_protocol)
-        error_at(c, p->line, "proxy '%s': 'ftp' and transport.proxyProtocolVersion exclude "
-                 "each other (an FTP server does not read PROXY headers)", scope);
+        error_at(c, p->line,
+                 "proxy '%s': 'ftp' and transport.proxyProtocolVersion exclude "
+                 "each other (an FTP server does not read PROXY headers)",
+                 scope);
     if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
         error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
                  kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));
@@ -1110,8 +1112,8 @@ static int port_range_len(ctx_t *c, const char *scope, const toml_kv_t *kv)
                  (int)kv->key_len, kv->key, shown, CONFIG_RANGE_MAX);
     else if (n < 0)
         error_at(c, kv->line,
-                 "key '%s.%.*s': bad port range \"%s\" (expected \"a-b,c,...\" of 1..65535)",
-                 scope, (int)kv->key_len, kv->key, shown);
+                 "key '%s.%.*s': bad port range \"%s\" (expected \"a-b,c,...\" of 1..65535)", scope,
+                 (int)kv->key_len, kv->key, shown);
     return n < 0 ? -1 : n;
 }
 

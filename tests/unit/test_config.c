@@ -599,8 +599,8 @@ static void test_range_template_errors(void)
 static void test_ftp_key(void)
 {
     client_cfg_t c;
-    CHECK_EQ_INT(client("[[proxies]]\nname = \"f\"\ntype = \"tcp\"\nlocalPort = 21\nftp = true\n", &c),
-                 0);
+    CHECK_EQ_INT(
+        client("[[proxies]]\nname = \"f\"\ntype = \"tcp\"\nlocalPort = 21\nftp = true\n", &c), 0);
     CHECK(c.n_proxies == 1 && c.proxies[0].ftp);
     config_client_free(&c);
     client_fails("[[proxies]]\nname = \"f\"\ntype = \"udp\"\nlocalPort = 21\nftp = true\n",
@@ -662,7 +662,8 @@ static void test_range_keys(void)
                         "{name = \"b\", type = \"tcp\", localPort = 2, remotePort = 8}]\n",
                         &c),
                  0);
-    CHECK(c.n_proxies == 2 && c.proxies[0].remote_range == NULL && c.proxies[1].remote_range == NULL);
+    CHECK(c.n_proxies == 2 && c.proxies[0].remote_range == NULL &&
+          c.proxies[1].remote_range == NULL);
     config_client_free(&c);
     /* A range copy's name may collide with another proxy's. */
     client_fails("[[proxies]]\nname = \"a-2\"\ntype = \"tcp\"\nlocalPort = 5\n"
