@@ -292,6 +292,11 @@ static void on_req_work(void *owner, json_t *m)
         cwork_open(c);
 }
 
+bool client_ready(const cli_t *c)
+{
+    return c->ctl && c->state == C_READY;
+}
+
 /* ---- control connection -------------------------------------------------- */
 
 static void on_pong(void *owner, json_t *m)
@@ -312,6 +317,7 @@ static const ctl_handler_t handlers[] = {
     {MSG_P2P_ANSWER, C_READY, cxtcp_on_answer},
     {MSG_WAKE, C_READY, cwake_on_wake},
     {MSG_WAKE_RESULT, C_READY, cwake_on_result},
+    {MSG_FTP_DATA_PORT_RESP, C_READY, cftp_on_data_port},
 };
 /* clang-format on */
 
@@ -699,6 +705,7 @@ void client_stop(cli_t *c)
     cwork_close_all(c);
     cudp_close_all(c);
     cstcp_close_all(c);
+    cftp_close_all(c);
     cvisitor_close_all(c);
     cxtcp_close_all(c);
     tunnels_end_all(&c->tunnels);

@@ -54,6 +54,7 @@
 typedef struct cwork cwork_t;
 typedef struct cudp cudp_t;
 typedef struct cstcp cstcp_t;
+typedef struct cftp cftp_t;
 typedef struct cvisitor cvisitor_t;
 typedef struct vconn vconn_t;
 typedef struct cxtcp cxtcp_t;
@@ -92,6 +93,7 @@ typedef struct cproxy {
     char last_err[160]; /* the server's last refusal; "" when none */
     int wake_waiting;   /* work conns waiting for the machine to wake (cwake.c) */
     uint64_t wake_sent; /* loop time of the last magic packet; 0 = never */
+    bool ftps_logged;   /* ftp: "AUTH TLS, no rewriting" said once */
     ref_t ref;
 } cproxy_t;
 
@@ -130,6 +132,8 @@ struct cli {
     cudp_t *udps;           /* udp channels, while their conn is open */
     uint64_t udp_send_fail; /* datagrams to a local service that could not be sent, ever */
     cstcp_t *stcps;         /* stcp owners: handshake or local side connecting */
+    cftp_t *ftps;           /* FTP control connections of ftp proxies (cftp.c) */
+    uint32_t ftp_seq;       /* the last FTP_DATA_PORT id */
     cvisitor_t *visitors;   /* one per [[visitors]] entry (visitor.c) */
     int n_visitors;
     cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
@@ -292,6 +296,20 @@ const cproxy_t *cstcp_proxy(const cstcp_t *s);
 void cstcp_close_all(cli_t *c);
 /* Closes p's owner conns still in their handshake or local connect. */
 void cstcp_close_proxy(cli_t *c, const cproxy_t *p);
+
+/* cftp.c: FTP-aware tcp proxies (`ftp = true`). */
+/* Takes work and local (both up, paused): the control connection's pump;
+ * early = bytes after START_WORK; peer = START_WORK's src (the user). */
+void cftp_start(cli_t *c, cproxy_t *p, conn_t *work, conn_t *local, const uint8_t *early,
+                size_t early_len, const char *peer);
+/* FTP_DATA_PORT_RESP (a control handler). */
+void cftp_on_data_port(void *owner, json_t *m);
+/* The FTP server's data address for START_WORK's ftp_data id (used once). */
+bool cftp_data_target(cli_t *c, uint32_t id, struct sockaddr_storage *out);
+void cftp_close_all(cli_t *c);
+void cftp_close_proxy(cli_t *c, const cproxy_t *p);
+/* client.c: logged in (proxies can be registered, messages sent). */
+bool client_ready(const cli_t *c);
 
 /* visitor.c: the [[visitors]] entries. */
 /* Builds one visitor per entry (client_create). 0 or -1 (out of memory). */

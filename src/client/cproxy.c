@@ -25,6 +25,8 @@ json_t *cproxy_new_proxy_msg(const cproxy_t *p)
     const proxy_cfg_t *cfg = p->cfg;
     json_t *o = json_pack("{s:s,s:s,s:i}", "name", p->wire_name, "type", kind_name(cfg->kind),
                           "remote_port", cfg->remote_port);
+    if (o && cfg->remote_range)
+        json_object_set_new(o, "remote_range", json_string(cfg->remote_range));
     const cproxy_ops_t *ops = cproxy_ops(cfg->kind);
     if (o && ops && ops->encode) ops->encode(o, cfg);
     return o;

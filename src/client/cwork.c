@@ -31,7 +31,10 @@ struct cwork {
     size_t early_len;
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
-    char src[80]; /* START_WORK's src, for the inspector */
+    char src[80];      /* START_WORK's src, for the inspector and ftp */
+    uint32_t ftp_data; /* START_WORK's ftp_data: an FTP data connection (cftp.c) */
+    struct sockaddr_storage to; /* where the local side connects: the proxy's
+                                 * local address, or an FTP data target */
     /* on-demand wake (cwake.c): bounds each local connect attempt and
      * spaces the retries; heap, holds a reference until closed */
     uv_timer_t *wake_timer;
@@ -184,6 +187,12 @@ static void on_local_ready(conn_t *local, int status)
     }
     relay_meter_t m;
     const proxy_cfg_t *cfg = w->proxy->cfg;
+    if (cfg->ftp && !w->ftp_data) { /* an FTP control connection */
+        cftp_start(c, w->proxy, work, local, early, early_len, w->src);
+        free(early);
+        ref_drop(&w->ref);
+        return;
+    }
     /* Tagged with the proxy, so that removing it (reload) ends these. Only
      * an inspected proxy's relay carries a tap (none costs nothing). */
     bool tap = cfg->inspect && inspector_tap(c->inspector, cfg->name, w->src, &m);
@@ -207,6 +216,13 @@ void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len)
         memcpy(w->early, rest, rest_len);
         w->early_len = rest_len;
     }
+    w->to = w->proxy->local;
+    if (w->ftp_data && !cftp_data_target(w->proxy->cli, w->ftp_data, &w->to)) {
+        LOG_LIMITED(LOG_WARN, "ftp data connection for no passive answer proxy=%s id=%u",
+                    LOG_ESC(w->proxy->cfg->name), (unsigned)w->ftp_data);
+        conn_abort(w->c);
+        return;
+    }
     start_local(w);
 }
 
@@ -220,7 +236,7 @@ static void start_local(cwork_t *w)
         conn_abort(w->c);
         return;
     }
-    int r = conn_connect(w->local, (struct sockaddr *)&w->proxy->local, NULL, NULL, NULL);
+    int r = conn_connect(w->local, (struct sockaddr *)&w->to, NULL, NULL, NULL);
     if (r != 0) {
         local_failed(w, r);
         return;
@@ -280,7 +296,8 @@ static int on_work_frame(void *ctx, const frame_t *f)
                         LOG_ESC(msg_str(m, "dst")));
     }
     const char *src = msg_str(m, "src");
-    if (p->cfg->inspect && src) snprintf(w->src, sizeof w->src, "%s", src);
+    if ((p->cfg->inspect || p->cfg->ftp) && src) snprintf(w->src, sizeof w->src, "%s", src);
+    w->ftp_data = p->cfg->ftp ? (uint32_t)msg_int(m, "ftp_data", 0) : 0;
     json_decref(m);
     list_unlink(w); /* from idle to starting: stop closes it until it is relayed */
     list_add(w, c, &c->starting);

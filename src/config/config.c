@@ -27,6 +27,7 @@
 
 #include "net/addr.h"
 #include "util/strbuf.h"
+#include "config/config_range.h"
 #include "config/toml.h"
 #include "ddns/dyndns2_url.h"
 #include "util/log.h"
@@ -43,10 +44,28 @@ typedef struct ctx {
     FILE *diag;
     int errors;
     bool oom;
+    const cfg_text_t *text; /* range-expanded text: its lines map to the file's */
+    int range_k;            /* a plain range proxy's copy being loaded (K_PORT_RANGE) */
+    bool quiet;             /* count diagnostics without printing (range copies after the first) */
+    cfg_text_t ranged;      /* owned; freed when the parse ends (ctx_done) */
 } ctx_t;
+
+static void ctx_done(ctx_t *c)
+{
+    c->text = NULL;
+    cfg_text_free(&c->ranged);
+}
+
+/* A line of the parsed (range-expanded) text as a line of the file. */
+static int file_line(const ctx_t *c, int line)
+{
+    return cfg_text_line(c->text, line);
+}
 
 static void vreport(ctx_t *c, int line, const char *kind, const char *fmt, va_list ap)
 {
+    line = file_line(c, line);
+    if (c->quiet) return;
     if (line > 0)
         fprintf(c->diag, "%s:%d: %s: ", c->file, line, kind);
     else
@@ -183,6 +202,7 @@ typedef enum {
     K_WEB_PORT,    /* web_cfg_t at `off`: port 0..65535 and the key's line */
     K_INSP_ADDR,   /* inspect_cfg_t at `off`: addr and the key's line */
     K_DDNS,        /* ddns_set_t at `off`: [[ddns]] */
+    K_PORT_RANGE,  /* int at `off`, min..max, or a range string: its ctx_t range_k-th port */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -338,8 +358,8 @@ static const key_spec_t proxy_keys[] = {
     SPECIAL("name", K_PROXY_NAME, proxy_cfg_t, name),
     CHECKED("type", K_PROXY_TYPE),
     STR("localIP", proxy_cfg_t, local_ip),
-    PORT("localPort", proxy_cfg_t, local_port),
-    INT("remotePort", proxy_cfg_t, remote_port, 0, 65535),
+    KEY("localPort", K_PORT_RANGE, offsetof(proxy_cfg_t, local_port), 1, 65535),
+    KEY("remotePort", K_PORT_RANGE, offsetof(proxy_cfg_t, remote_port), 0, 65535),
     SECTION("transport"),
     SPECIAL("transport.useEncryption", K_SECRET_BOOL, proxy_cfg_t, use_encryption),
     SPECIAL("transport.useCompression", K_SECRET_BOOL, proxy_cfg_t, use_compression),
@@ -349,6 +369,7 @@ static const key_spec_t proxy_keys[] = {
     BOOL("inspect", proxy_cfg_t, inspect),
     SPECIAL("wakeOnLan", K_PROXY_NAME, proxy_cfg_t, wake_on_lan),
     INT("wakeTimeout", proxy_cfg_t, wake_timeout, 1, 3600),
+    BOOL("ftp", proxy_cfg_t, ftp),
     FRP("loadBalancer"),
     FRP("healthCheck"),
     FRP("metadatas"),
@@ -635,6 +656,19 @@ HANDLER(h_frp_each)
 }
 
 HANDLER(h_nothing) {}
+
+/* Ranges were checked (proxy_range_count) before any copy was loaded. */
+HANDLER(h_port_range)
+{
+    const toml_value_t *v = kv->value;
+    if (v->type != TOML_STRING) {
+        h_int(c, w, k, path, kv);
+        return;
+    }
+    int ports[CONFIG_RANGE_MAX];
+    int n = config_parse_number_range(v->u.s.ptr, v->u.s.len, ports, CONFIG_RANGE_MAX);
+    if (n > c->range_k) *(int *)field_of(w, k) = ports[c->range_k];
+}
 
 /* A header name or value must not smuggle line breaks into a request. */
 static bool header_safe(const char *s, size_t len, bool name)
@@ -1012,7 +1046,7 @@ static void check_unique_name(ctx_t *c, const client_cfg_t *cfg, const char *sco
         const proxy_cfg_t *q = &cfg->proxies[i];
         if (q->name && strcmp(q->name, p->name) == 0) {
             error_at(c, p->line, "key '%s.name': duplicate proxy name '%s' (first at line %d)",
-                     scope, p->name, q->line);
+                     scope, p->name, file_line(c, q->line));
             return;
         }
     }
@@ -1040,6 +1074,13 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
     if (p->inspect && !kind_has(p->kind, KIND_HTTP_KEYS))
         error_at(c, p->line, "proxy '%s': 'inspect' needs type %s", scope,
                  kind_list(KIND_HTTP_KEYS, "or", kinds, sizeof kinds));
+    if (p->ftp && p->kind != PROXY_TCP)
+        error_at(c, p->line, "proxy '%s': 'ftp' needs type tcp", scope);
+    if (p->ftp && p->proxy_protocol)
+        error_at(c, p->line,
+                 "proxy '%s': 'ftp' and transport.proxyProtocolVersion exclude "
+                 "each other (an FTP server does not read PROXY headers)",
+                 scope);
     if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
         error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
                  kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));
@@ -1055,24 +1096,154 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
                  kind_name(p->kind));
 }
 
-static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v)
+/* A plain range proxy's copies are named "<name>-<localPort>". */
+static void name_range_copy(ctx_t *c, proxy_cfg_t *p)
+{
+    if (!p->name) return;
+    char name[PATH_LEN];
+    snprintf(name, sizeof name, "%s-%d", p->name, p->local_port);
+    free(p->name);
+    p->name = NULL;
+    set_str(c, &p->name, name, strlen(name));
+}
+
+static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v, int copies)
 {
     char scope[PATH_LEN];
     snprintf(scope, sizeof scope, "proxies[%zu]", index);
     if (!expect(c, scope, v->line, v, TOML_TABLE)) return;
     int kind = proxy_type(c, scope, v);
     if (kind == TYPE_SKIP) return;
-    proxy_cfg_t *p = &cfg->proxies[cfg->n_proxies];
-    p->kind = kind >= 0 ? (proxy_kind_t)kind : PROXY_TCP;
-    p->line = v->line;
-    walk_t pw = {proxy_keys, p, strlen(scope) + 1};
-    walk(c, &pw, v, scope);
-    check_required(c, scope, v, "name");
-    check_required(c, scope, v, "localPort");
-    check_kind_keys(c, scope, p);
-    if (p->name) check_unique_name(c, cfg, scope, p);
-    default_str(c, &p->local_ip, "127.0.0.1");
-    cfg->n_proxies++;
+    for (int k = 0; k < copies; k++) {
+        c->range_k = k;
+        c->quiet = k > 0; /* the entry's key diagnostics once, not per copy */
+        proxy_cfg_t *p = &cfg->proxies[cfg->n_proxies];
+        p->kind = kind >= 0 ? (proxy_kind_t)kind : PROXY_TCP;
+        p->line = v->line;
+        walk_t pw = {proxy_keys, p, strlen(scope) + 1};
+        walk(c, &pw, v, scope);
+        check_required(c, scope, v, "name");
+        check_required(c, scope, v, "localPort");
+        check_kind_keys(c, scope, p);
+        c->quiet = false;
+        const toml_value_t *lp = toml_table_get(v, "localPort");
+        p->in_range = lp && lp->type == TOML_STRING;
+        if (p->in_range) name_range_copy(c, p);
+        if (p->name) check_unique_name(c, cfg, scope, p);
+        default_str(c, &p->local_ip, "127.0.0.1");
+        cfg->n_proxies++;
+    }
+    c->range_k = 0;
+    c->quiet = false;
+}
+
+/* The number of ports in a range string (0 if the key is absent or not a
+ * string); reports a malformed or too long one (-1). */
+static int port_range_len(ctx_t *c, const char *scope, const toml_kv_t *kv)
+{
+    if (!kv || kv->value->type != TOML_STRING) return 0;
+    int ports[CONFIG_RANGE_MAX];
+    const toml_value_t *v = kv->value;
+    int n = config_parse_number_range(v->u.s.ptr, v->u.s.len, ports, CONFIG_RANGE_MAX);
+    char shown[SHOW_LEN];
+    show(shown, sizeof shown, v->u.s.ptr, v->u.s.len);
+    if (n == -2)
+        error_at(c, kv->line, "key '%s.%.*s': range \"%s\" holds more than %d ports", scope,
+                 (int)kv->key_len, kv->key, shown, CONFIG_RANGE_MAX);
+    else if (n < 0)
+        error_at(c, kv->line,
+                 "key '%s.%.*s': bad port range \"%s\" (expected \"a-b,c,...\" of 1..65535)", scope,
+                 (int)kv->key_len, kv->key, shown);
+    return n < 0 ? -1 : n;
+}
+
+/* Burrow's plain range keys: `localPort = "30000-30009"` (and optionally a
+ * `remotePort` range of the same length) make one tcp or udp proxy per port.
+ * Returns how many proxies the entry makes (1 for a plain entry), 0 after
+ * an error. */
+static int proxy_range_count(ctx_t *c, size_t index, const toml_value_t *tab)
+{
+    char scope[PATH_LEN];
+    snprintf(scope, sizeof scope, "proxies[%zu]", index);
+    if (tab->type != TOML_TABLE) return 1;
+    const toml_kv_t *lkv = toml_table_get_kv(tab, "localPort");
+    const toml_kv_t *rkv = toml_table_get_kv(tab, "remotePort");
+    int nl = port_range_len(c, scope, lkv), nr = port_range_len(c, scope, rkv);
+    if (nl < 0 || nr < 0) return 0;
+    if (nl == 0 && nr == 0) return 1;
+    const toml_value_t *type = toml_table_get(tab, "type");
+    int kind = type && type->type == TOML_STRING ? kind_find(type->u.s.ptr) : -1;
+    if (kind >= 0 && !kind_has((proxy_kind_t)kind, KIND_BINDS_PORT)) {
+        char kinds[KIND_LIST_LEN];
+        error_at(c, lkv ? lkv->line : tab->line, "proxy '%s': port ranges need type %s", scope,
+                 kind_list(KIND_BINDS_PORT, "or", kinds, sizeof kinds));
+        return 0;
+    }
+    bool remote_fixed = rkv && rkv->value->type == TOML_INTEGER && rkv->value->u.i != 0;
+    if (nl == 0 || (nr && nr != nl) || remote_fixed) {
+        error_at(c, (rkv ? rkv : lkv)->line,
+                 "proxy '%s': a port range needs 'localPort' as a range and 'remotePort' as a "
+                 "range of the same length (%d and %d ports) or absent",
+                 scope, nl, nr ? nr : 1);
+        return 0;
+    }
+    return nl;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Writes sorted ports as "a-b,c,..." into a strbuf. */
+static void put_ranges(strbuf_t *b, const int *v, int n)
+{
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && v[j + 1] <= v[j] + 1)
+            j++;
+        char item[16];
+        int k = v[i] == v[j] ? snprintf(item, sizeof item, "%s%d", i ? "," : "", v[i])
+                             : snprintf(item, sizeof item, "%s%d-%d", i ? "," : "", v[i], v[j]);
+        strbuf_put(b, item, (size_t)k);
+        i = j + 1;
+    }
+}
+
+static bool same_range(const ctx_t *c, const proxy_cfg_t *p, const proxy_cfg_t *q, int line)
+{
+    if (file_line(c, q->line) != line) return false;
+    return p == q || p->line != q->line || (p->in_range && q->in_range);
+}
+
+/* The proxies made from one template body share their header's line in the
+ * file (at different lines of the expanded text): each gets the group's
+ * remote ports. Range keys' copies (one entry, one line) get theirs the
+ * same way; proxies of an inline array on one line are not a range. */
+static void set_remote_ranges(ctx_t *c, client_cfg_t *cfg)
+{
+    int *ports = malloc((size_t)(cfg->n_proxies + 1) * sizeof *ports);
+    for (int i = 0; ports && i < cfg->n_proxies; i++) {
+        proxy_cfg_t *p = &cfg->proxies[i];
+        int n = 0, line = file_line(c, p->line);
+        bool all = true;
+        for (int j = 0; j < cfg->n_proxies; j++)
+            if (same_range(c, p, &cfg->proxies[j], line)) {
+                ports[n++] = cfg->proxies[j].remote_port;
+                all = all && cfg->proxies[j].remote_port > 0;
+            }
+        if (n < 2 || !all || p->remote_range) continue;
+        qsort(ports, (size_t)n, sizeof *ports, cmp_int);
+        strbuf_t b = {0};
+        put_ranges(&b, ports, n);
+        if (b.failed) out_of_memory(c);
+        for (int j = i; !b.failed && j < cfg->n_proxies; j++)
+            if (same_range(c, p, &cfg->proxies[j], line))
+                set_str(c, &cfg->proxies[j].remote_range, b.p, b.len);
+        free(b.p);
+    }
+    if (!ports) out_of_memory(c);
+    free(ports);
 }
 
 HANDLER(h_proxies)
@@ -1080,13 +1251,20 @@ HANDLER(h_proxies)
     client_cfg_t *cfg = w->base;
     const toml_value_t *arr = kv->value;
     if (!expect(c, path, kv->line, arr, TOML_ARRAY) || cfg->proxies) return;
-    cfg->proxies = calloc(arr->u.arr.len + 1, sizeof *cfg->proxies);
+    size_t n = arr->u.arr.len, total = 0;
+    int *copies = calloc(n + 1, sizeof *copies);
+    for (size_t i = 0; copies && i < n; i++)
+        total += (size_t)(copies[i] = proxy_range_count(c, i, arr->u.arr.items[i]));
+    cfg->proxies = copies ? calloc(total + 1, sizeof *cfg->proxies) : NULL;
     if (!cfg->proxies) {
+        free(copies);
         out_of_memory(c);
         return;
     }
-    for (size_t i = 0; i < arr->u.arr.len; i++)
-        load_proxy(c, cfg, i, arr->u.arr.items[i]);
+    for (size_t i = 0; i < n; i++)
+        if (copies[i]) load_proxy(c, cfg, i, arr->u.arr.items[i], copies[i]);
+    free(copies);
+    set_remote_ranges(c, cfg);
 }
 
 /* ---- visitors ---------------------------------------------------------- */
@@ -1459,6 +1637,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_PM_PROTOS] = h_pm_protos,
     [K_WEB_PORT] = h_web_port,
     [K_INSP_ADDR] = h_inspect_addr,
+    [K_PORT_RANGE] = h_port_range,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -1542,7 +1721,18 @@ char *config_expand_env(const char *text, size_t len, size_t *out_len)
 
 /* Expands templates, parses and walks `specs` over the tree into `base`.
  * Returns the number of errors reported. */
-static int parse_into(ctx_t *c, const char *text, size_t len, const key_spec_t *specs, void *base)
+/* Expands range blocks (config_range.c) into c->text. 0, or the errors. */
+static int expand_ranges(ctx_t *c, const char *text, size_t len, cfg_text_t *out)
+{
+    char msg[160];
+    int line = 0, rc = config_expand_ranges(text, len, out, msg, sizeof msg, &line);
+    if (rc == -2) out_of_memory(c);
+    if (rc == -1) error_at(c, line, "%s", msg);
+    if (rc == 0) c->text = out;
+    return rc;
+}
+
+static int parse_tree(ctx_t *c, const char *text, size_t len, const key_spec_t *specs, void *base)
 {
     size_t n = 0;
     char *expanded = config_expand_env(text, len, &n);
@@ -1557,7 +1747,7 @@ static int parse_into(ctx_t *c, const char *text, size_t len, const key_spec_t *
     if (!root) {
         char shown[sizeof terr.msg];
         terr.msg[sizeof terr.msg - 1] = '\0';
-        fprintf(c->diag, "%s:%d:%d: error: %s\n", c->file, terr.line, terr.col,
+        fprintf(c->diag, "%s:%d:%d: error: %s\n", c->file, file_line(c, terr.line), terr.col,
                 show(shown, sizeof shown, terr.msg, strlen(terr.msg)));
         return ++c->errors;
     }
@@ -1565,6 +1755,14 @@ static int parse_into(ctx_t *c, const char *text, size_t len, const key_spec_t *
     if (root->type == TOML_TABLE) walk(c, &w, root, "");
     toml_free(root);
     return c->errors;
+}
+
+/* Expands templates (ranges, then {{ .Envs.X }}), parses and walks `specs`
+ * over the tree into `base`. Returns the number of errors reported. */
+static int parse_into(ctx_t *c, const char *text, size_t len, const key_spec_t *specs, void *base)
+{
+    if (expand_ranges(c, text, len, &c->ranged) < 0) return c->errors;
+    return parse_tree(c, c->ranged.text, c->ranged.len, specs, base);
 }
 
 /* "127.0.0.1", "::1", any 127/8 address, or "localhost". */
@@ -1671,12 +1869,13 @@ static void client_string_defaults(ctx_t *c, client_cfg_t *cfg)
 int config_parse_server(const char *name, const char *text, size_t len, server_cfg_t *out,
                         FILE *diag)
 {
-    ctx_t c = {name, diag ? diag : stderr, 0, false};
+    ctx_t c = {.file = name, .diag = diag ? diag : stderr};
     server_defaults(out);
     if (parse_into(&c, text, len, server_keys, out) == 0) {
         server_string_defaults(&c, out);
         check_web(&c, &out->web, "0.0.0.0");
     }
+    ctx_done(&c);
     if (c.errors == 0) return 0;
     config_server_free(out);
     return -1;
@@ -1685,7 +1884,7 @@ int config_parse_server(const char *name, const char *text, size_t len, server_c
 int config_parse_client(const char *name, const char *text, size_t len, client_cfg_t *out,
                         FILE *diag)
 {
-    ctx_t c = {name, diag ? diag : stderr, 0, false};
+    ctx_t c = {.file = name, .diag = diag ? diag : stderr};
     client_defaults(out);
     if (parse_into(&c, text, len, client_keys, out) == 0) {
         client_string_defaults(&c, out);
@@ -1693,6 +1892,7 @@ int config_parse_client(const char *name, const char *text, size_t len, client_c
         check_inspector(&c, out);
         resolve_wake(&c, out);
     }
+    ctx_done(&c);
     if (c.errors == 0) return 0;
     config_client_free(out);
     return -1;
@@ -1853,6 +2053,7 @@ static void header_list_free(header_list_t *l)
 static void proxy_cfg_free(proxy_cfg_t *p)
 {
     free(p->name);
+    free(p->remote_range);
     free(p->local_ip);
     str_list_free(&p->custom_domains);
     free(p->subdomain);

@@ -65,6 +65,11 @@ typedef struct proxy_cfg {
     int local_port;  /* required, 1..65535 */
     int remote_port; /* 0 = server picks; 0..65535; default 0 */
     int line;        /* line of the [[proxies]] header, for messages */
+    /* one of a port range's proxies (plain range keys or a range template):
+     * the remote ports of the whole range ("a-b,c"), which the server checks
+     * against allowPorts as one; NULL otherwise or when the server picks */
+    char *remote_range;
+    bool in_range; /* made by plain range keys (for the loader) */
     /* http and https: at least one of custom_domains and subdomain. */
     str_list_t custom_domains; /* customDomains; may hold "*.example.com" */
     char *subdomain;           /* subdomain, under the server's subDomainHost */
@@ -77,6 +82,9 @@ typedef struct proxy_cfg {
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
     /* inspect (burrow's own, http only): record exchanges for the inspector */
     bool inspect;
+    /* ftp (burrow's own, tcp only): rewrite the FTP control connection's
+     * passive answers and carry its data connections (client/cftp.c) */
+    bool ftp;
     /* secret kinds (stcp) only */
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */

@@ -29,6 +29,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "remotePort", F_INT, remote_port),
     FLD(proxy_cfg_t, "customDomains", F_STRS, custom_domains),
     FLD(proxy_cfg_t, "subdomain", F_STR, subdomain),
+    FLD(proxy_cfg_t, "remotePort (its range)", F_STR, remote_range),
     FLD(proxy_cfg_t, "locations", F_STRS, locations),
     FLD(proxy_cfg_t, "hostHeaderRewrite", F_STR, host_header_rewrite),
     FLD(proxy_cfg_t, "httpUser", F_STR, http_user),
@@ -47,6 +48,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "wakeOnLan (its mac)", F_STR, wake_mac),
     FLD(proxy_cfg_t, "wakeOnLan (its interface)", F_STR, wake_interface),
     FLD(proxy_cfg_t, "wakeOnLan (its password)", F_STR, wake_password),
+    FLD(proxy_cfg_t, "ftp", F_BOOL, ftp),
 };
 
 static const field_t visitor_fields[] = {

@@ -27,6 +27,10 @@ const char *msg_name(uint8_t type)
         return "REQ_WORK_CONN";
     case MSG_START_WORK:
         return "START_WORK";
+    case MSG_FTP_DATA_PORT:
+        return "FTP_DATA_PORT";
+    case MSG_FTP_DATA_PORT_RESP:
+        return "FTP_DATA_PORT_RESP";
     case MSG_PING:
         return "PING";
     case MSG_PONG:

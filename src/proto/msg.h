@@ -49,6 +49,10 @@ enum {
     MSG_WAKE_RESULT = 0x71, /* declaring c->s: {id, name, ok, routes, error};
                              * s->requester: {name, ok, routes, client, error} */
     MSG_WAKE_REQ = 0x72,    /* requester c->s: {name} */
+    /* FTP-aware tcp proxies (server/ftp_data.h, client/cftp.c): a data port
+     * for one passive answer. An older server ignores it (unknown type). */
+    MSG_FTP_DATA_PORT = 0x74,      /* c->s: {proxy, id, peer} */
+    MSG_FTP_DATA_PORT_RESP = 0x75, /* s->c: {id, addr, port} | {id, error} */
 };
 
 const char *msg_name(uint8_t type);

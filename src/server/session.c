@@ -13,10 +13,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "config/config_range.h"
 #include "net/addr.h"
 #include "proto/ctl.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
+#include "server/ftp_data.h"
 #include "server/server_int.h"
 #include "util/log.h"
 
@@ -412,6 +414,26 @@ static const char *check_domains(session_t *ss, const json_t *m, char *err, size
     return NULL;
 }
 
+/* A port range's proxy names the whole range (NEW_PROXY remote_range): it
+ * is refused unless every port of it is allowed, naming the first that is
+ * not, so the range is taken whole or not at all. */
+static const char *check_range(session_t *ss, const char *range, char *err, size_t errlen)
+{
+    int *ports = malloc(CONFIG_RANGE_MAX * sizeof *ports);
+    if (!ports) return "out of memory";
+    int n = config_parse_number_range(range, strlen(range), ports, CONFIG_RANGE_MAX);
+    const char *why = n < 0 ? "bad remote_range" : NULL;
+    const user_cfg_t *u = ss->ucfg;
+    for (int i = 0; !why && i < n; i++)
+        if (!config_user_port_allowed(ss->srv->cfg, u, ports[i])) {
+            snprintf(err, errlen, "port range %.40s: port %d is not allowed %s", range, ports[i],
+                     u && u->n_allow_ports ? "for this user" : "by the server");
+            why = err;
+        }
+    free(ports);
+    return why;
+}
+
 static const char *check_new_proxy(session_t *ss, const char *name, const sproxy_ops_t *ops,
                                    long long port, const json_t *m, char *err, size_t errlen)
 {
@@ -420,6 +442,9 @@ static const char *check_new_proxy(session_t *ss, const char *name, const sproxy
     if (!valid_name(name)) return "invalid proxy name";
     if (!ops) return "unsupported proxy type";
     if (port < 0 || port > 65535) return "remote port out of range";
+    const char *range = msg_str(m, "remote_range");
+    const char *why_range = range && binds_port(ops) ? check_range(ss, range, err, errlen) : NULL;
+    if (why_range) return why_range;
     if (port > 0 && binds_port(ops) && !config_user_port_allowed(cfg, u, (int)port)) {
         snprintf(err, errlen, "port %lld is not allowed %s", port,
                  u && u->n_allow_ports ? "for this user" : "by the server");
@@ -586,7 +611,18 @@ static void on_wake_result(void *owner, json_t *m)
 
 /* ---- control conn ------------------------------------------------------- */
 
+static void on_ftp_data_port(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    char ip[64];
+    struct sockaddr_storage a;
+    ip[0] = '\0';
+    if (conn_local_addr(ss->ctl, &a) == 0) addr_ip((struct sockaddr *)&a, ip, sizeof ip);
+    ftp_data_open(ss->srv, ss, ip, m);
+}
+
 static const ctl_handler_t handlers[] = {
+    {MSG_FTP_DATA_PORT, CTL_ANY_STATE, on_ftp_data_port},
     {MSG_NEW_PROXY, CTL_ANY_STATE, on_new_proxy},
     {MSG_CLOSE_PROXY, CTL_ANY_STATE, on_close_proxy},
     {MSG_PING, CTL_ANY_STATE, on_ping},
@@ -752,6 +788,7 @@ void session_end(session_t *ss, const char *reason)
     work_pool_t *pool = ss->pool;
     ss->pool = NULL; /* kinds ask no more; the pool cancels what waits */
     work_pool_close(pool);
+    ftp_data_session_end(ss->srv, ss);
     while (ss->proxies) {
         sproxy_t *p = ss->proxies;
         ss->proxies = p->next;

@@ -8,6 +8,10 @@
       logs in, sends N NEW_PROXY messages named NAME + index (NAME may hold
       any bytes, e.g. a forged " user=admin" or a newline) with an unknown
       type, and waits for the N answers; prints "answers=N refused=N".
+  brw_wire.py ftpdata HOST PORT TOKEN N
+      logs in, registers tcp proxy "wire-ftp", asks FTP_DATA_PORT N times
+      (and once for a proxy it does not own), waits for the N + 1 answers;
+      prints "ports=N errors=N" then one line per distinct error.
 """
 import hashlib
 import hmac
@@ -19,6 +23,7 @@ import sys
 
 HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05
 NEW_PROXY, NEW_PROXY_RESP = 0x10, 0x11
+FTP_DATA_PORT, FTP_DATA_PORT_RESP = 0x74, 0x75
 
 
 def send(sock, typ, obj):
@@ -94,6 +99,34 @@ def main():
                 answers += 1
                 refused += not m.get("ok")
         print("answers=%d refused=%d" % (answers, refused))
+        return 0
+    if cmd == "ftpdata":
+        sock, why = login(host, port, token)
+        if not sock:
+            print(why)
+            return 1
+        send(sock, NEW_PROXY, {"name": "wire-ftp", "type": "tcp", "remote_port": 0})
+        typ, m = recv(sock)
+        while typ != NEW_PROXY_RESP:
+            typ, m = recv(sock)
+        if not m.get("ok"):
+            print("proxy refused: %s" % m.get("error"))
+            return 1
+        for i in range(n):
+            send(sock, FTP_DATA_PORT, {"proxy": "wire-ftp", "id": i + 1, "peer": "203.0.113.50:1"})
+        send(sock, FTP_DATA_PORT, {"proxy": "someone-else", "id": n + 1, "peer": "203.0.113.50:1"})
+        ports, errors = 0, {}
+        while ports + sum(errors.values()) < n + 1:
+            typ, m = recv(sock)
+            if typ != FTP_DATA_PORT_RESP:
+                continue
+            if m.get("error"):
+                errors[m["error"]] = errors.get(m["error"], 0) + 1
+            else:
+                ports += 1
+        print("ports=%d errors=%d" % (ports, sum(errors.values())))
+        for e, k in sorted(errors.items()):
+            print("%d %s" % (k, e))
         return 0
     print(__doc__)
     return 2

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_range.h"
 #include "testlib.h"
 #include "util/log.h"
 
@@ -479,6 +480,195 @@ static void test_env_templates(void)
     CHECK_EQ_STR(c.token, "from-env");
     CHECK_EQ_STR(c.user, "");
     config_client_free(&c);
+}
+
+/* frp's documented template for many proxies, expanded before TOML parsing;
+ * diagnostics inside the body point at the file's lines. */
+static void test_range_template(void)
+{
+    client_cfg_t c;
+    static const char pair[] =
+        "serverAddr = \"10.0.0.1\"\n"
+        "{{- range $_, $v := parseNumberRangePair \"30000-30002,30005\" \"40000-40003\" }}\n"
+        "[[proxies]]\n"
+        "name = \"ftp-{{ $v.First }}\"\n"
+        "type = \"tcp\"\n"
+        "localPort = {{ $v.First }}\n"
+        "remotePort = {{- $v.Second -}}\n"
+        "{{- end }}\n"
+        "[[proxies]]\n"
+        "name = \"after\"\n"
+        "type = \"udp\"\n"
+        "localPort = 53\n";
+    CHECK_EQ_INT(client(pair, &c), 0);
+    CHECK_EQ_STR(g_diag, "");
+    CHECK_EQ_INT(c.n_proxies, 5);
+    if (c.n_proxies == 5) {
+        CHECK_EQ_STR(c.proxies[0].name, "ftp-30000");
+        CHECK_EQ_INT(c.proxies[0].local_port, 30000);
+        CHECK_EQ_INT(c.proxies[0].remote_port, 40000);
+        CHECK_EQ_STR(c.proxies[3].name, "ftp-30005");
+        CHECK_EQ_INT(c.proxies[3].local_port, 30005);
+        CHECK_EQ_INT(c.proxies[3].remote_port, 40003);
+        CHECK_EQ_STR(c.proxies[4].name, "after");
+        /* Each names the whole range for the server's allowPorts check. */
+        CHECK_EQ_STR(c.proxies[0].remote_range, "40000-40003");
+        CHECK_EQ_STR(c.proxies[3].remote_range, "40000-40003");
+        CHECK(c.proxies[4].remote_range == NULL);
+    }
+    config_client_free(&c);
+
+    CHECK_EQ_INT(client("{{ range $i, $p := parseNumberRange \"7000-7001\" }}\n"
+                        "[[proxies]]\n"
+                        "name = \"p{{ $i }}\"\n"
+                        "type = \"udp\"\n"
+                        "localPort = {{ $p }}\n"
+                        "{{ end }}\n",
+                        &c),
+                 0);
+    CHECK_EQ_INT(c.n_proxies, 2);
+    if (c.n_proxies == 2) {
+        CHECK_EQ_STR(c.proxies[1].name, "p1");
+        CHECK_EQ_INT(c.proxies[1].local_port, 7001);
+    }
+    config_client_free(&c);
+
+    /* An error in the body: the file's line (6), reported once per copy. */
+    client_fails("\n"
+                 "{{- range $_, $v := parseNumberRangePair \"1-2\" \"3-4\" }}\n"
+                 "[[proxies]]\n"
+                 "name = \"x{{ $v.First }}\"\n"
+                 "type = \"tcp\"\n"
+                 "localPort = \"no\"\n"
+                 "{{- end }}\n",
+                 "frpc.toml:6: error: key 'proxies[0].localPort': bad port range \"no\"", 2);
+    /* A TOML syntax error after a block: the file's line too. */
+    client_fails("{{ range $_, $v := parseNumberRangePair \"1-3\" \"1-3\" }}\n"
+                 "[[proxies]]\n"
+                 "name = \"x{{ $v.First }}\"\n"
+                 "type = \"tcp\"\n"
+                 "localPort = {{ $v.First }}\n"
+                 "{{ end }}\n"
+                 "oops = \n",
+                 "frpc.toml:7:", 1);
+}
+
+static void test_range_template_errors(void)
+{
+    client_fails("{{ range $_, $v := until 5 }}\n{{ end }}\n",
+                 "frpc.toml:1: error: range: only parseNumberRange and parseNumberRangePair are "
+                 "supported",
+                 1);
+    client_fails("\n{{ range $_, $v := parseNumberRangePair \"1-3\" \"1-2\" }}\n{{ end }}\n",
+                 "frpc.toml:2: error: parseNumberRangePair: the two ranges differ in length", 1);
+    client_fails("{{ range $_, $v := parseNumberRange \"1-1025\" }}\n{{ end }}\n",
+                 "frpc.toml:1: error: range \"1-1025\" holds more than CONFIG_RANGE_MAX (1024) "
+                 "numbers",
+                 1);
+    client_fails("{{ range $_, $v := parseNumberRange \"5-3\" }}\n{{ end }}\n",
+                 "frpc.toml:1: error: bad number range \"5-3\"", 1);
+    client_fails("{{ range $_, $v := parseNumberRange \"1-3\" }}\nuser = \"a\"\n",
+                 "frpc.toml:1: error: range without {{ end }}", 1);
+    client_fails("{{ range $_, $v := parseNumberRange \"1-3\" }}\n"
+                 "{{ range $_, $w := parseNumberRange \"1-3\" }}\n{{ end }}\n{{ end }}\n",
+                 "frpc.toml:2: error: nested range blocks are not supported", 1);
+    client_fails("{{ range $_, $v := parseNumberRange \"1-3\" }}\n"
+                 "\n\nuser = \"{{ $v.First }}\"\n{{ end }}\n",
+                 "frpc.toml:4: error: unsupported template construct '{{ $v.First }}'", 1);
+    client_fails("user = \"a\"\n{{ if .Envs.X }}\n",
+                 "frpc.toml:2: error: unsupported template construct '{{ if .Envs.X }}'", 1);
+    client_fails("user = \"{{ $v }}\"\n",
+                 "frpc.toml:1: error: unsupported template construct '{{ $v }}'", 1);
+    client_fails("{{ end }}\n", "frpc.toml:1: error: unsupported template construct '{{ end }}'",
+                 1);
+    client_fails("{{ range $_, $v := parseNumberRange \"1\" }} x\n{{ end }}\n",
+                 "frpc.toml:1: error: range: expected }} and nothing after it on the line", 1);
+
+    int ports[CONFIG_RANGE_MAX];
+    CHECK_EQ_INT(config_parse_number_range("1-3, 7 ,9-9", 11, ports, CONFIG_RANGE_MAX), 5);
+    CHECK_EQ_INT(ports[3], 7);
+    CHECK_EQ_INT(config_parse_number_range("1-1024", 6, ports, CONFIG_RANGE_MAX), 1024);
+    CHECK_EQ_INT(config_parse_number_range("1-1024,5", 8, ports, CONFIG_RANGE_MAX), -2);
+    CHECK_EQ_INT(config_parse_number_range("0-3", 3, ports, CONFIG_RANGE_MAX), -1);
+    CHECK_EQ_INT(config_parse_number_range("65536", 5, ports, CONFIG_RANGE_MAX), -1);
+    CHECK_EQ_INT(config_parse_number_range("", 0, ports, CONFIG_RANGE_MAX), -1);
+    CHECK_EQ_INT(config_parse_number_range("1,", 2, ports, CONFIG_RANGE_MAX), -1);
+}
+
+/* ftp = true: tcp only, not with a PROXY header. */
+static void test_ftp_key(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(
+        client("[[proxies]]\nname = \"f\"\ntype = \"tcp\"\nlocalPort = 21\nftp = true\n", &c), 0);
+    CHECK(c.n_proxies == 1 && c.proxies[0].ftp);
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"f\"\ntype = \"udp\"\nlocalPort = 21\nftp = true\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': 'ftp' needs type tcp", 1);
+    client_fails("[[proxies]]\nname = \"f\"\ntype = \"tcp\"\nlocalPort = 21\nftp = true\n"
+                 "transport.proxyProtocolVersion = \"v2\"\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': 'ftp' and "
+                 "transport.proxyProtocolVersion exclude each other",
+                 1);
+}
+
+/* burrow's plain range keys: one proxy per port, named name-<localPort>. */
+static void test_range_keys(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\n"
+                        "name = \"pasv\"\n"
+                        "type = \"tcp\"\n"
+                        "localPort = \"30000-30009\"\n"
+                        "remotePort = \"40000-40009\"\n"
+                        "[[proxies]]\n"
+                        "name = \"dns\"\n"
+                        "type = \"udp\"\n"
+                        "localPort = \"5353,5355\"\n",
+                        &c),
+                 0);
+    CHECK_EQ_STR(g_diag, "");
+    CHECK_EQ_INT(c.n_proxies, 12);
+    if (c.n_proxies == 12) {
+        CHECK_EQ_STR(c.proxies[0].name, "pasv-30000");
+        CHECK_EQ_INT(c.proxies[9].local_port, 30009);
+        CHECK_EQ_INT(c.proxies[9].remote_port, 40009);
+        CHECK_EQ_STR(c.proxies[11].name, "dns-5355");
+        CHECK_EQ_INT(c.proxies[11].remote_port, 0);
+        CHECK_EQ_STR(c.proxies[5].remote_range, "40000-40009");
+        CHECK(c.proxies[11].remote_range == NULL); /* the server picks */
+        CHECK(c.proxies[11].kind == PROXY_UDP);
+    }
+    config_client_free(&c);
+
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = \"1-3\"\n"
+                 "remotePort = \"5-6\"\n",
+                 "frpc.toml:5: error: proxy 'proxies[0]': a port range needs 'localPort' as a "
+                 "range and 'remotePort' as a range of the same length (3 and 2 ports) or absent",
+                 1);
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = \"1-3\"\nremotePort = 9\n",
+                 "frpc.toml:5: error: proxy 'proxies[0]': a port range needs", 1);
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = 1\nremotePort = \"1-2\"\n",
+                 "frpc.toml:5: error: proxy 'proxies[0]': a port range needs", 1);
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"http\"\nlocalPort = \"1-2\"\n"
+                 "subdomain = \"x\"\n",
+                 "frpc.toml:4: error: proxy 'proxies[0]': port ranges need type tcp or udp", 1);
+    client_fails("[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = \"1-2000\"\n",
+                 "frpc.toml:4: error: key 'proxies[0].localPort': range \"1-2000\" holds more "
+                 "than 1024 ports",
+                 1);
+    /* Proxies of an inline array on one line are no range. */
+    CHECK_EQ_INT(client("proxies = [{name = \"a\", type = \"tcp\", localPort = 1, remotePort = 7}, "
+                        "{name = \"b\", type = \"tcp\", localPort = 2, remotePort = 8}]\n",
+                        &c),
+                 0);
+    CHECK(c.n_proxies == 2 && c.proxies[0].remote_range == NULL &&
+          c.proxies[1].remote_range == NULL);
+    config_client_free(&c);
+    /* A range copy's name may collide with another proxy's. */
+    client_fails("[[proxies]]\nname = \"a-2\"\ntype = \"tcp\"\nlocalPort = 5\n"
+                 "[[proxies]]\nname = \"a\"\ntype = \"tcp\"\nlocalPort = \"1-2\"\n",
+                 "duplicate proxy name 'a-2' (first at line 1)", 1);
 }
 
 static void test_type_errors(void)
@@ -1497,6 +1687,10 @@ int main(void)
     RUN(test_users);
     RUN(test_open_server_refused);
     RUN(test_env_templates);
+    RUN(test_range_template);
+    RUN(test_range_template_errors);
+    RUN(test_range_keys);
+    RUN(test_ftp_key);
     RUN(test_type_errors);
     RUN(test_range_errors);
     RUN(test_value_errors);
