@@ -395,6 +395,14 @@ CLIENT.update({
     "wake_result_unasked": cframe(WAKE_RESULT, dict(name="pc", ok=True, routes=["x"], client="h")),
     "wake_on_demand": sel(1) + start("fz.sleepy", "tcp") + crec(C_RAW, b"waiting for the machine"),
 })
+# FTP data ports (server/ftp_data.c, client/cftp.c)
+FTP_DATA_PORT, FTP_DATA_PORT_RESP = 0x74, 0x75
+SERVER_SESSION.update({
+    "ftp_data_port": NP(name="fz.ftp", type="tcp", remote_port=6021) + frame(FTP_DATA_PORT, dict(proxy="fz.ftp", id=1, peer="198.51.100.7:40000")) + frame(FTP_DATA_PORT, dict(proxy="fz.nope", id=2, peer="x")) + frame(FTP_DATA_PORT, dict(proxy="fz.ftp", id=-1, peer=7)),
+})
+CLIENT.update({
+    "ftp_data_port_resp": cframe(FTP_DATA_PORT_RESP, dict(id=1, addr="203.0.113.10", port=6022)) + cframe(FTP_DATA_PORT_RESP, dict(id=9, error="no port")) + cframe(FTP_DATA_PORT_RESP, dict(id="x", port=70000)),
+})
 CLIENT.update({
     "xtcp_offer_fp": cframe(P2P_OFFER, GOOD_OFFER_FP),
     "xtcp_offer_fp_bad": cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="zz")) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="22" * 32)) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, relay=dict(port=0))),
