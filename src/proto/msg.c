@@ -47,6 +47,8 @@ const char *msg_name(uint8_t type)
         return "P2P_OFFER";
     case MSG_P2P_ANSWER:
         return "P2P_ANSWER";
+    case MSG_P2P_PATH:
+        return "P2P_PATH";
     default:
         return "UNKNOWN";
     }

@@ -42,6 +42,10 @@ enum {
                             * s->owner: {pair, proxy, user, nonce, proof, cands, nat} */
     MSG_P2P_ANSWER = 0x61, /* owner->s: {pair, proxy, nonce, proof, cands, nat} | {pair, proxy,
                             * error}; s->visitor: {sid, nonce, proof, cands, nat} | {sid, error} */
+    /* Optional (an older server ignores it): a pair's path changed or the
+     * pair ended. {proxy, role: "visitor", sid | role: "owner", pair,
+     * path: "direct"|"direct-tcp"|"relay"|"stcp"|"closed", rtt_us, since_ms} */
+    MSG_P2P_PATH = 0x62,
 };
 
 const char *msg_name(uint8_t type);

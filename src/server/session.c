@@ -39,8 +39,11 @@ struct session {
     ref_t ref;           /* ctl conn + tick timer */
     uint64_t p2p_minute; /* start of the minute P2P offers are counted in */
     int p2p_offers;
+    uint64_t path_minute; /* the same for P2P_PATH reports */
+    int path_reports;
     int64_t since;              /* login time, unix seconds */
     char version[32], host[64]; /* what LOGIN said (session_set_info) */
+    const char *nat;            /* static (session_set_nat); NULL: not known */
 };
 
 void session_set_info(session_t *ss, const char *version, const char *hostname)
@@ -49,12 +52,18 @@ void session_set_info(session_t *ss, const char *version, const char *hostname)
     snprintf(ss->host, sizeof ss->host, "%s", hostname ? hostname : "");
 }
 
+void session_set_nat(session_t *ss, const char *nat)
+{
+    ss->nat = nat;
+}
+
 void session_get_info(const session_t *ss, session_info_t *out)
 {
     int n = 0;
     for (const sproxy_t *p = ss->proxies; p; p = p->next)
         n++;
-    *out = (session_info_t){ss->run_id, ss->user, ss->peer, ss->version, ss->host, ss->since, n};
+    *out = (session_info_t){ss->run_id, ss->user,  ss->peer, ss->version,
+                            ss->host,   ss->since, n,        ss->nat};
 }
 
 session_t *session_next(const session_t *ss)
@@ -80,14 +89,25 @@ void session_send(session_t *ss, uint8_t type, json_t *obj)
     ctl_send(ss, type, obj);
 }
 
-bool session_p2p_budget(session_t *ss)
+/* At most `limit` events per minute from *start on. */
+static bool minute_budget(session_t *ss, uint64_t *start, int *count, int limit)
 {
     uint64_t now = uv_now(ss->srv->loop);
-    if (ss->p2p_minute == 0 || now - ss->p2p_minute >= 60000) {
-        ss->p2p_minute = now ? now : 1;
-        ss->p2p_offers = 0;
+    if (*start == 0 || now - *start >= 60000) {
+        *start = now ? now : 1;
+        *count = 0;
     }
-    return ++ss->p2p_offers <= P2P_OFFERS_PER_MIN;
+    return ++*count <= limit;
+}
+
+bool session_p2p_budget(session_t *ss)
+{
+    return minute_budget(ss, &ss->p2p_minute, &ss->p2p_offers, P2P_OFFERS_PER_MIN);
+}
+
+bool session_p2p_path_budget(session_t *ss)
+{
+    return minute_budget(ss, &ss->path_minute, &ss->path_reports, P2P_PATH_REPORTS_PER_MIN);
 }
 
 const char *session_run_id(const session_t *ss)
@@ -525,6 +545,12 @@ static void on_p2p_answer(void *owner, json_t *m)
     p2p_rdv_answer(ss->srv, ss, m);
 }
 
+static void on_p2p_path(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    p2p_rdv_path(ss->srv, ss, m);
+}
+
 /* ---- control conn ------------------------------------------------------- */
 
 static const ctl_handler_t handlers[] = {
@@ -533,6 +559,7 @@ static const ctl_handler_t handlers[] = {
     {MSG_PING, CTL_ANY_STATE, on_ping},
     {MSG_P2P_OFFER, CTL_ANY_STATE, on_p2p_offer},
     {MSG_P2P_ANSWER, CTL_ANY_STATE, on_p2p_answer},
+    {MSG_P2P_PATH, CTL_ANY_STATE, on_p2p_path},
 };
 
 static int on_other_frame(void *owner, const frame_t *f, ctl_miss_t why)
@@ -684,6 +711,7 @@ void session_end(session_t *ss, const char *reason)
         ss->proxies = p->next;
         close_proxy(ss, p);
     }
+    p2p_paths_drop_session(&ss->srv->stats.paths, ss->run_id); /* its pairs went with it */
     conn_close(ss->ctl);
     uv_timer_stop(&ss->tick);
     uv_close((uv_handle_t *)&ss->tick, on_tick_close);
