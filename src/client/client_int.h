@@ -304,7 +304,7 @@ typedef struct cxq cxq_t;
 struct relay_grant;
 struct dgram_path;
 /* A QUIC identity for one pair (client role for the visitor). NULL: none.
- * `news(arg)` runs when QUIC becomes ready, and once when it cannot carry
+ * `news(arg)` runs when QUIC becomes ready, when its path changes, and once when it cannot carry
  * the pair (any more: no relay, a failed handshake, the connection ended,
  * e.g. the peer silent for QUIC_PEER_SILENT_MS); the pair may close it
  * there. */
@@ -324,7 +324,7 @@ void cxq_add_direct(cxq_t *q, struct dgram_path *p);
 void cxq_remove_direct(cxq_t *q, struct dgram_path *p);
 /* Whether streams can be opened now; whether they may soon (not failed). */
 bool cxq_ready(const cxq_t *q);
-/* The kind of path QUIC sends on now ("relay", "direct") and its smoothed
+/* The kind of path QUIC sends on now ("relay", "direct", "direct-tcp") and its smoothed
  * RTT, or NULL when QUIC does not carry the pair (static string). */
 const char *cxq_path(const cxq_t *q, uint64_t *rtt_us);
 bool cxq_pending(const cxq_t *q);
