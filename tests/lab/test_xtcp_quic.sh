@@ -204,6 +204,14 @@ run_case() {
         dash_check /api/p2p "len(j['live']) == 1 and j['live'][0]['path'] == '$want' and j['live'][0]['reportedBy'] == 'visitor' and j['live'][0]['ownerRunId'] == j['pairs'][0]['ownerRunId'] and j['live'][0]['visitorRunId'] == j['pairs'][0]['visitorRunId'] and j['live'][0]['rttUs'] > 0 and j['pairs'][0]['path'] == '$want' and m['burrow_p2p_pairs{path=\"$want\"}'] == 1 and sum(v for k, v in m.items() if k.startswith('burrow_p2p_pairs')) == 1"
         dash_check /api/clients "sorted(c['natType'] for c in j['clients']) == sorted(['$(nat_word "$n1")', '$(nat_word "$n2")'])"
         lab_pass "$tag: the server's dashboard: the pair live on path $want (/api/p2p, burrow_p2p_pairs), natType $(nat_word "$n1")/$(nat_word "$n2")"
+        if [ "$n1 $n2 $want" = "port-restricted port-restricted direct" ] && command -v chromium >/dev/null; then
+            lab_exec srv env HOME="$LAB_TMP" timeout 60 chromium --headless --no-sandbox --disable-gpu \
+                --user-data-dir="$LAB_TMP/chromium" --virtual-time-budget=4000 --dump-dom \
+                http://127.0.0.1:7500/ >"$LAB_TMP/dom.html" 2>"$LAB_TMP/chromium.log"
+            grep -q '<tr data-path="direct"><td>ssh</td>' "$LAB_TMP/dom.html" ||
+                lab_fail "$tag: the rendered dashboard has no live pair on path direct: $(grep -o '<table id="live">.*</table>' "$LAB_TMP/dom.html" | head -c 600)"
+            lab_pass "$tag: headless Chromium: the dashboard's P2P table shows the pair on path direct"
+        fi
     fi
     if [ "$want" = direct ] && [ "$n2" = port-restricted ]; then # the owner's service is down
         lab_kill "$ECHO_PID" TERM
