@@ -537,9 +537,7 @@ static void visitor_gathered(cxtcp_t *x, const cand_set_t *self)
 /* frp's maxRetriesAnHour and minRetryInterval, per visitor entry. */
 static bool budget_ok(cli_t *c, const visitor_cfg_t *v, uint64_t now)
 {
-    cxtcp_budget_t *b = NULL;
-    for (int i = 0; i < c->n_visitors && !b; i++)
-        if (&c->cfg->visitors[i] == v) b = &c->xtcp_budget[i];
+    cxtcp_budget_t *b = cvisitor_budget(c, v);
     if (!b) return false;
     if (b->hour_start == 0 || now - b->hour_start >= HOUR_MS) {
         b->hour_start = now ? now : 1;
@@ -554,7 +552,7 @@ static bool budget_ok(cli_t *c, const visitor_cfg_t *v, uint64_t now)
 
 void cxtcp_visitor_want(cli_t *c, const visitor_cfg_t *v, const char *proxy)
 {
-    if (strcmp(v->type, "xtcp") != 0 || !client_logged_in(c) || !c->xtcp_budget) return;
+    if (strcmp(v->type, "xtcp") != 0 || !client_logged_in(c)) return;
     for (cxtcp_t *x = c->xtcps; x; x = x->next)
         if (x->vcfg == v) return; /* punching, or a path is up */
     if (!budget_ok(c, v, uv_now(c->loop))) {
@@ -764,6 +762,16 @@ json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v)
                                            "since_ms", (json_int_t)(uv_now(c->loop) - x->t_begin)));
     }
     return a;
+}
+
+void cxtcp_close_visitor(cli_t *c, const visitor_cfg_t *v)
+{
+    cxtcp_t *x = c->xtcps;
+    while (x) {
+        cxtcp_t *next = x->next;
+        if (x->role == PUNCH_ROLE_VISITOR && x->vcfg == v) x_close(x);
+        x = next;
+    }
 }
 
 void cxtcp_close_proxy(cli_t *c, const char *proxy)
