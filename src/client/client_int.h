@@ -130,7 +130,7 @@ struct cli {
     cvisitor_t **visitors; /* one per running [[visitors]] entry (visitor.c) */
     int n_visitors;
     cvisitor_t *visitors_retired; /* removed by reloads, freed by client_destroy */
-    cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
+    cxtcp_t *xtcps;               /* xtcp pairs punching or holding a path (cxtcp.c) */
     long long xtcp_sid;          /* the last P2P_OFFER's sid */
     cproxy_t **proxies;          /* running, each listed holding a reference */
     int n_proxies;

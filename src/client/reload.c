@@ -225,8 +225,7 @@ static int diff_visitors(const cli_t *c, const client_cfg_t *nw, plan_t *pl)
     if (!olds) return -1;
     for (int i = 0; i < c->n_visitors; i++)
         olds[i] = *cvisitor_cfg(c->visitors[i]); /* a shallow copy: compared, not kept */
-    config_diff_visitors(olds, c->n_visitors, nw->visitors, nw->n_visitors, pl->old_vd,
-                         pl->new_vd);
+    config_diff_visitors(olds, c->n_visitors, nw->visitors, nw->n_visitors, pl->old_vd, pl->new_vd);
     free(olds);
     return 0;
 }

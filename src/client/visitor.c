@@ -48,10 +48,10 @@
 
 struct cvisitor {
     cli_t *cli;
-    const visitor_cfg_t *cfg;  /* in box->cfg, or in the client's first config */
-    ccfg_box_t *box;           /* a reference; NULL: the first config */
-    cvisitor_t *retired_next;  /* on cli->visitors_retired */
-    cxtcp_budget_t budget;     /* xtcp: punch attempts (maxRetriesAnHour) */
+    const visitor_cfg_t *cfg; /* in box->cfg, or in the client's first config */
+    ccfg_box_t *box;          /* a reference; NULL: the first config */
+    cvisitor_t *retired_next; /* on cli->visitors_retired */
+    cxtcp_budget_t budget;    /* xtcp: punch attempts (maxRetriesAnHour) */
     listener_t l;
     bool listening;
     char proxy[256]; /* the owner's proxy as the server names it: user.name */

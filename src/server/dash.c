@@ -156,12 +156,11 @@ static void h_clients(void *data, const httpd_req_t *req, httpd_resp_t *r)
     for (const session_t *ss = s->sessions; ss; ss = session_next(ss)) {
         session_info_t si;
         session_get_info(ss, &si);
-        json_array_append_new(list,
-                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:o}", "user", si.user,
-                                        "hostname", si.hostname, "runId", si.run_id, "address",
-                                        si.peer, "version", si.version, "since",
-                                        (json_int_t)si.since, "proxies", si.proxies, "natType",
-                                        si.nat_type ? json_string(si.nat_type) : json_null()));
+        json_array_append_new(
+            list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:o}", "user", si.user, "hostname",
+                            si.hostname, "runId", si.run_id, "address", si.peer, "version",
+                            si.version, "since", (json_int_t)si.since, "proxies", si.proxies,
+                            "natType", si.nat_type ? json_string(si.nat_type) : json_null()));
     }
     httpd_resp_json(r, 200, json_pack("{s:o}", "clients", list));
 }
@@ -192,12 +191,12 @@ static json_t *live_json(const p2p_paths_t *t)
         if (!p2p_paths_is_row(t, i)) continue;
         const p2p_path_rec_t *r = &t->rec[i];
         json_array_append_new(
-            list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:s}", "proxy", r->proxy,
-                            "owner", r->owner_user, "ownerRunId", r->owner_run_id, "visitor",
-                            r->visitor_user, "visitorRunId", r->visitor_run_id, "sid",
-                            (json_int_t)r->sid, "path", p2p_path_names[r->path], "rttUs",
-                            (json_int_t)r->rtt_us, "sinceMs", (json_int_t)r->since_ms,
-                            "reportedBy", r->by_owner ? "owner" : "visitor"));
+            list,
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:s}", "proxy", r->proxy, "owner",
+                      r->owner_user, "ownerRunId", r->owner_run_id, "visitor", r->visitor_user,
+                      "visitorRunId", r->visitor_run_id, "sid", (json_int_t)r->sid, "path",
+                      p2p_path_names[r->path], "rttUs", (json_int_t)r->rtt_us, "sinceMs",
+                      (json_int_t)r->since_ms, "reportedBy", r->by_owner ? "owner" : "visitor"));
     }
     return list;
 }

@@ -34,15 +34,15 @@ extern const char *const p2p_path_names[P2P_PATH_COUNT];
 
 typedef struct p2p_path_rec {
     bool used;
-    bool by_owner;                   /* reported by the owner's session, else the visitor's */
-    char reporter[33];               /* the reporting session's run id */
-    char proxy[128];                 /* the owner's proxy (wire name) */
-    char visitor_run_id[33];         /* the pair: the visitor's session ... */
-    long long sid;                   /* ... and its offer's sid */
+    bool by_owner;           /* reported by the owner's session, else the visitor's */
+    char reporter[33];       /* the reporting session's run id */
+    char proxy[128];         /* the owner's proxy (wire name) */
+    char visitor_run_id[33]; /* the pair: the visitor's session ... */
+    long long sid;           /* ... and its offer's sid */
     char visitor_user[65], owner_user[65], owner_run_id[33];
-    int path;                        /* P2P_PATH_* */
+    int path; /* P2P_PATH_* */
     uint64_t rtt_us;
-    int64_t since_ms;                /* unix ms: on this path since */
+    int64_t since_ms; /* unix ms: on this path since */
 } p2p_path_rec_t;
 
 typedef struct p2p_paths {

@@ -285,12 +285,13 @@ void p2p_rdv_path(srv_t *s, session_t *ss, const json_t *m)
     if (ok) {
         snprintf(r.proxy, sizeof r.proxy, "%s", proxy);
         snprintf(r.reporter, sizeof r.reporter, "%s", session_run_id(ss));
-        ok = strcmp(role, "visitor") == 0  ? path_as_visitor(s, ss, m, &r)
+        ok = strcmp(role, "visitor") == 0 ? path_as_visitor(s, ss, m, &r)
              : strcmp(role, "owner") == 0 ? path_as_owner(s, ss, m, &r)
                                           : false;
     }
     if (!ok) {
-        LOG_LIMITED(LOG_WARN, "xtcp path report dropped run_id=%s reason=proto", session_run_id(ss));
+        LOG_LIMITED(LOG_WARN, "xtcp path report dropped run_id=%s reason=proto",
+                    session_run_id(ss));
         return;
     }
     if (closed) {

@@ -71,8 +71,9 @@ static void write_conf(const char *path, const char *visitors)
     FILE *f = fopen(path, "w");
     CHECK(f != NULL);
     if (!f) return;
-    fprintf(f, "serverAddr = \"127.0.0.1\"\nserverPort = 1\nauth.token = \"t\"\n"
-               "transport.tls.enable = false\nlog.level = \"warn\"\n%s",
+    fprintf(f,
+            "serverAddr = \"127.0.0.1\"\nserverPort = 1\nauth.token = \"t\"\n"
+            "transport.tls.enable = false\nlog.level = \"warn\"\n%s",
             visitors);
     fclose(f);
 }
@@ -96,7 +97,8 @@ static bool names_are(json_t *r, const char *key, const char *want)
         if (i) strncat(got, ",", sizeof got - strlen(got) - 1);
         strncat(got, json_string_value(v), sizeof got - strlen(got) - 1);
     }
-    if (strcmp(got, want) != 0) fprintf(stderr, "  visitors %s: got '%s', want '%s'\n", key, got, want);
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "  visitors %s: got '%s', want '%s'\n", key, got, want);
     return strcmp(got, want) == 0;
 }
 
@@ -115,7 +117,8 @@ static void test_visitors_reload(void)
     snprintf(path, sizeof path, "%s/frpc.toml", dir);
     snprintf(bad, sizeof bad, "%s/bad.toml", dir);
     snprintf(text, sizeof text, "%s%s%s", visitor(a, sizeof a, "v", "stcp", base),
-             visitor(b, sizeof b, "w", "stcp", base + 1), visitor(d, sizeof d, "s", "sudp", base + 2));
+             visitor(b, sizeof b, "w", "stcp", base + 1),
+             visitor(d, sizeof d, "s", "sudp", base + 2));
     write_conf(path, text);
     client_cfg_t cfg;
     CHECK_EQ_INT(config_load_client(path, &cfg, NULL), 0);
@@ -126,7 +129,7 @@ static void test_visitors_reload(void)
     client_start(c);
     spin(5);
     CHECK(listening(base) && listening(base + 1));
-    CHECK(!udp_port_free(base + 2)); /* s holds it */
+    CHECK(!udp_port_free(base + 2));                  /* s holds it */
     int in_v = tcp_to(base), in_w = tcp_to(base + 1); /* waiting for a login */
     spin(5);
     CHECK(in_v >= 0 && in_w >= 0);
@@ -141,7 +144,8 @@ static void test_visitors_reload(void)
 
     /* v kept, w moved to base+3, s removed, x added on base+4 */
     snprintf(text, sizeof text, "%s%s%s", visitor(a, sizeof a, "v", "stcp", base),
-             visitor(b, sizeof b, "w", "stcp", base + 3), visitor(d, sizeof d, "x", "stcp", base + 4));
+             visitor(b, sizeof b, "w", "stcp", base + 3),
+             visitor(d, sizeof d, "x", "stcp", base + 4));
     write_conf(path, text);
     r = client_reload_file(c, path);
     CHECK(r && json_is_true(json_object_get(r, "ok")));
@@ -152,7 +156,7 @@ static void test_visitors_reload(void)
     CHECK(listening(base));
     CHECK(!listening(base + 1)); /* w's old port */
     CHECK(listening(base + 3) && listening(base + 4));
-    CHECK(udp_port_free(base + 2)); /* s's socket closed */
+    CHECK(udp_port_free(base + 2));    /* s's socket closed */
     CHECK_EQ_INT(peer_state(in_v), 1); /* kept visitor: its connection waits on */
     CHECK_EQ_INT(peer_state(in_w), 0); /* changed visitor: its connection ended */
     CHECK_EQ_INT(status_count(c, "stcp"), 3);
