@@ -482,9 +482,14 @@ static json_t *rdv_msg(const cxtcp_t *x, const uint8_t *nonce, const uint8_t *pr
     return o;
 }
 
+/* Takes o (ctl_write does; freed here when it cannot be sent). */
 static bool send_ctl(cli_t *c, uint8_t type, json_t *o)
 {
-    return o && client_logged_in(c) && ctl_write(c->ctl, type, o) >= 0;
+    if (!o || !client_logged_in(c)) {
+        json_decref(o);
+        return false;
+    }
+    return ctl_write(c->ctl, type, o) >= 0;
 }
 
 /* The peer's "fp" and our "relay" grant from a rendezvous message: a
