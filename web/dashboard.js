@@ -5,8 +5,8 @@
 
 const POLL_MS = 2000;
 const state = {
-  proxies: [], clients: [], pairs: [],
-  sort: { proxies: ["name", 1], clients: ["user", 1], p2p: ["offeredAt", -1] },
+  proxies: [], clients: [], pairs: [], live: [],
+  sort: { proxies: ["name", 1], clients: ["user", 1], p2p: ["offeredAt", -1], live: ["sinceMs", -1] },
   selected: null,
 };
 
@@ -81,7 +81,8 @@ function renderClients() {
   fill("clients", state.clients, (c) => {
     const tr = document.createElement("tr");
     cell(tr, c.user || "—"); cell(tr, c.hostname); cell(tr, c.address); cell(tr, c.version);
-    cell(tr, since(c.since)); cell(tr, String(c.proxies), "num"); cell(tr, c.runId);
+    cell(tr, since(c.since)); cell(tr, String(c.proxies), "num"); cell(tr, c.natType || "—");
+    cell(tr, c.runId);
     return tr;
   });
 }
@@ -105,6 +106,23 @@ function renderProxies() {
       history.replaceState(null, "", "#proxy=" + encodeURIComponent(p.name));
       renderProxies(); refreshChart();
     });
+    return tr;
+  });
+}
+
+// A client by its user, else the start of its run id (no users configured).
+function who(user, runId) { return user || (runId ? runId.slice(0, 8) : "—"); }
+
+function renderLive() {
+  const rows = state.live.map((p) => Object.assign(
+    { ownerName: who(p.owner, p.ownerRunId), visitorName: who(p.visitor, p.visitorRunId) }, p));
+  $("n-live").textContent = "(" + rows.length + ")";
+  fill("live", rows, (p) => {
+    const tr = document.createElement("tr");
+    tr.dataset.path = p.path;
+    cell(tr, p.proxy); cell(tr, p.ownerName); cell(tr, p.visitorName);
+    cell(tr, p.path, "path-" + p.path); cell(tr, (p.rttUs / 1000).toFixed(1) + " ms", "num");
+    cell(tr, since(Math.floor(p.sinceMs / 1000)));
     return tr;
   });
 }
@@ -163,7 +181,8 @@ async function poll() {
       " proxies · " + info.curConns + " connections · today " + bytes(info.totalTrafficIn) + " in, " +
       bytes(info.totalTrafficOut) + " out";
     state.clients = clients.clients; state.proxies = proxies.proxies; state.pairs = p2p.pairs;
-    renderClients(); renderProxies(); renderPairs();
+    state.live = p2p.live;
+    renderClients(); renderProxies(); renderLive(); renderPairs();
     await refreshChart();
     $("status").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) {
@@ -185,6 +204,7 @@ document.addEventListener("DOMContentLoaded", () => {
   sortable("clients", renderClients);
   sortable("proxies", renderProxies);
   sortable("p2p", renderPairs);
+  sortable("live", renderLive);
   $("search").addEventListener("input", renderProxies);
   // #proxy=NAME opens that proxy's chart (a link to share, or to bookmark).
   const m = location.hash.match(/^#proxy=(.+)$/);

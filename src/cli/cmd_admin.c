@@ -138,11 +138,12 @@ int cmd_status(int argc, char **argv)
 
 /* ---- reload --------------------------------------------------------------- */
 
-static void print_list(json_t *j, const char *key)
+/* "  added    a b" (proxies), "  visitors added    v" (j = "visitors") */
+static void print_list(json_t *j, const char *key, const char *what)
 {
     json_t *a = json_object_get(j, key), *v;
     size_t i;
-    printf("  %-8s", key);
+    printf("  %s%-8s", what, key);
     if (json_array_size(a) == 0) printf(" -");
     json_array_foreach(a, i, v) printf(" %s", json_string_value(v));
     printf("\n");
@@ -155,8 +156,8 @@ int cmd_reload(int argc, char **argv)
     /* A file with errors is refused here already, with the same lines the
      * client would give; nothing is sent. */
     int r = load(argc, argv,
-                 "Asks the running client to reload FILE: proxies added, removed or\n"
-                 "changed are applied, the others keep running.",
+                 "Asks the running client to reload FILE: proxies and visitors added,\n"
+                 "removed or changed are applied, the others keep running.",
                  &cfg, &path);
     if (r != 0) {
         if (r < 0) fprintf(stderr, "burrow reload: nothing sent\n");
@@ -169,10 +170,12 @@ int cmd_reload(int argc, char **argv)
     int ok = json_is_true(json_object_get(j, "ok"));
     if (ok) {
         printf("reload applied (%s)\n", path);
-        print_list(j, "added");
-        print_list(j, "removed");
-        print_list(j, "changed");
-        print_list(j, "kept");
+        static const char *const keys[] = {"added", "removed", "changed", "kept"};
+        for (int k = 0; k < 4; k++)
+            print_list(j, keys[k], "");
+        json_t *v = json_object_get(j, "visitors");
+        for (int k = 0; v && k < 4; k++)
+            print_list(v, keys[k], "visitors ");
     } else {
         const char *why = json_string_value(json_object_get(j, "error"));
         const char *errs = json_string_value(json_object_get(j, "errors"));

@@ -26,13 +26,14 @@ void client_destroy(cli_t *c);
  * itself), so that its neighbours (the admin API) close too. */
 void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg);
 /* Hot reload (reload.c): loads `path` and applies the difference with the
- * running proxies (added, removed, changed re-registered; kept ones and
- * their connections untouched). Refused whole, with nothing applied, when
- * the file has errors (`errors`: the loader's file:line lines) or changes
- * what needs a restart (client-level keys, visitors). Returns a new JSON
- * object {"ok": bool, "error": why, "errors": text, "added": [names],
- * "removed": [...], "changed": [...], "kept": [...]}; logged either way.
- * NULL only when out of memory. */
+ * running proxies and visitors (added, removed, changed re-registered or
+ * re-created; kept ones and their connections untouched). Refused whole,
+ * with nothing applied, when the file has errors (`errors`: the loader's
+ * file:line lines) or changes what needs a restart (client-level keys).
+ * Returns a new JSON object {"ok": bool, "error": why, "errors": text,
+ * "added": [names], "removed": [...], "changed": [...], "kept": [...],
+ * "visitors": {"added": [...], "removed", "changed", "kept"}}; logged
+ * either way. NULL only when out of memory. */
 json_t *client_reload_file(cli_t *c, const char *path);
 /* The proxies and visitors and their state (cstatus.c), for the admin
  * API's GET /api/status: a new JSON object keyed by type. */

@@ -134,10 +134,10 @@ struct cli {
     cstcp_t *stcps;         /* stcp owners: handshake or local side connecting */
     cftp_t *ftps;           /* FTP control connections of ftp proxies (cftp.c) */
     uint32_t ftp_seq;       /* the last FTP_DATA_PORT id */
-    cvisitor_t *visitors;   /* one per [[visitors]] entry (visitor.c) */
+    cvisitor_t **visitors;  /* one per running [[visitors]] entry (visitor.c) */
     int n_visitors;
-    cxtcp_t *xtcps;              /* xtcp pairs punching or holding a path (cxtcp.c) */
-    cxtcp_budget_t *xtcp_budget; /* one per [[visitors]] entry */
+    cvisitor_t *visitors_retired; /* removed by reloads, freed by client_destroy */
+    cxtcp_t *xtcps;               /* xtcp pairs punching or holding a path (cxtcp.c) */
     long long xtcp_sid;          /* the last P2P_OFFER's sid */
     cproxy_t **proxies;          /* running, each listed holding a reference */
     int n_proxies;
@@ -328,6 +328,20 @@ void cvisitor_ctl_up(cli_t *c);
 /* Client stop: closes the listeners, the sudp sockets and paths, and every
  * connection not yet relayed. */
 void cvisitor_close_all(cli_t *c);
+/* Hot reload (reload.c): a visitor for entry cfg (in box's config, a
+ * reference held; box NULL: the first config), not yet running; NULL when
+ * out of memory. cvisitor_discard frees one that never ran. */
+cvisitor_t *cvisitor_new(cli_t *c, const visitor_cfg_t *cfg, ccfg_box_t *box);
+void cvisitor_discard(cvisitor_t *v);
+const visitor_cfg_t *cvisitor_cfg(const cvisitor_t *v);
+/* Starts v: its listener or socket, and its path when logged in. */
+void cvisitor_run(cvisitor_t *v);
+/* Takes v (already out of cli->visitors) out of service: its listener or
+ * socket, waiting connections, relayed connections and xtcp pair end; it
+ * is freed with the client. Returns the relayed connections ended. */
+int cvisitor_retire(cvisitor_t *v);
+/* xtcp: the punch budget of visitor entry cfg, NULL when not running. */
+cxtcp_budget_t *cvisitor_budget(cli_t *c, const visitor_cfg_t *cfg);
 /* xtcp: the pair of visitor `cfg` has news (its QUIC is ready, failed, or
  * the pair closed): connections waiting for QUIC look again (from the
  * loop, not from inside this call). */
@@ -347,6 +361,8 @@ json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v);
 void cxtcp_close_all(cli_t *c);
 /* Closes the owner's pairs of the proxy with wire name `proxy`. */
 void cxtcp_close_proxy(cli_t *c, const char *proxy);
+/* Closes the pair of visitor entry v (a reload removed it). */
+void cxtcp_close_visitor(cli_t *c, const visitor_cfg_t *v);
 /* Visitor v's user connection over the pair's QUIC: a stream with empty
  * callbacks, or NULL with *pending telling whether QUIC may come up soon
  * (rendezvous or handshake under way) or not (the stcp path then). */
@@ -365,7 +381,7 @@ typedef struct cxq cxq_t;
 struct relay_grant;
 struct dgram_path;
 /* A QUIC identity for one pair (client role for the visitor). NULL: none.
- * `news(arg)` runs when QUIC becomes ready, and once when it cannot carry
+ * `news(arg)` runs when QUIC becomes ready, when its path changes, and once when it cannot carry
  * the pair (any more: no relay, a failed handshake, the connection ended,
  * e.g. the peer silent for QUIC_PEER_SILENT_MS); the pair may close it
  * there. */
@@ -385,7 +401,7 @@ void cxq_add_direct(cxq_t *q, struct dgram_path *p);
 void cxq_remove_direct(cxq_t *q, struct dgram_path *p);
 /* Whether streams can be opened now; whether they may soon (not failed). */
 bool cxq_ready(const cxq_t *q);
-/* The kind of path QUIC sends on now ("relay", "direct") and its smoothed
+/* The kind of path QUIC sends on now ("relay", "direct", "direct-tcp") and its smoothed
  * RTT, or NULL when QUIC does not carry the pair (static string). */
 const char *cxq_path(const cxq_t *q, uint64_t *rtt_us);
 bool cxq_pending(const cxq_t *q);

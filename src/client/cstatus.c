@@ -67,7 +67,9 @@ json_t *client_status_json(cli_t *c)
     json_t *root = json_object();
     for (int i = 0; root && i < c->n_proxies; i++)
         add(root, kind_name(c->proxies[i]->cfg->kind), proxy_json(c, c->proxies[i]));
-    for (int i = 0; root && i < c->cfg->n_visitors; i++)
-        add(root, c->cfg->visitors[i].type, visitor_json(c, &c->cfg->visitors[i]));
+    for (int i = 0; root && i < c->n_visitors; i++) {
+        const visitor_cfg_t *v = cvisitor_cfg(c->visitors[i]);
+        add(root, v->type, visitor_json(c, v));
+    }
     return root;
 }

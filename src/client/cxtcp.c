@@ -74,6 +74,8 @@ struct cxtcp {
     dgram_path_t *held[2]; /* UDP, TCP direct paths while the test knob holds them back */
     relay_grant_t grant;   /* our side of the server's UDP relay */
     bool has_grant;
+    const char *reported; /* the path last told the server (P2P_PATH); static, NULL: none */
+    uint64_t path_at;     /* when the pair took that path (uv_now) */
 };
 
 /* ---- life --------------------------------------------------------------- */
@@ -114,10 +116,13 @@ static void close_tcp_path(cxtcp_t *x)
     x->tcp_path = NULL;
 }
 
+static void report_path(cxtcp_t *x, const char *path, uint64_t rtt_us);
+
 static void x_close(cxtcp_t *x)
 {
     cli_t *c = x->cli;
     if (!c) return;
+    if (x->reported) report_path(x, "closed", 0); /* the server drops its record */
     if (x->prev)
         x->prev->next = x->next;
     else
@@ -144,7 +149,38 @@ static void x_settle(cxtcp_t *x)
 
 static const char *label(const cxtcp_t *x);
 
-/* QUIC came up, or will not carry the pair (any more). Once it was up and
+static bool send_ctl(cli_t *c, uint8_t type, json_t *o);
+
+/* Tells the server the pair's path (MSG_P2P_PATH), when it changed: the
+ * visitor names the pair by its sid, the owner by the server's token. A
+ * server that does not know the message ignores it. At most one report per
+ * change of path, and QUIC bounds how often that happens. */
+static void report_path(cxtcp_t *x, const char *path, uint64_t rtt_us)
+{
+    uint64_t now = uv_now(x->cli->loop);
+    if (x->reported && strcmp(x->reported, path) == 0) return;
+    if (!x->reported || strcmp(path, "closed") != 0) x->path_at = now;
+    bool visitor = x->role == PUNCH_ROLE_VISITOR;
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I}", "proxy", x->proxy, "role",
+                          visitor ? "visitor" : "owner", "path", path, "rtt_us", (json_int_t)rtt_us,
+                          "since_ms", (json_int_t)(now - x->path_at));
+    if (o && visitor) json_object_set_new(o, "sid", json_integer(x->sid));
+    if (o && !visitor) json_object_set_new(o, "pair", json_string(x->pair));
+    if (send_ctl(x->cli, MSG_P2P_PATH, o)) x->reported = path;
+}
+
+/* The pair's path now: QUIC's, "stcp" once QUIC will not carry it, NULL
+ * while that is not known yet. */
+static void path_news(cxtcp_t *x)
+{
+    uint64_t rtt_us = 0;
+    const char *path = cxq_path(x->q, &rtt_us);
+    if (!path && !cxq_pending(x->q) && x->state >= X_PUNCH) path = "stcp";
+    if (path) report_path(x, path, rtt_us);
+}
+
+/* QUIC came up, changed path, or will not carry the pair (any more): the
+ * server hears the path (path_news). Once it was up and
  * has ended (the peer gone: killed, or silent for QUIC_PEER_SILENT_MS),
  * the pair closes: the visitor's next connection starts a new one. */
 static void on_quic_news(void *arg)
@@ -159,6 +195,8 @@ static void on_quic_news(void *arg)
         return;
     }
     if (x->role == PUNCH_ROLE_VISITOR && x->vcfg) cvisitor_xtcp_news(x->cli, x->vcfg);
+    if (!x->cli) return;
+    path_news(x);
     if (!cxq_ready(x->q) && x->state >= X_PUNCH) x_settle(x);
 }
 
@@ -444,9 +482,14 @@ static json_t *rdv_msg(const cxtcp_t *x, const uint8_t *nonce, const uint8_t *pr
     return o;
 }
 
+/* Takes o (ctl_write does; freed here when it cannot be sent). */
 static bool send_ctl(cli_t *c, uint8_t type, json_t *o)
 {
-    return o && client_logged_in(c) && ctl_write(c->ctl, type, o) >= 0;
+    if (!o || !client_logged_in(c)) {
+        json_decref(o);
+        return false;
+    }
+    return ctl_write(c->ctl, type, o) >= 0;
 }
 
 /* The peer's "fp" and our "relay" grant from a rendezvous message: a
@@ -499,9 +542,7 @@ static void visitor_gathered(cxtcp_t *x, const cand_set_t *self)
 /* frp's maxRetriesAnHour and minRetryInterval, per visitor entry. */
 static bool budget_ok(cli_t *c, const visitor_cfg_t *v, uint64_t now)
 {
-    cxtcp_budget_t *b = NULL;
-    for (int i = 0; i < c->n_visitors && !b; i++)
-        if (&c->cfg->visitors[i] == v) b = &c->xtcp_budget[i];
+    cxtcp_budget_t *b = cvisitor_budget(c, v);
     if (!b) return false;
     if (b->hour_start == 0 || now - b->hour_start >= HOUR_MS) {
         b->hour_start = now ? now : 1;
@@ -516,7 +557,7 @@ static bool budget_ok(cli_t *c, const visitor_cfg_t *v, uint64_t now)
 
 void cxtcp_visitor_want(cli_t *c, const visitor_cfg_t *v, const char *proxy)
 {
-    if (strcmp(v->type, "xtcp") != 0 || !client_logged_in(c) || !c->xtcp_budget) return;
+    if (strcmp(v->type, "xtcp") != 0 || !client_logged_in(c)) return;
     for (cxtcp_t *x = c->xtcps; x; x = x->next)
         if (x->vcfg == v) return; /* punching, or a path is up */
     if (!budget_ok(c, v, uv_now(c->loop))) {
@@ -726,6 +767,16 @@ json_t *cxtcp_pairs_json(cli_t *c, const char *proxy, const visitor_cfg_t *v)
                                            "since_ms", (json_int_t)(uv_now(c->loop) - x->t_begin)));
     }
     return a;
+}
+
+void cxtcp_close_visitor(cli_t *c, const visitor_cfg_t *v)
+{
+    cxtcp_t *x = c->xtcps;
+    while (x) {
+        cxtcp_t *next = x->next;
+        if (x->role == PUNCH_ROLE_VISITOR && x->vcfg == v) x_close(x);
+        x = next;
+    }
 }
 
 void cxtcp_close_proxy(cli_t *c, const char *proxy)

@@ -77,7 +77,7 @@ struct cxq {
     int open; /* handles not yet closed: watch, relay, q */
     void (*closed_cb)(void *arg);
     void *closed_arg;
-    void (*news_cb)(void *arg); /* the pair's: QUIC ready, or gone for good */
+    void (*news_cb)(void *arg); /* the pair's: QUIC ready, its path changed, or gone for good */
     void *news_arg;
 };
 
@@ -351,8 +351,15 @@ static void on_dead(quic_t *q, int err)
     cxq_fail(x);
 }
 
+/* The pair hears of a path change as news too (it reports it, P2P_PATH). */
+static void on_path(quic_t *q)
+{
+    cxq_t *x = quic_data(q);
+    if (x->news_cb && !x->closing) x->news_cb(x->news_arg);
+}
+
 static const quic_cbs_t quic_cbs = {
-    .on_ready = on_ready, .on_stream = on_stream, .on_dead = on_dead};
+    .on_ready = on_ready, .on_stream = on_stream, .on_dead = on_dead, .on_path = on_path};
 
 /* The path QUIC is on, for logs ("stcp": no QUIC). */
 static const char *active_kind(const cxq_t *x)

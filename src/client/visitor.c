@@ -12,8 +12,15 @@
  * A connection that arrives while the control channel is down waits up to
  * VISITOR_WAIT_MS for a login, then is closed with a log line.
  *
- * Ownership: cli owns the visitors array (freed by client_destroy) and
- * their listeners (closed by client_stop). A visitor conn (vconn_t) is
+ * Ownership: cli owns the visitors (cli->visitors, an array of heap
+ * cvisitor_t; freed by client_destroy) and their listeners (closed by
+ * client_stop). A visitor built by a hot reload points into that reload's
+ * config box and holds a reference to it. A visitor a reload removes is
+ * taken out of service at once (cvisitor_retire: listener or socket
+ * closed, its waiting connections, relayed connections (tunnels tagged
+ * with it) and xtcp pair ended) and kept on cli->visitors_retired until
+ * client_destroy, because its handles' callbacks may still point into it
+ * until the loop has run them. A visitor conn (vconn_t) is
  * listed in its visitor until relayed or ended, holds one reference per
  * open handle (local conn, server conn, timer) and frees itself when the
  * last closes; client_stop ends every listed one. */
@@ -41,7 +48,10 @@
 
 struct cvisitor {
     cli_t *cli;
-    const visitor_cfg_t *cfg;
+    const visitor_cfg_t *cfg; /* in box->cfg, or in the client's first config */
+    ccfg_box_t *box;          /* a reference; NULL: the first config */
+    cvisitor_t *retired_next; /* on cli->visitors_retired */
+    cxtcp_budget_t budget;    /* xtcp: punch attempts (maxRetriesAnHour) */
     listener_t l;
     bool listening;
     char proxy[256]; /* the owner's proxy as the server names it: user.name */
@@ -182,7 +192,8 @@ static void vc_relay(vconn_t *vc, const uint8_t *rest, size_t rest_len)
     vc->local = vc->srv = NULL;
     conn_set_cbs(local, &none_cbs, NULL);
     conn_set_cbs(e2e, &none_cbs, NULL);
-    tunnels_relay(&c->tunnels, e2e, local, vc->early, vc->early_len, "stcp");
+    /* tagged: a reload that removes v ends it (cvisitor_retire) */
+    tunnels_relay_tagged(&c->tunnels, e2e, local, vc->early, vc->early_len, "stcp", v);
     ref_drop(&vc->ref); /* the local conn's */
     ref_drop(&vc->ref); /* the server conn's */
     vc_end(vc);         /* the timer */
@@ -301,7 +312,7 @@ static bool vc_try_quic(vconn_t *vc)
     conn_t *local = vc->local;
     vc->local = NULL;
     conn_set_cbs(local, &none_cbs, NULL);
-    tunnels_relay(&v->cli->tunnels, local, s, NULL, 0, "xtcp");
+    tunnels_relay_tagged(&v->cli->tunnels, local, s, NULL, 0, "xtcp", v);
     ref_drop(&vc->ref); /* the local conn's */
     vc_end(vc);         /* the timer */
     return true;
@@ -336,8 +347,8 @@ static void on_quic_wait(uv_timer_t *t)
 void cvisitor_xtcp_news(cli_t *c, const visitor_cfg_t *cfg)
 {
     for (int i = 0; i < c->n_visitors && !c->stopping; i++) {
-        if (c->visitors[i].cfg != cfg) continue;
-        for (vconn_t *vc = c->visitors[i].conns; vc; vc = vc->next)
+        if (c->visitors[i]->cfg != cfg) continue;
+        for (vconn_t *vc = c->visitors[i]->conns; vc; vc = vc->next)
             if (!vc->quic_done && !vc->srv) uv_timer_start(&vc->timer, on_quic_wait, 0, 0);
     }
 }
@@ -488,62 +499,115 @@ static const vkind_t *vkind_of(const cvisitor_t *v)
     return NULL;
 }
 
+cvisitor_t *cvisitor_new(cli_t *c, const visitor_cfg_t *vc, ccfg_box_t *box)
+{
+    cvisitor_t *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    const char *own = cvisitor_user(c);
+    const char *user = vc->server_user ? vc->server_user : own;
+    v->cli = c;
+    v->cfg = vc;
+    if (user[0])
+        snprintf(v->proxy, sizeof v->proxy, "%s.%s", user, vc->server_name);
+    else
+        snprintf(v->proxy, sizeof v->proxy, "%s", vc->server_name);
+    if (vc->type && strcmp(vc->type, "sudp") == 0 && vc->bind_port >= 0 &&
+        !(v->sudp = vsudp_new(c, vc, v->proxy))) {
+        free(v);
+        return NULL;
+    }
+    v->box = box;
+    if (box) ref_hold(&box->ref);
+    return v;
+}
+
+void cvisitor_discard(cvisitor_t *v)
+{
+    if (!v) return;
+    vsudp_free(v->sudp);
+    ccfg_box_drop(v->box);
+    free(v);
+}
+
+const visitor_cfg_t *cvisitor_cfg(const cvisitor_t *v)
+{
+    return v->cfg;
+}
+
+cxtcp_budget_t *cvisitor_budget(cli_t *c, const visitor_cfg_t *cfg)
+{
+    for (int i = 0; i < c->n_visitors; i++)
+        if (c->visitors[i]->cfg == cfg) return &c->visitors[i]->budget;
+    return NULL;
+}
+
 int cvisitor_setup(cli_t *c)
 {
     const client_cfg_t *cfg = c->cfg;
-    c->visitors = calloc((size_t)(cfg->n_visitors ? cfg->n_visitors : 1), sizeof *c->visitors);
-    c->xtcp_budget = calloc((size_t)cfg->n_visitors + 1, sizeof *c->xtcp_budget);
-    if (!c->visitors || !c->xtcp_budget) return -1;
-    const char *own = cvisitor_user(c);
+    c->visitors = calloc((size_t)cfg->n_visitors + 1, sizeof *c->visitors);
+    if (!c->visitors) return -1;
     for (int i = 0; i < cfg->n_visitors; i++) {
-        cvisitor_t *v = &c->visitors[i];
-        const visitor_cfg_t *vc = &cfg->visitors[i];
-        const char *user = vc->server_user ? vc->server_user : own;
-        v->cli = c;
-        v->cfg = vc;
+        if (!(c->visitors[i] = cvisitor_new(c, &cfg->visitors[i], NULL))) return -1;
         c->n_visitors = i + 1; /* cvisitor_destroy frees what was made */
-        if (user[0])
-            snprintf(v->proxy, sizeof v->proxy, "%s.%s", user, vc->server_name);
-        else
-            snprintf(v->proxy, sizeof v->proxy, "%s", vc->server_name);
-        if (vc->type && strcmp(vc->type, "sudp") == 0 && vc->bind_port >= 0 &&
-            !(v->sudp = vsudp_new(c, vc, v->proxy)))
-            return -1;
     }
-    c->n_visitors = cfg->n_visitors;
     return 0;
 }
 
 void cvisitor_destroy(cli_t *c)
 {
     for (int i = 0; c->visitors && i < c->n_visitors; i++)
-        vsudp_free(c->visitors[i].sudp);
+        cvisitor_discard(c->visitors[i]);
     free(c->visitors);
     c->visitors = NULL;
-    free(c->xtcp_budget);
-    c->xtcp_budget = NULL;
+    c->n_visitors = 0;
+    while (c->visitors_retired) {
+        cvisitor_t *v = c->visitors_retired;
+        c->visitors_retired = v->retired_next;
+        cvisitor_discard(v);
+    }
+}
+
+void cvisitor_run(cvisitor_t *v)
+{
+    const vkind_t *k = vkind_of(v);
+    if (!k) return;
+    k->start(v);
+    if (client_logged_in(v->cli)) k->ctl_up(v);
+}
+
+int cvisitor_retire(cvisitor_t *v)
+{
+    cli_t *c = v->cli;
+    const vkind_t *k = vkind_of(v);
+    if (k) k->close(v);
+    cxtcp_close_visitor(c, v->cfg);
+    int n = tunnels_end_tag(&c->tunnels, v);
+    v->retired_next = c->visitors_retired;
+    c->visitors_retired = v;
+    LOG_I("visitor closed name=%s connections=%d", LOG_ESC(v->cfg->name), n);
+    return n;
 }
 
 void cvisitor_start(cli_t *c)
 {
     for (int i = 0; i < c->n_visitors; i++) {
-        const vkind_t *k = vkind_of(&c->visitors[i]);
-        if (k) k->start(&c->visitors[i]);
+        const vkind_t *k = vkind_of(c->visitors[i]);
+        if (k) k->start(c->visitors[i]);
     }
 }
 
 void cvisitor_ctl_up(cli_t *c)
 {
     for (int i = 0; i < c->n_visitors; i++) {
-        const vkind_t *k = vkind_of(&c->visitors[i]);
-        if (k) k->ctl_up(&c->visitors[i]);
+        const vkind_t *k = vkind_of(c->visitors[i]);
+        if (k) k->ctl_up(c->visitors[i]);
     }
 }
 
 void cvisitor_close_all(cli_t *c)
 {
     for (int i = 0; i < c->n_visitors; i++) {
-        const vkind_t *k = vkind_of(&c->visitors[i]);
-        if (k) k->close(&c->visitors[i]);
+        const vkind_t *k = vkind_of(c->visitors[i]);
+        if (k) k->close(c->visitors[i]);
     }
 }

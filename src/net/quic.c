@@ -334,6 +334,10 @@ static void tell_user(quic_t *q)
               (unsigned long long)quic__rtt_us(q));
         if (q->cbs->on_ready) q->cbs->on_ready(q, 0);
     }
+    if (q->ready && !q->dead && !q->closing && q->path_news) {
+        q->path_news = false;
+        if (q->cbs->on_path) q->cbs->on_path(q);
+    }
     if (q->dead && !q->told) {
         q->told = true;
         if (!q->ready && q->cbs->on_ready) q->cbs->on_ready(q, q->dead_err);

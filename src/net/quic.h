@@ -93,6 +93,10 @@ typedef struct quic_cbs {
     /* The connection ended (peer closed, idle timeout, no live path, a
      * handshake failure after on_ready(<0)); call quic_close. */
     void (*on_dead)(quic_t *q, int err);
+    /* Optional, after on_ready(0): the active path changed (told once the
+     * new path's RTT is measured, or QUIC_PATH_LOG_WAIT_MS later, with the
+     * path-change log line); quic_get_info says which. */
+    void (*on_path)(quic_t *q);
 } quic_cbs_t;
 
 typedef struct quic_opts {

@@ -93,6 +93,7 @@ struct quic {
     unsigned nconns;   /* stream conns not yet conn__closed */
     bool hs_done;      /* ngtcp2's handshake_completed */
     bool ready;        /* on_ready(0) delivered */
+    bool path_news;    /* a path change was logged: on_path from run() */
     bool dead;         /* no more packets in or out */
     bool told;         /* on_ready(<0) or on_dead delivered (or not wanted) */
     bool closing;      /* quic_close ran */

@@ -260,6 +260,8 @@ static void log_move(quic_t *q, bool force)
         LOG_LIMITED(LOG_INFO, MOVE_FMT, q->pair, kind, rtt, q->nconns, q->move_log.why,
                     q->move_log.was);
 #undef MOVE_FMT
+    q->path_news = true; /* the user hears it from run() */
+    quic__kick(q);
 }
 
 void quic__path_now(quic_t *q, dgram_path_t *p)

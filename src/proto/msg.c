@@ -57,6 +57,8 @@ const char *msg_name(uint8_t type)
         return "WAKE_RESULT";
     case MSG_WAKE_REQ:
         return "WAKE_REQ";
+    case MSG_P2P_PATH:
+        return "P2P_PATH";
     default:
         return "UNKNOWN";
     }

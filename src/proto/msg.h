@@ -53,6 +53,10 @@ enum {
      * for one passive answer. An older server ignores it (unknown type). */
     MSG_FTP_DATA_PORT = 0x74,      /* c->s: {proxy, id, peer} */
     MSG_FTP_DATA_PORT_RESP = 0x75, /* s->c: {id, addr, port} | {id, error} */
+    /* Optional (an older server ignores it): a pair's path changed or the
+     * pair ended. {proxy, role: "visitor", sid | role: "owner", pair,
+     * path: "direct"|"direct-tcp"|"relay"|"stcp"|"closed", rtt_us, since_ms} */
+    MSG_P2P_PATH = 0x62,
 };
 
 const char *msg_name(uint8_t type);

@@ -156,32 +156,58 @@ static void h_clients(void *data, const httpd_req_t *req, httpd_resp_t *r)
     for (const session_t *ss = s->sessions; ss; ss = session_next(ss)) {
         session_info_t si;
         session_get_info(ss, &si);
-        json_array_append_new(list,
-                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:n}", "user", si.user,
-                                        "hostname", si.hostname, "runId", si.run_id, "address",
-                                        si.peer, "version", si.version, "since",
-                                        (json_int_t)si.since, "proxies", si.proxies, "natType"));
+        json_array_append_new(
+            list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:o}", "user", si.user, "hostname",
+                            si.hostname, "runId", si.run_id, "address", si.peer, "version",
+                            si.version, "since", (json_int_t)si.since, "proxies", si.proxies,
+                            "natType", si.nat_type ? json_string(si.nat_type) : json_null()));
     }
     httpd_resp_json(r, 200, json_pack("{s:o}", "clients", list));
+}
+
+/* The pairs the rendezvous saw (the last SRV_P2P_SEEN offers, newest
+ * first), each with the last path its clients reported. */
+static json_t *offers_json(const srv_stats_t *st)
+{
+    json_t *list = json_array();
+    for (int k = 0; k < st->p2p_n; k++) {
+        const srv_p2p_pair_t *p =
+            &st->p2p[(st->p2p_next - 1 - k + 2 * SRV_P2P_SEEN) % SRV_P2P_SEEN];
+        json_array_append_new(
+            list, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b,s:s,s:s}", "proxy", p->proxy, "visitor",
+                            p->visitor_user, "visitorRunId", p->visitor_run_id, "ownerRunId",
+                            p->owner_run_id, "sid", (json_int_t)p->sid, "offeredAt",
+                            (json_int_t)p->offered_at, "relay", p->relay, "outcome", p->outcome,
+                            "path", p->path >= 0 ? p2p_path_names[p->path] : "unknown"));
+    }
+    return list;
+}
+
+/* The live pairs, one row each (p2p_paths_is_row), as their clients say. */
+static json_t *live_json(const p2p_paths_t *t)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < P2P_PATHS_MAX; i++) {
+        if (!p2p_paths_is_row(t, i)) continue;
+        const p2p_path_rec_t *r = &t->rec[i];
+        json_array_append_new(
+            list,
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:s}", "proxy", r->proxy, "owner",
+                      r->owner_user, "ownerRunId", r->owner_run_id, "visitor", r->visitor_user,
+                      "visitorRunId", r->visitor_run_id, "sid", (json_int_t)r->sid, "path",
+                      p2p_path_names[r->path], "rttUs", (json_int_t)r->rtt_us, "sinceMs",
+                      (json_int_t)r->since_ms, "reportedBy", r->by_owner ? "owner" : "visitor"));
+    }
+    return list;
 }
 
 static void h_p2p(void *data, const httpd_req_t *req, httpd_resp_t *r)
 {
     srv_t *s = data;
     (void)req;
-    json_t *list = json_array();
-    const srv_stats_t *st = &s->stats;
-    for (int k = 0; k < st->p2p_n; k++) { /* newest first */
-        const srv_p2p_pair_t *p =
-            &st->p2p[(st->p2p_next - 1 - k + 2 * SRV_P2P_SEEN) % SRV_P2P_SEEN];
-        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b,s:s,s:s}", "proxy",
-                                              p->proxy, "visitor", p->visitor_user, "visitorRunId",
-                                              p->visitor_run_id, "ownerRunId", p->owner_run_id,
-                                              "sid", (json_int_t)p->sid, "offeredAt",
-                                              (json_int_t)p->offered_at, "relay", p->relay,
-                                              "outcome", p->outcome, "path", "unknown"));
-    }
-    httpd_resp_json(r, 200, json_pack("{s:o}", "pairs", list));
+    httpd_resp_json(r, 200,
+                    json_pack("{s:o,s:o}", "pairs", offers_json(&s->stats), "live",
+                              live_json(&s->stats.paths)));
 }
 
 /* ---- POST /api/wake ----------------------------------------------------- */

@@ -2,7 +2,8 @@
  * (version 0.0.4): each family with # HELP and # TYPE, label values
  * escaped (backslash, double quote, newline), counters named *_total and
  * units in names. Label sets are bounded: proxy names by PSTATS_MAX, types
- * by the kind table, reasons by SRV_HS_REASONS, classes by five. */
+ * by the kind table, reasons by SRV_HS_REASONS, classes by five, paths by
+ * P2P_PATH_NAMES. */
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,18 @@ static void server_counters(strbuf_t *b, srv_t *s)
     sample(b, "burrow_logins_total", NULL, NULL, NULL, NULL, st->logins);
 }
 
+/* Live xtcp pairs by the path their clients report (a fixed label set). */
+static void p2p_pairs(strbuf_t *b, srv_t *s)
+{
+    unsigned long long by_path[P2P_PATH_COUNT] = {0};
+    const p2p_paths_t *t = &s->stats.paths;
+    for (int i = 0; i < P2P_PATHS_MAX; i++)
+        if (p2p_paths_is_row(t, i)) by_path[t->rec[i].path]++;
+    family(b, "burrow_p2p_pairs", "gauge", "Live xtcp pairs by the path they run on.");
+    for (int k = 0; k < P2P_PATH_COUNT; k++)
+        sample(b, "burrow_p2p_pairs", "path", p2p_path_names[k], NULL, NULL, by_path[k]);
+}
+
 static void process(strbuf_t *b)
 {
     long long rss = proc_self_rss_bytes();
@@ -146,5 +159,6 @@ void dash_metrics(void *data, const httpd_req_t *req, httpd_resp_t *r)
     clients_and_types(b, s);
     per_proxy(b, s);
     server_counters(b, s);
+    p2p_pairs(b, s);
     process(b);
 }

@@ -103,11 +103,14 @@ static void put_fp(json_t *o, const json_t *m)
     if (hex32(fp)) json_object_set_new(o, "fp", json_string(fp));
 }
 
-/* The parsed candidates as JSON fields on o. */
-static int put_cands(json_t *o, const json_t *m)
+/* The parsed candidates as JSON fields on o; the sender's NAT behaviour
+ * noted on its session for the dashboard (/api/clients natType). */
+static int put_cands(json_t *o, const json_t *m, session_t *from)
 {
     cand_set_t set;
-    return cand_from_json(m, &set) == 0 ? cand_to_json(&set, o) : -1;
+    if (cand_from_json(m, &set) != 0) return -1;
+    if (set.nat != CAND_NAT_UNKNOWN) session_set_nat(from, cand_nat_name(set.nat));
+    return cand_to_json(&set, o);
 }
 
 void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m)
@@ -124,7 +127,7 @@ void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m)
     sproxy_t *p = NULL;
     const char *why = NULL;
     if (!proxy || strlen(proxy) >= 128 || !hex32(nonce) || !hex32(proof) || !fwd ||
-        put_cands(fwd, m) != 0)
+        put_cands(fwd, m, vs) != 0)
         why = "proto";
     else if (!(p = server_find_proxy(s, proxy)) &&
              secret_gone_has(s->secret_gone, proxy, uv_now(s->loop)))
@@ -156,13 +159,12 @@ void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m)
     session_send(p->sess, MSG_P2P_OFFER, fwd);
 }
 
-/* Splits a pair token: the visitor's run id, sid and relay allocation id,
- * when its MAC (for `proxy`) holds and it has not expired. */
-static bool token_open(srv_t *s, const char *token, const char *proxy, char run_id[64],
-                       long long *sid, uint64_t *relay_id)
+/* Splits a pair token: the visitor's run id, sid, expiry and relay
+ * allocation id, when its MAC (for `proxy`) holds. */
+static bool token_parse(srv_t *s, const char *token, const char *proxy, char run_id[64],
+                        long long *sid, unsigned long long *exp, uint64_t *relay_id)
 {
     char body[TOKEN_MAX], want[33];
-    unsigned long long exp;
     const char *dot = token ? strrchr(token, '.') : NULL;
     if (!dot || (size_t)(dot - token) >= sizeof body || strlen(dot + 1) != 32) return false;
     memcpy(body, token, (size_t)(dot - token));
@@ -170,9 +172,17 @@ static bool token_open(srv_t *s, const char *token, const char *proxy, char run_
     token_mac(s, body, proxy, want);
     if (CRYPTO_memcmp(want, dot + 1, 32) != 0) return false;
     unsigned long long rid;
-    if (sscanf(body, "%63[0-9a-f].%lld.%llu.%16llx", run_id, sid, &exp, &rid) != 4) return false;
+    if (sscanf(body, "%63[0-9a-f].%lld.%llu.%16llx", run_id, sid, exp, &rid) != 4) return false;
     *relay_id = rid;
-    return exp >= uv_now(s->loop);
+    return true;
+}
+
+/* As token_parse, and not expired. */
+static bool token_open(srv_t *s, const char *token, const char *proxy, char run_id[64],
+                       long long *sid, uint64_t *relay_id)
+{
+    unsigned long long exp;
+    return token_parse(s, token, proxy, run_id, sid, &exp, relay_id) && exp >= uv_now(s->loop);
 }
 
 void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m)
@@ -202,7 +212,7 @@ void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m)
         srv_stats_p2p_answer(&s->stats, run_id, sid, word);
         if (s->relay) udp_relay_free(s->relay, relay_id);
     } else if (!hex32(msg_str(m, "nonce")) || !hex32(msg_str(m, "proof")) ||
-               put_cands(fwd, m) != 0) {
+               put_cands(fwd, m, os) != 0) {
         json_object_set_new(fwd, "error", json_string("proto"));
         if (s->relay) udp_relay_free(s->relay, relay_id);
     } else {
@@ -213,4 +223,88 @@ void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m)
         srv_stats_p2p_answer(&s->stats, run_id, sid, NULL);
     }
     session_send(vs, MSG_P2P_ANSWER, fwd);
+}
+
+/* ---- MSG_P2P_PATH: a pair's path, as its clients report it ------------ */
+
+#define RTT_US_MAX 60000000LL      /* a minute: anything above is nonsense */
+#define SINCE_MS_MAX 31536000000LL /* a year */
+
+/* The visitor's side of r from its own session, the owner's from the
+ * proxy's current holder. False when the sid is out of range. */
+static bool path_as_visitor(srv_t *s, session_t *ss, const json_t *m, p2p_path_rec_t *r)
+{
+    r->sid = msg_int(m, "sid", -1);
+    if (r->sid < 0 || r->sid > SID_MAX) return false;
+    snprintf(r->visitor_run_id, sizeof r->visitor_run_id, "%s", session_run_id(ss));
+    snprintf(r->visitor_user, sizeof r->visitor_user, "%s", session_user(ss));
+    sproxy_t *p = server_find_proxy(s, r->proxy);
+    if (p && p->ops == &sproxy_xtcp_ops && p->sess) {
+        snprintf(r->owner_run_id, sizeof r->owner_run_id, "%s", session_run_id(p->sess));
+        snprintf(r->owner_user, sizeof r->owner_user, "%s", session_user(p->sess));
+    }
+    return true;
+}
+
+/* The owner's report names its pair by the server's token (the MAC must
+ * hold; its expiry does not matter: the pair outlives it). */
+static bool path_as_owner(srv_t *s, session_t *ss, const json_t *m, p2p_path_rec_t *r)
+{
+    char run_id[64];
+    unsigned long long exp;
+    uint64_t relay_id;
+    if (!token_parse(s, msg_str(m, "pair"), r->proxy, run_id, &r->sid, &exp, &relay_id))
+        return false;
+    r->by_owner = true;
+    snprintf(r->visitor_run_id, sizeof r->visitor_run_id, "%s", run_id);
+    snprintf(r->owner_run_id, sizeof r->owner_run_id, "%s", session_run_id(ss));
+    snprintf(r->owner_user, sizeof r->owner_user, "%s", session_user(ss));
+    session_t *vs = session_find(s, run_id);
+    const srv_p2p_pair_t *seen = srv_stats_p2p_find(&s->stats, run_id, r->sid);
+    const char *vu = vs ? session_user(vs) : seen ? seen->visitor_user : "";
+    snprintf(r->visitor_user, sizeof r->visitor_user, "%s", vu);
+    return true;
+}
+
+static long long clamp(long long v, long long hi)
+{
+    return v < 0 ? 0 : v > hi ? hi : v;
+}
+
+void p2p_rdv_path(srv_t *s, session_t *ss, const json_t *m)
+{
+    const char *proxy = msg_str(m, "proxy"), *role = msg_str(m, "role"), *word = msg_str(m, "path");
+    bool closed = word && strcmp(word, P2P_PATH_CLOSED) == 0;
+    p2p_path_rec_t r = {.path = p2p_path_index(word)};
+    if (!session_p2p_path_budget(ss)) {
+        LOG_LIMITED(LOG_WARN, "xtcp path report dropped run_id=%s reason=rate-limited",
+                    session_run_id(ss));
+        return;
+    }
+    bool ok = proxy && strlen(proxy) < sizeof r.proxy && role && (r.path >= 0 || closed);
+    if (ok) {
+        snprintf(r.proxy, sizeof r.proxy, "%s", proxy);
+        snprintf(r.reporter, sizeof r.reporter, "%s", session_run_id(ss));
+        ok = strcmp(role, "visitor") == 0 ? path_as_visitor(s, ss, m, &r)
+             : strcmp(role, "owner") == 0 ? path_as_owner(s, ss, m, &r)
+                                          : false;
+    }
+    if (!ok) {
+        LOG_LIMITED(LOG_WARN, "xtcp path report dropped run_id=%s reason=proto",
+                    session_run_id(ss));
+        return;
+    }
+    if (closed) {
+        p2p_paths_drop(&s->stats.paths, r.reporter, r.proxy, r.visitor_run_id, r.sid);
+        return;
+    }
+    r.rtt_us = (uint64_t)clamp(msg_int(m, "rtt_us", 0), RTT_US_MAX);
+    r.since_ms = (int64_t)time(NULL) * 1000 - clamp(msg_int(m, "since_ms", 0), SINCE_MS_MAX);
+    srv_p2p_pair_t *seen = srv_stats_p2p_find(&s->stats, r.visitor_run_id, r.sid);
+    if (seen && strcmp(seen->proxy, r.proxy) == 0) seen->path = r.path;
+    if (p2p_paths_set(&s->stats.paths, &r) != 0)
+        LOG_LIMITED(LOG_WARN, "xtcp path report dropped run_id=%s reason=table-full max=%d",
+                    session_run_id(ss), P2P_PATHS_PER_SESSION);
+    LOG_D("xtcp path proxy=%s role=%s sid=%lld path=%s", LOG_ESC(r.proxy), role, r.sid,
+          p2p_path_names[r.path]);
 }

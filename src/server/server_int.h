@@ -193,6 +193,8 @@ void session_send(session_t *ss, uint8_t type, json_t *obj);
 /* xtcp rendezvous budget: true while the session has sent fewer than
  * P2P_OFFERS_PER_MIN offers in the current minute (and counts this one). */
 bool session_p2p_budget(session_t *ss);
+/* The same for MSG_P2P_PATH reports (P2P_PATH_REPORTS_PER_MIN). */
+bool session_p2p_path_budget(session_t *ss);
 
 /* p2p_rdv.c: xtcp's rendezvous. The server forwards a visitor's P2P_OFFER
  * to the owner of the proxy it names and the owner's P2P_ANSWER back; it
@@ -203,6 +205,10 @@ bool session_p2p_budget(session_t *ss);
 #define P2P_PAIR_TTL_MS 30000 /* an answer later than this is dropped */
 void p2p_rdv_offer(srv_t *s, session_t *vs, const json_t *m);
 void p2p_rdv_answer(srv_t *s, session_t *os, const json_t *m);
+/* MSG_P2P_PATH from ss: a pair's path into s->stats.paths (p2p_paths.h);
+ * at most P2P_PATH_REPORTS_PER_MIN per session, more are dropped. */
+#define P2P_PATH_REPORTS_PER_MIN 120
+void p2p_rdv_path(srv_t *s, session_t *ss, const json_t *m);
 
 /* wake_rdv.c: Wake-on-LAN from outside. A client names its [[wakeOnLan]]
  * machines at LOGIN ("wake"); a session of the same user (WAKE_REQ, what
@@ -228,11 +234,15 @@ const char *session_host(const session_t *ss);
 
 /* What the client said of itself at LOGIN (copied; NULL allowed). */
 void session_set_info(session_t *ss, const char *version, const char *hostname);
+/* The client's NAT behaviour as its last P2P offer or answer said (a
+ * static word of cand_nat_name: "open", "easy", "hard"; kept, not copied). */
+void session_set_nat(session_t *ss, const char *nat);
 /* For the dashboard: the next session after ss (s->sessions first). */
 typedef struct session_info {
     const char *run_id, *user, *peer, *version, *hostname;
     int64_t since; /* unix seconds */
     int proxies;
+    const char *nat_type; /* NULL until a P2P offer or answer told it */
 } session_info_t;
 void session_get_info(const session_t *ss, session_info_t *out);
 session_t *session_next(const session_t *ss);

@@ -42,6 +42,8 @@ struct session {
     ref_t ref;           /* ctl conn + tick timer */
     uint64_t p2p_minute; /* start of the minute P2P offers are counted in */
     int p2p_offers;
+    uint64_t path_minute; /* the same for P2P_PATH reports */
+    int path_reports;
     int64_t since;              /* login time, unix seconds */
     char version[32], host[64]; /* what LOGIN said (session_set_info) */
     /* LOGIN's "wake": the [[wakeOnLan]] names this client can wake (at
@@ -49,6 +51,7 @@ struct session {
     char wake[WAKE_NAMES_MAX][65];
     int n_wake;
     uint64_t last_wake_req; /* loop time of its last WAKE_REQ; 0 = none */
+    const char *nat;            /* static (session_set_nat); NULL: not known */
 };
 
 static bool valid_name(const char *name);
@@ -98,12 +101,18 @@ void session_set_info(session_t *ss, const char *version, const char *hostname)
     snprintf(ss->host, sizeof ss->host, "%s", hostname ? hostname : "");
 }
 
+void session_set_nat(session_t *ss, const char *nat)
+{
+    ss->nat = nat;
+}
+
 void session_get_info(const session_t *ss, session_info_t *out)
 {
     int n = 0;
     for (const sproxy_t *p = ss->proxies; p; p = p->next)
         n++;
-    *out = (session_info_t){ss->run_id, ss->user, ss->peer, ss->version, ss->host, ss->since, n};
+    *out = (session_info_t){ss->run_id, ss->user,  ss->peer, ss->version,
+                            ss->host,   ss->since, n,        ss->nat};
 }
 
 session_t *session_next(const session_t *ss)
@@ -129,14 +138,25 @@ void session_send(session_t *ss, uint8_t type, json_t *obj)
     ctl_send(ss, type, obj);
 }
 
-bool session_p2p_budget(session_t *ss)
+/* At most `limit` events per minute from *start on. */
+static bool minute_budget(session_t *ss, uint64_t *start, int *count, int limit)
 {
     uint64_t now = uv_now(ss->srv->loop);
-    if (ss->p2p_minute == 0 || now - ss->p2p_minute >= 60000) {
-        ss->p2p_minute = now ? now : 1;
-        ss->p2p_offers = 0;
+    if (*start == 0 || now - *start >= 60000) {
+        *start = now ? now : 1;
+        *count = 0;
     }
-    return ++ss->p2p_offers <= P2P_OFFERS_PER_MIN;
+    return ++*count <= limit;
+}
+
+bool session_p2p_budget(session_t *ss)
+{
+    return minute_budget(ss, &ss->p2p_minute, &ss->p2p_offers, P2P_OFFERS_PER_MIN);
+}
+
+bool session_p2p_path_budget(session_t *ss)
+{
+    return minute_budget(ss, &ss->path_minute, &ss->path_reports, P2P_PATH_REPORTS_PER_MIN);
 }
 
 const char *session_run_id(const session_t *ss)
@@ -609,6 +629,12 @@ static void on_wake_result(void *owner, json_t *m)
     wake_rdv_result(ss->srv, ss, m);
 }
 
+static void on_p2p_path(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    p2p_rdv_path(ss->srv, ss, m);
+}
+
 /* ---- control conn ------------------------------------------------------- */
 
 static void on_ftp_data_port(void *owner, json_t *m)
@@ -630,6 +656,7 @@ static const ctl_handler_t handlers[] = {
     {MSG_P2P_ANSWER, CTL_ANY_STATE, on_p2p_answer},
     {MSG_WAKE_REQ, CTL_ANY_STATE, on_wake_req},
     {MSG_WAKE_RESULT, CTL_ANY_STATE, on_wake_result},
+    {MSG_P2P_PATH, CTL_ANY_STATE, on_p2p_path},
 };
 
 static int on_other_frame(void *owner, const frame_t *f, ctl_miss_t why)
@@ -794,6 +821,7 @@ void session_end(session_t *ss, const char *reason)
         ss->proxies = p->next;
         close_proxy(ss, p);
     }
+    p2p_paths_drop_session(&ss->srv->stats.paths, ss->run_id); /* its pairs went with it */
     conn_close(ss->ctl);
     uv_timer_stop(&ss->tick);
     uv_close((uv_handle_t *)&ss->tick, on_tick_close);

@@ -52,16 +52,22 @@ srv_p2p_pair_t *srv_stats_p2p_offer(srv_stats_t *st, const char *proxy, const ch
     p->relay = relay;
     p->offered_at = now;
     p->outcome = "offered";
+    p->path = -1;
     return p;
+}
+
+srv_p2p_pair_t *srv_stats_p2p_find(srv_stats_t *st, const char *visitor_run_id, long long sid)
+{
+    for (int i = 0; i < st->p2p_n; i++) {
+        srv_p2p_pair_t *p = &st->p2p[i];
+        if (p->sid == sid && strcmp(p->visitor_run_id, visitor_run_id) == 0) return p;
+    }
+    return NULL;
 }
 
 void srv_stats_p2p_answer(srv_stats_t *st, const char *visitor_run_id, long long sid,
                           const char *refusal)
 {
-    for (int i = 0; i < st->p2p_n; i++) {
-        srv_p2p_pair_t *p = &st->p2p[i];
-        if (p->sid != sid || strcmp(p->visitor_run_id, visitor_run_id) != 0) continue;
-        p->outcome = refusal ? refusal : "answered";
-        return;
-    }
+    srv_p2p_pair_t *p = srv_stats_p2p_find(st, visitor_run_id, sid);
+    if (p) p->outcome = refusal ? refusal : "answered";
 }

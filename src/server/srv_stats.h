@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "server/p2p_paths.h"
 #include "server/pstats.h"
 
 #define SRV_P2P_SEEN 64 /* xtcp pairs remembered for /api/p2p */
@@ -43,14 +44,15 @@ enum { SRV_HS_REASONS(SRV_HS_ENUM_) SRV_HS_COUNT };
 #undef SRV_HS_ENUM_
 extern const char *const srv_hs_reason_names[SRV_HS_COUNT];
 
-/* One xtcp pair the rendezvous saw. `path` stays "unknown": clients do not
- * report which path their QUIC runs on yet (TODO: a P2P_STATUS message). */
+/* One xtcp pair the rendezvous saw; `path` is the last one its clients
+ * reported (MSG_P2P_PATH; -1: none yet), kept after the pair ended. */
 typedef struct srv_p2p_pair {
     char proxy[128], visitor_user[65], visitor_run_id[33], owner_run_id[33];
     long long sid;
     int64_t offered_at;  /* unix seconds */
     bool relay;          /* a UDP relay allocation came with it */
     const char *outcome; /* "offered", "answered", or the owner's refusal word */
+    int path;            /* P2P_PATH_* last reported, -1: unknown */
 } srv_p2p_pair_t;
 
 typedef struct srv_stats {
@@ -62,6 +64,7 @@ typedef struct srv_stats {
     pstats_t *proxies;           /* owned */
     srv_p2p_pair_t p2p[SRV_P2P_SEEN];
     int p2p_next, p2p_n;
+    p2p_paths_t paths; /* live pairs' paths as their clients report them */
 } srv_stats_t;
 
 /* 0, or -1 when out of memory. */
@@ -77,5 +80,7 @@ srv_p2p_pair_t *srv_stats_p2p_offer(srv_stats_t *st, const char *proxy, const ch
 /* The answer to the offer of (visitor_run_id, sid): outcome NULL = answered. */
 void srv_stats_p2p_answer(srv_stats_t *st, const char *visitor_run_id, long long sid,
                           const char *refusal);
+/* The ring's pair (visitor_run_id, sid), or NULL when it has gone by. */
+srv_p2p_pair_t *srv_stats_p2p_find(srv_stats_t *st, const char *visitor_run_id, long long sid);
 
 #endif

@@ -362,7 +362,7 @@ QUIC_SEEDS = {
 # xtcp (p2p/punch_pkt.h, p2p/cand.h, server/p2p_rdv.c, client/cxtcp.c)
 import hashlib
 import hmac
-P2P_OFFER, P2P_ANSWER = 0x60, 0x61
+P2P_OFFER, P2P_ANSWER, P2P_PATH = 0x60, 0x61, 0x62
 
 
 def xtcp_proof(secret, role, proxy, user, nv, no=bytes(32), fp=b""):
@@ -383,6 +383,10 @@ SERVER_SESSION.update({
     "xtcp_offer_self": NP(name="fz.x", type="xtcp") + frame(P2P_OFFER, dict(proxy="fz.x", sid=1, nonce=NV, proof=NV, **CANDS)) + frame(P2P_ANSWER, dict(pair="00.1.1." + "0" * 32, proxy="fz.x", nonce=NV, proof=NV, **CANDS)),
     "xtcp_offer_bad": frame(P2P_OFFER, dict(proxy="fz.nope", sid=2, nonce=NV, proof=NV, **CANDS)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=-1)) + frame(P2P_OFFER, dict(proxy="fz.x", sid=3, nonce="zz", proof=NV, cands=["relay 1.2.3.4:5"] * 9, nat="cone")),
     "xtcp_answer_error": NP(name="fz.x", type="xtcp") + frame(P2P_ANSWER, dict(pair="x", proxy="fz.x", error="wrong-key")) + frame(P2P_ANSWER, dict(proxy=7)),
+    # MSG_P2P_PATH (server/p2p_rdv.c p2p_rdv_path, server/p2p_paths.h)
+    "xtcp_path": NP(name="fz.x", type="xtcp") + frame(P2P_OFFER, dict(proxy="fz.x", sid=1, nonce=NV, proof=NV, **CANDS)) + b"".join(frame(P2P_PATH, dict(proxy="fz.x", role="visitor", sid=1, path=w, rtt_us=900, since_ms=5)) for w in ("relay", "direct", "direct-tcp", "stcp")) + frame(P2P_PATH, dict(proxy="fz.x", role="visitor", sid=1, path="closed")),
+    "xtcp_path_bad": frame(P2P_PATH, dict(proxy="fz.x", role="visitor", sid=-1, path="relay")) + frame(P2P_PATH, dict(proxy="fz.x", role="visitor", sid=2, path="warp")) + frame(P2P_PATH, dict(proxy="fz.x", role="owner", pair="00.1.1.0000000000000000." + "0" * 32, path="direct")) + frame(P2P_PATH, dict(proxy="x" * 200, role="visitor", sid=2, path="relay")) + frame(P2P_PATH, dict(proxy="fz.x", role="judge", sid=2, path="relay", rtt_us=-5, since_ms=10**15)) + frame(P2P_PATH, dict(proxy=5, role=None)),
+    "xtcp_path_flood": b"".join(frame(P2P_PATH, dict(proxy="fz.x", role="visitor", sid=i, path="relay")) for i in range(130)),
 })
 # Wake-on-LAN (client/cwake_ctl.c, client/cwake.c, server/wake_rdv.c)
 WAKE, WAKE_RESULT, WAKE_REQ = 0x70, 0x71, 0x72

@@ -9,7 +9,10 @@
 # page and its assets with their content types and security headers; the
 # connection bound (HTTPD_MAX_CONNS = 64): 72 idle connections, 8 refused
 # with one log line, the API answers again once they close; a
-# non-loopback webServer.addr without a password is refused at start.
+# non-loopback webServer.addr without a password is refused at start;
+# then a server with webServer.tls.certFile/keyFile (a certificate made by
+# openssl for 203.0.113.10): curl --cacert gets 200 over HTTPS, without the
+# CA it refuses the certificate, plain HTTP to that port gets no answer.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -203,4 +206,28 @@ lab_pass "webServer on 0.0.0.0 without a password refused, naming the key"
 
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" server
+
+# ---- the dashboard over HTTPS --------------------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=dash.test \
+    -addext "subjectAltName=IP:203.0.113.10" -keyout "$LAB_TMP/dash.key" -out "$LAB_TMP/dash.crt" \
+    >"$LAB_TMP/openssl.log" 2>&1 || lab_fail "openssl: $(cat "$LAB_TMP/openssl.log")"
+chmod 600 "$LAB_TMP/dash.key"
+brw_server_conf "$LAB_TMP/tls.toml" "$token" "[webServer]" "addr = \"0.0.0.0\"" "port = 7500" \
+    "user = \"admin\"" "password = \"$PW\"" "tls.certFile = \"$LAB_TMP/dash.crt\"" "tls.keyFile = \"$LAB_TMP/dash.key\""
+brw_start_server "$LAB_TMP/tls.toml" "$LAB_TMP/server-tls.log" || lab_fail "server with an HTTPS dashboard did not start"
+lab_wait_log "$LAB_TMP/server-tls.log" "dashboard listening addr=0.0.0.0 port=7500 tls=yes auth=basic" 5 ||
+    lab_fail "the HTTPS dashboard did not start: $(grep dashboard "$LAB_TMP/server-tls.log")"
+code=$(lab_exec user curl -sS --max-time 5 --cacert "$LAB_TMP/dash.crt" -u "admin:$PW" -o "$LAB_TMP/tls-info.json" \
+    -w '%{http_code}' https://203.0.113.10:7500/api/serverinfo)
+[ "$code" = 200 ] || lab_fail "HTTPS with --cacert: HTTP $code"
+jcheck "$LAB_TMP/tls-info.json" 'j["bindPort"] == 7000 and j["clientCounts"] == 0'
+! lab_exec user curl -sS --max-time 5 -o /dev/null -u "admin:$PW" https://203.0.113.10:7500/api/serverinfo \
+    2>"$LAB_TMP/tls-noca.err" || lab_fail "HTTPS without the CA: the certificate was accepted"
+grep -qi "certificate" "$LAB_TMP/tls-noca.err" || lab_fail "HTTPS without the CA: $(cat "$LAB_TMP/tls-noca.err")"
+code=$(lab_exec user curl -sS --max-time 5 -o "$LAB_TMP/plain.out" -w '%{http_code}' -u "admin:$PW" \
+    http://203.0.113.10:7500/api/serverinfo 2>"$LAB_TMP/plain.err") && lab_fail "plain HTTP to the HTTPS port answered (HTTP $code)"
+[ "$code" = 000 ] || lab_fail "plain HTTP to the HTTPS port: HTTP $code"
+lab_pass "HTTPS dashboard: 200 with --cacert, certificate refused without it, plain HTTP gets no answer ($(head -c 80 "$LAB_TMP/plain.err"))"
+lab_alive "$BRW_SERVER_PID" || lab_fail "server (HTTPS dashboard) died"
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server-tls.log" server
 echo "PASS test_dashboard"

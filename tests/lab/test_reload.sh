@@ -5,7 +5,11 @@
 # end. SIGHUP after editing the file (b removed, c's remotePort changed, d
 # added): b's and c's old ports close on the server, c's new port and d
 # serve, a's connection untouched. A broken file is refused with its
-# file:line error and nothing changes. Then the admin API
+# file:line error and nothing changes. Visitors: a second client in c1
+# owns stcp proxy "sec"; the first one's visitor v (127.0.0.1:7300) carries
+# a long connection that must survive every reload; visitor w is added
+# (7301 serves), changed (bindPort 7302: 7301 closes with its open
+# connection, 7302 serves) and removed (7302 closes). Then the admin API
 # (webServer.*): `burrow status` prints the table, `burrow reload` applies a
 # new file, PUT /api/config replaces the file (a broken body refused, the
 # file unchanged), GET /api/reload applies it; without the password 401.
@@ -26,11 +30,11 @@ done
 lab_bg c1 "$LAB_TMP/udp_echo.log" "$UDP_ECHO" -b 192.168.1.10 9010
 lab_wait_port c1 udp 192.168.1.10 9010 5 || lab_fail "udp_echo in c1 did not start"
 
-# echo_via PORT: one short echo through srv:PORT from user.
+# echo_via PORT [NODE HOST]: one short echo through HOST:PORT (srv's from user by default).
 echo_via() {
-    lab_exec user python3 - "$1" <<'PY'
+    lab_exec "${2:-user}" python3 - "$1" "${3:-203.0.113.10}" <<'PY'
 import socket, sys
-s = socket.create_connection(("203.0.113.10", int(sys.argv[1])), timeout=5)
+s = socket.create_connection((sys.argv[2], int(sys.argv[1])), timeout=5)
 s.sendall(b"ping-reload")
 got = b""
 while len(got) < 11:
@@ -51,9 +55,12 @@ CONF="$LAB_TMP/frpc.toml"
 write_conf() {
     brw_client_conf "$CONF" "$token" "webServer.port = 7400" 'webServer.user = "admin"' \
         "webServer.password = \"$ADMIN_PW\""
-    # A visitor (of a proxy nobody offers): visitors need a restart.
-    printf '\n[[visitors]]\nname = "v"\ntype = "stcp"\nserverName = "nobody"\nsecretKey = "k"\nbindPort = %s\n' \
-        "${VPORT:-7300}" >>"$CONF"
+    # Visitors of the owner client's stcp proxy "sec": v always (kept by
+    # every reload), w on ${WPORT} when set.
+    printf '\n[[visitors]]\nname = "v"\ntype = "stcp"\nserverName = "sec"\nsecretKey = "k"\nbindPort = 7300\n' >>"$CONF"
+    [ -z "${WPORT:-}" ] ||
+        printf '\n[[visitors]]\nname = "w"\ntype = "stcp"\nserverName = "sec"\nsecretKey = "k"\nbindPort = %s\n' \
+            "$WPORT" >>"$CONF"
     local s
     for s in "$@"; do
         IFS=: read -r n l r t <<<"$s"
@@ -62,6 +69,12 @@ write_conf() {
 }
 write_conf a:9001:6001 b:9002:6002 c:9003:6003 u:9010:6010:udp
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
+brw_client_conf "$LAB_TMP/owner.toml" "$token"
+printf '\n[[proxies]]\nname = "sec"\ntype = "stcp"\nsecretKey = "k"\nlocalIP = "192.168.1.10"\nlocalPort = 9005\n' \
+    >>"$LAB_TMP/owner.toml"
+brw_start_client c1 owner "$LAB_TMP/owner.toml"
+OPID=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/owner.log" 'proxy registered.*name=sec' 15 || lab_fail "owner's stcp proxy sec not registered"
 brw_start_client c1 client "$CONF"
 CPID=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/client.log" 'login ok' 15 || lab_fail "client did not log in"
@@ -79,6 +92,12 @@ lab_bg user "$LAB_TMP/hold.log" python3 -u "$(dirname "$0")/hold_conn.py" 203.0.
 HOLD_PID=$LAB_LAST_PID
 lab_wait_log "$LAB_TMP/hold.log" 'hold first round ok' 10 || lab_fail "long connection through a did not start"
 lab_pass "long-lived connection through a open (64 KiB echoed)"
+lab_wait_port c1 tcp 127.0.0.1 7300 10 || lab_fail "visitor v not listening on 7300"
+lab_bg c1 "$LAB_TMP/hold_v.log" python3 -u "$(dirname "$0")/hold_conn.py" 127.0.0.1 7300 \
+    "$LAB_TMP/go" 120
+HOLDV_PID=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/hold_v.log" 'hold first round ok' 10 || lab_fail "long connection through visitor v did not start"
+lab_pass "long-lived connection through visitor v (stcp, 127.0.0.1:7300) open"
 
 # A connection through b, which the reload removes: it must be closed.
 cat >"$LAB_TMP/hold_b.py" <<'PY'
@@ -136,13 +155,56 @@ kill -HUP "$CPID"
 lab_wait_log "$LAB_TMP/client.log" "reload refused: 'transport.poolCount' changed" 10 ||
     lab_fail "SIGHUP: poolCount change not refused by name"
 cp "$LAB_TMP/good.toml" "$CONF"
-sed -i 's/^bindPort = 7300$/bindPort = 7301/' "$CONF"
-kill -HUP "$CPID"
-lab_wait_log "$LAB_TMP/client.log" "reload refused: visitor 'v' changed; visitors need a restart" 10 ||
-    lab_fail "SIGHUP: a visitor's change not refused"
-cp "$LAB_TMP/good.toml" "$CONF"
 echo_via 6004 && echo_via 6013 && echo_via 6001 || lab_fail "a refused reload changed the running set"
-lab_pass "SIGHUP changing transport.poolCount, or a visitor's bindPort, refused by name; a, c, d still serve"
+lab_pass "SIGHUP changing transport.poolCount refused by name; a, c, d still serve"
+
+# ---- visitors: w added, changed, removed; v and its connection kept ----------
+# vhold PORT TAG: a connection through visitor PORT in c1 that reports its end.
+cat >"$LAB_TMP/vhold.py" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(b"x")
+assert s.recv(1) == b"x"
+print(sys.argv[2], "open", flush=True)
+try:
+    print(sys.argv[2], "closed" if s.recv(1) == b"" else "data", flush=True)
+except Exception as e:
+    print(sys.argv[2], "error %s" % e, flush=True)
+PY
+vhold() {
+    lab_bg c1 "$LAB_TMP/hold_$2.log" python3 -u "$LAB_TMP/vhold.py" "$1" "$2"
+    lab_wait_log "$LAB_TMP/hold_$2.log" "$2 open" 10 || lab_fail "connection through visitor port $1 did not open"
+}
+reloads() { grep -c 'reload applied to visitors' "$LAB_TMP/client.log"; }
+hup_wait() { # WANT-LINE: SIGHUP, then the visitors' line of that reload
+    local n
+    n=$(reloads)
+    kill -HUP "$CPID"
+    for _ in $(seq 1 100); do [ "$(reloads)" -gt "$n" ] && break; sleep 0.1; done
+    grep 'reload applied to visitors' "$LAB_TMP/client.log" | tail -1 | grep -q "$1" ||
+        lab_fail "SIGHUP: visitors: $(grep 'reload applied to visitors' "$LAB_TMP/client.log" | tail -1), want $1"
+}
+WPORT=7301 write_conf a:9001:6001 c:9003:6013 d:9004:6004
+hup_wait 'added=w removed=- changed=- kept=v$'
+lab_wait_port c1 tcp 127.0.0.1 7301 10 || lab_fail "added visitor w not listening on 7301"
+echo_via 7301 c1 127.0.0.1 || lab_fail "no echo through added visitor w (7301)"
+vhold 7301 w1
+WPORT=7302 write_conf a:9001:6001 c:9003:6013 d:9004:6004
+hup_wait 'added=- removed=- changed=w kept=v$'
+lab_wait_port c1 tcp 127.0.0.1 7302 10 || lab_fail "changed visitor w not listening on 7302"
+echo_via 7302 c1 127.0.0.1 || lab_fail "no echo through changed visitor w (7302)"
+closed_local() { ! lab_exec c1 timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+closed_local 7301 || lab_fail "w's old port 7301 still open"
+lab_wait_log "$LAB_TMP/hold_w1.log" 'w1 (closed|error)' 10 || lab_fail "the connection through w's old port stayed open"
+vhold 7302 w2
+write_conf a:9001:6001 c:9003:6013 d:9004:6004
+hup_wait 'added=- removed=w changed=- kept=v$'
+closed_local 7302 || lab_fail "removed visitor w's port 7302 still open"
+lab_wait_log "$LAB_TMP/hold_w2.log" 'w2 (closed|error)' 10 || lab_fail "the connection through removed w stayed open"
+echo_via 7300 c1 127.0.0.1 || lab_fail "no new echo through kept visitor v (7300)"
+lab_alive "$HOLDV_PID" || lab_fail "the long connection through v ended: $(cat "$LAB_TMP/hold_v.log")"
+echo_via 6004 && echo_via 6013 && echo_via 6001 || lab_fail "visitor reloads changed the proxies"
+lab_pass "visitor w added (7301), changed (7301 closed with its connection, 7302 serves), removed (7302 closed with its connection); v and its connection kept"
 
 # ---- the admin API and the CLI -------------------------------------------------
 lab_wait_port c1 tcp 127.0.0.1 7400 5 || lab_fail "admin API not listening on 127.0.0.1:7400 in c1"
@@ -263,7 +325,12 @@ wait "$HOLD_PID"; rc=$?
 [ "$rc" -eq 0 ] || lab_fail "the long connection through a broke: $(cat "$LAB_TMP/hold.log")"
 grep -q 'hold ok 131072' "$LAB_TMP/hold.log" || lab_fail "long connection: $(cat "$LAB_TMP/hold.log")"
 lab_pass "the connection through a opened before the reloads echoed 128 KiB intact after them"
+wait "$HOLDV_PID"; rc=$?
+[ "$rc" -eq 0 ] && grep -q 'hold ok 131072' "$LAB_TMP/hold_v.log" ||
+    lab_fail "the long connection through visitor v broke: $(cat "$LAB_TMP/hold_v.log")"
+lab_pass "the connection through visitor v opened before the reloads echoed 128 KiB intact after them"
 
 brw_stop_clean "$CPID" "$LAB_TMP/client.log" client
+brw_stop_clean "$OPID" "$LAB_TMP/owner.log" client
 lab_pass "client stopped clean after the reloads"
 echo "PASS test_reload"

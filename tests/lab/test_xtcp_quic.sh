@@ -17,6 +17,10 @@
 #     (BURROW_TEST_XTCP_DIRECT_DELAY_MS): one 20 MB transfer starts on the
 #     capped relay and finishes far above the cap, every byte checked: the
 #     stream moved to the direct path;
+#   - the server's dashboard (webServer on srv's loopback): /api/p2p's live
+#     pair with the path both clients report (MSG_P2P_PATH), /api/clients'
+#     natType from the rendezvous, burrow_p2p_pairs{path}; the row gone
+#     once the clients stop;
 #   - port-restricted x port-restricted with UDP to the relay blocked at nat2
 #     and UDP between the sites blocked at nat1: QUIC begins on the punched
 #     TCP path (net/dgram_tcp.c), the first connection rides it.
@@ -36,7 +40,8 @@ lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000; ECHO_PID=$LAB_LAST_P
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
 token=$(brw_token)
 BRW_LOG_LEVEL=${BRW_LOG_LEVEL:-info}
-brw_server_conf "$LAB_TMP/frps.toml" "$token" 'natDiscovery.altAddr = "203.0.113.11"'
+brw_server_conf "$LAB_TMP/frps.toml" "$token" 'natDiscovery.altAddr = "203.0.113.11"' \
+    'enablePrometheus = true' 'webServer.addr = "127.0.0.1"' 'webServer.port = 7500'
 # Both clients' admin API (their own namespaces): `burrow status` shows the pair's path.
 brw_client_conf "$LAB_TMP/owner.toml" "$token" "webServer.port = 7400"
 cat >>"$LAB_TMP/owner.toml" <<'TOML'
@@ -66,6 +71,28 @@ CAP_S=80 # 20 MB at 2 Mbit/s
 cap_on() { lab_exec srv tc qdisc add dev eth0 root tbf rate 2mbit burst 32kbit latency 400ms; }
 cap_off() { lab_exec srv tc qdisc del dev eth0 root 2>/dev/null || true; }
 now_ms() { date +%s%3N; }
+
+# dash_check PATH PYTHON-EXPR (j: the parsed JSON; m: /metrics' samples as a dict), polled 5 s
+dash_check() {
+    local i
+    for i in $(seq 1 50); do
+        lab_exec srv curl -sS --max-time 3 -o "$LAB_TMP/dash.json" "http://127.0.0.1:7500$1" 2>/dev/null &&
+            lab_exec srv curl -sS --max-time 3 -o "$LAB_TMP/dash.metrics" http://127.0.0.1:7500/metrics 2>/dev/null &&
+            python3 - "$LAB_TMP/dash.json" "$LAB_TMP/dash.metrics" "$2" <<'PY' && return 0
+import json, sys
+j = json.load(open(sys.argv[1]))
+m = {}
+for l in open(sys.argv[2]):
+    if l and not l.startswith("#") and " " in l:
+        k, v = l.rsplit(" ", 1)
+        m[k] = float(v)
+sys.exit(0 if eval(sys.argv[3]) else 1)
+PY
+        sleep 0.1
+    done
+    lab_fail "dashboard $1: $2 is false: $(head -c 800 "$LAB_TMP/dash.json")"
+}
+nat_word() { case $1 in symmetric) echo hard ;; *) echo easy ;; esac; }
 
 MATRIX=()
 # run_case NAT1 NAT2 WANT: direct | relay | moved (direct held back) | norelay (UDP to the
@@ -174,6 +201,17 @@ run_case() {
         grep -Eq "^ssh +xtcp +running .* $want [0-9.]+ms" <<<"$st" ||
             lab_fail "$tag: burrow status (owner) shows no $want path: $st"
         lab_pass "$tag: burrow status on both sides: path $want with its RTT"
+        dash_check /api/p2p "len(j['live']) == 1 and j['live'][0]['path'] == '$want' and j['live'][0]['reportedBy'] == 'visitor' and j['live'][0]['ownerRunId'] == j['pairs'][0]['ownerRunId'] and j['live'][0]['visitorRunId'] == j['pairs'][0]['visitorRunId'] and j['live'][0]['rttUs'] > 0 and j['pairs'][0]['path'] == '$want' and m['burrow_p2p_pairs{path=\"$want\"}'] == 1 and sum(v for k, v in m.items() if k.startswith('burrow_p2p_pairs')) == 1"
+        dash_check /api/clients "sorted(c['natType'] for c in j['clients']) == sorted(['$(nat_word "$n1")', '$(nat_word "$n2")'])"
+        lab_pass "$tag: the server's dashboard: the pair live on path $want (/api/p2p, burrow_p2p_pairs), natType $(nat_word "$n1")/$(nat_word "$n2")"
+        if [ "$n1 $n2 $want" = "port-restricted port-restricted direct" ] && command -v chromium >/dev/null; then
+            lab_exec srv env HOME="$LAB_TMP" timeout 60 chromium --headless --no-sandbox --disable-gpu \
+                --user-data-dir="$LAB_TMP/chromium" --virtual-time-budget=4000 --dump-dom \
+                http://127.0.0.1:7500/ >"$LAB_TMP/dom.html" 2>"$LAB_TMP/chromium.log"
+            grep -q '<tr data-path="direct"><td>ssh</td>' "$LAB_TMP/dom.html" ||
+                lab_fail "$tag: the rendered dashboard has no live pair on path direct: $(grep -o '<table id="live">.*</table>' "$LAB_TMP/dom.html" | head -c 600)"
+            lab_pass "$tag: headless Chromium: the dashboard's P2P table shows the pair on path direct"
+        fi
     fi
     if [ "$want" = direct ] && [ "$n2" = port-restricted ]; then # the owner's service is down
         lab_kill "$ECHO_PID" TERM
@@ -187,6 +225,7 @@ run_case() {
     fi
     lab_kill "$vpid" TERM
     lab_kill "$opid" TERM
+    dash_check /api/p2p "j['live'] == [] and j['pairs'][0]['path'] != 'unknown'"
     local f
     for f in "$vl.log" "$ol.log"; do
         grep -q "stopped: every handle closed" "$f" || lab_fail "$tag: $(basename "$f"): the loop did not close"
