@@ -90,6 +90,10 @@ typedef struct cproxy {
     bool armed;         /* retry timer initialized and not closing */
     bool registered;    /* the server granted it in this session */
     char last_err[160]; /* the server's last refusal; "" when none */
+    /* directExpose (cexpose.c): the router's mapping, owned; NULL: none */
+    struct portmap *pm;
+    char direct_addr[64];   /* "EXT:PORT" while mapped; "" otherwise */
+    const char *direct_via; /* "pcp", "natpmp", "upnp" while mapped; static */
     ref_t ref;
 } cproxy_t;
 
@@ -194,6 +198,13 @@ void cproxy_retire(cproxy_t *p);
 /* A config box with one reference (the caller's); cfg zeroed. */
 ccfg_box_t *ccfg_box_new(void);
 void ccfg_box_drop(ccfg_box_t *b);
+
+/* cexpose.c */
+/* directExpose: asks the router to map p's localPort (a reference to p is
+ * held until the mapping is closed); nothing when the option is off. */
+void cexpose_start(cproxy_t *p);
+/* Deletes p's mapping (asynchronously; the reference is dropped after). */
+void cexpose_stop(cproxy_t *p);
 
 /* cdial.c */
 /* Connects conn to the server (c->addr): TLS when enabled, with the

@@ -335,6 +335,7 @@ static const key_spec_t proxy_keys[] = {
     FRP("transport.bandwidthLimitMode"),
     SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
     BOOL("inspect", proxy_cfg_t, inspect),
+    BOOL("directExpose", proxy_cfg_t, direct_expose),
     FRP("loadBalancer"),
     FRP("healthCheck"),
     FRP("metadatas"),
@@ -1000,6 +1001,8 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
     if (p->inspect && !kind_has(p->kind, KIND_HTTP_KEYS))
         error_at(c, p->line, "proxy '%s': 'inspect' needs type %s", scope,
                  kind_list(KIND_HTTP_KEYS, "or", kinds, sizeof kinds));
+    if (p->direct_expose && p->kind != PROXY_TCP && p->kind != PROXY_UDP)
+        error_at(c, p->line, "proxy '%s': 'directExpose' needs type tcp or udp", scope);
     if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
         error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
                  kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));

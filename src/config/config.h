@@ -77,6 +77,9 @@ typedef struct proxy_cfg {
     int proxy_protocol; /* transport.proxyProtocolVersion: 0 off, 1 "v1", 2 "v2" (tcp, https) */
     /* inspect (burrow's own, http only): record exchanges for the inspector */
     bool inspect;
+    /* directExpose (burrow's own, tcp and udp): also ask the client's router
+     * to map localPort (client/cexpose.c); the relay stays as the fallback */
+    bool direct_expose;
     /* secret kinds (stcp) only */
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */

@@ -41,6 +41,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "transport.useEncryption", F_BOOL, use_encryption),
     FLD(proxy_cfg_t, "transport.useCompression", F_BOOL, use_compression),
     FLD(proxy_cfg_t, "inspect", F_BOOL, inspect),
+    FLD(proxy_cfg_t, "directExpose", F_BOOL, direct_expose),
 };
 
 static const field_t visitor_fields[] = {
