@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_direct_expose: a tcp proxy with `directExpose = true` (client/cexpose.c).
 # miniupnpd (UPnP IGD + NAT-PMP + PCP, set up as in test_portmap.sh) runs in
-# nat1; a tcp echo service listens on c1's LAN address. For each protocol
+# nat1; a tcp echo service listens on c1's LAN address. First, before
+# miniupnpd runs, the client logs "no direct route ... relay ... only" and the
+# relay serves. Then for each protocol
 # (natTraversal.portMappingProtocols = [one]) the client maps localPort on
 # the router and logs "proxy echo reachable directly at EXT:PORT via P ...
 # relay at srv:6022 stays as fallback"; `burrow status` shows the direct
@@ -20,6 +22,42 @@ TCP_ECHO=$(lab_tool tcp_echo) || exit 1
 EXT_IP=192.0.3.21 # miniupnpd's declared ext_ip (see test_portmap.sh)
 WAN_IP=203.0.113.21
 lab_up || lab_fail "lab_up"
+
+# echo_ok HOST PORT: 64 KiB of random bytes echoed intact.
+echo_ok() {
+    lab_exec user python3 - "$1" "$2" <<'PY'
+import os, socket, sys
+data = os.urandom(65536)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+s.sendall(data)
+got = b""
+while len(got) < len(data):
+    b = s.recv(65536)
+    if not b: break
+    got += b
+sys.exit(0 if got == data else 1)
+PY
+}
+lab_bg c1 "$LAB_TMP/tcp_echo.log" "$TCP_ECHO" -b 192.168.1.10 9001
+lab_wait_port c1 tcp 192.168.1.10 9001 5 || lab_fail "tcp_echo in c1 did not start"
+token=$(brw_token)
+brw_server_conf "$LAB_TMP/frps.toml" "$token"
+
+# --- no mapping service on the router: the relay only, said so -------------
+brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server-none.log" || lab_fail "server did not start"
+brw_client_conf "$LAB_TMP/frpc-none.toml" "$token"
+brw_proxy "$LAB_TMP/frpc-none.toml" echo tcp 192.168.1.10 9001 6022
+echo "directExpose = true" >>"$LAB_TMP/frpc-none.toml"
+brw_start_client c1 client-none "$LAB_TMP/frpc-none.toml"
+CPID=$LAB_LAST_PID
+brw_wait_proxy "$LAB_TMP/client-none.log" "$LAB_TMP/server-none.log" echo tcp 6022 || lab_fail "none: proxy not registered"
+lab_wait_log "$LAB_TMP/client-none.log" "proxy echo: no direct route \(router mapping failed: .*\); relay at $SRV_ADDR:6022 only" 10 ||
+    lab_fail "no router: no 'no direct route' line"
+grep -m1 'no direct route' "$LAB_TMP/client-none.log"
+echo_ok "$SRV_ADDR" 6022 || lab_fail "no router: relay srv:6022 does not echo"
+brw_stop_clean "$CPID" "$LAB_TMP/client-none.log" "client (no router)"
+lab_kill "$BRW_SERVER_PID"
+lab_pass "no mapping service: 'no direct route ... relay only' logged, the relay echoes, clean stop"
 
 cat >"$LAB_TMP/miniupnpd.conf" <<EOF2
 ext_ifname=wan
@@ -58,31 +96,11 @@ MUPNP_PID=$LAB_LAST_PID
 lab_wait_port nat1 udp 192.168.1.1 5351 5 || lab_fail "miniupnpd did not start"
 lab_wait_log "$LAB_TMP/miniupnpd.log" 'HTTP listening' 5 || lab_fail "miniupnpd: no HTTP (UPnP)"
 
-lab_bg c1 "$LAB_TMP/tcp_echo.log" "$TCP_ECHO" -b 192.168.1.10 9001
-lab_wait_port c1 tcp 192.168.1.10 9001 5 || lab_fail "tcp_echo in c1 did not start"
-
-# echo_ok HOST PORT: 64 KiB of random bytes echoed intact.
-echo_ok() {
-    lab_exec user python3 - "$1" "$2" <<'PY'
-import os, socket, sys
-data = os.urandom(65536)
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-s.sendall(data)
-got = b""
-while len(got) < len(data):
-    b = s.recv(65536)
-    if not b: break
-    got += b
-sys.exit(0 if got == data else 1)
-PY
-}
 rules() { lab_exec nat1 nft list table inet miniupnpd | grep -cE "dport 6022 " ; }
 
 echo_ok "$WAN_IP" 6022 2>/dev/null && lab_fail "user reaches $WAN_IP:6022 before any mapping"
 lab_pass "before the client runs: nothing at $WAN_IP:6022"
 
-token=$(brw_token)
-brw_server_conf "$LAB_TMP/frps.toml" "$token"
 for proto in pcp natpmp upnp; do
     brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server-$proto.log" || lab_fail "server did not start"
     conf="$LAB_TMP/frpc-$proto.toml" log="$LAB_TMP/client-$proto.log"
