@@ -76,8 +76,7 @@ static void last_column(json_t *e, char *buf, size_t len)
     if (err && err[0]) return;
     const char *da = json_string_value(json_object_get(e, "direct_addr"));
     const char *dv = json_string_value(json_object_get(e, "direct_via"));
-    if (da)
-        snprintf(buf, len, "direct %s", da[0] && dv ? da : "(no router mapping)");
+    if (da) snprintf(buf, len, "direct %s", da[0] && dv ? da : "(no router mapping)");
     if (da && da[0] && dv) snprintf(buf + strlen(buf), len - strlen(buf), " via %s", dv);
     json_array_foreach(pairs, i, p)
     {

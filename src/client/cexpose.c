@@ -49,17 +49,23 @@ static void on_portmap(portmap_t *pm, const portmap_event_t *ev, void *arg)
     cproxy_t *p = arg;
     (void)pm;
     switch (ev->kind) {
-    case PORTMAP_EV_MAPPED: on_mapped(p, ev); break;
+    case PORTMAP_EV_MAPPED:
+        on_mapped(p, ev);
+        break;
     case PORTMAP_EV_RENEWED: {
         char was[sizeof p->direct_addr];
         snprintf(was, sizeof was, "%s", p->direct_addr);
         snprintf(p->direct_addr, sizeof p->direct_addr, "%s:%u", ev->external_ip,
                  ev->external_port);
-        if (strcmp(was, p->direct_addr) != 0) on_mapped(p, ev);
-        else LOG_D("proxy %s: router mapping renewed", LOG_ESC(p->cfg->name));
+        if (strcmp(was, p->direct_addr) != 0)
+            on_mapped(p, ev);
+        else
+            LOG_D("proxy %s: router mapping renewed", LOG_ESC(p->cfg->name));
         break;
     }
-    case PORTMAP_EV_FAILED: on_failed(p, ev); break;
+    case PORTMAP_EV_FAILED:
+        on_failed(p, ev);
+        break;
     }
 }
 
