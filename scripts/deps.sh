@@ -22,6 +22,7 @@ if [ "${1:-}" != "--build" ]; then
     openssh-server openssh-client wrk nginx-light gnuplot-nox # bench/run.sh (ssh -R, HTTP load, chart)
     bind9 bind9-utils bind9-dnsutils                          # lab: DDNS against a real DNS server
     vsftpd lftp samba smbclient tigervnc-standalone-server    # lab: the seed's home uses (FTP, SMB, VNC)
+    libnginx-mod-http-dav-ext                                 # lab: WebDAV PROPFIND in nginx (home uses)
   )
 fi
 # QUIC (P2P): ngtcp2 1.x with its GnuTLS backend. Debian 12 carries 0.12

@@ -64,7 +64,9 @@ static json_t *ask(const char *cmd, const client_cfg_t *cfg, const char *path, i
 
 /* ---- status --------------------------------------------------------------- */
 
-/* The last column: an error, or an xtcp entry's pairs ("direct 3.1ms"). */
+/* The last column: an error, a directExpose proxy's router mapping
+ * ("direct 192.0.3.21:6022 via pcp"), or an xtcp entry's pairs
+ * ("direct 3.1ms"). */
 static void last_column(json_t *e, char *buf, size_t len)
 {
     const char *err = json_string_value(json_object_get(e, "err"));
@@ -72,6 +74,10 @@ static void last_column(json_t *e, char *buf, size_t len)
     size_t i, o = 0;
     snprintf(buf, len, "%s", err ? err : "");
     if (err && err[0]) return;
+    const char *da = json_string_value(json_object_get(e, "direct_addr"));
+    const char *dv = json_string_value(json_object_get(e, "direct_via"));
+    if (da) snprintf(buf, len, "direct %s", da[0] && dv ? da : "(no router mapping)");
+    if (da && da[0] && dv) snprintf(buf + strlen(buf), len - strlen(buf), " via %s", dv);
     json_array_foreach(pairs, i, p)
     {
         int n = snprintf(buf + o, len - o, "%s%s %.1fms", o ? ", " : "",

@@ -94,6 +94,10 @@ typedef struct cproxy {
     int wake_waiting;   /* work conns waiting for the machine to wake (cwake.c) */
     uint64_t wake_sent; /* loop time of the last magic packet; 0 = never */
     bool ftps_logged;   /* ftp: "AUTH TLS, no rewriting" said once */
+    /* directExpose (cexpose.c): the router's mapping, owned; NULL: none */
+    struct portmap *pm;
+    char direct_addr[64];   /* "EXT:PORT" while mapped; "" otherwise */
+    const char *direct_via; /* "pcp", "natpmp", "upnp" while mapped; static */
     ref_t ref;
 } cproxy_t;
 
@@ -207,6 +211,13 @@ void cproxy_retire(cproxy_t *p);
 /* A config box with one reference (the caller's); cfg zeroed. */
 ccfg_box_t *ccfg_box_new(void);
 void ccfg_box_drop(ccfg_box_t *b);
+
+/* cexpose.c */
+/* directExpose: asks the router to map p's localPort (a reference to p is
+ * held until the mapping is closed); nothing when the option is off. */
+void cexpose_start(cproxy_t *p);
+/* Deletes p's mapping (asynchronously; the reference is dropped after). */
+void cexpose_stop(cproxy_t *p);
 
 /* cdial.c */
 /* Connects conn to the server (c->addr): TLS when enabled, with the

@@ -98,6 +98,7 @@ void cproxy_arm(cproxy_t *p)
     p->retry.data = p;
     p->armed = true;
     ref_hold(&p->ref); /* the timer's, until on_retry_closed */
+    cexpose_start(p);
 }
 
 static void on_retry_closed(uv_handle_t *h)
@@ -109,5 +110,6 @@ void cproxy_retire(cproxy_t *p)
 {
     if (!p->armed) return;
     p->armed = false;
+    cexpose_stop(p);
     uv_close((uv_handle_t *)&p->retry, on_retry_closed);
 }

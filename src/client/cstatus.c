@@ -45,6 +45,10 @@ static json_t *proxy_json(cli_t *c, const cproxy_t *p)
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", p->cfg->name, "type",
                           kind_name(p->cfg->kind), "role", "proxy", "status", proxy_state(c, p),
                           "err", p->last_err, "local_addr", local, "remote_addr", remote);
+    if (o && p->cfg->direct_expose)
+        json_object_set_new(o, "direct_addr", json_string(p->direct_addr));
+    if (o && p->cfg->direct_expose && p->direct_via)
+        json_object_set_new(o, "direct_via", json_string(p->direct_via));
     if (o && p->cfg->kind == PROXY_XTCP)
         json_object_set_new(o, "pairs", cxtcp_pairs_json(c, p->wire_name, NULL));
     return o;

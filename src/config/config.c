@@ -370,6 +370,7 @@ static const key_spec_t proxy_keys[] = {
     SPECIAL("wakeOnLan", K_PROXY_NAME, proxy_cfg_t, wake_on_lan),
     INT("wakeTimeout", proxy_cfg_t, wake_timeout, 1, 3600),
     BOOL("ftp", proxy_cfg_t, ftp),
+    BOOL("directExpose", proxy_cfg_t, direct_expose),
     FRP("loadBalancer"),
     FRP("healthCheck"),
     FRP("metadatas"),
@@ -1081,6 +1082,8 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
                  "proxy '%s': 'ftp' and transport.proxyProtocolVersion exclude "
                  "each other (an FTP server does not read PROXY headers)",
                  scope);
+    if (p->direct_expose && p->kind != PROXY_TCP && p->kind != PROXY_UDP)
+        error_at(c, p->line, "proxy '%s': 'directExpose' needs type tcp or udp", scope);
     if (p->proxy_protocol && !kind_has(p->kind, KIND_PROXY_PROTOCOL))
         error_at(c, p->line, "proxy '%s': transport.proxyProtocolVersion needs type %s", scope,
                  kind_list(KIND_PROXY_PROTOCOL, "or", kinds, sizeof kinds));

@@ -85,6 +85,9 @@ typedef struct proxy_cfg {
     /* ftp (burrow's own, tcp only): rewrite the FTP control connection's
      * passive answers and carry its data connections (client/cftp.c) */
     bool ftp;
+    /* directExpose (burrow's own, tcp and udp): also ask the client's router
+     * to map localPort (client/cexpose.c); the relay stays as the fallback */
+    bool direct_expose;
     /* secret kinds (stcp) only */
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */

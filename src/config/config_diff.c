@@ -49,6 +49,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "wakeOnLan (its interface)", F_STR, wake_interface),
     FLD(proxy_cfg_t, "wakeOnLan (its password)", F_STR, wake_password),
     FLD(proxy_cfg_t, "ftp", F_BOOL, ftp),
+    FLD(proxy_cfg_t, "directExpose", F_BOOL, direct_expose),
 };
 
 static const field_t visitor_fields[] = {

@@ -1613,6 +1613,30 @@ static void test_web_server(void)
     config_client_free(&c);
 }
 
+#define HTTP_PROXY_DE                                                                              \
+    "[[proxies]]\nname = \"w\"\ntype = \"http\"\nlocalPort = 80\n"                                 \
+    "customDomains = [\"a.example\"]\n"
+/* directExpose: burrow's own key, off by default, tcp and udp only. */
+static void test_direct_expose(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"s\"\ntype = \"tcp\"\nlocalPort = 22\n", &c), 0);
+    CHECK(!c.proxies[0].direct_expose);
+    config_client_free(&c);
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"s\"\ntype = \"tcp\"\nlocalPort = 22\n"
+                        "directExpose = true\n"
+                        "[[proxies]]\nname = \"u\"\ntype = \"udp\"\nlocalPort = 53\n"
+                        "directExpose = true\n",
+                        &c),
+                 0);
+    CHECK_EQ_INT(diag_lines(), 0);
+    CHECK(c.proxies[0].direct_expose);
+    CHECK(c.proxies[1].direct_expose);
+    config_client_free(&c);
+    client_fails(HTTP_PROXY_DE "directExpose = true\n",
+                 "frpc.toml:1: error: proxy 'proxies[0]': 'directExpose' needs type tcp or udp", 1);
+}
+
 /* inspect and inspector.*: burrow's own keys. Off unless a proxy inspects;
  * defaults (127.0.0.1:4040, 16 MiB ring, 64 KiB bodies); inspect only on
  * http; off loopback only with a password, the error naming the key and the
@@ -1676,6 +1700,7 @@ static void test_inspector(void)
 int main(void)
 {
     RUN(test_inspector);
+    RUN(test_direct_expose);
     RUN(test_web_server);
     RUN(test_nat_traversal);
     RUN(test_full_server);
