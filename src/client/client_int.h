@@ -142,8 +142,8 @@ struct cli {
     int n_visitors;
     cvisitor_t *visitors_retired; /* removed by reloads, freed by client_destroy */
     cxtcp_t *xtcps;               /* xtcp pairs punching or holding a path (cxtcp.c) */
-    long long xtcp_sid;          /* the last P2P_OFFER's sid */
-    cproxy_t **proxies;          /* running, each listed holding a reference */
+    long long xtcp_sid;           /* the last P2P_OFFER's sid */
+    cproxy_t **proxies;           /* running, each listed holding a reference */
     int n_proxies;
     /* the HTTP inspector (src/inspect) when a proxy inspects; NULL else */
     struct inspector *inspector;

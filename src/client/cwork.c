@@ -31,8 +31,8 @@ struct cwork {
     size_t early_len;
     uint8_t pp[PROXY_PROTO_MAX]; /* PROXY header for the local service */
     int pp_len;
-    char src[80];      /* START_WORK's src, for the inspector and ftp */
-    uint32_t ftp_data; /* START_WORK's ftp_data: an FTP data connection (cftp.c) */
+    char src[80];               /* START_WORK's src, for the inspector and ftp */
+    uint32_t ftp_data;          /* START_WORK's ftp_data: an FTP data connection (cftp.c) */
     struct sockaddr_storage to; /* where the local side connects: the proxy's
                                  * local address, or an FTP data target */
     /* on-demand wake (cwake.c): bounds each local connect attempt and

@@ -1552,9 +1552,14 @@ static void check_dyndns2(ctx_t *c, const char *scope, const toml_value_t *tab, 
 /* The rfc2136 TSIG algorithms ldns signs with. */
 static bool rfc2136_alg_known(const char *a)
 {
-    static const char *const algs[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512",
-                                       "hmac-sha224", "hmac-sha1",   "hmac-md5",
-                                       "hmac-md5.sig-alg.reg.int", NULL};
+    static const char *const algs[] = {"hmac-sha256",
+                                       "hmac-sha384",
+                                       "hmac-sha512",
+                                       "hmac-sha224",
+                                       "hmac-sha1",
+                                       "hmac-md5",
+                                       "hmac-md5.sig-alg.reg.int",
+                                       NULL};
     size_t n = strlen(a);
     if (n && a[n - 1] == '.') n--;
     for (const char *const *k = algs; *k; k++)
@@ -1573,8 +1578,9 @@ static void check_ddns(ctx_t *c, const ddns_set_t *set, const char *scope, const
                  show(shown, sizeof shown, d->name, strlen(d->name)));
     for (int i = 0; d->name && i < set->n; i++)
         if (set->v[i].name && strcasecmp(set->v[i].name, d->name) == 0)
-            error_at(c, key_line(tab, "name"), "key '%s.name': '%s' is kept twice (first at line %d)",
-                     scope, d->name, set->v[i].line);
+            error_at(c, key_line(tab, "name"),
+                     "key '%s.name': '%s' is kept twice (first at line %d)", scope, d->name,
+                     set->v[i].line);
     if (!d->provider) return;
     if (strcmp(d->provider, "rfc2136") == 0)
         check_rfc2136(c, scope, tab, d);

@@ -99,8 +99,8 @@ bool nat_same_addr(const struct sockaddr_storage *a, const struct sockaddr_stora
 
 /* Stable names ("endpoint-independent", ...; "unknown"), used by --json. */
 const char *nat_behavior_name(nat_behavior_t b);
-const char *nat_tri_name(nat_tri_t t);         /* "unknown", "no", "yes" */
-const char *nat_place_name(nat_place_t p);     /* "unknown", "public", "nat", "cgnat" */
+const char *nat_tri_name(nat_tri_t t);     /* "unknown", "no", "yes" */
+const char *nat_place_name(nat_place_t p); /* "unknown", "public", "nat", "cgnat" */
 /* The seed's first question (000 §二.1-2): can the public address plus
  * DDNS and a router mapping reach this host, or is the tunnel needed?
  * One sentence per place; "one NAT" splits on whether the router told its

@@ -216,12 +216,11 @@ char *nat_report_json(const nat_report_t *r)
         o->ifname[0] ? json_string(o->ifname) : json_null(), "public_address",
         j_addr(&o->mapped1, t1), "network", nat_place_name(v->place), "network_reason",
         j_str_or_null(v->place_why), "direct_access", j_str_or_null(nat_direct_sentence(o, v)),
-        "mapping", nat_behavior_name(v->mapping), "mapping_reason",
-        j_str_or_null(v->mapping_why), "filtering", nat_behavior_name(v->filtering),
-        "filtering_reason", j_str_or_null(v->filtering_why), "hairpinning",
-        nat_tri_name(v->hairpin), "port_preservation", nat_tri_name(v->port_preserved),
-        "mapping_lifetime", j_lifetime(o), "router", j_router(r), "nat_type",
-        nat_classic_key(v->classic), "p2p", j_p2p(r));
+        "mapping", nat_behavior_name(v->mapping), "mapping_reason", j_str_or_null(v->mapping_why),
+        "filtering", nat_behavior_name(v->filtering), "filtering_reason",
+        j_str_or_null(v->filtering_why), "hairpinning", nat_tri_name(v->hairpin),
+        "port_preservation", nat_tri_name(v->port_preserved), "mapping_lifetime", j_lifetime(o),
+        "router", j_router(r), "nat_type", nat_classic_key(v->classic), "p2p", j_p2p(r));
     if (!j) return NULL;
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);

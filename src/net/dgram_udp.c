@@ -79,9 +79,15 @@ static void udp_close(dgram_path_t *p, dgram_path_closed_cb cb, void *arg)
 
 /* The ops table carries the kind logs name: one table per kind. */
 static const dgram_path_ops_t kinds[] = {
-    {.kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = udp_send, .send_batch = udp_send_batch,
+    {.kind = "direct",
+     .pref = DGRAM_PREF_DIRECT,
+     .send = udp_send,
+     .send_batch = udp_send_batch,
      .close = udp_close},
-    {.kind = "relay", .pref = DGRAM_PREF_RELAY, .send = udp_send, .send_batch = udp_send_batch,
+    {.kind = "relay",
+     .pref = DGRAM_PREF_RELAY,
+     .send = udp_send,
+     .send_batch = udp_send_batch,
      .close = udp_close},
 };
 

@@ -324,7 +324,7 @@ static void retry_stalled(quic_t *q, uint64_t now)
     for (unsigned i = 0; i < q->npaths; i++) {
         quic_pstate_t *st = &q->pstate[i];
         if (!st->stalled || q->paths[i] == a || now < st->retry_at) continue;
-        if (st->tries >= QUIC_PATH_RETRIES) continue; /* given up: it stays unused */
+        if (st->tries >= QUIC_PATH_RETRIES) continue;              /* given up: it stays unused */
         if (a && q->paths[i]->ops->pref <= a->ops->pref) continue; /* no better than now */
         unsigned shift = st->tries < 5 ? st->tries : 5;
         uint64_t wait = (uint64_t)QUIC_PATH_RETRY_MS << shift;

@@ -36,8 +36,8 @@ struct udp_sessions {
     udp_sess_t *head, *tail;
     int n, max;
     uint64_t idle_ms;
-    uint32_t next_id; /* the last id handed out by udp_sessions_by_peer */
-    uint64_t evicted; /* sessions dropped to make room at the cap, ever */
+    uint32_t next_id;   /* the last id handed out by udp_sessions_by_peer */
+    uint64_t evicted;   /* sessions dropped to make room at the cap, ever */
     uint64_t send_fail; /* datagrams the owner's socket refused, ever (the owner counts) */
     udp_sess_drop_cb on_drop;
     void *ctx;

@@ -136,8 +136,11 @@ static int path_send_batch(dgram_path_t *dp, const uint8_t *d, size_t len, size_
 
 static void path_close(dgram_path_t *dp, dgram_path_closed_cb cb, void *arg);
 
-static const dgram_path_ops_t direct_ops = {
-    .kind = "direct", .pref = DGRAM_PREF_DIRECT, .send = path_send, .send_batch = path_send_batch, .close = path_close};
+static const dgram_path_ops_t direct_ops = {.kind = "direct",
+                                            .pref = DGRAM_PREF_DIRECT,
+                                            .send = path_send,
+                                            .send_batch = path_send_batch,
+                                            .close = path_close};
 
 /* The chosen socket carries QUIC from now on: buffers for a window in
  * flight (best effort, as on dgram_udp's), and its way of batching. */

@@ -51,7 +51,7 @@ struct session {
     char wake[WAKE_NAMES_MAX][65];
     int n_wake;
     uint64_t last_wake_req; /* loop time of its last WAKE_REQ; 0 = none */
-    const char *nat;            /* static (session_set_nat); NULL: not known */
+    const char *nat;        /* static (session_set_nat); NULL: not known */
 };
 
 static bool valid_name(const char *name);

@@ -130,8 +130,8 @@ static void test_cases(void)
 static void test_ddns_fields(void)
 {
     static const char *const variants[] = {
-        "name = \"b.example.net\"\n", "password = \"q\"\n", "user = \"v\"\n",
-        "server = \"https://w.example.net\"\n", "caFile = \"/x\"\n", "ipv6 = true\n",
+        "name = \"b.example.net\"\n",           "password = \"q\"\n", "user = \"v\"\n",
+        "server = \"https://w.example.net\"\n", "caFile = \"/x\"\n",  "ipv6 = true\n",
     };
     const char *entry = "[[ddns]]\nprovider = \"dyndns2\"\n";
     const char *rest[] = {"name = \"a.example.net\"\n", "password = \"p\"\n", "user = \"u\"\n",
@@ -143,7 +143,8 @@ static void test_ddns_fields(void)
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         size_t o = (size_t)snprintf(b, sizeof b, HEAD "%s", entry);
         for (size_t r = 0; r < 4; r++)
-            if (strncmp(rest[r], variants[v], 4) != 0) o += (size_t)snprintf(b + o, sizeof b - o, "%s", rest[r]);
+            if (strncmp(rest[r], variants[v], 4) != 0)
+                o += (size_t)snprintf(b + o, sizeof b - o, "%s", rest[r]);
         snprintf(b + o, sizeof b - o, "%s", variants[v]);
         CHECK_EQ_INT(parse(b, &cb), 0);
         const char *key = config_client_key_diff(&ca, &cb);
