@@ -325,26 +325,16 @@ static void h_post(void *data, const httpd_req_t *req, httpd_resp_t *r)
 
 /* ---- the page ------------------------------------------------------------------ */
 
-static void serve_asset(httpd_resp_t *r, const char *path)
-{
-    const web_asset_t *a = web_asset_find(path);
-    if (!a) {
-        httpd_resp_error(r, 404, "not found");
-        return;
-    }
-    httpd_resp_static(r, 200, a->ctype, a->data, a->len);
-}
-
 static void h_index(void *data, const httpd_req_t *req, httpd_resp_t *r)
 {
     (void)data, (void)req;
-    serve_asset(r, "/inspect.html");
+    web_asset_serve(r, "/inspect.html");
 }
 
 static void h_static(void *data, const httpd_req_t *req, httpd_resp_t *r)
 {
     (void)data;
-    serve_asset(r, req->path + strlen("/static"));
+    web_asset_serve(r, req->path + strlen("/static"));
 }
 
 const httpd_route_t insp_routes[] = {

@@ -18,4 +18,8 @@ extern const web_asset_t web_assets[];
 /* The asset at path ("/dashboard.js"), or NULL. */
 const web_asset_t *web_asset_find(const char *path);
 
+struct httpd_resp;
+/* Answers with the asset at path (200, its Content-Type), or 404. */
+void web_asset_serve(struct httpd_resp *r, const char *path);
+
 #endif
