@@ -183,8 +183,8 @@ static int listen_lan(cfa_t *a, conn_t *local, struct sockaddr_storage *lan)
     return e;
 }
 
-int cfa_open(cli_t *c, cproxy_t *p, const void *owner, conn_t *local, uint32_t id,
-             const char *peer, const char *target, struct sockaddr_storage *lan)
+int cfa_open(cli_t *c, cproxy_t *p, const void *owner, conn_t *local, uint32_t id, const char *peer,
+             const char *target, struct sockaddr_storage *lan)
 {
     close_waiting(c, owner);
     if (count_for(c, owner) >= CFA_MAX) return UV_EBUSY;
@@ -227,7 +227,8 @@ void cfa_on_fail(void *owner, json_t *m)
     uint32_t id = (uint32_t)msg_int(m, "id", 0);
     for (cfa_t *a = c->ftp_actives; id && a; a = a->next)
         if (a->id == id) {
-            LOG_LIMITED(LOG_WARN, "ftp active: the server will not dial the user proxy=%s "
+            LOG_LIMITED(LOG_WARN,
+                        "ftp active: the server will not dial the user proxy=%s "
                         "target=%s error=%s",
                         LOG_ESC(a->proxy->cfg->name), LOG_ESC(a->target),
                         LOG_ESC(msg_str(m, "error")));

@@ -16,8 +16,7 @@ static void test_refusal(void)
                  "target is not the user's address");
     CHECK_EQ_STR(ftp_active_refusal("[2001:db8::5]:1", "[2001:db8::6]:2121"),
                  "target is not the user's address");
-    CHECK_EQ_STR(ftp_active_refusal("203.0.113.50:1", "203.0.113.50:25"),
-                 "target port below 1024");
+    CHECK_EQ_STR(ftp_active_refusal("203.0.113.50:1", "203.0.113.50:25"), "target port below 1024");
     CHECK(ftp_active_refusal("203.0.113.50:1", "203.0.113.50:1024") == NULL);
     CHECK_EQ_STR(ftp_active_refusal("203.0.113.50:1", "203.0.113.50:1023"),
                  "target port below 1024");
