@@ -347,6 +347,10 @@ int cddns_setup(cli_t *c);
 /* At LOGIN_OK: the address the server saw (its "addr"), else a STUN probe. */
 void cddns_login(cli_t *c, const char *server_seen);
 void cddns_stop(cli_t *c); /* at client_stop */
+/* A directExpose mapping came or went (cexpose.c): the router's external
+ * address of the first mapped proxy is what the [[ddns]] names publish,
+ * else what the server and STUN see. */
+void cddns_direct_changed(cli_t *c);
 
 int cvisitor_setup(cli_t *c);
 /* Opens the local listeners (client_start); they stay open until stop. */
