@@ -224,10 +224,14 @@ static void active_command(cftp_t *f, const ftp_lines_t *l, ftp_cmd_t cmd)
     cli_t *c = f->cli;
     if (++c->ftp_seq == 0) c->ftp_seq = 1;
     int e = cfa_open(c, f->proxy, f, f->local, c->ftp_seq, f->peer, target, &lan);
-    ftp_hostport_t mine = {.af = lan.ss_family == AF_INET6 ? 2 : 1};
-    addr_ip((struct sockaddr *)&lan, mine.addr, sizeof mine.addr);
-    mine.port = (uint16_t)addr_port((struct sockaddr *)&lan);
-    size_t n = e == 0 ? ftp_format_active(line, sizeof line, &mine, cmd == FTP_CMD_EPRT) : 0;
+    ftp_hostport_t mine = {.af = 1};
+    size_t n = 0;
+    if (e == 0) {
+        mine.af = lan.ss_family == AF_INET6 ? 2 : 1;
+        addr_ip((struct sockaddr *)&lan, mine.addr, sizeof mine.addr);
+        mine.port = (uint16_t)addr_port((struct sockaddr *)&lan);
+        n = ftp_format_active(line, sizeof line, &mine, cmd == FTP_CMD_EPRT);
+    }
     if (n == 0) {
         LOG_LIMITED(LOG_WARN, "ftp active: no data listener proxy=%s err=%s",
                     LOG_ESC(f->proxy->cfg->name), uv_strerror(e));
