@@ -6,7 +6,8 @@
 #     transfers at once, checksums compared; active mode (curl -P -, EPRT
 #     and PORT; lftp with passive-mode off) 50 MB each way through the same
 #     block; a PORT/EPRT naming a third party is refused by the server (FTP
-#     bounce) and the transfer fails cleanly; FTP_ACTIVE_MAX from a raw client.
+#     bounce) and the transfer fails cleanly; the client's CFA_MAX with a fake
+#     FTP server (ftp_fake_server.py); FTP_ACTIVE_MAX from a raw client.
 #  2. The port-range route (the one FTPS can use): a second vsftpd with
 #     pasv_address = the server's public address and a passive range of 10
 #     ports, published by frp's parseNumberRangePair template (10 proxies)
@@ -84,6 +85,15 @@ type = "tcp"
 localIP = "192.168.1.10"
 localPort = 2121
 remotePort = 6021
+ftp = true
+
+# a minimal FTP server (ftp_fake_server.py) for the client's bound
+[[proxies]]
+name = "ftpfake"
+type = "tcp"
+localIP = "192.168.1.10"
+localPort = 2123
+remotePort = 6023
 ftp = true
 
 [[proxies]]
@@ -212,6 +222,37 @@ lab_wait_log "$LAB_TMP/server.log" 'ftp active: refused.*target=203.0.113.60:400
 lab_wait_log "$LAB_TMP/client.log" 'ftp active: the server will not dial the user' 5 ||
     lab_fail "client did not log the refusal"
 lab_pass "a PORT/EPRT naming a third-party address: the server refuses to dial, the transfer fails (42x)"
+
+# The client's bound: at most CFA_MAX (8) FTP server connections wait for
+# their dial per control connection. A fake FTP server connects at once for
+# each PORT; the user drops SYNs to the port it names, so every dial hangs;
+# the 9th PORT gets burrow's own 425.
+lab_bg c1 "$LAB_TMP/fake.out" python3 -u "$(dirname "$0")/ftp_fake_server.py" 192.168.1.10 2123
+lab_wait_port c1 tcp 192.168.1.10 2123 10 || lab_fail "fake FTP server did not start"
+lab_exec user nft -f - <<'NFT' || lab_fail "nft drop rule in user"
+table inet ftpdrop {
+  chain input { type filter hook input priority filter; policy accept; tcp dport 40935 drop; }
+}
+NFT
+brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" ftpfake tcp 6023 || lab_fail "proxy ftpfake"
+out=$(lab_exec user python3 - "$PUB" 6023 <<'PY' 2>&1
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+f = s.makefile("rwb", buffering=0)
+print(f.readline().decode().strip())
+for i in range(9):
+    time.sleep(0.3)  # the FTP server's connection is accepted before the next PORT
+    f.write(b"PORT 203,0,113,50,159,231\r\n")
+    print(f.readline().decode().strip())
+f.write(b"QUIT\r\n")
+print(f.readline().decode().strip())
+PY
+) || lab_fail "bound script: $out"
+[ "$(echo "$out" | grep -c '^200 ok$')" = 8 ] || lab_fail "CFA_MAX: want 8 PORTs taken: $out"
+echo "$out" | sed -n 10p | grep -q '^425 burrow cannot take an active data connection now' ||
+    lab_fail "CFA_MAX: the 9th PORT did not get burrow's 425: $out"
+[ "$(grep -c '^connected' "$LAB_TMP/fake.out")" = 8 ] || lab_fail "fake server: $(cat "$LAB_TMP/fake.out")"
+lab_pass "client bound: 8 FTP server connections wait per control connection, the 9th PORT gets 425"
 
 # The server's bound on dials (FTP_ACTIVE_MAX 16) and its checks, from a raw
 # client: 20 dials to a silent address (4 refused), a third party, port 25,
