@@ -5,6 +5,7 @@
  * STUN service (natHoleStunServer when it is an IP literal with a port,
  * else the server's address on serverPort, where natDiscovery listens by
  * default). src/ddns does the rest. */
+#include <stdio.h>
 #include <string.h>
 
 #include "client/client_int.h"
@@ -50,6 +51,24 @@ void cddns_login(cli_t *c, const char *server_seen)
         ddns_learn(c->ddns, server_seen, "login");
     else
         recheck(c);
+}
+
+/* Direct exposure, the seed's first route (router mapping + DDNS): users
+ * reach the mapped port at the router's external address, so that is the
+ * address the names must carry, even where the server sees another one. */
+void cddns_direct_changed(cli_t *c)
+{
+    if (!c->ddns || c->stopping) return;
+    for (int i = 0; i < c->n_proxies; i++) {
+        const cproxy_t *p = c->proxies[i];
+        const char *colon = strrchr(p->direct_addr, ':');
+        if (!p->direct_addr[0] || !colon) continue;
+        char ip[64];
+        snprintf(ip, sizeof ip, "%.*s", (int)(colon - p->direct_addr), p->direct_addr);
+        ddns_prefer(c->ddns, ip, "router");
+        return;
+    }
+    ddns_prefer(c->ddns, NULL, NULL);
 }
 
 void cddns_stop(cli_t *c)

@@ -4,7 +4,9 @@
  * the router's external address, so users can reach the service without the
  * server; the relay through the server stays registered as the fallback.
  * The mapping is renewed by portmap and deleted when the proxy retires
- * (reload, stop).
+ * (reload, stop). With [[ddns]] names, the router's external address is
+ * what they publish while a mapping holds (cddns_direct_changed); an
+ * external address that is not public is said to make the route useless.
  *
  * The router maps a port of the host asking, so the service must listen on
  * the client host's LAN address (localIP that host's own address, not
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "client/client_int.h"
+#include "net/addr.h"
 #include "portmap/portmap.h"
 #include "util/log.h"
 
@@ -32,14 +35,23 @@ static void on_mapped(cproxy_t *p, const portmap_event_t *ev)
     p->direct_via = portmap_proto_name(ev->proto);
     LOG_I("proxy %s reachable directly at %s via %s (lifetime %us); relay at %s stays as fallback",
           LOG_ESC(p->cfg->name), p->direct_addr, p->direct_via, (unsigned)ev->lifetime, relay);
+    struct sockaddr_storage ext;
+    if (addr_parse(ev->external_ip, 0, &ext) == 0 && !addr_is_global((struct sockaddr *)&ext))
+        LOG_W("proxy %s: the router's external address %s is not public (a carrier NAT, or a "
+              "router behind another): the direct route cannot work from outside; the relay "
+              "at %s is the way in",
+              LOG_ESC(p->cfg->name), ev->external_ip, relay);
+    cddns_direct_changed(p->cli);
 }
 
 static void on_failed(cproxy_t *p, const portmap_event_t *ev)
 {
     char relay[300];
     relay_addr(p, relay, sizeof relay);
+    bool was = p->direct_addr[0] != '\0';
     p->direct_addr[0] = '\0';
     p->direct_via = NULL;
+    if (was) cddns_direct_changed(p->cli);
     LOG_W("proxy %s: no direct route (router mapping failed: %s, last tried %s); relay at %s only",
           LOG_ESC(p->cfg->name), uv_strerror(ev->status), portmap_proto_name(ev->proto), relay);
 }
@@ -105,7 +117,9 @@ void cexpose_stop(cproxy_t *p)
     if (!p->pm) return;
     portmap_t *pm = p->pm;
     p->pm = NULL;
+    bool was = p->direct_addr[0] != '\0';
     p->direct_addr[0] = '\0';
     p->direct_via = NULL;
+    if (was) cddns_direct_changed(p->cli);
     portmap_close(pm, on_closed, p); /* deletes the mapping, then on_closed */
 }

@@ -10,7 +10,8 @@
  * (cftp_data_target), and cwork.c joins it to that address with a plain
  * relay. Commands: AUTH answered 2xx turns rewriting off for good (FTPS:
  * the rest is TLS; logged once per proxy); PORT/EPRT (active mode) are
- * answered 502 here, not forwarded.
+ * rewritten to name a LAN-side listener of cftp_active.c, which joins the
+ * FTP server's data connection to a dial the server makes to the user.
  *
  * Ownership: a cftp_t owns both conns (listed in cli->ftps until both
  * closed) and holds a reference to its proxy. Bounds: a line is at most
@@ -200,13 +201,53 @@ static void down_eof(cftp_t *f)
 
 /* ---- commands: user → FTP server ---------------------------------------- */
 
+static void reply_user(cftp_t *f, const char *s)
+{
+    put(f, f->work, NULL, s, strlen(s));
+}
+
+/* PORT/EPRT: the user's address goes to cftp_active.c (the server checks
+ * it is the user's own), the FTP server is told burrow's LAN listener and
+ * answers the user itself (200, or its own refusal). */
+static void active_command(cftp_t *f, const ftp_lines_t *l, ftp_cmd_t cmd)
+{
+    ftp_hostport_t hp;
+    struct sockaddr_storage ua, lan;
+    char target[CONN_PEER_LEN], line[128];
+    int r = cmd == FTP_CMD_PORT ? ftp_parse_port(l->buf, l->len, &hp)
+                                : ftp_parse_eprt(l->buf, l->len, &hp);
+    if (r != 0 || addr_parse(hp.addr, hp.port, &ua) != 0) {
+        reply_user(f, "501 Syntax error in parameters or arguments.\r\n");
+        return;
+    }
+    addr_format((struct sockaddr *)&ua, target, sizeof target);
+    cli_t *c = f->cli;
+    if (++c->ftp_seq == 0) c->ftp_seq = 1;
+    int e = cfa_open(c, f->proxy, f, f->local, c->ftp_seq, f->peer, target, &lan);
+    ftp_hostport_t mine = {.af = 1};
+    size_t n = 0;
+    if (e == 0) {
+        mine.af = lan.ss_family == AF_INET6 ? 2 : 1;
+        addr_ip((struct sockaddr *)&lan, mine.addr, sizeof mine.addr);
+        mine.port = (uint16_t)addr_port((struct sockaddr *)&lan);
+        n = ftp_format_active(line, sizeof line, &mine, cmd == FTP_CMD_EPRT);
+    }
+    if (n == 0) {
+        LOG_LIMITED(LOG_WARN, "ftp active: no data listener proxy=%s err=%s",
+                    LOG_ESC(f->proxy->cfg->name), uv_strerror(e));
+        reply_user(f, "425 burrow cannot take an active data connection now; use PASV.\r\n");
+        return;
+    }
+    LOG_D("ftp active proxy=%s user=%s lan=%s:%u", LOG_ESC(f->proxy->cfg->name),
+          LOG_ESC(target), mine.addr, mine.port);
+    put(f, f->local, f->work, line, n);
+}
+
 static void command_line(cftp_t *f, const ftp_lines_t *l)
 {
     ftp_cmd_t cmd = l->whole && !l->overlong ? ftp_command(l->buf, l->len) : FTP_CMD_OTHER;
     if (cmd == FTP_CMD_PORT || cmd == FTP_CMD_EPRT) {
-        static const char no[] = "502 burrow carries passive mode only; use PASV or EPSV.\r\n";
-        LOG_LIMITED(LOG_INFO, "ftp: active mode (PORT/EPRT) refused proxy=%s", f->proxy->cfg->name);
-        put(f, f->work, NULL, no, sizeof no - 1);
+        active_command(f, l, cmd);
         return;
     }
     if (cmd == FTP_CMD_AUTH) f->auth_pending = true;
@@ -368,6 +409,7 @@ static void on_close(conn_t *conn)
         cftp_close(f);
         return;
     }
+    if (f->cli) cfa_close_owner(f->cli, f);
     unlink_cftp(f);
     cproxy_drop(f->proxy);
     free(f->held);

@@ -318,6 +318,7 @@ static const ctl_handler_t handlers[] = {
     {MSG_WAKE, C_READY, cwake_on_wake},
     {MSG_WAKE_RESULT, C_READY, cwake_on_result},
     {MSG_FTP_DATA_PORT_RESP, C_READY, cftp_on_data_port},
+    {MSG_FTP_ACTIVE_FAIL, C_READY, cfa_on_fail},
 };
 /* clang-format on */
 
@@ -706,6 +707,7 @@ void client_stop(cli_t *c)
     cudp_close_all(c);
     cstcp_close_all(c);
     cftp_close_all(c);
+    cfa_close_owner(c, NULL);
     cvisitor_close_all(c);
     cxtcp_close_all(c);
     tunnels_end_all(&c->tunnels);

@@ -55,6 +55,7 @@ typedef struct cwork cwork_t;
 typedef struct cudp cudp_t;
 typedef struct cstcp cstcp_t;
 typedef struct cftp cftp_t;
+typedef struct cfa cfa_t;
 typedef struct cvisitor cvisitor_t;
 typedef struct vconn vconn_t;
 typedef struct cxtcp cxtcp_t;
@@ -137,7 +138,8 @@ struct cli {
     uint64_t udp_send_fail; /* datagrams to a local service that could not be sent, ever */
     cstcp_t *stcps;         /* stcp owners: handshake or local side connecting */
     cftp_t *ftps;           /* FTP control connections of ftp proxies (cftp.c) */
-    uint32_t ftp_seq;       /* the last FTP_DATA_PORT id */
+    uint32_t ftp_seq;       /* the last FTP_DATA_PORT / FTP_ACTIVE_DIAL id */
+    cfa_t *ftp_actives;     /* active-mode FTP data listeners (cftp_active.c) */
     cvisitor_t **visitors;  /* one per running [[visitors]] entry (visitor.c) */
     int n_visitors;
     cvisitor_t *visitors_retired; /* removed by reloads, freed by client_destroy */
@@ -318,6 +320,21 @@ void cftp_on_data_port(void *owner, json_t *m);
 /* The FTP server's data address for START_WORK's ftp_data id (used once). */
 bool cftp_data_target(cli_t *c, uint32_t id, struct sockaddr_storage *out);
 void cftp_close_all(cli_t *c);
+
+/* cftp_active.c: active-mode FTP (PORT/EPRT) for cftp.c. Opens a one-shot
+ * listener on local's own address (where the FTP server reaches us) for a
+ * PORT naming `target` ("ip:port", the user's) on a control connection of
+ * user `peer` (START_WORK src); `owner` (compared only) is the control
+ * connection, whose earlier unused listeners it closes. The listener's
+ * address goes to *lan. 0, or a negative uv error (UV_EBUSY: CFA_MAX). */
+int cfa_open(cli_t *c, cproxy_t *p, const void *owner, conn_t *local, uint32_t id,
+             const char *peer, const char *target, struct sockaddr_storage *lan);
+/* Finishes owner's listeners and waiting connections (all when NULL). */
+void cfa_close_owner(cli_t *c, const void *owner);
+void cfa_on_fail(void *owner, json_t *m); /* FTP_ACTIVE_FAIL */
+/* START_WORK ftp_active=id: relays work (taken on success) with the FTP
+ * server's waiting connection, early bytes first to it. */
+bool cfa_join(cli_t *c, uint32_t id, conn_t *work, const uint8_t *early, size_t early_len);
 void cftp_close_proxy(cli_t *c, const cproxy_t *p);
 /* client.c: logged in (proxies can be registered, messages sent). */
 bool client_ready(const cli_t *c);
@@ -330,6 +347,10 @@ int cddns_setup(cli_t *c);
 /* At LOGIN_OK: the address the server saw (its "addr"), else a STUN probe. */
 void cddns_login(cli_t *c, const char *server_seen);
 void cddns_stop(cli_t *c); /* at client_stop */
+/* A directExpose mapping came or went (cexpose.c): the router's external
+ * address of the first mapped proxy is what the [[ddns]] names publish,
+ * else what the server and STUN see. */
+void cddns_direct_changed(cli_t *c);
 
 int cvisitor_setup(cli_t *c);
 /* Opens the local listeners (client_start); they stay open until stop. */

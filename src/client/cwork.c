@@ -33,6 +33,7 @@ struct cwork {
     int pp_len;
     char src[80];               /* START_WORK's src, for the inspector and ftp */
     uint32_t ftp_data;          /* START_WORK's ftp_data: an FTP data connection (cftp.c) */
+    uint32_t ftp_active;        /* START_WORK's ftp_active: an active-mode one (cftp_active.c) */
     struct sockaddr_storage to; /* where the local side connects: the proxy's
                                  * local address, or an FTP data target */
     /* on-demand wake (cwake.c): bounds each local connect attempt and
@@ -187,7 +188,7 @@ static void on_local_ready(conn_t *local, int status)
     }
     relay_meter_t m;
     const proxy_cfg_t *cfg = w->proxy->cfg;
-    if (cfg->ftp && !w->ftp_data) { /* an FTP control connection */
+    if (cfg->ftp && !w->ftp_data && !w->ftp_active) { /* an FTP control connection */
         cftp_start(c, w->proxy, work, local, early, early_len, w->src);
         free(early);
         ref_drop(&w->ref);
@@ -204,9 +205,29 @@ static void on_local_ready(conn_t *local, int status)
 
 static const conn_cbs_t local_cbs = {.on_ready = on_local_ready};
 
+/* An active-mode FTP data connection: the FTP server's, waiting in
+ * cftp_active.c, takes the work conn. */
+static void join_active(cwork_t *w, const uint8_t *rest, size_t rest_len)
+{
+    cli_t *c = w->proxy->cli;
+    uint32_t id = w->ftp_active;
+    const char *name = w->proxy->cfg->name;
+    char nm[LOG_ESC_MAX];
+    log_esc(name, nm, sizeof nm);
+    conn_t *work = cwork_detach(w);
+    if (cfa_join(c, id, work, rest, rest_len)) return;
+    LOG_LIMITED(LOG_WARN, "ftp active data connection for no PORT proxy=%s id=%u", nm,
+                (unsigned)id);
+    conn_abort(work);
+}
+
 void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len)
 {
     conn_pause(w->c);
+    if (w->ftp_active) {
+        join_active(w, rest, rest_len);
+        return;
+    }
     if (rest_len) {
         w->early = malloc(rest_len);
         if (!w->early) {
@@ -298,6 +319,7 @@ static int on_work_frame(void *ctx, const frame_t *f)
     const char *src = msg_str(m, "src");
     if ((p->cfg->inspect || p->cfg->ftp) && src) snprintf(w->src, sizeof w->src, "%s", src);
     w->ftp_data = p->cfg->ftp ? (uint32_t)msg_int(m, "ftp_data", 0) : 0;
+    w->ftp_active = p->cfg->ftp ? (uint32_t)msg_int(m, "ftp_active", 0) : 0;
     json_decref(m);
     list_unlink(w); /* from idle to starting: stop closes it until it is relayed */
     list_add(w, c, &c->starting);

@@ -45,6 +45,11 @@ struct ddns {
     char *state_path;        /* NULL: not kept across restarts */
     ddns_stun_t *probe;      /* the STUN probe running, if any */
     char not_global[IP_LEN]; /* the last non-global address logged */
+    /* ddns_prefer: per family (0 IPv4, 1 IPv6) the preferred address and
+     * its source, and the last address learned otherwise (what to go back
+     * to when the preference ends). */
+    char prefer[2][IP_LEN], prefer_src[2][16];
+    char other[2][IP_LEN], other_src[2][16];
     int busy;                /* jobs out on the threadpool */
     int closing;             /* handles not yet closed after destroy */
     bool destroyed;
@@ -214,12 +219,63 @@ static bool usable(ddns_t *d, const char *ip, const char *source)
     return false;
 }
 
-void ddns_learn(ddns_t *d, const char *ip, const char *source)
+static void learn(ddns_t *d, const char *ip, const char *source, bool v4, bool v6);
+
+/* 0 IPv4, 1 IPv6, -1 neither. */
+static int family_of(const char *ip)
 {
     unsigned char buf[16];
-    if (!d || !ip) return;
-    bool v4 = inet_pton(AF_INET, ip, buf) == 1, v6 = !v4 && inet_pton(AF_INET6, ip, buf) == 1;
-    if ((!v4 && !v6) || !usable(d, ip, source)) return;
+    if (!ip) return -1;
+    if (inet_pton(AF_INET, ip, buf) == 1) return 0;
+    return inet_pton(AF_INET6, ip, buf) == 1 ? 1 : -1;
+}
+
+void ddns_learn(ddns_t *d, const char *ip, const char *source)
+{
+    int f = family_of(ip);
+    if (!d || f < 0) return;
+    if (d->prefer[f][0]) {
+        /* Said when the two differ and the other one is new. */
+        if (strcmp(d->other[f], ip) != 0 && strcmp(d->prefer[f], ip) != 0)
+            LOG_I("ddns: publishing the %s address %s, not %s (from %s)", d->prefer_src[f],
+                  d->prefer[f], ip, source);
+        snprintf(d->other[f], IP_LEN, "%s", ip);
+        snprintf(d->other_src[f], sizeof d->other_src[f], "%s", source);
+        return;
+    }
+    snprintf(d->other[f], IP_LEN, "%s", ip);
+    snprintf(d->other_src[f], sizeof d->other_src[f], "%s", source);
+    learn(d, ip, source, f == 0, f == 1);
+}
+
+void ddns_prefer(ddns_t *d, const char *ip, const char *source)
+{
+    if (!d) return;
+    int f = family_of(ip);
+    if (f < 0) { /* the preference ends: back to what was learned otherwise */
+        for (f = 0; f < 2; f++) {
+            if (!d->prefer[f][0]) continue;
+            LOG_I("ddns: the %s address %s is no longer preferred%s%s", d->prefer_src[f],
+                  d->prefer[f], d->other[f][0] ? "; back to " : "", d->other[f]);
+            d->prefer[f][0] = '\0';
+            if (d->other[f][0]) learn(d, d->other[f], d->other_src[f], f == 0, f == 1);
+        }
+        return;
+    }
+    if (strcmp(d->prefer[f], ip) == 0) return;
+    snprintf(d->prefer[f], IP_LEN, "%s", ip);
+    snprintf(d->prefer_src[f], sizeof d->prefer_src[f], "%s", source);
+    if (d->other[f][0] && strcmp(d->other[f], ip) != 0)
+        LOG_I("ddns: publishing the %s address %s, not %s (from %s)", source, ip, d->other[f],
+              d->other_src[f]);
+    else
+        LOG_I("ddns: publishing the %s address %s", source, ip);
+    learn(d, ip, source, f == 0, f == 1);
+}
+
+static void learn(ddns_t *d, const char *ip, const char *source, bool v4, bool v6)
+{
+    if (!usable(d, ip, source)) return;
     for (int i = 0; i < d->n; i++) {
         dentry_t *e = &d->e[i];
         if (v6 && !e->cfg.ipv6) continue;
@@ -302,6 +358,12 @@ ddns_t *ddns_create(uv_loop_t *loop, const ddns_set_t *set, const char *state_di
 int ddns_busy(const ddns_t *d)
 {
     return d ? d->busy : 0;
+}
+
+const char *ddns_want(const ddns_t *d, int i, bool v6)
+{
+    if (!d || i < 0 || i >= d->n) return "";
+    return v6 ? d->e[i].want6 : d->e[i].want4;
 }
 
 static void maybe_free(ddns_t *d)

@@ -18,6 +18,7 @@
 #ifndef BURROW_DDNS_H
 #define BURROW_DDNS_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "config/config.h"
@@ -37,6 +38,14 @@ void ddns_destroy(ddns_t *d); /* NULL is a no-op */
  * address). "config" is taken as given. */
 void ddns_learn(ddns_t *d, const char *ip, const char *source);
 
+/* A preferred address for its family (the router's external address of a
+ * directExpose mapping, source "router"): published instead of what
+ * ddns_learn hears (the server's view may differ: a router behind another
+ * router, a multi-homed line), which is remembered and logged when it
+ * differs. ip NULL (or not a literal) ends every preference and publishes
+ * the address last learned otherwise. */
+void ddns_prefer(ddns_t *d, const char *ip, const char *source);
+
 /* Asks the STUN server `stun` for this host's address (one probe at a
  * time; a probe already running makes this a no-op); the answer goes to
  * ddns_learn as "stun". */
@@ -44,5 +53,7 @@ void ddns_probe(ddns_t *d, const struct sockaddr *stun);
 
 /* Jobs running now (tests). */
 int ddns_busy(const ddns_t *d);
+/* The address entry i is to publish ("" for none; tests). */
+const char *ddns_want(const ddns_t *d, int i, bool v6);
 
 #endif

@@ -116,3 +116,81 @@ ftp_cmd_t ftp_command(const char *s, size_t n)
     if (verb_is(s, n, "EPRT")) return FTP_CMD_EPRT;
     return FTP_CMD_OTHER;
 }
+
+/* Skips the verb and the spaces after it; false when none follow. */
+static bool after_verb(const char *s, size_t n, size_t *i)
+{
+    *i = 4;
+    if (n <= 4 || s[4] != ' ') return false;
+    while (*i < n && s[*i] == ' ')
+        (*i)++;
+    return *i < n;
+}
+
+static bool line_end(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i == n;
+}
+
+int ftp_parse_port(const char *s, size_t n, ftp_hostport_t *out)
+{
+    size_t i;
+    if (ftp_command(s, n) != FTP_CMD_PORT || !after_verb(s, n, &i)) return -1;
+    int v[6];
+    for (int k = 0; k < 6; k++) {
+        v[k] = decimal(s, n, &i, 255);
+        if (v[k] < 0) return -1;
+        if (k < 5 && (i >= n || s[i++] != ',')) return -1;
+    }
+    if (!line_end(s, n, i)) return -1;
+    out->af = 1;
+    snprintf(out->addr, sizeof out->addr, "%d.%d.%d.%d", v[0], v[1], v[2], v[3]);
+    out->port = (uint16_t)(v[4] * 256 + v[5]);
+    return out->port ? 0 : -1;
+}
+
+/* The EPRT address field: IPv4 dotted decimal or IPv6 hex, colons and dots
+ * (an IPv4-mapped tail); the caller parses it fully (inet_pton). */
+static bool addr_char(char ch, int af)
+{
+    if (ch >= '0' && ch <= '9') return true;
+    if (ch == '.') return true;
+    return af == 2 && (ch == ':' || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'));
+}
+
+int ftp_parse_eprt(const char *s, size_t n, ftp_hostport_t *out)
+{
+    size_t i;
+    if (ftp_command(s, n) != FTP_CMD_EPRT || !after_verb(s, n, &i)) return -1;
+    char d = s[i++];
+    if (d < 33 || d > 126 || addr_char(d, 2)) return -1;
+    int af = decimal(s, n, &i, 2);
+    if (af < 1 || i >= n || s[i++] != d) return -1;
+    size_t a = i;
+    while (i < n && i - a < sizeof out->addr - 1 && addr_char(s[i], af))
+        i++;
+    if (i == a || i >= n || s[i] != d) return -1;
+    memcpy(out->addr, s + a, i - a);
+    out->addr[i - a] = '\0';
+    i++;
+    int port = decimal(s, n, &i, 65535);
+    if (port <= 0 || i >= n || s[i++] != d || !line_end(s, n, i)) return -1;
+    out->af = af;
+    out->port = (uint16_t)port;
+    return 0;
+}
+
+size_t ftp_format_active(char *out, size_t size, const ftp_hostport_t *hp, bool eprt)
+{
+    int r;
+    unsigned a[4];
+    if (hp->af == 1 && !eprt &&
+        sscanf(hp->addr, "%3u.%3u.%3u.%3u", &a[0], &a[1], &a[2], &a[3]) == 4)
+        r = snprintf(out, size, "PORT %u,%u,%u,%u,%u,%u\r\n", a[0], a[1], a[2], a[3],
+                     hp->port >> 8, hp->port & 0xff);
+    else
+        r = snprintf(out, size, "EPRT |%d|%s|%u|\r\n", hp->af, hp->addr, hp->port);
+    return r > 0 && (size_t)r < size ? (size_t)r : 0;
+}

@@ -6,8 +6,9 @@
  * (h1,h2,h3,h4,p1,p2)`, RFC 2428 §3 `229 Entering Extended Passive Mode
  * (|||port|)`) name the LAN address of the FTP server; burrow replaces them
  * with the burrow server's public address and a data port it opened for the
- * session. Commands are only classified: AUTH (RFC 4217) ends rewriting,
- * since the rest is TLS. Lines are bounded by FTP_LINE_MAX; a longer one is
+ * session. Commands: AUTH (RFC 4217) ends rewriting, since the rest is TLS;
+ * PORT/EPRT (active mode) are parsed, and written again naming burrow's
+ * listener on the LAN side. Lines are bounded by FTP_LINE_MAX; a longer one is
  * passed on in pieces and never rewritten. */
 #ifndef BURROW_FTP_REWRITE_H
 #define BURROW_FTP_REWRITE_H
@@ -53,5 +54,21 @@ typedef enum {
 
 /* Classifies a command line by its verb (case-insensitive, RFC 959 §5.3). */
 ftp_cmd_t ftp_command(const char *s, size_t n);
+
+/* Active mode: the address a PORT or EPRT command names. */
+typedef struct ftp_hostport {
+    int af;        /* 1: IPv4, 2: IPv6 (RFC 2428's numbers) */
+    char addr[46]; /* text, as INET6_ADDRSTRLEN; checked by the caller */
+    uint16_t port; /* nonzero */
+} ftp_hostport_t;
+
+/* `PORT h1,h2,h3,h4,p1,p2` (RFC 959 §4.1.2): 0 and the address, or -1. */
+int ftp_parse_port(const char *s, size_t n, ftp_hostport_t *out);
+/* `EPRT <d>af<d>addr<d>port<d>` (RFC 2428 §2): 0 and the address, or -1
+ * (af other than 1 or 2, an address of the wrong shape, port 0). */
+int ftp_parse_eprt(const char *s, size_t n, ftp_hostport_t *out);
+/* The command naming hp (with CRLF): PORT for IPv4 unless eprt, EPRT
+ * otherwise. Its length, or 0 if size is too small. */
+size_t ftp_format_active(char *out, size_t size, const ftp_hostport_t *hp, bool eprt);
 
 #endif

@@ -31,6 +31,10 @@ const char *msg_name(uint8_t type)
         return "FTP_DATA_PORT";
     case MSG_FTP_DATA_PORT_RESP:
         return "FTP_DATA_PORT_RESP";
+    case MSG_FTP_ACTIVE_DIAL:
+        return "FTP_ACTIVE_DIAL";
+    case MSG_FTP_ACTIVE_FAIL:
+        return "FTP_ACTIVE_FAIL";
     case MSG_PING:
         return "PING";
     case MSG_PONG:

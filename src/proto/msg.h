@@ -53,6 +53,12 @@ enum {
      * for one passive answer. An older server ignores it (unknown type). */
     MSG_FTP_DATA_PORT = 0x74,      /* c->s: {proxy, id, peer} */
     MSG_FTP_DATA_PORT_RESP = 0x75, /* s->c: {id, addr, port} | {id, error} */
+    /* Active mode (server/ftp_active.h, client/cftp_active.c): the FTP
+     * server connected to burrow's LAN-side listener for a PORT/EPRT; the
+     * server dials the user (target: the same IP as peer, the control
+     * connection's user) and starts a work conn with `ftp_active: id`. */
+    MSG_FTP_ACTIVE_DIAL = 0x76, /* c->s: {proxy, id, peer, target} */
+    MSG_FTP_ACTIVE_FAIL = 0x77, /* s->c: {id, error} */
     /* Optional (an older server ignores it): a pair's path changed or the
      * pair ended. {proxy, role: "visitor", sid | role: "owner", pair,
      * path: "direct"|"direct-tcp"|"relay"|"stcp"|"closed", rtt_us, since_ms} */

@@ -75,6 +75,7 @@ struct srv {
      * expires them (sproxy_http.c) */
     vsite_t *tombs, *tombs_tail;
     struct fdl *ftp_data; /* FTP data listeners waiting for their user (ftp_data.c) */
+    struct fad *ftp_active; /* active-mode FTP dials to users (ftp_active.c) */
     uv_timer_t tomb_timer;
     bool tomb_timer_on;
     int tombstone_ms;

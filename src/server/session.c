@@ -18,6 +18,7 @@
 #include "proto/ctl.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
+#include "server/ftp_active.h"
 #include "server/ftp_data.h"
 #include "server/server_int.h"
 #include "util/log.h"
@@ -647,8 +648,15 @@ static void on_ftp_data_port(void *owner, json_t *m)
     ftp_data_open(ss->srv, ss, ip, m);
 }
 
+static void on_ftp_active_dial(void *owner, json_t *m)
+{
+    session_t *ss = owner;
+    ftp_active_dial(ss->srv, ss, m);
+}
+
 static const ctl_handler_t handlers[] = {
     {MSG_FTP_DATA_PORT, CTL_ANY_STATE, on_ftp_data_port},
+    {MSG_FTP_ACTIVE_DIAL, CTL_ANY_STATE, on_ftp_active_dial},
     {MSG_NEW_PROXY, CTL_ANY_STATE, on_new_proxy},
     {MSG_CLOSE_PROXY, CTL_ANY_STATE, on_close_proxy},
     {MSG_PING, CTL_ANY_STATE, on_ping},
@@ -816,6 +824,7 @@ void session_end(session_t *ss, const char *reason)
     ss->pool = NULL; /* kinds ask no more; the pool cancels what waits */
     work_pool_close(pool);
     ftp_data_session_end(ss->srv, ss);
+    ftp_active_session_end(ss->srv, ss);
     while (ss->proxies) {
         sproxy_t *p = ss->proxies;
         ss->proxies = p->next;

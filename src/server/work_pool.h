@@ -59,6 +59,7 @@ struct work_req {
     const void *owner;        /* what work_pool_cancel_owner matches */
     char src[64], dst[64];    /* for START_WORK ("ip:port", or "") */
     uint32_t ftp_data;        /* nonzero: START_WORK's ftp_data (server/ftp_data.h) */
+    uint32_t ftp_active;      /* nonzero: START_WORK's ftp_active (server/ftp_active.h) */
     /* Private to the pool. */
     work_pool_t *pool; /* NULL when not in a pool */
     work_req_t *prev, *next;

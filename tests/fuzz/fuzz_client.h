@@ -5,8 +5,9 @@
  * Per input: a fresh loop; the harness listens on 127.0.0.1 as the server
  * (plain TCP) and as the local services (one TCP listener, one UDP socket);
  * the client is configured with five proxies (FZ_CLI_PROXIES: tcp, tcp
- * with a PROXY v2 header, udp, tcp to a port where nothing listens, and an
- * sudp owner whose local service is the udp one),
+ * with a PROXY v2 header, udp, tcp to a port where nothing listens, an
+ * sudp owner whose local service is the udp one, and an ftp = true tcp
+ * proxy to the tcp service),
  * logs in against the harness (which computes nothing: the client checks no
  * server MAC), and opens its pool's work conn. The script then plays, then
  * client_stop() and a loop that must run dry.
@@ -33,7 +34,7 @@
 
 #define FZ_CLI_TOKEN "fuzz-token"
 /* wire names: the client prefixes user "fz." */
-#define FZ_CLI_PROXIES "fz.tcp, fz.pp, fz.udp, fz.dead, fz.dns"
+#define FZ_CLI_PROXIES "fz.tcp, fz.pp, fz.udp, fz.dead, fz.dns, fz.ftp"
 
 enum { CO_RAW, CO_FRAME, CO_SELECT, CO_SHUT, CO_CLOSE, CO_UDP, CO_COUNT };
 
@@ -146,9 +147,12 @@ static inline void fz_cli_up(fz_cli_t *h)
                      "[[proxies]]\nname = \"sleepy\"\ntype = \"tcp\"\nlocalPort = %d\n"
                      "wakeOnLan = \"pc\"\nwakeTimeout = 1\n"
                      "[[wakeOnLan]]\nname = \"pc\"\nmac = \"52:54:00:00:00:01\"\n"
-                     "interface = \"lo\"\n",
+                     "interface = \"lo\"\n"
+                     /* FTP-aware: PORT/EPRT open a listener on 127.0.0.1 */
+                     "[[proxies]]\nname = \"ftp\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                     "ftp = true\n",
                      srv_port, local_port, local_port, udp_port, dead_port, udp_port, local_port,
-                     dead_port);
+                     dead_port, local_port);
     if (uv_loop_init(&h->loop) != 0 ||
         config_parse_client("fuzz-client.toml", text, (size_t)n, &h->cfg, NULL) != 0)
         abort();

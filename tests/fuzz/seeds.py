@@ -402,9 +402,16 @@ CLIENT.update({
 # FTP data ports (server/ftp_data.c, client/cftp.c)
 FTP_DATA_PORT, FTP_DATA_PORT_RESP = 0x74, 0x75
 SERVER_SESSION.update({
-    "ftp_data_port": NP(name="fz.ftp", type="tcp", remote_port=6021) + frame(FTP_DATA_PORT, dict(proxy="fz.ftp", id=1, peer="198.51.100.7:40000")) + frame(FTP_DATA_PORT, dict(proxy="fz.nope", id=2, peer="x")) + frame(FTP_DATA_PORT, dict(proxy="fz.ftp", id=-1, peer=7)),
+    "ftp_data_port": NP(name="fz.ftp", type="tcp", remote_port=20005) + frame(FTP_DATA_PORT, dict(proxy="fz.ftp", id=1, peer="198.51.100.7:40000")) + frame(FTP_DATA_PORT, dict(proxy="fz.nope", id=2, peer="x")) + frame(FTP_DATA_PORT, dict(proxy="fz.ftp", id=-1, peer=7)),
+})
+# Active mode (server/ftp_active.c, client/cftp_active.c)
+FTP_ACTIVE_DIAL, FTP_ACTIVE_FAIL = 0x76, 0x77
+SERVER_SESSION.update({
+    "ftp_active_dial": NP(name="fz.ftp", type="tcp", remote_port=20004) + frame(FTP_ACTIVE_DIAL, dict(proxy="fz.ftp", id=1, peer="127.0.0.1:5", target="127.0.0.1:40000")) + frame(FTP_ACTIVE_DIAL, dict(proxy="fz.ftp", id=2, peer="198.51.100.7:40000", target="198.51.100.8:40000")) + frame(FTP_ACTIVE_DIAL, dict(proxy="fz.ftp", id=3, peer="198.51.100.7:1", target="198.51.100.7:25")) + frame(FTP_ACTIVE_DIAL, dict(proxy="fz.nope", id=4, peer="x", target="y")) + frame(FTP_ACTIVE_DIAL, dict(proxy="fz.ftp", id=-1, peer=7, target=["z"])),
 })
 CLIENT.update({
+    "ftp_active_port": sel(1) + start("fz.ftp", "tcp") + crec(C_RAW, b"USER anonymous\r\nPORT 198,51,100,7,156,65\r\nEPRT |1|198.51.100.7|40001|\r\nPORT 1,2\r\nEPRT |2|::1|9|\r\n") + sel(2) + crec(C_RAW, b"200 PORT command successful.\r\n") + sel(0) + cframe(FTP_ACTIVE_FAIL, dict(id=3, error="target is not the user's address")) + cframe(FTP_ACTIVE_FAIL, dict(id="x", error=5)),
+    "ftp_active_no_port": sel(1) + cframe(START_WORK, dict(proxy="fz.ftp", type="tcp", src="198.51.100.7:1", dst="x", ftp_active=7)) + crec(C_RAW, b"data"),
     "ftp_data_port_resp": cframe(FTP_DATA_PORT_RESP, dict(id=1, addr="203.0.113.10", port=6022)) + cframe(FTP_DATA_PORT_RESP, dict(id=9, error="no port")) + cframe(FTP_DATA_PORT_RESP, dict(id="x", port=70000)),
 })
 CLIENT.update({

@@ -12,6 +12,12 @@
       logs in, registers tcp proxy "wire-ftp", asks FTP_DATA_PORT N times
       (and once for a proxy it does not own), waits for the N + 1 answers;
       prints "ports=N errors=N" then one line per distinct error.
+  brw_wire.py ftpactive HOST PORT TOKEN N
+      logs in, registers tcp proxy "wire-ftp", sends FTP_ACTIVE_DIAL N times
+      to 203.0.113.99:40000 (peer the same IP: no host there, so each dial
+      waits for ARP to fail), then a third-party target, a port below 1024
+      and a proxy it does not own; prints one line per distinct
+      FTP_ACTIVE_FAIL error with its count.
 """
 import hashlib
 import hmac
@@ -24,6 +30,7 @@ import sys
 HELLO, CHALLENGE, LOGIN, LOGIN_OK, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05
 NEW_PROXY, NEW_PROXY_RESP = 0x10, 0x11
 FTP_DATA_PORT, FTP_DATA_PORT_RESP = 0x74, 0x75
+FTP_ACTIVE_DIAL, FTP_ACTIVE_FAIL = 0x76, 0x77
 
 
 def send(sock, typ, obj):
@@ -99,6 +106,33 @@ def main():
                 answers += 1
                 refused += not m.get("ok")
         print("answers=%d refused=%d" % (answers, refused))
+        return 0
+    if cmd == "ftpactive":
+        sock, why = login(host, port, token)
+        if not sock:
+            print(why)
+            return 1
+        send(sock, NEW_PROXY, {"name": "wire-ftp", "type": "tcp", "remote_port": 0})
+        typ, m = recv(sock)
+        while typ != NEW_PROXY_RESP:
+            typ, m = recv(sock)
+        if not m.get("ok"):
+            print("proxy refused: %s" % m.get("error"))
+            return 1
+        dial = lambda i, peer, target, proxy="wire-ftp": send(
+            sock, FTP_ACTIVE_DIAL, {"proxy": proxy, "id": i, "peer": peer, "target": target})
+        for i in range(n):
+            dial(i + 1, "203.0.113.99:5000", "203.0.113.99:40000")
+        dial(n + 1, "203.0.113.50:5000", "203.0.113.60:40000")
+        dial(n + 2, "203.0.113.50:5000", "203.0.113.50:25")
+        dial(n + 3, "203.0.113.50:5000", "203.0.113.50:40000", "someone-else")
+        errors = {}
+        while sum(errors.values()) < n + 3:
+            typ, m = recv(sock)
+            if typ == FTP_ACTIVE_FAIL:
+                errors[m.get("error")] = errors.get(m.get("error"), 0) + 1
+        for e, k in sorted(errors.items()):
+            print("%d %s" % (k, e))
         return 0
     if cmd == "ftpdata":
         sock, why = login(host, port, token)

@@ -11,7 +11,10 @@
 # WAN address (direct), 64 KiB checked each way. Then the server is killed
 # (-9): the direct route still carries 64 KiB, checked. On the client's
 # SIGTERM (exit 0, clean) the mapping is deleted: miniupnpd's rules are gone
-# and `user` reaches nothing at the WAN address.
+# and `user` reaches nothing at the WAN address. With PCP the client also
+# has a [[ddns]] name (dyndns2 over HTTPS, tests/lab/dyndns2_server.py in
+# `user`): it publishes the router's external address ($EXT_IP), not the
+# address the server saw at login (nat1's WAN), and logs which it chose.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -101,11 +104,39 @@ rules() { lab_exec nat1 nft list table inet miniupnpd | grep -cE "dport 6022 " ;
 echo_ok "$WAN_IP" 6022 2>/dev/null && lab_fail "user reaches $WAN_IP:6022 before any mapping"
 lab_pass "before the client runs: nothing at $WAN_IP:6022"
 
+# The dyndns2 endpoint in `user` (as in test_ddns.sh): a test CA, a
+# certificate for the user's address.
+NS=203.0.113.50
+C="$LAB_TMP/ca"
+mkdir -p "$C"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=ddns-test-ca \
+    -keyout "$C/ca.key" -out "$C/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=$NS \
+    -keyout "$C/srv.key" -out "$C/srv.csr" 2>/dev/null
+printf 'subjectAltName=IP:%s\n' "$NS" >"$C/ext"
+openssl x509 -req -in "$C/srv.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial -days 2 \
+    -extfile "$C/ext" -out "$C/srv.pem" 2>/dev/null || lab_fail "test certificate"
+lab_bg user "$LAB_TMP/dyn.log" python3 -u "$(dirname "$0")/dyndns2_server.py" $NS 8443 \
+    "$C/srv.pem" "$C/srv.key" alice s3cret "$LAB_TMP/dyn-requests.txt"
+lab_wait_port user tcp $NS 8443 10 || lab_fail "dyndns2 endpoint did not start"
+
 for proto in pcp natpmp upnp; do
     brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server-$proto.log" || lab_fail "server did not start"
     conf="$LAB_TMP/frpc-$proto.toml" log="$LAB_TMP/client-$proto.log"
     brw_client_conf "$conf" "$token" "natTraversal.portMappingProtocols = [\"$proto\"]" \
         "webServer.port = 7400" 'webServer.user = "admin"' 'webServer.password = "pw-direct"'
+    if [ "$proto" = pcp ]; then
+        cat >>"$conf" <<EOF2
+
+[[ddns]]
+provider = "dyndns2"
+name = "home.dyn.test"
+server = "https://$NS:8443"
+user = "alice"
+password = "s3cret"
+caFile = "$C/ca.pem"
+EOF2
+    fi
     brw_proxy "$conf" echo tcp 192.168.1.10 9001 6022
     echo "directExpose = true" >>"$conf"
     brw_start_client c1 "client-$proto" "$conf"
@@ -117,6 +148,16 @@ for proto in pcp natpmp upnp; do
     echo_ok "$SRV_ADDR" 6022 || lab_fail "$proto: relay srv:6022 does not echo"
     echo_ok "$WAN_IP" 6022 || lab_fail "$proto: direct $WAN_IP:6022 does not echo"
     lab_pass "$proto: 64 KiB echoed through the relay (srv:6022) and directly ($WAN_IP:6022)"
+    if [ "$proto" = pcp ]; then
+        lab_wait_log "$LAB_TMP/dyn-requests.txt" "hostname=home.dyn.test myip=$EXT_IP answer=good" 15 ||
+            lab_fail "ddns: the router's address $EXT_IP not published: $(cat "$LAB_TMP/dyn-requests.txt" 2>/dev/null)"
+        lab_wait_log "$log" "ddns: publishing the router address $EXT_IP, not $WAN_IP \(from login\)" 5 ||
+            lab_fail "ddns: no line saying the router's address is preferred"
+        grep -m1 'ddns: publishing the router address' "$log"
+        last=$(tail -1 "$LAB_TMP/dyn-requests.txt")
+        case "$last" in *"myip=$EXT_IP "*) ;; *) lab_fail "ddns: last update is not the router's: $last" ;; esac
+        lab_pass "pcp + [[ddns]]: the name carries the router's $EXT_IP (server saw $WAN_IP), said in the log"
+    fi
 
     lab_exec c1 "$BURROW_BIN" status -c "$conf" >"$LAB_TMP/status.txt" 2>&1 ||
         lab_fail "$proto: burrow status failed: $(cat "$LAB_TMP/status.txt")"

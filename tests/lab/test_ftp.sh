@@ -3,8 +3,11 @@
 #  1. ONE tcp proxy block with `ftp = true` (srv:6021 -> c1:2121), vsftpd
 #     untouched (its passive answers name 192.168.1.10): curl (EPSV, and
 #     PASV with --disable-epsv) and lftp (PASV) move 50 MB each way, three
-#     transfers at once, checksums compared; active mode (curl -P) gets
-#     burrow's 502, not vsftpd's "500 Illegal PORT command".
+#     transfers at once, checksums compared; active mode (curl -P -, EPRT
+#     and PORT; lftp with passive-mode off) 50 MB each way through the same
+#     block; a PORT/EPRT naming a third party is refused by the server (FTP
+#     bounce) and the transfer fails cleanly; the client's CFA_MAX with a fake
+#     FTP server (ftp_fake_server.py); FTP_ACTIVE_MAX from a raw client.
 #  2. The port-range route (the one FTPS can use): a second vsftpd with
 #     pasv_address = the server's public address and a passive range of 10
 #     ports, published by frp's parseNumberRangePair template (10 proxies)
@@ -84,6 +87,15 @@ localPort = 2121
 remotePort = 6021
 ftp = true
 
+# a minimal FTP server (ftp_fake_server.py) for the client's bound
+[[proxies]]
+name = "ftpfake"
+type = "tcp"
+localIP = "192.168.1.10"
+localPort = 2123
+remotePort = 6023
+ftp = true
+
 [[proxies]]
 name = "ftp2"
 type = "tcp"
@@ -156,11 +168,103 @@ check "$LAB_TMP/got/p3" "$want" "lftp get"
 check "$LAB_TMP/root/pub/up-lftp" "$want_up" "lftp put"
 lab_pass "parallel: 2 curl downloads + lftp put and get, 50 MB each, sha256 match"
 
-# Active mode: burrow says so (502) instead of vsftpd's 500 Illegal PORT.
-out=$(lab_exec user curl -sS -v --max-time 15 -P 203.0.113.50 -o /dev/null "$URL/pub/big" 2>&1) &&
-    lab_fail "active mode unexpectedly worked: update this test"
-echo "$out" | grep -q '502' || lab_fail "active mode: want burrow's 502, got: $out"
-lab_pass "active mode (PORT/EPRT) refused with 502 by burrow"
+# Active mode through the same proxy block: the user (public, no NAT) names
+# its own address; burrow gives vsftpd a LAN listener and the server dials
+# the user. curl -P - sends EPRT (then PORT with --disable-eprt).
+lab_exec user curl -sS --fail --max-time 30 -P - -o "$LAB_TMP/got/act" "$URL/pub/big" ||
+    lab_fail "curl active (EPRT) download"
+check "$LAB_TMP/got/act" "$want" "curl active download"
+lab_exec user curl -sS --fail --max-time 30 -P - --disable-eprt -T "$LAB_TMP/up" \
+    "$URL/pub/up-active" || lab_fail "curl active (PORT) upload"
+check "$LAB_TMP/root/pub/up-active" "$want_up" "curl active upload"
+lab_wait_log "$LAB_TMP/server.log" 'ftp-active relay finished' 5 || lab_fail "no ftp-active relay in the server log"
+lab_exec user lftp -e "set net:max-retries 1; set net:timeout 20; set ftp:passive-mode off; \
+put -O pub $LAB_TMP/up -o up-lftp-act; get pub/big -o $LAB_TMP/got/act2; bye" \
+    "ftp://anonymous:x@$PUB:6021" >"$LAB_TMP/lftp-act.out" 2>&1 ||
+    { cat "$LAB_TMP/lftp-act.out" >&2; lab_fail "lftp active put/get"; }
+check "$LAB_TMP/got/act2" "$want" "lftp active get"
+check "$LAB_TMP/root/pub/up-lftp-act" "$want_up" "lftp active put"
+lab_pass "active mode: curl EPRT down, PORT up, lftp put and get, 50 MB each, sha256 match"
+
+# The FTP bounce attack (RFC 2577): a PORT naming another host than the
+# user's. vsftpd says 200 (it sees burrow's LAN listener); the server
+# refuses to dial and the transfer fails cleanly (425/426), nothing moves.
+cat >"$LAB_TMP/bounce.py" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+f = s.makefile("rwb", buffering=0)
+def reply():
+    line = f.readline().decode()
+    while line[3:4] == "-":
+        line = f.readline().decode()
+    return line.strip()
+def cmd(c):
+    f.write((c + "\r\n").encode())
+    return reply()
+print(reply())
+print(cmd("USER anonymous"))
+print(cmd("PASS x"))
+print(cmd("TYPE I"))
+print(cmd(sys.argv[3]))
+r = cmd("RETR pub/big")
+print(r)
+if r.startswith("150"):
+    print(reply())
+PY
+for c in "PORT 203,0,113,60,156,65" "EPRT |1|203.0.113.60|40001|"; do
+    out=$(lab_exec user python3 "$LAB_TMP/bounce.py" "$PUB" 6021 "$c" 2>&1) ||
+        lab_fail "bounce script ($c): $out"
+    echo "$out" | grep -q '^200 ' || lab_fail "bounce ($c): no 200 for the rewritten command: $out"
+    echo "$out" | tail -1 | grep -Eq '^42[56] ' || lab_fail "bounce ($c): want 425/426 last: $out"
+done
+lab_wait_log "$LAB_TMP/server.log" 'ftp active: refused.*target=203.0.113.60:40001.*not the user' 5 ||
+    lab_fail "server did not log the refused bounce"
+lab_wait_log "$LAB_TMP/client.log" 'ftp active: the server will not dial the user' 5 ||
+    lab_fail "client did not log the refusal"
+lab_pass "a PORT/EPRT naming a third-party address: the server refuses to dial, the transfer fails (42x)"
+
+# The client's bound: at most CFA_MAX (8) FTP server connections wait for
+# their dial per control connection. A fake FTP server connects at once for
+# each PORT; the user drops SYNs to the port it names, so every dial hangs;
+# the 9th PORT gets burrow's own 425.
+lab_bg c1 "$LAB_TMP/fake.out" python3 -u "$(dirname "$0")/ftp_fake_server.py" 192.168.1.10 2123
+lab_wait_port c1 tcp 192.168.1.10 2123 10 || lab_fail "fake FTP server did not start"
+lab_exec user nft -f - <<'NFT' || lab_fail "nft drop rule in user"
+table inet ftpdrop {
+  chain input { type filter hook input priority filter; policy accept; tcp dport 40935 drop; }
+}
+NFT
+brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" ftpfake tcp 6023 || lab_fail "proxy ftpfake"
+out=$(lab_exec user python3 - "$PUB" 6023 <<'PY' 2>&1
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+f = s.makefile("rwb", buffering=0)
+print(f.readline().decode().strip())
+for i in range(9):
+    time.sleep(0.3)  # the FTP server's connection is accepted before the next PORT
+    f.write(b"PORT 203,0,113,50,159,231\r\n")
+    print(f.readline().decode().strip())
+f.write(b"QUIT\r\n")
+print(f.readline().decode().strip())
+PY
+) || lab_fail "bound script: $out"
+[ "$(echo "$out" | grep -c '^200 ok$')" = 8 ] || lab_fail "CFA_MAX: want 8 PORTs taken: $out"
+echo "$out" | sed -n 10p | grep -q '^425 burrow cannot take an active data connection now' ||
+    lab_fail "CFA_MAX: the 9th PORT did not get burrow's 425: $out"
+[ "$(grep -c '^connected' "$LAB_TMP/fake.out")" = 8 ] || lab_fail "fake server: $(cat "$LAB_TMP/fake.out")"
+lab_pass "client bound: 8 FTP server connections wait per control connection, the 9th PORT gets 425"
+
+# The server's bound on dials (FTP_ACTIVE_MAX 16) and its checks, from a raw
+# client: 20 dials to a silent address (4 refused), a third party, port 25,
+# a foreign proxy.
+out=$(lab_exec user timeout 40 python3 "$(dirname "$0")/brw_wire.py" ftpactive "$SRV_ADDR" \
+    "$SRV_PORT" "$token" 20) || lab_fail "brw_wire ftpactive: $out"
+echo "$out" | grep -q '^4 too many dials$' || lab_fail "FTP_ACTIVE_MAX: $out"
+echo "$out" | grep -Eq '^16 dial (failed|timed out)$' || lab_fail "FTP_ACTIVE_MAX dials: $out"
+echo "$out" | grep -q "^1 target is not the user's address$" || lab_fail "third party: $out"
+echo "$out" | grep -q '^1 target port below 1024$' || lab_fail "low port: $out"
+echo "$out" | grep -q '^1 unknown tcp proxy$' || lab_fail "foreign proxy: $out"
+lab_pass "FTP_ACTIVE_DIAL: 16 dials at most per session, third party / port 25 / foreign proxy refused"
 
 # The port-range route: vsftpd announces the server's address, the template
 # carries its passive range.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "ddns/ddns.h"
 #include "ddns/ddns_backoff.h"
 #include "ddns/dyndns2_answer.h"
 #include "ddns/dyndns2_url.h"
@@ -210,6 +211,37 @@ static void expect_error(const char *text, const char *needle)
     }
 }
 
+/* ddns_prefer: the router's address (directExpose) wins over what the
+ * server and STUN report, which comes back when the mapping ends. The
+ * provider points at a closed port: its jobs fail at once. */
+static void test_prefer(void)
+{
+    client_cfg_t cfg;
+    const char *t = "[[ddns]]\nprovider = \"dyndns2\"\nname = \"me.ddns.net\"\n"
+                    "server = \"https://127.0.0.1:1\"\nuser = \"u\"\npassword = \"p\"\n";
+    CHECK_EQ_INT(client(t, &cfg), 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    ddns_t *d = ddns_create(&loop, &cfg.ddns, NULL, NULL, NULL);
+    CHECK(d != NULL);
+    ddns_learn(d, "203.0.113.21", "login");
+    CHECK_EQ_STR(ddns_want(d, 0, false), "203.0.113.21");
+    ddns_prefer(d, "192.0.3.21", "router");
+    CHECK_EQ_STR(ddns_want(d, 0, false), "192.0.3.21");
+    ddns_learn(d, "203.0.113.22", "stun"); /* remembered, not published */
+    CHECK_EQ_STR(ddns_want(d, 0, false), "192.0.3.21");
+    ddns_prefer(d, "192.0.3.21", "router"); /* a renewal: nothing new */
+    CHECK_EQ_STR(ddns_want(d, 0, false), "192.0.3.21");
+    ddns_prefer(d, NULL, NULL);
+    CHECK_EQ_STR(ddns_want(d, 0, false), "203.0.113.22");
+    ddns_learn(d, "203.0.113.23", "stun");
+    CHECK_EQ_STR(ddns_want(d, 0, false), "203.0.113.23");
+    ddns_destroy(d);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+    config_client_free(&cfg);
+}
+
 static void test_config_good(void)
 {
     client_cfg_t cfg;
@@ -323,6 +355,7 @@ int main(void)
     RUN(test_config_secret_file);
 #endif
     RUN(test_config_good);
+    RUN(test_prefer);
     RUN(test_config_errors);
     RUN(test_server_config);
     free(g_diag);

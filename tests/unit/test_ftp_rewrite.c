@@ -111,6 +111,75 @@ static void test_commands(void)
     CHECK(ftp_command("PORT", 4) == FTP_CMD_PORT);
 }
 
+static int port_of(const char *line, ftp_hostport_t *hp)
+{
+    return ftp_parse_port(line, strlen(line), hp);
+}
+
+static int eprt_of(const char *line, ftp_hostport_t *hp)
+{
+    return ftp_parse_eprt(line, strlen(line), hp);
+}
+
+static void test_port(void)
+{
+    ftp_hostport_t hp;
+    CHECK_EQ_INT(port_of("PORT 198,51,100,7,156,65\r\n", &hp), 0);
+    CHECK_EQ_STR(hp.addr, "198.51.100.7");
+    CHECK(hp.af == 1 && hp.port == 40001);
+    CHECK_EQ_INT(port_of("port  10,0,0,1,0,21\r\n", &hp), 0); /* case, spaces */
+    CHECK(hp.port == 21);
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,0,0\r\n", &hp), -1);     /* port 0 */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,256,1,1\r\n", &hp), -1);   /* > 255 */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5\r\n", &hp), -1);       /* five numbers */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5,6,7\r\n", &hp), -1);   /* seven */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5,6x\r\n", &hp), -1);    /* trailing junk */
+    CHECK_EQ_INT(port_of("PORT\r\n", &hp), -1);
+    CHECK_EQ_INT(port_of("PORTS 1,2,3,4,5,6\r\n", &hp), -1);
+    CHECK_EQ_INT(port_of("EPRT |1|1.2.3.4|5|\r\n", &hp), -1);
+}
+
+static void test_eprt(void)
+{
+    ftp_hostport_t hp;
+    /* RFC 2428 §2's examples. */
+    CHECK_EQ_INT(eprt_of("EPRT |1|132.235.1.2|6275|\r\n", &hp), 0);
+    CHECK(hp.af == 1 && hp.port == 6275);
+    CHECK_EQ_STR(hp.addr, "132.235.1.2");
+    CHECK_EQ_INT(eprt_of("EPRT |2|1080::8:800:200C:417A|5282|\r\n", &hp), 0);
+    CHECK(hp.af == 2 && hp.port == 5282);
+    CHECK_EQ_STR(hp.addr, "1080::8:800:200C:417A");
+    CHECK_EQ_INT(eprt_of("eprt !1!10.0.0.1!2121!\r\n", &hp), 0); /* another delimiter */
+    CHECK_EQ_INT(eprt_of("EPRT |3|1.2.3.4|5|\r\n", &hp), -1);    /* af */
+    CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|0|\r\n", &hp), -1);    /* port 0 */
+    CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|70000|\r\n", &hp), -1);
+    CHECK_EQ_INT(eprt_of("EPRT |1|a::1|5|\r\n", &hp), -1);        /* hex in IPv4 */
+    CHECK_EQ_INT(eprt_of("EPRT |1||5|\r\n", &hp), -1);            /* no address */
+    CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|5\r\n", &hp), -1);      /* unclosed */
+    CHECK_EQ_INT(eprt_of("EPRT 1|1.2.3.4|5|\r\n", &hp), -1);      /* digit delimiter */
+    CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|5|junk\r\n", &hp), -1);
+    CHECK_EQ_INT(eprt_of("EPRT |1|1111111111111111111111111111111111111111111111111|5|\r\n",
+                         &hp),
+                 -1); /* longer than the address field */
+}
+
+static void test_format_active(void)
+{
+    char out[128];
+    ftp_hostport_t hp = {.af = 1, .addr = "192.168.1.3", .port = 40001}, back;
+    size_t n = ftp_format_active(out, sizeof out, &hp, false);
+    CHECK_EQ_STR(out, "PORT 192,168,1,3,156,65\r\n");
+    CHECK_EQ_INT(ftp_parse_port(out, n, &back), 0);
+    CHECK(back.port == 40001 && strcmp(back.addr, hp.addr) == 0);
+    n = ftp_format_active(out, sizeof out, &hp, true);
+    CHECK_EQ_STR(out, "EPRT |1|192.168.1.3|40001|\r\n");
+    CHECK_EQ_INT(ftp_parse_eprt(out, n, &back), 0);
+    hp = (ftp_hostport_t){.af = 2, .addr = "fd00::3", .port = 2121};
+    CHECK(ftp_format_active(out, sizeof out, &hp, false) > 0); /* IPv6: EPRT always */
+    CHECK_EQ_STR(out, "EPRT |2|fd00::3|2121|\r\n");
+    CHECK_EQ_INT(ftp_format_active(out, 12, &hp, true), 0);
+}
+
 int main(void)
 {
     RUN(test_lines);
@@ -118,5 +187,8 @@ int main(void)
     RUN(test_229);
     RUN(test_format);
     RUN(test_commands);
+    RUN(test_port);
+    RUN(test_eprt);
+    RUN(test_format_active);
     return TEST_SUMMARY();
 }
