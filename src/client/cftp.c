@@ -238,8 +238,8 @@ static void active_command(cftp_t *f, const ftp_lines_t *l, ftp_cmd_t cmd)
         reply_user(f, "425 burrow cannot take an active data connection now; use PASV.\r\n");
         return;
     }
-    LOG_D("ftp active proxy=%s user=%s lan=%s:%u", LOG_ESC(f->proxy->cfg->name),
-          LOG_ESC(target), mine.addr, mine.port);
+    LOG_D("ftp active proxy=%s user=%s lan=%s:%u", LOG_ESC(f->proxy->cfg->name), LOG_ESC(target),
+          mine.addr, mine.port);
     put(f, f->local, f->work, line, n);
 }
 

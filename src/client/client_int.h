@@ -327,8 +327,8 @@ void cftp_close_all(cli_t *c);
  * user `peer` (START_WORK src); `owner` (compared only) is the control
  * connection, whose earlier unused listeners it closes. The listener's
  * address goes to *lan. 0, or a negative uv error (UV_EBUSY: CFA_MAX). */
-int cfa_open(cli_t *c, cproxy_t *p, const void *owner, conn_t *local, uint32_t id,
-             const char *peer, const char *target, struct sockaddr_storage *lan);
+int cfa_open(cli_t *c, cproxy_t *p, const void *owner, conn_t *local, uint32_t id, const char *peer,
+             const char *target, struct sockaddr_storage *lan);
 /* Finishes owner's listeners and waiting connections (all when NULL). */
 void cfa_close_owner(cli_t *c, const void *owner);
 void cfa_on_fail(void *owner, json_t *m); /* FTP_ACTIVE_FAIL */

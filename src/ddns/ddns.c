@@ -50,8 +50,8 @@ struct ddns {
      * to when the preference ends). */
     char prefer[2][IP_LEN], prefer_src[2][16];
     char other[2][IP_LEN], other_src[2][16];
-    int busy;                /* jobs out on the threadpool */
-    int closing;             /* handles not yet closed after destroy */
+    int busy;    /* jobs out on the threadpool */
+    int closing; /* handles not yet closed after destroy */
     bool destroyed;
 };
 

@@ -188,8 +188,8 @@ size_t ftp_format_active(char *out, size_t size, const ftp_hostport_t *hp, bool 
     unsigned a[4];
     if (hp->af == 1 && !eprt &&
         sscanf(hp->addr, "%3u.%3u.%3u.%3u", &a[0], &a[1], &a[2], &a[3]) == 4)
-        r = snprintf(out, size, "PORT %u,%u,%u,%u,%u,%u\r\n", a[0], a[1], a[2], a[3],
-                     hp->port >> 8, hp->port & 0xff);
+        r = snprintf(out, size, "PORT %u,%u,%u,%u,%u,%u\r\n", a[0], a[1], a[2], a[3], hp->port >> 8,
+                     hp->port & 0xff);
     else
         r = snprintf(out, size, "EPRT |%d|%s|%u|\r\n", hp->af, hp->addr, hp->port);
     return r > 0 && (size_t)r < size ? (size_t)r : 0;

@@ -74,7 +74,7 @@ struct srv {
     /* closed http/https proxies' sites, oldest first, and the timer that
      * expires them (sproxy_http.c) */
     vsite_t *tombs, *tombs_tail;
-    struct fdl *ftp_data; /* FTP data listeners waiting for their user (ftp_data.c) */
+    struct fdl *ftp_data;   /* FTP data listeners waiting for their user (ftp_data.c) */
     struct fad *ftp_active; /* active-mode FTP dials to users (ftp_active.c) */
     uv_timer_t tomb_timer;
     bool tomb_timer_on;

@@ -307,8 +307,7 @@ static void dispatch(work_pool_t *wp, work_req_t *req, conn_t *work)
     json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "proxy", req->proxy ? req->proxy : "", "type",
                           req->type ? req->type : "", "src", req->src, "dst", req->dst);
     if (m && req->ftp_data) json_object_set_new(m, "ftp_data", json_integer(req->ftp_data));
-    if (m && req->ftp_active)
-        json_object_set_new(m, "ftp_active", json_integer(req->ftp_active));
+    if (m && req->ftp_active) json_object_set_new(m, "ftp_active", json_integer(req->ftp_active));
     int r = msg_send(work, MSG_START_WORK, m);
     if (r < 0) {
         /* The work conn broke while idle: the request goes back in line, and

@@ -1,7 +1,7 @@
 /* fuzz_ftp_rewrite: FTP control bytes (either direction) through the line
  * assembler, every line through the passive parsers and the command
- * classifier, PORT/EPRT through their parsers. A line never exceeds FTP_LINE_MAX; a parsed address formats
- * into a line that parses back to the same address. */
+ * classifier, PORT/EPRT through their parsers. A line never exceeds FTP_LINE_MAX; a parsed address
+ * formats into a line that parses back to the same address. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +26,12 @@ static void check_line(const char *s, size_t n)
     (void)ftp_command(s, n);
     ftp_hostport_t hp, back;
     int (*const parse[2])(const char *, size_t, ftp_hostport_t *) = {ftp_parse_port,
-                                                                        ftp_parse_eprt};
+                                                                     ftp_parse_eprt};
     for (int k = 0; k < 2; k++) {
         if (parse[k](s, n, &hp) != 0) continue;
         if (!memchr(hp.addr, '\0', sizeof hp.addr) || hp.port == 0) abort();
         size_t m = ftp_format_active(out, sizeof out, &hp, k == 1);
-        if (!m || parse[k](out, m, &back) != 0 || back.port != hp.port || back.af != hp.af)
-            abort();
+        if (!m || parse[k](out, m, &back) != 0 || back.port != hp.port || back.af != hp.af) abort();
     }
 }
 

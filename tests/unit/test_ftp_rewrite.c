@@ -129,11 +129,11 @@ static void test_port(void)
     CHECK(hp.af == 1 && hp.port == 40001);
     CHECK_EQ_INT(port_of("port  10,0,0,1,0,21\r\n", &hp), 0); /* case, spaces */
     CHECK(hp.port == 21);
-    CHECK_EQ_INT(port_of("PORT 1,2,3,4,0,0\r\n", &hp), -1);     /* port 0 */
-    CHECK_EQ_INT(port_of("PORT 1,2,3,256,1,1\r\n", &hp), -1);   /* > 255 */
-    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5\r\n", &hp), -1);       /* five numbers */
-    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5,6,7\r\n", &hp), -1);   /* seven */
-    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5,6x\r\n", &hp), -1);    /* trailing junk */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,0,0\r\n", &hp), -1);   /* port 0 */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,256,1,1\r\n", &hp), -1); /* > 255 */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5\r\n", &hp), -1);     /* five numbers */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5,6,7\r\n", &hp), -1); /* seven */
+    CHECK_EQ_INT(port_of("PORT 1,2,3,4,5,6x\r\n", &hp), -1);  /* trailing junk */
     CHECK_EQ_INT(port_of("PORT\r\n", &hp), -1);
     CHECK_EQ_INT(port_of("PORTS 1,2,3,4,5,6\r\n", &hp), -1);
     CHECK_EQ_INT(port_of("EPRT |1|1.2.3.4|5|\r\n", &hp), -1);
@@ -153,13 +153,12 @@ static void test_eprt(void)
     CHECK_EQ_INT(eprt_of("EPRT |3|1.2.3.4|5|\r\n", &hp), -1);    /* af */
     CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|0|\r\n", &hp), -1);    /* port 0 */
     CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|70000|\r\n", &hp), -1);
-    CHECK_EQ_INT(eprt_of("EPRT |1|a::1|5|\r\n", &hp), -1);        /* hex in IPv4 */
-    CHECK_EQ_INT(eprt_of("EPRT |1||5|\r\n", &hp), -1);            /* no address */
-    CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|5\r\n", &hp), -1);      /* unclosed */
-    CHECK_EQ_INT(eprt_of("EPRT 1|1.2.3.4|5|\r\n", &hp), -1);      /* digit delimiter */
+    CHECK_EQ_INT(eprt_of("EPRT |1|a::1|5|\r\n", &hp), -1);   /* hex in IPv4 */
+    CHECK_EQ_INT(eprt_of("EPRT |1||5|\r\n", &hp), -1);       /* no address */
+    CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|5\r\n", &hp), -1); /* unclosed */
+    CHECK_EQ_INT(eprt_of("EPRT 1|1.2.3.4|5|\r\n", &hp), -1); /* digit delimiter */
     CHECK_EQ_INT(eprt_of("EPRT |1|1.2.3.4|5|junk\r\n", &hp), -1);
-    CHECK_EQ_INT(eprt_of("EPRT |1|1111111111111111111111111111111111111111111111111|5|\r\n",
-                         &hp),
+    CHECK_EQ_INT(eprt_of("EPRT |1|1111111111111111111111111111111111111111111111111|5|\r\n", &hp),
                  -1); /* longer than the address field */
 }
 
