@@ -26,8 +26,10 @@
 #include <net/if.h>
 
 #include "net/addr.h"
+#include "proto/meta.h"
 #include "util/strbuf.h"
 #include "config/config_range.h"
+#include "config/config_suggest.h"
 #include "config/toml.h"
 #include "ddns/dyndns2_url.h"
 #include "util/log.h"
@@ -203,6 +205,9 @@ typedef enum {
     K_INSP_ADDR,   /* inspect_cfg_t at `off`: addr and the key's line */
     K_DDNS,        /* ddns_set_t at `off`: [[ddns]] */
     K_PORT_RANGE,  /* int at `off`, min..max, or a range string: its ctx_t range_k-th port */
+    K_META,        /* header_list_t at `off`: metadatas, bounded (proto/meta.h) */
+    K_HOST,        /* char * at `off`: an IP literal or a host name */
+    K_CLIENT_ID,   /* char * at `off`: 1..CLIENT_ID_MAX bytes of text */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -289,6 +294,7 @@ static const key_spec_t server_keys[] = {
     INT("p2p.relayRateKiB", server_cfg_t, relay_rate_kib, 1, 4194303),
     FRP_EACH("sshTunnelGateway"),
     BOOL("enablePrometheus", server_cfg_t, enable_prometheus),
+    BOOL("log.accessLog", server_cfg_t, access_log),
     SPECIAL("ddns", K_DDNS, server_cfg_t, ddns),
     INT("ddnsCheckInterval", server_cfg_t, ddns.check_interval, 10, 86400),
     SPECIAL("ddnsAddress", K_IP_ADDR, server_cfg_t, ddns.address),
@@ -301,7 +307,9 @@ static const key_spec_t server_keys[] = {
 };
 
 static const key_spec_t client_keys[] = {
-    STR("serverAddr", client_cfg_t, server_addr),
+    SPECIAL("serverAddr", K_HOST, client_cfg_t, server_addr),
+    SPECIAL("clientID", K_CLIENT_ID, client_cfg_t, client_id),
+    SPECIAL("metadatas", K_META, client_cfg_t, metadatas),
     PORT("serverPort", client_cfg_t, server_port),
     AUTH_KEYS(client_cfg_t),
     STR("user", client_cfg_t, user),
@@ -347,7 +355,6 @@ static const key_spec_t client_keys[] = {
     FRP("dnsServer"),
     FRP("start"),
     FRP("udpPacketSize"),
-    FRP("metadatas"),
     FRP("includes"),
     FRP_EACH("virtualNet"),
     FRP("featureGates"),
@@ -357,7 +364,7 @@ static const key_spec_t client_keys[] = {
 static const key_spec_t proxy_keys[] = {
     SPECIAL("name", K_PROXY_NAME, proxy_cfg_t, name),
     CHECKED("type", K_PROXY_TYPE),
-    STR("localIP", proxy_cfg_t, local_ip),
+    SPECIAL("localIP", K_HOST, proxy_cfg_t, local_ip),
     KEY("localPort", K_PORT_RANGE, offsetof(proxy_cfg_t, local_port), 1, 65535),
     KEY("remotePort", K_PORT_RANGE, offsetof(proxy_cfg_t, remote_port), 0, 65535),
     SECTION("transport"),
@@ -373,7 +380,7 @@ static const key_spec_t proxy_keys[] = {
     BOOL("directExpose", proxy_cfg_t, direct_expose),
     FRP("loadBalancer"),
     FRP("healthCheck"),
-    FRP("metadatas"),
+    SPECIAL("metadatas", K_META, proxy_cfg_t, metadatas),
     FRP("annotations"),
     FRP("plugin"),
     SPECIAL("customDomains", K_STR_LIST, proxy_cfg_t, custom_domains),
@@ -727,6 +734,92 @@ HANDLER(h_headers)
         set_str(c, &x->value, v->u.s.ptr, v->u.s.len);
         if (x->name && x->value) l->n++;
     }
+}
+
+/* metadatas: a table of strings within proto/meta.h's bounds (the server
+ * refuses more, so the config says so first). */
+HANDLER(h_meta)
+{
+    const toml_value_t *tab = kv->value;
+    header_list_t *l = field_of(w, k);
+    if (!expect(c, path, kv->line, tab, TOML_TABLE) || l->v) return;
+    if (tab->u.tab.len > META_MAX_ENTRIES) {
+        error_at(c, kv->line, "key '%s': %zu entries, at most %d", path, tab->u.tab.len,
+                 META_MAX_ENTRIES);
+        return;
+    }
+    l->v = calloc(tab->u.tab.len + 1, sizeof *l->v);
+    if (!l->v) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < tab->u.tab.len; i++) {
+        const toml_kv_t *h = &tab->u.tab.items[i];
+        char sub[PATH_LEN];
+        join_path(sub, sizeof sub, path, h);
+        const toml_value_t *v = h->value;
+        if (!expect_string(c, sub, h->line, v)) continue;
+        if (h->key_len > META_KEY_MAX || v->u.s.len > META_VALUE_MAX ||
+            !meta_text_ok(h->key, h->key_len) || !meta_text_ok(v->u.s.ptr, v->u.s.len)) {
+            error_at(c, h->line, "key '%s': names are 1..%d and values 0..%d bytes of text", sub,
+                     META_KEY_MAX, META_VALUE_MAX);
+            continue;
+        }
+        header_set_t *x = &l->v[l->n];
+        set_str(c, &x->name, h->key, h->key_len);
+        set_str(c, &x->value, v->u.s.ptr, v->u.s.len);
+        if (x->name && x->value) l->n++;
+    }
+}
+
+/* RFC 1123 host-name syntax: dot-separated labels of 1..63 letters, digits
+ * and '-' (not first or last), 253 bytes at most; '_' is allowed as well
+ * (docker-compose service names have it); one trailing dot is fine. */
+static bool valid_host_syntax(const char *s, size_t len)
+{
+    if (len > 0 && s[len - 1] == '.') len--;
+    if (len == 0 || len > 253) return false;
+    size_t label = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '.') {
+            if (label == 0 || s[i - 1] == '-') return false;
+            label = 0;
+            continue;
+        }
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || (ch == '-' && label > 0);
+        if (!ok || ++label > 63) return false;
+    }
+    return s[len - 1] != '-';
+}
+
+/* localIP, serverAddr: an IP literal, or a host name resolved at each
+ * connect (so "localhost" or a docker-compose service name works). */
+HANDLER(h_host)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    struct sockaddr_storage ss;
+    if (strlen(v->u.s.ptr) == v->u.s.len &&
+        (addr_parse(v->u.s.ptr, 0, &ss) == 0 || valid_host_syntax(v->u.s.ptr, v->u.s.len))) {
+        set_str(c, field_of(w, k), v->u.s.ptr, v->u.s.len);
+        return;
+    }
+    char shown[SHOW_LEN];
+    error_at(c, kv->line, "key '%s': '%s' is neither an IP address nor a host name", path,
+             show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+HANDLER(h_client_id)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (v->u.s.len == 0 || v->u.s.len > CLIENT_ID_MAX || !meta_text_ok(v->u.s.ptr, v->u.s.len)) {
+        error_at(c, kv->line, "key '%s': 1..%d bytes of text", path, CLIENT_ID_MAX);
+        return;
+    }
+    set_str(c, field_of(w, k), v->u.s.ptr, v->u.s.len);
 }
 
 HANDLER(h_pp_version)
@@ -1647,9 +1740,28 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_WEB_PORT] = h_web_port,
     [K_INSP_ADDR] = h_inspect_addr,
     [K_PORT_RANGE] = h_port_range,
+    [K_META] = h_meta,
+    [K_HOST] = h_host,
+    [K_CLIENT_ID] = h_client_id,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
+
+/* "unknown key 'x'", with the nearest key of the same table when one is
+ * close (config_suggest.h): "(did you mean 'serverPort'?)". */
+static void warn_unknown(ctx_t *c, const walk_t *w, int line, const char *path)
+{
+    const char *cand[256];
+    size_t n = 0;
+    for (const key_spec_t *k = w->specs; k->path && n < sizeof cand / sizeof cand[0]; k++)
+        cand[n++] = k->path;
+    const char *near = strlen(path) >= w->skip ? config_suggest(path + w->skip, cand, n) : NULL;
+    if (near)
+        warn_at(c, line, "unknown key '%s' (did you mean '%.*s%s'?)", path, (int)w->skip, path,
+                near);
+    else
+        warn_at(c, line, "unknown key '%s'", path);
+}
 
 static void walk(ctx_t *c, const walk_t *w, const toml_value_t *tab, const char *prefix)
 {
@@ -1661,7 +1773,7 @@ static void walk(ctx_t *c, const walk_t *w, const toml_value_t *tab, const char 
         if (k)
             handlers[k->kind](c, w, k, path, kv);
         else
-            warn_at(c, kv->line, "unknown key '%s'", path);
+            warn_unknown(c, w, kv->line, path);
     }
 }
 
@@ -1726,6 +1838,32 @@ char *config_expand_env(const char *text, size_t len, size_t *out_len)
     return b.p;
 }
 
+/* A template naming an unset variable is an error (frp would put "" there:
+ * `auth.token = "{{ .Envs.TOKEN }}"` with TOKEN forgotten would silently
+ * mean no token). Lines that are comments are left alone. */
+static void check_env_set(ctx_t *c, const char *text, size_t len)
+{
+    int line = 1;
+    bool comment = false, blank = true; /* of the line so far */
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i], name[256];
+        if (ch == '\n') {
+            line++;
+            comment = false;
+            blank = true;
+            continue;
+        }
+        if (blank && ch == '#') comment = true;
+        if (ch != ' ' && ch != '\t') blank = false;
+        size_t end = ch == '{' && !comment ? match_template(text, len, i, name, sizeof name) : 0;
+        if (!end) continue;
+        if (!getenv(name))
+            error_at(c, line, "template '{{ .Envs.%s }}': environment variable %s is not set", name,
+                     name);
+        i = end - 1;
+    }
+}
+
 /* ---- loading ----------------------------------------------------------- */
 
 /* Expands templates, parses and walks `specs` over the tree into `base`.
@@ -1744,6 +1882,8 @@ static int expand_ranges(ctx_t *c, const char *text, size_t len, cfg_text_t *out
 static int parse_tree(ctx_t *c, const char *text, size_t len, const key_spec_t *specs, void *base)
 {
     size_t n = 0;
+    check_env_set(c, text, len);
+    if (c->errors) return c->errors;
     char *expanded = config_expand_env(text, len, &n);
     if (!expanded) {
         out_of_memory(c);
@@ -1839,6 +1979,7 @@ static void server_defaults(server_cfg_t *cfg)
     cfg->relay_port = -1;
     cfg->ddns.check_interval = DDNS_DEFAULT_CHECK_INTERVAL;
     cfg->log.level = LOG_INFO;
+    cfg->access_log = true;
 }
 
 static void server_string_defaults(ctx_t *c, server_cfg_t *cfg)
@@ -2074,6 +2215,7 @@ static void proxy_cfg_free(proxy_cfg_t *p)
     free(p->http_password);
     header_list_free(&p->request_headers);
     header_list_free(&p->response_headers);
+    header_list_free(&p->metadatas);
     free(p->wake_on_lan);
     free(p->wake_mac);
     free(p->wake_interface);
@@ -2118,6 +2260,8 @@ void config_client_free(client_cfg_t *cfg)
     }
     free(cfg->wols);
     ddns_set_free(&cfg->ddns);
+    free(cfg->client_id);
+    header_list_free(&cfg->metadatas);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -61,7 +61,7 @@ typedef struct header_list {
 typedef struct proxy_cfg {
     char *name; /* as written; the client prefixes `user.` on the wire */
     proxy_kind_t kind;
-    char *local_ip;  /* default "127.0.0.1" */
+    char *local_ip;  /* default "127.0.0.1"; an IP literal or a host name */
     int local_port;  /* required, 1..65535 */
     int remote_port; /* 0 = server picks; 0..65535; default 0 */
     int line;        /* line of the [[proxies]] header, for messages */
@@ -100,6 +100,9 @@ typedef struct proxy_cfg {
     char *wake_on_lan;
     int wake_timeout; /* wakeTimeout: seconds a user's connection may wait; default 90 */
     char *wake_mac, *wake_interface, *wake_password;
+    /* metadatas (frp's): name/value pairs shown by the server's dashboard,
+     * at most META_MAX_ENTRIES within proto/meta.h's sizes */
+    header_list_t metadatas;
 } proxy_cfg_t;
 
 /* One [[wakeOnLan]] entry (burrow's own; frp has none): a machine on the
@@ -218,6 +221,9 @@ typedef struct server_cfg {
     int relay_rate_kib;     /* p2p.relayRateKiB: KiB/s per allocation */
     web_cfg_t web;          /* webServer.*: the dashboard and its API */
     bool enable_prometheus; /* enablePrometheus: /metrics on the dashboard */
+    /* log.accessLog (burrow's own): one INFO line per user connection and
+     * per http request answered (server/access_log.h); default true */
+    bool access_log;
     ddns_set_t ddns;        /* [[ddns]], ddnsCheckInterval, ddnsAddress */
     log_cfg_t log;
 } server_cfg_t;
@@ -269,6 +275,10 @@ typedef struct client_cfg {
     wol_cfg_t *wols; /* [[wakeOnLan]] */
     int n_wols;
     ddns_set_t ddns; /* [[ddns]], ddnsCheckInterval */
+    /* clientID (frp >= 0.52): how the server names this client; NULL: its
+     * run id only. metadatas: the client's own pairs. Both go at LOGIN. */
+    char *client_id;
+    header_list_t metadatas;
 } client_cfg_t;
 
 /* Returns 0, or -1 after printing errors to `diag` (stderr when NULL). */

@@ -50,6 +50,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "wakeOnLan (its password)", F_STR, wake_password),
     FLD(proxy_cfg_t, "ftp", F_BOOL, ftp),
     FLD(proxy_cfg_t, "directExpose", F_BOOL, direct_expose),
+    FLD(proxy_cfg_t, "metadatas", F_HEADERS, metadatas),
 };
 
 static const field_t visitor_fields[] = {
@@ -128,6 +129,9 @@ static const field_t client_fields[] = {
      * restart (which also clears an entry stopped by badauth/nohost) */
     FLD(client_cfg_t, "ddns", F_DDNS, ddns),
     FLD(client_cfg_t, "ddnsCheckInterval", F_INT, ddns.check_interval),
+    /* sent at LOGIN only */
+    FLD(client_cfg_t, "clientID", F_STR, client_id),
+    FLD(client_cfg_t, "metadatas", F_HEADERS, metadatas),
 };
 /* clang-format on */
 

@@ -91,11 +91,17 @@ pass "server unknown key: exit 0; $(grep -m1 superFastMode "$TMP/unknown_srv.err
 
 # No auth.token and no [[users]]: refused (check and start) naming the key
 # that allows an open server; with auth.allowOpen it starts, warning loudly.
-run srvopen "$BURROW_BIN" server --check -c "$SRC/examples/frps.toml"
-[ "$rc" = 2 ] || fail "server --check without a token (BURROW_TOKEN unset): exit $rc, want 2"
+run srvopen env BURROW_TOKEN= "$BURROW_BIN" server --check -c "$SRC/examples/frps.toml"
+[ "$rc" = 2 ] || fail "server --check without a token (BURROW_TOKEN empty): exit $rc, want 2"
 grep -q "frps.toml: error: no 'auth.token'.*auth.allowOpen = true" "$TMP/srvopen.err" ||
     fail "open server: stderr does not name auth.token and auth.allowOpen"
 pass "no token: --check exits 2: $(head -c 120 "$TMP/srvopen.err")..."
+# The variable unset (not just empty): an error naming it and the line.
+run srvunset env -u BURROW_TOKEN "$BURROW_BIN" server --check -c "$SRC/examples/frps.toml"
+[ "$rc" = 2 ] || fail "server --check with BURROW_TOKEN unset: exit $rc, want 2"
+grep -q "frps.toml:[0-9]*: error: .*environment variable BURROW_TOKEN is not set" "$TMP/srvunset.err" ||
+    fail "unset BURROW_TOKEN: stderr does not name the variable at file:line"
+pass "unset token variable: $(head -c 120 "$TMP/srvunset.err")"
 printf 'bindAddr = "127.0.0.1"\nbindPort = 1\n' >"$TMP/open.toml"
 run srvopen_run "$BURROW_BIN" server -c "$TMP/open.toml" --state-dir "$TMP/state"
 [ "$rc" = 2 ] || fail "server start without a token: exit $rc, want 2"
