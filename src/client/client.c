@@ -133,6 +133,9 @@ static void on_challenge(void *owner, json_t *m)
     }
     json_object_set_new(o, "pool_count", json_integer(c->cfg->pool_count)); /* pool to keep */
     if (c->cfg->n_wols) json_object_set_new(o, "wake", cwake_names(c->cfg));
+    if (c->cfg->client_id) json_object_set_new(o, "client_id", json_string(c->cfg->client_id));
+    if (c->cfg->metadatas.n)
+        json_object_set_new(o, "metadatas", cproxy_meta_json(&c->cfg->metadatas));
     if (ctl_write(c->ctl, MSG_LOGIN, o) < 0) {
         disconnect(c, "write-failed");
         return;
@@ -278,6 +281,7 @@ static void on_proxy_resp(void *owner, json_t *m)
             p->retry_ms = 0;
             p->registered = true;
             p->last_err[0] = '\0';
+            cresolve_refresh(p); /* kinds that use p->local as is */
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
                   kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
         } else {
@@ -495,7 +499,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         return;
     }
     if (status != 0 || !res) {
-        LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr, uv_strerror(status));
+        LOG_W("cannot resolve serverAddr \"%s\": %s; retrying with backoff",
+              LOG_ESCQ(c->cfg->server_addr), uv_strerror(status));
         uv_freeaddrinfo(res);
         c->state = C_IDLE;
         schedule_retry(c);
@@ -538,6 +543,11 @@ static void connect_now(cli_t *c)
     /* Probes skip DNS: in a partition the resolver may hang for seconds per
      * try, and the lost session's address was good. Backoff re-resolves. */
     if (probing(c)) {
+        connect_addr(c);
+        return;
+    }
+    /* An IP literal needs no resolver (nor a thread-pool round trip). */
+    if (addr_parse(c->cfg->server_addr, c->cfg->server_port, &c->addr) == 0) {
         connect_addr(c);
         return;
     }

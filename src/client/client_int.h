@@ -84,8 +84,11 @@ typedef struct cproxy {
     const proxy_cfg_t *cfg; /* in box->cfg, or in the client's first config */
     ccfg_box_t *box;        /* NULL: the first config */
     char wire_name[192];    /* "user.name" when user is set */
+    /* localIP:localPort; for a host name (local_named), the last address
+     * resolved (cresolve.c), AF_UNSPEC until the first answer */
     struct sockaddr_storage local;
-    int remote_port; /* as granted by the server */
+    bool local_named; /* localIP is a host name: resolve at each connect */
+    int remote_port;  /* as granted by the server */
     cli_t *cli;
     uv_timer_t retry;   /* asks again after a refusal */
     unsigned retry_ms;  /* the last retry delay; 0 = not refused */
@@ -197,6 +200,8 @@ PROXY_KINDS(CPROXY_OPS_DECL_)
 const cproxy_ops_t *cproxy_ops(proxy_kind_t k);
 /* NEW_PROXY for p: name, type, remote_port and the kind's fields. */
 json_t *cproxy_new_proxy_msg(const cproxy_t *p);
+/* metadatas as the JSON object LOGIN and NEW_PROXY carry (new reference). */
+json_t *cproxy_meta_json(const header_list_t *l);
 /* A running proxy for cfg (inside box's config, or the first config when
  * box is NULL; a reference to box is taken), holding one reference, the
  * caller's list's. NULL after logging why (bad localIP, no memory). */
@@ -261,6 +266,18 @@ json_t *cwake_names(const client_cfg_t *cfg);
 void cwake_on_wake(void *owner, json_t *m);
 void cwake_on_result(void *owner, json_t *m);
 void cwake_request(cli_t *c);
+
+/* cresolve.c: a host-name localIP, resolved asynchronously with
+ * uv_getaddrinfo (never for IP literals). cb (may be NULL) runs from the
+ * loop with 0 and the address (port set; also stored in p->local), or a
+ * UV_EAI_* error, which is already logged (rate-limited). Returns 0, or an
+ * error when the request could not start (then cb never runs). Holds a
+ * reference to p until the answer. */
+typedef void (*cresolve_fn)(void *arg, int status, const struct sockaddr_storage *addr);
+int cresolve_local(cproxy_t *p, cresolve_fn cb, void *arg);
+/* For kinds that use p->local as is: resolve again in the background (the
+ * next connection follows a change). No-op for IP literals. */
+void cresolve_refresh(const cproxy_t *p);
 
 /* cwork.c */
 /* The started work conn's proxy. */

@@ -4,6 +4,7 @@
  * (client_int.h's cproxy_t says who holds references). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "client/client_int.h"
 #include "net/addr.h"
@@ -27,8 +28,18 @@ json_t *cproxy_new_proxy_msg(const cproxy_t *p)
                           "remote_port", cfg->remote_port);
     if (o && cfg->remote_range)
         json_object_set_new(o, "remote_range", json_string(cfg->remote_range));
+    if (o && cfg->metadatas.n)
+        json_object_set_new(o, "metadatas", cproxy_meta_json(&cfg->metadatas));
     const cproxy_ops_t *ops = cproxy_ops(cfg->kind);
     if (o && ops && ops->encode) ops->encode(o, cfg);
+    return o;
+}
+
+json_t *cproxy_meta_json(const header_list_t *l)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < l->n; i++)
+        json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
     return o;
 }
 
@@ -79,10 +90,11 @@ cproxy_t *cproxy_new(cli_t *c, const proxy_cfg_t *cfg, ccfg_box_t *box)
         snprintf(p->wire_name, sizeof p->wire_name, "%s.%s", user, cfg->name);
     else
         snprintf(p->wire_name, sizeof p->wire_name, "%s", cfg->name);
+    /* Not an IP literal: a host name (the config checked its syntax),
+     * resolved at each connect (cresolve.c). */
     if (addr_parse(cfg->local_ip, cfg->local_port, &p->local) != 0) {
-        LOG_E("proxy %s: localIP %s is not an IP address", cfg->name, cfg->local_ip);
-        free(p);
-        return NULL;
+        memset(&p->local, 0, sizeof p->local);
+        p->local_named = true;
     }
     p->cfg = cfg;
     p->cli = c;

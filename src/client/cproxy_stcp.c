@@ -168,6 +168,7 @@ static void owner_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
     log_accepted(s);
     conn_e2e_feed(s->e2e, rest, rest_len);
     if (conn_is_closing(s->e2e)) return;
+    cresolve_refresh(s->proxy); /* a host-name localIP: the next one follows a change */
     s->local = conn_new(conn_loop(raw), &local_cbs, s);
     if (!s->local ||
         conn_connect(s->local, (struct sockaddr *)&s->proxy->local, NULL, NULL, NULL) != 0) {

@@ -141,8 +141,9 @@ static bool wake_arm(cwork_t *w, uint64_t ms)
     return true;
 }
 
-/* The local connect failed: wait for the machine (wakeOnLan) or give up. */
-static void local_failed(cwork_t *w, int status)
+/* The local connect failed: wait for the machine (wakeOnLan) or give up.
+ * `logged`: the reason was already logged (a name that did not resolve). */
+static void local_failed_ex(cwork_t *w, int status, bool logged)
 {
     const proxy_cfg_t *cfg = w->proxy->cfg;
     if (w->local) drop_local(w);
@@ -150,12 +151,17 @@ static void local_failed(cwork_t *w, int status)
         cwake_failed(w->proxy, uv_now(conn_loop(w->c)), &w->wake_since, status) &&
         wake_arm(w, WAKE_RETRY_MS))
         return;
-    if (!w->wake_since)
+    if (!w->wake_since && !logged)
         LOG_W("local connect failed proxy=%s addr=%s:%d err=%s", cfg->name, cfg->local_ip,
               cfg->local_port, uv_strerror(status));
     wake_stop(w);
     /* RST, so the server closes the user's connection at once. */
     conn_abort(w->c);
+}
+
+static void local_failed(cwork_t *w, int status)
+{
+    local_failed_ex(w, status, false);
 }
 
 static void on_local_ready(conn_t *local, int status)
@@ -247,8 +253,38 @@ void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len)
     start_local(w);
 }
 
-/* One attempt at the local service; with wakeOnLan, bounded in time. */
+static void connect_local(cwork_t *w);
+
+static void on_local_resolved(void *arg, int status, const struct sockaddr_storage *addr)
+{
+    cwork_t *w = arg;
+    if (w->c && status == 0) {
+        w->to = *addr;
+        connect_local(w);
+    } else if (w->c) {
+        local_failed_ex(w, status, true); /* cresolve logged why */
+    }
+    ref_drop(&w->ref); /* start_local's */
+}
+
+/* One attempt at the local service: a host-name localIP is resolved first,
+ * each time, so that a changed address is followed. */
 static void start_local(cwork_t *w)
+{
+    if (!w->proxy->local_named || w->ftp_data) {
+        connect_local(w);
+        return;
+    }
+    ref_hold(&w->ref); /* until on_local_resolved */
+    int r = cresolve_local(w->proxy, on_local_resolved, w);
+    if (r != 0) {
+        ref_drop(&w->ref);
+        local_failed_ex(w, r, true);
+    }
+}
+
+/* One connect to the local service; with wakeOnLan, bounded in time. */
+static void connect_local(cwork_t *w)
 {
     w->local = conn_new(conn_loop(w->c), &local_cbs, w);
     if (!w->local) {

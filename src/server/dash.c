@@ -156,11 +156,14 @@ static void h_clients(void *data, const httpd_req_t *req, httpd_resp_t *r)
     for (const session_t *ss = s->sessions; ss; ss = session_next(ss)) {
         session_info_t si;
         session_get_info(ss, &si);
-        json_array_append_new(
-            list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:o}", "user", si.user, "hostname",
-                            si.hostname, "runId", si.run_id, "address", si.peer, "version",
-                            si.version, "since", (json_int_t)si.since, "proxies", si.proxies,
-                            "natType", si.nat_type ? json_string(si.nat_type) : json_null()));
+        json_t *meta = si.metadatas ? json_deep_copy(si.metadatas) : json_object();
+        json_array_append_new(list,
+                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:o,s:s,s:o}", "user",
+                                        si.user, "hostname", si.hostname, "runId", si.run_id,
+                                        "address", si.peer, "version", si.version, "since",
+                                        (json_int_t)si.since, "proxies", si.proxies, "natType",
+                                        si.nat_type ? json_string(si.nat_type) : json_null(),
+                                        "clientID", si.client_id, "metadatas", meta));
     }
     httpd_resp_json(r, 200, json_pack("{s:o}", "clients", list));
 }

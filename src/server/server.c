@@ -23,6 +23,7 @@
 #include "net/addr.h"
 #include "net/src_backoff.h"
 #include "net/src_limit.h"
+#include "proto/meta.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "proto/relay_grant.h"
@@ -286,6 +287,12 @@ static void handle_login(gate_t *g, json_t *m)
         gate_reject(g, "auth", "authentication failed: wrong token", NULL);
         return;
     }
+    char why[96];
+    if (meta_check(json_object_get(m, "metadatas"), why, sizeof why) != 0 ||
+        meta_check_id(msg_str(m, "client_id"), why, sizeof why) != 0) {
+        gate_reject(g, "proto", why, "bad-metadatas");
+        return;
+    }
     gate_login_ok(g);
     /* A client coming back (reconnect, or a restart with its saved resume
      * key) replaces its stale session, freeing its names and ports first. */
@@ -314,6 +321,8 @@ static void handle_login(gate_t *g, json_t *m)
               LOG_ESC(user), peer);
     session_set_pool_target(ss, msg_int(m, "pool_count", 1));
     session_set_info(ss, msg_str(m, "version"), msg_str(m, "hostname"));
+    session_set_meta(ss, msg_str(m, "client_id"), json_object_get(m, "metadatas"));
+    session_log_login(ss);
     session_set_wake(ss, json_object_get(m, "wake"));
 }
 

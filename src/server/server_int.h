@@ -235,6 +235,10 @@ const char *session_host(const session_t *ss);
 
 /* What the client said of itself at LOGIN (copied; NULL allowed). */
 void session_set_info(session_t *ss, const char *version, const char *hostname);
+/* LOGIN's client_id and metadatas, already checked (proto/meta.h): copied. */
+void session_set_meta(session_t *ss, const char *client_id, const json_t *metadatas);
+/* The "client logged in" line, once LOGIN's fields are set. */
+void session_log_login(const session_t *ss);
 /* The client's NAT behaviour as its last P2P offer or answer said (a
  * static word of cand_nat_name: "open", "easy", "hard"; kept, not copied). */
 void session_set_nat(session_t *ss, const char *nat);
@@ -244,6 +248,8 @@ typedef struct session_info {
     int64_t since; /* unix seconds */
     int proxies;
     const char *nat_type; /* NULL until a P2P offer or answer told it */
+    const char *client_id;   /* LOGIN's clientID; "" when none */
+    const json_t *metadatas; /* LOGIN's, or NULL */
 } session_info_t;
 void session_get_info(const session_t *ss, session_info_t *out);
 session_t *session_next(const session_t *ss);

@@ -16,6 +16,7 @@
 #include "config/config_range.h"
 #include "net/addr.h"
 #include "proto/ctl.h"
+#include "proto/meta.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/ftp_active.h"
@@ -53,6 +54,8 @@ struct session {
     int n_wake;
     uint64_t last_wake_req; /* loop time of its last WAKE_REQ; 0 = none */
     const char *nat;        /* static (session_set_nat); NULL: not known */
+    char client_id[CLIENT_ID_MAX + 1]; /* LOGIN's clientID; "" when none */
+    json_t *meta;                      /* LOGIN's metadatas (checked copy), or NULL */
 };
 
 static bool valid_name(const char *name);
@@ -102,6 +105,22 @@ void session_set_info(session_t *ss, const char *version, const char *hostname)
     snprintf(ss->host, sizeof ss->host, "%s", hostname ? hostname : "");
 }
 
+void session_set_meta(session_t *ss, const char *client_id, const json_t *metadatas)
+{
+    snprintf(ss->client_id, sizeof ss->client_id, "%s", client_id ? client_id : "");
+    json_decref(ss->meta);
+    ss->meta = metadatas ? json_deep_copy(metadatas) : NULL;
+}
+
+void session_log_login(const session_t *ss)
+{
+    char meta[META_MAX_ENTRIES * 16];
+    meta_format(ss->meta, meta, sizeof meta);
+    LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s client_id=%s metadatas=\"%s\"",
+          ss->run_id, LOG_ESC(ss->user), ss->peer, conn_is_tls(ss->ctl) ? "yes" : "no",
+          LOG_ESC(ss->client_id), LOG_ESCQ(meta));
+}
+
 void session_set_nat(session_t *ss, const char *nat)
 {
     ss->nat = nat;
@@ -112,8 +131,8 @@ void session_get_info(const session_t *ss, session_info_t *out)
     int n = 0;
     for (const sproxy_t *p = ss->proxies; p; p = p->next)
         n++;
-    *out = (session_info_t){ss->run_id, ss->user,  ss->peer, ss->version,
-                            ss->host,   ss->since, n,        ss->nat};
+    *out = (session_info_t){ss->run_id, ss->user, ss->peer, ss->version,   ss->host,
+                            ss->since,  n,        ss->nat,  ss->client_id, ss->meta};
 }
 
 session_t *session_next(const session_t *ss)
@@ -538,6 +557,8 @@ static json_t *proxy_conf(const sproxy_t *p, const json_t *m)
         if (v && (json_is_string(v) || json_is_array(v)))
             json_object_set_new(c, keys[i].frp, json_deep_copy(v));
     }
+    json_t *meta = json_object_get(m, "metadatas"); /* checked by on_new_proxy */
+    if (c && meta) json_object_set_new(c, "metadatas", json_deep_copy(meta));
     return c;
 }
 
@@ -550,6 +571,7 @@ static void on_new_proxy(void *owner, json_t *m)
     const sproxy_ops_t *ops = sproxy_find_kind(type);
     char err[160] = "";
     const char *why = check_new_proxy(ss, name, ops, port, m, err, sizeof err);
+    if (!why && meta_check(json_object_get(m, "metadatas"), err, sizeof err) != 0) why = err;
     if (!name) name = "";
     sproxy_t *p = NULL;
     for (int i = 0; !why && !p && i < USER_PORT_TRIES; i++) {
@@ -711,6 +733,7 @@ static void session_release(ref_t *r)
 {
     session_t *ss = REF_OWNER(r, session_t, ref);
     ctl_free(&ss->ch);
+    json_decref(ss->meta);
     free(ss);
 }
 
@@ -804,9 +827,7 @@ session_t *session_create(srv_t *s, conn_t *ctl, framer_t *fr, const char *user,
                    json_pack("{s:s,s:i,s:i,s:b,s:s}", "run_id", ss->run_id, "heartbeat_timeout",
                              s->cfg->heartbeat_timeout, "max_pool", s->cfg->max_pool_count,
                              "resumed", resumed, "addr", peer_ip(ctl, seen, sizeof seen)));
-    LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, LOG_ESC(ss->user),
-          ss->peer, conn_is_tls(ctl) ? "yes" : "no");
-    return ss;
+    return ss; /* the caller logs the login (session_log_login) */
 }
 
 void session_end(session_t *ss, const char *reason)
