@@ -649,6 +649,7 @@ srv_t *server_create(uv_loop_t *loop, const server_cfg_t *cfg, const char *state
     if (!s) return NULL;
     s->loop = loop;
     s->cfg = cfg;
+    s->access.on = cfg->access_log;
     s->state_dir = state_dir;
     s->handshake_timeout_ms = GATE_HANDSHAKE_TIMEOUT_MS;
     const char *env = getenv("BURROW_HANDSHAKE_TIMEOUT");

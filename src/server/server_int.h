@@ -19,6 +19,7 @@
 #include "proto/auth.h"
 #include "proto/frame.h"
 #include "proto/kinds.h"
+#include "server/access_log.h"
 #include "server/server.h"
 #include "server/srv_stats.h"
 #include "server/work_pool.h"
@@ -93,6 +94,7 @@ struct srv {
     uint8_t p2p_key[32];     /* MACs xtcp pair tokens (p2p_rdv.c); random per run */
     srv_stats_t stats;       /* counters for the dashboard and /metrics (srv_stats.h) */
     struct dash *dash;       /* webServer: the dashboard (dash.h), or NULL */
+    access_log_t access;     /* log.accessLog: its switch and per-second bound */
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists

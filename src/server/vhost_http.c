@@ -149,8 +149,21 @@ static void front_finish(front_t *f)
     conn_shutdown(f->user);
 }
 
+/* The access log's line for the request in f->req, answered with status
+ * (only once its head was read: a malformed or slow head has no method). */
+static void log_access(front_t *f, int status)
+{
+    const http_head_t *h = &f->req.head;
+    if (!f->srv->access.on || f->req.reported < HTTP_EV_HEAD) return;
+    const sproxy_t *p = f->site ? f->site->p : NULL;
+    access_log_http(f->srv, p ? p->name : NULL, f->peer,
+                    llhttp_method_name((llhttp_method_t)h->method), http_head_get(h, "Host"),
+                    http_str(h, h->target), status);
+}
+
 static void send_error(front_t *f, int status)
 {
+    log_access(f, status);
     size_t len;
     const char *body = status == 404 ? f->srv->page_404 : NULL;
     char *r = http_err_response(status, body, body ? f->srv->page_404_len : 0, &len);
@@ -325,6 +338,8 @@ static void on_request_head(front_t *f)
 {
     const http_head_t *h = &f->req.head;
     const char *host = http_head_get(h, "Host");
+    vsite_unref(f->site); /* the last request's; answers below name this one's */
+    f->site = NULL;
     if (!acceptable(h)) {
         send_error(f, 400);
         return;
@@ -334,12 +349,11 @@ static void on_request_head(front_t *f)
         send_error(f, 404);
         return;
     }
+    f->site = vsite_ref(v);
     if (v->user && !http_basic_auth_ok(h, v->user, v->password ? v->password : "")) {
         send_error(f, 401);
         return;
     }
-    vsite_unref(f->site);
-    f->site = vsite_ref(v);
     f->req_keep_alive = h->keep_alive;
     f->head_method = h->method == HTTP_HEAD;
     http_rewrite_t rw = {v->host_rewrite, &v->req_set, &v->resp_set};
@@ -458,6 +472,7 @@ static void on_response_head(front_t *f, const uint8_t *rest, size_t rest_len, b
         return;
     }
     srv_stats_vhost_status(&f->srv->stats, h->status);
+    if (h->status >= 200 || h->status == 101) log_access(f, h->status);
     to_user(f, out, len);
     free(out);
     uv_timer_stop(&f->timer);
