@@ -63,6 +63,9 @@ int cmd_client(int argc, char **argv)
     char state[1024];
     cli_state_dir(&o, state, sizeof state);
     cli_setup_process("client", cfg.log.to, cfg.log.level);
+    if (!cfg.token[0])
+        LOG_W("auth.token is empty: only an open server (auth.allowOpen = true) will let this "
+              "client in");
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     cli_t *c = client_create(loop, &cfg, state);
