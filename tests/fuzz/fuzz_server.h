@@ -199,8 +199,9 @@ static inline void fz_srv_login(fz_srv_t *h)
     auth_hex(nc, sizeof nc, nhex);
     auth_hex(mac, sizeof mac, mhex);
     fz_peer_send_json(&h->loop, pe, MSG_LOGIN,
-                      json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", FZ_USER, "client_nonce", nhex,
-                                "mac", mhex, "version", "fuzz", "hostname", "fuzzhost"));
+                      json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s}}", "user", FZ_USER,
+                                "client_nonce", nhex, "mac", mhex, "version", "fuzz", "hostname",
+                                "fuzzhost", "client_id", "fuzz-id", "metadatas", "site", "fz"));
     json_t *ok = fz_wait_json(&h->loop, pe, MSG_LOGIN_OK);
     const char *id = ok ? msg_str(ok, "run_id") : NULL;
     if (!id || strlen(id) >= sizeof h->run_id) fz_die("no LOGIN_OK");

@@ -79,6 +79,11 @@ SERVER_SESSION = {
     "work_then_close": rec(WORK) + rec(RAW, b"data before start") + rec(SELECT, b"\x00") + rec(CLOSE),
     "huge_frame": rec(RAW, hdr(NEW_PROXY, 65601)),
     "many_proxies": b"".join(NP(name="fz.%d" % i, type="tcp") for i in range(10)),
+    # metadatas (proto/meta.h): within the bounds, then past each of them
+    "metadatas": NP(name="fz.m", type="tcp", remote_port=20002, metadatas={"role": "db", "k": ""})
+    + NP(name="fz.n", type="tcp", metadatas={"k%d" % i: "v" for i in range(33)})
+    + NP(name="fz.o", type="tcp", metadatas={"k": "v" * 257}) + NP(name="fz.p", type="tcp", metadatas={"": "v", "k" * 65: "v"})
+    + NP(name="fz.q", type="tcp", metadatas=["x"]) + NP(name="fz.r", type="tcp", metadatas={"k": 1, "c": "a\nb"}),
 }
 
 VHOST = {
