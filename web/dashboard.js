@@ -78,10 +78,14 @@ function fill(table, rows, render) {
 
 function renderClients() {
   $("n-clients").textContent = "(" + state.clients.length + ")";
-  fill("clients", state.clients, (c) => {
+  const rows = state.clients.map((c) => Object.assign({
+    metaText: Object.entries(c.metadatas || {}).map(([k, v]) => k + "=" + v).join(", "),
+  }, c));
+  fill("clients", rows, (c) => {
     const tr = document.createElement("tr");
     cell(tr, c.user || "—"); cell(tr, c.hostname); cell(tr, c.address); cell(tr, c.version);
     cell(tr, since(c.since)); cell(tr, String(c.proxies), "num"); cell(tr, c.natType || "—");
+    cell(tr, c.clientID || "—"); cell(tr, c.metaText || "—");
     cell(tr, c.runId);
     return tr;
   });
