@@ -4,6 +4,8 @@
  * `{{ .Envs.NAME }}` templates, parse TOML, apply defaults and validate.
  * Diagnostics go to the `diag` stream (stderr when NULL), one line each:
  *   FILE:LINE: warning: unknown key 'foo'
+ *   FILE:LINE: warning: unknown key 'serverport' (did you mean 'serverPort'?)
+ *   FILE:LINE: error: template '{{ .Envs.TOKEN }}': environment variable TOKEN is not set
  *   FILE:LINE: warning: frp key 'webServer.assetsDir' is not supported by burrow yet; ignored
  *   FILE:LINE: error: key 'bindPort': expected an integer, got a string
  *   FILE:LINE: error: key 'proxies[1].localPort': 70000 is out of range 1..65535
@@ -307,7 +309,8 @@ const wol_cfg_t *config_find_wol(const client_cfg_t *cfg, const char *name);
  * the server starts. */
 int config_check_server_auth(const server_cfg_t *cfg, const char *file, FILE *diag);
 
-/* Expands `{{ .Envs.NAME }}` in `text` from the environment (unset -> "").
+/* Expands `{{ .Envs.NAME }}` in `text` from the environment (unset -> "";
+ * the loaders above refuse a file naming an unset variable first).
  * Returns a malloc'd NUL-terminated string and its length in *out_len, or NULL
  * on allocation failure. Line structure is preserved. */
 char *config_expand_env(const char *text, size_t len, size_t *out_len);
