@@ -258,7 +258,7 @@ static void on_error_msg(void *owner, json_t *m)
     /* A forgotten token is the usual reason; say so rather than "wrong". */
     bool no_token = code && strcmp(code, "auth") == 0 && !(c->cfg->token && c->cfg->token[0]);
     LOG_E("server refused us server=%s code=%s: %s%s", c->endpoint, code ? code : "?",
-          text ? LOG_ESC(text) : "",
+          text ? LOG_ESCQ(text) : "",
           no_token ? " (this client's auth.token is empty: set it to the server's token)" : "");
     if (c->cfg->login_fail_exit && !c->ever_logged_in) {
         c->exit_status = 1;
