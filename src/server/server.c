@@ -290,7 +290,7 @@ static void handle_login(gate_t *g, json_t *m)
     char why[96];
     if (meta_check(json_object_get(m, "metadatas"), why, sizeof why) != 0 ||
         meta_check_id(msg_str(m, "client_id"), why, sizeof why) != 0) {
-        gate_reject(g, "proto", why, "bad-metadatas");
+        gate_reject(g, "proto", why, "bad-login-message"); /* past proto/meta.h bounds */
         return;
     }
     gate_login_ok(g);

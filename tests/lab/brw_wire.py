@@ -12,6 +12,9 @@
       logs in, registers tcp proxy "wire-ftp", asks FTP_DATA_PORT N times
       (and once for a proxy it does not own), waits for the N + 1 answers;
       prints "ports=N errors=N" then one line per distinct error.
+  brw_wire.py meta HOST PORT TOKEN N [CLIENT_ID_LEN]
+      one login whose LOGIN carries N metadatas entries (and a clientID of
+      CLIENT_ID_LEN bytes, default 8); prints "ok" or the refusal.
   brw_wire.py ftpactive HOST PORT TOKEN N
       logs in, registers tcp proxy "wire-ftp", sends FTP_ACTIVE_DIAL N times
       to 203.0.113.99:40000 (peer the same IP: no host there, so each dial
@@ -53,7 +56,7 @@ def recv(sock):
     return typ, json.loads(recv_exact(sock, n) or b"{}")
 
 
-def login(host, port, token, user=""):
+def login(host, port, token, user="", extra=None):
     """Returns (sock, None) after LOGIN_OK, or (None, why)."""
     sock = socket.create_connection((host, port), timeout=10)
     try:
@@ -67,8 +70,10 @@ def login(host, port, token, user=""):
         u = user.encode()
         mac = hmac.new(token.encode(), b"burrow-login-v1" + nonce_s + nonce_c + bytes([len(u)]) + u,
                        hashlib.sha256).hexdigest()
-        send(sock, LOGIN, {"user": user, "client_nonce": nonce_c.hex(), "mac": mac,
-                           "version": "wire", "hostname": "wire"})
+        msg = {"user": user, "client_nonce": nonce_c.hex(), "mac": mac, "version": "wire",
+               "hostname": "wire"}
+        msg.update(extra or {})
+        send(sock, LOGIN, msg)
         typ, m = recv(sock)
         if typ == LOGIN_OK:
             return sock, None
@@ -89,6 +94,14 @@ def main():
             print("ok" if sock else why, flush=True)
             if sock:
                 sock.close()
+        return 0
+    if cmd == "meta":
+        id_len = int(sys.argv[6]) if len(sys.argv) > 6 else 8
+        meta = {"k%d" % i: "v" * 256 for i in range(n)}
+        sock, why = login(host, port, token, extra={"client_id": "i" * id_len, "metadatas": meta})
+        print("ok" if sock else why, flush=True)
+        if sock:
+            sock.close()
         return 0
     if cmd == "proxies":
         name = sys.argv[6]

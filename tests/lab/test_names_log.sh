@@ -129,5 +129,16 @@ assert p["tname"]["conf"]["metadatas"] == {"role": "files"}, p["tname"]
 ' || lab_fail "/api/proxies: $api"
 lab_pass "/api/clients shows clientID edge-7 and metadatas; /api/proxies the proxy's"
 
+# 7. The server's bounds on LOGIN's fields (peer input, proto/meta.h):
+# 32 entries of 256-byte values and a 128-byte clientID pass; one more
+# entry, or a 129-byte clientID, is refused.
+wire() { lab_exec user python3 "$(dirname "$0")/brw_wire.py" meta 203.0.113.10 "$SRV_PORT" "$token" "$@"; }
+[ "$(wire 32 128)" = ok ] || lab_fail "LOGIN at the metadatas/clientID bounds refused: $(wire 32 128)"
+got=$(wire 33)
+[ "$got" = "refused proto: metadatas has more than 32 entries" ] || lab_fail "33 metadatas: $got"
+got=$(wire 1 129)
+[ "$got" = "refused proto: client_id is empty, over 128 bytes or not text" ] || lab_fail "129-byte clientID: $got"
+lab_pass "LOGIN bounds: 32 x 256-byte metadatas and a 128-byte clientID pass; 33 entries or 129 bytes refused"
+
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 echo "PASS test_names_log"
