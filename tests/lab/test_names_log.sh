@@ -12,7 +12,9 @@
 #  - the server logs one access line per tcp connection with the byte
 #    counts curl saw, and per http request with method, host, path, status;
 #  - clientID and metadatas show in the dashboard's /api/clients, proxy
-#    metadatas in /api/proxies, and in the login line.
+#    metadatas in /api/proxies, and in the login line; LOGIN past the
+#    server's bounds is refused;
+#  - a client with an empty token warns, and its refusal says so.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -139,6 +141,14 @@ got=$(wire 33)
 got=$(wire 1 129)
 [ "$got" = "refused proto: client_id is empty, over 128 bytes or not text" ] || lab_fail "129-byte clientID: $got"
 lab_pass "LOGIN bounds: 32 x 256-byte metadatas and a 128-byte clientID pass; 33 entries or 129 bytes refused"
+
+# 8. A client whose token is empty: warned at start, and the refusal says why.
+brw_client_conf "$LAB_TMP/empty.toml" ""
+brw_start_client c1 empty "$LAB_TMP/empty.toml"
+lab_wait_log "$LAB_TMP/empty.log" "server refused us .*code=auth: .*this client's auth.token is empty" 10 ||
+    lab_fail "empty token: the refusal does not say the token is empty"
+grep -q 'WARN .*auth.token is empty' "$LAB_TMP/empty.log" || lab_fail "empty token: no warning at start"
+lab_pass "empty token: $(grep -m1 -o "server refused us.*" "$LAB_TMP/empty.log" | cut -c1-150)"
 
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
 echo "PASS test_names_log"
