@@ -63,6 +63,8 @@ int cmd_server(int argc, char **argv)
         if (server_start(srv) == 0) {
             cli_run_signals(&r);
             status = 0;
+            /* Ready: the control port and the configured listeners are bound. */
+            (void)sdn_sendf("READY=1\nSTATUS=listening on %s:%d", cfg.bind_addr, cfg.bind_port);
         } else {
             server_stop(srv); /* what a failed start opened */
         }
