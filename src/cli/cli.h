@@ -18,6 +18,11 @@ int cmd_wake(int argc, char **argv);
 /* `burrow status` and `burrow reload`: a running client's admin API (cmd_admin.c). */
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+/* `burrow tcp|udp|http PORT --server HOST --token T`: the one-liners
+ * (cmd_quick.c, options in quick_cfg.c). */
+int cmd_tcp(int argc, char **argv);
+int cmd_udp(int argc, char **argv);
+int cmd_http(int argc, char **argv);
 /* `burrow nat map` (cmd_nat_map.c) and `burrow nat router` (cmd_nat_router.c). */
 int cmd_nat_map(int argc, char **argv);
 int cmd_nat_router(int argc, char **argv);
