@@ -13,7 +13,8 @@ typedef struct subcommand {
 static const subcommand_t subcommands[] = {
     {"server", cmd_server, "run the public side (frps.toml)"},
     {"client", cmd_client, "run the private side next to your services (frpc.toml)"},
-    {"tcp", cmd_tcp, "one-liner: expose a local TCP port, no config file (burrow tcp 22 -s HOST -t T)"},
+    {"tcp", cmd_tcp,
+     "one-liner: expose a local TCP port, no config file (burrow tcp 22 -s HOST -t T)"},
     {"udp", cmd_udp, "one-liner: expose a local UDP port the same way"},
     {"http", cmd_http, "one-liner: expose a local web server on a domain (--domain / --subdomain)"},
     {"status", cmd_status, "a running client's proxies and their state (its admin API)"},

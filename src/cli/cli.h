@@ -51,8 +51,8 @@ void cli_setup_process(const char *tag, const char *log_to, int level);
 #define STOP_DRAIN_MS 10000
 
 /* cli_run: how server and client stop. SIGINT or SIGTERM tells systemd
- * STOPPING=1 (sd_notify.h) and calls `stop` once, which closes everything its object holds, and arms a watchdog; the
- * loop then runs dry (uv_run returns), and cli_run_close checks that
+ * STOPPING=1 (sd_notify.h) and calls `stop` once, which closes everything its object holds, and
+ * arms a watchdog; the loop then runs dry (uv_run returns), and cli_run_close checks that
  * uv_loop_close() succeeds before the caller frees anything. The signal and
  * watchdog handles are unreferenced: they never keep the loop alive. */
 typedef struct cli_run {

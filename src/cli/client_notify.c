@@ -17,8 +17,7 @@ static void send_status(client_notify_t *n, bool ready_now)
                  n->endpoint, reg, total, n->last_err[0] ? "; " : "", n->last_err);
     else
         snprintf(status, sizeof status, "connecting to %s%s%s%s", n->endpoint,
-                 n->last_err[0] ? " (last attempt: " : "", n->last_err,
-                 n->last_err[0] ? ")" : "");
+                 n->last_err[0] ? " (last attempt: " : "", n->last_err, n->last_err[0] ? ")" : "");
     (void)sdn_sendf("%sSTATUS=%s", ready_now ? "READY=1\n" : "", status);
 }
 

@@ -34,24 +34,29 @@ static void usage(FILE *f, proxy_kind_t kind)
             "  --user U                  user (the server's [[users]] name)\n"
             "  --name NAME               proxy name (default HOSTNAME-%s-PORT)\n",
             k, http ? "(--domain D | --subdomain S)" : "[--remote-port N]",
-            http ? "HTTP" : kind == PROXY_UDP ? "UDP" : "TCP", k, QUICK_DEFAULT_SERVER_PORT, k);
+            http                ? "HTTP"
+            : kind == PROXY_UDP ? "UDP"
+                                : "TCP",
+            k, QUICK_DEFAULT_SERVER_PORT, k);
     if (http)
-        fprintf(f, "  --domain D                a custom domain (repeatable, at most %d)\n"
-                   "  --subdomain S             S under the server's subDomainHost\n",
+        fprintf(f,
+                "  --domain D                a custom domain (repeatable, at most %d)\n"
+                "  --subdomain S             S under the server's subDomainHost\n",
                 QUICK_MAX_DOMAINS);
     else
         fprintf(f, "  --remote-port N           public port (default 0: the server picks)\n");
-    fprintf(f, "  --fingerprint sha256:HEX  pin the server's certificate\n"
-               "                            (transport.tls.serverFingerprint)\n"
-               "  --ca FILE                 verify the server against a CA (trustedCaFile)\n"
-               "  --server-name NAME        TLS server name (default the server's host)\n"
-               "  --no-tls                  plain TCP to the server (transport.tls.enable = false)\n"
-               "  --state-dir DIR           known server fingerprints and session state\n"
-               "  -v, --verbose             log at info level (default: warnings)\n"
-               "  -h, --help                this text\n"
-               "\n"
-               "Without --fingerprint or --ca the first connection trusts the server's\n"
-               "certificate and records it (as `burrow client` does).\n");
+    fprintf(f,
+            "  --fingerprint sha256:HEX  pin the server's certificate\n"
+            "                            (transport.tls.serverFingerprint)\n"
+            "  --ca FILE                 verify the server against a CA (trustedCaFile)\n"
+            "  --server-name NAME        TLS server name (default the server's host)\n"
+            "  --no-tls                  plain TCP to the server (transport.tls.enable = false)\n"
+            "  --state-dir DIR           known server fingerprints and session state\n"
+            "  -v, --verbose             log at info level (default: warnings)\n"
+            "  -h, --help                this text\n"
+            "\n"
+            "Without --fingerprint or --ca the first connection trusts the server's\n"
+            "certificate and records it (as `burrow client` does).\n");
 }
 
 typedef struct quick_run {
@@ -115,7 +120,8 @@ static void on_event(void *arg, const client_event_t *ev)
         if (!q->up) give_up(q, "burrow %s: the server %s refused the proxy: %s\n", ev->reason);
         break;
     case CLIENT_EV_REFUSED:
-        if (!ev->ever_logged_in) give_up(q, "burrow %s: the server %s refused the login: %s\n", ev->reason);
+        if (!ev->ever_logged_in)
+            give_up(q, "burrow %s: the server %s refused the login: %s\n", ev->reason);
         break;
     case CLIENT_EV_LOST:
         if (!ev->ever_logged_in)

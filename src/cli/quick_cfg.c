@@ -60,30 +60,52 @@ static int split_server(quick_args_t *a, char *err, size_t errlen)
     return 0;
 }
 
-enum { O_TOKEN = 256, O_USER, O_NAME, O_REMOTE, O_DOMAIN, O_SUB, O_FP, O_CA, O_SNI, O_NOTLS, O_STATE };
+enum {
+    O_TOKEN = 256,
+    O_USER,
+    O_NAME,
+    O_REMOTE,
+    O_DOMAIN,
+    O_SUB,
+    O_FP,
+    O_CA,
+    O_SNI,
+    O_NOTLS,
+    O_STATE
+};
 
-static const struct option longopts[] = {
-    {"server", required_argument, NULL, 's'},   {"token", required_argument, NULL, 't'},
-    {"user", required_argument, NULL, O_USER},  {"name", required_argument, NULL, O_NAME},
-    {"remote-port", required_argument, NULL, O_REMOTE},
-    {"domain", required_argument, NULL, O_DOMAIN},
-    {"subdomain", required_argument, NULL, O_SUB},
-    {"fingerprint", required_argument, NULL, O_FP},
-    {"ca", required_argument, NULL, O_CA},
-    {"server-name", required_argument, NULL, O_SNI},
-    {"no-tls", no_argument, NULL, O_NOTLS},
-    {"state-dir", required_argument, NULL, O_STATE},
-    {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option longopts[] = {{"server", required_argument, NULL, 's'},
+                                         {"token", required_argument, NULL, 't'},
+                                         {"user", required_argument, NULL, O_USER},
+                                         {"name", required_argument, NULL, O_NAME},
+                                         {"remote-port", required_argument, NULL, O_REMOTE},
+                                         {"domain", required_argument, NULL, O_DOMAIN},
+                                         {"subdomain", required_argument, NULL, O_SUB},
+                                         {"fingerprint", required_argument, NULL, O_FP},
+                                         {"ca", required_argument, NULL, O_CA},
+                                         {"server-name", required_argument, NULL, O_SNI},
+                                         {"no-tls", no_argument, NULL, O_NOTLS},
+                                         {"state-dir", required_argument, NULL, O_STATE},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
 
 /* One option into a; 0, 1 (help) or -1. */
 static int take_opt(quick_args_t *a, int opt, const char *v, char *err, size_t errlen)
 {
     switch (opt) {
-    case 's': a->server = v; break;
-    case 't': a->token = v; break;
-    case O_USER: a->user = v; break;
-    case O_NAME: a->name = v; break;
+    case 's':
+        a->server = v;
+        break;
+    case 't':
+        a->token = v;
+        break;
+    case O_USER:
+        a->user = v;
+        break;
+    case O_NAME:
+        a->name = v;
+        break;
     case O_REMOTE:
         if ((a->remote_port = parse_port(v, 0)) < 0)
             return fail(err, errlen, "--remote-port must be 0..65535, got '%s'", v);
@@ -93,15 +115,31 @@ static int take_opt(quick_args_t *a, int opt, const char *v, char *err, size_t e
             return fail(err, errlen, "at most %d --domain options", QUICK_MAX_DOMAINS);
         a->domains[a->n_domains++] = v;
         break;
-    case O_SUB: a->subdomain = v; break;
-    case O_FP: a->fingerprint = v; break;
-    case O_CA: a->ca_file = v; break;
-    case O_SNI: a->server_name = v; break;
-    case O_NOTLS: a->no_tls = true; break;
-    case O_STATE: a->state_dir = v; break;
-    case 'v': a->verbose = true; break;
-    case 'h': return 1;
-    default: return fail(err, errlen, "unknown option (see --help)");
+    case O_SUB:
+        a->subdomain = v;
+        break;
+    case O_FP:
+        a->fingerprint = v;
+        break;
+    case O_CA:
+        a->ca_file = v;
+        break;
+    case O_SNI:
+        a->server_name = v;
+        break;
+    case O_NOTLS:
+        a->no_tls = true;
+        break;
+    case O_STATE:
+        a->state_dir = v;
+        break;
+    case 'v':
+        a->verbose = true;
+        break;
+    case 'h':
+        return 1;
+    default:
+        return fail(err, errlen, "unknown option (see --help)");
     }
     return 0;
 }
@@ -110,15 +148,17 @@ static int take_opt(quick_args_t *a, int opt, const char *v, char *err, size_t e
 static int check_args(quick_args_t *a, const char *env_token, char *err, size_t errlen)
 {
     bool http = a->kind == PROXY_HTTP;
-    if (!a->local) return fail(err, errlen, "which local port? (burrow %s PORT --server HOST)",
-                                kind_name(a->kind));
+    if (!a->local)
+        return fail(err, errlen, "which local port? (burrow %s PORT --server HOST)",
+                    kind_name(a->kind));
     if (!a->server) return fail(err, errlen, "--server HOST[:PORT] is required");
     if (!a->token) a->token = env_token;
     if (!a->token || !a->token[0])
         return fail(err, errlen, "--token T (or $BURROW_TOKEN) is required");
     if (http && a->remote_port >= 0)
-        return fail(err, errlen, "--remote-port is for tcp and udp; http is served on the "
-                                 "server's vhostHTTPPort (use --domain or --subdomain)");
+        return fail(err, errlen,
+                    "--remote-port is for tcp and udp; http is served on the "
+                    "server's vhostHTTPPort (use --domain or --subdomain)");
     if (!http && (a->n_domains || a->subdomain))
         return fail(err, errlen, "--domain and --subdomain are for http");
     if (http && !a->n_domains && !a->subdomain)

@@ -38,8 +38,8 @@ int sdn_send(const char *state)
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     /* MSG_DONTWAIT: a stuck manager must not stall the event loop. */
-    ssize_t w = sendto(fd, state, strlen(state), MSG_DONTWAIT | MSG_NOSIGNAL,
-                       (struct sockaddr *)&sun, len);
+    ssize_t w =
+        sendto(fd, state, strlen(state), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
     int e = w < 0 ? -errno : 0;
     close(fd);
     return e;

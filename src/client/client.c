@@ -460,7 +460,8 @@ static void disconnect(cli_t *c, const char *reason)
     stop_proxy_retries(c);
     cwork_close_idle(c);
     c->state = C_IDLE;
-    if (reason || c->fail_why[0]) client_emit(c, CLIENT_EV_LOST, NULL, reason ? reason : c->fail_why, 0, NULL);
+    if (reason || c->fail_why[0])
+        client_emit(c, CLIENT_EV_LOST, NULL, reason ? reason : c->fail_why, 0, NULL);
     c->fail_why[0] = '\0';
     if (!c->stopping) schedule_retry(c);
 }
@@ -508,8 +509,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr, uv_strerror(status));
         uv_freeaddrinfo(res);
         c->state = C_IDLE;
-        client_emit(c, CLIENT_EV_LOST, NULL, uv_strerror(status ? status : UV_EAI_NONAME), 0,
-                    NULL);
+        client_emit(c, CLIENT_EV_LOST, NULL, uv_strerror(status ? status : UV_EAI_NONAME), 0, NULL);
         if (!c->stopping) schedule_retry(c);
         return;
     }

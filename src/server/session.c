@@ -332,8 +332,7 @@ static bool valid_name(const char *name)
 }
 
 /* domains (owned; NULL: none) goes in as `domains`. */
-static void proxy_reply(session_t *ss, const char *name, int port, const char *err,
-                        json_t *domains)
+static void proxy_reply(session_t *ss, const char *name, int port, const char *err, json_t *domains)
 {
     json_t *o = json_pack("{s:s,s:b,s:i}", "name", name, "ok", err == NULL, "remote_port", port);
     if (err) json_object_set_new(o, "error", json_string(err));
@@ -349,8 +348,8 @@ static json_t *reply_domains(const session_t *ss, const sproxy_t *p, const json_
     if (!kind_has(kind_find(p->ops->type), KIND_ROUTES_DOMAIN)) return NULL;
     json_t *out = json_array(), *d;
     size_t i;
-    json_array_foreach(json_object_get(m, "custom_domains"), i, d)
-        if (json_is_string(d)) json_array_append(out, d);
+    json_array_foreach(json_object_get(m, "custom_domains"), i, d) if (json_is_string(d))
+        json_array_append(out, d);
     const char *sub = msg_str(m, "subdomain"), *host = ss->srv->cfg->subdomain_host;
     if (sub && *sub && host && *host)
         json_array_append_new(out, json_sprintf("%.64s.%.200s", sub, host));
