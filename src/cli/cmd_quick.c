@@ -87,8 +87,10 @@ static void format_address(const quick_run_t *q, const client_event_t *ev, char 
         if (!d && nd) continue;
         if (!d) /* an older server: only what we asked for is known */
             d = a->n_domains ? a->domains[0] : a->subdomain;
-        int w = snprintf(buf + len, n - len, "%s%s %s → http://%s%s%s", len ? "\n" : "", k,
-                         a->local, d, port, !nd && !a->n_domains ? " (under subDomainHost)" : "");
+        /* the server's names, escaped: it must not write to our terminal */
+        int w =
+            snprintf(buf + len, n - len, "%s%s %s → http://%s%s%s", len ? "\n" : "", k, a->local,
+                     LOG_ESC(d), port, !nd && !a->n_domains ? " (under subDomainHost)" : "");
         if (w < 0 || (size_t)w >= n - len) break;
         len += (size_t)w;
     }
@@ -96,7 +98,8 @@ static void format_address(const quick_run_t *q, const client_event_t *ev, char 
 
 static void give_up(quick_run_t *q, const char *fmt, const char *what)
 {
-    fprintf(stderr, fmt, kind_name(q->a->kind), q->a->server, what ? what : "?");
+    /* what may be the server's text: no terminal escapes get through */
+    fprintf(stderr, fmt, kind_name(q->a->kind), q->a->server, LOG_ESCQ(what ? what : "?"));
     q->status = 1;
     client_stop(q->cli);
 }
@@ -128,7 +131,7 @@ static void on_event(void *arg, const client_event_t *ev)
             give_up(q, "burrow %s: cannot reach the server %s: %s\n", ev->reason);
         else
             fprintf(stderr, "burrow %s: lost the server (%s); reconnecting\n",
-                    kind_name(q->a->kind), ev->reason ? ev->reason : "?");
+                    kind_name(q->a->kind), LOG_ESCQ(ev->reason ? ev->reason : "?"));
         break;
     default:
         break;
