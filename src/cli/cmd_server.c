@@ -13,6 +13,8 @@ static void usage(void)
            "\n"
            "Runs the public side: accepts clients on bindAddr:bindPort and exposes\n"
            "their proxies on public ports. FILE uses frp's frps.toml schema.\n"
+           "Under systemd (burrow-server.service, Type=notify) it reports READY=1\n"
+           "once its ports are bound.\n"
            "\n"
            "  -c, --config FILE  configuration file (frps.toml)\n"
            "  --state-dir DIR    where the self-signed certificate is kept\n"

@@ -228,7 +228,6 @@ static void on_login_ok(void *owner, json_t *m)
     c->gen++;
     c->seq = 0;
     c->attempt = 0;
-    bool before = c->ever_logged_in;
     c->ever_logged_in = true;
     if (conn_is_tls(c->ctl)) {
         SSL_SESSION_free(c->tls_session);
@@ -247,9 +246,7 @@ static void on_login_ok(void *owner, json_t *m)
     cddns_login(c, msg_str(m, "addr"));
     int iv = c->cfg->heartbeat_interval;
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
-    c->ever_logged_in = before; /* the event says whether this is the first */
     client_emit(c, CLIENT_EV_LOGIN, NULL, NULL, 0, NULL);
-    c->ever_logged_in = true;
 }
 
 static void on_error_msg(void *owner, json_t *m)

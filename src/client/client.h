@@ -66,7 +66,7 @@ typedef struct client_event {
     int remote_port;       /* PROXY_OK: the public port (vhost port for http/https) */
     const json_t *domains; /* PROXY_OK of http/https: the full names the server
                             * routes (NEW_PROXY_RESP `domains`); NULL from older servers */
-    bool ever_logged_in;   /* whether any login succeeded before this event */
+    bool ever_logged_in;   /* whether a login has succeeded (true from LOGIN on) */
 } client_event_t;
 
 /* One observer; fn(arg, ev) runs on the loop at each event. */
