@@ -46,7 +46,7 @@ void client_set_wake_request(cli_t *c, const char *name);
 bool client_wake_answered(const cli_t *c);
 /* What the client tells an observer (client_on_event): the one-liners
  * (cli/cmd_quick.c) print the public address from it, and `burrow client`
- * turns it into systemd's READY/STATUS/RELOADING lines (cli/sd_notify.c).
+ * turns it into systemd's READY/STATUS/RELOADING lines (cli/client_notify.c).
  * Everything in an event is borrowed for the call. The observer may call
  * client_stop() from it. */
 typedef enum {
