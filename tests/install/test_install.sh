@@ -5,7 +5,9 @@
 # second install into a scratch prefix (so that ExecStart exists on this
 # host) is checked by `systemd-analyze verify`: any line it prints (unknown
 # key, bad value, missing binary) fails the test, since it exits 0 on
-# warnings. The man page must render without groff warnings. No root needed.
+# warnings; `systemd-analyze security` must rate each unit's exposure at
+# 2.0 or better. The man page must render without groff warnings. No root
+# needed.
 set -euo pipefail
 BUILD=${1:?usage: test_install.sh BUILD_DIR}
 TMP=$(mktemp -d)
@@ -52,3 +54,10 @@ out=$(systemd-analyze verify --man=no "$U/burrow-server.service" "$U/burrow-clie
   { echo "$out"; fail "systemd-analyze verify exited non-zero"; }
 [ -z "$out" ] || { echo "$out"; fail "systemd-analyze verify complained"; }
 echo "ok: systemd-analyze verify: both units clean"
+# The sandbox must stay tight: systemd's own exposure score (0 best, 10
+# worst; 1.6 server and 1.5 client when written) at most 2.0.
+for u in burrow-server.service burrow-client@home.service; do
+  out=$(systemd-analyze security --offline=true --man=no --threshold=20 "$U/$u" 2>&1) ||
+    { echo "$out" | grep -E 'Overall|✗' | head -20; fail "$u: exposure above 2.0"; }
+  echo "ok: $u: $(echo "$out" | grep -o 'Overall exposure level.*')"
+done
