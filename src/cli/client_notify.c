@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli/sd_notify.h"
+#include "util/log.h"
 
 /* STATUS= for the current state, READY=1 first when `ready_now`. */
 static void send_status(client_notify_t *n, bool ready_now)
@@ -42,15 +43,17 @@ static void on_event(void *arg, const client_event_t *ev)
         n->logged_in = true;
         n->last_err[0] = '\0';
         break;
+    /* Reasons may be the server's text: escaped, so that no newline can
+     * add a line (MAINPID=, READY=) to the datagram. */
     case CLIENT_EV_LOST:
     case CLIENT_EV_REFUSED:
         n->logged_in = false;
         snprintf(n->last_err, sizeof n->last_err, "%s%s",
-                 ev->kind == CLIENT_EV_REFUSED ? "refused: " : "", ev->reason ? ev->reason : "");
+                 ev->kind == CLIENT_EV_REFUSED ? "refused: " : "", LOG_ESCQ(ev->reason));
         break;
     case CLIENT_EV_PROXY_REFUSED:
         snprintf(n->last_err, sizeof n->last_err, "proxy %s refused: %s", ev->proxy,
-                 ev->reason ? ev->reason : "");
+                 LOG_ESCQ(ev->reason));
         break;
     case CLIENT_EV_PROXY_OK:
         break;

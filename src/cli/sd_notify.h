@@ -15,8 +15,9 @@
 #include <uv.h>
 
 /* Sends `state` ("READY=1\nSTATUS=listening") to $NOTIFY_SOCKET, never
- * blocking. 0 when sent or when there is no socket to send to; else a
- * negative errno (the caller may ignore it: systemd may be gone). */
+ * blocking. Each line is an assignment: text from a peer must be escaped
+ * (LOG_ESCQ) before it goes into one, or a newline in it adds its own. 0 when sent or when there is
+ * no socket to send to; else a negative errno (the caller may ignore it: systemd may be gone). */
 int sdn_send(const char *state);
 /* printf-style sdn_send, truncated at 1 KiB. */
 int sdn_sendf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
