@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_oneliner: the one-liners behind the lab NAT, against the lab server.
 # `burrow tcp 192.168.1.10:9000 --server 203.0.113.10 --token T` (default
-# server port, the server picks the public port) and `burrow http
+# server port, the server picks the public port), `burrow udp ...
+# --remote-port 6099` and `burrow http
 # 192.168.1.10:8001` (token from $BURROW_TOKEN, --subdomain and --domain) run
 # in c1; each prints its public address on stdout, and `user` reaches the
 # service through exactly what was printed (tcp_blast; curl to the printed
@@ -17,11 +18,15 @@ lab_trap
 brw_require || exit 1
 ECHO=$(lab_tool tcp_echo) || exit 1
 BLAST=$(lab_tool tcp_blast) || exit 1
+UDP_ECHO=$(lab_tool udp_echo) || exit 1
+UDP_CHECK=$(lab_tool udp_check) || exit 1
 lab_up || lab_fail "lab_up"
 
 mkdir -p "$LAB_TMP/www"
 lab_bg c1 "$LAB_TMP/echo.log" "$ECHO" -b 192.168.1.10 9000
 lab_wait_port c1 tcp 192.168.1.10 9000 5 || lab_fail "tcp_echo in c1 did not start"
+lab_bg c1 "$LAB_TMP/udp_echo.log" "$UDP_ECHO" -b 192.168.1.10 9053
+lab_wait_port c1 udp 192.168.1.10 9053 5 || lab_fail "udp_echo in c1 did not start"
 http_backend c1 Q 192.168.1.10 8001 || lab_fail "http backend in c1 did not start"
 token=$(brw_token)
 brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPPort = $VHOST_HTTP" 'subDomainHost = "lab.test"'
@@ -47,6 +52,14 @@ port=${line##*:}
 [ "$port" -ge 6000 ] && [ "$port" -le 6100 ] || lab_fail "public port $port outside allowPorts"
 out=$(lab_exec user "$BLAST" -t 10 "$SRV_ADDR" "$port" 4 65536 2>&1) || lab_fail "through $SRV_ADDR:$port: $out"
 lab_pass "burrow tcp printed '$line'; user through it: ${out##*$'\n'}"
+
+one_liner udp udp 192.168.1.10:9053 -s "$SRV_ADDR" -t "$token" --remote-port 6099
+udp_pid=$LAB_LAST_PID
+lab_wait_log "$LAB_TMP/udp.out" "^udp 192\.168\.1\.10:9053 → $SRV_ADDR:6099\$" 10 ||
+    lab_fail "burrow udp printed no address: $(cat "$LAB_TMP/udp.out" "$LAB_TMP/udp.err")"
+out=$(lab_exec user "$UDP_CHECK" -s 1200 "$SRV_ADDR" 6099 50 2>&1) || lab_fail "udp through $SRV_ADDR:6099: $out"
+lab_pass "burrow udp --remote-port 6099 printed '$(head -n1 "$LAB_TMP/udp.out")'; user through it: $out"
+lab_kill "$udp_pid" INT
 
 one_liner http BURROW_TOKEN="$token" http 192.168.1.10:8001 \
     -s "$SRV_ADDR:$SRV_PORT" --subdomain q --domain www.q.example
