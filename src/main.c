@@ -38,7 +38,7 @@ static void usage(FILE *f)
 /* `burrow help [command]`: the command's own --help. */
 static int cmd_help(int argc, char **argv)
 {
-    if (argc < 2) {
+    if (argc < 2 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;
     }

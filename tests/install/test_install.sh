@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_install: `cmake --install` of the build tree BUILD (argument 1) into a
 # scratch DESTDIR with prefix /usr: the binary, the man page, the examples and
-# both systemd units land where they should and name /usr/bin/burrow. Then a
+# both systemd units land where they should and name /usr/bin/burrow; the
+# installed `burrow --help` lists every command and `burrow help CMD` describes
+# each. Then a
 # second install into a scratch prefix (so that ExecStart exists on this
 # host) is checked by `systemd-analyze verify`: any line it prints (unknown
 # key, bad value, missing binary) fails the test, since it exits 0 on
@@ -39,6 +41,15 @@ done
 grep -q '^AmbientCapabilities=CAP_NET_BIND_SERVICE' "$R/lib/systemd/system/burrow-server.service" ||
   fail "the server unit cannot bind low ports"
 echo "ok: DESTDIR install: binary, man page, examples, units naming /usr/bin/burrow"
+# `burrow --help` lists every command, and `burrow help CMD` describes each.
+cmds=$("$R/bin/burrow" --help | awk '/^commands:/{on=1; next} on && /^  [a-z]/{print $1}')
+[ "$(echo "$cmds" | wc -w)" -ge 10 ] || fail "burrow --help lists too few commands: $cmds"
+for c in $cmds; do
+  [ "$c" = help ] && continue
+  out=$("$R/bin/burrow" help "$c" 2>&1) || fail "burrow help $c exited $?"
+  echo "$out" | grep -q "burrow $c" || fail "burrow help $c: $(echo "$out" | head -n1)"
+done
+echo "ok: burrow help COMMAND for" $cmds
 
 out=$(MANWIDTH=80 man --warnings -l "$R/share/man/man1/burrow.1" 2>&1 >/dev/null || true)
 [ -z "$out" ] || { echo "$out"; fail "man page renders with warnings"; }
