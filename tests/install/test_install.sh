@@ -2,14 +2,13 @@
 # test_install: `cmake --install` of the build tree BUILD (argument 1) into a
 # scratch DESTDIR with prefix /usr: the binary, the man page, the examples and
 # both systemd units land where they should and name /usr/bin/burrow; the
-# installed `burrow --help` lists every command and `burrow help CMD` describes
-# each. Then a
-# second install into a scratch prefix (so that ExecStart exists on this
-# host) is checked by `systemd-analyze verify`: any line it prints (unknown
-# key, bad value, missing binary) fails the test, since it exits 0 on
-# warnings; `systemd-analyze security` must rate each unit's exposure at
-# 2.0 or better. The man page must render without groff warnings. No root
-# needed.
+# installed `burrow --help` lists every command and `burrow help CMD`
+# describes each. Then a second install into a scratch prefix (so that
+# ExecStart exists on this host) is checked by `systemd-analyze verify`: any
+# line it prints (unknown key, bad value, missing binary) fails the test,
+# since it exits 0 on warnings; `systemd-analyze security` must rate each
+# unit's exposure at 2.0 or better. The man page must render without groff
+# warnings. No root needed.
 set -euo pipefail
 BUILD=${1:?usage: test_install.sh BUILD_DIR}
 TMP=$(mktemp -d)
