@@ -1,0 +1,77 @@
+/* config_lb: loadBalancer.* and healthCheck.* of one proxy (config_lb.h).
+ *
+ * frp's rules: a group needs a name (groupKey may be empty, as in frp, but
+ * then anyone who knows the group name can join); groups exist for tcp
+ * and http proxies; a health check is "tcp" (connect) or "http" (GET path,
+ * 2xx is healthy), with frp's defaults 3 s timeout, 1 failure, 10 s
+ * interval. */
+#include "config/config_lb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    health_type_t type;
+} health_types[] = {{"tcp", HEALTH_TCP}, {"http", HEALTH_HTTP}};
+
+static const char *check_lb(const proxy_cfg_t *p, char *buf, size_t len)
+{
+    if (!p->lb_group && !p->lb_group_key) return NULL;
+    if (!p->lb_group || !p->lb_group[0]) return "loadBalancer.groupKey needs loadBalancer.group";
+    if (p->kind != PROXY_TCP && p->kind != PROXY_HTTP) {
+        snprintf(buf, len, "loadBalancer needs type tcp or http (not %s)", kind_name(p->kind));
+        return buf;
+    }
+    if (strlen(p->lb_group) > 64) return "loadBalancer.group is longer than 64 bytes";
+    if (p->lb_group_key && strlen(p->lb_group_key) > 256)
+        return "loadBalancer.groupKey is longer than 256 bytes";
+    if (p->remote_range) return "loadBalancer cannot share a port range (one port per group)";
+    return NULL;
+}
+
+static void health_defaults(health_cfg_t *h)
+{
+    if (!h->timeout_s) h->timeout_s = HEALTH_TIMEOUT_DEFAULT;
+    if (!h->max_failed) h->max_failed = HEALTH_MAX_FAILED_DEFAULT;
+    if (!h->interval_s) h->interval_s = HEALTH_INTERVAL_DEFAULT;
+}
+
+static const char *check_health(health_cfg_t *h, char *buf, size_t len)
+{
+    bool other = h->timeout_s || h->max_failed || h->interval_s || h->path || h->headers.n;
+    if (!h->type_name) return other ? "healthCheck needs healthCheck.type (\"tcp\" or \"http\")" : NULL;
+    for (size_t i = 0; i < sizeof health_types / sizeof health_types[0]; i++)
+        if (strcmp(h->type_name, health_types[i].name) == 0) h->type = health_types[i].type;
+    if (h->type == HEALTH_NONE) {
+        snprintf(buf, len, "healthCheck.type '%.40s' is not \"tcp\" or \"http\"", h->type_name);
+        return buf;
+    }
+    health_defaults(h);
+    if (h->type == HEALTH_HTTP && (!h->path || h->path[0] != '/'))
+        return "healthCheck.type \"http\" needs healthCheck.path starting with '/'";
+    if (h->type == HEALTH_TCP && (h->path || h->headers.n))
+        return "healthCheck.path and httpHeaders need healthCheck.type \"http\"";
+    if (h->path && strpbrk(h->path, " \r\n")) return "healthCheck.path holds a space or line break";
+    return NULL;
+}
+
+const char *config_lb_check(proxy_cfg_t *p, char *buf, size_t len)
+{
+    const char *why = check_lb(p, buf, len);
+    return why ? why : check_health(&p->health, buf, len);
+}
+
+void config_lb_free(proxy_cfg_t *p)
+{
+    free(p->lb_group);
+    free(p->lb_group_key);
+    free(p->health.type_name);
+    free(p->health.path);
+    for (int i = 0; i < p->health.headers.n; i++) {
+        free(p->health.headers.v[i].name);
+        free(p->health.headers.v[i].value);
+    }
+    free(p->health.headers.v);
+}
