@@ -27,6 +27,10 @@ json_t *cproxy_new_proxy_msg(const cproxy_t *p)
                           "remote_port", cfg->remote_port);
     if (o && cfg->remote_range)
         json_object_set_new(o, "remote_range", json_string(cfg->remote_range));
+    if (o && cfg->lb_group) { /* loadBalancer: the server shares the port or route */
+        json_object_set_new(o, "group", json_string(cfg->lb_group));
+        json_object_set_new(o, "group_key", json_string(cfg->lb_group_key ? cfg->lb_group_key : ""));
+    }
     const cproxy_ops_t *ops = cproxy_ops(cfg->kind);
     if (o && ops && ops->encode) ops->encode(o, cfg);
     return o;
