@@ -130,7 +130,7 @@ static listener_t *listen_port(srv_t *s, int port, listener_conn_cb cb, void *da
 static const lb_group_t *port_group(const srv_t *s, int port)
 {
     for (const lb_group_t *g = s->lb_tcp.head; port > 0 && g; g = g->next)
-        if (((const tcp_group_t *)g->data)->port == port) return g;
+        if (g->data && ((const tcp_group_t *)g->data)->port == port) return g; /* not bound yet */
     return NULL;
 }
 
