@@ -423,7 +423,7 @@ static const char *check_ownership(session_t *ss, const char *name, const sproxy
         return same_user(owner, ss) ? "proxy name already in use"
                                     : "proxy name already in use by another user";
     const lb_group_t *group = NULL;
-    bool grouped = wants_group(m);
+    bool grouped = wants_group(m) && ops == &sproxy_tcp_ops; /* tcp groups share a port */
     owner = port > 0 && binds_port(ops) && !grouped
                 ? port_holder_in(ss->srv, ops, (int)port, &group)
                 : NULL;
