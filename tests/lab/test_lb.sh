@@ -29,7 +29,7 @@ brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPPort = $VHOST_HTTP" \
 # lb_client FILE NODE-IP KEY: both group proxies of one client
 lb_client() {
     local f=$1 ip=$2 k=$3 n=$4
-    brw_client_conf "$f" "$token"
+    brw_client_conf "$f" "$token" 'webServer.addr = "127.0.0.1"' 'webServer.port = 7400'
     vhost_proxy "$f" "t$n" tcp "$ip" 8001 'remotePort = 6010' \
         "loadBalancer = { group = \"tg\", groupKey = \"$k\" }" \
         'healthCheck = { type = "tcp", intervalSeconds = 1, timeoutSeconds = 1 }'
@@ -41,6 +41,7 @@ lb_client "$LAB_TMP/c1.toml" 192.168.1.10 "$key" 1
 lb_client "$LAB_TMP/c2.toml" 192.168.2.10 "$key" 2
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 c1 "$LAB_TMP/c1.toml"
+C1_PID=$LAB_LAST_PID
 brw_start_client c2 c2 "$LAB_TMP/c2.toml"
 C2_PID=$LAB_LAST_PID
 for n in 1 2; do
@@ -84,6 +85,12 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 s=$(sites 6)
 [ "$s" = "$(printf 'A/A %.0s' 1 2 3 4 5 6)" ] || lab_fail "after c2's backend died, not all answered by A: $s"
 lab_pass "c2's backend killed: dropped by its health checks in ${ms} ms; 12 requests all answered by c1"
+lab_exec c2 "$BURROW_BIN" status -c "$LAB_TMP/c2.toml" >"$LAB_TMP/status.txt" 2>&1 ||
+    lab_fail "burrow status failed: $(cat "$LAB_TMP/status.txt")"
+grep -Eq '^t2 +tcp +unhealthy .*refused' "$LAB_TMP/status.txt" || lab_fail "status: $(cat "$LAB_TMP/status.txt")"
+lab_exec c2 curl -s --max-time 5 http://127.0.0.1:7400/api/status | grep -q '"health": *"down"' ||
+    lab_fail "/api/status has no health down"
+lab_pass "burrow status: t2 unhealthy (connection refused); /api/status health down"
 
 # --- it comes back: c2 rejoins ---------------------------------------------------------
 http_backend c2 B 192.168.2.10 8001 || lab_fail "backend B again"
@@ -128,5 +135,7 @@ lab_wait_log "$LAB_TMP/server.log" 'load-balancing group left group=hg proxy=h2'
 s=$(sites 6)
 [ "$s" = "$(printf 'A/A %.0s' 1 2 3 4 5 6)" ] || lab_fail "after kill -9 of c2, not all answered by A: $s"
 lab_pass "c2 killed (-9): both groups keep serving through c1 alone"
+brw_stop_clean "$C1_PID" "$LAB_TMP/c1.log" "c1 (health checks running)"
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" "server (groups held)"
 grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$LAB_TMP"/*.log && lab_fail "sanitizer report"
 lab_pass "test_lb"
