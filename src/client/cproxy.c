@@ -30,7 +30,8 @@ json_t *cproxy_new_proxy_msg(const cproxy_t *p)
         json_object_set_new(o, "remote_range", json_string(cfg->remote_range));
     if (o && cfg->lb_group) { /* loadBalancer: the server shares the port or route */
         json_object_set_new(o, "group", json_string(cfg->lb_group));
-        json_object_set_new(o, "group_key", json_string(cfg->lb_group_key ? cfg->lb_group_key : ""));
+        json_object_set_new(o, "group_key",
+                            json_string(cfg->lb_group_key ? cfg->lb_group_key : ""));
     }
     const cproxy_ops_t *ops = cproxy_ops(cfg->kind);
     if (o && ops && ops->encode) ops->encode(o, cfg);
@@ -125,8 +126,8 @@ void cproxy_arm(cproxy_t *p)
     ref_hold(&p->ref); /* the timer's, until on_retry_closed */
     cexpose_start(p);
     if (p->cfg->health.type != HEALTH_NONE)
-        p->health = chealth_create(p->cli->loop, &p->cfg->health, &p->local, p->wire_name,
-                                   on_health, p);
+        p->health =
+            chealth_create(p->cli->loop, &p->cfg->health, &p->local, p->wire_name, on_health, p);
 }
 
 static void on_retry_closed(uv_handle_t *h)

@@ -194,7 +194,7 @@ typedef enum {
     K_STR_LIST,    /* str_list_t at `off`: an array of strings */
     K_HEADERS,     /* header_list_t at `off`: a table of string values */
     K_PP_VERSION,  /* int at `off`: "v1" → 1, "v2" → 2 */
-    K_NAMED_HEADERS, /* header_list_t at `off`: an array of {name, value} tables */
+    K_HDR_ARRAY,   /* header_list_t at `off`: an array of {name, value} tables */
     K_USERS,       /* server_cfg_t users */
     K_USER_PORTS,  /* user_cfg_t allow_ports */
     K_SUBDOMAINS,  /* user_cfg_t subdomains: a boolean or an array of names */
@@ -382,7 +382,7 @@ static const key_spec_t proxy_keys[] = {
     INT("healthCheck.maxFailed", proxy_cfg_t, health.max_failed, 1, 1000),
     INT("healthCheck.intervalSeconds", proxy_cfg_t, health.interval_s, 1, 86400),
     STR("healthCheck.path", proxy_cfg_t, health.path),
-    SPECIAL("healthCheck.httpHeaders", K_NAMED_HEADERS, proxy_cfg_t, health.headers),
+    SPECIAL("healthCheck.httpHeaders", K_HDR_ARRAY, proxy_cfg_t, health.headers),
     FRP("metadatas"),
     FRP("annotations"),
     FRP("plugin"),
@@ -739,7 +739,7 @@ HANDLER(h_headers)
     }
 }
 
-/* One {name = "...", value = "..."} entry of a K_NAMED_HEADERS array. */
+/* One {name = "...", value = "..."} entry of a K_HDR_ARRAY array. */
 static void named_header(ctx_t *c, const char *path, const toml_value_t *e, header_list_t *l)
 {
     const toml_value_t *n = toml_table_get(e, "name"), *v = toml_table_get(e, "value");
@@ -1689,7 +1689,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_STR_LIST] = h_str_list,
     [K_HEADERS] = h_headers,
     [K_PP_VERSION] = h_pp_version,
-    [K_NAMED_HEADERS] = h_named_headers,
+    [K_HDR_ARRAY] = h_named_headers,
     [K_USERS] = h_users,
     [K_USER_PORTS] = h_user_ports,
     [K_SUBDOMAINS] = h_subdomains,

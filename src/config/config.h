@@ -61,19 +61,19 @@ typedef struct header_list {
 /* healthCheck.* (frp's keys): the client probes its local service and
  * takes the proxy off the server while it fails (client/chealth.c).
  * Checked and defaulted by config_lb.c. */
-#define HEALTH_TIMEOUT_DEFAULT 3   /* healthCheck.timeoutSeconds */
+#define HEALTH_TIMEOUT_DEFAULT 3    /* healthCheck.timeoutSeconds */
 #define HEALTH_MAX_FAILED_DEFAULT 1 /* healthCheck.maxFailed */
-#define HEALTH_INTERVAL_DEFAULT 10 /* healthCheck.intervalSeconds */
-#define HEALTH_HEADERS_MAX 32      /* healthCheck.httpHeaders entries */
+#define HEALTH_INTERVAL_DEFAULT 10  /* healthCheck.intervalSeconds */
+#define HEALTH_HEADERS_MAX 32       /* healthCheck.httpHeaders entries */
 typedef enum { HEALTH_NONE, HEALTH_TCP, HEALTH_HTTP } health_type_t;
 typedef struct health_cfg {
-    char *type_name;          /* healthCheck.type as written: "tcp" or "http" */
-    health_type_t type;       /* from type_name (config_lb_check) */
-    int timeout_s;            /* healthCheck.timeoutSeconds */
-    int max_failed;           /* healthCheck.maxFailed */
-    int interval_s;           /* healthCheck.intervalSeconds */
-    char *path;               /* healthCheck.path (http): "/..." */
-    header_list_t headers;    /* healthCheck.httpHeaders: [{name, value}] */
+    char *type_name;       /* healthCheck.type as written: "tcp" or "http" */
+    health_type_t type;    /* from type_name (config_lb_check) */
+    int timeout_s;         /* healthCheck.timeoutSeconds */
+    int max_failed;        /* healthCheck.maxFailed */
+    int interval_s;        /* healthCheck.intervalSeconds */
+    char *path;            /* healthCheck.path (http): "/..." */
+    header_list_t headers; /* healthCheck.httpHeaders: [{name, value}] */
 } health_cfg_t;
 
 typedef struct proxy_cfg {

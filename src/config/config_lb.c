@@ -41,7 +41,8 @@ static void health_defaults(health_cfg_t *h)
 static const char *check_health(health_cfg_t *h, char *buf, size_t len)
 {
     bool other = h->timeout_s || h->max_failed || h->interval_s || h->path || h->headers.n;
-    if (!h->type_name) return other ? "healthCheck needs healthCheck.type (\"tcp\" or \"http\")" : NULL;
+    if (!h->type_name)
+        return other ? "healthCheck needs healthCheck.type (\"tcp\" or \"http\")" : NULL;
     for (size_t i = 0; i < sizeof health_types / sizeof health_types[0]; i++)
         if (strcmp(h->type_name, health_types[i].name) == 0) h->type = health_types[i].type;
     if (h->type == HEALTH_NONE) {

@@ -47,8 +47,7 @@ static bool is_member(const lb_group_t *g, const void *member)
     return false;
 }
 
-int lb_group_join(lb_groups_t *t, const char *name, const char *key, void *member,
-                  lb_group_t **out)
+int lb_group_join(lb_groups_t *t, const char *name, const char *key, void *member, lb_group_t **out)
 {
     size_t len = name ? strlen(name) : 0;
     if (len == 0 || len > LB_GROUP_NAME_MAX) return LB_ERR_NAME;

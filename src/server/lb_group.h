@@ -24,8 +24,8 @@
 typedef struct lb_group {
     struct lb_group *next;
     char name[LB_GROUP_NAME_MAX + 1];
-    uint8_t key_hash[32];                 /* SHA-256 of groupKey */
-    void *members[LB_GROUP_MEMBERS_MAX];  /* borrowed, in join order */
+    uint8_t key_hash[32];                /* SHA-256 of groupKey */
+    void *members[LB_GROUP_MEMBERS_MAX]; /* borrowed, in join order */
     int n;
     unsigned cursor; /* the next member to serve, modulo n */
     void *data;      /* the owner's (what the group serves) */
@@ -38,11 +38,11 @@ typedef struct lb_groups {
 } lb_groups_t;
 
 /* lb_group_join results */
-#define LB_JOINED 0       /* member added to an existing group */
-#define LB_CREATED 1      /* a new group with this member; set its data */
-#define LB_ERR_KEY (-1)   /* the group exists with another key */
-#define LB_ERR_FULL (-2)  /* LB_GROUP_MEMBERS_MAX members already */
-#define LB_ERR_NAME (-3)  /* empty or longer than LB_GROUP_NAME_MAX */
+#define LB_JOINED 0      /* member added to an existing group */
+#define LB_CREATED 1     /* a new group with this member; set its data */
+#define LB_ERR_KEY (-1)  /* the group exists with another key */
+#define LB_ERR_FULL (-2) /* LB_GROUP_MEMBERS_MAX members already */
+#define LB_ERR_NAME (-3) /* empty or longer than LB_GROUP_NAME_MAX */
 #define LB_ERR_NOMEM (-4)
 
 lb_group_t *lb_groups_find(const lb_groups_t *t, const char *name);

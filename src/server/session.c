@@ -574,8 +574,7 @@ static json_t *proxy_conf(const sproxy_t *p, const json_t *m)
     }
     /* the group, never its key */
     if (c && p->lb)
-        json_object_set_new(c, "loadBalancer",
-                            json_pack("{s:s}", "group", p->lb->name));
+        json_object_set_new(c, "loadBalancer", json_pack("{s:s}", "group", p->lb->name));
     return c;
 }
 

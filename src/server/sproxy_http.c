@@ -526,8 +526,8 @@ static int group_create(sproxy_t *p, vsite_t *v, const char *group, const json_t
 {
     http_group_t *hg = calloc(1, sizeof *hg);
     lb_group_t *g = NULL;
-    int r = hg ? lb_group_join(&p->srv->lb_http, group, msg_str(m, "group_key"), p, &g)
-               : LB_ERR_NOMEM;
+    int r =
+        hg ? lb_group_join(&p->srv->lb_http, group, msg_str(m, "group_key"), p, &g) : LB_ERR_NOMEM;
     if (r < 0) {
         free(hg);
         free(key);

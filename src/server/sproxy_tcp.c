@@ -140,8 +140,8 @@ static int check_join(sproxy_t *p, const lb_group_t *g, long long asked, char *e
 {
     const tcp_group_t *tg = g->data;
     if (asked && asked != tg->port)
-        snprintf(err, errlen, "load-balancing group %s is on port %d, not %lld",
-                 LOG_ESC(g->name), tg->port, asked);
+        snprintf(err, errlen, "load-balancing group %s is on port %d, not %lld", LOG_ESC(g->name),
+                 tg->port, asked);
     else if (p->sess && !session_port_allowed(p->sess, tg->port))
         snprintf(err, errlen, "port %d of load-balancing group %s is not allowed for this user",
                  tg->port, LOG_ESC(g->name));

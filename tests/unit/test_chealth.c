@@ -221,11 +221,8 @@ static void test_http_status(void)
     reset();
     answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     int port = server_start(0);
-    health_cfg_t cfg = {.type = HEALTH_HTTP,
-                        .timeout_s = 1,
-                        .max_failed = 1,
-                        .interval_s = 1,
-                        .path = "/healthz"};
+    health_cfg_t cfg = {
+        .type = HEALTH_HTTP, .timeout_s = 1, .max_failed = 1, .interval_s = 1, .path = "/healthz"};
     hc = checker(&cfg, port, 10);
     want_probes = 3;
     CHECK(run_until(probes_reached, 3000));
@@ -248,11 +245,8 @@ static void test_timeout_one_at_a_time(void)
 {
     reset();
     int port = server_start(0);
-    health_cfg_t cfg = {.type = HEALTH_HTTP,
-                        .timeout_s = 1,
-                        .max_failed = 1,
-                        .interval_s = 1,
-                        .path = "/"};
+    health_cfg_t cfg = {
+        .type = HEALTH_HTTP, .timeout_s = 1, .max_failed = 1, .interval_s = 1, .path = "/"};
     hc = checker(&cfg, port, 10);
     uint64_t t0 = uv_now(&loop);
     want_downs = 1, want_ups = 0;

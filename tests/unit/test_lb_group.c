@@ -59,9 +59,9 @@ static void test_leave_keeps_turn(void)
     lb_group_join(&t, "g", "k", &c, &g);
     lb_group_join(&t, "g", "k", &d, &g);
     CHECK(lb_group_next(g) == &a && lb_group_next(g) == &b); /* c is next */
-    CHECK_EQ_INT(lb_group_leave(&t, g, &a), 3);               /* before the turn */
-    CHECK(lb_group_next(g) == &c);                            /* d is next */
-    CHECK_EQ_INT(lb_group_leave(&t, g, &d), 2);               /* at the turn, the last */
+    CHECK_EQ_INT(lb_group_leave(&t, g, &a), 3);              /* before the turn */
+    CHECK(lb_group_next(g) == &c);                           /* d is next */
+    CHECK_EQ_INT(lb_group_leave(&t, g, &d), 2);              /* at the turn, the last */
     CHECK(lb_group_next(g) == &b && lb_group_next(g) == &c);
     CHECK_EQ_INT(lb_group_leave(&t, g, &a), 2); /* not a member: nothing */
     lb_group_leave(&t, g, &b);
