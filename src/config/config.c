@@ -1147,6 +1147,24 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
                  kind_name(p->kind));
 }
 
+/* loadBalancer.* and healthCheck.* (config_lb.c). */
+static void check_lb(ctx_t *c, const char *scope, const toml_value_t *tab, proxy_cfg_t *p)
+{
+    const toml_value_t *lp = toml_table_get(tab, "localPort");
+    if (p->lb_group && lp && lp->type == TOML_STRING)
+        error_at(c, p->line,
+                 "proxy '%s': loadBalancer cannot share a port range (one port per group)", scope);
+    const char *(*const checks[])(proxy_cfg_t *, char *, size_t, bool *) = {config_lb_check_group,
+                                                                            config_lb_check_health};
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        char buf[160];
+        bool warn = false;
+        const char *why = checks[i](p, buf, sizeof buf, &warn);
+        if (why && warn) warn_at(c, p->line, "proxy '%s': %s", scope, why);
+        if (why && !warn) error_at(c, p->line, "proxy '%s': %s", scope, why);
+    }
+}
+
 /* A plain range proxy's copies are named "<name>-<localPort>". */
 static void name_range_copy(ctx_t *c, proxy_cfg_t *p)
 {
@@ -1176,9 +1194,7 @@ static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_val
         check_required(c, scope, v, "name");
         check_required(c, scope, v, "localPort");
         check_kind_keys(c, scope, p);
-        char lb_buf[160];
-        const char *lb_why = config_lb_check(p, lb_buf, sizeof lb_buf);
-        if (lb_why) error_at(c, p->line, "proxy '%s': %s", scope, lb_why);
+        check_lb(c, scope, v, p);
         c->quiet = false;
         const toml_value_t *lp = toml_table_get(v, "localPort");
         p->in_range = lp && lp->type == TOML_STRING;

@@ -2,9 +2,10 @@
  *
  * frp's rules: a group needs a name (groupKey may be empty, as in frp, but
  * then anyone who knows the group name can join); groups exist for tcp
- * and http proxies; a health check is "tcp" (connect) or "http" (GET path,
- * 2xx is healthy), with frp's defaults 3 s timeout, 1 failure, 10 s
- * interval. */
+ * and http proxies (frp ignores the keys elsewhere: burrow warns and drops
+ * them); a health check is "tcp" (connect) or "http" (GET path, 2xx is
+ * healthy; the path is required, as in frp), with frp's defaults 3 s
+ * timeout, 1 failure, 10 s interval. */
 #include "config/config_lb.h"
 
 #include <stdio.h>
@@ -16,18 +17,31 @@ static const struct {
     health_type_t type;
 } health_types[] = {{"tcp", HEALTH_TCP}, {"http", HEALTH_HTTP}};
 
-static const char *check_lb(const proxy_cfg_t *p, char *buf, size_t len)
+static void drop_group(proxy_cfg_t *p)
 {
+    free(p->lb_group);
+    free(p->lb_group_key);
+    p->lb_group = p->lb_group_key = NULL;
+}
+
+const char *config_lb_check_group(proxy_cfg_t *p, char *buf, size_t len, bool *warn)
+{
+    *warn = true;
     if (!p->lb_group && !p->lb_group_key) return NULL;
-    if (!p->lb_group || !p->lb_group[0]) return "loadBalancer.groupKey needs loadBalancer.group";
+    if (!p->lb_group || !p->lb_group[0]) {
+        drop_group(p);
+        return "loadBalancer.groupKey without loadBalancer.group; ignored";
+    }
     if (p->kind != PROXY_TCP && p->kind != PROXY_HTTP) {
-        snprintf(buf, len, "loadBalancer needs type tcp or http (not %s)", kind_name(p->kind));
+        snprintf(buf, len, "loadBalancer needs type tcp or http; ignored for type %s",
+                 kind_name(p->kind));
+        drop_group(p);
         return buf;
     }
+    *warn = false;
     if (strlen(p->lb_group) > 64) return "loadBalancer.group is longer than 64 bytes";
     if (p->lb_group_key && strlen(p->lb_group_key) > 256)
         return "loadBalancer.groupKey is longer than 256 bytes";
-    if (p->remote_range) return "loadBalancer cannot share a port range (one port per group)";
     return NULL;
 }
 
@@ -38,11 +52,27 @@ static void health_defaults(health_cfg_t *h)
     if (!h->interval_s) h->interval_s = HEALTH_INTERVAL_DEFAULT;
 }
 
-static const char *check_health(health_cfg_t *h, char *buf, size_t len)
+static void drop_health(health_cfg_t *h)
 {
+    free(h->path);
+    for (int i = 0; i < h->headers.n; i++) {
+        free(h->headers.v[i].name);
+        free(h->headers.v[i].value);
+    }
+    free(h->headers.v);
+    *h = (health_cfg_t){0};
+}
+
+const char *config_lb_check_health(proxy_cfg_t *p, char *buf, size_t len, bool *warn)
+{
+    health_cfg_t *h = &p->health;
     bool other = h->timeout_s || h->max_failed || h->interval_s || h->path || h->headers.n;
-    if (!h->type_name)
-        return other ? "healthCheck needs healthCheck.type (\"tcp\" or \"http\")" : NULL;
+    *warn = !h->type_name;
+    if (!h->type_name) {
+        if (!other) return NULL;
+        drop_health(h);
+        return "healthCheck keys without healthCheck.type (\"tcp\" or \"http\"): no health check";
+    }
     for (size_t i = 0; i < sizeof health_types / sizeof health_types[0]; i++)
         if (strcmp(h->type_name, health_types[i].name) == 0) h->type = health_types[i].type;
     if (h->type == HEALTH_NONE) {
@@ -58,21 +88,9 @@ static const char *check_health(health_cfg_t *h, char *buf, size_t len)
     return NULL;
 }
 
-const char *config_lb_check(proxy_cfg_t *p, char *buf, size_t len)
-{
-    const char *why = check_lb(p, buf, len);
-    return why ? why : check_health(&p->health, buf, len);
-}
-
 void config_lb_free(proxy_cfg_t *p)
 {
-    free(p->lb_group);
-    free(p->lb_group_key);
+    drop_group(p);
     free(p->health.type_name);
-    free(p->health.path);
-    for (int i = 0; i < p->health.headers.n; i++) {
-        free(p->health.headers.v[i].name);
-        free(p->health.headers.v[i].value);
-    }
-    free(p->health.headers.v);
+    drop_health(&p->health);
 }

@@ -644,18 +644,29 @@ static void test_lb_health_keys(void)
     }
     config_client_free(&c);
 #define P1 "[[proxies]]\nname = \"x\"\nlocalPort = 1\n"
-    client_fails(P1 "type = \"udp\"\nloadBalancer.group = \"g\"\n",
-                 "frpc.toml:1: error: proxy 'proxies[0]': loadBalancer needs type tcp or http "
-                 "(not udp)",
-                 1);
-    client_fails(P1 "type = \"tcp\"\nloadBalancer.groupKey = \"k\"\n",
-                 "proxy 'proxies[0]': loadBalancer.groupKey needs loadBalancer.group", 1);
+    /* what frp ignores silently is dropped with a warning */
+    CHECK_EQ_INT(client(P1 "type = \"udp\"\nloadBalancer.group = \"g\"\n"
+                           "[[proxies]]\nname = \"y\"\nlocalPort = 1\ntype = \"tcp\"\n"
+                           "loadBalancer.groupKey = \"k\"\nhealthCheck.intervalSeconds = 5\n",
+                        &c),
+                 0);
+    CHECK(diag_has("frpc.toml:1: warning: proxy 'proxies[0]': loadBalancer needs type tcp or "
+                   "http; ignored for type udp"));
+    CHECK(diag_has("frpc.toml:6: warning: proxy 'proxies[1]': loadBalancer.groupKey without "
+                   "loadBalancer.group; ignored"));
+    CHECK(diag_has("warning: proxy 'proxies[1]': healthCheck keys without healthCheck.type"));
+    CHECK_EQ_INT(diag_lines(), 3);
+    if (c.n_proxies == 2)
+        CHECK(!c.proxies[0].lb_group && !c.proxies[1].lb_group_key &&
+              c.proxies[1].health.interval_s == 0);
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"x\"\ntype = \"tcp\"\nlocalPort = \"1-2\"\n"
+                 "remotePort = \"6000-6001\"\nloadBalancer.group = \"g\"\n",
+                 "loadBalancer cannot share a port range", 1);
     client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"icmp\"\n",
                  "healthCheck.type 'icmp' is not \"tcp\" or \"http\"", 1);
     client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"http\"\n",
                  "healthCheck.type \"http\" needs healthCheck.path starting with '/'", 1);
-    client_fails(P1 "type = \"tcp\"\nhealthCheck.intervalSeconds = 5\n",
-                 "healthCheck needs healthCheck.type", 1);
     client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"tcp\"\nhealthCheck.path = \"/\"\n",
                  "healthCheck.path and httpHeaders need healthCheck.type \"http\"", 1);
     client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"http\"\nhealthCheck.path = \"/\"\n"
