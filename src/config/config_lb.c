@@ -84,7 +84,9 @@ const char *config_lb_check_health(proxy_cfg_t *p, char *buf, size_t len, bool *
         return "healthCheck.type \"http\" needs healthCheck.path starting with '/'";
     if (h->type == HEALTH_TCP && (h->path || h->headers.n))
         return "healthCheck.path and httpHeaders need healthCheck.type \"http\"";
-    if (h->path && strpbrk(h->path, " \r\n")) return "healthCheck.path holds a space or line break";
+    for (const char *c = h->path; c && *c; c++) /* it goes into a request line as is */
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            return "healthCheck.path holds a space or a control character";
     return NULL;
 }
 

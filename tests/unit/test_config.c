@@ -672,6 +672,8 @@ static void test_lb_health_keys(void)
     client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"http\"\nhealthCheck.path = \"/\"\n"
                     "healthCheck.httpHeaders = [{ name = \"a b\", value = \"x\" }]\n",
                  "not a valid HTTP header name and value", 1);
+    client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"http\"\nhealthCheck.path = \"/a\\tb\"\n",
+                 "healthCheck.path holds a space or a control character", 1);
     client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"tcp\"\nhealthCheck.maxFailed = 0\n",
                  "healthCheck.maxFailed", 1);
 #undef P1
