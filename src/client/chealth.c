@@ -52,21 +52,25 @@ health_step_t health_sm_result(health_sm_t *sm, int max_failed, bool ok)
     return HEALTH_STEP_DOWN;
 }
 
-/* "HTTP/1.x NNN" (RFC 9112 §4: status-line = HTTP-version SP status-code SP ...). */
+/* "HTTP/1.x NNN" and the SP or CR after it (RFC 9112 §4: status-line =
+ * HTTP-version SP status-code SP [reason-phrase]). A verdict is given
+ * only once those 13 bytes are in, so it never changes as more arrive;
+ * a byte that cannot start a status line is refused at once. */
 int health_http_status(const uint8_t *p, size_t len)
 {
     static const char prefix[] = "HTTP/1.";
-    size_t k = sizeof prefix - 1;
+    const size_t k = sizeof prefix - 1;
     for (size_t i = 0; i < len && i < k; i++)
         if (p[i] != (uint8_t)prefix[i]) return -1;
-    if (len < k + 5) return 0;
-    if (p[k] < '0' || p[k] > '9' || p[k + 1] != ' ') return -1;
+    if (len > k && (p[k] < '0' || p[k] > '9')) return -1;
+    if (len > k + 1 && p[k + 1] != ' ') return -1;
     int code = 0;
-    for (size_t i = k + 2; i < k + 5; i++) {
+    for (size_t i = k + 2; i < k + 5 && i < len; i++) {
         if (p[i] < '0' || p[i] > '9') return -1;
         code = code * 10 + (p[i] - '0');
     }
-    if (len > k + 5 && p[k + 5] != ' ' && p[k + 5] != '\r') return -1;
+    if (len < k + 6) return 0;
+    if (p[k + 5] != ' ' && p[k + 5] != '\r') return -1;
     return code >= 100 ? code : -1;
 }
 

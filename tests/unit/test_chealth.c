@@ -39,6 +39,9 @@ static void test_status_line(void)
     CHECK_EQ_INT(status_of("HTTP/1.0 503 Busy\r\n"), 503);
     CHECK_EQ_INT(status_of("HTTP/1.1 204\r\n"), 204);
     CHECK_EQ_INT(status_of("HTTP/1.1 20"), 0);
+    CHECK_EQ_INT(status_of("HTTP/1.1 200"), 0); /* the byte after the code decides */
+    CHECK_EQ_INT(status_of("HTTP/1.1 200`OK\r\n"), -1);
+    CHECK_EQ_INT(status_of("HTTP/1.1 2x"), -1); /* refused as soon as seen */
     CHECK_EQ_INT(status_of("HTT"), 0);
     CHECK_EQ_INT(status_of(""), 0);
     CHECK_EQ_INT(status_of("SSH-2.0-OpenSSH\r\n"), -1);
