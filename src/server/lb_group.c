@@ -1,10 +1,13 @@
 /* lb_group: load-balancing groups (lb_group.h). */
 #include "server/lb_group.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include "util/log.h"
 
 static void key_hash(const char *key, uint8_t out[32])
 {
@@ -97,4 +100,16 @@ void *lb_group_next(lb_group_t *g)
     void *m = g->members[g->cursor % (unsigned)g->n];
     g->cursor = (g->cursor + 1) % (unsigned)g->n;
     return m;
+}
+
+int lb_group_join_error(int r, const char *group, char *err, size_t errlen)
+{
+    if (r == LB_ERR_KEY)
+        snprintf(err, errlen, "wrong groupKey for load-balancing group %s", LOG_ESC(group));
+    else if (r == LB_ERR_FULL)
+        snprintf(err, errlen, "load-balancing group %s is full (%d proxies)", LOG_ESC(group),
+                 LB_GROUP_MEMBERS_MAX);
+    else
+        snprintf(err, errlen, "%s", r == LB_ERR_NAME ? "invalid group name" : "out of memory");
+    return -1;
 }

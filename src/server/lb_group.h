@@ -16,6 +16,7 @@
 #define BURROW_LB_GROUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LB_GROUP_MEMBERS_MAX 32 /* proxies in one group; one more is refused */
@@ -58,5 +59,8 @@ int lb_group_leave(lb_groups_t *t, lb_group_t *g, void *member);
 /* The member to serve the next connection (round robin), or NULL when g
  * has none. */
 void *lb_group_next(lb_group_t *g);
+/* The refusal for a client whose join of `group` failed with r (<0),
+ * written into err; returns -1. */
+int lb_group_join_error(int r, const char *group, char *err, size_t errlen);
 
 #endif

@@ -486,18 +486,6 @@ static char *route_key(char names[][HTTP_HOST_MAX + 1], int n, const json_t *loc
     return k;
 }
 
-static int http_join_error(int r, const char *group, char *err, size_t errlen)
-{
-    if (r == LB_ERR_KEY)
-        snprintf(err, errlen, "wrong groupKey for load-balancing group %s", LOG_ESC(group));
-    else if (r == LB_ERR_FULL)
-        snprintf(err, errlen, "load-balancing group %s is full (%d proxies)", LOG_ESC(group),
-                 LB_GROUP_MEMBERS_MAX);
-    else
-        snprintf(err, errlen, r == LB_ERR_NAME ? "invalid group name" : "out of memory");
-    return -1;
-}
-
 /* A later member: same key, same routes, domains the user may claim. */
 static int group_join(sproxy_t *p, lb_group_t *g, const json_t *m, char *key, char *err,
                       size_t errlen)
@@ -511,7 +499,7 @@ static int group_join(sproxy_t *p, lb_group_t *g, const json_t *m, char *key, ch
         return -1;
     }
     int r = lb_group_join(&p->srv->lb_http, g->name, msg_str(m, "group_key"), p, &g);
-    if (r < 0) return http_join_error(r, g->name, err, errlen);
+    if (r < 0) return lb_group_join_error(r, g->name, err, errlen);
     p->impl = hg->site;
     p->lb = g;
     p->port = p->srv->cfg->vhost_http_port;
@@ -531,7 +519,7 @@ static int group_create(sproxy_t *p, vsite_t *v, const char *group, const json_t
     if (r < 0) {
         free(hg);
         free(key);
-        return http_join_error(r, group, err, errlen);
+        return lb_group_join_error(r, group, err, errlen);
     }
     hg->site = v;
     hg->routes = key;

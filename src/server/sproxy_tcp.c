@@ -150,18 +150,6 @@ static int check_join(sproxy_t *p, const lb_group_t *g, long long asked, char *e
     return -1;
 }
 
-static int join_error(int r, const char *group, char *err, size_t errlen)
-{
-    if (r == LB_ERR_KEY)
-        snprintf(err, errlen, "wrong groupKey for load-balancing group %s", LOG_ESC(group));
-    else if (r == LB_ERR_FULL)
-        snprintf(err, errlen, "load-balancing group %s is full (%d proxies)", LOG_ESC(group),
-                 LB_GROUP_MEMBERS_MAX);
-    else
-        snprintf(err, errlen, r == LB_ERR_NAME ? "invalid group name" : "out of memory");
-    return -1;
-}
-
 /* The first member: binds the port for the group. */
 static int group_bind(sproxy_t *p, lb_group_t *g, int port, char *err, size_t errlen)
 {
@@ -172,7 +160,7 @@ static int group_bind(sproxy_t *p, lb_group_t *g, int port, char *err, size_t er
     } else if (other) {
         snprintf(err, errlen, "port %d belongs to load-balancing group %s", port,
                  LOG_ESC(other->name));
-    } else if (tg && (tg->l = listen_port(p->srv, port, on_group_user, tg, err, errlen))) {
+    } else if ((tg->l = listen_port(p->srv, port, on_group_user, tg, err, errlen))) {
         tg->g = g;
         tg->port = listener_port(tg->l);
         g->data = tg;
@@ -192,7 +180,7 @@ static int group_open(sproxy_t *p, int port, const json_t *m, const char *group,
         check_join(p, g, msg_int(m, "remote_port", 0), err, errlen) != 0)
         return -1;
     int r = lb_group_join(&s->lb_tcp, group, msg_str(m, "group_key"), p, &g);
-    if (r < 0) return join_error(r, group, err, errlen);
+    if (r < 0) return lb_group_join_error(r, group, err, errlen);
     if (r == LB_CREATED && group_bind(p, g, port, err, errlen) != 0) return -1;
     p->lb = g;
     p->port = ((tcp_group_t *)g->data)->port;

@@ -105,6 +105,20 @@ static void test_names(void)
     CHECK(t.n == 0);
 }
 
+/* The refusals a client reads, the group name escaped (a peer's string). */
+static void test_join_errors(void)
+{
+    char err[160];
+    CHECK_EQ_INT(lb_group_join_error(LB_ERR_KEY, "web", err, sizeof err), -1);
+    CHECK_EQ_STR(err, "wrong groupKey for load-balancing group web");
+    lb_group_join_error(LB_ERR_FULL, "web", err, sizeof err);
+    CHECK_EQ_STR(err, "load-balancing group web is full (32 proxies)");
+    lb_group_join_error(LB_ERR_NAME, "", err, sizeof err);
+    CHECK_EQ_STR(err, "invalid group name");
+    lb_group_join_error(LB_ERR_KEY, "a b\n", err, sizeof err);
+    CHECK(strchr(err, '\n') == NULL && strstr(err, "a b") == NULL);
+}
+
 int main(void)
 {
     RUN(test_join_and_round_robin);
@@ -112,5 +126,6 @@ int main(void)
     RUN(test_leave_keeps_turn);
     RUN(test_bound);
     RUN(test_names);
+    RUN(test_join_errors);
     return TEST_SUMMARY();
 }
