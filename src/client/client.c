@@ -161,7 +161,8 @@ void client_unregister_proxy(cli_t *c, cproxy_t *p)
 static void register_proxies(cli_t *c)
 {
     for (int i = 0; i < c->n_proxies; i++)
-        client_register_proxy(c, c->proxies[i]);
+        if (!cproxy_health_down(c->proxies[i])) /* its health check brings it back */
+            client_register_proxy(c, c->proxies[i]);
 }
 
 /* Retries stop with the control connection; a new login registers all. */
@@ -177,7 +178,7 @@ static void on_proxy_retry(uv_timer_t *t)
 {
     cproxy_t *p = t->data;
     cli_t *c = p->cli;
-    if (!c->ctl || c->state != C_READY) return;
+    if (!c->ctl || c->state != C_READY || cproxy_health_down(p)) return;
     LOG_I("proxy retry name=%s", p->wire_name);
     (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
 }
@@ -273,6 +274,7 @@ static void on_proxy_resp(void *owner, json_t *m)
     for (int i = 0; name && i < c->n_proxies; i++) {
         cproxy_t *p = c->proxies[i];
         if (strcmp(p->wire_name, name) != 0) continue;
+        if (cproxy_health_down(p)) return; /* an answer to a NEW_PROXY sent before it went down */
         if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
             p->retry_ms = 0;

@@ -99,6 +99,9 @@ typedef struct cproxy {
     struct portmap *pm;
     char direct_addr[64];   /* "EXT:PORT" while mapped; "" otherwise */
     const char *direct_via; /* "pcp", "natpmp", "upnp" while mapped; static */
+    /* healthCheck (chealth.h): owned, from cproxy_arm to cproxy_retire;
+     * NULL without a healthCheck.type */
+    struct chealth *health;
     ref_t ref;
 } cproxy_t;
 
@@ -214,6 +217,9 @@ void cproxy_arm(cproxy_t *p);
  * value, so a const pointer may hold one. */
 void cproxy_hold(const cproxy_t *p);
 void cproxy_drop(const cproxy_t *p);
+/* Whether p's health check has taken it off the server (it is not
+ * registered again until a probe succeeds). */
+bool cproxy_health_down(const cproxy_t *p);
 /* The proxy leaves service (reload, stop): its retry timer is closed,
  * which drops that reference later; the caller drops the list's. */
 void cproxy_retire(cproxy_t *p);

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client/chealth.h"
 #include "client/client_int.h"
 
 /* running: granted in this session; error: refused (retrying); starting:
  * asked for; wait: no session (logging in or reconnecting). */
 static const char *proxy_state(const cli_t *c, const cproxy_t *p)
 {
+    if (cproxy_health_down(p)) return "unhealthy"; /* healthCheck took it off the server */
     if (!client_logged_in(c)) return "wait";
     if (p->registered) return "running";
     return p->retry_ms ? "error" : "starting";
@@ -49,6 +51,11 @@ static json_t *proxy_json(cli_t *c, const cproxy_t *p)
         json_object_set_new(o, "direct_addr", json_string(p->direct_addr));
     if (o && p->cfg->direct_expose && p->direct_via)
         json_object_set_new(o, "direct_via", json_string(p->direct_via));
+    if (o && p->health) { /* healthCheck: "ok" or "down", and the last failure */
+        json_object_set_new(o, "health", json_string(cproxy_health_down(p) ? "down" : "ok"));
+        if (cproxy_health_down(p) && !p->last_err[0])
+            json_object_set_new(o, "err", json_string(chealth_error(p->health)));
+    }
     if (o && p->cfg->kind == PROXY_XTCP)
         json_object_set_new(o, "pairs", cxtcp_pairs_json(c, p->wire_name, NULL));
     return o;

@@ -58,6 +58,24 @@ typedef struct header_list {
     int n;
 } header_list_t;
 
+/* healthCheck.* (frp's keys): the client probes its local service and
+ * takes the proxy off the server while it fails (client/chealth.c).
+ * Checked and defaulted by config_lb.c. */
+#define HEALTH_TIMEOUT_DEFAULT 3    /* healthCheck.timeoutSeconds */
+#define HEALTH_MAX_FAILED_DEFAULT 1 /* healthCheck.maxFailed */
+#define HEALTH_INTERVAL_DEFAULT 10  /* healthCheck.intervalSeconds */
+#define HEALTH_HEADERS_MAX 32       /* healthCheck.httpHeaders entries */
+typedef enum { HEALTH_NONE, HEALTH_TCP, HEALTH_HTTP } health_type_t;
+typedef struct health_cfg {
+    char *type_name;       /* healthCheck.type as written: "tcp" or "http" */
+    health_type_t type;    /* from type_name (config_lb_check) */
+    int timeout_s;         /* healthCheck.timeoutSeconds */
+    int max_failed;        /* healthCheck.maxFailed */
+    int interval_s;        /* healthCheck.intervalSeconds */
+    char *path;            /* healthCheck.path (http): "/..." */
+    header_list_t headers; /* healthCheck.httpHeaders: [{name, value}] */
+} health_cfg_t;
+
 typedef struct proxy_cfg {
     char *name; /* as written; the client prefixes `user.` on the wire */
     proxy_kind_t kind;
@@ -100,6 +118,10 @@ typedef struct proxy_cfg {
     char *wake_on_lan;
     int wake_timeout; /* wakeTimeout: seconds a user's connection may wait; default 90 */
     char *wake_mac, *wake_interface, *wake_password;
+    /* loadBalancer.group / groupKey (tcp and http): proxies with the same
+     * group and key share one public port or route (server/lb_group.h) */
+    char *lb_group, *lb_group_key;
+    health_cfg_t health; /* healthCheck.* (client/chealth.c) */
 } proxy_cfg_t;
 
 /* One [[wakeOnLan]] entry (burrow's own; frp has none): a machine on the

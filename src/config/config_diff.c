@@ -50,6 +50,15 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "wakeOnLan (its password)", F_STR, wake_password),
     FLD(proxy_cfg_t, "ftp", F_BOOL, ftp),
     FLD(proxy_cfg_t, "directExpose", F_BOOL, direct_expose),
+    FLD(proxy_cfg_t, "loadBalancer.group", F_STR, lb_group),
+    FLD(proxy_cfg_t, "loadBalancer.groupKey", F_STR, lb_group_key),
+    FLD(proxy_cfg_t, "healthCheck.type", F_STR, health.type_name),
+    FLD(proxy_cfg_t, "healthCheck.type (parsed)", F_INT, health.type),
+    FLD(proxy_cfg_t, "healthCheck.timeoutSeconds", F_INT, health.timeout_s),
+    FLD(proxy_cfg_t, "healthCheck.maxFailed", F_INT, health.max_failed),
+    FLD(proxy_cfg_t, "healthCheck.intervalSeconds", F_INT, health.interval_s),
+    FLD(proxy_cfg_t, "healthCheck.path", F_STR, health.path),
+    FLD(proxy_cfg_t, "healthCheck.httpHeaders", F_HEADERS, health.headers),
 };
 
 static const field_t visitor_fields[] = {

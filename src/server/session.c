@@ -365,13 +365,36 @@ static const sproxy_t *find_proxy(srv_t *s, const char *name, const session_t **
     return NULL;
 }
 
-/* The session holding public `port` for a kind that binds ports, or NULL. */
-static const session_t *port_holder(srv_t *s, const sproxy_ops_t *ops, int port)
+/* The session holding public `port` for a kind that binds ports, or NULL;
+ * *group (when not NULL) is the holder's load-balancing group or NULL. */
+static const session_t *port_holder_in(srv_t *s, const sproxy_ops_t *ops, int port,
+                                       const lb_group_t **group)
 {
     for (const session_t *ss = s->sessions; ss; ss = ss->next)
         for (const sproxy_t *p = ss->proxies; p; p = p->next)
-            if (p->ops == ops && p->port == port) return ss;
+            if (p->ops == ops && p->port == port) {
+                if (group) *group = p->lb;
+                return ss;
+            }
     return NULL;
+}
+
+static const session_t *port_holder(srv_t *s, const sproxy_ops_t *ops, int port)
+{
+    return port_holder_in(s, ops, port, NULL);
+}
+
+bool session_port_allowed(const session_t *ss, int port)
+{
+    return config_user_port_allowed(ss->srv->cfg, ss->ucfg, port);
+}
+
+/* NEW_PROXY names a loadBalancer group: its port is the group's business
+ * (sproxy_tcp.c joins it or refuses). */
+static bool wants_group(const json_t *m)
+{
+    const char *g = msg_str(m, "group");
+    return g && *g;
 }
 
 static bool binds_port(const sproxy_ops_t *ops)
@@ -406,7 +429,7 @@ static const user_cfg_t *reserved_by(const server_cfg_t *cfg, const char *name)
 
 /* Names, ports and domains belong to the user holding them. */
 static const char *check_ownership(session_t *ss, const char *name, const sproxy_ops_t *ops,
-                                   long long port, char *err, size_t errlen)
+                                   long long port, const json_t *m, char *err, size_t errlen)
 {
     const user_cfg_t *u = reserved_by(ss->srv->cfg, name);
     if (u && strcmp(u->name, ss->user) != 0) {
@@ -417,7 +440,18 @@ static const char *check_ownership(session_t *ss, const char *name, const sproxy
     if (find_proxy(ss->srv, name, &owner))
         return same_user(owner, ss) ? "proxy name already in use"
                                     : "proxy name already in use by another user";
-    owner = port > 0 && binds_port(ops) ? port_holder(ss->srv, ops, (int)port) : NULL;
+    const lb_group_t *group = NULL;
+    bool grouped = wants_group(m) && ops == &sproxy_tcp_ops; /* tcp groups share a port */
+    owner = port > 0 && binds_port(ops) && !grouped
+                ? port_holder_in(ss->srv, ops, (int)port, &group)
+                : NULL;
+    if (owner && group) {
+        snprintf(err, errlen,
+                 "port %lld belongs to load-balancing group %s (set loadBalancer.group and "
+                 "groupKey to join it)",
+                 port, LOG_ESC(group->name));
+        return err;
+    }
     if (owner) {
         snprintf(err, errlen, "port %lld is already in use%s", port,
                  same_user(owner, ss) ? "" : " by another user");
@@ -500,7 +534,7 @@ static const char *check_new_proxy(session_t *ss, const char *name, const sproxy
         return err;
     }
     /* Limits first: a proxy beyond them is refused for that, whatever it asks. */
-    const char *why = check_ownership(ss, name, ops, port, err, errlen);
+    const char *why = check_ownership(ss, name, ops, port, m, err, errlen);
     if (why) return why;
     if (!binds_port(ops)) return check_domains(ss, m, err, errlen);
     return NULL;
@@ -556,6 +590,9 @@ static json_t *proxy_conf(const sproxy_t *p, const json_t *m)
         if (v && (json_is_string(v) || json_is_array(v)))
             json_object_set_new(c, keys[i].frp, json_deep_copy(v));
     }
+    /* the group, never its key */
+    if (c && p->lb)
+        json_object_set_new(c, "loadBalancer", json_pack("{s:s}", "group", p->lb->name));
     return c;
 }
 
