@@ -53,7 +53,8 @@
 /* The plugins, in the order listed to users. */
 #define PLUGINS(X)                                                                                 \
     X(unix_domain_socket)                                                                          \
-    X(socks5)
+    X(socks5)                                                                                      \
+    X(http_proxy)
 
 /* What kind of value a plugin key takes (stored as text in plugin_cfg_t). */
 typedef enum {
