@@ -153,6 +153,7 @@ struct plugin_host {
     plugin_sess_t *head; /* sessions in their handshake */
     int n;
     int max; /* PLUGIN_SESS_MAX unless a test sets fewer; 0 = PLUGIN_SESS_MAX */
+    unsigned handshake_ms; /* PLUGIN_HANDSHAKE_MS unless a test sets less; 0 = that */
 };
 
 struct plugin_sess {
