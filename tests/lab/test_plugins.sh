@@ -3,7 +3,8 @@
 # in c1 (behind nat1) publishes, without any localPort, a SOCKS5 proxy with
 # and without a password, an HTTP proxy with a password, a unix socket (a
 # Docker-style HTTP API on a unix socket in c1) and a SOCKS5 proxy behind an
-# stcp proxy that a visitor in c2 reaches; `user` on the internet goes
+# stcp proxy and one behind an xtcp proxy (its QUIC streams) that visitors
+# in c2 reach; `user` on the internet goes
 # through them to web backends in c1's LAN (plain HTTP, and HTTPS verified
 # end to end through CONNECT). One function per plugin; each case names
 # what it checks.
@@ -19,6 +20,7 @@ P_SOCKS_OPEN=6002 # socks5, no auth
 P_HTTP=6003       # http_proxy, httpUser/httpPassword
 P_UNIX=6004       # unix_domain_socket
 V_SOCKS=9100      # the stcp visitor's port in c2 (socks5 behind stcp)
+V_XSOCKS=9101     # the xtcp visitor's port in c2 (socks5 behind xtcp, over QUIC)
 WEB=192.168.1.10  # the LAN backends' address (also bound on c1's 127.0.0.1)
 
 # ---- setup: backends in c1, server, client with the plugins --------------
@@ -96,6 +98,12 @@ type = "stcp"
 secretKey = "k3y"
 [proxies.plugin]
 type = "socks5"
+
+[[proxies]]
+name = "xsocks"
+type = "xtcp"
+secretKey = "k3y"
+plugin.type = "socks5"
 EOF
     brw_client_conf "$LAB_TMP/c2.toml" "$token"
     cat >>"$LAB_TMP/c2.toml" <<EOF
@@ -107,6 +115,15 @@ serverName = "ssocks"
 secretKey = "k3y"
 bindAddr = "192.168.2.10"
 bindPort = $V_SOCKS
+
+[[visitors]]
+name = "xv"
+type = "xtcp"
+serverName = "xsocks"
+secretKey = "k3y"
+bindAddr = "192.168.2.10"
+bindPort = $V_XSOCKS
+keepTunnelOpen = true
 EOF
     "$BURROW_BIN" client -c "$LAB_TMP/c1.toml" --check >"$LAB_TMP/check.log" 2>&1 ||
         lab_fail "--check refused the plugin config: $(cat "$LAB_TMP/check.log")"
@@ -123,7 +140,7 @@ EOF
         lab_fail "stcp proxy ssocks not registered"
     lab_wait_port c2 tcp 192.168.2.10 "$V_SOCKS" 10 || lab_fail "visitor port"
     lab_wait_log "$LAB_TMP/c2.log" 'login ok' 10 || lab_fail "c2 did not log in"
-    lab_pass "five plugin proxies without localPort registered (--check ok)"
+    lab_pass "six plugin proxies without localPort registered (--check ok)"
 }
 
 # ucurl ARGS...: curl from `user` on the internet; the body on stdout.
@@ -171,6 +188,18 @@ case_socks5_stcp() {
         http://localhost:8080/echo) || lab_fail "socks5 through the stcp visitor"
     [ "$(json_field "$body" site)" = WEB ] || lab_fail "stcp socks5 reached $body"
     lab_pass "socks5 plugin on an stcp proxy: c2's visitor reaches c1's LAN through it"
+}
+
+# ---- socks5 behind xtcp (the plugin on the owner's QUIC streams) ----------
+
+case_socks5_xtcp() {
+    local body
+    lab_wait_log "$LAB_TMP/c2.log" 'xtcp quic ready ' 15 || lab_fail "xtcp: QUIC never came up"
+    body=$(lab_exec c2 curl -sS --max-time 10 --socks5-hostname "192.168.2.10:$V_XSOCKS" \
+        http://localhost:8080/echo) || lab_fail "socks5 through the xtcp visitor"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "xtcp socks5 reached $body"
+    lab_wait_log "$LAB_TMP/c2.log" 'visitor connected .*path=quic' 5 || lab_fail "not over QUIC"
+    lab_pass "socks5 plugin on an xtcp proxy: the visitor's QUIC stream reaches c1's LAN through it"
 }
 
 # ---- http_proxy -------------------------------------------------------------
@@ -231,6 +260,7 @@ case_stop() {
 plugins_setup
 case_socks5
 case_socks5_stcp
+case_socks5_xtcp
 case_http_proxy
 case_unix_socket
 case_stop

@@ -97,7 +97,7 @@ static void test_config_errors(void)
                 "warning: unknown key 'proxies[0].plugin.localPath' (plugin socks5 does not take it)");
     expect_diag(HEAD PX "plugin = 5\n", -1, "key 'proxies[0].plugin': expected a table");
     expect_diag(HEAD "[[proxies]]\nname = \"p\"\ntype = \"udp\"\nplugin.type = \"socks5\"\n", -1,
-                "plugin 'socks5' needs type tcp, http, https or stcp");
+                "plugin 'socks5' needs a stream type (tcp, http, https, stcp or xtcp)");
     expect_diag(HEAD PX "ftp = true\nplugin.type = \"socks5\"\n", -1,
                 "'ftp' acts on a local service, which plugin 'socks5' replaces");
     expect_diag(HEAD PX "plugin.type = \"tls2raw\"\n", 0,
