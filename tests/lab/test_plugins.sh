@@ -131,6 +131,7 @@ EOF
     brw_start_client c1 c1 "$LAB_TMP/c1.toml"
     C1_PID=$LAB_LAST_PID
     brw_start_client c2 c2 "$LAB_TMP/c2.toml"
+    C2_PID=$LAB_LAST_PID
     local p
     for p in socks:$P_SOCKS socks_open:$P_SOCKS_OPEN hproxy:$P_HTTP docker:$P_UNIX; do
         brw_wait_proxy "$LAB_TMP/c1.log" "$LAB_TMP/server.log" "${p%%:*}" tcp "${p##*:}" ||
@@ -254,7 +255,9 @@ case_unix_socket() {
 case_stop() {
     lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
     brw_stop_clean "$C1_PID" "$LAB_TMP/c1.log" "client c1"
-    lab_pass "client with plugin proxies stopped cleanly"
+    brw_stop_clean "$C2_PID" "$LAB_TMP/c2.log" "client c2"
+    brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" "server"
+    lab_pass "clients (plugin proxies, visitors) and server stopped cleanly, no sanitizer report"
 }
 
 plugins_setup
