@@ -250,6 +250,65 @@ case_unix_socket() {
     lab_pass "unix_domain_socket: three requests reached the API on $LAB_TMP/api.sock"
 }
 
+# ---- hot reload: a plugin key changed, plugin proxies removed ----------------
+
+# held_conn PORT: a connection to srv:PORT that says nothing; its log tells
+# when (and how) it ended.
+held_conn() {
+    lab_bg user "$LAB_TMP/held.log" python3 -u -c 'import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print("connected", flush=True)
+s.settimeout(9)
+t = time.time()
+try:
+    d = s.recv(10)
+except socket.timeout:
+    d = b"timeout"
+except OSError:
+    d = b""
+print("end", "eof" if d == b"" else d.decode(), round(time.time() - t, 2), flush=True)' \
+        "$SRV_ADDR" "$1"
+}
+
+# drop_proxies FILE NAME...: the config without those [[proxies]] entries.
+drop_proxies() {
+    python3 - "$@" <<'PY'
+import re, sys
+f = sys.argv[1]
+t = open(f).read()
+for name in sys.argv[2:]:
+    t = re.sub(r'\n\[\[proxies\]\]\nname = "%s"\n.*?(?=\n\[\[|\Z)' % re.escape(name), "", t, flags=re.S)
+open(f, "w").write(t)
+PY
+}
+
+case_reload() {
+    local body
+    held_conn "$P_SOCKS_OPEN"
+    lab_wait_log "$LAB_TMP/held.log" connected 5 || lab_fail "held connection"
+    lab_wait_log "$LAB_TMP/c1.log" 'work started proxy=socks_open' 5 || lab_fail "held: no session"
+    sed -i 's/password = "s3cret"/password = "n3w"/' "$LAB_TMP/c1.toml"
+    drop_proxies "$LAB_TMP/c1.toml" socks_open docker
+    kill -HUP "$C1_PID"
+    lab_wait_log "$LAB_TMP/c1.log" 'reload applied added=' 10 || lab_fail "SIGHUP: no reload"
+    grep -Eq 'reload applied added=- removed=socks_open,docker changed=socks kept=hproxy,ssocks,xsocks$' \
+        "$LAB_TMP/c1.log" || lab_fail "reload: $(grep 'reload applied added' "$LAB_TMP/c1.log")"
+    lab_wait_log "$LAB_TMP/held.log" '^end eof' 5 || lab_fail "held session not ended: $(cat "$LAB_TMP/held.log")"
+    lab_pass "reload: a changed password is a changed proxy; removing socks_open ended its waiting session"
+    lab_wait_log "$LAB_TMP/server.log" "proxy listening name=socks type=tcp port=$P_SOCKS" 10 2 ||
+        lab_fail "socks not registered again"
+    body=$(ucurl --socks5-hostname "alice:n3w@$SRV_ADDR:$P_SOCKS" http://localhost:8080/echo) ||
+        lab_fail "socks5 with the new password"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "socks5 (new password) reached $body"
+    if ucurl --socks5-hostname "alice:s3cret@$SRV_ADDR:$P_SOCKS" http://localhost:8080/ >/dev/null 2>&1; then
+        lab_fail "the old socks5 password still works"
+    fi
+    if ucurl -o /dev/null "http://$SRV_ADDR:$P_UNIX/version" 2>/dev/null; then
+        lab_fail "the removed unix_domain_socket proxy still answers"
+    fi
+    lab_pass "reload: the new password works, the old one not; the removed unix socket proxy is gone"
+}
+
 # ---- the end: clean stop ----------------------------------------------------
 
 case_stop() {
@@ -266,5 +325,6 @@ case_socks5_stcp
 case_socks5_xtcp
 case_http_proxy
 case_unix_socket
+case_reload
 case_stop
 echo "PASS test_plugins"
