@@ -251,8 +251,9 @@ const char *config_plugin_conflict(const proxy_cfg_t *p, const char *scope, bool
                  "must go (a plugin and a local service exclude each other)",
                  scope, type);
     else if (kind_has(p->kind, KIND_DATAGRAMS))
-        snprintf(buf, size, "proxy '%s': plugin '%s' needs a stream type (tcp, http, https, stcp or xtcp)", scope,
-                 type);
+        snprintf(buf, size,
+                 "proxy '%s': plugin '%s' needs a stream type (tcp, http, https, stcp or xtcp)",
+                 scope, type);
     else if (key)
         snprintf(buf, size,
                  "proxy '%s': '%s' acts on a local service, which plugin '%s' replaces: "
