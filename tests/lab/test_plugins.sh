@@ -57,7 +57,7 @@ plugins_setup() {
 
     token=$(brw_token)
     brw_server_conf "$LAB_TMP/frps.toml" "$token"
-    brw_client_conf "$LAB_TMP/c1.toml" "$token"
+    brw_client_conf "$LAB_TMP/c1.toml" "$token" "webServer.port = 7400"
     cat >>"$LAB_TMP/c1.toml" <<EOF
 
 [[proxies]]
@@ -250,6 +250,16 @@ case_unix_socket() {
     lab_pass "unix_domain_socket: three requests reached the API on $LAB_TMP/api.sock"
 }
 
+# ---- burrow status: a plugin instead of a local address ----------------------
+
+case_status() {
+    local st
+    st=$(lab_exec c1 "$BURROW_BIN" status -c "$LAB_TMP/c1.toml") || lab_fail "burrow status: $st"
+    grep -Eq '^socks +tcp +running +plugin:socks5 ' <<<"$st" || lab_fail "status: $st"
+    grep -Eq '^docker +tcp +running +plugin:unix_domain_socket ' <<<"$st" || lab_fail "status: $st"
+    lab_pass "burrow status shows plugin:TYPE where a proxy has no local address"
+}
+
 # ---- hot reload: a plugin key changed, plugin proxies removed ----------------
 
 # held_conn PORT: a connection to srv:PORT that says nothing; its log tells
@@ -325,6 +335,7 @@ case_socks5_stcp
 case_socks5_xtcp
 case_http_proxy
 case_unix_socket
+case_status
 case_reload
 case_stop
 echo "PASS test_plugins"
