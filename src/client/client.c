@@ -280,8 +280,12 @@ static void on_proxy_resp(void *owner, json_t *m)
             p->retry_ms = 0;
             p->registered = true;
             p->last_err[0] = '\0';
-            LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
-                  kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
+            if (p->plugin)
+                LOG_I("proxy registered name=%s type=%s remote_port=%d plugin=%s", name,
+                      kind_name(p->cfg->kind), port, p->cfg->plugin.type);
+            else
+                LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
+                      kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
             client_emit(c, CLIENT_EV_PROXY_OK, p->cfg->name, NULL, port,
                         json_object_get(m, "domains"));
         } else {
@@ -650,6 +654,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     c->loop = loop;
     c->cfg = cfg;
     c->state_dir = state_dir;
+    c->plugins.tunnels = &c->tunnels;
     snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", cfg->server_addr, cfg->server_port);
     snprintf(c->known_path, sizeof c->known_path, "%s/known_servers", state_dir);
     if (cfg->tls_enable && !(c->tls = tlsc_client_ctx(cfg->tls_trusted_ca_file))) goto fail;
@@ -726,6 +731,7 @@ void client_stop(cli_t *c)
     cfa_close_owner(c, NULL);
     cvisitor_close_all(c);
     cxtcp_close_all(c);
+    plugin_host_stop_all(&c->plugins);
     tunnels_end_all(&c->tunnels);
     inspector_stop(c->inspector);
     cddns_stop(c);

@@ -3,11 +3,22 @@
  * client-level part of client_cfg_t; a field left out would make a change
  * to it invisible to reload, so a new field gets a row here. */
 #include "config/config_diff.h"
+#include "config/config_plugin.h"
 
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS, F_DDNS } fkind_t;
+typedef enum {
+    F_STR,
+    F_INT,
+    F_BOOL,
+    F_STRS,
+    F_HEADERS,
+    F_PROTOS,
+    F_WOLS,
+    F_DDNS,
+    F_PLUGIN
+} fkind_t;
 
 typedef struct field {
     const char *key; /* frp's name, for messages */
@@ -59,6 +70,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "healthCheck.intervalSeconds", F_INT, health.interval_s),
     FLD(proxy_cfg_t, "healthCheck.path", F_STR, health.path),
     FLD(proxy_cfg_t, "healthCheck.httpHeaders", F_HEADERS, health.headers),
+    FLD(proxy_cfg_t, "plugin", F_PLUGIN, plugin),
 };
 
 static const field_t visitor_fields[] = {
@@ -215,6 +227,9 @@ static bool field_eq(const field_t *f, const void *a, const void *b)
         return wols_eq(a, b);
     case F_DDNS:
         return ddns_eq((const ddns_set_t *)(const void *)pa, (const ddns_set_t *)(const void *)pb);
+    case F_PLUGIN:
+        return config_plugin_equal((const plugin_cfg_t *)(const void *)pa,
+                                   (const plugin_cfg_t *)(const void *)pb);
     }
     return false;
 }
