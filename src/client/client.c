@@ -164,7 +164,8 @@ void client_unregister_proxy(cli_t *c, cproxy_t *p)
 static void register_proxies(cli_t *c)
 {
     for (int i = 0; i < c->n_proxies; i++)
-        client_register_proxy(c, c->proxies[i]);
+        if (!cproxy_health_down(c->proxies[i])) /* its health check brings it back */
+            client_register_proxy(c, c->proxies[i]);
 }
 
 /* Retries stop with the control connection; a new login registers all. */
@@ -180,7 +181,7 @@ static void on_proxy_retry(uv_timer_t *t)
 {
     cproxy_t *p = t->data;
     cli_t *c = p->cli;
-    if (!c->ctl || c->state != C_READY) return;
+    if (!c->ctl || c->state != C_READY || cproxy_health_down(p)) return;
     LOG_I("proxy retry name=%s", p->wire_name);
     (void)ctl_write(c->ctl, MSG_NEW_PROXY, cproxy_new_proxy_msg(p)); /* as in register_proxies */
 }
@@ -249,6 +250,7 @@ static void on_login_ok(void *owner, json_t *m)
     cddns_login(c, msg_str(m, "addr"));
     int iv = c->cfg->heartbeat_interval;
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
+    client_emit(c, CLIENT_EV_LOGIN, NULL, NULL, 0, NULL);
 }
 
 static void on_error_msg(void *owner, json_t *m)
@@ -260,6 +262,8 @@ static void on_error_msg(void *owner, json_t *m)
     LOG_E("server refused us server=%s code=%s: %s%s", c->endpoint, code ? code : "?",
           text ? LOG_ESCQ(text) : "",
           no_token ? " (this client's auth.token is empty: set it to the server's token)" : "");
+    client_emit(c, CLIENT_EV_REFUSED, NULL, text ? text : code, 0, NULL);
+    if (c->stopping) return; /* the observer gave up */
     if (c->cfg->login_fail_exit && !c->ever_logged_in) {
         c->exit_status = 1;
         client_stop(c);
@@ -276,16 +280,24 @@ static void on_proxy_resp(void *owner, json_t *m)
     for (int i = 0; name && i < c->n_proxies; i++) {
         cproxy_t *p = c->proxies[i];
         if (strcmp(p->wire_name, name) != 0) continue;
+        if (cproxy_health_down(p)) return; /* an answer to a NEW_PROXY sent before it went down */
         if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
             p->retry_ms = 0;
             p->registered = true;
             p->last_err[0] = '\0';
             cresolve_refresh(p); /* kinds that use p->local as is */
-            LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
-                  kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
+            if (p->plugin)
+                LOG_I("proxy registered name=%s type=%s remote_port=%d plugin=%s", name,
+                      kind_name(p->cfg->kind), port, p->cfg->plugin.type);
+            else
+                LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
+                      kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
+            client_emit(c, CLIENT_EV_PROXY_OK, p->cfg->name, NULL, port,
+                        json_object_get(m, "domains"));
         } else {
             schedule_proxy_retry(p, err ? err : "?");
+            client_emit(c, CLIENT_EV_PROXY_REFUSED, p->cfg->name, err ? err : "?", port, NULL);
         }
         return;
     }
@@ -365,6 +377,8 @@ static void on_ctl_ready(conn_t *conn, int status)
         conn_tls_error(conn, why, sizeof why);
         LOG_W("cannot connect to server=%s err=%s%s%s", c->endpoint, uv_strerror(status),
               why[0] ? " tls=" : "", why);
+        snprintf(c->fail_why, sizeof c->fail_why, "%s%s%s", uv_strerror(status),
+                 why[0] ? ": TLS: " : "", why);
         disconnect(c, NULL);
         return;
     }
@@ -456,6 +470,9 @@ static void disconnect(cli_t *c, const char *reason)
     stop_proxy_retries(c);
     cwork_close_idle(c);
     c->state = C_IDLE;
+    if (reason || c->fail_why[0])
+        client_emit(c, CLIENT_EV_LOST, NULL, reason ? reason : c->fail_why, 0, NULL);
+    c->fail_why[0] = '\0';
     if (!c->stopping) schedule_retry(c);
 }
 
@@ -503,7 +520,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
               LOG_ESCQ(c->cfg->server_addr), uv_strerror(status));
         uv_freeaddrinfo(res);
         c->state = C_IDLE;
-        schedule_retry(c);
+        client_emit(c, CLIENT_EV_LOST, NULL, uv_strerror(status ? status : UV_EAI_NONAME), 0, NULL);
+        if (!c->stopping) schedule_retry(c);
         return;
     }
     memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
@@ -530,6 +548,7 @@ static void connect_addr(cli_t *c)
         uv_timer_start(&c->retry, on_login_timeout, LOGIN_TIMEOUT_MS, 0);
     if (r != 0) {
         LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(r));
+        snprintf(c->fail_why, sizeof c->fail_why, "%s", uv_strerror(r));
         disconnect(c, NULL);
     }
 }
@@ -557,7 +576,8 @@ static void connect_now(cli_t *c)
     if (r != 0) {
         LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr, uv_strerror(r));
         c->state = C_IDLE;
-        schedule_retry(c);
+        client_emit(c, CLIENT_EV_LOST, NULL, uv_strerror(r), 0, NULL);
+        if (!c->stopping) schedule_retry(c);
     }
 }
 
@@ -647,6 +667,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     c->loop = loop;
     c->cfg = cfg;
     c->state_dir = state_dir;
+    c->plugins.tunnels = &c->tunnels;
     snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", cfg->server_addr, cfg->server_port);
     snprintf(c->known_path, sizeof c->known_path, "%s/known_servers", state_dir);
     if (cfg->tls_enable && !(c->tls = tlsc_client_ctx(cfg->tls_trusted_ca_file))) goto fail;
@@ -723,6 +744,7 @@ void client_stop(cli_t *c)
     cfa_close_owner(c, NULL);
     cvisitor_close_all(c);
     cxtcp_close_all(c);
+    plugin_host_stop_all(&c->plugins);
     tunnels_end_all(&c->tunnels);
     inspector_stop(c->inspector);
     cddns_stop(c);
@@ -748,6 +770,33 @@ void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg)
 {
     c->on_stop = fn;
     c->on_stop_arg = arg;
+}
+
+void client_on_event(cli_t *c, void (*fn)(void *arg, const client_event_t *ev), void *arg)
+{
+    c->on_event = fn;
+    c->on_event_arg = arg;
+}
+
+void client_emit(cli_t *c, client_ev_kind_t kind, const char *proxy, const char *reason, int port,
+                 const json_t *domains)
+{
+    if (!c->on_event || c->stopping) return;
+    client_event_t ev = {.kind = kind,
+                         .reason = reason,
+                         .proxy = proxy,
+                         .remote_port = port,
+                         .domains = domains,
+                         .ever_logged_in = c->ever_logged_in};
+    c->on_event(c->on_event_arg, &ev);
+}
+
+void client_proxy_counts(const cli_t *c, int *registered, int *total)
+{
+    *registered = 0;
+    *total = c->n_proxies;
+    for (int i = 0; i < c->n_proxies; i++)
+        *registered += c->proxies[i]->registered;
 }
 
 int client_exit_status(const cli_t *c)

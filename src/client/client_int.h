@@ -17,6 +17,7 @@
 #include "client/client.h"
 #include "net/conn.h"
 #include "net/tunnels.h"
+#include "plugin/plugin.h"
 #include "proto/auth.h"
 #include "proto/ctl.h"
 #include "proto/e2e.h"
@@ -102,6 +103,12 @@ typedef struct cproxy {
     struct portmap *pm;
     char direct_addr[64];   /* "EXT:PORT" while mapped; "" otherwise */
     const char *direct_via; /* "pcp", "natpmp", "upnp" while mapped; static */
+    /* healthCheck (chealth.h): owned, from cproxy_arm to cproxy_retire;
+     * NULL without a healthCheck.type */
+    struct chealth *health;
+    /* [proxies.plugin] (src/plugin): the instance, one reference held until
+     * the proxy is released; NULL: the local service */
+    plugin_inst_t *plugin;
     ref_t ref;
 } cproxy_t;
 
@@ -137,6 +144,7 @@ struct cli {
     int n_idle;
     cwork_t *starting;      /* started stream work conns, local side connecting */
     tunnels_t tunnels;      /* their relays, until done */
+    plugin_host_t plugins;  /* plugin sessions in their handshake (cplugin.c) */
     cudp_t *udps;           /* udp channels, while their conn is open */
     uint64_t udp_send_fail; /* datagrams to a local service that could not be sent, ever */
     cstcp_t *stcps;         /* stcp owners: handshake or local side connecting */
@@ -163,9 +171,16 @@ struct cli {
     bool wake_done;
     void (*on_stop)(void *arg); /* client_on_stop's */
     void *on_stop_arg;
+    void (*on_event)(void *arg, const client_event_t *ev); /* client_on_event's */
+    void *on_event_arg;
+    char fail_why[160]; /* why the attempt in flight failed, for the LOST event */
 };
 
 /* client.c */
+/* Tells the observer (client_on_event), if any; the other fields of the
+ * event are the arguments (NULL/0 where they do not apply). */
+void client_emit(cli_t *c, client_ev_kind_t kind, const char *proxy, const char *reason, int port,
+                 const json_t *domains);
 /* The wait before the next connection attempt (pure, for tests): `attempt`
  * failures so far, `since_loss_ms` since a logged-in session was lost
  * (UINT64_MAX when none was), `since_start_ms` since the last attempt began,
@@ -212,12 +227,23 @@ void cproxy_arm(cproxy_t *p);
  * value, so a const pointer may hold one. */
 void cproxy_hold(const cproxy_t *p);
 void cproxy_drop(const cproxy_t *p);
+/* Whether p's health check has taken it off the server (it is not
+ * registered again until a probe succeeds). */
+bool cproxy_health_down(const cproxy_t *p);
 /* The proxy leaves service (reload, stop): its retry timer is closed,
  * which drops that reference later; the caller drops the list's. */
 void cproxy_retire(cproxy_t *p);
 /* A config box with one reference (the caller's); cfg zeroed. */
 ccfg_box_t *ccfg_box_new(void);
 void ccfg_box_drop(ccfg_box_t *b);
+
+/* cplugin.c: a proxy with a plugin (plugin/plugin.h) hands each user
+ * connection to it instead of dialling a local service. */
+/* conn (taken; the work conn, or a secret proxy's e2e conn, with empty
+ * callbacks) to p's plugin; `early` (borrowed) was read after START_WORK;
+ * `src` the user's address ("" when unknown). */
+void cplugin_serve(const cproxy_t *p, conn_t *conn, const char *src, const uint8_t *early,
+                   size_t early_len);
 
 /* cexpose.c */
 /* directExpose: asks the router to map p's localPort (a reference to p is

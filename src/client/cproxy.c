@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/chealth.h"
 #include "client/client_int.h"
 #include "net/addr.h"
 #include "util/log.h"
@@ -30,6 +31,11 @@ json_t *cproxy_new_proxy_msg(const cproxy_t *p)
         json_object_set_new(o, "remote_range", json_string(cfg->remote_range));
     if (o && cfg->metadatas.n)
         json_object_set_new(o, "metadatas", cproxy_meta_json(&cfg->metadatas));
+    if (o && cfg->lb_group) { /* loadBalancer: the server shares the port or route */
+        json_object_set_new(o, "group", json_string(cfg->lb_group));
+        json_object_set_new(o, "group_key",
+                            json_string(cfg->lb_group_key ? cfg->lb_group_key : ""));
+    }
     const cproxy_ops_t *ops = cproxy_ops(cfg->kind);
     if (o && ops && ops->encode) ops->encode(o, cfg);
     return o;
@@ -67,6 +73,7 @@ void ccfg_box_drop(ccfg_box_t *b)
 static void cproxy_release(ref_t *r)
 {
     cproxy_t *p = REF_OWNER(r, cproxy_t, ref);
+    plugin_inst_drop(p->plugin);
     ccfg_box_drop(p->box);
     free(p);
 }
@@ -96,12 +103,38 @@ cproxy_t *cproxy_new(cli_t *c, const proxy_cfg_t *cfg, ccfg_box_t *box)
         memset(&p->local, 0, sizeof p->local);
         p->local_named = true;
     }
+    char why[160];
+    if (cfg->plugin.type && !(p->plugin = plugin_inst_new(&cfg->plugin, why, sizeof why))) {
+        LOG_E("proxy %s: plugin %s: %s", cfg->name, cfg->plugin.type, why);
+        free(p);
+        return NULL;
+    }
     p->cfg = cfg;
     p->cli = c;
     p->box = box;
     if (box) ref_hold(&box->ref);
     ref_init(&p->ref, 1, cproxy_release); /* the caller's list */
     return p;
+}
+
+/* healthCheck's verdicts: off the server while down, back when up. */
+static void on_health(void *arg, bool up, const char *why)
+{
+    cproxy_t *p = arg;
+    const health_cfg_t *h = &p->cfg->health;
+    if (up) {
+        LOG_I("health check passed name=%s: registering the proxy again", p->wire_name);
+        client_register_proxy(p->cli, p);
+        return;
+    }
+    LOG_W("health check failed name=%s failures=%d reason=\"%s\": proxy closed on the server",
+          p->wire_name, h->max_failed, LOG_ESCQ(why));
+    client_unregister_proxy(p->cli, p);
+}
+
+bool cproxy_health_down(const cproxy_t *p)
+{
+    return chealth_is_down(p->health);
 }
 
 void cproxy_arm(cproxy_t *p)
@@ -111,6 +144,10 @@ void cproxy_arm(cproxy_t *p)
     p->armed = true;
     ref_hold(&p->ref); /* the timer's, until on_retry_closed */
     cexpose_start(p);
+    if (p->cfg->health.type != HEALTH_NONE)
+        p->health =
+            chealth_create(p->cli->loop, &p->cfg->health, &p->local, p->wire_name, on_health, p);
+    cresolve_refresh(p); /* a host-name localIP: its first address (and the check's) */
 }
 
 static void on_retry_closed(uv_handle_t *h)
@@ -123,5 +160,7 @@ void cproxy_retire(cproxy_t *p)
     if (!p->armed) return;
     p->armed = false;
     cexpose_stop(p);
+    chealth_close(p->health);
+    p->health = NULL;
     uv_close((uv_handle_t *)&p->retry, on_retry_closed);
 }

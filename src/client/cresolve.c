@@ -7,11 +7,12 @@
  * own object is the caller's business (cwork.c holds its work conn's
  * reference across the call). The answer also becomes the proxy's `local`,
  * the address kinds that do not resolve per connection (udp, stcp, xtcp,
- * ftp data targets) use: the last one resolved. */
+ * ftp data targets) and the health check use: the last one resolved. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/chealth.h"
 #include "client/client_int.h"
 #include "net/addr.h"
 #include "util/log.h"
@@ -42,6 +43,7 @@ static void on_gai(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     if (a && a->ai_addrlen <= sizeof to) {
         memcpy(&to, a->ai_addr, a->ai_addrlen);
         p->local = to;
+        chealth_set_target(p->health, &to); /* healthCheck follows the name too */
         LOG_D("proxy %s: localIP %s is %s", LOG_ESC(p->cfg->name), LOG_ESC(p->cfg->local_ip),
               addr_format((struct sockaddr *)&to, (char[ADDR_STRLEN]){0}, ADDR_STRLEN));
     } else {

@@ -1,17 +1,20 @@
 /* cstatus: the running client as the admin API's GET /api/status
  * (client.h's client_status_json). frp's shape: an object keyed by proxy
  * type, each an array of {name, type, status, err, local_addr,
- * remote_addr}; burrow adds "role" (proxy or visitor) and, for xtcp, the
+ * remote_addr}; burrow adds "role" (proxy or visitor), "plugin" (its type,
+ * local_addr then ""), and, for xtcp, the
  * pairs' paths (cxtcp_pairs_json). */
 #include <stdio.h>
 #include <string.h>
 
+#include "client/chealth.h"
 #include "client/client_int.h"
 
 /* running: granted in this session; error: refused (retrying); starting:
  * asked for; wait: no session (logging in or reconnecting). */
 static const char *proxy_state(const cli_t *c, const cproxy_t *p)
 {
+    if (cproxy_health_down(p)) return "unhealthy"; /* healthCheck took it off the server */
     if (!client_logged_in(c)) return "wait";
     if (p->registered) return "running";
     return p->retry_ms ? "error" : "starting";
@@ -40,15 +43,24 @@ static void add(json_t *root, const char *type, json_t *o)
 static json_t *proxy_json(cli_t *c, const cproxy_t *p)
 {
     char local[300], remote[300];
-    snprintf(local, sizeof local, "%s:%d", p->cfg->local_ip, p->cfg->local_port);
+    if (p->plugin) /* no local service: the plugin answers (its own field below) */
+        local[0] = '\0';
+    else
+        snprintf(local, sizeof local, "%s:%d", p->cfg->local_ip, p->cfg->local_port);
     remote_addr(c, p, remote, sizeof remote);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", p->cfg->name, "type",
                           kind_name(p->cfg->kind), "role", "proxy", "status", proxy_state(c, p),
                           "err", p->last_err, "local_addr", local, "remote_addr", remote);
+    if (o && p->plugin) json_object_set_new(o, "plugin", json_string(p->cfg->plugin.type));
     if (o && p->cfg->direct_expose)
         json_object_set_new(o, "direct_addr", json_string(p->direct_addr));
     if (o && p->cfg->direct_expose && p->direct_via)
         json_object_set_new(o, "direct_via", json_string(p->direct_via));
+    if (o && p->health) { /* healthCheck: "ok" or "down", and the last failure */
+        json_object_set_new(o, "health", json_string(cproxy_health_down(p) ? "down" : "ok"));
+        if (cproxy_health_down(p) && !p->last_err[0])
+            json_object_set_new(o, "err", json_string(chealth_error(p->health)));
+    }
     if (o && p->cfg->kind == PROXY_XTCP)
         json_object_set_new(o, "pairs", cxtcp_pairs_json(c, p->wire_name, NULL));
     return o;

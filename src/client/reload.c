@@ -78,7 +78,8 @@ static void close_proxy(cli_t *c, cproxy_t *p)
     cstcp_close_proxy(c, p);
     cftp_close_proxy(c, p);
     if (p->cfg->kind == PROXY_XTCP) cxtcp_close_proxy(c, p->wire_name);
-    int n = tunnels_end_tag(&c->tunnels, p);
+    int n = plugin_host_stop_tag(&c->plugins, p);
+    n += tunnels_end_tag(&c->tunnels, p);
     LOG_I("proxy closed name=%s connections=%d", LOG_ESC(p->cfg->name), n);
     cproxy_retire(p);
     cproxy_drop(p); /* the list's */
@@ -285,6 +286,7 @@ json_t *client_reload_file(cli_t *c, const char *path)
     FILE *f = open_memstream(&diag, &dlen);
     ccfg_box_t *box = ccfg_box_new();
     json_t *r = NULL;
+    client_emit(c, CLIENT_EV_RELOADING, NULL, NULL, 0, NULL);
     if (!f || !box) {
         r = refused(report_new(), "out of memory");
     } else if (config_load_client(path, &box->cfg, f) != 0) {
@@ -301,5 +303,6 @@ json_t *client_reload_file(cli_t *c, const char *path)
     if (f) fclose(f);
     free(diag);
     ccfg_box_drop(box); /* the proxies built from it hold their own */
+    client_emit(c, CLIENT_EV_RELOADED, NULL, NULL, 0, NULL);
     return r;
 }

@@ -28,6 +28,8 @@
 #include "net/addr.h"
 #include "proto/meta.h"
 #include "util/strbuf.h"
+#include "config/config_lb.h"
+#include "config/config_plugin.h"
 #include "config/config_range.h"
 #include "config/config_suggest.h"
 #include "config/toml.h"
@@ -195,6 +197,7 @@ typedef enum {
     K_STR_LIST,    /* str_list_t at `off`: an array of strings */
     K_HEADERS,     /* header_list_t at `off`: a table of string values */
     K_PP_VERSION,  /* int at `off`: "v1" → 1, "v2" → 2 */
+    K_HDR_ARRAY,   /* header_list_t at `off`: an array of {name, value} tables */
     K_USERS,       /* server_cfg_t users */
     K_USER_PORTS,  /* user_cfg_t allow_ports */
     K_SUBDOMAINS,  /* user_cfg_t subdomains: a boolean or an array of names */
@@ -208,6 +211,7 @@ typedef enum {
     K_META,        /* header_list_t at `off`: metadatas, bounded (proto/meta.h) */
     K_HOST,        /* char * at `off`: an IP literal or a host name */
     K_CLIENT_ID,   /* char * at `off`: 1..CLIENT_ID_MAX bytes of text */
+    K_PLUGIN,      /* plugin_cfg_t at `off`: [proxies.plugin] (config_plugin.c) */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -378,11 +382,19 @@ static const key_spec_t proxy_keys[] = {
     INT("wakeTimeout", proxy_cfg_t, wake_timeout, 1, 3600),
     BOOL("ftp", proxy_cfg_t, ftp),
     BOOL("directExpose", proxy_cfg_t, direct_expose),
-    FRP("loadBalancer"),
-    FRP("healthCheck"),
+    SECTION("loadBalancer"),
+    STR("loadBalancer.group", proxy_cfg_t, lb_group),
+    STR("loadBalancer.groupKey", proxy_cfg_t, lb_group_key),
+    SECTION("healthCheck"),
+    STR("healthCheck.type", proxy_cfg_t, health.type_name),
+    INT("healthCheck.timeoutSeconds", proxy_cfg_t, health.timeout_s, 1, 3600),
+    INT("healthCheck.maxFailed", proxy_cfg_t, health.max_failed, 1, 1000),
+    INT("healthCheck.intervalSeconds", proxy_cfg_t, health.interval_s, 1, 86400),
+    STR("healthCheck.path", proxy_cfg_t, health.path),
+    SPECIAL("healthCheck.httpHeaders", K_HDR_ARRAY, proxy_cfg_t, health.headers),
     SPECIAL("metadatas", K_META, proxy_cfg_t, metadatas),
     FRP("annotations"),
-    FRP("plugin"),
+    SPECIAL("plugin", K_PLUGIN, proxy_cfg_t, plugin),
     SPECIAL("customDomains", K_STR_LIST, proxy_cfg_t, custom_domains),
     STR("subdomain", proxy_cfg_t, subdomain),
     SPECIAL("locations", K_STR_LIST, proxy_cfg_t, locations),
@@ -678,6 +690,21 @@ HANDLER(h_port_range)
     if (n > c->range_k) *(int *)field_of(w, k) = ports[c->range_k];
 }
 
+/* [proxies.plugin]: config_plugin.c loads it and reports through this. */
+static void plugin_report(void *ctx, int line, bool error, const char *msg)
+{
+    if (error)
+        error_at(ctx, line, "%s", msg);
+    else
+        warn_at(ctx, line, "%s", msg);
+}
+
+HANDLER(h_plugin)
+{
+    plugin_cfg_t *pc = field_of(w, k);
+    if (!pc->type) config_plugin_load(kv->value, path, kv->line, pc, plugin_report, c);
+}
+
 /* A header name or value must not smuggle line breaks into a request. */
 static bool header_safe(const char *s, size_t len, bool name)
 {
@@ -820,6 +847,44 @@ HANDLER(h_client_id)
         return;
     }
     set_str(c, field_of(w, k), v->u.s.ptr, v->u.s.len);
+}
+
+/* One {name = "...", value = "..."} entry of a K_HDR_ARRAY array. */
+static void named_header(ctx_t *c, const char *path, const toml_value_t *e, header_list_t *l)
+{
+    const toml_value_t *n = toml_table_get(e, "name"), *v = toml_table_get(e, "value");
+    if (!n || !v || n->type != TOML_STRING || v->type != TOML_STRING) {
+        error_at(c, e->line, "key '%s': each entry needs string keys 'name' and 'value'", path);
+        return;
+    }
+    if (!header_safe(n->u.s.ptr, n->u.s.len, true) || !header_safe(v->u.s.ptr, v->u.s.len, false)) {
+        error_at(c, e->line, "key '%s': not a valid HTTP header name and value", path);
+        return;
+    }
+    header_set_t *x = &l->v[l->n];
+    set_str(c, &x->name, n->u.s.ptr, n->u.s.len);
+    set_str(c, &x->value, v->u.s.ptr, v->u.s.len);
+    if (x->name && x->value) l->n++;
+}
+
+/* frp's healthCheck.httpHeaders: [{name = "X", value = "y"}, ...]. */
+HANDLER(h_named_headers)
+{
+    const toml_value_t *arr = kv->value;
+    header_list_t *l = field_of(w, k);
+    if (!expect(c, path, kv->line, arr, TOML_ARRAY) || l->v) return;
+    if (arr->u.arr.len > HEALTH_HEADERS_MAX) {
+        error_at(c, kv->line, "key '%s': more than %d headers", path, HEALTH_HEADERS_MAX);
+        return;
+    }
+    l->v = calloc(arr->u.arr.len + 1, sizeof *l->v);
+    if (!l->v) {
+        out_of_memory(c);
+        return;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++)
+        if (expect(c, path, kv->line, arr->u.arr.items[i], TOML_TABLE))
+            named_header(c, path, arr->u.arr.items[i], l);
 }
 
 HANDLER(h_pp_version)
@@ -1192,6 +1257,24 @@ static void check_kind_keys(ctx_t *c, const char *scope, const proxy_cfg_t *p)
                  kind_name(p->kind));
 }
 
+/* loadBalancer.* and healthCheck.* (config_lb.c). */
+static void check_lb(ctx_t *c, const char *scope, const toml_value_t *tab, proxy_cfg_t *p)
+{
+    const toml_value_t *lp = toml_table_get(tab, "localPort");
+    if (p->lb_group && lp && lp->type == TOML_STRING)
+        error_at(c, p->line,
+                 "proxy '%s': loadBalancer cannot share a port range (one port per group)", scope);
+    const char *(*const checks[])(proxy_cfg_t *, char *, size_t, bool *) = {config_lb_check_group,
+                                                                            config_lb_check_health};
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        char buf[160];
+        bool warn = false;
+        const char *why = checks[i](p, buf, sizeof buf, &warn);
+        if (why && warn) warn_at(c, p->line, "proxy '%s': %s", scope, why);
+        if (why && !warn) error_at(c, p->line, "proxy '%s': %s", scope, why);
+    }
+}
+
 /* A plain range proxy's copies are named "<name>-<localPort>". */
 static void name_range_copy(ctx_t *c, proxy_cfg_t *p)
 {
@@ -1203,13 +1286,29 @@ static void name_range_copy(ctx_t *c, proxy_cfg_t *p)
     set_str(c, &p->name, name, strlen(name));
 }
 
+/* An frp plugin burrow does not carry: the proxy is skipped, warned. */
+static bool skip_plugin(ctx_t *c, const char *scope, const toml_value_t *v)
+{
+    const toml_value_t *n = toml_table_get(v, "name");
+    char name[SHOW_LEN], msg[512];
+    if (n && n->type == TOML_STRING)
+        show(name, sizeof name, n->u.s.ptr, n->u.s.len);
+    else
+        show(name, sizeof name, scope, strlen(scope));
+    if (!config_plugin_skip(v, name, msg, sizeof msg)) return false;
+    warn_at(c, toml_table_get(v, "plugin")->line, "%s", msg);
+    return true;
+}
+
 static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v, int copies)
 {
     char scope[PATH_LEN];
     snprintf(scope, sizeof scope, "proxies[%zu]", index);
     if (!expect(c, scope, v->line, v, TOML_TABLE)) return;
     int kind = proxy_type(c, scope, v);
-    if (kind == TYPE_SKIP) return;
+    if (kind == TYPE_SKIP || skip_plugin(c, scope, v)) return;
+    bool plugin = toml_table_get(v, "plugin") != NULL;
+    bool has_local = toml_table_get(v, "localIP") || toml_table_get(v, "localPort");
     for (int k = 0; k < copies; k++) {
         c->range_k = k;
         c->quiet = k > 0; /* the entry's key diagnostics once, not per copy */
@@ -1219,8 +1318,12 @@ static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_val
         walk_t pw = {proxy_keys, p, strlen(scope) + 1};
         walk(c, &pw, v, scope);
         check_required(c, scope, v, "name");
-        check_required(c, scope, v, "localPort");
+        if (!plugin) check_required(c, scope, v, "localPort");
         check_kind_keys(c, scope, p);
+        check_lb(c, scope, v, p);
+        char why[512];
+        if (config_plugin_conflict(p, scope, has_local, why, sizeof why))
+            error_at(c, p->line, "%s", why);
         c->quiet = false;
         const toml_value_t *lp = toml_table_get(v, "localPort");
         p->in_range = lp && lp->type == TOML_STRING;
@@ -1731,6 +1834,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_STR_LIST] = h_str_list,
     [K_HEADERS] = h_headers,
     [K_PP_VERSION] = h_pp_version,
+    [K_HDR_ARRAY] = h_named_headers,
     [K_USERS] = h_users,
     [K_USER_PORTS] = h_user_ports,
     [K_SUBDOMAINS] = h_subdomains,
@@ -1743,6 +1847,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_META] = h_meta,
     [K_HOST] = h_host,
     [K_CLIENT_ID] = h_client_id,
+    [K_PLUGIN] = h_plugin,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -2220,6 +2325,8 @@ static void proxy_cfg_free(proxy_cfg_t *p)
     free(p->wake_mac);
     free(p->wake_interface);
     free(p->wake_password);
+    config_lb_free(p);
+    config_plugin_free(&p->plugin);
 }
 
 static void visitor_cfg_free(visitor_cfg_t *v)

@@ -60,11 +60,45 @@ typedef struct header_list {
     int n;
 } header_list_t;
 
+/* healthCheck.* (frp's keys): the client probes its local service and
+ * takes the proxy off the server while it fails (client/chealth.c).
+ * Checked and defaulted by config_lb.c. */
+#define HEALTH_TIMEOUT_DEFAULT 3    /* healthCheck.timeoutSeconds */
+#define HEALTH_MAX_FAILED_DEFAULT 1 /* healthCheck.maxFailed */
+#define HEALTH_INTERVAL_DEFAULT 10  /* healthCheck.intervalSeconds */
+#define HEALTH_HEADERS_MAX 32       /* healthCheck.httpHeaders entries */
+typedef enum { HEALTH_NONE, HEALTH_TCP, HEALTH_HTTP } health_type_t;
+typedef struct health_cfg {
+    char *type_name;       /* healthCheck.type as written: "tcp" or "http" */
+    health_type_t type;    /* from type_name (config_lb_check) */
+    int timeout_s;         /* healthCheck.timeoutSeconds */
+    int max_failed;        /* healthCheck.maxFailed */
+    int interval_s;        /* healthCheck.intervalSeconds */
+    char *path;            /* healthCheck.path (http): "/..." */
+    header_list_t headers; /* healthCheck.httpHeaders: [{name, value}] */
+} health_cfg_t;
+/* [proxies.plugin] (frp's client plugins, src/plugin/plugin.h): the
+ * plugin's type and every other key of the table as text, nested keys
+ * dotted ("requestHeaders.set.x-from"), booleans "true"/"false", integers
+ * in decimal; checked against the plugin's key rows at load
+ * (config_plugin.c). A proxy with a plugin has no localIP/localPort. */
+typedef struct plugin_param {
+    char *key, *value;
+    int line;
+} plugin_param_t;
+
+typedef struct plugin_cfg {
+    char *type; /* NULL: no plugin */
+    plugin_param_t *v;
+    int n;
+    int line; /* of the plugin table's `type` */
+} plugin_cfg_t;
+
 typedef struct proxy_cfg {
     char *name; /* as written; the client prefixes `user.` on the wire */
     proxy_kind_t kind;
     char *local_ip;  /* default "127.0.0.1"; an IP literal or a host name */
-    int local_port;  /* required, 1..65535 */
+    int local_port;  /* required unless a plugin serves, 1..65535; 0 with a plugin */
     int remote_port; /* 0 = server picks; 0..65535; default 0 */
     int line;        /* line of the [[proxies]] header, for messages */
     /* one of a port range's proxies (plain range keys or a range template):
@@ -102,6 +136,11 @@ typedef struct proxy_cfg {
     char *wake_on_lan;
     int wake_timeout; /* wakeTimeout: seconds a user's connection may wait; default 90 */
     char *wake_mac, *wake_interface, *wake_password;
+    /* loadBalancer.group / groupKey (tcp and http): proxies with the same
+     * group and key share one public port or route (server/lb_group.h) */
+    char *lb_group, *lb_group_key;
+    health_cfg_t health; /* healthCheck.* (client/chealth.c) */
+    plugin_cfg_t plugin; /* [proxies.plugin]; type NULL: none (the local service) */
     /* metadatas (frp's): name/value pairs shown by the server's dashboard,
      * at most META_MAX_ENTRIES within proto/meta.h's sizes */
     header_list_t metadatas;

@@ -3,11 +3,22 @@
  * client-level part of client_cfg_t; a field left out would make a change
  * to it invisible to reload, so a new field gets a row here. */
 #include "config/config_diff.h"
+#include "config/config_plugin.h"
 
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS, F_DDNS } fkind_t;
+typedef enum {
+    F_STR,
+    F_INT,
+    F_BOOL,
+    F_STRS,
+    F_HEADERS,
+    F_PROTOS,
+    F_WOLS,
+    F_DDNS,
+    F_PLUGIN
+} fkind_t;
 
 typedef struct field {
     const char *key; /* frp's name, for messages */
@@ -51,6 +62,16 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "ftp", F_BOOL, ftp),
     FLD(proxy_cfg_t, "directExpose", F_BOOL, direct_expose),
     FLD(proxy_cfg_t, "metadatas", F_HEADERS, metadatas),
+    FLD(proxy_cfg_t, "loadBalancer.group", F_STR, lb_group),
+    FLD(proxy_cfg_t, "loadBalancer.groupKey", F_STR, lb_group_key),
+    FLD(proxy_cfg_t, "healthCheck.type", F_STR, health.type_name),
+    FLD(proxy_cfg_t, "healthCheck.type (parsed)", F_INT, health.type),
+    FLD(proxy_cfg_t, "healthCheck.timeoutSeconds", F_INT, health.timeout_s),
+    FLD(proxy_cfg_t, "healthCheck.maxFailed", F_INT, health.max_failed),
+    FLD(proxy_cfg_t, "healthCheck.intervalSeconds", F_INT, health.interval_s),
+    FLD(proxy_cfg_t, "healthCheck.path", F_STR, health.path),
+    FLD(proxy_cfg_t, "healthCheck.httpHeaders", F_HEADERS, health.headers),
+    FLD(proxy_cfg_t, "plugin", F_PLUGIN, plugin),
 };
 
 static const field_t visitor_fields[] = {
@@ -210,6 +231,9 @@ static bool field_eq(const field_t *f, const void *a, const void *b)
         return wols_eq(a, b);
     case F_DDNS:
         return ddns_eq((const ddns_set_t *)(const void *)pa, (const ddns_set_t *)(const void *)pb);
+    case F_PLUGIN:
+        return config_plugin_equal((const plugin_cfg_t *)(const void *)pa,
+                                   (const plugin_cfg_t *)(const void *)pb);
     }
     return false;
 }

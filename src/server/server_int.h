@@ -20,6 +20,7 @@
 #include "proto/frame.h"
 #include "proto/kinds.h"
 #include "server/access_log.h"
+#include "server/lb_group.h"
 #include "server/server.h"
 #include "server/srv_stats.h"
 #include "server/work_pool.h"
@@ -95,6 +96,10 @@ struct srv {
     srv_stats_t stats;       /* counters for the dashboard and /metrics (srv_stats.h) */
     struct dash *dash;       /* webServer: the dashboard (dash.h), or NULL */
     access_log_t access;     /* log.accessLog: its switch and per-second bound */
+    /* loadBalancer groups (lb_group.h): tcp groups (data: the shared
+     * listener, sproxy_tcp.c) and http groups (data: the shared vsite,
+     * sproxy_http.c); a group goes with its last member */
+    lb_groups_t lb_tcp, lb_http;
 };
 
 /* A proxy kind on the server: tcp, udp, http, https (proto/kinds.h lists
@@ -118,6 +123,7 @@ struct sproxy {
     int port;
     void *impl;       /* kind-specific state */
     struct pstat *st; /* its counters (srv->stats.proxies), or NULL when uncounted */
+    lb_group_t *lb;   /* its loadBalancer group, or NULL (the group lists it) */
 };
 
 /* An http or https proxy's settings, shared by the routes that point at it
@@ -133,7 +139,13 @@ struct vsite {
     char *owner;                    /* the session's user: its routes belong to it */
     http_routes_t *table;           /* the table its routes are in */
     vsite_t *tomb_next, *tomb_prev; /* in srv->tombs once p closed */
+    /* an http group's site: every member's proxy (lb->members) is served in
+     * turn; p is one of them (the settings are the first member's) */
+    lb_group_t *lb;
 };
+/* The proxy that serves v's next connection: a member of v's group in
+ * turn, else v->p (NULL once closed). */
+sproxy_t *vsite_pick(vsite_t *v);
 vsite_t *vsite_ref(vsite_t *v);
 /* Server teardown, once the loop has ended: drops every route and the
  * references they hold, and the vhost listeners' per-source tables. */
@@ -178,6 +190,9 @@ void session_add_work(session_t *ss, conn_t *work);
  * work_pool_withdraw(req). */
 void session_request_work(session_t *ss, sproxy_t *p, work_req_t *req);
 void session_end(session_t *ss, const char *reason);
+/* Whether the session's user may bind public `port` (allowPorts, the
+ * user's own first). */
+bool session_port_allowed(const session_t *ss, int port);
 int session_count_ports(const session_t *ss);
 /* The user the session logged in as ("" when the client named none). Routes,
  * proxy names and ports belong to this user: another user cannot take them. */

@@ -350,11 +350,29 @@ static bool valid_name(const char *name)
     return true;
 }
 
-static void proxy_reply(session_t *ss, const char *name, int port, const char *err)
+/* domains (owned; NULL: none) goes in as `domains`. */
+static void proxy_reply(session_t *ss, const char *name, int port, const char *err, json_t *domains)
 {
     json_t *o = json_pack("{s:s,s:b,s:i}", "name", name, "ok", err == NULL, "remote_port", port);
     if (err) json_object_set_new(o, "error", json_string(err));
+    if (domains) json_object_set_new(o, "domains", domains);
     ctl_send(ss, MSG_NEW_PROXY_RESP, o);
+}
+
+/* An http/https proxy's full names for NEW_PROXY_RESP `domains`: its
+ * customDomains and subdomain.subDomainHost, so that a client (the
+ * one-liners) can print the address it got. NULL for other kinds. */
+static json_t *reply_domains(const session_t *ss, const sproxy_t *p, const json_t *m)
+{
+    if (!kind_has(kind_find(p->ops->type), KIND_ROUTES_DOMAIN)) return NULL;
+    json_t *out = json_array(), *d;
+    size_t i;
+    json_array_foreach(json_object_get(m, "custom_domains"), i, d) if (json_is_string(d))
+        json_array_append(out, d);
+    const char *sub = msg_str(m, "subdomain"), *host = ss->srv->cfg->subdomain_host;
+    if (sub && *sub && host && *host)
+        json_array_append_new(out, json_sprintf("%.64s.%.200s", sub, host));
+    return out;
 }
 
 /* The live proxy named `name`, or NULL; *owner is its session. */
@@ -366,13 +384,36 @@ static const sproxy_t *find_proxy(srv_t *s, const char *name, const session_t **
     return NULL;
 }
 
-/* The session holding public `port` for a kind that binds ports, or NULL. */
-static const session_t *port_holder(srv_t *s, const sproxy_ops_t *ops, int port)
+/* The session holding public `port` for a kind that binds ports, or NULL;
+ * *group (when not NULL) is the holder's load-balancing group or NULL. */
+static const session_t *port_holder_in(srv_t *s, const sproxy_ops_t *ops, int port,
+                                       const lb_group_t **group)
 {
     for (const session_t *ss = s->sessions; ss; ss = ss->next)
         for (const sproxy_t *p = ss->proxies; p; p = p->next)
-            if (p->ops == ops && p->port == port) return ss;
+            if (p->ops == ops && p->port == port) {
+                if (group) *group = p->lb;
+                return ss;
+            }
     return NULL;
+}
+
+static const session_t *port_holder(srv_t *s, const sproxy_ops_t *ops, int port)
+{
+    return port_holder_in(s, ops, port, NULL);
+}
+
+bool session_port_allowed(const session_t *ss, int port)
+{
+    return config_user_port_allowed(ss->srv->cfg, ss->ucfg, port);
+}
+
+/* NEW_PROXY names a loadBalancer group: its port is the group's business
+ * (sproxy_tcp.c joins it or refuses). */
+static bool wants_group(const json_t *m)
+{
+    const char *g = msg_str(m, "group");
+    return g && *g;
 }
 
 static bool binds_port(const sproxy_ops_t *ops)
@@ -407,7 +448,7 @@ static const user_cfg_t *reserved_by(const server_cfg_t *cfg, const char *name)
 
 /* Names, ports and domains belong to the user holding them. */
 static const char *check_ownership(session_t *ss, const char *name, const sproxy_ops_t *ops,
-                                   long long port, char *err, size_t errlen)
+                                   long long port, const json_t *m, char *err, size_t errlen)
 {
     const user_cfg_t *u = reserved_by(ss->srv->cfg, name);
     if (u && strcmp(u->name, ss->user) != 0) {
@@ -418,7 +459,18 @@ static const char *check_ownership(session_t *ss, const char *name, const sproxy
     if (find_proxy(ss->srv, name, &owner))
         return same_user(owner, ss) ? "proxy name already in use"
                                     : "proxy name already in use by another user";
-    owner = port > 0 && binds_port(ops) ? port_holder(ss->srv, ops, (int)port) : NULL;
+    const lb_group_t *group = NULL;
+    bool grouped = wants_group(m) && ops == &sproxy_tcp_ops; /* tcp groups share a port */
+    owner = port > 0 && binds_port(ops) && !grouped
+                ? port_holder_in(ss->srv, ops, (int)port, &group)
+                : NULL;
+    if (owner && group) {
+        snprintf(err, errlen,
+                 "port %lld belongs to load-balancing group %s (set loadBalancer.group and "
+                 "groupKey to join it)",
+                 port, LOG_ESC(group->name));
+        return err;
+    }
     if (owner) {
         snprintf(err, errlen, "port %lld is already in use%s", port,
                  same_user(owner, ss) ? "" : " by another user");
@@ -501,7 +553,7 @@ static const char *check_new_proxy(session_t *ss, const char *name, const sproxy
         return err;
     }
     /* Limits first: a proxy beyond them is refused for that, whatever it asks. */
-    const char *why = check_ownership(ss, name, ops, port, err, errlen);
+    const char *why = check_ownership(ss, name, ops, port, m, err, errlen);
     if (why) return why;
     if (!binds_port(ops)) return check_domains(ss, m, err, errlen);
     return NULL;
@@ -559,6 +611,9 @@ static json_t *proxy_conf(const sproxy_t *p, const json_t *m)
     }
     json_t *meta = json_object_get(m, "metadatas"); /* checked by on_new_proxy */
     if (c && meta) json_object_set_new(c, "metadatas", json_deep_copy(meta));
+    /* the group, never its key */
+    if (c && p->lb)
+        json_object_set_new(c, "loadBalancer", json_pack("{s:s}", "group", p->lb->name));
     return c;
 }
 
@@ -587,14 +642,14 @@ static void on_new_proxy(void *owner, json_t *m)
         if (p->st) snprintf(p->st->client_version, sizeof p->st->client_version, "%s", ss->version);
         LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", LOG_ESC(name),
               LOG_ESC(type), p->port, ss->run_id, LOG_ESC(ss->user));
-        proxy_reply(ss, name, p->port, NULL);
+        proxy_reply(ss, name, p->port, NULL, reply_domains(ss, p, m));
         return;
     }
     if (!why) why = err[0] ? err : "no allowed port is free";
     /* A client can send refused NEW_PROXY messages at will, with any name. */
     LOG_LIMITED(LOG_WARN, "proxy refused name=%s type=%s port=%lld run_id=%s reason=\"%s\"",
                 LOG_ESC(name), LOG_ESC(type), port, ss->run_id, LOG_ESCQ(why));
-    proxy_reply(ss, name, (int)port, why);
+    proxy_reply(ss, name, (int)port, why, NULL);
 }
 
 static void close_proxy(session_t *ss, sproxy_t *p)

@@ -5,7 +5,15 @@
  *
  * A proxy's settings live in a reference-counted vsite_t, so a front still
  * serving a request outlives the proxy's close safely (vsite->p is NULL
- * then). */
+ * then).
+ *
+ * An http proxy naming a loadBalancer group (NEW_PROXY "group",
+ * "group_key") shares one site with the group's other members: the first
+ * registers the routes, later ones with the same key and the same domains
+ * and locations join (http_group_t, the group's data in srv->lb_http) and
+ * vsite_pick hands each request's work to the next member. The site's
+ * settings are the first member's; its routes stay until the last member
+ * leaves, then become a tombstone as any closed proxy's do. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +35,13 @@
 /* How many of a domain's routes are looked at for the user's own
  * tombstones when it claims the domain again (per pass). */
 #define RECLAIM_SCAN 16
+
+/* An http group's shared site and the routes every member must ask for
+ * ("domain,domain|location,location"). Owned by the group. */
+typedef struct http_group {
+    vsite_t *site;
+    char *routes;
+} http_group_t;
 
 vsite_t *vsite_ref(vsite_t *v)
 {
@@ -346,6 +361,13 @@ static int add_one(sproxy_t *p, http_routes_t *t, const char *name, const char *
         refused_by(p->srv, name, holder, err, errlen);
         return -1;
     }
+    if (r == -EEXIST && holder && ((vsite_t *)holder)->lb) {
+        snprintf(err, errlen,
+                 "domain %s%s belongs to load-balancing group %s (set loadBalancer.group and "
+                 "groupKey to join it)",
+                 name, loc[0] ? loc : "", LOG_ESC(((vsite_t *)holder)->lb->name));
+        return -1;
+    }
     if (r == -EEXIST) {
         vsite_t *o = holder;
         snprintf(err, errlen, "domain %s%s is already used by proxy %s", name, loc[0] ? loc : "",
@@ -435,15 +457,148 @@ static int vhost_open(sproxy_t *p, const json_t *m, bool https, char *err, size_
     return 0;
 }
 
+/* ---- load-balancing groups ------------------------------------------------ */
+
+sproxy_t *vsite_pick(vsite_t *v)
+{
+    sproxy_t *p = v->lb ? lb_group_next(v->lb) : NULL;
+    return p ? p : v->p;
+}
+
+/* The routes an http NEW_PROXY asks for, as one string (heap; NULL: OOM). */
+static char *route_key(char names[][HTTP_HOST_MAX + 1], int n, const json_t *locs)
+{
+    size_t nl = locs ? json_array_size(locs) : 0, len = 2;
+    for (int i = 0; i < n; i++)
+        len += strlen(names[i]) + 1;
+    for (size_t j = 0; j < nl; j++) {
+        const char *l = json_string_value(json_array_get(locs, j));
+        len += (l ? strlen(l) : 0) + 1;
+    }
+    char *k = calloc(1, len);
+    for (int i = 0; k && i < n; i++)
+        strcat(strcat(k, i ? "," : ""), names[i]);
+    if (k) strcat(k, "|");
+    for (size_t j = 0; k && j < nl; j++) {
+        const char *l = json_string_value(json_array_get(locs, j));
+        strcat(strcat(k, j ? "," : ""), l ? l : "");
+    }
+    return k;
+}
+
+/* A later member: same key, same routes, domains the user may claim. */
+static int group_join(sproxy_t *p, lb_group_t *g, const json_t *m, char *key, char *err,
+                      size_t errlen)
+{
+    http_group_t *hg = g->data;
+    if (lb_group_key_ok(g, msg_str(m, "group_key")) && strcmp(hg->routes, key) != 0) {
+        snprintf(err, errlen,
+                 "load-balancing group %s serves other domains or locations (%.80s); every "
+                 "member must ask for the same",
+                 LOG_ESC(g->name), LOG_ESC(hg->routes));
+        return -1;
+    }
+    int r = lb_group_join(&p->srv->lb_http, g->name, msg_str(m, "group_key"), p, &g);
+    if (r < 0) return lb_group_join_error(r, g->name, err, errlen);
+    p->impl = hg->site;
+    p->lb = g;
+    p->port = p->srv->cfg->vhost_http_port;
+    LOG_I("load-balancing group joined group=%s proxy=%s members=%d", LOG_ESC(g->name),
+          LOG_ESC(p->name), g->n);
+    return 0;
+}
+
+/* The first member: its site (already routed) becomes the group's. */
+static int group_create(sproxy_t *p, vsite_t *v, const char *group, const json_t *m, char *key,
+                        char *err, size_t errlen)
+{
+    http_group_t *hg = calloc(1, sizeof *hg);
+    lb_group_t *g = NULL;
+    int r =
+        hg ? lb_group_join(&p->srv->lb_http, group, msg_str(m, "group_key"), p, &g) : LB_ERR_NOMEM;
+    if (r < 0) {
+        free(hg);
+        free(key);
+        return lb_group_join_error(r, group, err, errlen);
+    }
+    hg->site = v;
+    hg->routes = key;
+    g->data = hg;
+    v->lb = g;
+    p->lb = g;
+    LOG_I("load-balancing group created group=%s proxy=%s", LOG_ESC(group), LOG_ESC(p->name));
+    return 0;
+}
+
+/* p leaves its group. true when it was the last: then the caller closes
+ * the site as any proxy's; else the site stays with the others. */
+static bool group_leave(sproxy_t *p)
+{
+    lb_group_t *g = p->lb;
+    http_group_t *hg = g->data;
+    vsite_t *v = hg->site;
+    p->lb = NULL;
+    LOG_I("load-balancing group left group=%s proxy=%s members=%d", LOG_ESC(g->name),
+          LOG_ESC(p->name), g->n - 1);
+    if (lb_group_leave(&p->srv->lb_http, g, p) > 0) {
+        if (v->p == p) v->p = g->members[0];
+        return false;
+    }
+    v->lb = NULL;
+    v->p = p;
+    free(hg->routes);
+    free(hg);
+    return true;
+}
+
+/* vhost_open for a proxy naming a group: joins it when it exists, else
+ * opens as usual and creates it. */
+static int vhost_open_group(sproxy_t *p, const json_t *m, const char *group, char *err,
+                            size_t errlen)
+{
+    static char names[MAX_DOMAINS + 1][HTTP_HOST_MAX + 1];
+    int n = collect_domains(p, m, names, err, errlen);
+    if (n < 0) return -1;
+    json_t *locs = json_object_get(m, "locations");
+    if (locs && (!json_is_array(locs) || json_array_size(locs) > MAX_LOCATIONS)) {
+        snprintf(err, errlen, "invalid locations");
+        return -1;
+    }
+    char *key = route_key(names, n, locs);
+    lb_group_t *g = lb_groups_find(&p->srv->lb_http, group);
+    int r = -1;
+    if (!key)
+        snprintf(err, errlen, "out of memory");
+    else if (g && check_domains(p, &p->srv->http_routes, names, n,
+                                p->sess ? session_user(p->sess) : "", err, errlen) == 0)
+        r = group_join(p, g, m, key, err, errlen);
+    else if (!g && vhost_open(p, m, false, err, errlen) == 0) {
+        if (group_create(p, p->impl, group, m, key, err, errlen) == 0) return 0;
+        key = NULL; /* group_create freed it */
+        http_routes_remove(&p->srv->http_routes, p->impl);
+        vsite_unref(p->impl);
+        p->impl = NULL;
+    }
+    free(key);
+    return r;
+}
+
 static int http_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
 {
     (void)port;
+    const char *group = msg_str(m, "group");
+    if (group && *group && p->srv->http_on) return vhost_open_group(p, m, group, err, errlen);
     return vhost_open(p, m, false, err, errlen);
 }
 
 static int https_open(sproxy_t *p, int port, const json_t *m, char *err, size_t errlen)
 {
     (void)port;
+    const char *group = msg_str(m, "group");
+    if (group && *group) {
+        snprintf(err, errlen, "loadBalancer needs type tcp or http");
+        return -1;
+    }
     return vhost_open(p, m, true, err, errlen);
 }
 
@@ -454,6 +609,10 @@ static void vhost_close(sproxy_t *p, http_routes_t *t)
     vsite_t *v = p->impl;
     srv_t *s = p->srv;
     (void)t;
+    if (p->lb && !group_leave(p)) {
+        free(p);
+        return;
+    }
     if (v) {
         v->p = NULL;
         v->closed_at = uv_now(s->loop);

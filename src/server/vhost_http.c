@@ -310,7 +310,7 @@ static void on_no_work(work_req_t *req, int reason);
 static void want_work(front_t *f)
 {
     vsite_t *v = f->site;
-    sproxy_t *p = v->p;
+    sproxy_t *p = vsite_pick(v); /* a load-balancing group's next member */
     if (!p || !p->sess) {
         send_error(f, 502);
         return;

@@ -92,7 +92,8 @@ static void route(hello_t *h, const char *name)
     LOG_LIMITED(LOG_DEBUG, "https connection routed peer=%s sni=%s proxy=%s", h->peer,
                 LOG_ESC(name), LOG_ESC(v->p->name));
     work_req_init(&h->wreq, on_work, on_no_work, h, h->peer, h->local);
-    session_request_work(v->p->sess, v->p, &h->wreq);
+    sproxy_t *p = vsite_pick(v);
+    session_request_work(p->sess, p, &h->wreq);
 }
 
 static void on_data(conn_t *c, const uint8_t *p, size_t n)

@@ -419,6 +419,12 @@ CLIENT.update({
     "ftp_active_no_port": sel(1) + cframe(START_WORK, dict(proxy="fz.ftp", type="tcp", src="198.51.100.7:1", dst="x", ftp_active=7)) + crec(C_RAW, b"data"),
     "ftp_data_port_resp": cframe(FTP_DATA_PORT_RESP, dict(id=1, addr="203.0.113.10", port=6022)) + cframe(FTP_DATA_PORT_RESP, dict(id=9, error="no port")) + cframe(FTP_DATA_PORT_RESP, dict(id="x", port=70000)),
 })
+# loadBalancer groups (server/lb_group.c, sproxy_tcp.c, sproxy_http.c)
+SERVER_SESSION.update({
+    "lb_tcp_group": NP(name="fz.g1", type="tcp", remote_port=20004, group="g", group_key="k") + NP(name="fz.g2", type="tcp", group="g", group_key="k") + NP(name="fz.g3", type="tcp", remote_port=20004, group="g", group_key="wrong") + NP(name="fz.g4", type="tcp", remote_port=20004) + NP(name="fz.g5", type="tcp", remote_port=20005, group="g", group_key="k") + rec(USER) + rec(USER) + frame(CLOSE_PROXY, dict(name="fz.g1")) + rec(USER) + frame(CLOSE_PROXY, dict(name="fz.g2")) + NP(name="fz.g6", type="tcp", remote_port=20004, group="h"),
+    "lb_http_group": NP(name="fz.h1", type="http", custom_domains=["lb.test"], group="w", group_key="k") + NP(name="fz.h2", type="http", custom_domains=["lb.test"], group="w", group_key="k") + NP(name="fz.h3", type="http", custom_domains=["other.test"], group="w", group_key="k") + NP(name="fz.h4", type="http", custom_domains=["lb.test"]) + NP(name="fz.h5", type="https", custom_domains=["s.test"], group="w") + rec(HTTP) + rec(RAW, b"GET / HTTP/1.1\r\nHost: lb.test\r\n\r\n") + frame(CLOSE_PROXY, dict(name="fz.h1")) + rec(HTTP) + rec(RAW, b"GET / HTTP/1.1\r\nHost: lb.test\r\n\r\n") + frame(CLOSE_PROXY, dict(name="fz.h2")),
+    "lb_bad_fields": NP(name="fz.b1", type="tcp", remote_port=20004, group=7, group_key=["k"]) + NP(name="fz.b2", type="tcp", group="x" * 100) + NP(name="fz.b3", type="tcp", group="", group_key="k") + NP(name="fz.b4", type="udp", remote_port=20005, group="u"),
+})
 CLIENT.update({
     "xtcp_offer_fp": cframe(P2P_OFFER, GOOD_OFFER_FP),
     "xtcp_offer_fp_bad": cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="zz")) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, fp="22" * 32)) + cframe(P2P_OFFER, dict(GOOD_OFFER_FP, relay=dict(port=0))),

@@ -614,6 +614,73 @@ static void test_ftp_key(void)
                  1);
 }
 
+/* loadBalancer.* and healthCheck.* (config_lb.c): values, defaults, errors. */
+static void test_lb_health_keys(void)
+{
+    client_cfg_t c;
+    CHECK_EQ_INT(client("[[proxies]]\nname = \"w\"\ntype = \"http\"\nlocalPort = 80\n"
+                        "customDomains = [\"a.example.com\"]\n"
+                        "loadBalancer = { group = \"web\", groupKey = \"k1\" }\n"
+                        "healthCheck.type = \"http\"\nhealthCheck.path = \"/status\"\n"
+                        "healthCheck.httpHeaders = [{ name = \"Host\", value = \"x\" }]\n"
+                        "[[proxies]]\nname = \"t\"\ntype = \"tcp\"\nlocalPort = 22\n"
+                        "healthCheck = { type = \"tcp\", timeoutSeconds = 2, maxFailed = 3, "
+                        "intervalSeconds = 1 }\n",
+                        &c),
+                 0);
+    CHECK_EQ_STR(g_diag, "");
+    if (c.n_proxies == 2) {
+        const health_cfg_t *h = &c.proxies[0].health;
+        CHECK_EQ_STR(c.proxies[0].lb_group, "web");
+        CHECK_EQ_STR(c.proxies[0].lb_group_key, "k1");
+        CHECK_EQ_INT(h->type, HEALTH_HTTP);
+        CHECK_EQ_INT(h->timeout_s, HEALTH_TIMEOUT_DEFAULT);
+        CHECK_EQ_INT(h->max_failed, HEALTH_MAX_FAILED_DEFAULT);
+        CHECK_EQ_INT(h->interval_s, HEALTH_INTERVAL_DEFAULT);
+        CHECK_EQ_STR(h->path, "/status");
+        CHECK(h->headers.n == 1 && strcmp(h->headers.v[0].name, "Host") == 0);
+        h = &c.proxies[1].health;
+        CHECK(h->type == HEALTH_TCP && h->timeout_s == 2 && h->max_failed == 3 &&
+              h->interval_s == 1);
+        CHECK(c.proxies[1].health.path == NULL && c.proxies[1].lb_group == NULL);
+    }
+    config_client_free(&c);
+#define P1 "[[proxies]]\nname = \"x\"\nlocalPort = 1\n"
+    /* what frp ignores silently is dropped with a warning */
+    CHECK_EQ_INT(client(P1 "type = \"udp\"\nloadBalancer.group = \"g\"\n"
+                           "[[proxies]]\nname = \"y\"\nlocalPort = 1\ntype = \"tcp\"\n"
+                           "loadBalancer.groupKey = \"k\"\nhealthCheck.intervalSeconds = 5\n",
+                        &c),
+                 0);
+    CHECK(diag_has("frpc.toml:1: warning: proxy 'proxies[0]': loadBalancer needs type tcp or "
+                   "http; ignored for type udp"));
+    CHECK(diag_has("frpc.toml:6: warning: proxy 'proxies[1]': loadBalancer.groupKey without "
+                   "loadBalancer.group; ignored"));
+    CHECK(diag_has("warning: proxy 'proxies[1]': healthCheck keys without healthCheck.type"));
+    CHECK_EQ_INT(diag_lines(), 3);
+    if (c.n_proxies == 2)
+        CHECK(!c.proxies[0].lb_group && !c.proxies[1].lb_group_key &&
+              c.proxies[1].health.interval_s == 0);
+    config_client_free(&c);
+    client_fails("[[proxies]]\nname = \"x\"\ntype = \"tcp\"\nlocalPort = \"1-2\"\n"
+                 "remotePort = \"6000-6001\"\nloadBalancer.group = \"g\"\n",
+                 "loadBalancer cannot share a port range", 1);
+    client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"icmp\"\n",
+                 "healthCheck.type 'icmp' is not \"tcp\" or \"http\"", 1);
+    client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"http\"\n",
+                 "healthCheck.type \"http\" needs healthCheck.path starting with '/'", 1);
+    client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"tcp\"\nhealthCheck.path = \"/\"\n",
+                 "healthCheck.path and httpHeaders need healthCheck.type \"http\"", 1);
+    client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"http\"\nhealthCheck.path = \"/\"\n"
+                    "healthCheck.httpHeaders = [{ name = \"a b\", value = \"x\" }]\n",
+                 "not a valid HTTP header name and value", 1);
+    client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"http\"\nhealthCheck.path = \"/a\\tb\"\n",
+                 "healthCheck.path holds a space or a control character", 1);
+    client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"tcp\"\nhealthCheck.maxFailed = 0\n",
+                 "healthCheck.maxFailed", 1);
+#undef P1
+}
+
 /* burrow's plain range keys: one proxy per port, named name-<localPort>. */
 static void test_range_keys(void)
 {
@@ -921,7 +988,7 @@ static void test_frp_unsupported_keys(void)
                         "name = \"p\"\n"                          /* 35 */
                         "type = \"udp\"\n"                        /* 36 */
                         "localPort = 5353\n"                      /* 37 */
-                        "plugin.type = \"http_proxy\"\n"          /* 38 */
+                        "\n"                                      /* 38: plugin: its own test */
                         "\n"                                      /* 39 */
                         "[[visitors]]\n"                          /* 40 */
                         "name = \"v\"\n"                          /* 41 */
@@ -951,12 +1018,12 @@ static void test_frp_unsupported_keys(void)
     CHECK(diag_has(NS(21, "proxies[0].transport.useCompression")));
     CHECK(diag_has(NS(22, "proxies[0].transport.bandwidthLimit")));
     CHECK(diag_has(NS(23, "proxies[0].annotations")));
-    CHECK(diag_has("warning: frp key 'proxies[0].healthCheck' is not supported"));
-    CHECK(diag_has("warning: frp key 'proxies[0].loadBalancer' is not supported"));
+    CHECK(!diag_has("healthCheck") && !diag_has("loadBalancer")); /* taken (config_lb.c) */
+    CHECK_EQ_STR(c.proxies[0].lb_group, "g");
+    CHECK_EQ_INT(c.proxies[0].health.type, HEALTH_TCP);
     CHECK(diag_has("frpc.toml:30: warning: proxy type 'tcpmux' is not supported by burrow yet; "
                    "proxy 'web' skipped\n"));
-    CHECK(diag_has("warning: frp key 'proxies[2].plugin' is not supported"));
-    CHECK_EQ_INT(diag_lines(), 17);
+    CHECK_EQ_INT(diag_lines(), 14);
 #undef NS
     CHECK_EQ_INT(c.n_proxies, 2);
     if (c.n_proxies == 2) {
@@ -1724,6 +1791,7 @@ int main(void)
     RUN(test_range_template_errors);
     RUN(test_range_keys);
     RUN(test_ftp_key);
+    RUN(test_lb_health_keys);
     RUN(test_type_errors);
     RUN(test_range_errors);
     RUN(test_value_errors);

@@ -61,6 +61,12 @@ static const dcase_t cases[] = {
      PB PC VS "[[wakeOnLan]]\nname = \"pc\"\nmac = \"aabbccddee01\"\n", "ckk", "ckk", "k/k", "wakeOnLan"},
     {"ddns entry added", HEAD PA PB PC VS "[[ddns]]\nprovider = \"dyndns2\"\nname = \"a.example.net\"\nserver = \"https://u.example.net\"\nuser = \"u\"\npassword = \"p\"\n",
      "kkk", "kkk", "k/k", "ddns"},
+    {"a joins a group", HEAD PA "loadBalancer.group = \"g\"\nloadBalancer.groupKey = \"k\"\n" PB PC VS,
+     "ckk", "ckk", "k/k", NULL},
+    {"b's health check", HEAD PA PB "healthCheck.type = \"tcp\"\nhealthCheck.intervalSeconds = 2\n" PC VS,
+     "kck", "kck", "k/k", NULL},
+    {"c's health headers", HEAD PA PB PC "healthCheck.type = \"http\"\nhealthCheck.path = \"/h\"\n"
+     "healthCheck.httpHeaders = [{name = \"x-a\", value = \"1\"}]\n" VS, "kkc", "kkc", "k/k", NULL},
     {"ddns check interval", HEAD "ddnsCheckInterval = 60\n" PA PB PC VS, "kkk", "kkk", "k/k", "ddnsCheckInterval"},
 };
 /* clang-format on */
