@@ -15,6 +15,8 @@
 #include "util/log.h"
 #include "util/ref.h"
 
+#define HEALTH_UNRESOLVED_POLL_MS 100 /* looks again for a host name's first address */
+
 struct chealth {
     uv_loop_t *loop;
     const health_cfg_t *cfg; /* borrowed */
@@ -33,7 +35,8 @@ struct chealth {
     health_sm_t sm;
     char err[96];
     unsigned interval_ms, probes;
-    ref_t ref; /* the owner, tick, tcp while open */
+    unsigned unresolved_ms; /* waited for a host-name target's first address */
+    ref_t ref;              /* the owner, tick, tcp while open */
 };
 
 /* ---- pure parts ------------------------------------------------------------- */
@@ -171,7 +174,9 @@ static void send_request(chealth_t *h)
     h->answer_len = 0;
     int r = uv_write(&h->wreq, (uv_stream_t *)&h->tcp, &b, 1, on_written);
     if (r == 0) r = uv_read_start((uv_stream_t *)&h->tcp, on_alloc, on_read);
-    if (r < 0) probe_end(h, false, uv_strerror(r));
+    if (r < 0)
+        probe_end(h, false,
+                  h->target.ss_family == AF_UNSPEC ? "localIP not resolved" : uv_strerror(r));
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -202,10 +207,18 @@ static void probe_start(chealth_t *h)
 static void on_tick(uv_timer_t *t)
 {
     chealth_t *h = t->data;
-    if (h->probing)
+    if (h->probing) {
         probe_end(h, false, "timeout");
-    else
-        probe_start(h);
+        return;
+    }
+    /* A host-name localIP (client/cresolve.c) has no address until its
+     * first answer: the first probe waits for one, up to an interval. */
+    if (h->target.ss_family == AF_UNSPEC && h->unresolved_ms < h->interval_ms) {
+        h->unresolved_ms += HEALTH_UNRESOLVED_POLL_MS;
+        uv_timer_start(&h->tick, on_tick, HEALTH_UNRESOLVED_POLL_MS, 0);
+        return;
+    }
+    probe_start(h);
 }
 
 /* ---- life ---------------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #  - clientID and metadatas show in the dashboard's /api/clients, proxy
 #    metadatas in /api/proxies, and in the login line; LOGIN past the
 #    server's bounds is refused;
+#  - a healthCheck on such a proxy probes the resolved address;
 #  - a client with an empty token warns, and its refusal says so.
 set -u
 . "$(dirname "$0")/lab.sh"
@@ -63,6 +64,8 @@ sed -i 's/^serverAddr = .*/serverAddr = "burrow-srv"/' "$LAB_TMP/frpc.toml"
 brw_proxy "$LAB_TMP/frpc.toml" tname tcp svc 8081 6081
 printf 'metadatas.role = "files"\n' >>"$LAB_TMP/frpc.toml"
 brw_proxy "$LAB_TMP/frpc.toml" broken tcp nosuch-host 8081 6082
+brw_proxy "$LAB_TMP/frpc.toml" hc tcp svc 8081 6083
+printf 'healthCheck.type = "tcp"\nhealthCheck.intervalSeconds = 1\n' >>"$LAB_TMP/frpc.toml"
 printf '\n[[proxies]]\nname = "hweb"\ntype = "http"\nlocalIP = "svc"\nlocalPort = 8081\ncustomDomains = ["web.test"]\n' \
     >>"$LAB_TMP/frpc.toml"
 "$BURROW_BIN" client --check -c "$LAB_TMP/frpc.toml" >/dev/null 2>&1 || lab_fail "client --check refused host names"
@@ -142,7 +145,12 @@ got=$(wire 1 129)
 [ "$got" = "refused proto: client_id is empty, over 128 bytes or not text" ] || lab_fail "129-byte clientID: $got"
 lab_pass "LOGIN bounds: 32 x 256-byte metadatas and a 128-byte clientID pass; 33 entries or 129 bytes refused"
 
-# 8. A client whose token is empty: warned at start, and the refusal says why.
+# 8. healthCheck on a host-name localIP probes the resolved address.
+grep -q 'health probe target=hc ok=yes' "$LAB_TMP/client.log" || lab_fail "healthCheck of hc (localIP svc): no passing probe"
+! grep -q 'health check failed name=hc' "$LAB_TMP/client.log" || lab_fail "healthCheck of hc (localIP svc) failed"
+lab_pass "healthCheck on localIP = \"svc\": $(grep -c 'health probe target=hc ok=yes' "$LAB_TMP/client.log") passing probes, no failure"
+
+# 9. A client whose token is empty: warned at start, and the refusal says why.
 brw_client_conf "$LAB_TMP/empty.toml" ""
 brw_start_client c1 empty "$LAB_TMP/empty.toml"
 lab_wait_log "$LAB_TMP/empty.log" "server refused us .*code=auth: .*this client's auth.token is empty" 10 ||
