@@ -10,6 +10,7 @@ pkgs=(
   libuv1-dev libssl-dev libjansson-dev node-llhttp          # burrow's libraries (llhttp: C sources)
   libminiupnpc-dev libnatpmp-dev                            # router port mapping (UPnP IGD, NAT-PMP)
   libldns-dev                                               # DDNS: RFC 2136 UPDATE with TSIG
+  libzstd-dev                                               # transport.useCompression (zstd streams)
   python3                                                    # the demo's web server
 )
 if [ "${1:-}" != "--build" ]; then

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "net/shaper.h"
 #include "net/splice_pump.h"
 
 #include "util/log.h"
@@ -35,10 +36,13 @@ struct relay {
     unsigned shut[2];     /* our FIN to side i is out */
     unsigned pumped : 1;  /* the splice pump has the sockets */
     unsigned no_pump : 1; /* a side cannot splice, or the pump is unavailable */
+    unsigned blocked[2];  /* side i paused until the other side drains */
     unsigned closed;      /* count of on_close callbacks seen */
     relay_done_cb done;
     void *ctx;
     relay_meter_t meter; /* on_bytes NULL when none */
+    /* meter.shaper, held: side i paused while wait[i] is queued there */
+    shaper_waiter_t wait[2];
 };
 
 static void meter(relay_t *r, int from, uint64_t n)
@@ -114,16 +118,34 @@ static void on_data(conn_t *c, const uint8_t *p, size_t n)
         return;
     }
     if (w > 0) {
+        r->blocked[i] = 1;
         conn_pause(c); /* resumed in on_drain of dst */
-        return;
     }
-    maybe_pump(r);
+    if (r->meter.shaper && !shaper_take(r->meter.shaper, i, n)) {
+        conn_pause(c); /* resumed by on_shaped once the rate allows */
+        shaper_wait(r->meter.shaper, &r->wait[i]);
+    }
+    if (!w) maybe_pump(r);
+}
+
+/* Side i reads again once neither its destination's queue nor its
+ * bandwidth limit holds it back. */
+static void maybe_resume(relay_t *r, int i)
+{
+    if (!r->blocked[i] && !r->wait[i].queued) conn_resume(r->side[i]);
 }
 
 static void on_drain(conn_t *c)
 {
     relay_t *r = conn_data(c);
-    conn_resume(r->side[!side_of(r, c)]);
+    int i = !side_of(r, c);
+    r->blocked[i] = 0;
+    maybe_resume(r, i);
+}
+
+static void on_shaped(shaper_waiter_t *w)
+{
+    maybe_resume(w->ctx, w->dir);
 }
 
 /* Both peers sent FIN and both FINs we forwarded are out: nothing more can
@@ -160,6 +182,9 @@ static void on_close(conn_t *c)
         close_both(r);
         return;
     }
+    for (int i = 0; i < 2; i++)
+        shaper_cancel(r->meter.shaper, &r->wait[i]);
+    shaper_drop(r->meter.shaper);
     if (r->done) r->done(r->ctx, r->bytes[0], r->bytes[1]);
     if (r->meter.on_done) r->meter.on_done(r->meter.ctx);
     free(r);
@@ -191,7 +216,11 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
         return NULL;
     }
     if (m) r->meter = *m;
-    if (r->meter.on_data) r->no_pump = 1;
+    /* Tapped or shaped bytes must pass through the process. */
+    if (r->meter.on_data || r->meter.shaper) r->no_pump = 1;
+    shaper_hold(r->meter.shaper);
+    for (int i = 0; i < 2; i++)
+        r->wait[i] = (shaper_waiter_t){.wake = on_shaped, .ctx = r, .dir = i};
     r->side[0] = a;
     r->side[1] = b;
     r->done = done;
@@ -203,6 +232,7 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
         r->bytes[0] += a_to_b_len;
         meter(r, 0, a_to_b_len);
         tap(r, 0, a_to_b, a_to_b_len);
+        if (r->meter.shaper) shaper_take(r->meter.shaper, 0, a_to_b_len);
         w = conn_write(b, a_to_b, a_to_b_len);
         if (w < 0) {
             close_both(r);
@@ -210,9 +240,10 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
         }
     }
     /* Owners may hand conns over paused; start both unless b is already full. */
-    if (w > 0)
+    if (w > 0) {
+        r->blocked[0] = 1;
         conn_pause(a);
-    else
+    } else
         conn_resume(a);
     conn_resume(b);
     return r;
