@@ -688,8 +688,8 @@ HANDLER(h_bw_mode)
     if (!expect_string(c, path, kv->line, v)) return;
     if (config_parse_bw_mode(v->u.s.ptr, v->u.s.len, field_of(w, k)) == 0) return;
     char shown[SHOW_LEN];
-    error_at(c, kv->line, "key '%s': unknown mode '%s' (expected \"client\" or \"server\")",
-             path, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+    error_at(c, kv->line, "key '%s': unknown mode '%s' (expected \"client\" or \"server\")", path,
+             show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
 }
 
 HANDLER(h_frp_each)
