@@ -270,7 +270,11 @@ static void on_proxy_resp(void *owner, json_t *m)
     for (int i = 0; name && i < c->n_proxies; i++) {
         cproxy_t *p = c->proxies[i];
         if (strcmp(p->wire_name, name) != 0) continue;
-        if (msg_bool(m, "ok", 0)) {
+        char why[160];
+        if (msg_bool(m, "ok", 0) && !cshape_accept(p, m, why, sizeof why)) {
+            client_unregister_proxy(c, p);
+            schedule_proxy_retry(p, why);
+        } else if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
             p->retry_ms = 0;
             p->registered = true;
@@ -668,11 +672,12 @@ fail:
 
 /* transport.useCompression on a secret proxy or a visitor is accepted for
  * frp's sake but not applied (the stream is AEAD records, end to end): said
- * once per entry, at start. useEncryption needs no word: always on. */
+ * once per entry, at start. useEncryption needs no word: always on. Other
+ * kinds compress their work conns (cshape.c). */
 static void note_compression(const client_cfg_t *cfg)
 {
     for (int i = 0; i < cfg->n_proxies; i++)
-        if (cfg->proxies[i].use_compression)
+        if (cfg->proxies[i].use_compression && kind_has(cfg->proxies[i].kind, KIND_SECRET))
             LOG_I("proxy name=%s: transport.useCompression is accepted but not applied",
                   cfg->proxies[i].name);
     for (int i = 0; i < cfg->n_visitors; i++)

@@ -99,6 +99,10 @@ typedef struct cproxy {
     struct portmap *pm;
     char direct_addr[64];   /* "EXT:PORT" while mapped; "" otherwise */
     const char *direct_via; /* "pcp", "natpmp", "upnp" while mapped; static */
+    /* cshape.c: the bandwidth limit in client mode (held; relays hold it
+     * too), NULL: none; compress: the server took useCompression */
+    struct shaper *shaper;
+    bool compress;
     ref_t ref;
 } cproxy_t;
 
@@ -213,6 +217,21 @@ void cproxy_retire(cproxy_t *p);
 /* A config box with one reference (the caller's); cfg zeroed. */
 ccfg_box_t *ccfg_box_new(void);
 void ccfg_box_drop(ccfg_box_t *b);
+
+/* cshape.c: transport.bandwidthLimit and useCompression */
+/* Adds compression / bandwidth_limit to a NEW_PROXY for cfg. */
+void cshape_encode(json_t *o, const proxy_cfg_t *cfg);
+/* NEW_PROXY_RESP ok for p: false (reason in err) when the server did not
+ * take what p asked for; sets p->compress. */
+bool cshape_accept(cproxy_t *p, json_t *m, char *err, size_t errlen);
+/* The client-mode shaper of a new proxy; 0 or -1 (no memory). */
+int cshape_open(cproxy_t *p, uv_loop_t *loop);
+void cshape_close(cproxy_t *p);
+/* Replaces *c, a work conn after START_WORK, by its zstd stream; `rest`
+ * (compressed) is delivered once the new conn is resumed. false: no memory
+ * (*c untouched). */
+bool cshape_wrap(cwork_t *w, conn_t **c, const conn_cbs_t *cbs, const uint8_t *rest,
+                 size_t rest_len);
 
 /* cexpose.c */
 /* directExpose: asks the router to map p's localPort (a reference to p is

@@ -29,6 +29,7 @@ json_t *cproxy_new_proxy_msg(const cproxy_t *p)
         json_object_set_new(o, "remote_range", json_string(cfg->remote_range));
     const cproxy_ops_t *ops = cproxy_ops(cfg->kind);
     if (o && ops && ops->encode) ops->encode(o, cfg);
+    cshape_encode(o, cfg);
     return o;
 }
 
@@ -56,6 +57,7 @@ void ccfg_box_drop(ccfg_box_t *b)
 static void cproxy_release(ref_t *r)
 {
     cproxy_t *p = REF_OWNER(r, cproxy_t, ref);
+    cshape_close(p);
     ccfg_box_drop(p->box);
     free(p);
 }
@@ -86,6 +88,10 @@ cproxy_t *cproxy_new(cli_t *c, const proxy_cfg_t *cfg, ccfg_box_t *box)
     }
     p->cfg = cfg;
     p->cli = c;
+    if (cshape_open(p, c->loop) != 0) {
+        free(p);
+        return NULL;
+    }
     p->box = box;
     if (box) ref_hold(&box->ref);
     ref_init(&p->ref, 1, cproxy_release); /* the caller's list */
