@@ -24,6 +24,7 @@ if [ "${1:-}" != "--build" ]; then
     bind9 bind9-utils bind9-dnsutils                          # lab: DDNS against a real DNS server
     vsftpd lftp samba smbclient tigervnc-standalone-server    # lab: the seed's home uses (FTP, SMB, VNC)
     libnginx-mod-http-dav-ext                                 # lab: WebDAV PROPFIND in nginx (home uses)
+    zstd                                                      # fuzz seeds.py: fuzz_zstd_stream streams
   )
 fi
 # QUIC (P2P): ngtcp2 1.x with its GnuTLS backend. Debian 12 carries 0.12

@@ -502,6 +502,35 @@ DYNDNS2_SEEDS = {
 }
 
 
+# fuzz_zstd_stream (its ops): streams made by the zstd command line tool
+# with a 64 KiB window (ZSTD_STREAM_WLOG), one with 1 MiB (refused).
+ZDATA, ZPAUSE, ZRESUME, ZFIN, ZWRITE, ZEARLY = range(6)
+
+
+def zstd(data, wlog=16):
+    import subprocess
+    return subprocess.run(["zstd", "-q", "-1", "-c", "--no-check", "--zstd=wlog=%d" % wlog],
+                          input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+_ztext = b"".join(b"2026-11-30 12:00:%02d INFO proxy listening name=web%d\n" % (i % 60, i % 97)
+                  for i in range(400))
+_zs = zstd(_ztext)
+ZSTD_STREAM_SEEDS = {
+    "text": rec(ZDATA, _zs) + rec(ZFIN),
+    "split_early": rec(ZEARLY, _zs[:5]) + b"".join(rec(ZDATA, _zs[i:i + 7])
+                                                    for i in range(5, len(_zs), 7)) + rec(ZFIN),
+    "pause_resume": rec(ZDATA, _zs[:40]) + rec(ZPAUSE) + rec(ZDATA, _zs[40:]) + rec(ZRESUME)
+    + rec(ZFIN),
+    "bomb": rec(ZPAUSE) + rec(ZDATA, zstd(bytes(1 << 20))) + rec(ZRESUME),
+    "cut_mid_frame": rec(ZDATA, _zs[:len(_zs) // 2]) + rec(ZFIN),
+    "not_zstd": rec(ZDATA, b"GET / HTTP/1.1\r\n\r\n"),
+    "big_window": rec(ZDATA, zstd(bytes(range(256)) * 8192, 20)),
+    "two_frames": rec(ZDATA, _zs + zstd(b"second")) + rec(ZFIN),
+    "write_both": rec(ZWRITE, _ztext[:3000]) + rec(ZDATA, _zs) + rec(ZWRITE, b"x") + rec(ZFIN),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -530,6 +559,7 @@ TARGETS = {
     "fuzz_cand": CAND_SEEDS,
     "fuzz_dgram_tcp": DGRAM_TCP_SEEDS,
     "fuzz_dyndns2_answer": DYNDNS2_SEEDS,
+    "fuzz_zstd_stream": ZSTD_STREAM_SEEDS,
 }
 
 if __name__ == "__main__":
