@@ -52,17 +52,28 @@ uint64_t shaper_rate(const shaper_t *s)
     return s->bucket[0].rate;
 }
 
-bool shaper_take(shaper_t *s, int dir, size_t n)
+size_t shaper_burst(const shaper_t *s)
 {
-    uint64_t t = now(s);
-    tbucket_take(&s->bucket[dir], t, n);
-    return tbucket_wait_ms(&s->bucket[dir], t) == 0;
+    return (size_t)(s->bucket[0].burst / 1000);
+}
+
+void shaper_charge(shaper_t *s, int dir, size_t n)
+{
+    tbucket_take(&s->bucket[dir], now(s), n);
+}
+
+size_t shaper_grant(shaper_t *s, int dir, size_t n)
+{
+    uint64_t t = now(s), avail = tbucket_avail(&s->bucket[dir], t);
+    size_t g = avail < n ? (size_t)avail : n;
+    tbucket_take(&s->bucket[dir], t, g);
+    return g;
 }
 
 bool shaper_admit(shaper_t *s, int dir, size_t n)
 {
     uint64_t t = now(s);
-    if (tbucket_wait_ms(&s->bucket[dir], t) > 0) return false;
+    if (tbucket_wait_ms(&s->bucket[dir], t, 0) > 0) return false;
     tbucket_take(&s->bucket[dir], t, n);
     return true;
 }
@@ -90,7 +101,7 @@ static void arm(shaper_t *s)
     uint64_t t = now(s), due = UINT64_MAX;
     for (int d = 0; d < 2; d++) {
         if (!s->head[d]) continue;
-        uint64_t ms = tbucket_wait_ms(&s->bucket[d], t);
+        uint64_t ms = tbucket_wait_ms(&s->bucket[d], t, s->head[d]->want);
         if (ms < due) due = ms;
     }
     if (due == UINT64_MAX)
@@ -99,14 +110,16 @@ static void arm(shaper_t *s)
         uv_timer_start(&s->timer, on_timer, due, 0);
 }
 
-/* Wakes the waiters of d queued before this round. A woken waiter may read
+/* Wakes the waiters of d queued before this round, in order, while the
+ * bucket holds what the next one wants. A woken waiter may read
  * at once (a TLS conn dispatches from inside resume), take, and queue
  * itself again: it then carries the new round and waits for the next. */
 static void wake_dir(shaper_t *s, int d)
 {
     unsigned round = s->gen;
     shaper_waiter_t *w;
-    while ((w = s->head[d]) && w->gen != round + 1 && tbucket_wait_ms(&s->bucket[d], now(s)) == 0) {
+    while ((w = s->head[d]) && w->gen != round + 1 &&
+           tbucket_wait_ms(&s->bucket[d], now(s), w->want) == 0) {
         unlink_waiter(s, w);
         w->wake(w);
     }

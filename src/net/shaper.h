@@ -2,10 +2,11 @@
  * loop, shared by all of the proxy's connections as frp's limiter is.
  *
  * Two token buckets (util/tbucket.h), one per direction, each at the full
- * rate: a direction's bytes are charged as they are read (shaper_take);
- * when its bucket is in debt the reader pauses its source (backpressure,
- * nothing is buffered) and waits (shaper_wait) until the shaper's one
- * timer finds the debt paid and wakes every waiter of that direction.
+ * rate, holding at most a tenth of a second of traffic (the burst). A
+ * stream passes on what the bucket grants (shaper_grant) and keeps the
+ * rest of that one read, pausing its source (backpressure: at most one
+ * read is held per direction), then waits (shaper_wait) until the shaper's
+ * one timer finds enough tokens for it; waiters are woken in order.
  * Datagrams cannot wait without a queue, so shaper_admit() drops those
  * over the rate instead.
  *
@@ -30,6 +31,7 @@ typedef struct shaper_waiter {
     void (*wake)(struct shaper_waiter *w);
     void *ctx;    /* the caller's */
     int dir;      /* 0 or 1 */
+    size_t want;  /* bytes it waits for (capped at the burst) */
     bool queued;  /* linked in the shaper */
     unsigned gen; /* the shaper's round it was queued in */
 } shaper_waiter_t;
@@ -40,10 +42,15 @@ shaper_t *shaper_hold(shaper_t *s);
 void shaper_drop(shaper_t *s); /* NULL: no-op */
 uint64_t shaper_rate(const shaper_t *s);
 
-/* Charges n bytes read in direction dir. true: read on; false: pause the
- * source and shaper_wait(). */
-bool shaper_take(shaper_t *s, int dir, size_t n);
-/* Queues w (w->dir, w->wake set) until dir's debt is paid. */
+/* The bytes of n that may go now in direction dir (charged). */
+size_t shaper_grant(shaper_t *s, int dir, size_t n);
+/* Charges n bytes that went anyway (bytes read before a relay started):
+ * a debt later takers wait out. */
+void shaper_charge(shaper_t *s, int dir, size_t n);
+/* The most one grant can give: a tenth of a second's bytes. */
+size_t shaper_burst(const shaper_t *s);
+/* Queues w (w->dir, w->want, w->wake set) until dir's bucket holds
+ * w->want bytes. */
 void shaper_wait(shaper_t *s, shaper_waiter_t *w);
 void shaper_cancel(shaper_t *s, shaper_waiter_t *w); /* not queued: no-op */
 /* A datagram of n bytes: true (charged) to send it, false to drop it. */

@@ -30,10 +30,18 @@ void tbucket_take(tbucket_t *b, uint64_t now_ms, size_t n)
     b->tokens -= (int64_t)n * 1000;
 }
 
-uint64_t tbucket_wait_ms(tbucket_t *b, uint64_t now_ms)
+uint64_t tbucket_avail(tbucket_t *b, uint64_t now_ms)
 {
     refill(b, now_ms);
-    if (b->tokens >= 0) return 0;
-    uint64_t debt = (uint64_t)-b->tokens;
-    return (debt + b->rate - 1) / b->rate; /* milli-bytes / (bytes/s) = ms */
+    return b->tokens > 0 ? (uint64_t)b->tokens / 1000 : 0;
+}
+
+uint64_t tbucket_wait_ms(tbucket_t *b, uint64_t now_ms, uint64_t want)
+{
+    refill(b, now_ms);
+    int64_t need = (int64_t)want * 1000;
+    if (need > b->burst) need = b->burst;
+    if (b->tokens >= need) return 0;
+    uint64_t missing = (uint64_t)(need - b->tokens);
+    return (missing + b->rate - 1) / b->rate; /* milli-bytes / (bytes/s) = ms */
 }

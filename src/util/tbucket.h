@@ -2,9 +2,10 @@
  * loop, no timers; net/shaper.c puts it on the loop).
  *
  * Tokens accrue at `rate` bytes per second up to `burst`. Taking never
- * refuses: a read of n bytes has already happened when it is charged, so
- * the bucket may go into debt, and tbucket_wait_ms() says how long the
- * taker must stay quiet until the debt is paid. Over any long window the
+ * refuses: a datagram or a read already made may be charged whole, and
+ * the bucket goes into debt; tbucket_wait_ms() says how long until the
+ * debt is paid, or until `want` bytes may go. A stream that must stay
+ * smooth takes only what tbucket_avail() allows and waits for the rest. Over any long window the
  * bytes taken are at most burst + rate * seconds, whatever the sizes of
  * the reads, which is what the lab test's +-10 % needs.
  *
@@ -30,8 +31,10 @@ typedef struct tbucket {
 void tbucket_init(tbucket_t *b, uint64_t rate, uint64_t burst, uint64_t now_ms);
 /* Charges n bytes taken at now_ms. */
 void tbucket_take(tbucket_t *b, uint64_t now_ms, size_t n);
-/* 0 when the bucket holds no debt at now_ms, else the ms until it holds
- * none (at least 1). */
-uint64_t tbucket_wait_ms(tbucket_t *b, uint64_t now_ms);
+/* Bytes that may go at now_ms without debt (0 while in debt). */
+uint64_t tbucket_avail(tbucket_t *b, uint64_t now_ms);
+/* 0 when the bucket holds `want` bytes (want <= burst; 0: no debt) at
+ * now_ms, else the ms until it does (at least 1). */
+uint64_t tbucket_wait_ms(tbucket_t *b, uint64_t now_ms, uint64_t want);
 
 #endif

@@ -9,13 +9,13 @@ static void test_burst_then_wait(void)
 {
     tbucket_t b;
     tbucket_init(&b, 1000000, 100000, 0); /* 1 MB/s, 100 kB burst */
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 0), 0);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 0, 0), 0);
     tbucket_take(&b, 0, 100000);
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 0), 0); /* exactly empty: no debt */
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 0, 0), 0); /* exactly empty: no debt */
     tbucket_take(&b, 0, 50000);
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 0), 50); /* 50 kB at 1 MB/s */
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 20), 30);
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 50), 0);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 0, 0), 50); /* 50 kB at 1 MB/s */
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 20, 0), 30);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 50, 0), 0);
 }
 
 static void test_default_burst(void)
@@ -36,7 +36,7 @@ static void run_for(size_t chunk)
     tbucket_init(&b, rate, 0, 1000);
     uint64_t t = 1000, total = 0;
     while (t < 11000) {
-        uint64_t w = tbucket_wait_ms(&b, t);
+        uint64_t w = tbucket_wait_ms(&b, t, 0);
         if (w) {
             t += w;
             continue;
@@ -62,10 +62,10 @@ static void test_idle_caps_at_burst(void)
     tbucket_t b;
     tbucket_init(&b, 1000, 5000, 0);
     tbucket_take(&b, 0, 5000);
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 1000000000ull), 0); /* a long idle: no overflow */
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 1000000000ull, 0), 0); /* a long idle: no overflow */
     CHECK_EQ_INT(b.tokens, 5000 * 1000);
     tbucket_init(&b, UINT32_MAX, 0, 5);
-    CHECK_EQ_INT(tbucket_wait_ms(&b, UINT64_MAX / 2), 0);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, UINT64_MAX / 2, 0), 0);
     CHECK(b.tokens == b.burst);
 }
 
@@ -74,8 +74,24 @@ static void test_clock_back(void)
     tbucket_t b;
     tbucket_init(&b, 1000, 4096, 100);
     tbucket_take(&b, 100, 5096);
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 50), 1000); /* earlier time: no refill, no wrap */
-    CHECK_EQ_INT(tbucket_wait_ms(&b, 600), 500);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 50, 0), 1000); /* earlier time: no refill, no wrap */
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 600, 0), 500);
+}
+
+/* A smooth taker: only what is available, then a wait for more. */
+static void test_avail_and_want(void)
+{
+    tbucket_t b;
+    tbucket_init(&b, 1000000, 100000, 0);
+    CHECK_EQ_INT(tbucket_avail(&b, 0), 100000);
+    tbucket_take(&b, 0, 100000);
+    CHECK_EQ_INT(tbucket_avail(&b, 0), 0);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 0, 50000), 50);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 0, 500000), 100); /* capped at the burst */
+    CHECK_EQ_INT(tbucket_avail(&b, 30), 30000);
+    tbucket_take(&b, 30, 40000); /* debt */
+    CHECK_EQ_INT(tbucket_avail(&b, 30), 0);
+    CHECK_EQ_INT(tbucket_wait_ms(&b, 30, 0), 10);
 }
 
 int main(void)
@@ -85,5 +101,6 @@ int main(void)
     RUN(test_long_run_rate);
     RUN(test_idle_caps_at_burst);
     RUN(test_clock_back);
+    RUN(test_avail_and_want);
     return TEST_SUMMARY();
 }
