@@ -670,18 +670,20 @@ fail:
     return NULL;
 }
 
-/* transport.useCompression on a secret proxy or a visitor is accepted for
- * frp's sake but not applied (the stream is AEAD records, end to end): said
- * once per entry, at start. useEncryption needs no word: always on. Other
- * kinds compress their work conns (cshape.c). */
+/* transport.useCompression: non-secret kinds compress their work conns
+ * (cshape.c); an stcp/xtcp visitor asks its owner, which agrees whenever it
+ * can (the records then carry a zstd stream), so the owner's own key does
+ * nothing; sudp does not compress. Said once per entry, at start.
+ * useEncryption needs no word: always on. */
 static void note_compression(const client_cfg_t *cfg)
 {
     for (int i = 0; i < cfg->n_proxies; i++)
         if (cfg->proxies[i].use_compression && kind_has(cfg->proxies[i].kind, KIND_SECRET))
-            LOG_I("proxy name=%s: transport.useCompression is accepted but not applied",
+            LOG_I("proxy name=%s: transport.useCompression is decided by the visitor's key "
+                  "(stcp, xtcp) or not applied (sudp)",
                   cfg->proxies[i].name);
     for (int i = 0; i < cfg->n_visitors; i++)
-        if (cfg->visitors[i].use_compression)
+        if (cfg->visitors[i].use_compression && strcmp(cfg->visitors[i].type, "sudp") == 0)
             LOG_I("visitor name=%s: transport.useCompression is accepted but not applied",
                   cfg->visitors[i].name);
 }

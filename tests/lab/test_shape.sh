@@ -8,7 +8,8 @@
 #     past the first 0.5 s: each within +-10 % of 2 MiB/s.
 # (b) A 4 MiB text file (log lines) through the compressed proxy arrives intact and
 #     c1 sends less than a quarter of it towards the server; random bytes
-#     arrive intact too.
+#     arrive intact too. The same through an stcp visitor (in c1 too) that
+#     asks for compression.
 # (c) A bad bandwidthLimit is a file:line error under --check.
 set -u
 . "$(dirname "$0")/lab.sh"
@@ -41,13 +42,33 @@ brw_proxy "$LAB_TMP/frpc.toml" by-server tcp 192.168.1.10 9100 6092
 printf 'transport.bandwidthLimit = "2MB"\ntransport.bandwidthLimitMode = "server"\n' >>"$LAB_TMP/frpc.toml"
 brw_proxy "$LAB_TMP/frpc.toml" zip tcp 192.168.1.10 9100 6093
 echo 'transport.useCompression = true' >>"$LAB_TMP/frpc.toml"
+# stcp: the same client visits its own secret proxy, the visitor asking
+# for compression (inside the end-to-end records).
+cat >>"$LAB_TMP/frpc.toml" <<'TOML'
+
+[[proxies]]
+name = "zs"
+type = "stcp"
+secretKey = "k"
+localIP = "192.168.1.10"
+localPort = 9100
+
+[[visitors]]
+name = "zv"
+type = "stcp"
+serverName = "zs"
+secretKey = "k"
+bindPort = 9201
+transport.useCompression = true
+TOML
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 client "$LAB_TMP/frpc.toml"
 for p in by-client:6091 by-server:6092 zip:6093; do
     brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" "${p%%:*}" tcp "${p#*:}" ||
         lab_fail "proxy ${p%%:*} not registered"
 done
-lab_pass "proxies by-client, by-server (2MB each) and zip (zstd) registered"
+lab_wait_port c1 tcp 127.0.0.1 9201 10 || lab_fail "visitor zv did not listen"
+lab_pass "proxies by-client, by-server (2MB each), zip (zstd) and stcp zs registered"
 
 # (a) four measurements at once: two proxies, both directions.
 for m in down:6091 up:6091 down:6092 up:6092; do
@@ -68,17 +89,20 @@ awk 'BEGIN { for (i = 0; i < 70000; i++) printf "2026-11-30 12:%02d:%02d INFO pr
     head -c 4194304 >"$LAB_TMP/text"
 head -c 2097152 /dev/urandom >"$LAB_TMP/random"
 tx() { lab_exec c1 cat /sys/class/net/eth0/statistics/tx_bytes; }
-for f in text random; do
-    before=$(tx)
-    lab_exec user python3 "$METER" get 203.0.113.10 6093 "$LAB_TMP/$f" "$LAB_TMP/got-$f" ||
-        lab_fail "$f through zip failed"
-    sent=$(( $(tx) - before ))
-    cmp -s "$LAB_TMP/$f" "$LAB_TMP/got-$f" || lab_fail "$f through zip: not the same bytes"
-    size=$(stat -c %s "$LAB_TMP/$f")
-    lab_pass "$f ($size bytes) through zip intact; c1 sent $sent bytes towards srv"
-    if [ "$f" = text ]; then
-        [ "$sent" -lt $((size / 4)) ] || lab_fail "text: c1 sent $sent bytes for $size: not compressed"
-    fi
+for via in zip:user:203.0.113.10:6093 stcp:c1:127.0.0.1:9201; do
+    IFS=: read -r name node host port <<<"$via"
+    for f in text random; do
+        before=$(tx)
+        lab_exec "$node" python3 "$METER" get "$host" "$port" "$LAB_TMP/$f" "$LAB_TMP/got-$f" ||
+            lab_fail "$f through $name failed"
+        sent=$(( $(tx) - before ))
+        cmp -s "$LAB_TMP/$f" "$LAB_TMP/got-$f" || lab_fail "$f through $name: not the same bytes"
+        size=$(stat -c %s "$LAB_TMP/$f")
+        lab_pass "$f ($size bytes) through $name intact; c1 sent $sent bytes towards srv"
+        if [ "$f" = text ]; then
+            [ "$sent" -lt $((size / 4)) ] || lab_fail "text via $name: c1 sent $sent bytes for $size: not compressed"
+        fi
+    done
 done
 grep -q "AddressSanitizer\|runtime error" "$LAB_TMP/client.log" "$LAB_TMP/server.log" &&
     lab_fail "sanitizer report"
