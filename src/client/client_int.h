@@ -226,6 +226,8 @@ void cshape_encode(json_t *o, const proxy_cfg_t *cfg);
 bool cshape_accept(cproxy_t *p, json_t *m, char *err, size_t errlen);
 /* The client-mode shaper of a new proxy; 0 or -1 (no memory). */
 int cshape_open(cproxy_t *p, uv_loop_t *loop);
+/* The proxy is retired: its limit ends (the shaper's timer closes now). */
+void cshape_stop(cproxy_t *p);
 void cshape_close(cproxy_t *p);
 /* Replaces *c, a work conn after START_WORK, by its zstd stream; `rest`
  * (compressed) is delivered once the new conn is resumed. false: no memory

@@ -117,5 +117,6 @@ void cproxy_retire(cproxy_t *p)
     if (!p->armed) return;
     p->armed = false;
     cexpose_stop(p);
+    cshape_stop(p);
     uv_close((uv_handle_t *)&p->retry, on_retry_closed);
 }

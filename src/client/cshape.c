@@ -69,6 +69,11 @@ int cshape_open(cproxy_t *p, uv_loop_t *loop)
     return p->shaper ? 0 : -1;
 }
 
+void cshape_stop(cproxy_t *p)
+{
+    shaper_stop(p->shaper);
+}
+
 void cshape_close(cproxy_t *p)
 {
     shaper_drop(p->shaper);

@@ -11,6 +11,8 @@ struct shaper {
     shaper_waiter_t *head[2], *tail[2]; /* waiters by direction, in order */
     unsigned refs;
     unsigned gen; /* wake round: waiters queued during a round wait for the next */
+    bool stopped; /* no limit any more; the timer is closing or closed */
+    bool closed;  /* the timer's close callback ran */
 };
 
 static uint64_t now(shaper_t *s)
@@ -38,13 +40,18 @@ shaper_t *shaper_hold(shaper_t *s)
 
 static void on_closed(uv_handle_t *h)
 {
-    free(h->data);
+    shaper_t *s = h->data;
+    s->closed = true;
+    if (!s->refs) free(s);
 }
 
 void shaper_drop(shaper_t *s)
 {
     if (!s || --s->refs) return;
-    uv_close((uv_handle_t *)&s->timer, on_closed);
+    if (!s->stopped)
+        shaper_stop(s); /* on_closed frees it */
+    else if (s->closed)
+        free(s);
 }
 
 uint64_t shaper_rate(const shaper_t *s)
@@ -59,11 +66,13 @@ size_t shaper_burst(const shaper_t *s)
 
 void shaper_charge(shaper_t *s, int dir, size_t n)
 {
+    if (s->stopped) return;
     tbucket_take(&s->bucket[dir], now(s), n);
 }
 
 size_t shaper_grant(shaper_t *s, int dir, size_t n)
 {
+    if (s->stopped) return n;
     uint64_t t = now(s), avail = tbucket_avail(&s->bucket[dir], t);
     size_t g = avail < n ? (size_t)avail : n;
     tbucket_take(&s->bucket[dir], t, g);
@@ -72,6 +81,7 @@ size_t shaper_grant(shaper_t *s, int dir, size_t n)
 
 bool shaper_admit(shaper_t *s, int dir, size_t n)
 {
+    if (s->stopped) return true;
     uint64_t t = now(s);
     if (tbucket_wait_ms(&s->bucket[dir], t, 0) > 0) return false;
     tbucket_take(&s->bucket[dir], t, n);
@@ -98,6 +108,7 @@ static void on_timer(uv_timer_t *t);
 /* The timer runs for the direction whose debt is paid first. */
 static void arm(shaper_t *s)
 {
+    if (s->stopped) return;
     uint64_t t = now(s), due = UINT64_MAX;
     for (int d = 0; d < 2; d++) {
         if (!s->head[d]) continue;
@@ -139,6 +150,10 @@ static void on_timer(uv_timer_t *t)
 void shaper_wait(shaper_t *s, shaper_waiter_t *w)
 {
     if (w->queued) return;
+    if (s->stopped) {
+        w->wake(w); /* no limit any more */
+        return;
+    }
     int d = w->dir;
     w->gen = s->gen + 1;
     w->next = NULL;
@@ -156,4 +171,20 @@ void shaper_cancel(shaper_t *s, shaper_waiter_t *w)
 {
     if (!s || !w->queued) return;
     unlink_waiter(s, w);
+}
+
+void shaper_stop(shaper_t *s)
+{
+    if (!s || s->stopped) return;
+    s->stopped = true;
+    uv_close((uv_handle_t *)&s->timer, on_closed);
+    shaper_hold(s); /* a woken relay may drop the last other reference */
+    for (int d = 0; d < 2; d++) {
+        shaper_waiter_t *w;
+        while ((w = s->head[d])) {
+            unlink_waiter(s, w);
+            w->wake(w);
+        }
+    }
+    shaper_drop(s);
 }

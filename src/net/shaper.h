@@ -11,8 +11,9 @@
  * over the rate instead.
  *
  * Ownership: shaper_new() returns one reference; every user that keeps the
- * pointer holds one (shaper_hold/shaper_drop). The last drop closes the
- * timer; the memory goes from the loop after that. A waiter is the
+ * pointer holds one (shaper_hold/shaper_drop). shaper_stop() or the last
+ * drop closes the timer; the memory goes once both happened and the close
+ * callback ran. A waiter is the
  * caller's memory, linked while queued: cancel it before freeing it. */
 #ifndef BURROW_SHAPER_H
 #define BURROW_SHAPER_H
@@ -55,5 +56,9 @@ void shaper_wait(shaper_t *s, shaper_waiter_t *w);
 void shaper_cancel(shaper_t *s, shaper_waiter_t *w); /* not queued: no-op */
 /* A datagram of n bytes: true (charged) to send it, false to drop it. */
 bool shaper_admit(shaper_t *s, int dir, size_t n);
+/* The owner stops (a proxy retired, the process stopping): the limit is
+ * lifted, every waiter woken, the timer closed now, so that the loop can
+ * end while relays still hold references. NULL: no-op. */
+void shaper_stop(shaper_t *s);
 
 #endif

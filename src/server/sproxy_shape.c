@@ -53,6 +53,7 @@ void sshape_reply(const sproxy_t *p, json_t *o)
 
 void sshape_close(sproxy_t *p)
 {
+    shaper_stop(p->shaper); /* relays may hold it longer; the timer closes now */
     shaper_drop(p->shaper);
     p->shaper = NULL;
 }

@@ -30,6 +30,8 @@ def count_window(recv, secs, skip):
     while True:
         b = recv()
         if not b:
+            print("stream ended early after %d bytes in the window" % got, file=sys.stderr,
+                  flush=True)
             raise SystemExit("stream ended early")
         now = time.monotonic()
         if first is None:
@@ -58,6 +60,14 @@ def serve_one(c):
             secs, skip = (float(x) for x in hdr.split())
             n = count_window(lambda: c.recv(CHUNK), secs, skip)
             c.sendall(b"%d %d %.3f\n" % (n / secs, n, secs))
+            # Closing with unread bytes would reset the connection and could
+            # lose the answer on the way: half-close, drain until the end.
+            c.shutdown(socket.SHUT_WR)
+            try:
+                while c.recv(CHUNK):
+                    pass
+            except OSError:
+                pass
         if kind == b"F":
             name = b""
             while not name.endswith(b"\n"):

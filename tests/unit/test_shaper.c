@@ -3,7 +3,8 @@
  * shaper: what u writes reaches l no faster than the rate allows (beyond
  * the burst), two relays on one shaper share the rate, the other direction
  * has its own bucket, a relay closed while it waits leaves the loop dry,
- * and datagrams over the rate are refused (shaper_admit). */
+ * stopping lifts the limit, and datagrams over the rate are refused
+ * (shaper_admit). */
 #include <sys/socket.h>
 
 #include "net/relay.h"
@@ -134,6 +135,25 @@ static void test_close_while_waiting(void)
     CHECK_EQ_INT(nl_teardown(), 0);
 }
 
+/* The owner stops (retired proxy, process stopping): waiters go on
+ * unlimited and the timer is closed at once, though the relay holds on. */
+static void test_stop_lifts_limit(void)
+{
+    lane_t ln;
+    nl_setup();
+    shaper_t *s = shaper_new(&nl_loop, 10 * 1000);
+    lane_up(&ln, s);
+    send_all(&ln.u, 100 * 1000);
+    CHECK(nl_run_until_len(&ln.l.got_len, 4096));
+    CHECK(ln.l.got_len < 100 * 1000);
+    shaper_stop(s);
+    shaper_drop(s);
+    CHECK(nl_run_until_len(&ln.l.got_len, 100 * 1000));
+    CHECK(shaper_admit(s, 0, 1 << 20)); /* the relay's reference keeps it */
+    lane_down(&ln);
+    CHECK_EQ_INT(nl_teardown(), 0);
+}
+
 static void test_admit_drops(void)
 {
     nl_setup();
@@ -155,6 +175,7 @@ int main(void)
     RUN(test_rate_one_way);
     RUN(test_shared_by_relays);
     RUN(test_close_while_waiting);
+    RUN(test_stop_lifts_limit);
     RUN(test_admit_drops);
     return TEST_SUMMARY();
 }
