@@ -63,6 +63,7 @@ transport.useCompression = true
 TOML
 brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
 brw_start_client c1 client "$LAB_TMP/frpc.toml"
+client_pid=$LAB_LAST_PID
 for p in by-client:6091 by-server:6092 zip:6093; do
     brw_wait_proxy "$LAB_TMP/client.log" "$LAB_TMP/server.log" "${p%%:*}" tcp "${p#*:}" ||
         lab_fail "proxy ${p%%:*} not registered"
@@ -104,7 +105,9 @@ for via in zip:user:203.0.113.10:6093 stcp:c1:127.0.0.1:9201; do
         fi
     done
 done
-grep -q "AddressSanitizer\|runtime error" "$LAB_TMP/client.log" "$LAB_TMP/server.log" &&
-    lab_fail "sanitizer report"
 lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+# Shapers hold timers: both stop with every handle closed, nothing leaked.
+brw_stop_clean "$client_pid" "$LAB_TMP/client.log" client
+brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" server
+lab_pass "client and server stop cleanly"
 echo "PASS test_shape"
