@@ -73,7 +73,7 @@ def serve_one(c):
             while not name.endswith(b"\n"):
                 name += c.recv(1)
             with open(name.strip(), "rb") as f:
-                c.sendall(f.read())
+                c.sendfile(f)
             c.shutdown(socket.SHUT_WR)
             while c.recv(CHUNK):
                 pass
