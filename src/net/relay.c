@@ -133,19 +133,33 @@ static void wait_more(relay_t *r, int i)
     shaper_wait(r->meter.shaper, &r->wait[i]);
 }
 
+/* Keeps p (copied) behind what side i already holds. */
+static bool hold(relay_t *r, int i, const uint8_t *p, size_t n)
+{
+    uint8_t *h = realloc(r->held[i], r->held_len[i] + n);
+    if (!h) {
+        close_both(r);
+        return false;
+    }
+    memcpy(h + r->held_len[i], p, n);
+    r->held[i] = h;
+    r->held_len[i] += n;
+    return true;
+}
+
 /* A shaped read: what the bandwidth limit grants goes now; the rest of
- * this one read is kept (copied) and side i pauses until it has gone. */
+ * this one read is kept and side i pauses until it has gone. (A backend
+ * may hand on one more batch read before the pause took: it queues behind
+ * what is held, so the order stays.) */
 static void shaped_data(relay_t *r, int i, const uint8_t *p, size_t n)
 {
-    size_t g = shaper_grant(r->meter.shaper, i, n);
-    if (g && !forward(r, i, p, g)) return;
-    if (g == n) return;
-    if (!(r->held[i] = malloc(n - g))) {
-        close_both(r);
+    if (r->held[i]) {
+        hold(r, i, p, n);
         return;
     }
-    memcpy(r->held[i], p + g, n - g);
-    r->held_len[i] = n - g;
+    size_t g = shaper_grant(r->meter.shaper, i, n);
+    if (g && !forward(r, i, p, g)) return;
+    if (g == n || !hold(r, i, p + g, n - g)) return;
     r->held_off[i] = 0;
     conn_pause(r->side[i]);
     wait_more(r, i);
