@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client/client_int.h"
+#include "net/conn_zstd.h"
 #include "client/resume_store.h"
 #include "inspect/inspector.h"
 #include "proto/ctl.h"
@@ -683,9 +684,11 @@ static void note_compression(const client_cfg_t *cfg)
                   "(stcp, xtcp) or not applied (sudp)",
                   cfg->proxies[i].name);
     for (int i = 0; i < cfg->n_visitors; i++)
-        if (cfg->visitors[i].use_compression && strcmp(cfg->visitors[i].type, "sudp") == 0)
-            LOG_I("visitor name=%s: transport.useCompression is accepted but not applied",
-                  cfg->visitors[i].name);
+        if (cfg->visitors[i].use_compression &&
+            (strcmp(cfg->visitors[i].type, "sudp") == 0 || !conn_zstd_available()))
+            LOG_W("visitor name=%s: transport.useCompression is not applied (%s)",
+                  cfg->visitors[i].name,
+                  conn_zstd_available() ? "sudp" : "this burrow was built without zstd");
 }
 
 void client_start(cli_t *c)

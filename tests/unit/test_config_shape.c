@@ -67,6 +67,7 @@ static void test_in_client_config(void)
     CHECK(!c.proxies[0].use_compression);
     config_client_free(&c);
 
+#ifdef BURROW_HAVE_ZSTD
     CHECK_EQ_INT(client(TCP "transport.bandwidthLimit = \"256KB\"\n"
                             "transport.bandwidthLimitMode = \"server\"\n"
                             "transport.useCompression = true\n",
@@ -77,6 +78,12 @@ static void test_in_client_config(void)
     CHECK_EQ_INT(c.proxies[0].bandwidth_mode, BW_MODE_SERVER);
     CHECK(c.proxies[0].use_compression);
     config_client_free(&c);
+#else /* compiled out: an error that says why */
+    CHECK_EQ_INT(client(TCP "transport.useCompression = true\n", &c), -1);
+    CHECK(diag && strstr(diag, "frpc.toml:5: error: key 'proxies[0].transport.useCompression': "
+                               "this burrow was built without zstd"));
+    config_client_free(&c);
+#endif
 
     CHECK_EQ_INT(client(TCP "[proxies.transport]\nbandwidthLimit = \"1GB\"\n", &c), -1);
     CHECK(diag && strstr(diag, "frpc.toml:6: error: key 'proxies[0].transport.bandwidthLimit': "
