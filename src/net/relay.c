@@ -125,11 +125,13 @@ static bool forward(relay_t *r, int i, const uint8_t *p, size_t n)
     return true;
 }
 
-/* Waits for tokens for what is held of direction i (at most a burst). */
+/* Waits for tokens for what is held of direction i: a quarter of the
+ * burst at most, so that the bucket is not full (and refill not lost to
+ * its cap) if the loop wakes late. */
 static void wait_more(relay_t *r, int i)
 {
-    size_t left = r->held_len[i] - r->held_off[i], burst = shaper_burst(r->meter.shaper);
-    r->wait[i].want = left < burst ? left : burst;
+    size_t left = r->held_len[i] - r->held_off[i], part = shaper_burst(r->meter.shaper) / 4;
+    r->wait[i].want = left < part ? left : part;
     shaper_wait(r->meter.shaper, &r->wait[i]);
 }
 
