@@ -24,6 +24,7 @@ if [ "${1:-}" != "--build" ]; then
     bind9 bind9-utils bind9-dnsutils                          # lab: DDNS against a real DNS server
     vsftpd lftp samba smbclient tigervnc-standalone-server    # lab: the seed's home uses (FTP, SMB, VNC)
     libnginx-mod-http-dav-ext                                 # lab: WebDAV PROPFIND in nginx (home uses)
+    systemd man-db groff-base                                 # install test: systemd-analyze verify, man page rendering
     zstd                                                      # fuzz seeds.py: fuzz_zstd_stream streams
   )
 fi

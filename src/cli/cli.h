@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include "cli/sd_notify.h"
+
 int cmd_server(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -16,6 +18,11 @@ int cmd_wake(int argc, char **argv);
 /* `burrow status` and `burrow reload`: a running client's admin API (cmd_admin.c). */
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+/* `burrow tcp|udp|http PORT --server HOST --token T`: the one-liners
+ * (cmd_quick.c, options in quick_cfg.c). */
+int cmd_tcp(int argc, char **argv);
+int cmd_udp(int argc, char **argv);
+int cmd_http(int argc, char **argv);
 /* `burrow nat map` (cmd_nat_map.c) and `burrow nat router` (cmd_nat_router.c). */
 int cmd_nat_map(int argc, char **argv);
 int cmd_nat_router(int argc, char **argv);
@@ -43,9 +50,9 @@ void cli_setup_process(const char *tag, const char *log_to, int level);
 /* How long stopping may take: every handle must be closed by then. */
 #define STOP_DRAIN_MS 10000
 
-/* cli_run: how server and client stop. SIGINT or SIGTERM calls `stop`
- * once, which closes everything its object holds, and arms a watchdog; the
- * loop then runs dry (uv_run returns), and cli_run_close checks that
+/* cli_run: how server and client stop. SIGINT or SIGTERM tells systemd
+ * STOPPING=1 (sd_notify.h) and calls `stop` once, which closes everything its object holds, and
+ * arms a watchdog; the loop then runs dry (uv_run returns), and cli_run_close checks that
  * uv_loop_close() succeeds before the caller frees anything. The signal and
  * watchdog handles are unreferenced: they never keep the loop alive. */
 typedef struct cli_run {
@@ -54,10 +61,12 @@ typedef struct cli_run {
     void *obj;
     uv_signal_t sigint, sigterm;
     uv_timer_t watchdog;
+    sdn_watchdog_t sdwd; /* systemd's WatchdogSec= pings, when asked for */
     bool stopping;
 } cli_run_t;
 
-/* Initialises r's handles on loop; `who` (static) and obj are borrowed. */
+/* Initialises r's handles on loop; `who` (static) and obj are borrowed.
+ * Starts systemd's watchdog pings when $WATCHDOG_USEC asks for them. */
 void cli_run_init(cli_run_t *r, uv_loop_t *loop, const char *who, void (*stop)(void *obj),
                   void *obj);
 /* Starts listening for SIGINT and SIGTERM. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/client_notify.h"
 #include "client/cadmin.h"
 #include "client/client.h"
 #include "config/config.h"
@@ -17,7 +18,9 @@ static void usage(void)
            "connections to localIP:localPort. Reconnects forever unless\n"
            "loginFailExit = true. SIGHUP reloads FILE: proxies added,\n"
            "removed or changed are applied, the others keep their connections\n"
-           "(see `burrow reload`).\n"
+           "(see `burrow reload`). Under systemd (burrow-client@NAME.service,\n"
+           "Type=notify) it reports READY=1 once logged in or once the first\n"
+           "attempt failed, and its state in STATUS=.\n"
            "\n"
            "  -c, --config FILE  configuration file (frpc.toml)\n"
            "  --state-dir DIR    where known server fingerprints are kept\n"
@@ -29,6 +32,7 @@ static void usage(void)
 typedef struct run_client {
     cli_t *cli;
     cadmin_t *admin;
+    client_notify_t notify; /* systemd's READY=/STATUS= (client_notify.h) */
 } run_client_t;
 
 static void stop_client(void *arg)
@@ -41,7 +45,9 @@ static void stop_client(void *arg)
 /* The client stopped by itself (loginFailExit): its admin goes too. */
 static void on_client_stopped(void *arg)
 {
-    cadmin_stop(((run_client_t *)arg)->admin);
+    run_client_t *rc = arg;
+    cadmin_stop(rc->admin);
+    client_notify_stop(&rc->notify);
 }
 
 int cmd_client(int argc, char **argv)
@@ -66,13 +72,16 @@ int cmd_client(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     cli_t *c = client_create(loop, &cfg, state);
-    run_client_t rc = {c, c ? cadmin_create(loop, c, &cfg, o.config) : NULL};
+    run_client_t rc = {c, c ? cadmin_create(loop, c, &cfg, o.config) : NULL, {0}};
+    char endpoint[300];
+    snprintf(endpoint, sizeof endpoint, "%s:%d", cfg.server_addr, cfg.server_port);
     int status = 1;
     if (c && rc.admin) {
         cli_run_t r;
         cli_run_init(&r, loop, "client", stop_client, &rc);
         cli_run_signals(&r);
         client_on_stop(c, on_client_stopped, &rc);
+        client_notify_start(&rc.notify, loop, c, endpoint);
         if (cadmin_start(rc.admin) != 0) {
             stop_client(&rc);
             uv_run(loop, UV_RUN_DEFAULT);

@@ -13,6 +13,8 @@ static void usage(void)
            "\n"
            "Runs the public side: accepts clients on bindAddr:bindPort and exposes\n"
            "their proxies on public ports. FILE uses frp's frps.toml schema.\n"
+           "Under systemd (burrow-server.service, Type=notify) it reports READY=1\n"
+           "once its ports are bound.\n"
            "\n"
            "  -c, --config FILE  configuration file (frps.toml)\n"
            "  --state-dir DIR    where the self-signed certificate is kept\n"
@@ -63,6 +65,8 @@ int cmd_server(int argc, char **argv)
         if (server_start(srv) == 0) {
             cli_run_signals(&r);
             status = 0;
+            /* Ready: the control port and the configured listeners are bound. */
+            (void)sdn_sendf("READY=1\nSTATUS=listening on %s:%d", cfg.bind_addr, cfg.bind_port);
         } else {
             server_stop(srv); /* what a failed start opened */
         }

@@ -96,6 +96,7 @@ static void on_signal(uv_signal_t *h, int signum)
     if (r->stopping) return;
     r->stopping = true;
     LOG_I("stopping on signal %d", signum);
+    (void)sdn_send("STOPPING=1\nSTATUS=stopping");
     r->stop(r->obj);
     uv_close((uv_handle_t *)&r->sigint, NULL);
     uv_close((uv_handle_t *)&r->sigterm, NULL);
@@ -111,6 +112,7 @@ void cli_run_init(cli_run_t *r, uv_loop_t *loop, const char *who, void (*stop)(v
     uv_timer_init(loop, &r->watchdog);
     uv_unref((uv_handle_t *)&r->watchdog);
     r->sigint.data = r->sigterm.data = r->watchdog.data = r;
+    sdn_watchdog_start(&r->sdwd, loop);
 }
 
 void cli_run_signals(cli_run_t *r)
@@ -134,6 +136,7 @@ int cli_run_close(cli_run_t *r, uv_loop_t *loop)
                           (uv_handle_t *)&r->watchdog};
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         if (own[i]->loop && !uv_is_closing(own[i])) uv_close(own[i], NULL);
+    sdn_watchdog_stop(&r->sdwd);
     uv_run(loop, UV_RUN_NOWAIT); /* their close callbacks */
     int e = uv_loop_close(loop);
     if (e == 0) {

@@ -247,6 +247,7 @@ static void on_login_ok(void *owner, json_t *m)
     cddns_login(c, msg_str(m, "addr"));
     int iv = c->cfg->heartbeat_interval;
     if (iv > 0) uv_timer_start(&c->hb, on_hb, (uint64_t)iv * 1000, (uint64_t)iv * 1000);
+    client_emit(c, CLIENT_EV_LOGIN, NULL, NULL, 0, NULL);
 }
 
 static void on_error_msg(void *owner, json_t *m)
@@ -255,6 +256,8 @@ static void on_error_msg(void *owner, json_t *m)
     const char *code = msg_str(m, "code"), *text = msg_str(m, "message");
     LOG_E("server refused us server=%s code=%s: %s", c->endpoint, code ? code : "?",
           text ? text : "");
+    client_emit(c, CLIENT_EV_REFUSED, NULL, text ? text : code, 0, NULL);
+    if (c->stopping) return; /* the observer gave up */
     if (c->cfg->login_fail_exit && !c->ever_logged_in) {
         c->exit_status = 1;
         client_stop(c);
@@ -282,8 +285,11 @@ static void on_proxy_resp(void *owner, json_t *m)
             p->last_err[0] = '\0';
             LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
                   kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
+            client_emit(c, CLIENT_EV_PROXY_OK, p->cfg->name, NULL, port,
+                        json_object_get(m, "domains"));
         } else {
             schedule_proxy_retry(p, err ? err : "?");
+            client_emit(c, CLIENT_EV_PROXY_REFUSED, p->cfg->name, err ? err : "?", port, NULL);
         }
         return;
     }
@@ -363,6 +369,8 @@ static void on_ctl_ready(conn_t *conn, int status)
         conn_tls_error(conn, why, sizeof why);
         LOG_W("cannot connect to server=%s err=%s%s%s", c->endpoint, uv_strerror(status),
               why[0] ? " tls=" : "", why);
+        snprintf(c->fail_why, sizeof c->fail_why, "%s%s%s", uv_strerror(status),
+                 why[0] ? ": TLS: " : "", why);
         disconnect(c, NULL);
         return;
     }
@@ -454,6 +462,9 @@ static void disconnect(cli_t *c, const char *reason)
     stop_proxy_retries(c);
     cwork_close_idle(c);
     c->state = C_IDLE;
+    if (reason || c->fail_why[0])
+        client_emit(c, CLIENT_EV_LOST, NULL, reason ? reason : c->fail_why, 0, NULL);
+    c->fail_why[0] = '\0';
     if (!c->stopping) schedule_retry(c);
 }
 
@@ -500,7 +511,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr, uv_strerror(status));
         uv_freeaddrinfo(res);
         c->state = C_IDLE;
-        schedule_retry(c);
+        client_emit(c, CLIENT_EV_LOST, NULL, uv_strerror(status ? status : UV_EAI_NONAME), 0, NULL);
+        if (!c->stopping) schedule_retry(c);
         return;
     }
     memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
@@ -527,6 +539,7 @@ static void connect_addr(cli_t *c)
         uv_timer_start(&c->retry, on_login_timeout, LOGIN_TIMEOUT_MS, 0);
     if (r != 0) {
         LOG_W("cannot connect to server=%s err=%s", c->endpoint, uv_strerror(r));
+        snprintf(c->fail_why, sizeof c->fail_why, "%s", uv_strerror(r));
         disconnect(c, NULL);
     }
 }
@@ -549,7 +562,8 @@ static void connect_now(cli_t *c)
     if (r != 0) {
         LOG_W("cannot resolve server address=%s err=%s", c->cfg->server_addr, uv_strerror(r));
         c->state = C_IDLE;
-        schedule_retry(c);
+        client_emit(c, CLIENT_EV_LOST, NULL, uv_strerror(r), 0, NULL);
+        if (!c->stopping) schedule_retry(c);
     }
 }
 
@@ -745,6 +759,33 @@ void client_on_stop(cli_t *c, void (*fn)(void *arg), void *arg)
 {
     c->on_stop = fn;
     c->on_stop_arg = arg;
+}
+
+void client_on_event(cli_t *c, void (*fn)(void *arg, const client_event_t *ev), void *arg)
+{
+    c->on_event = fn;
+    c->on_event_arg = arg;
+}
+
+void client_emit(cli_t *c, client_ev_kind_t kind, const char *proxy, const char *reason, int port,
+                 const json_t *domains)
+{
+    if (!c->on_event || c->stopping) return;
+    client_event_t ev = {.kind = kind,
+                         .reason = reason,
+                         .proxy = proxy,
+                         .remote_port = port,
+                         .domains = domains,
+                         .ever_logged_in = c->ever_logged_in};
+    c->on_event(c->on_event_arg, &ev);
+}
+
+void client_proxy_counts(const cli_t *c, int *registered, int *total)
+{
+    *registered = 0;
+    *total = c->n_proxies;
+    for (int i = 0; i < c->n_proxies; i++)
+        *registered += c->proxies[i]->registered;
 }
 
 int client_exit_status(const cli_t *c)

@@ -44,6 +44,36 @@ json_t *client_status_json(cli_t *c);
 void client_set_wake_request(cli_t *c, const char *name);
 /* Whether the requester got its answer (ok or not). */
 bool client_wake_answered(const cli_t *c);
+/* What the client tells an observer (client_on_event): the one-liners
+ * (cli/cmd_quick.c) print the public address from it, and `burrow client`
+ * turns it into systemd's READY/STATUS/RELOADING lines (cli/client_notify.c).
+ * Everything in an event is borrowed for the call. The observer may call
+ * client_stop() from it. */
+typedef enum {
+    CLIENT_EV_LOGIN,         /* logged in (again) */
+    CLIENT_EV_LOST,          /* an attempt failed or the session was lost: reason */
+    CLIENT_EV_REFUSED,       /* the server answered ERROR (wrong token, ...): reason */
+    CLIENT_EV_PROXY_OK,      /* proxy registered: remote_port, domains */
+    CLIENT_EV_PROXY_REFUSED, /* NEW_PROXY_RESP refused it: reason; retried later */
+    CLIENT_EV_RELOADING,     /* a hot reload starts */
+    CLIENT_EV_RELOADED,      /* it ended (applied or refused) */
+} client_ev_kind_t;
+
+typedef struct client_event {
+    client_ev_kind_t kind;
+    const char *reason;    /* LOST, REFUSED, PROXY_REFUSED; else NULL */
+    const char *proxy;     /* PROXY_*: the name as configured */
+    int remote_port;       /* PROXY_OK: the public port (vhost port for http/https) */
+    const json_t *domains; /* PROXY_OK of http/https: the full names the server
+                            * routes (NEW_PROXY_RESP `domains`); NULL from older servers */
+    bool ever_logged_in;   /* whether a login has succeeded (true from LOGIN on) */
+} client_event_t;
+
+/* One observer; fn(arg, ev) runs on the loop at each event. */
+void client_on_event(cli_t *c, void (*fn)(void *arg, const client_event_t *ev), void *arg);
+/* How many of the running proxies are registered, and how many there are. */
+void client_proxy_counts(const cli_t *c, int *registered, int *total);
+
 /* Non-zero when the client gave up (loginFailExit) and the process should
  * exit with this status. */
 int client_exit_status(const cli_t *c);

@@ -164,9 +164,16 @@ struct cli {
     bool wake_done;
     void (*on_stop)(void *arg); /* client_on_stop's */
     void *on_stop_arg;
+    void (*on_event)(void *arg, const client_event_t *ev); /* client_on_event's */
+    void *on_event_arg;
+    char fail_why[160]; /* why the attempt in flight failed, for the LOST event */
 };
 
 /* client.c */
+/* Tells the observer (client_on_event), if any; the other fields of the
+ * event are the arguments (NULL/0 where they do not apply). */
+void client_emit(cli_t *c, client_ev_kind_t kind, const char *proxy, const char *reason, int port,
+                 const json_t *domains);
 /* The wait before the next connection attempt (pure, for tests): `attempt`
  * failures so far, `since_loss_ms` since a logged-in session was lost
  * (UINT64_MAX when none was), `since_start_ms` since the last attempt began,

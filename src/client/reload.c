@@ -285,6 +285,7 @@ json_t *client_reload_file(cli_t *c, const char *path)
     FILE *f = open_memstream(&diag, &dlen);
     ccfg_box_t *box = ccfg_box_new();
     json_t *r = NULL;
+    client_emit(c, CLIENT_EV_RELOADING, NULL, NULL, 0, NULL);
     if (!f || !box) {
         r = refused(report_new(), "out of memory");
     } else if (config_load_client(path, &box->cfg, f) != 0) {
@@ -301,5 +302,6 @@ json_t *client_reload_file(cli_t *c, const char *path)
     if (f) fclose(f);
     free(diag);
     ccfg_box_drop(box); /* the proxies built from it hold their own */
+    client_emit(c, CLIENT_EV_RELOADED, NULL, NULL, 0, NULL);
     return r;
 }

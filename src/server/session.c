@@ -332,13 +332,32 @@ static bool valid_name(const char *name)
     return true;
 }
 
-static void proxy_reply(session_t *ss, const char *name, int port, const char *err,
+/* domains (owned; NULL: none) goes in as `domains`; p (NULL: a refusal)
+ * adds what it took of NEW_PROXY's compression and bandwidth_limit. */
+static void proxy_reply(session_t *ss, const char *name, int port, const char *err, json_t *domains,
                         const sproxy_t *p)
 {
     json_t *o = json_pack("{s:s,s:b,s:i}", "name", name, "ok", err == NULL, "remote_port", port);
     if (err) json_object_set_new(o, "error", json_string(err));
+    if (domains) json_object_set_new(o, "domains", domains);
     sshape_reply(p, o);
     ctl_send(ss, MSG_NEW_PROXY_RESP, o);
+}
+
+/* An http/https proxy's full names for NEW_PROXY_RESP `domains`: its
+ * customDomains and subdomain.subDomainHost, so that a client (the
+ * one-liners) can print the address it got. NULL for other kinds. */
+static json_t *reply_domains(const session_t *ss, const sproxy_t *p, const json_t *m)
+{
+    if (!kind_has(kind_find(p->ops->type), KIND_ROUTES_DOMAIN)) return NULL;
+    json_t *out = json_array(), *d;
+    size_t i;
+    json_array_foreach(json_object_get(m, "custom_domains"), i, d) if (json_is_string(d))
+        json_array_append(out, d);
+    const char *sub = msg_str(m, "subdomain"), *host = ss->srv->cfg->subdomain_host;
+    if (sub && *sub && host && *host)
+        json_array_append_new(out, json_sprintf("%.64s.%.200s", sub, host));
+    return out;
 }
 
 /* The live proxy named `name`, or NULL; *owner is its session. */
@@ -574,14 +593,14 @@ static void on_new_proxy(void *owner, json_t *m)
         if (p->st) snprintf(p->st->client_version, sizeof p->st->client_version, "%s", ss->version);
         LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", LOG_ESC(name),
               LOG_ESC(type), p->port, ss->run_id, LOG_ESC(ss->user));
-        proxy_reply(ss, name, p->port, NULL, p);
+        proxy_reply(ss, name, p->port, NULL, reply_domains(ss, p, m), p);
         return;
     }
     if (!why) why = err[0] ? err : "no allowed port is free";
     /* A client can send refused NEW_PROXY messages at will, with any name. */
     LOG_LIMITED(LOG_WARN, "proxy refused name=%s type=%s port=%lld run_id=%s reason=\"%s\"",
                 LOG_ESC(name), LOG_ESC(type), port, ss->run_id, LOG_ESCQ(why));
-    proxy_reply(ss, name, (int)port, why, NULL);
+    proxy_reply(ss, name, (int)port, why, NULL, NULL);
 }
 
 static void close_proxy(session_t *ss, sproxy_t *p)
