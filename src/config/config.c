@@ -26,10 +26,12 @@
 #include <net/if.h>
 
 #include "net/addr.h"
+#include "net/conn_zstd.h"
 #include "util/strbuf.h"
 #include "config/config_lb.h"
 #include "config/config_plugin.h"
 #include "config/config_range.h"
+#include "config/config_shape.h"
 #include "config/toml.h"
 #include "ddns/dyndns2_url.h"
 #include "util/log.h"
@@ -207,6 +209,9 @@ typedef enum {
     K_DDNS,        /* ddns_set_t at `off`: [[ddns]] */
     K_PORT_RANGE,  /* int at `off`, min..max, or a range string: its ctx_t range_k-th port */
     K_PLUGIN,      /* plugin_cfg_t at `off`: [proxies.plugin] (config_plugin.c) */
+    K_COMPRESSION, /* bool at `off`; true needs a build with zstd */
+    K_BANDWIDTH,   /* int at `off`: "1MB", "512KB" (config_shape.h) */
+    K_BW_MODE,     /* int at `off`: "client" or "server" (config_shape.h) */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -366,9 +371,9 @@ static const key_spec_t proxy_keys[] = {
     KEY("remotePort", K_PORT_RANGE, offsetof(proxy_cfg_t, remote_port), 0, 65535),
     SECTION("transport"),
     SPECIAL("transport.useEncryption", K_SECRET_BOOL, proxy_cfg_t, use_encryption),
-    SPECIAL("transport.useCompression", K_SECRET_BOOL, proxy_cfg_t, use_compression),
-    FRP("transport.bandwidthLimit"),
-    FRP("transport.bandwidthLimitMode"),
+    SPECIAL("transport.useCompression", K_COMPRESSION, proxy_cfg_t, use_compression),
+    SPECIAL("transport.bandwidthLimit", K_BANDWIDTH, proxy_cfg_t, bandwidth_limit),
+    SPECIAL("transport.bandwidthLimitMode", K_BW_MODE, proxy_cfg_t, bandwidth_mode),
     SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
     BOOL("inspect", proxy_cfg_t, inspect),
     SPECIAL("wakeOnLan", K_PROXY_NAME, proxy_cfg_t, wake_on_lan),
@@ -661,6 +666,42 @@ HANDLER(h_secret_bool)
         h_bool(c, w, k, path, kv);
     else
         h_frp(c, w, k, path, kv);
+}
+
+/* transport.useCompression: the work conn's stream is compressed, which
+ * needs zstd in this build. Secret kinds take it as before (their records
+ * are end to end; not applied, the client says so). */
+HANDLER(h_compression)
+{
+    const proxy_cfg_t *p = w->base;
+    h_bool(c, w, k, path, kv);
+    if (*(bool *)field_of(w, k) && !kind_has(p->kind, KIND_SECRET) && !conn_zstd_available())
+        error_at(c, kv->line,
+                 "key '%s': this burrow was built without zstd (libzstd-dev), which "
+                 "compression needs",
+                 path);
+}
+
+HANDLER(h_bandwidth)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (config_parse_bandwidth(v->u.s.ptr, v->u.s.len, field_of(w, k)) == 0) return;
+    char shown[SHOW_LEN];
+    error_at(c, kv->line,
+             "key '%s': bad bandwidth '%s' (expected a number and KB or MB per second, "
+             "e.g. \"512KB\" or \"1MB\"; at most 1024MB)",
+             path, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+HANDLER(h_bw_mode)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (config_parse_bw_mode(v->u.s.ptr, v->u.s.len, field_of(w, k)) == 0) return;
+    char shown[SHOW_LEN];
+    error_at(c, kv->line, "key '%s': unknown mode '%s' (expected \"client\" or \"server\")", path,
+             show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
 }
 
 HANDLER(h_frp_each)
@@ -1752,6 +1793,9 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_INSP_ADDR] = h_inspect_addr,
     [K_PORT_RANGE] = h_port_range,
     [K_PLUGIN] = h_plugin,
+    [K_COMPRESSION] = h_compression,
+    [K_BANDWIDTH] = h_bandwidth,
+    [K_BW_MODE] = h_bw_mode,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };

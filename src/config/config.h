@@ -126,7 +126,13 @@ typedef struct proxy_cfg {
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */
     bool use_encryption;    /* transport.useEncryption: accepted; always end-to-end */
-    bool use_compression;   /* transport.useCompression: accepted, not applied */
+    /* transport.useCompression: the work conn is zstd-compressed
+     * (net/conn_zstd.h); on secret kinds accepted, not applied */
+    bool use_compression;
+    /* transport.bandwidthLimit (config/config_shape.h): bytes per second in
+     * each direction, shared by the proxy's connections; 0 = none */
+    int bandwidth_limit;
+    int bandwidth_mode; /* transport.bandwidthLimitMode: a bw_mode_t */
     /* wakeOnLan (burrow's own; tcp and http only): the [[wakeOnLan]] entry
      * to wake when the local connect fails; the parser copies that entry's
      * mac (normalised "aa:bb:cc:dd:ee:ff"), interface and password here so

@@ -19,11 +19,13 @@ static void on_done(void *ctx)
 void sproxy_relay_counted(srv_t *s, sproxy_t *p, conn_t *a, conn_t *b, const uint8_t *early,
                           size_t early_len, const char *what)
 {
-    if (!p || !p->st) {
-        tunnels_relay(&s->tunnels, a, b, early, early_len, what);
-        return;
+    relay_meter_t m = {.shaper = p ? p->shaper : NULL}; /* bandwidthLimitMode = "server" */
+    if (p && p->st) {
+        pstat_conn_open(p->st);
+        m.on_bytes = on_bytes;
+        m.on_done = on_done;
+        m.ctx = p->st;
     }
-    pstat_conn_open(p->st);
-    const relay_meter_t m = {.on_bytes = on_bytes, .on_done = on_done, .ctx = p->st};
-    tunnels_relay_metered(&s->tunnels, a, b, early, early_len, what, &m);
+    tunnels_relay_metered(&s->tunnels, a, b, early, early_len, what,
+                          m.shaper || m.on_bytes ? &m : NULL);
 }
