@@ -29,6 +29,7 @@ typedef enum {
     I_PREFIX, /* key is a prefix: the rest of the key goes under path */
     I_ROLE,   /* role = server | visitor: read before the section */
     I_SILENT, /* accepted, nothing in TOML (the note says why) */
+    I_GONE,   /* frp's TOML schema dropped it: a warning */
 } ini_kind_t;
 
 typedef struct ini_key {
@@ -127,6 +128,7 @@ static const ini_key_t server_common[] = {
     B("pprof_enable", "webServer.pprofEnable"),
     B("enable_prometheus", "enablePrometheus"),
     INI_LOG_KEYS,
+    {"log_duration_types", "", I_GONE},
     B("detailed_errors_to_client", "detailedErrorsToClient"),
     INI_AUTH_KEYS,
     S("oidc_issuer", "auth.oidc.issuer"),
@@ -612,7 +614,11 @@ static bool put_line(ini_t *p, toml_value_t *tab, const ini_key_t *rows, const c
              shown(sb, sizeof sb, l->a, l->alen), section);
         return true;
     }
-    if (l->blen == 0 || k->kind == I_ROLE || k->kind == I_SILENT) return true; /* unset */
+    if (k->kind == I_GONE)
+        warn(p, l->line, "legacy INI key '%s' has no equivalent in frp's TOML schema; ignored",
+             k->legacy);
+    if (l->blen == 0 || k->kind == I_ROLE || k->kind == I_SILENT || k->kind == I_GONE)
+        return true; /* unset, or nothing to set */
     if (k->kind == I_SCOPE) return put_scope(p, tab, k->path, l);
     if (k->kind == I_PREFIX) {
         toml_value_t *v = string_value(p, l);

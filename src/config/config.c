@@ -272,7 +272,7 @@ typedef struct key_spec {
         FRP("log.maxDays"), FRP("log.disablePrintColor")
 #define AUTH_KEYS(T)                                                                               \
     SECTION("auth"), STR("auth.token", T, token), CHECKED("auth.method", K_AUTH_METHOD),           \
-        FRP_EACH("auth.oidc"), FRP("auth.additionalScopes")
+        FRP_EACH("auth.oidc"), FRP("auth.additionalScopes"), FRP_EACH("auth.tokenSource")
 /* webServer.* (frp's keys), the same in both files. */
 #define WEB_KEYS(T)                                                                                \
     SECTION("webServer"), STR("webServer.addr", T, web.addr),                                      \
@@ -333,6 +333,7 @@ static const key_spec_t server_keys[] = {
     FRP("udpPacketSize"),
     FRP("natholeAnalysisDataReserveHours"),
     FRP("httpPlugins"),
+    FRP("allowedClientIPs"),
     END,
 };
 
@@ -358,6 +359,7 @@ static const key_spec_t client_keys[] = {
     FRP("transport.dialServerTimeout"),
     FRP("transport.dialServerKeepalive"),
     FRP("transport.connectServerLocalIP"),
+    FRP("transport.connectServerInterface"),
     FRP("transport.proxyURL"),
     FRP("transport.tcpMux"),
     FRP("transport.tcpMuxKeepaliveInterval"),
