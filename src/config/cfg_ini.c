@@ -38,12 +38,30 @@ typedef struct ini_key {
     ini_kind_t kind;
 } ini_key_t;
 
-#define S(k, p) {k, p, I_STR}
-#define N(k, p) {k, p, I_INT}
-#define B(k, p) {k, p, I_BOOL}
-#define L(k, p) {k, p, I_LIST}
-#define P(k, p) {k, p, I_PREFIX}
-#define INI_END {NULL, NULL, I_STR}
+#define S(k, p)                                                                                    \
+    {                                                                                              \
+        k, p, I_STR                                                                                \
+    }
+#define N(k, p)                                                                                    \
+    {                                                                                              \
+        k, p, I_INT                                                                                \
+    }
+#define B(k, p)                                                                                    \
+    {                                                                                              \
+        k, p, I_BOOL                                                                               \
+    }
+#define L(k, p)                                                                                    \
+    {                                                                                              \
+        k, p, I_LIST                                                                               \
+    }
+#define P(k, p)                                                                                    \
+    {                                                                                              \
+        k, p, I_PREFIX                                                                             \
+    }
+#define INI_END                                                                                    \
+    {                                                                                              \
+        NULL, NULL, I_STR                                                                          \
+    }
 
 #define INI_LOG_KEYS                                                                               \
     S("log_file", "log.to"), S("log_level", "log.level"), N("log_max_days", "log.maxDays"),        \
@@ -51,7 +69,9 @@ typedef struct ini_key {
 #define INI_AUTH_KEYS                                                                              \
     S("token", "auth.token"), S("authentication_method", "auth.method"),                           \
         {"authenticate_heartbeats", "HeartBeats", I_SCOPE},                                        \
-        {"authenticate_new_work_conns", "NewWorkConns", I_SCOPE}
+    {                                                                                              \
+        "authenticate_new_work_conns", "NewWorkConns", I_SCOPE                                     \
+    }
 #define INI_QUIC_KEYS                                                                              \
     N("quic_keepalive_period", "transport.quic.keepalivePeriod"),                                  \
         N("quic_max_idle_timeout", "transport.quic.maxIdleTimeout"),                               \
@@ -155,7 +175,10 @@ static const ini_key_t server_common[] = {
 
 #define INI_SECTION_COMMON                                                                         \
     S("type", "type"), B("use_encryption", "transport.useEncryption"),                             \
-        B("use_compression", "transport.useCompression"), {"role", "", I_ROLE}
+        B("use_compression", "transport.useCompression"),                                          \
+    {                                                                                              \
+        "role", "", I_ROLE                                                                         \
+    }
 
 static const ini_key_t proxy_section[] = {
     INI_SECTION_COMMON,
@@ -300,7 +323,8 @@ static bool read_line(ini_t *p, ini_line_t *l)
     l->b = t + eq + 1;
     l->blen = tn - eq - 1;
     trim(&l->b, &l->blen);
-    bool quoted = l->blen >= 2 && (l->b[0] == '"' || l->b[0] == '\'') && l->b[l->blen - 1] == l->b[0];
+    bool quoted =
+        l->blen >= 2 && (l->b[0] == '"' || l->b[0] == '\'') && l->b[l->blen - 1] == l->b[0];
     if (quoted) l->b++, l->blen -= 2;
     l->bcol = (int)(l->b - start) + 1;
     return true;
@@ -365,10 +389,10 @@ static toml_value_t *new_scalar(ini_t *p, const ini_line_t *l, toml_type_t t)
 /* Go's strconv.ParseBool plus go-ini's yes/no/on/off. */
 static int parse_bool(const char *s, size_t n)
 {
-    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True", "yes", "YES", "Yes",
-                                      "y", "Y", "on", "ON", "On", NULL};
-    static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False", "no", "NO", "No",
-                                     "n", "N", "off", "OFF", "Off", NULL};
+    static const char *const yes[] = {"1",   "t", "T", "true", "TRUE", "True", "yes", "YES",
+                                      "Yes", "y", "Y", "on",   "ON",   "On",   NULL};
+    static const char *const no[] = {"0",  "f", "F", "false", "FALSE", "False", "no", "NO",
+                                     "No", "n", "N", "off",   "OFF",   "Off",   NULL};
     for (int i = 0; yes[i]; i++)
         if (strlen(yes[i]) == n && memcmp(yes[i], s, n) == 0) return 1;
     for (int i = 0; no[i]; i++)
@@ -750,12 +774,16 @@ static bool default_types(ini_t *p)
     return true;
 }
 
-toml_value_t *cfg_ini_parse(const char *text, size_t len, cfg_ini_role_t role, cfg_ini_warn_fn warn_fn,
-                            void *arg, toml_error_t *err)
+toml_value_t *cfg_ini_parse(const char *text, size_t len, cfg_ini_role_t role,
+                            cfg_ini_warn_fn warn_fn, void *arg, toml_error_t *err)
 {
     toml_error_t local;
-    ini_t p = {.s = text ? text : "", .len = text ? len : 0, .role = role, .warn = warn_fn,
-               .arg = arg, .err = err ? err : &local};
+    ini_t p = {.s = text ? text : "",
+               .len = text ? len : 0,
+               .role = role,
+               .warn = warn_fn,
+               .arg = arg,
+               .err = err ? err : &local};
     memset(p.err, 0, sizeof *p.err);
     if (p.len > CFG_MAX_BYTES) {
         fail(&p, 1, 1, "text longer than %u bytes", CFG_MAX_BYTES);
@@ -781,10 +809,9 @@ bool cfg_ini_detect(const char *text, size_t len)
 }
 
 /* Keys only a server's [common] holds. */
-static const char *const server_only[] = {"bind_port",      "bind_addr",       "vhost_http_port",
-                                          "vhost_https_port", "dashboard_port", "allow_ports",
-                                          "subdomain_host", "kcp_bind_port",   "max_pool_count",
-                                          NULL};
+static const char *const server_only[] = {
+    "bind_port",   "bind_addr",      "vhost_http_port", "vhost_https_port", "dashboard_port",
+    "allow_ports", "subdomain_host", "kcp_bind_port",   "max_pool_count",   NULL};
 
 cfg_ini_role_t cfg_ini_guess_role(const char *text, size_t len)
 {

@@ -22,7 +22,7 @@ typedef struct yparse {
 } yparse_t;
 
 __attribute__((format(printf, 3, 4))) static toml_value_t *fail(yparse_t *y, const yaml_mark_t *m,
-                                                                 const char *fmt, ...)
+                                                                const char *fmt, ...)
 {
     if (y->err->msg[0]) return NULL;
     y->err->line = (int)m->line + 1;
@@ -59,10 +59,10 @@ static bool is_one_of(const char *s, const char *const *words)
 /* YAML 1.1 booleans as frp's loader (go-yaml) reads them; JSON's two. */
 static int bool_of(const char *s, bool json)
 {
-    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON",
-                                      NULL};
-    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off",
-                                     "OFF", NULL};
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
+                                      "YES",  "on",   "On",   "ON",  NULL};
+    static const char *const no[] = {"false", "False", "FALSE", "no",  "No",
+                                     "NO",    "off",   "Off",   "OFF", NULL};
     if (json) return strcmp(s, "true") == 0 ? 1 : strcmp(s, "false") == 0 ? 0 : -1;
     return is_one_of(s, yes) ? 1 : is_one_of(s, no) ? 0 : -1;
 }
@@ -159,8 +159,8 @@ static toml_value_t *plain_scalar(yparse_t *y, const yaml_event_t *ev, const cha
         if (v) v->u.f = f;
         return v;
     }
-    toml_value_t *v = toml_new_string(s, len, (int)ev->start_mark.line + 1,
-                                      (int)ev->start_mark.column + 1);
+    toml_value_t *v =
+        toml_new_string(s, len, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1);
     if (!v) fail(y, &ev->start_mark, "out of memory");
     return v;
 }
@@ -174,8 +174,8 @@ static toml_value_t *tagged_scalar(yparse_t *y, const yaml_event_t *ev, const ch
         return fail(y, &ev->start_mark, "YAML tag '%.60s' is not supported", tag);
     const char *t = tag + sizeof prefix - 1;
     if (strcmp(t, "str") == 0) {
-        toml_value_t *v = toml_new_string(s, len, (int)ev->start_mark.line + 1,
-                                          (int)ev->start_mark.column + 1);
+        toml_value_t *v =
+            toml_new_string(s, len, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1);
         if (!v) fail(y, &ev->start_mark, "out of memory");
         return v;
     }
@@ -306,8 +306,10 @@ static toml_value_t *node(yparse_t *y, yaml_event_t *ev, int depth)
     if (ev->type == YAML_SEQUENCE_START_EVENT) anchor = ev->data.sequence_start.anchor;
     if (ev->type == YAML_MAPPING_START_EVENT) anchor = ev->data.mapping_start.anchor;
     if (anchor)
-        return fail(y, &ev->start_mark, "YAML anchors (&%.40s) are not supported; write the value "
-                                        "out", (const char *)anchor);
+        return fail(y, &ev->start_mark,
+                    "YAML anchors (&%.40s) are not supported; write the value "
+                    "out",
+                    (const char *)anchor);
     if (depth + 1 > TOML_MAX_DEPTH && ev->type != YAML_SCALAR_EVENT)
         return fail(y, &ev->start_mark, "nesting deeper than %d levels", TOML_MAX_DEPTH);
     switch (ev->type) {
@@ -318,8 +320,10 @@ static toml_value_t *node(yparse_t *y, yaml_event_t *ev, int depth)
     case YAML_MAPPING_START_EVENT:
         return mapping(y, ev, depth + 1);
     case YAML_ALIAS_EVENT:
-        return fail(y, &ev->start_mark, "YAML aliases (*%.40s) are not supported; write the value "
-                                        "out", (const char *)ev->data.alias.anchor);
+        return fail(y, &ev->start_mark,
+                    "YAML aliases (*%.40s) are not supported; write the value "
+                    "out",
+                    (const char *)ev->data.alias.anchor);
     default:
         return fail(y, &ev->start_mark, "unexpected YAML event");
     }

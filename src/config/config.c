@@ -1825,8 +1825,8 @@ static toml_value_t *parse_text(ctx_t *c, const char *name, const char *text, si
                 name, name);
     ini_warn_arg_t wa = {c, base};
     memset(terr, 0, sizeof *terr);
-    toml_value_t *root = cfg_format_parse(f, expanded, n, c->client ? CFG_INI_CLIENT : CFG_INI_SERVER,
-                                          ini_warn, &wa, terr);
+    toml_value_t *root = cfg_format_parse(
+        f, expanded, n, c->client ? CFG_INI_CLIENT : CFG_INI_SERVER, ini_warn, &wa, terr);
     free(expanded);
     return root;
 }
@@ -1910,8 +1910,7 @@ static void load_include(ctx_t *c, toml_value_t *root, const cfg_include_file_t 
     toml_error_t terr;
     toml_value_t *tree = parse_text(c, inc->name, inc->text.text, inc->text.len, base, &terr);
     if (!tree) {
-        if (terr.msg[0])
-            syntax_error(c, inc->name, cfg_text_line(&inc->text, terr.line), &terr);
+        if (terr.msg[0]) syntax_error(c, inc->name, cfg_text_line(&inc->text, terr.line), &terr);
         return;
     }
     shift_lines(tree, base);

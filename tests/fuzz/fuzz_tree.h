@@ -50,7 +50,8 @@ static void fuzz_tree_round_trip(const toml_value_t *root, bool must)
     char *once = fuzz_tree_emit(root);
     toml_error_t err;
     toml_value_t *back = toml_parse(once, strlen(once), &err);
-    if (must && !back) fprintf(stderr, "emitted:\n%s\nerror %d:%d %s\n", once, err.line, err.col, err.msg);
+    if (must && !back)
+        fprintf(stderr, "emitted:\n%s\nerror %d:%d %s\n", once, err.line, err.col, err.msg);
     require(back || !must);
     if (back) {
         char *twice = fuzz_tree_emit(back);

@@ -384,7 +384,8 @@ static void check_ini_refused(const char *text, int line, int col, const char *w
 
 static void test_ini_errors(void)
 {
-    check_ini_refused("[common]\nserver_port = 7k\n", 2, 15, "key 'server_port': expected an integer");
+    check_ini_refused("[common]\nserver_port = 7k\n", 2, 15,
+                      "key 'server_port': expected an integer");
     check_ini_refused("[common]\ntls_enable = maybe\n", 2, 14, "expected true or false");
     check_ini_refused("[common\n", 1, 2, "without ']'");
     check_ini_refused("[common]\n[a]\nuse_compression = 2\n", 3, 19, "expected true or false");
@@ -592,8 +593,8 @@ static void check_same_client(const client_cfg_t *a, const client_cfg_t *b, cons
         old[i] = &a->proxies[i];
     if (old && o && n) config_diff_proxies(old, a->n_proxies, b->proxies, b->n_proxies, o, n);
     for (int i = 0; o && n && i < a->n_proxies; i++) {
-        if (o[i] != CDIFF_KEPT) fprintf(stderr, "  %s: proxy %s %s\n", what, a->proxies[i].name,
-                                        cdiff_name(o[i]));
+        if (o[i] != CDIFF_KEPT)
+            fprintf(stderr, "  %s: proxy %s %s\n", what, a->proxies[i].name, cdiff_name(o[i]));
         CHECK(o[i] == CDIFF_KEPT);
     }
     free(old);
