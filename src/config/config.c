@@ -1865,8 +1865,11 @@ static void merge_array(ctx_t *c, toml_value_t *root, const toml_kv_t *from, int
     size_t moved = 0;
     while (moved < src->u.arr.len && toml_array_append(arr, src->u.arr.items[moved]) == 0)
         moved++;
-    if (moved < src->u.arr.len) out_of_memory(c);
-    memmove(src->u.arr.items, src->u.arr.items + moved, (src->u.arr.len - moved) * sizeof(void *));
+    if (moved < src->u.arr.len) { /* what stays is freed with the included tree */
+        out_of_memory(c);
+        memmove(src->u.arr.items, src->u.arr.items + moved,
+                (src->u.arr.len - moved) * sizeof(void *));
+    }
     src->u.arr.len -= moved;
 }
 
