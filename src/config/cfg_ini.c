@@ -128,6 +128,8 @@ static const ini_key_t server_common[] = {
     S("bind_addr", "bindAddr"),
     N("bind_port", "bindPort"),
     N("kcp_bind_port", "kcpBindPort"),
+    {"bind_udp_port", "", I_GONE},
+    {"authentication_timeout", "", I_GONE},
     N("quic_bind_port", "quicBindPort"),
     INI_QUIC_KEYS,
     S("proxy_bind_addr", "proxyBindAddr"),

@@ -491,6 +491,16 @@ static void write_file(const char *name, const char *text)
     fclose(f);
 }
 
+/* A sparse file of `size` zero bytes (nothing written to disk). */
+static int truncate_new(const char *path, size_t size)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int rc = ftruncate(fileno(f), (off_t)size);
+    fclose(f);
+    return rc;
+}
+
 static int load_main(client_cfg_t *c)
 {
     char path[256];
@@ -558,6 +568,29 @@ static void test_includes(void)
     write_file("frpc.toml", "includes = [\"conf.d/*.yaml\"]\n");
     CHECK_EQ_INT(load_main(&c), -1);
     CHECK(diag_has("error: key 'includes[0]': more than 64 included files\n"));
+
+    /* the bounds on bytes, with sparse files: one file over CFG_MAX_BYTES,
+     * then five of CFG_MAX_BYTES (over CFG_INCLUDE_MAX_TOTAL together) */
+    char path[256];
+    snprintf(path, sizeof path, "%s/big/one.yaml", g_dir);
+    snprintf(sub, sizeof sub, "%s/big", g_dir);
+    mkdir(sub, 0700);
+    CHECK_EQ_INT(truncate_new(path, CFG_MAX_BYTES + 1), 0);
+    write_file("frpc.toml", "includes = [\"big/*.yaml\"]\n");
+    CHECK_EQ_INT(load_main(&c), -1);
+    CHECK(diag_has("one.yaml': included files larger than 4194304 bytes (each) or 16777216"));
+    unlink(path);
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/big/f%d.yaml", g_dir, i);
+        CHECK_EQ_INT(truncate_new(path, CFG_MAX_BYTES), 0);
+    }
+    CHECK_EQ_INT(load_main(&c), -1);
+    CHECK(diag_has("f4.yaml': included files larger than"));
+    /* the main file's own bound */
+    snprintf(path, sizeof path, "%s/frpc.toml", g_dir);
+    CHECK_EQ_INT(truncate_new(path, CFG_MAX_BYTES + 1), 0);
+    CHECK_EQ_INT(load_main(&c), -1);
+    CHECK(diag_has("frpc.toml: error: larger than 4194304 bytes\n"));
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
     CHECK_EQ_INT(system(cmd), 0);
