@@ -19,7 +19,7 @@ static void usage(void)
            "removed or changed are applied, the others keep their connections\n"
            "(see `burrow reload`).\n"
            "\n"
-           "  -c, --config FILE  configuration file (frpc.toml)\n"
+           "  -c, --config FILE  configuration file (frpc.toml; .yaml, .json, legacy .ini)\n"
            "  --state-dir DIR    where known server fingerprints are kept\n"
            "                     (default /var/lib/burrow as root, else ~/.local/state/burrow)\n"
            "  --check            validate the configuration and exit\n"

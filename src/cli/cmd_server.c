@@ -14,7 +14,7 @@ static void usage(void)
            "Runs the public side: accepts clients on bindAddr:bindPort and exposes\n"
            "their proxies on public ports. FILE uses frp's frps.toml schema.\n"
            "\n"
-           "  -c, --config FILE  configuration file (frps.toml)\n"
+           "  -c, --config FILE  configuration file (frps.toml; .yaml, .json, legacy .ini)\n"
            "  --state-dir DIR    where the self-signed certificate is kept\n"
            "                     (default /var/lib/burrow as root, else ~/.local/state/burrow)\n"
            "  --check            validate the configuration and exit\n"
