@@ -1078,14 +1078,28 @@ static void check_required(ctx_t *c, const char *scope, const toml_value_t *tab,
         error_at(c, tab->line, "missing required key '%s.%s'", scope, key);
 }
 
+/* "line N" for a line of the message's own file, else "FILE:N" (an
+ * included file's). */
+static const char *line_ref(const ctx_t *c, int at, int line, char *buf, size_t size)
+{
+    int here = file_line(c, at), there = file_line(c, line);
+    const char *here_file = file_of(c, &here), *file = file_of(c, &there);
+    if (file == here_file)
+        snprintf(buf, size, "line %d", there);
+    else
+        snprintf(buf, size, "%s:%d", file, there);
+    return buf;
+}
+
 static void check_unique_name(ctx_t *c, const client_cfg_t *cfg, const char *scope,
                               const proxy_cfg_t *p)
 {
+    char ref[PATH_LEN];
     for (int i = 0; i < cfg->n_proxies; i++) {
         const proxy_cfg_t *q = &cfg->proxies[i];
         if (q->name && strcmp(q->name, p->name) == 0) {
-            error_at(c, p->line, "key '%s.name': duplicate proxy name '%s' (first at line %d)",
-                     scope, p->name, file_line(c, q->line));
+            error_at(c, p->line, "key '%s.name': duplicate proxy name '%s' (first at %s)", scope,
+                     p->name, line_ref(c, p->line, q->line, ref, sizeof ref));
             return;
         }
     }
@@ -1379,11 +1393,12 @@ static void check_visitor(ctx_t *c, const client_cfg_t *cfg, const char *scope,
         error_at(c, key_line(tab, "bindPort"),
                  "key '%s.bindPort': 0 is not a port (below 0 binds nothing)", scope);
     check_xtcp_keys(c, scope, tab, v);
+    char ref[PATH_LEN];
     for (int i = 0; v->name && i < cfg->n_visitors; i++)
         if (cfg->visitors[i].name && strcmp(cfg->visitors[i].name, v->name) == 0)
             error_at(c, key_line(tab, "name"),
-                     "key '%s.name': duplicate visitor name '%s' (first at line %d)", scope,
-                     v->name, cfg->visitors[i].line);
+                     "key '%s.name': duplicate visitor name '%s' (first at %s)", scope, v->name,
+                     line_ref(c, key_line(tab, "name"), cfg->visitors[i].line, ref, sizeof ref));
 }
 
 static void load_visitor(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *tab)

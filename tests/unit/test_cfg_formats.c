@@ -542,6 +542,11 @@ static void test_includes(void)
     write_file("conf.d/a.yaml", "proxies:\n  - name: a\n    type: udp\n    localPort: 99999\n");
     CHECK_EQ_INT(load_main(&c), -1);
     CHECK(diag_has("/conf.d/a.yaml:4: error: key 'proxies[1].localPort': 99999 is out of range"));
+    write_file("conf.d/a.yaml", "proxies:\n  - name: main\n    type: udp\n    localPort: 53\n");
+    CHECK_EQ_INT(load_main(&c), -1);
+    CHECK(diag_has("/conf.d/a.yaml:2: error: key 'proxies[1].name': duplicate proxy name 'main' "
+                   "(first at /tmp/burrow-inc-"));
+    CHECK(diag_has("/frpc.toml:3)\n"));
     write_file("conf.d/a.yaml", "serverPort: 1\n");
     CHECK_EQ_INT(load_main(&c), -1);
     CHECK(diag_has("/conf.d/a.yaml:1: error: key 'serverPort': an included file holds only "
