@@ -18,6 +18,8 @@ typedef struct reader {
     int index; /* the pattern being read */
     size_t total;
     int errors;
+    struct stat main_st; /* the main file's, to skip it when a pattern matches it */
+    bool have_main;
 } reader_t;
 
 __attribute__((format(printf, 3, 4))) static void problem(reader_t *r, bool error, const char *fmt,
@@ -65,6 +67,11 @@ static void read_one(reader_t *r, const char *path)
     if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         problem(r, true, "cannot read '%s': %s", path, f ? "not a regular file" : strerror(errno));
         if (f) fclose(f);
+        return;
+    }
+    if (r->have_main && st.st_dev == r->main_st.st_dev && st.st_ino == r->main_st.st_ino) {
+        problem(r, false, "'%s' is the main file itself; skipped", path);
+        fclose(f);
         return;
     }
     size_t size = (size_t)st.st_size;
@@ -121,6 +128,7 @@ int cfg_include_read(const char *main_path, const char *const *patterns, int n,
 {
     memset(out, 0, sizeof *out);
     reader_t r = {.out = out, .report = report, .arg = arg};
+    r.have_main = main_path && stat(main_path, &r.main_st) == 0;
     for (int i = 0; i < n; i++) {
         r.index = i;
         read_pattern(&r, main_path ? main_path : "", patterns[i]);

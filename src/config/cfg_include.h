@@ -7,7 +7,8 @@
  * Bounded: at most CFG_INCLUDE_MAX_FILES files of at most CFG_MAX_BYTES
  * each, CFG_INCLUDE_MAX_TOTAL bytes in all. A pattern without wildcards
  * that names no file, an unreadable file and a bound reached are errors; a
- * wildcard pattern matching nothing is a warning. */
+ * wildcard pattern matching nothing is a warning, and so is a match that is
+ * the main file itself (skipped). */
 #ifndef BURROW_CFG_INCLUDE_H
 #define BURROW_CFG_INCLUDE_H
 

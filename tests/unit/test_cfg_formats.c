@@ -557,6 +557,15 @@ static void test_includes(void)
     CHECK(diag_has(":1: error: did not find expected node content"));
     write_file("conf.d/a.yaml", "proxies: []\n");
 
+    /* a pattern matching the main file skips it, with a warning */
+    write_file("frpc.toml", "includes = [\"*.toml\"]\n[[proxies]]\nname = \"m\"\ntype = \"tcp\"\n"
+                            "localPort = 1\n");
+    CHECK_EQ_INT(load_main(&c), 0);
+    CHECK(diag_has("frpc.toml:1: warning: key 'includes[0]': '"));
+    CHECK(diag_has("/frpc.toml' is the main file itself; skipped\n"));
+    CHECK_EQ_INT(c.n_proxies, 1);
+    config_client_free(&c);
+
     /* a missing plain file is an error; a pattern matching nothing warns */
     write_file("frpc.toml", "includes = [\"nope.toml\", \"none/*.toml\"]\n");
     CHECK_EQ_INT(load_main(&c), -1);
