@@ -8,6 +8,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config                           # toolchain
   libuv1-dev libssl-dev libjansson-dev node-llhttp          # burrow's libraries (llhttp: C sources)
+  libyaml-dev                                               # YAML (and JSON) config files
   libminiupnpc-dev libnatpmp-dev                            # router port mapping (UPnP IGD, NAT-PMP)
   libldns-dev                                               # DDNS: RFC 2136 UPDATE with TSIG
   libzstd-dev                                               # transport.useCompression (zstd streams)

@@ -1,7 +1,9 @@
 /* config: frp's TOML schema (frps.toml / frpc.toml) mapped onto burrow's settings.
  *
  * config_load_server()/config_load_client() read a file, expand frp's
- * `{{ .Envs.NAME }}` templates, parse TOML, apply defaults and validate.
+ * `{{ .Envs.NAME }}` templates, parse it (TOML, YAML, JSON or frp's legacy
+ * INI, by its name: config/cfg_format.h), follow a client's `includes`,
+ * apply defaults and validate.
  * Diagnostics go to the `diag` stream (stderr when NULL), one line each:
  *   FILE:LINE: warning: unknown key 'foo'
  *   FILE:LINE: warning: frp key 'webServer.assetsDir' is not supported by burrow yet; ignored
@@ -324,6 +326,13 @@ int config_parse_server(const char *name, const char *text, size_t len, server_c
                         FILE *diag);
 int config_parse_client(const char *name, const char *text, size_t len, client_cfg_t *out,
                         FILE *diag);
+
+/* `burrow config convert`: the tree (toml.h; free with toml_free) of the
+ * file at `path` in whatever format it is (config/cfg_format.h), templates
+ * expanded, `includes` not followed. `role` matters for legacy INI only:
+ * 0 a server's, 1 a client's, -1 guessed from the keys (cfg_ini.h).
+ * NULL after printing the problem to diag. */
+struct toml_value *config_read_tree(const char *path, int role, FILE *diag);
 
 void config_server_free(server_cfg_t *cfg); /* frees members; cfg itself is the caller's */
 void config_client_free(client_cfg_t *cfg);
