@@ -8,8 +8,10 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config                           # toolchain
   libuv1-dev libssl-dev libjansson-dev node-llhttp          # burrow's libraries (llhttp: C sources)
+  libyaml-dev                                               # YAML (and JSON) config files
   libminiupnpc-dev libnatpmp-dev                            # router port mapping (UPnP IGD, NAT-PMP)
   libldns-dev                                               # DDNS: RFC 2136 UPDATE with TSIG
+  libzstd-dev                                               # transport.useCompression (zstd streams)
   python3                                                    # the demo's web server
 )
 if [ "${1:-}" != "--build" ]; then
@@ -24,6 +26,7 @@ if [ "${1:-}" != "--build" ]; then
     vsftpd lftp samba smbclient tigervnc-standalone-server    # lab: the seed's home uses (FTP, SMB, VNC)
     libnginx-mod-http-dav-ext                                 # lab: WebDAV PROPFIND in nginx (home uses)
     systemd man-db groff-base                                 # install test: systemd-analyze verify, man page rendering
+    zstd                                                      # fuzz seeds.py: fuzz_zstd_stream streams
   )
 fi
 # QUIC (P2P): ngtcp2 1.x with its GnuTLS backend. Debian 12 carries 0.12

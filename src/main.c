@@ -20,6 +20,7 @@ static const subcommand_t subcommands[] = {
     {"status", cmd_status, "a running client's proxies and their state (its admin API)"},
     {"reload", cmd_reload, "make a running client apply its edited config (its admin API)"},
     {"nat", cmd_nat, "what the network between you and the internet allows (router mapping)"},
+    {"config", cmd_config, "show a config (legacy INI, YAML, JSON) as TOML: config convert FILE"},
     {"wake", cmd_wake, "power a machine on the LAN on (Wake-on-LAN magic packet)"},
     {"version", cmd_version, "print the version"},
 };

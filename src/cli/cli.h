@@ -12,6 +12,8 @@
 int cmd_server(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* `burrow config convert FILE`: any config format as TOML (cmd_config.c). */
+int cmd_config(int argc, char **argv);
 int cmd_nat(int argc, char **argv);
 /* `burrow wake MAC`: a Wake-on-LAN magic packet on this host's LANs (cmd_wake.c). */
 int cmd_wake(int argc, char **argv);

@@ -22,7 +22,7 @@ static void usage(void)
            "Type=notify) it reports READY=1 once logged in or once the first\n"
            "attempt failed, and its state in STATUS=.\n"
            "\n"
-           "  -c, --config FILE  configuration file (frpc.toml)\n"
+           "  -c, --config FILE  configuration file (frpc.toml; .yaml, .json, legacy .ini)\n"
            "  --state-dir DIR    where known server fingerprints are kept\n"
            "                     (default /var/lib/burrow as root, else ~/.local/state/burrow)\n"
            "  --check            validate the configuration and exit\n"

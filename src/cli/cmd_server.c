@@ -16,7 +16,7 @@ static void usage(void)
            "Under systemd (burrow-server.service, Type=notify) it reports READY=1\n"
            "once its ports are bound.\n"
            "\n"
-           "  -c, --config FILE  configuration file (frps.toml)\n"
+           "  -c, --config FILE  configuration file (frps.toml; .yaml, .json, legacy .ini)\n"
            "  --state-dir DIR    where the self-signed certificate is kept\n"
            "                     (default /var/lib/burrow as root, else ~/.local/state/burrow)\n"
            "  --check            validate the configuration and exit\n"

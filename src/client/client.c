@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client/client_int.h"
+#include "net/conn_zstd.h"
 #include "client/resume_store.h"
 #include "inspect/inspector.h"
 #include "proto/ctl.h"
@@ -281,7 +282,11 @@ static void on_proxy_resp(void *owner, json_t *m)
         cproxy_t *p = c->proxies[i];
         if (strcmp(p->wire_name, name) != 0) continue;
         if (cproxy_health_down(p)) return; /* an answer to a NEW_PROXY sent before it went down */
-        if (msg_bool(m, "ok", 0)) {
+        char why[160];
+        if (msg_bool(m, "ok", 0) && !cshape_accept(p, m, why, sizeof why)) {
+            client_unregister_proxy(c, p);
+            schedule_proxy_retry(p, why);
+        } else if (msg_bool(m, "ok", 0)) {
             p->remote_port = port;
             p->retry_ms = 0;
             p->registered = true;
@@ -700,19 +705,24 @@ fail:
     return NULL;
 }
 
-/* transport.useCompression on a secret proxy or a visitor is accepted for
- * frp's sake but not applied (the stream is AEAD records, end to end): said
- * once per entry, at start. useEncryption needs no word: always on. */
+/* transport.useCompression: non-secret kinds compress their work conns
+ * (cshape.c); an stcp/xtcp visitor asks its owner, which agrees whenever it
+ * can (the records then carry a zstd stream), so the owner's own key does
+ * nothing; sudp does not compress. Said once per entry, at start.
+ * useEncryption needs no word: always on. */
 static void note_compression(const client_cfg_t *cfg)
 {
     for (int i = 0; i < cfg->n_proxies; i++)
-        if (cfg->proxies[i].use_compression)
-            LOG_I("proxy name=%s: transport.useCompression is accepted but not applied",
+        if (cfg->proxies[i].use_compression && kind_has(cfg->proxies[i].kind, KIND_SECRET))
+            LOG_I("proxy name=%s: transport.useCompression is decided by the visitor's key "
+                  "(stcp, xtcp) or not applied (sudp)",
                   cfg->proxies[i].name);
     for (int i = 0; i < cfg->n_visitors; i++)
-        if (cfg->visitors[i].use_compression)
-            LOG_I("visitor name=%s: transport.useCompression is accepted but not applied",
-                  cfg->visitors[i].name);
+        if (cfg->visitors[i].use_compression &&
+            (strcmp(cfg->visitors[i].type, "sudp") == 0 || !conn_zstd_available()))
+            LOG_W("visitor name=%s: transport.useCompression is not applied (%s)",
+                  cfg->visitors[i].name,
+                  conn_zstd_available() ? "sudp" : "this burrow was built without zstd");
 }
 
 void client_start(cli_t *c)

@@ -109,6 +109,10 @@ typedef struct cproxy {
     /* [proxies.plugin] (src/plugin): the instance, one reference held until
      * the proxy is released; NULL: the local service */
     plugin_inst_t *plugin;
+    /* cshape.c: the bandwidth limit in client mode (held; relays hold it
+     * too), NULL: none; compress: the server took useCompression */
+    struct shaper *shaper;
+    bool compress;
     ref_t ref;
 } cproxy_t;
 
@@ -244,6 +248,22 @@ void ccfg_box_drop(ccfg_box_t *b);
  * `src` the user's address ("" when unknown). */
 void cplugin_serve(const cproxy_t *p, conn_t *conn, const char *src, const uint8_t *early,
                    size_t early_len);
+/* cshape.c: transport.bandwidthLimit and useCompression */
+/* Adds compression / bandwidth_limit to a NEW_PROXY for cfg. */
+void cshape_encode(json_t *o, const proxy_cfg_t *cfg);
+/* NEW_PROXY_RESP ok for p: false (reason in err) when the server did not
+ * take what p asked for; sets p->compress. */
+bool cshape_accept(cproxy_t *p, json_t *m, char *err, size_t errlen);
+/* The client-mode shaper of a new proxy; 0 or -1 (no memory). */
+int cshape_open(cproxy_t *p, uv_loop_t *loop);
+/* The proxy is retired: its limit ends (the shaper's timer closes now). */
+void cshape_stop(cproxy_t *p);
+void cshape_close(cproxy_t *p);
+/* Replaces *c, a work conn after START_WORK, by its zstd stream; `rest`
+ * (compressed) is delivered once the new conn is resumed. false: no memory
+ * (*c untouched). */
+bool cshape_wrap(cwork_t *w, conn_t **c, const conn_cbs_t *cbs, const uint8_t *rest,
+                 size_t rest_len);
 
 /* cexpose.c */
 /* directExpose: asks the router to map p's localPort (a reference to p is

@@ -38,6 +38,7 @@ json_t *cproxy_new_proxy_msg(const cproxy_t *p)
     }
     const cproxy_ops_t *ops = cproxy_ops(cfg->kind);
     if (o && ops && ops->encode) ops->encode(o, cfg);
+    cshape_encode(o, cfg);
     return o;
 }
 
@@ -74,6 +75,7 @@ static void cproxy_release(ref_t *r)
 {
     cproxy_t *p = REF_OWNER(r, cproxy_t, ref);
     plugin_inst_drop(p->plugin);
+    cshape_close(p);
     ccfg_box_drop(p->box);
     free(p);
 }
@@ -111,6 +113,10 @@ cproxy_t *cproxy_new(cli_t *c, const proxy_cfg_t *cfg, ccfg_box_t *box)
     }
     p->cfg = cfg;
     p->cli = c;
+    if (cshape_open(p, c->loop) != 0) {
+        free(p);
+        return NULL;
+    }
     p->box = box;
     if (box) ref_hold(&box->ref);
     ref_init(&p->ref, 1, cproxy_release); /* the caller's list */
@@ -162,5 +168,6 @@ void cproxy_retire(cproxy_t *p)
     cexpose_stop(p);
     chealth_close(p->health);
     p->health = NULL;
+    cshape_stop(p);
     uv_close((uv_handle_t *)&p->retry, on_retry_closed);
 }

@@ -14,6 +14,7 @@
 
 #include "client/client_int.h"
 #include "net/conn_e2e.h"
+#include "net/conn_zstd.h"
 #include "net/tunnels.h"
 #include "proto/stcp_hs.h"
 #include "util/log.h"
@@ -182,11 +183,19 @@ static void owner_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
         return;
     }
     s->raw = NULL;
+    /* The visitor asked for compression: zstd inside the e2e records. */
+    conn_t *z = s->hs.zstd ? conn_zstd_new(s->e2e, &e2e_cbs, s, NULL, 0) : s->e2e;
+    if (!z) {
+        conn_close(s->e2e); /* e2e_close frees s */
+        return;
+    }
+    conn_t *e2e = s->e2e;
+    s->e2e = z;
     /* Paused through the e2e conn (its flag, then the inner's), so that the
      * relay's resume reaches the inner conn. */
     conn_pause(s->e2e);
     log_accepted(s);
-    conn_e2e_feed(s->e2e, rest, rest_len);
+    conn_e2e_feed(e2e, rest, rest_len);
     if (conn_is_closing(s->e2e)) return;
     cresolve_refresh(s->proxy); /* a host-name localIP: the next one follows a change */
     s->local = conn_new(conn_loop(raw), &local_cbs, s);
@@ -268,6 +277,8 @@ void cstcp_start_owner(cwork_t *w, const uint8_t *rest, size_t rest_len, cstcp_a
     s->next = c->stcps;
     if (c->stcps) c->stcps->prev = s;
     c->stcps = s;
+    /* Compression inside the records: on the stcp relay path (stcp, xtcp). */
+    s->hs.can_zstd = accepted == owner_accepted && conn_zstd_available();
     conn_set_cbs(s->raw, &raw_cbs, s);
     if (rest_len) raw_data(s->raw, rest, rest_len);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client/client_int.h"
+#include "net/shaper.h"
 #include "net/udp_sessions.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
@@ -80,7 +81,9 @@ static void on_local_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
     cudp_t *u = s->u;
     (void)addr;
     if (nread <= 0 || (flags & UV_UDP_PARTIAL) || !u->c || !s->sess) return;
-    if (conn_pending(u->c) > CONN_HIGH_WATER) return;                  /* full: drop, as UDP may */
+    if (conn_pending(u->c) > CONN_HIGH_WATER) return; /* full: drop, as UDP may */
+    /* Over transport.bandwidthLimit: dropped, as a full queue drops. */
+    if (u->proxy->shaper && !shaper_admit(u->proxy->shaper, 1, (size_t)nread)) return;
     (void)udp_sessions_find(&u->sessions, s->sid, uv_now(sock->loop)); /* used now */
     /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
      * a broken work conn reports itself through its own error callback. */
@@ -140,6 +143,7 @@ static int on_udp_frame(void *ctx, const frame_t *f)
     if (!sess) sess = sess_open(u, sid, now);
     if (!sess) return 0;
     lsock_t *s = sess->data;
+    if (u->proxy->shaper && !shaper_admit(u->proxy->shaper, 0, len)) return 0; /* over the limit */
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     int rc = uv_udp_try_send(&s->sock, &b, 1, NULL);
     if (rc < 0) {
@@ -222,6 +226,7 @@ void cudp_adopt(const cproxy_t *proxy, conn_t *conn, const uint8_t *rest, size_t
     uv_timer_start(&u->sweep, on_sweep, UDP_SWEEP_MS, UDP_SWEEP_MS);
     conn_set_cbs(conn, &cudp_cbs, u);
     if (rest_len && framer_feed(&u->fr, rest, rest_len, on_udp_frame, u) < 0) conn_close(conn);
+    conn_resume(conn); /* a compressed work conn holds its first bytes until resumed */
 }
 
 static void cudp_start(cwork_t *w, const uint8_t *rest, size_t rest_len)

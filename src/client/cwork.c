@@ -192,7 +192,7 @@ static void on_local_ready(conn_t *local, int status)
         ref_drop(&w->ref);
         return;
     }
-    relay_meter_t m;
+    relay_meter_t m = {0};
     const proxy_cfg_t *cfg = w->proxy->cfg;
     if (cfg->ftp && !w->ftp_data && !w->ftp_active) { /* an FTP control connection */
         cftp_start(c, w->proxy, work, local, early, early_len, w->src);
@@ -203,8 +203,9 @@ static void on_local_ready(conn_t *local, int status)
     /* Tagged with the proxy, so that removing it (reload) ends these. Only
      * an inspected proxy's relay carries a tap (none costs nothing). */
     bool tap = cfg->inspect && inspector_tap(c->inspector, cfg->name, w->src, &m);
+    m.shaper = w->proxy->shaper; /* client-mode bandwidthLimit, or NULL */
     tunnels_relay_ex(&c->tunnels, work, local, early, early_len, kind_name(cfg->kind),
-                     tap ? &m : NULL, w->proxy);
+                     tap || m.shaper ? &m : NULL, w->proxy);
     free(early);
     ref_drop(&w->ref); /* the conn's: the relay owns both conns now */
 }
@@ -381,6 +382,8 @@ static int on_work_frame(void *ctx, const frame_t *f)
     return 1; /* the rest of the input is the proxy's */
 }
 
+static const conn_cbs_t work_cbs;
+
 static void on_work_data(conn_t *conn, const uint8_t *p, size_t n)
 {
     cwork_t *w = conn_data(conn);
@@ -391,7 +394,18 @@ static void on_work_data(conn_t *conn, const uint8_t *p, size_t n)
         return;
     }
     if (!w->started || conn_is_closing(conn)) return;
-    cproxy_ops(w->proxy->cfg->kind)->start(w, p + used, n - (size_t)used);
+    const uint8_t *rest = p + used;
+    size_t rest_len = n - (size_t)used;
+    /* useCompression: what follows START_WORK is a zstd stream; the rest
+     * read so far is the new conn's to decode once its owner resumes it. */
+    if (w->proxy->compress) {
+        if (!cshape_wrap(w, &w->c, &work_cbs, rest, rest_len)) {
+            conn_close(conn);
+            return;
+        }
+        rest_len = 0;
+    }
+    cproxy_ops(w->proxy->cfg->kind)->start(w, rest, rest_len);
 }
 
 static void on_work_ready(conn_t *conn, int status)

@@ -30,6 +30,7 @@
 #include "client/client_int.h"
 #include "net/addr.h"
 #include "net/conn_e2e.h"
+#include "net/conn_zstd.h"
 #include "net/listener.h"
 #include "net/tunnels.h"
 #include "proto/stcp_hs.h"
@@ -177,13 +178,20 @@ static const conn_cbs_t e2e_cbs = {
 static void vc_relay(vconn_t *vc, const uint8_t *rest, size_t rest_len)
 {
     cvisitor_t *v = vc->v;
-    conn_t *e2e = conn_e2e_new(vc->srv, &vc->hs.keys, E2E_V2O, &e2e_cbs, vc);
+    conn_t *inner = conn_e2e_new(vc->srv, &vc->hs.keys, E2E_V2O, &e2e_cbs, vc);
+    if (!inner) {
+        vc_end(vc);
+        return;
+    }
+    vc->srv = inner;
+    /* Compression agreed: zstd inside the records; e2e is what the relay sees. */
+    conn_t *e2e = vc->hs.zstd ? conn_zstd_new(inner, &e2e_cbs, vc, NULL, 0) : inner;
     if (!e2e) {
         vc_end(vc);
         return;
     }
     vc->srv = e2e;
-    conn_e2e_feed(e2e, rest, rest_len);
+    conn_e2e_feed(inner, rest, rest_len);
     if (conn_is_closing(e2e) || !vc->local || !v) return;
     LOG_I("visitor connected name=%s proxy=%s peer=%s path=relay", LOG_ESC(v->cfg->name),
           LOG_ESC(v->proxy), conn_peer(vc->local));
@@ -278,6 +286,8 @@ static void vc_dial(vconn_t *vc)
         vc_end(vc);
         return;
     }
+    /* transport.useCompression: zstd inside the e2e records, if the owner agrees. */
+    vc->hs.want_zstd = v->cfg->use_compression && conn_zstd_available();
     vc->srv = conn_new(c->loop, &srv_cbs, vc);
     if (!vc->srv) {
         vc_end(vc);

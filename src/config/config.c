@@ -27,11 +27,16 @@
 
 #include "net/addr.h"
 #include "proto/meta.h"
+#include "net/conn_zstd.h"
 #include "util/strbuf.h"
 #include "config/config_lb.h"
 #include "config/config_plugin.h"
+#include "config/cfg_format.h"
+#include "config/cfg_include.h"
+#include "config/cfg_yaml.h"
 #include "config/config_range.h"
 #include "config/config_suggest.h"
+#include "config/config_shape.h"
 #include "config/toml.h"
 #include "ddns/dyndns2_url.h"
 #include "util/log.h"
@@ -43,6 +48,15 @@
 
 /* ---- diagnostics ------------------------------------------------------- */
 
+/* Lines of an included file (includes[k-1]) are k * INC_LINE_BASE + line in
+ * the merged tree; every file is at most CFG_MAX_BYTES, so fewer lines. */
+#define INC_LINE_BASE (1 << 24)
+
+typedef struct inc_file {
+    char *name;      /* the included file's path, for messages */
+    cfg_text_t text; /* its range-expanded text (line map) */
+} inc_file_t;
+
 typedef struct ctx {
     const char *file;
     FILE *diag;
@@ -52,28 +66,51 @@ typedef struct ctx {
     int range_k;            /* a plain range proxy's copy being loaded (K_PORT_RANGE) */
     bool quiet;             /* count diagnostics without printing (range copies after the first) */
     cfg_text_t ranged;      /* owned; freed when the parse ends (ctx_done) */
+    bool client;            /* the client's schema (includes, INI role) */
+    inc_file_t *inc;        /* owned: the files `includes` named */
+    int n_inc;
 } ctx_t;
 
 static void ctx_done(ctx_t *c)
 {
     c->text = NULL;
     cfg_text_free(&c->ranged);
+    for (int i = 0; i < c->n_inc; i++) {
+        free(c->inc[i].name);
+        cfg_text_free(&c->inc[i].text);
+    }
+    free(c->inc);
+    c->inc = NULL;
+    c->n_inc = 0;
 }
 
-/* A line of the parsed (range-expanded) text as a line of the file. */
+/* A line of the parsed (range-expanded) text as a line of its file: for an
+ * included file, k * INC_LINE_BASE + its line. */
 static int file_line(const ctx_t *c, int line)
 {
-    return cfg_text_line(c->text, line);
+    int k = c->n_inc > 0 && line > 0 ? line / INC_LINE_BASE : 0;
+    if (k == 0 || k > c->n_inc) return cfg_text_line(c->text, line);
+    return k * INC_LINE_BASE + cfg_text_line(&c->inc[k - 1].text, line % INC_LINE_BASE);
+}
+
+/* The file a (file_line) line is in, and the line within it. */
+static const char *file_of(const ctx_t *c, int *line)
+{
+    int k = c->n_inc > 0 && *line > 0 ? *line / INC_LINE_BASE : 0;
+    if (k == 0 || k > c->n_inc) return c->file;
+    *line %= INC_LINE_BASE;
+    return c->inc[k - 1].name;
 }
 
 static void vreport(ctx_t *c, int line, const char *kind, const char *fmt, va_list ap)
 {
     line = file_line(c, line);
     if (c->quiet) return;
+    const char *file = file_of(c, &line);
     if (line > 0)
-        fprintf(c->diag, "%s:%d: %s: ", c->file, line, kind);
+        fprintf(c->diag, "%s:%d: %s: ", file, line, kind);
     else
-        fprintf(c->diag, "%s: %s: ", c->file, kind);
+        fprintf(c->diag, "%s: %s: ", file, kind);
     vfprintf(c->diag, fmt, ap);
     fputc('\n', c->diag);
 }
@@ -212,6 +249,10 @@ typedef enum {
     K_HOST,        /* char * at `off`: an IP literal or a host name */
     K_CLIENT_ID,   /* char * at `off`: 1..CLIENT_ID_MAX bytes of text */
     K_PLUGIN,      /* plugin_cfg_t at `off`: [proxies.plugin] (config_plugin.c) */
+    K_COMPRESSION, /* bool at `off`; true needs a build with zstd */
+    K_BANDWIDTH,   /* int at `off`: "1MB", "512KB" (config_shape.h) */
+    K_BW_MODE,     /* int at `off`: "client" or "server" (config_shape.h) */
+    K_INCLUDES,    /* client `includes`: merged before the walk (load_includes) */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -245,7 +286,7 @@ typedef struct key_spec {
         FRP("log.maxDays"), FRP("log.disablePrintColor")
 #define AUTH_KEYS(T)                                                                               \
     SECTION("auth"), STR("auth.token", T, token), CHECKED("auth.method", K_AUTH_METHOD),           \
-        FRP_EACH("auth.oidc"), FRP("auth.additionalScopes")
+        FRP_EACH("auth.oidc"), FRP("auth.additionalScopes"), FRP_EACH("auth.tokenSource")
 /* webServer.* (frp's keys), the same in both files. */
 #define WEB_KEYS(T)                                                                                \
     SECTION("webServer"), STR("webServer.addr", T, web.addr),                                      \
@@ -307,6 +348,7 @@ static const key_spec_t server_keys[] = {
     FRP("udpPacketSize"),
     FRP("natholeAnalysisDataReserveHours"),
     FRP("httpPlugins"),
+    FRP("allowedClientIPs"),
     END,
 };
 
@@ -334,6 +376,7 @@ static const key_spec_t client_keys[] = {
     FRP("transport.dialServerTimeout"),
     FRP("transport.dialServerKeepalive"),
     FRP("transport.connectServerLocalIP"),
+    FRP("transport.connectServerInterface"),
     FRP("transport.proxyURL"),
     FRP("transport.tcpMux"),
     FRP("transport.tcpMuxKeepaliveInterval"),
@@ -359,7 +402,7 @@ static const key_spec_t client_keys[] = {
     FRP("dnsServer"),
     FRP("start"),
     FRP("udpPacketSize"),
-    FRP("includes"),
+    CHECKED("includes", K_INCLUDES),
     FRP_EACH("virtualNet"),
     FRP("featureGates"),
     END,
@@ -373,9 +416,9 @@ static const key_spec_t proxy_keys[] = {
     KEY("remotePort", K_PORT_RANGE, offsetof(proxy_cfg_t, remote_port), 0, 65535),
     SECTION("transport"),
     SPECIAL("transport.useEncryption", K_SECRET_BOOL, proxy_cfg_t, use_encryption),
-    SPECIAL("transport.useCompression", K_SECRET_BOOL, proxy_cfg_t, use_compression),
-    FRP("transport.bandwidthLimit"),
-    FRP("transport.bandwidthLimitMode"),
+    SPECIAL("transport.useCompression", K_COMPRESSION, proxy_cfg_t, use_compression),
+    SPECIAL("transport.bandwidthLimit", K_BANDWIDTH, proxy_cfg_t, bandwidth_limit),
+    SPECIAL("transport.bandwidthLimitMode", K_BW_MODE, proxy_cfg_t, bandwidth_mode),
     SPECIAL("transport.proxyProtocolVersion", K_PP_VERSION, proxy_cfg_t, proxy_protocol),
     BOOL("inspect", proxy_cfg_t, inspect),
     SPECIAL("wakeOnLan", K_PROXY_NAME, proxy_cfg_t, wake_on_lan),
@@ -668,6 +711,42 @@ HANDLER(h_secret_bool)
         h_bool(c, w, k, path, kv);
     else
         h_frp(c, w, k, path, kv);
+}
+
+/* transport.useCompression: the work conn's stream is compressed, which
+ * needs zstd in this build. Secret kinds take it as before (their records
+ * are end to end; not applied, the client says so). */
+HANDLER(h_compression)
+{
+    const proxy_cfg_t *p = w->base;
+    h_bool(c, w, k, path, kv);
+    if (*(bool *)field_of(w, k) && !kind_has(p->kind, KIND_SECRET) && !conn_zstd_available())
+        error_at(c, kv->line,
+                 "key '%s': this burrow was built without zstd (libzstd-dev), which "
+                 "compression needs",
+                 path);
+}
+
+HANDLER(h_bandwidth)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (config_parse_bandwidth(v->u.s.ptr, v->u.s.len, field_of(w, k)) == 0) return;
+    char shown[SHOW_LEN];
+    error_at(c, kv->line,
+             "key '%s': bad bandwidth '%s' (expected a number and KB or MB per second, "
+             "e.g. \"512KB\" or \"1MB\"; at most 1024MB)",
+             path, show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
+}
+
+HANDLER(h_bw_mode)
+{
+    const toml_value_t *v = kv->value;
+    if (!expect_string(c, path, kv->line, v)) return;
+    if (config_parse_bw_mode(v->u.s.ptr, v->u.s.len, field_of(w, k)) == 0) return;
+    char shown[SHOW_LEN];
+    error_at(c, kv->line, "key '%s': unknown mode '%s' (expected \"client\" or \"server\")", path,
+             show(shown, sizeof shown, v->u.s.ptr, v->u.s.len));
 }
 
 HANDLER(h_frp_each)
@@ -1198,14 +1277,28 @@ static void check_required(ctx_t *c, const char *scope, const toml_value_t *tab,
         error_at(c, tab->line, "missing required key '%s.%s'", scope, key);
 }
 
+/* "line N" for a line of the message's own file, else "FILE:N" (an
+ * included file's). */
+static const char *line_ref(const ctx_t *c, int at, int line, char *buf, size_t size)
+{
+    int here = file_line(c, at), there = file_line(c, line);
+    const char *here_file = file_of(c, &here), *file = file_of(c, &there);
+    if (file == here_file)
+        snprintf(buf, size, "line %d", there);
+    else
+        snprintf(buf, size, "%s:%d", file, there);
+    return buf;
+}
+
 static void check_unique_name(ctx_t *c, const client_cfg_t *cfg, const char *scope,
                               const proxy_cfg_t *p)
 {
+    char ref[PATH_LEN];
     for (int i = 0; i < cfg->n_proxies; i++) {
         const proxy_cfg_t *q = &cfg->proxies[i];
         if (q->name && strcmp(q->name, p->name) == 0) {
-            error_at(c, p->line, "key '%s.name': duplicate proxy name '%s' (first at line %d)",
-                     scope, p->name, file_line(c, q->line));
+            error_at(c, p->line, "key '%s.name': duplicate proxy name '%s' (first at %s)", scope,
+                     p->name, line_ref(c, p->line, q->line, ref, sizeof ref));
             return;
         }
     }
@@ -1537,11 +1630,12 @@ static void check_visitor(ctx_t *c, const client_cfg_t *cfg, const char *scope,
         error_at(c, key_line(tab, "bindPort"),
                  "key '%s.bindPort': 0 is not a port (below 0 binds nothing)", scope);
     check_xtcp_keys(c, scope, tab, v);
+    char ref[PATH_LEN];
     for (int i = 0; v->name && i < cfg->n_visitors; i++)
         if (cfg->visitors[i].name && strcmp(cfg->visitors[i].name, v->name) == 0)
             error_at(c, key_line(tab, "name"),
-                     "key '%s.name': duplicate visitor name '%s' (first at line %d)", scope,
-                     v->name, cfg->visitors[i].line);
+                     "key '%s.name': duplicate visitor name '%s' (first at %s)", scope, v->name,
+                     line_ref(c, key_line(tab, "name"), cfg->visitors[i].line, ref, sizeof ref));
 }
 
 static void load_visitor(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *tab)
@@ -1848,6 +1942,10 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_HOST] = h_host,
     [K_CLIENT_ID] = h_client_id,
     [K_PLUGIN] = h_plugin,
+    [K_COMPRESSION] = h_compression,
+    [K_BANDWIDTH] = h_bandwidth,
+    [K_BW_MODE] = h_bw_mode,
+    [K_INCLUDES] = h_nothing,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -1946,7 +2044,7 @@ char *config_expand_env(const char *text, size_t len, size_t *out_len)
 /* A template naming an unset variable is an error (frp would put "" there:
  * `auth.token = "{{ .Envs.TOKEN }}"` with TOKEN forgotten would silently
  * mean no token). Lines that are comments are left alone. */
-static void check_env_set(ctx_t *c, const char *text, size_t len)
+static void check_env_set(ctx_t *c, const char *text, size_t len, int base)
 {
     int line = 1;
     bool comment = false, blank = true; /* of the line so far */
@@ -1958,13 +2056,13 @@ static void check_env_set(ctx_t *c, const char *text, size_t len)
             blank = true;
             continue;
         }
-        if (blank && ch == '#') comment = true;
+        if (blank && (ch == '#' || ch == ';')) comment = true; /* TOML, YAML; INI's ';' */
         if (ch != ' ' && ch != '\t') blank = false;
         size_t end = ch == '{' && !comment ? match_template(text, len, i, name, sizeof name) : 0;
         if (!end) continue;
         if (!getenv(name))
-            error_at(c, line, "template '{{ .Envs.%s }}': environment variable %s is not set", name,
-                     name);
+            error_at(c, base + line,
+                     "template '{{ .Envs.%s }}': environment variable %s is not set", name, name);
         i = end - 1;
     }
 }
@@ -1984,27 +2082,208 @@ static int expand_ranges(ctx_t *c, const char *text, size_t len, cfg_text_t *out
     return rc;
 }
 
-static int parse_tree(ctx_t *c, const char *text, size_t len, const key_spec_t *specs, void *base)
+/* ---- front ends and includes ------------------------------------------ */
+
+/* Where an INI warning's line is: the main file (0) or includes[k-1]. */
+typedef struct ini_warn_arg {
+    ctx_t *c;
+    int base;
+} ini_warn_arg_t;
+
+static void ini_warn(void *arg, int line, const char *msg)
+{
+    ini_warn_arg_t *a = arg;
+    warn_at(a->c, line > 0 ? a->base + line : 0, "%s", msg);
+}
+
+/* Prints a front end's syntax error at the file's line and column. */
+static void syntax_error(ctx_t *c, const char *file, int line, const toml_error_t *terr)
+{
+    char shown[sizeof terr->msg];
+    char msg[sizeof terr->msg];
+    memcpy(msg, terr->msg, sizeof msg);
+    msg[sizeof msg - 1] = '\0';
+    fprintf(c->diag, "%s:%d:%d: error: %s\n", file, line, terr->col,
+            show(shown, sizeof shown, msg, strlen(msg)));
+    c->errors++;
+}
+
+/* Expands {{ .Envs.X }} in text and parses it in the format its name says.
+ * NULL after reporting. `base` is added to INI warnings' lines. */
+static toml_value_t *parse_text(ctx_t *c, const char *name, const char *text, size_t len, int base,
+                                toml_error_t *terr)
 {
     size_t n = 0;
-    check_env_set(c, text, len);
-    if (c->errors) return c->errors;
+    int before = c->errors;
+    check_env_set(c, text, len, base);
+    if (c->errors > before) return NULL;
     char *expanded = config_expand_env(text, len, &n);
     if (!expanded) {
         out_of_memory(c);
-        return c->errors;
+        return NULL;
+    }
+    cfg_format_t f = cfg_format_of(name, expanded, n);
+    if (f == CFG_INI && !c->quiet)
+        fprintf(c->diag,
+                "%s: note: legacy INI format; the TOML equivalent of this file is shown by "
+                "'burrow config convert %s'\n",
+                name, name);
+    ini_warn_arg_t wa = {c, base};
+    memset(terr, 0, sizeof *terr);
+    toml_value_t *root = cfg_format_parse(
+        f, expanded, n, c->client ? CFG_INI_CLIENT : CFG_INI_SERVER, ini_warn, &wa, terr);
+    free(expanded);
+    return root;
+}
+
+/* Adds `base` to every line of a tree (an included file's). */
+static void shift_lines(toml_value_t *v, int base)
+{
+    v->line += base;
+    if (v->type == TOML_ARRAY)
+        for (size_t i = 0; i < v->u.arr.len; i++)
+            shift_lines(v->u.arr.items[i], base);
+    if (v->type == TOML_TABLE)
+        for (size_t i = 0; i < v->u.tab.len; i++) {
+            v->u.tab.items[i].line += base;
+            shift_lines(v->u.tab.items[i].value, base);
+        }
+}
+
+/* Moves the items of inc's array `key` to the end of root's (created at
+ * `line` when absent). */
+static void merge_array(ctx_t *c, toml_value_t *root, const toml_kv_t *from, int line)
+{
+    const toml_kv_t *to = toml_table_get_kv(root, from->key);
+    toml_value_t *arr = to ? to->value : toml_new(TOML_ARRAY, line, 1);
+    if (!arr) {
+        out_of_memory(c);
+        return;
+    }
+    if (!to && toml_table_put(root, from->key, from->key_len, line, 1, arr) != 0) {
+        toml_free(arr);
+        out_of_memory(c);
+        return;
+    }
+    if (arr->type != TOML_ARRAY) return; /* the walker reports the main file's key */
+    toml_value_t *src = from->value;
+    size_t moved = 0;
+    while (moved < src->u.arr.len && toml_array_append(arr, src->u.arr.items[moved]) == 0)
+        moved++;
+    if (moved < src->u.arr.len) { /* what stays is freed with the included tree */
+        out_of_memory(c);
+        memmove(src->u.arr.items, src->u.arr.items + moved,
+                (src->u.arr.len - moved) * sizeof(void *));
+    }
+    src->u.arr.len -= moved;
+}
+
+/* An included file holds [[proxies]] and [[visitors]] only. */
+static void merge_include(ctx_t *c, toml_value_t *root, toml_value_t *inc)
+{
+    for (size_t i = 0; i < inc->u.tab.len; i++) {
+        const toml_kv_t *kv = &inc->u.tab.items[i];
+        char key[SHOW_LEN];
+        show(key, sizeof key, kv->key, kv->key_len);
+        bool ok = strcmp(kv->key, "proxies") == 0 || strcmp(kv->key, "visitors") == 0;
+        if (!ok)
+            error_at(c, kv->line, "key '%s': an included file holds only proxies and visitors",
+                     key);
+        else if (expect(c, key, kv->line, kv->value, TOML_ARRAY))
+            merge_array(c, root, kv, kv->line);
+    }
+}
+
+/* Parses includes[k-1] and merges it into root. */
+static void load_include(ctx_t *c, toml_value_t *root, const cfg_include_file_t *f, int k)
+{
+    inc_file_t *inc = &c->inc[c->n_inc++];
+    inc->name = dup_mem(c, f->path, strlen(f->path));
+    if (!inc->name) return;
+    int base = k * INC_LINE_BASE;
+    char msg[160];
+    int line = 0, rc = config_expand_ranges(f->text, f->len, &inc->text, msg, sizeof msg, &line);
+    if (rc == -2) {
+        out_of_memory(c);
+        return;
+    }
+    if (rc == -1) {
+        error_at(c, base + line, "%s", msg);
+        return;
+    }
+    if (inc->text.n_lines >= INC_LINE_BASE) {
+        error_at(c, base, "file too long");
+        return;
     }
     toml_error_t terr;
-    memset(&terr, 0, sizeof terr);
-    toml_value_t *root = toml_parse(expanded, n, &terr);
-    free(expanded);
-    if (!root) {
-        char shown[sizeof terr.msg];
-        terr.msg[sizeof terr.msg - 1] = '\0';
-        fprintf(c->diag, "%s:%d:%d: error: %s\n", c->file, file_line(c, terr.line), terr.col,
-                show(shown, sizeof shown, terr.msg, strlen(terr.msg)));
-        return ++c->errors;
+    toml_value_t *tree = parse_text(c, inc->name, inc->text.text, inc->text.len, base, &terr);
+    if (!tree) {
+        if (terr.msg[0]) syntax_error(c, inc->name, cfg_text_line(&inc->text, terr.line), &terr);
+        return;
     }
+    shift_lines(tree, base);
+    merge_include(c, root, tree);
+    toml_free(tree);
+}
+
+static void include_report(void *arg, int index, bool error, const char *msg)
+{
+    ini_warn_arg_t *a = arg;
+    if (error)
+        error_at(a->c, a->base, "key 'includes[%d]': %s", index, msg);
+    else
+        warn_at(a->c, a->base, "key 'includes[%d]': %s", index, msg);
+}
+
+/* The patterns of `includes`: an array of strings. 0, or -1 after errors. */
+static int include_patterns(ctx_t *c, const toml_kv_t *kv, const char **pats, int max)
+{
+    const toml_value_t *arr = kv->value;
+    if (!expect(c, "includes", kv->line, arr, TOML_ARRAY)) return -1;
+    if (arr->u.arr.len > (size_t)max) {
+        error_at(c, kv->line, "key 'includes': more than %d patterns", max);
+        return -1;
+    }
+    for (size_t i = 0; i < arr->u.arr.len; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "includes[%zu]", i);
+        if (!expect_string(c, path, kv->line, arr->u.arr.items[i])) return -1;
+        pats[i] = arr->u.arr.items[i]->u.s.ptr;
+    }
+    return (int)arr->u.arr.len;
+}
+
+/* The client's `includes`: each file's proxies and visitors join root's,
+ * in order, their lines marked with the file (INC_LINE_BASE). */
+static void load_includes(ctx_t *c, toml_value_t *root)
+{
+    const toml_kv_t *kv = toml_table_get_kv(root, "includes");
+    const char *pats[CFG_INCLUDE_MAX_FILES];
+    int n = kv ? include_patterns(c, kv, pats, CFG_INCLUDE_MAX_FILES) : 0;
+    if (n <= 0) return;
+    if (c->text && c->text->n_lines >= INC_LINE_BASE) {
+        error_at(c, kv->line, "key 'includes': the main file is too long");
+        return;
+    }
+    cfg_include_set_t set;
+    ini_warn_arg_t ra = {c, kv->line};
+    cfg_include_read(c->file, pats, n, &set, include_report, &ra);
+    c->inc = calloc((size_t)set.n + 1, sizeof *c->inc);
+    if (!c->inc) out_of_memory(c);
+    for (int i = 0; c->inc && i < set.n; i++)
+        load_include(c, root, &set.v[i], i + 1);
+    cfg_include_free(&set);
+}
+
+static int parse_tree(ctx_t *c, const char *text, size_t len, const key_spec_t *specs, void *base)
+{
+    toml_error_t terr;
+    toml_value_t *root = parse_text(c, c->file, text, len, 0, &terr);
+    if (!root) {
+        if (terr.msg[0]) syntax_error(c, c->file, file_line(c, terr.line), &terr);
+        return c->errors;
+    }
+    if (c->client) load_includes(c, root);
     walk_t w = {specs, base, 0};
     if (root->type == TOML_TABLE) walk(c, &w, root, "");
     toml_free(root);
@@ -2139,7 +2418,7 @@ int config_parse_server(const char *name, const char *text, size_t len, server_c
 int config_parse_client(const char *name, const char *text, size_t len, client_cfg_t *out,
                         FILE *diag)
 {
-    ctx_t c = {.file = name, .diag = diag ? diag : stderr};
+    ctx_t c = {.file = name, .diag = diag ? diag : stderr, .client = true};
     client_defaults(out);
     if (parse_into(&c, text, len, client_keys, out) == 0) {
         client_string_defaults(&c, out);
@@ -2180,7 +2459,30 @@ static char *read_config(const char *path, size_t *len, FILE *diag)
 {
     char *text = read_file(path, len);
     if (!text) fprintf(diag ? diag : stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+    if (text && *len > CFG_MAX_BYTES) {
+        fprintf(diag ? diag : stderr, "%s: error: larger than %u bytes\n", path, CFG_MAX_BYTES);
+        free(text);
+        return NULL;
+    }
     return text;
+}
+
+struct toml_value *config_read_tree(const char *path, int role, FILE *diag)
+{
+    size_t len = 0;
+    char *text = read_config(path, &len, diag);
+    if (!text) return NULL;
+    bool client = role < 0 ? cfg_ini_guess_role(text, len) == CFG_INI_CLIENT : role == 1;
+    ctx_t c = {.file = path, .diag = diag ? diag : stderr, .client = client};
+    toml_value_t *root = NULL;
+    toml_error_t terr;
+    if (expand_ranges(&c, text, len, &c.ranged) == 0) {
+        root = parse_text(&c, path, c.ranged.text, c.ranged.len, 0, &terr);
+        if (!root && terr.msg[0]) syntax_error(&c, path, file_line(&c, terr.line), &terr);
+    }
+    ctx_done(&c);
+    free(text);
+    return root;
 }
 
 int config_load_server(const char *path, server_cfg_t *out, FILE *diag)

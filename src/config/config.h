@@ -1,7 +1,9 @@
 /* config: frp's TOML schema (frps.toml / frpc.toml) mapped onto burrow's settings.
  *
  * config_load_server()/config_load_client() read a file, expand frp's
- * `{{ .Envs.NAME }}` templates, parse TOML, apply defaults and validate.
+ * `{{ .Envs.NAME }}` templates, parse it (TOML, YAML, JSON or frp's legacy
+ * INI, by its name: config/cfg_format.h), follow a client's `includes`,
+ * apply defaults and validate.
  * Diagnostics go to the `diag` stream (stderr when NULL), one line each:
  *   FILE:LINE: warning: unknown key 'foo'
  *   FILE:LINE: warning: unknown key 'serverport' (did you mean 'serverPort'?)
@@ -128,7 +130,13 @@ typedef struct proxy_cfg {
     char *secret_key;       /* secretKey: required, non-empty */
     str_list_t allow_users; /* allowUsers: empty = own user; "*" = anyone with the key */
     bool use_encryption;    /* transport.useEncryption: accepted; always end-to-end */
-    bool use_compression;   /* transport.useCompression: accepted, not applied */
+    /* transport.useCompression: the work conn is zstd-compressed
+     * (net/conn_zstd.h); on secret kinds accepted, not applied */
+    bool use_compression;
+    /* transport.bandwidthLimit (config/config_shape.h): bytes per second in
+     * each direction, shared by the proxy's connections; 0 = none */
+    int bandwidth_limit;
+    int bandwidth_mode; /* transport.bandwidthLimitMode: a bw_mode_t */
     /* wakeOnLan (burrow's own; tcp and http only): the [[wakeOnLan]] entry
      * to wake when the local connect fails; the parser copies that entry's
      * mac (normalised "aa:bb:cc:dd:ee:ff"), interface and password here so
@@ -330,6 +338,13 @@ int config_parse_server(const char *name, const char *text, size_t len, server_c
                         FILE *diag);
 int config_parse_client(const char *name, const char *text, size_t len, client_cfg_t *out,
                         FILE *diag);
+
+/* `burrow config convert`: the tree (toml.h; free with toml_free) of the
+ * file at `path` in whatever format it is (config/cfg_format.h), templates
+ * expanded, `includes` not followed. `role` matters for legacy INI only:
+ * 0 a server's, 1 a client's, -1 guessed from the keys (cfg_ini.h).
+ * NULL after printing the problem to diag. */
+struct toml_value *config_read_tree(const char *path, int role, FILE *diag);
 
 void config_server_free(server_cfg_t *cfg); /* frees members; cfg itself is the caller's */
 void config_client_free(client_cfg_t *cfg);

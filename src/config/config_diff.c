@@ -52,6 +52,8 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "allowUsers", F_STRS, allow_users),
     FLD(proxy_cfg_t, "transport.useEncryption", F_BOOL, use_encryption),
     FLD(proxy_cfg_t, "transport.useCompression", F_BOOL, use_compression),
+    FLD(proxy_cfg_t, "transport.bandwidthLimit", F_INT, bandwidth_limit),
+    FLD(proxy_cfg_t, "transport.bandwidthLimitMode", F_INT, bandwidth_mode),
     FLD(proxy_cfg_t, "inspect", F_BOOL, inspect),
     FLD(proxy_cfg_t, "wakeOnLan", F_STR, wake_on_lan),
     FLD(proxy_cfg_t, "wakeTimeout", F_INT, wake_timeout),

@@ -23,9 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Deepest allowed nesting of tables and arrays, the root being depth 0. */
-#define TOML_MAX_DEPTH 128
-
 /* ------------------------------------------------------------------------ */
 /* Tree nodes                                                               */
 /* ------------------------------------------------------------------------ */
@@ -1402,6 +1399,67 @@ const toml_value_t *toml_table_get(const toml_value_t *tab, const char *key)
 {
     const toml_kv_t *kv = toml_table_get_kv(tab, key);
     return kv ? kv->value : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Building trees for the other front ends (YAML, JSON, legacy INI)         */
+/* ------------------------------------------------------------------------ */
+
+toml_value_t *toml_new(toml_type_t type, int line, int col)
+{
+    node_t *n = calloc(1, sizeof *n);
+    if (!n) return NULL;
+    n->v.type = type;
+    n->v.line = line;
+    n->v.col = col;
+    return &n->v;
+}
+
+toml_value_t *toml_new_string(const char *s, size_t len, int line, int col)
+{
+    char *copy = malloc(len + 1);
+    toml_value_t *v = copy ? toml_new(TOML_STRING, line, col) : NULL;
+    if (!v) {
+        free(copy);
+        return NULL;
+    }
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    v->u.s.ptr = copy;
+    v->u.s.len = len;
+    return v;
+}
+
+int toml_table_put(toml_value_t *tab, const char *key, size_t len, int line, int col,
+                   toml_value_t *v)
+{
+    if (table_find(tab, key, len)) return -1;
+    toml_error_t err = {0};
+    parser_t p = {.err = &err};
+    key_part_t kp = {malloc(len + 1), len, line, col};
+    if (!kp.s) return -2;
+    memcpy(kp.s, key, len);
+    kp.s[len] = '\0';
+    if (table_add(&p, tab, &kp, v)) return 0;
+    free(kp.s);
+    return -2;
+}
+
+int toml_array_append(toml_value_t *arr, toml_value_t *v)
+{
+    toml_error_t err = {0};
+    parser_t p = {.err = &err};
+    return array_push(&p, arr, v) ? 0 : -2;
+}
+
+toml_value_t *toml_table_sub(toml_value_t *tab, const char *key, size_t len, int line, int col)
+{
+    toml_kv_t *kv = table_find(tab, key, len);
+    if (kv) return kv->value->type == TOML_TABLE ? kv->value : NULL;
+    toml_value_t *sub = toml_new(TOML_TABLE, line, col);
+    if (sub && toml_table_put(tab, key, len, line, col, sub) == 0) return sub;
+    toml_free(sub);
+    return NULL;
 }
 
 /* snprintf() at *n into buf, keeping *n within the buffer. */

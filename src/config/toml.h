@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Deepest allowed nesting of tables and arrays, the root being depth 0
+ * (every front end keeps to it: cfg_yaml.c, cfg_ini.c). */
+#define TOML_MAX_DEPTH 128
+
 typedef enum {
     TOML_TABLE,
     TOML_ARRAY,
@@ -83,6 +87,23 @@ void toml_free(toml_value_t *root);
 const toml_value_t *toml_table_get(const toml_value_t *tab, const char *key);
 /* Same, and also returns the key's record (for its line), or NULL. */
 const toml_kv_t *toml_table_get_kv(const toml_value_t *tab, const char *key);
+
+/* Tree building, for the front ends that produce the same tree from other
+ * formats (config/cfg_yaml.c, cfg_json.c, cfg_ini.c). Nodes made here are
+ * freed by toml_free() like the parser's. */
+/* A new empty table/array, or a scalar to fill in; NULL when out of memory. */
+toml_value_t *toml_new(toml_type_t type, int line, int col);
+/* A string value holding a copy of s[0..len). */
+toml_value_t *toml_new_string(const char *s, size_t len, int line, int col);
+/* Adds key (copied) → v (taken on success) to a table: 0, -1 when the key
+ * is already there, -2 when out of memory (then v stays the caller's). */
+int toml_table_put(toml_value_t *tab, const char *key, size_t len, int line, int col,
+                   toml_value_t *v);
+/* Appends v (taken on success) to an array: 0, or -2 when out of memory. */
+int toml_array_append(toml_value_t *arr, toml_value_t *v);
+/* The table under key, created (at line:col) when absent; NULL when the key
+ * holds something else or memory ran out. Borrowed from the tree. */
+toml_value_t *toml_table_sub(toml_value_t *tab, const char *key, size_t len, int line, int col);
 
 /* Formats a date/time value the way the toml-test suite spells it
  * (RFC 3339; local forms drop the offset). Returns the length written. */

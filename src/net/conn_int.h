@@ -13,6 +13,8 @@
  *   conn_e2e.c  end-to-end records over another whole conn (conn_e2e_ops):
  *               the inner conn's callbacks are e2e's, its transport
  *               entries call the inner conn's public functions.
+ *   conn_zstd.c zstd compression over another whole conn (conn_zstd_ops),
+ *               wrapped as conn_e2e.c wraps.
  *   conn_quic.c one QUIC stream (conn_quic_ops): the transport is the
  *               stream of a quic_t (net/quic.h); its state is the
  *               quic_stream_t in `qs` (net/quic_int.h).
@@ -106,7 +108,8 @@ struct conn {
     conn_tcp_t tcp;
     struct quic_stream *qs; /* conn_quic.c's stream while ops == &conn_quic_ops */
     conn_tls_t tls;
-    struct conn_e2e *e2e; /* conn_e2e.c's state while ops == &conn_e2e_ops */
+    struct conn_e2e *e2e;   /* conn_e2e.c's state while ops == &conn_e2e_ops */
+    struct conn_zstd *zstd; /* conn_zstd.c's state while ops == &conn_zstd_ops */
     char peer[CONN_PEER_LEN];
 };
 
@@ -114,6 +117,7 @@ extern const conn_ops_t conn_tcp_ops;
 extern const conn_ops_t conn_tls_ops;
 extern const conn_ops_t conn_e2e_ops;
 extern const conn_ops_t conn_quic_ops;
+extern const conn_ops_t conn_zstd_ops;
 
 /* Helpers the backends call (conn.c). */
 void conn__fail(conn_t *c, int err);     /* on_error once */

@@ -3,7 +3,9 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "net/shaper.h"
 #include "net/splice_pump.h"
 
 #include "util/log.h"
@@ -35,10 +37,17 @@ struct relay {
     unsigned shut[2];     /* our FIN to side i is out */
     unsigned pumped : 1;  /* the splice pump has the sockets */
     unsigned no_pump : 1; /* a side cannot splice, or the pump is unavailable */
+    unsigned blocked[2];  /* side i paused until the other side drains */
     unsigned closed;      /* count of on_close callbacks seen */
     relay_done_cb done;
     void *ctx;
     relay_meter_t meter; /* on_bytes NULL when none */
+    /* meter.shaper, held: side i stays paused while held[i] (what the
+     * shaper did not grant of its last read: held_off of held_len went
+     * already) waits for tokens, wait[i] queued on the shaper */
+    shaper_waiter_t wait[2];
+    uint8_t *held[2];
+    size_t held_len[2], held_off[2];
 };
 
 static void meter(relay_t *r, int from, uint64_t n)
@@ -100,30 +109,113 @@ static void maybe_pump(relay_t *r)
           (unsigned long long)(r->bytes[0] + r->bytes[1]));
 }
 
+/* Writes n bytes read from side i to the other side; when that side is
+ * full, side i pauses until it drains. false: the relay is closing. */
+static bool forward(relay_t *r, int i, const uint8_t *p, size_t n)
+{
+    int w = conn_write(r->side[!i], p, n);
+    if (w < 0) {
+        close_both(r);
+        return false;
+    }
+    if (w > 0) {
+        r->blocked[i] = 1;
+        conn_pause(r->side[i]); /* resumed in on_drain of the other side */
+    }
+    return true;
+}
+
+/* Waits for tokens for what is held of direction i: a quarter of the
+ * burst at most, so that the bucket is not full (and refill not lost to
+ * its cap) if the loop wakes late. */
+static void wait_more(relay_t *r, int i)
+{
+    size_t left = r->held_len[i] - r->held_off[i], part = shaper_burst(r->meter.shaper) / 4;
+    r->wait[i].want = left < part ? left : part;
+    shaper_wait(r->meter.shaper, &r->wait[i]);
+}
+
+/* Keeps p (copied) behind what side i already holds. */
+static bool hold(relay_t *r, int i, const uint8_t *p, size_t n)
+{
+    uint8_t *h = realloc(r->held[i], r->held_len[i] + n);
+    if (!h) {
+        close_both(r);
+        return false;
+    }
+    memcpy(h + r->held_len[i], p, n);
+    r->held[i] = h;
+    r->held_len[i] += n;
+    return true;
+}
+
+/* A shaped read: what the bandwidth limit grants goes now; the rest of
+ * this one read is kept and side i pauses until it has gone. (A backend
+ * may hand on one more batch read before the pause took: it queues behind
+ * what is held, so the order stays.) */
+static void shaped_data(relay_t *r, int i, const uint8_t *p, size_t n)
+{
+    if (r->held[i]) {
+        hold(r, i, p, n);
+        return;
+    }
+    size_t g = shaper_grant(r->meter.shaper, i, n);
+    if (g && !forward(r, i, p, g)) return;
+    if (g == n || !hold(r, i, p + g, n - g)) return;
+    r->held_off[i] = 0;
+    conn_pause(r->side[i]);
+    wait_more(r, i);
+}
+
 static void on_data(conn_t *c, const uint8_t *p, size_t n)
 {
     relay_t *r = conn_data(c);
     int i = side_of(r, c);
-    conn_t *dst = r->side[!i];
     r->bytes[i] += n;
     meter(r, i, n);
     tap(r, i, p, n);
-    int w = conn_write(dst, p, n);
-    if (w < 0) {
-        close_both(r);
+    if (r->meter.shaper) {
+        shaped_data(r, i, p, n);
         return;
     }
-    if (w > 0) {
-        conn_pause(c); /* resumed in on_drain of dst */
-        return;
-    }
-    maybe_pump(r);
+    if (forward(r, i, p, n) && !r->blocked[i]) maybe_pump(r);
+}
+
+/* Side i reads again once neither its destination's queue nor its
+ * bandwidth limit holds it back. */
+static void maybe_resume(relay_t *r, int i)
+{
+    if (!r->blocked[i] && !r->wait[i].queued && !r->held[i]) conn_resume(r->side[i]);
 }
 
 static void on_drain(conn_t *c)
 {
     relay_t *r = conn_data(c);
-    conn_resume(r->side[!side_of(r, c)]);
+    int i = !side_of(r, c);
+    r->blocked[i] = 0;
+    maybe_resume(r, i);
+}
+
+/* The shaper has tokens for direction i: more of what is held goes. Once
+ * all of it went, a FIN that came meanwhile follows, or reading resumes. */
+static void on_shaped(shaper_waiter_t *w)
+{
+    relay_t *r = w->ctx;
+    int i = w->dir;
+    size_t g = shaper_grant(r->meter.shaper, i, r->held_len[i] - r->held_off[i]);
+    if (g && !forward(r, i, r->held[i] + r->held_off[i], g)) return;
+    r->held_off[i] += g;
+    if (r->held_off[i] < r->held_len[i]) {
+        wait_more(r, i);
+        return;
+    }
+    free(r->held[i]);
+    r->held[i] = NULL;
+    r->held_len[i] = r->held_off[i] = 0;
+    if (r->eof[i])
+        conn_shutdown(r->side[!i]);
+    else
+        maybe_resume(r, i);
 }
 
 /* Both peers sent FIN and both FINs we forwarded are out: nothing more can
@@ -136,8 +228,9 @@ static void maybe_finish(relay_t *r)
 static void on_eof(conn_t *c)
 {
     relay_t *r = conn_data(c);
-    r->eof[side_of(r, c)] = 1;
-    conn_shutdown(r->side[!side_of(r, c)]);
+    int i = side_of(r, c);
+    r->eof[i] = 1;
+    if (!r->held[i]) conn_shutdown(r->side[!i]); /* else after the held bytes */
 }
 
 static void on_shutdown(conn_t *c)
@@ -160,6 +253,11 @@ static void on_close(conn_t *c)
         close_both(r);
         return;
     }
+    for (int i = 0; i < 2; i++) {
+        shaper_cancel(r->meter.shaper, &r->wait[i]);
+        free(r->held[i]);
+    }
+    shaper_drop(r->meter.shaper);
     if (r->done) r->done(r->ctx, r->bytes[0], r->bytes[1]);
     if (r->meter.on_done) r->meter.on_done(r->meter.ctx);
     free(r);
@@ -191,7 +289,11 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
         return NULL;
     }
     if (m) r->meter = *m;
-    if (r->meter.on_data) r->no_pump = 1;
+    /* Tapped or shaped bytes must pass through the process. */
+    if (r->meter.on_data || r->meter.shaper) r->no_pump = 1;
+    shaper_hold(r->meter.shaper);
+    for (int i = 0; i < 2; i++)
+        r->wait[i] = (shaper_waiter_t){.wake = on_shaped, .ctx = r, .dir = i};
     r->side[0] = a;
     r->side[1] = b;
     r->done = done;
@@ -203,6 +305,7 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
         r->bytes[0] += a_to_b_len;
         meter(r, 0, a_to_b_len);
         tap(r, 0, a_to_b, a_to_b_len);
+        if (r->meter.shaper) shaper_charge(r->meter.shaper, 0, a_to_b_len);
         w = conn_write(b, a_to_b, a_to_b_len);
         if (w < 0) {
             close_both(r);
@@ -210,9 +313,10 @@ relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t
         }
     }
     /* Owners may hand conns over paused; start both unless b is already full. */
-    if (w > 0)
+    if (w > 0) {
+        r->blocked[0] = 1;
         conn_pause(a);
-    else
+    } else
         conn_resume(a);
     conn_resume(b);
     return r;

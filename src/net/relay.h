@@ -36,6 +36,11 @@ typedef struct relay_meter {
      * forwarded (the inspector's tap). Set, it keeps the relay off the
      * splice pump, whose bytes never pass through the process. */
     void (*on_data)(void *ctx, int from, const uint8_t *p, size_t n);
+    /* Optional: a bandwidth limit (net/shaper.h; the relay holds a
+     * reference): bytes read from side i are charged to direction i, and
+     * a side in debt pauses until the shaper wakes it. Also keeps the
+     * relay off the splice pump. */
+    struct shaper *shaper;
 } relay_meter_t;
 relay_t *relay_start_metered(conn_t *a, conn_t *b, const uint8_t *a_to_b, size_t a_to_b_len,
                              relay_done_cb done, void *ctx, const relay_meter_t *meter);

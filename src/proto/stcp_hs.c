@@ -49,6 +49,22 @@ static int send_hex(feed_t *f, uint8_t type, const char *key, const uint8_t *p, 
     return send_msg(f, type, json_pack("{s:s}", key, hex));
 }
 
+/* A proof (PROOF or ACCEPT), with `compression: "zstd"` when zstd. */
+static int send_proof(feed_t *f, uint8_t type, const uint8_t proof[E2E_PROOF_LEN], bool zstd)
+{
+    char hex[2 * E2E_PROOF_LEN + 1];
+    auth_hex(proof, E2E_PROOF_LEN, hex);
+    json_t *o = json_pack("{s:s}", "proof", hex);
+    if (o && zstd) json_object_set_new(o, "compression", json_string("zstd"));
+    return send_msg(f, type, o);
+}
+
+static bool asks_zstd(const json_t *m)
+{
+    const char *z = msg_str(m, "compression");
+    return z && strcmp(z, "zstd") == 0;
+}
+
 /* A refusal from the far side: the owner's STCP_REFUSE or the server's ERROR. */
 static int on_refused(feed_t *f, const frame_t *fr, const json_t *m)
 {
@@ -67,7 +83,7 @@ static int v_challenge(feed_t *f, const frame_t *fr, const json_t *m)
         return finish(f, STCP_HS_BAD, "bad-nonce");
     if (e2e_proof(hs->secret, E2E_ROLE_VISITOR, hs->proxy, hs->visitor_user, hs->nonce_v,
                   hs->nonce_o, proof) != 0 ||
-        send_hex(f, MSG_STCP_PROOF, "proof", proof, sizeof proof) != 0)
+        send_proof(f, MSG_STCP_PROOF, proof, hs->want_zstd) != 0)
         return finish(f, STCP_HS_BAD, "send-failed");
     hs->state = S_V_ACCEPT;
     return 0;
@@ -83,6 +99,9 @@ static int v_accept(feed_t *f, const frame_t *fr, const json_t *m)
         !e2e_proof_ok(hs->secret, E2E_ROLE_OWNER, hs->proxy, hs->visitor_user, hs->nonce_v,
                       hs->nonce_o, proof))
         return finish(f, STCP_HS_BAD, "bad-owner-proof");
+    if (asks_zstd(m) && !hs->want_zstd) return finish(f, STCP_HS_BAD, "unasked-compression");
+    if (!asks_zstd(m) && hs->want_zstd) return finish(f, STCP_HS_REFUSED, "no-compression");
+    hs->zstd = hs->want_zstd;
     if (e2e_derive(hs->secret, hs->nonce_v, hs->nonce_o, hs->proxy, &hs->keys) != 0)
         return finish(f, STCP_HS_BAD, "kdf-failed");
     return finish(f, STCP_HS_DONE, NULL);
@@ -138,10 +157,17 @@ static int o_proof(feed_t *f, const frame_t *fr, const json_t *m)
                              f->ctx);
         return finish(f, STCP_HS_REFUSED, "wrong-key");
     }
+    if (asks_zstd(m) && !hs->can_zstd) {
+        (void)stcp_hs_refuse("no-compression",
+                             "the owner cannot compress (sudp, or built without zstd)", f->send,
+                             f->ctx);
+        return finish(f, STCP_HS_REFUSED, "no-compression");
+    }
+    hs->zstd = asks_zstd(m);
     if (e2e_proof(hs->secret, E2E_ROLE_OWNER, hs->proxy, hs->visitor_user, hs->nonce_v, hs->nonce_o,
                   proof) != 0 ||
         e2e_derive(hs->secret, hs->nonce_v, hs->nonce_o, hs->proxy, &hs->keys) != 0 ||
-        send_hex(f, MSG_STCP_ACCEPT, "proof", proof, sizeof proof) != 0)
+        send_proof(f, MSG_STCP_ACCEPT, proof, hs->zstd) != 0)
         return finish(f, STCP_HS_BAD, "send-failed");
     return finish(f, STCP_HS_DONE, NULL);
 }

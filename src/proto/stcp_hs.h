@@ -12,6 +12,13 @@
  *                       or STCP_REFUSE {reason: "wrong-key"}
  *   then e2e records both ways (keys from secretKey, nonce_v, nonce_o).
  *
+ * Compression (transport.useCompression on the visitor): STCP_PROOF adds
+ * `compression: "zstd"`; an owner that can compress echoes it in
+ * STCP_ACCEPT (else refuses: "no-compression"), and then the plaintext
+ * inside the e2e records is a zstd stream (net/conn_zstd.h) both ways. A
+ * visitor that asked and gets no echo (an older owner) refuses
+ * ("no-compression"); an echo it did not ask for is malformed.
+ *
  * The server may answer the visitor with ERROR {code, message} instead
  * (no such proxy, owner offline); the visitor's side reports it as a
  * refusal with the server's code. allowUsers (owner): empty = the owner's
@@ -47,6 +54,9 @@ typedef struct stcp_hs {
     framer_t fr;
     e2e_keys_t keys;                  /* valid after STCP_HS_DONE */
     char reason[STCP_REASON_MAX + 1]; /* after STCP_HS_REFUSED / BAD */
+    bool want_zstd;                   /* visitor: ask for compression (set after init) */
+    bool can_zstd;                    /* owner: may agree to it (set after init) */
+    bool zstd;                        /* after STCP_HS_DONE: both agreed to compress */
 } stcp_hs_t;
 
 /* Visitor: picks nonce_v (hs->nonce_v, for its HELLO). `user` is the

@@ -124,7 +124,18 @@ struct sproxy {
     void *impl;       /* kind-specific state */
     struct pstat *st; /* its counters (srv->stats.proxies), or NULL when uncounted */
     lb_group_t *lb;   /* its loadBalancer group, or NULL (the group lists it) */
+    /* sproxy_shape.c: NEW_PROXY's bandwidth_limit (held; relays hold it
+     * too), NULL: none; compress: its work conns are zstd streams */
+    struct shaper *shaper;
+    bool compress;
 };
+
+/* sproxy_shape.c: NEW_PROXY's compression and bandwidth_limit. 0, or -1
+ * with the reason in err (p may hold a shaper then: sshape_close). */
+int sshape_open(sproxy_t *p, uv_loop_t *loop, const json_t *m, char *err, size_t errlen);
+/* Echoes what p took into its NEW_PROXY_RESP `o`. */
+void sshape_reply(const sproxy_t *p, json_t *o);
+void sshape_close(sproxy_t *p);
 
 /* An http or https proxy's settings, shared by the routes that point at it
  * and by the vhost fronts serving one of its requests (sproxy_http.c). */

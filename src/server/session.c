@@ -321,6 +321,7 @@ void session_request_work(session_t *ss, sproxy_t *p, work_req_t *req)
     req->proxy = p->name;
     req->type = p->ops->type;
     req->owner = p;
+    req->compress = p->compress;
     if (work_pool_idle(ss->pool) == 0) ss->srv->stats.pool_misses++;
     work_pool_request(ss->pool, req);
 }
@@ -350,12 +351,15 @@ static bool valid_name(const char *name)
     return true;
 }
 
-/* domains (owned; NULL: none) goes in as `domains`. */
-static void proxy_reply(session_t *ss, const char *name, int port, const char *err, json_t *domains)
+/* domains (owned; NULL: none) goes in as `domains`; p (NULL: a refusal)
+ * adds what it took of NEW_PROXY's compression and bandwidth_limit. */
+static void proxy_reply(session_t *ss, const char *name, int port, const char *err, json_t *domains,
+                        const sproxy_t *p)
 {
     json_t *o = json_pack("{s:s,s:b,s:i}", "name", name, "ok", err == NULL, "remote_port", port);
     if (err) json_object_set_new(o, "error", json_string(err));
     if (domains) json_object_set_new(o, "domains", domains);
+    sshape_reply(p, o);
     ctl_send(ss, MSG_NEW_PROXY_RESP, o);
 }
 
@@ -588,7 +592,13 @@ static sproxy_t *open_proxy(session_t *ss, const char *name, const sproxy_ops_t 
     p->sess = ss;
     p->srv = ss->srv;
     snprintf(p->name, sizeof p->name, "%s", name);
+    if (sshape_open(p, ss->srv->loop, m, err, errlen) != 0) {
+        sshape_close(p);
+        free(p);
+        return NULL;
+    }
     if (ops->open(p, port, m, err, errlen) == 0) return p;
+    sshape_close(p);
     p->sess = NULL;
     ops->close(p);
     return NULL;
@@ -642,14 +652,14 @@ static void on_new_proxy(void *owner, json_t *m)
         if (p->st) snprintf(p->st->client_version, sizeof p->st->client_version, "%s", ss->version);
         LOG_I("proxy listening name=%s type=%s port=%d run_id=%s user=%s", LOG_ESC(name),
               LOG_ESC(type), p->port, ss->run_id, LOG_ESC(ss->user));
-        proxy_reply(ss, name, p->port, NULL, reply_domains(ss, p, m));
+        proxy_reply(ss, name, p->port, NULL, reply_domains(ss, p, m), p);
         return;
     }
     if (!why) why = err[0] ? err : "no allowed port is free";
     /* A client can send refused NEW_PROXY messages at will, with any name. */
     LOG_LIMITED(LOG_WARN, "proxy refused name=%s type=%s port=%lld run_id=%s reason=\"%s\"",
                 LOG_ESC(name), LOG_ESC(type), port, ss->run_id, LOG_ESCQ(why));
-    proxy_reply(ss, name, (int)port, why, NULL);
+    proxy_reply(ss, name, (int)port, why, NULL, NULL);
 }
 
 static void close_proxy(session_t *ss, sproxy_t *p)
@@ -659,6 +669,7 @@ static void close_proxy(session_t *ss, sproxy_t *p)
     pstats_close(p->st, (int64_t)time(NULL));
     p->st = NULL;
     p->sess = NULL;
+    sshape_close(p);
     p->ops->close(p);
 }
 

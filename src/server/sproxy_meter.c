@@ -37,16 +37,18 @@ void sproxy_relay_counted(srv_t *s, sproxy_t *p, conn_t *a, conn_t *b, const uin
                           size_t early_len, const char *what)
 {
     meter_rec_t *r = p && (p->st || s->access.on) ? calloc(1, sizeof *r) : NULL;
-    if (!r) {
-        tunnels_relay(&s->tunnels, a, b, early, early_len, what);
-        return;
+    relay_meter_t m = {.shaper = p ? p->shaper : NULL}; /* bandwidthLimitMode = "server" */
+    if (r) {
+        r->srv = s;
+        r->st = p->st;
+        r->start_ms = uv_now(s->loop);
+        snprintf(r->proxy, sizeof r->proxy, "%s", p->name);
+        snprintf(r->src, sizeof r->src, "%s", conn_peer(a));
+        if (r->st) pstat_conn_open(r->st);
+        m.on_bytes = on_bytes;
+        m.on_done = on_done;
+        m.ctx = r;
     }
-    r->srv = s;
-    r->st = p->st;
-    r->start_ms = uv_now(s->loop);
-    snprintf(r->proxy, sizeof r->proxy, "%s", p->name);
-    snprintf(r->src, sizeof r->src, "%s", conn_peer(a));
-    if (r->st) pstat_conn_open(r->st);
-    const relay_meter_t m = {.on_bytes = on_bytes, .on_done = on_done, .ctx = r};
-    tunnels_relay_metered(&s->tunnels, a, b, early, early_len, what, &m);
+    tunnels_relay_metered(&s->tunnels, a, b, early, early_len, what,
+                          m.shaper || m.on_bytes ? &m : NULL);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/shaper.h"
 #include "net/udp_sessions.h"
 #include "net/addr.h"
 #include "proto/msg.h"
@@ -48,6 +49,11 @@ static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
         request_work(u);
         return;
     }
+    /* Over bandwidthLimit (server mode): dropped, as a full work conn drops. */
+    if (u->p->shaper && !shaper_admit(u->p->shaper, 0, (size_t)nread)) {
+        u->drops++;
+        return;
+    }
     udp_sess_t *s = udp_sessions_by_peer(&u->sessions, addr, uv_now(sock->loop));
     if (!s) return;
     /* Ignored: a datagram that cannot be queued is lost, as UDP may lose it;
@@ -59,6 +65,8 @@ static void on_dgram(uv_udp_t *sock, ssize_t nread, const uv_buf_t *buf,
 static int on_work_frame(void *ctx, const frame_t *f)
 {
     udp_impl_t *u = ctx;
+    /* Over bandwidthLimit (server mode): the datagram is dropped. */
+    if (u->p->shaper && f->type == MSG_UDP_DATA && !shaper_admit(u->p->shaper, 1, f->len)) return 0;
     /* The frame's payload: the datagram and its few bytes of session id. */
     if (u->p->st) pstat_add(u->p->st, PSTAT_OUT, f->len, (int64_t)time(NULL));
     return msg_udp_deliver(&u->sock, &u->sessions, f, uv_now(u->sock.loop));

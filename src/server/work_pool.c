@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/conn_zstd.h"
 #include "proto/msg.h"
 #include "proto/msg_send.h"
 #include "server/work_pool.h"
@@ -316,6 +317,16 @@ static void dispatch(work_pool_t *wp, work_req_t *req, conn_t *work)
         conn_close(work);
         work_pool_request(wp, req);
         return;
+    }
+    /* useCompression: the requester sees the decompressed stream. */
+    if (req->compress) {
+        conn_t *z = conn_zstd_new(work, &no_cbs, NULL, NULL, 0);
+        if (!z) {
+            conn_close(work);
+            work_pool_request(wp, req);
+            return;
+        }
+        work = z;
     }
     req->on_attach(req, work);
 }

@@ -60,6 +60,7 @@ struct work_req {
     char src[64], dst[64];    /* for START_WORK ("ip:port", or "") */
     uint32_t ftp_data;        /* nonzero: START_WORK's ftp_data (server/ftp_data.h) */
     uint32_t ftp_active;      /* nonzero: START_WORK's ftp_active (server/ftp_active.h) */
+    bool compress;            /* after START_WORK the conn is a zstd stream (net/conn_zstd.h) */
     /* Private to the pool. */
     work_pool_t *pool; /* NULL when not in a pool */
     work_req_t *prev, *next;

@@ -129,30 +129,38 @@ static inline void fz_cli_up(fz_cli_t *h)
     h->udp_fd = fz_listen(SOCK_DGRAM, &udp_port);
     fz_free_ports(&dead_port, 1);
     char text[2048];
-    int n = snprintf(text, sizeof text,
-                     "serverAddr = \"127.0.0.1\"\nserverPort = %d\n"
-                     "user = \"fz\"\nauth.token = \"" FZ_CLI_TOKEN "\"\n"
-                     "transport.tls.enable = false\ntransport.poolCount = 1\n"
-                     "[[proxies]]\nname = \"tcp\"\ntype = \"tcp\"\nlocalPort = %d\n"
-                     "[[proxies]]\nname = \"pp\"\ntype = \"tcp\"\nlocalPort = %d\n"
-                     "transport.proxyProtocolVersion = \"v2\"\n"
-                     "[[proxies]]\nname = \"udp\"\ntype = \"udp\"\nlocalPort = %d\n"
-                     "[[proxies]]\nname = \"dead\"\ntype = \"tcp\"\nlocalPort = %d\n"
-                     "[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalPort = %d\n"
-                     "secretKey = \"fz-key\"\nallowUsers = [\"*\"]\n"
-                     "[[proxies]]\nname = \"x\"\ntype = \"xtcp\"\nlocalPort = %d\n"
-                     "secretKey = \"k\"\nallowUsers = [\"bob\"]\n"
-                     /* Wake-on-LAN on "lo" (no broadcast): the paths run,
-                      * no magic packet leaves the machine */
-                     "[[proxies]]\nname = \"sleepy\"\ntype = \"tcp\"\nlocalPort = %d\n"
-                     "wakeOnLan = \"pc\"\nwakeTimeout = 1\n"
-                     "[[wakeOnLan]]\nname = \"pc\"\nmac = \"52:54:00:00:00:01\"\n"
-                     "interface = \"lo\"\n"
-                     /* FTP-aware: PORT/EPRT open a listener on 127.0.0.1 */
-                     "[[proxies]]\nname = \"ftp\"\ntype = \"tcp\"\nlocalPort = %d\n"
-                     "ftp = true\n",
-                     srv_port, local_port, local_port, udp_port, dead_port, udp_port, local_port,
-                     dead_port, local_port);
+    int n =
+        snprintf(text, sizeof text,
+                 "serverAddr = \"127.0.0.1\"\nserverPort = %d\n"
+                 "user = \"fz\"\nauth.token = \"" FZ_CLI_TOKEN "\"\n"
+                 "transport.tls.enable = false\ntransport.poolCount = 1\n"
+                 "[[proxies]]\nname = \"tcp\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                 "[[proxies]]\nname = \"pp\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                 "transport.proxyProtocolVersion = \"v2\"\n"
+                 "[[proxies]]\nname = \"udp\"\ntype = \"udp\"\nlocalPort = %d\n"
+                 "[[proxies]]\nname = \"dead\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                 "[[proxies]]\nname = \"dns\"\ntype = \"sudp\"\nlocalPort = %d\n"
+                 "secretKey = \"fz-key\"\nallowUsers = [\"*\"]\n"
+                 "[[proxies]]\nname = \"x\"\ntype = \"xtcp\"\nlocalPort = %d\n"
+                 "secretKey = \"k\"\nallowUsers = [\"bob\"]\n"
+                 /* Wake-on-LAN on "lo" (no broadcast): the paths run,
+                  * no magic packet leaves the machine */
+                 "[[proxies]]\nname = \"sleepy\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                 "wakeOnLan = \"pc\"\nwakeTimeout = 1\n"
+                 "[[wakeOnLan]]\nname = \"pc\"\nmac = \"52:54:00:00:00:01\"\n"
+                 "interface = \"lo\"\n"
+                 /* FTP-aware: PORT/EPRT open a listener on 127.0.0.1 */
+                 "[[proxies]]\nname = \"ftp\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                 "ftp = true\n"
+                 /* shaping and compression (client/cshape.c) */
+                 "[[proxies]]\nname = \"zip\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                 "transport.useCompression = true\ntransport.bandwidthLimit = \"64KB\"\n"
+                 "[[proxies]]\nname = \"slow\"\ntype = \"udp\"\nlocalPort = %d\n"
+                 "transport.bandwidthLimit = \"1KB\"\n"
+                 "[[proxies]]\nname = \"srvshaped\"\ntype = \"tcp\"\nlocalPort = %d\n"
+                 "transport.bandwidthLimit = \"1MB\"\ntransport.bandwidthLimitMode = \"server\"\n",
+                 srv_port, local_port, local_port, udp_port, dead_port, udp_port, local_port,
+                 dead_port, local_port, local_port, udp_port, local_port);
     if (uv_loop_init(&h->loop) != 0 ||
         config_parse_client("fuzz-client.toml", text, (size_t)n, &h->cfg, NULL) != 0)
         abort();

@@ -66,6 +66,8 @@ SERVER_GATE = {
 
 NP = lambda **kw: frame(NEW_PROXY, kw)
 SERVER_SESSION = {
+    "shaped_zip": NP(name="fz.z", type="tcp", remote_port=20002, compression="zstd", bandwidth_limit=4096) + rec(USER) + rec(RAW, b"hi" * 5000) + rec(SELECT, b"\x00") + rec(WORK) + rec(SELECT, b"\x01") + rec(RAW, b"\x28\xb5\x2f\xfd\x00\x48\x11\x00\x00\x68\x69"),
+    "bad_shape_fields": NP(name="fz.a", type="tcp", remote_port=20002, compression="lz4") + NP(name="fz.b", type="tcp", remote_port=20002, bandwidth_limit=-1) + NP(name="fz.c", type="tcp", remote_port=20002, bandwidth_limit="1MB") + NP(name="fz.d", type="udp", remote_port=20003, bandwidth_limit=1),
     "tcp_and_user": NP(name="fz.t", type="tcp", remote_port=20002) + rec(USER) + rec(RAW, b"hi") + rec(SELECT, b"\x00") + rec(WORK) + rec(SELECT, b"\x01") + rec(RAW, b"x"),
     "tcp_any_port": NP(name="fz.t", type="tcp") + NP(name="fz.t", type="tcp") + frame(CLOSE_PROXY, dict(name="fz.t")),
     "udp": rec(WORK) + rec(SELECT, b"\x00") + NP(name="fz.u", type="udp", remote_port=20003) + rec(UDP, b"dgram"),
@@ -134,7 +136,26 @@ def start(proxy, kind, src="198.51.100.7:40000", dst="127.0.0.1:41002"):
     return cframe(START_WORK, dict(proxy=proxy, type=kind, src=src, dst=dst))
 
 
+def zstd_cli(data, wlog=16):
+    """A zstd stream as burrow's peer sends it (the zstd command line tool)."""
+    import subprocess
+    return subprocess.run(["zstd", "-q", "-1", "-c", "--no-check", "--zstd=wlog=%d" % wlog],
+                          input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+ZIP_OK = cframe(NEW_PROXY_RESP, dict(name="fz.zip", ok=True, remote_port=41003, compression="zstd"))
 CLIENT = {
+    # useCompression: the server echoes it, then a compressed work conn both ways
+    "zip_relay": ZIP_OK + sel(1) + start("fz.zip", "tcp") + crec(C_RAW, zstd_cli(b"hello local " * 500))
+    + sel(2) + crec(C_RAW, b"reply " * 10000) + crec(C_SHUT) + sel(1) + crec(C_SHUT),
+    # an older server: ok without the echo (the client withdraws the proxy), and
+    # the same for bandwidthLimitMode = "server"
+    "zip_no_echo": cframe(NEW_PROXY_RESP, dict(name="fz.zip", ok=True, remote_port=41003))
+    + cframe(NEW_PROXY_RESP, dict(name="fz.srvshaped", ok=True, remote_port=41004))
+    + cframe(NEW_PROXY_RESP, dict(name="fz.srvshaped", ok=True, remote_port=41004, bandwidth_limit=1048576)),
+    "zip_garbage": ZIP_OK + sel(1) + start("fz.zip", "tcp") + crec(C_RAW, b"not a zstd stream"),
+    "zip_cut": ZIP_OK + sel(1) + start("fz.zip", "tcp") + crec(C_RAW, zstd_cli(b"x" * 3000)[:9]) + crec(C_SHUT),
+    "slow_udp": sel(1) + start("fz.slow", "udp") + b"".join(crec(C_UDP, b"\x00\x00\x00\x01" + b"d" * 600) for _ in range(8)),
     "proxy_resps": cframe(NEW_PROXY_RESP, dict(name="fz.tcp", ok=True, remote_port=41002)) + cframe(NEW_PROXY_RESP, dict(name="fz.udp", ok=False, error="taken\nuser=admin")) + cframe(NEW_PROXY_RESP, dict(name="nope", ok=True)),
     "req_work": cframe(REQ_WORK_CONN, dict(count=3)) + cframe(REQ_WORK_CONN, dict(count=-5)) + cframe(REQ_WORK_CONN, dict(count=1 << 40)),
     "tcp_relay": sel(1) + start("fz.tcp", "tcp") + crec(C_RAW, b"hello local") + sel(2) + crec(C_RAW, b"reply") + crec(C_SHUT) + sel(1) + crec(C_SHUT),
@@ -513,6 +534,35 @@ DYNDNS2_SEEDS = {
 }
 
 
+# fuzz_zstd_stream (its ops): streams made by the zstd command line tool
+# with a 64 KiB window (ZSTD_STREAM_WLOG), one with 1 MiB (refused).
+ZDATA, ZPAUSE, ZRESUME, ZFIN, ZWRITE, ZEARLY = range(6)
+
+
+def zstd(data, wlog=16):
+    import subprocess
+    return subprocess.run(["zstd", "-q", "-1", "-c", "--no-check", "--zstd=wlog=%d" % wlog],
+                          input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+_ztext = b"".join(b"2026-11-30 12:00:%02d INFO proxy listening name=web%d\n" % (i % 60, i % 97)
+                  for i in range(400))
+_zs = zstd(_ztext)
+ZSTD_STREAM_SEEDS = {
+    "text": rec(ZDATA, _zs) + rec(ZFIN),
+    "split_early": rec(ZEARLY, _zs[:5]) + b"".join(rec(ZDATA, _zs[i:i + 7])
+                                                    for i in range(5, len(_zs), 7)) + rec(ZFIN),
+    "pause_resume": rec(ZDATA, _zs[:40]) + rec(ZPAUSE) + rec(ZDATA, _zs[40:]) + rec(ZRESUME)
+    + rec(ZFIN),
+    "bomb": rec(ZPAUSE) + rec(ZDATA, zstd(bytes(1 << 20))) + rec(ZRESUME),
+    "cut_mid_frame": rec(ZDATA, _zs[:len(_zs) // 2]) + rec(ZFIN),
+    "not_zstd": rec(ZDATA, b"GET / HTTP/1.1\r\n\r\n"),
+    "big_window": rec(ZDATA, zstd(bytes(range(256)) * 8192, 20)),
+    "two_frames": rec(ZDATA, _zs + zstd(b"second")) + rec(ZFIN),
+    "write_both": rec(ZWRITE, _ztext[:3000]) + rec(ZDATA, _zs) + rec(ZWRITE, b"x") + rec(ZFIN),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -541,6 +591,7 @@ TARGETS = {
     "fuzz_cand": CAND_SEEDS,
     "fuzz_dgram_tcp": DGRAM_TCP_SEEDS,
     "fuzz_dyndns2_answer": DYNDNS2_SEEDS,
+    "fuzz_zstd_stream": ZSTD_STREAM_SEEDS,
 }
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
  * removed) and x (added): the listeners and the UDP port follow the new
  * file, a connection waiting in a kept visitor stays, one in the changed
  * visitor is closed; the report names each; /api/status's view follows; a
- * file with errors changes nothing; the client stops clean (every handle
+ * file with errors changes nothing; a visitor from an `includes` file is
+ * added, changed when only that file changes, and removed; the client stops clean (every handle
  * closed, ASan: nothing freed early or leaked). */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -75,6 +77,18 @@ static void write_conf(const char *path, const char *visitors)
             "serverAddr = \"127.0.0.1\"\nserverPort = 1\nauth.token = \"t\"\n"
             "transport.tls.enable = false\nlog.level = \"warn\"\n%s",
             visitors);
+    fclose(f);
+}
+
+static void write_yaml_visitor(const char *path, int port)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fprintf(f,
+            "visitors:\n  - name: y\n    type: stcp\n    serverName: p\n    secretKey: k\n"
+            "    bindAddr: 127.0.0.1\n    bindPort: %d\n",
+            port);
     fclose(f);
 }
 
@@ -172,6 +186,31 @@ static void test_visitors_reload(void)
     CHECK_EQ_INT(peer_state(in_v), 0);
     close(in_v);
     close(in_w);
+
+    /* a visitor from an included file (YAML): a reload reads it again */
+    char incdir[96], inc[128];
+    snprintf(incdir, sizeof incdir, "%s/conf.d", dir);
+    snprintf(inc, sizeof inc, "%s/y.yaml", incdir);
+    CHECK(mkdir(incdir, 0700) == 0);
+    write_yaml_visitor(inc, base + 1);
+    write_conf(path, "includes = [\"conf.d/*.yaml\"]\n");
+    r = client_reload_file(c, path);
+    CHECK(r && names_are(r, "added", "y"));
+    json_decref(r);
+    spin(10);
+    CHECK(listening(base + 1));
+    write_yaml_visitor(inc, base + 2); /* only the included file changes */
+    r = client_reload_file(c, path);
+    CHECK(r && names_are(r, "changed", "y"));
+    json_decref(r);
+    spin(10);
+    CHECK(!listening(base + 1) && listening(base + 2));
+    write_conf(path, "");
+    r = client_reload_file(c, path);
+    CHECK(r && names_are(r, "removed", "y"));
+    json_decref(r);
+    spin(10);
+    CHECK(!listening(base + 2));
     client_stop(c);
     uv_run(&nl_loop, UV_RUN_DEFAULT); /* dry: every handle closed */
     CHECK_EQ_INT(uv_loop_close(&nl_loop), 0);

@@ -200,6 +200,55 @@ static void test_malformed(void)
     CHECK(stcp_hs_visitor_init(&o, "", "p", "u") < 0);
 }
 
+/* transport.useCompression: the visitor asks in PROOF, the owner echoes in
+ * ACCEPT when it can. `flip` changes the visitor's wish between its PROOF
+ * and the ACCEPT, which plays an owner that ignores the field (an older
+ * burrow) or a server that forged it. */
+static void zexchange(run_t *r, bool want, bool can, bool flip)
+{
+    pipe_buf_t to_o = {0}, to_v = {0};
+    size_t used;
+    memset(r, 0, sizeof *r);
+    CHECK_EQ_INT(stcp_hs_visitor_init(&r->v, "k", "alice.db", "alice"), 0);
+    CHECK_EQ_INT(stcp_hs_owner_init(&r->o, "k", "alice.db", "alice", NULL, 0), 0);
+    r->v.want_zstd = want;
+    r->o.can_zstd = can;
+    server_visitor(&to_o, "alice", &r->v);
+    r->o_result = deliver(&r->o, &to_o, &to_v, &used);
+    r->v_result = deliver(&r->v, &to_v, &to_o, &used); /* PROOF */
+    r->o_result = deliver(&r->o, &to_o, &to_v, &used); /* ACCEPT or REFUSE */
+    if (flip) r->v.want_zstd = !want;
+    r->v_result = deliver(&r->v, &to_v, &to_o, &used);
+}
+
+static void test_compression(void)
+{
+    run_t r;
+    zexchange(&r, true, true, false);
+    CHECK_EQ_INT(r.o_result, STCP_HS_DONE);
+    CHECK_EQ_INT(r.v_result, STCP_HS_DONE);
+    CHECK(r.v.zstd && r.o.zstd);
+    run_free(&r);
+    zexchange(&r, false, true, false); /* not asked: plain */
+    CHECK_EQ_INT(r.v_result, STCP_HS_DONE);
+    CHECK(!r.v.zstd && !r.o.zstd);
+    run_free(&r);
+    zexchange(&r, true, false, false); /* the owner cannot: refused, said why */
+    CHECK_EQ_INT(r.o_result, STCP_HS_REFUSED);
+    CHECK_EQ_INT(r.v_result, STCP_HS_REFUSED);
+    CHECK_EQ_STR(r.v.reason, "no-compression");
+    run_free(&r);
+    zexchange(&r, false, true, true); /* asked, no echo (an older owner) */
+    CHECK_EQ_INT(r.o_result, STCP_HS_DONE);
+    CHECK_EQ_INT(r.v_result, STCP_HS_REFUSED);
+    CHECK_EQ_STR(r.v.reason, "no-compression");
+    run_free(&r);
+    zexchange(&r, true, true, true); /* an echo not asked for */
+    CHECK_EQ_INT(r.v_result, STCP_HS_BAD);
+    CHECK_EQ_STR(r.v.reason, "unasked-compression");
+    run_free(&r);
+}
+
 int main(void)
 {
     RUN(test_success);
@@ -208,5 +257,6 @@ int main(void)
     RUN(test_allow_users);
     RUN(test_server_error_and_forgery);
     RUN(test_malformed);
+    RUN(test_compression);
     return TEST_SUMMARY();
 }
