@@ -2115,6 +2115,7 @@ static toml_value_t *parse_text(ctx_t *c, const char *name, const char *text, si
 {
     size_t n = 0;
     int before = c->errors;
+    memset(terr, 0, sizeof *terr); /* no syntax error to print when NULL comes early */
     check_env_set(c, text, len, base);
     if (c->errors > before) return NULL;
     char *expanded = config_expand_env(text, len, &n);

@@ -4,6 +4,7 @@
  * the server's log.accessLog switch. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "config/config_suggest.h"
@@ -144,6 +145,53 @@ static void test_unset_env(void)
                  -1);
     CHECK(diag_has("frpc.toml:1: error: template '{{ .Envs.BURROW_SAFETY_UNSET }}'"));
     CHECK(diag_has("frpc.toml:8: error: template '{{ .Envs.BURROW_SAFETY_OTHER }}'"));
+}
+
+/* The same in an included file (its own name and line) and in legacy INI
+ * (';' comment lines skipped). */
+static void test_unset_env_include_ini(void)
+{
+    char dir[] = "/tmp/burrow-safety-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char main_path[128], inc_path[128], ini_path[128];
+    snprintf(main_path, sizeof main_path, "%s/frpc.toml", dir);
+    snprintf(inc_path, sizeof inc_path, "%s/more.toml", dir);
+    snprintf(ini_path, sizeof ini_path, "%s/frpc.ini", dir);
+    FILE *f = fopen(main_path, "w");
+    fputs("serverAddr = \"10.0.0.1\"\nincludes = [\"more.toml\"]\n", f);
+    fclose(f);
+    f = fopen(inc_path, "w");
+    fputs("[[proxies]]\nname = \"x\"\ntype = \"tcp\"\nlocalPort = 22\n"
+          "localIP = \"{{ .Envs.BURROW_SAFETY_UNSET }}\"\n",
+          f);
+    fclose(f);
+    f = fopen(ini_path, "w");
+    fputs("[common]\n; token = {{ .Envs.BURROW_SAFETY_UNSET }}\n"
+          "server_addr = {{ .Envs.BURROW_SAFETY_UNSET }}\n",
+          f);
+    fclose(f);
+    static size_t len;
+    free(g_diag);
+    g_diag = NULL;
+    FILE *d = open_memstream(&g_diag, &len);
+    client_cfg_t c;
+    CHECK_EQ_INT(config_load_client(main_path, &c, d), -1);
+    fflush(d);
+    char want[256];
+    snprintf(want, sizeof want, "%s:5: error: template '{{ .Envs.BURROW_SAFETY_UNSET }}'",
+             inc_path);
+    CHECK(diag_has(want));
+    CHECK(!strstr(g_diag, "error: [")); /* no stray syntax error after it */
+    CHECK_EQ_INT(config_load_client(ini_path, &c, d), -1);
+    fclose(d);
+    snprintf(want, sizeof want, "%s:3: error: template", ini_path);
+    CHECK(diag_has(want));
+    snprintf(want, sizeof want, "%s:2:", ini_path);
+    CHECK(!strstr(g_diag, want)); /* the comment line */
+    unlink(main_path);
+    unlink(inc_path);
+    unlink(ini_path);
+    rmdir(dir);
 }
 
 #define PROXY(ip)                                                                                  \
@@ -296,6 +344,7 @@ int main(void)
     RUN(test_suggest);
     RUN(test_did_you_mean_in_config);
     RUN(test_unset_env);
+    RUN(test_unset_env_include_ini);
     RUN(test_host_names);
     RUN(test_metadatas_and_client_id);
     RUN(test_meta_check);
