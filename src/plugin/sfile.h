@@ -1,0 +1,33 @@
+/* sfile: the static_file plugin on a conn: one sfile_sess_t (the HTTP
+ * side, plugin/sfile_sess.h) per connection handed to it, with
+ * backpressure (a full conn pauses the file pump; a response under way
+ * pauses reading, pipelined bytes waiting, at most SFILE_STASH_MAX).
+ *
+ * Ownership: sfile_new() returns an sfile_t with one reference, the
+ * creator's (the proxy's), dropped by sfile_drop(); every connection
+ * holds one more until its conn closed, so a reload that drops the proxy
+ * lets running downloads finish. sfile_serve() takes the conn. */
+#ifndef BURROW_PLUGIN_SFILE_H
+#define BURROW_PLUGIN_SFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/conn.h"
+
+#define SFILE_STASH_MAX (64 * 1024 + 4096) /* request bytes kept while answering */
+
+typedef struct sfile sfile_t;
+
+/* localPath, stripPrefix, httpUser, httpPassword (copied; NULL = unset).
+ * NULL when out of memory. */
+sfile_t *sfile_new(const char *local_path, const char *strip_prefix, const char *user,
+                   const char *password);
+void sfile_drop(sfile_t *sf);
+/* Serves HTTP on c (ready; takes it), starting with the `early` bytes
+ * already read from it. 0, or a negative uv error (c is closed then). */
+int sfile_serve(sfile_t *sf, conn_t *c, const uint8_t *early, size_t n);
+/* Connections being served now. */
+int sfile_conns(const sfile_t *sf);
+
+#endif
