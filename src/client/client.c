@@ -634,6 +634,7 @@ cli_t *client_create(uv_loop_t *loop, const client_cfg_t *cfg, const char *state
     c->loop = loop;
     c->cfg = cfg;
     c->state_dir = state_dir;
+    c->plugins.tunnels = &c->tunnels;
     snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", cfg->server_addr, cfg->server_port);
     snprintf(c->known_path, sizeof c->known_path, "%s/known_servers", state_dir);
     if (cfg->tls_enable && !(c->tls = tlsc_client_ctx(cfg->tls_trusted_ca_file))) goto fail;
@@ -710,6 +711,7 @@ void client_stop(cli_t *c)
     cfa_close_owner(c, NULL);
     cvisitor_close_all(c);
     cxtcp_close_all(c);
+    plugin_host_stop_all(&c->plugins);
     tunnels_end_all(&c->tunnels);
     inspector_stop(c->inspector);
     cddns_stop(c);

@@ -17,6 +17,7 @@
 #include "client/client.h"
 #include "net/conn.h"
 #include "net/tunnels.h"
+#include "plugin/plugin.h"
 #include "proto/auth.h"
 #include "proto/ctl.h"
 #include "proto/e2e.h"
@@ -99,6 +100,9 @@ typedef struct cproxy {
     struct portmap *pm;
     char direct_addr[64];   /* "EXT:PORT" while mapped; "" otherwise */
     const char *direct_via; /* "pcp", "natpmp", "upnp" while mapped; static */
+    /* [proxies.plugin] (src/plugin): the instance, one reference held until
+     * the proxy is released; NULL: the local service */
+    plugin_inst_t *plugin;
     ref_t ref;
 } cproxy_t;
 
@@ -134,6 +138,7 @@ struct cli {
     int n_idle;
     cwork_t *starting;      /* started stream work conns, local side connecting */
     tunnels_t tunnels;      /* their relays, until done */
+    plugin_host_t plugins;  /* plugin sessions in their handshake (cplugin.c) */
     cudp_t *udps;           /* udp channels, while their conn is open */
     uint64_t udp_send_fail; /* datagrams to a local service that could not be sent, ever */
     cstcp_t *stcps;         /* stcp owners: handshake or local side connecting */
@@ -213,6 +218,14 @@ void cproxy_retire(cproxy_t *p);
 /* A config box with one reference (the caller's); cfg zeroed. */
 ccfg_box_t *ccfg_box_new(void);
 void ccfg_box_drop(ccfg_box_t *b);
+
+/* cplugin.c: a proxy with a plugin (plugin/plugin.h) hands each user
+ * connection to it instead of dialling a local service. */
+/* conn (taken; the work conn, or a secret proxy's e2e conn, with empty
+ * callbacks) to p's plugin; `early` (borrowed) was read after START_WORK;
+ * `src` the user's address ("" when unknown). */
+void cplugin_serve(const cproxy_t *p, conn_t *conn, const char *src, const uint8_t *early,
+                   size_t early_len);
 
 /* cexpose.c */
 /* directExpose: asks the router to map p's localPort (a reference to p is

@@ -56,6 +56,7 @@ void ccfg_box_drop(ccfg_box_t *b)
 static void cproxy_release(ref_t *r)
 {
     cproxy_t *p = REF_OWNER(r, cproxy_t, ref);
+    plugin_inst_drop(p->plugin);
     ccfg_box_drop(p->box);
     free(p);
 }
@@ -81,6 +82,12 @@ cproxy_t *cproxy_new(cli_t *c, const proxy_cfg_t *cfg, ccfg_box_t *box)
         snprintf(p->wire_name, sizeof p->wire_name, "%s", cfg->name);
     if (addr_parse(cfg->local_ip, cfg->local_port, &p->local) != 0) {
         LOG_E("proxy %s: localIP %s is not an IP address", cfg->name, cfg->local_ip);
+        free(p);
+        return NULL;
+    }
+    char why[160];
+    if (cfg->plugin.type && !(p->plugin = plugin_inst_new(&cfg->plugin, why, sizeof why))) {
+        LOG_E("proxy %s: plugin %s: %s", cfg->name, cfg->plugin.type, why);
         free(p);
         return NULL;
     }

@@ -152,9 +152,29 @@ const cproxy_t *cstcp_proxy(const cstcp_t *s)
     return s->proxy;
 }
 
+/* stcp with a plugin: the e2e conn is the plugin's; `rest` (ciphertext)
+ * goes through it once the plugin has set its callbacks. */
+static void plugin_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
+{
+    const cproxy_t *p = s->proxy;
+    char who[LOG_ESC_MAX];
+    log_esc(s->hs.visitor_user, who, sizeof who);
+    cproxy_hold(p); /* s goes with cstcp_wrap */
+    conn_t *e2e = cstcp_wrap(s);
+    if (e2e) {
+        cplugin_serve(p, e2e, who, NULL, 0);
+        if (!conn_is_closing(e2e)) conn_e2e_feed(e2e, rest, rest_len);
+    }
+    cproxy_drop(p);
+}
+
 /* stcp: the handshake is done: wrap, then connect to the local service. */
 static void owner_accepted(cstcp_t *s, const uint8_t *rest, size_t rest_len)
 {
+    if (s->proxy->plugin) {
+        plugin_accepted(s, rest, rest_len);
+        return;
+    }
     conn_t *raw = s->raw;
     s->e2e = conn_e2e_new(raw, &s->hs.keys, E2E_O2V, &e2e_cbs, s);
     if (!s->e2e) {

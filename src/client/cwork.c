@@ -221,8 +221,23 @@ static void join_active(cwork_t *w, const uint8_t *rest, size_t rest_len)
     conn_abort(work);
 }
 
+/* A plugin takes the conn instead of a local service (cplugin.c). */
+static void start_plugin(cwork_t *w, const uint8_t *rest, size_t rest_len)
+{
+    const cproxy_t *p = w->proxy;
+    char src[sizeof w->src];
+    memcpy(src, w->src, sizeof src);
+    cproxy_hold(p); /* w, and its reference, go with the detach */
+    cplugin_serve(p, cwork_detach(w), src, rest, rest_len);
+    cproxy_drop(p);
+}
+
 void cwork_start_stream(cwork_t *w, const uint8_t *rest, size_t rest_len)
 {
+    if (w->proxy->plugin) {
+        start_plugin(w, rest, rest_len);
+        return;
+    }
     conn_pause(w->c);
     if (w->ftp_active) {
         join_active(w, rest, rest_len);
@@ -317,7 +332,8 @@ static int on_work_frame(void *ctx, const frame_t *f)
                         LOG_ESC(msg_str(m, "dst")));
     }
     const char *src = msg_str(m, "src");
-    if ((p->cfg->inspect || p->cfg->ftp) && src) snprintf(w->src, sizeof w->src, "%s", src);
+    if ((p->cfg->inspect || p->cfg->ftp || p->plugin) && src)
+        snprintf(w->src, sizeof w->src, "%s", src);
     w->ftp_data = p->cfg->ftp ? (uint32_t)msg_int(m, "ftp_data", 0) : 0;
     w->ftp_active = p->cfg->ftp ? (uint32_t)msg_int(m, "ftp_active", 0) : 0;
     json_decref(m);

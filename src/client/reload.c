@@ -78,7 +78,8 @@ static void close_proxy(cli_t *c, cproxy_t *p)
     cstcp_close_proxy(c, p);
     cftp_close_proxy(c, p);
     if (p->cfg->kind == PROXY_XTCP) cxtcp_close_proxy(c, p->wire_name);
-    int n = tunnels_end_tag(&c->tunnels, p);
+    int n = plugin_host_stop_tag(&c->plugins, p);
+    n += tunnels_end_tag(&c->tunnels, p);
     LOG_I("proxy closed name=%s connections=%d", LOG_ESC(p->cfg->name), n);
     cproxy_retire(p);
     cproxy_drop(p); /* the list's */

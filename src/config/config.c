@@ -27,6 +27,7 @@
 
 #include "net/addr.h"
 #include "util/strbuf.h"
+#include "config/config_plugin.h"
 #include "config/config_range.h"
 #include "config/toml.h"
 #include "ddns/dyndns2_url.h"
@@ -203,6 +204,7 @@ typedef enum {
     K_INSP_ADDR,   /* inspect_cfg_t at `off`: addr and the key's line */
     K_DDNS,        /* ddns_set_t at `off`: [[ddns]] */
     K_PORT_RANGE,  /* int at `off`, min..max, or a range string: its ctx_t range_k-th port */
+    K_PLUGIN,      /* plugin_cfg_t at `off`: [proxies.plugin] (config_plugin.c) */
     K_FRP,         /* frp key burrow ignores: one warning for the whole value */
     K_FRP_EACH,    /* frp table burrow ignores: one warning per key inside */
     K_KIND_COUNT
@@ -375,7 +377,7 @@ static const key_spec_t proxy_keys[] = {
     FRP("healthCheck"),
     FRP("metadatas"),
     FRP("annotations"),
-    FRP("plugin"),
+    SPECIAL("plugin", K_PLUGIN, proxy_cfg_t, plugin),
     SPECIAL("customDomains", K_STR_LIST, proxy_cfg_t, custom_domains),
     STR("subdomain", proxy_cfg_t, subdomain),
     SPECIAL("locations", K_STR_LIST, proxy_cfg_t, locations),
@@ -669,6 +671,21 @@ HANDLER(h_port_range)
     int ports[CONFIG_RANGE_MAX];
     int n = config_parse_number_range(v->u.s.ptr, v->u.s.len, ports, CONFIG_RANGE_MAX);
     if (n > c->range_k) *(int *)field_of(w, k) = ports[c->range_k];
+}
+
+/* [proxies.plugin]: config_plugin.c loads it and reports through this. */
+static void plugin_report(void *ctx, int line, bool error, const char *msg)
+{
+    if (error)
+        error_at(ctx, line, "%s", msg);
+    else
+        warn_at(ctx, line, "%s", msg);
+}
+
+HANDLER(h_plugin)
+{
+    plugin_cfg_t *pc = field_of(w, k);
+    if (!pc->type) config_plugin_load(kv->value, path, kv->line, pc, plugin_report, c);
 }
 
 /* A header name or value must not smuggle line breaks into a request. */
@@ -1110,13 +1127,29 @@ static void name_range_copy(ctx_t *c, proxy_cfg_t *p)
     set_str(c, &p->name, name, strlen(name));
 }
 
+/* An frp plugin burrow does not carry: the proxy is skipped, warned. */
+static bool skip_plugin(ctx_t *c, const char *scope, const toml_value_t *v)
+{
+    const toml_value_t *n = toml_table_get(v, "name");
+    char name[SHOW_LEN], msg[512];
+    if (n && n->type == TOML_STRING)
+        show(name, sizeof name, n->u.s.ptr, n->u.s.len);
+    else
+        show(name, sizeof name, scope, strlen(scope));
+    if (!config_plugin_skip(v, name, msg, sizeof msg)) return false;
+    warn_at(c, toml_table_get(v, "plugin")->line, "%s", msg);
+    return true;
+}
+
 static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_value_t *v, int copies)
 {
     char scope[PATH_LEN];
     snprintf(scope, sizeof scope, "proxies[%zu]", index);
     if (!expect(c, scope, v->line, v, TOML_TABLE)) return;
     int kind = proxy_type(c, scope, v);
-    if (kind == TYPE_SKIP) return;
+    if (kind == TYPE_SKIP || skip_plugin(c, scope, v)) return;
+    bool plugin = toml_table_get(v, "plugin") != NULL;
+    bool has_local = toml_table_get(v, "localIP") || toml_table_get(v, "localPort");
     for (int k = 0; k < copies; k++) {
         c->range_k = k;
         c->quiet = k > 0; /* the entry's key diagnostics once, not per copy */
@@ -1126,8 +1159,11 @@ static void load_proxy(ctx_t *c, client_cfg_t *cfg, size_t index, const toml_val
         walk_t pw = {proxy_keys, p, strlen(scope) + 1};
         walk(c, &pw, v, scope);
         check_required(c, scope, v, "name");
-        check_required(c, scope, v, "localPort");
+        if (!plugin) check_required(c, scope, v, "localPort");
         check_kind_keys(c, scope, p);
+        char why[512];
+        if (config_plugin_conflict(p, scope, has_local, why, sizeof why))
+            error_at(c, p->line, "%s", why);
         c->quiet = false;
         const toml_value_t *lp = toml_table_get(v, "localPort");
         p->in_range = lp && lp->type == TOML_STRING;
@@ -1647,6 +1683,7 @@ static const handler_fn handlers[K_KIND_COUNT] = {
     [K_WEB_PORT] = h_web_port,
     [K_INSP_ADDR] = h_inspect_addr,
     [K_PORT_RANGE] = h_port_range,
+    [K_PLUGIN] = h_plugin,
     [K_FRP] = h_frp,
     [K_FRP_EACH] = h_frp_each,
 };
@@ -2078,6 +2115,7 @@ static void proxy_cfg_free(proxy_cfg_t *p)
     free(p->wake_mac);
     free(p->wake_interface);
     free(p->wake_password);
+    config_plugin_free(&p->plugin);
 }
 
 static void visitor_cfg_free(visitor_cfg_t *v)

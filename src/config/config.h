@@ -58,11 +58,28 @@ typedef struct header_list {
     int n;
 } header_list_t;
 
+/* [proxies.plugin] (frp's client plugins, src/plugin/plugin.h): the
+ * plugin's type and every other key of the table as text, nested keys
+ * dotted ("requestHeaders.set.x-from"), booleans "true"/"false", integers
+ * in decimal; checked against the plugin's key rows at load
+ * (config_plugin.c). A proxy with a plugin has no localIP/localPort. */
+typedef struct plugin_param {
+    char *key, *value;
+    int line;
+} plugin_param_t;
+
+typedef struct plugin_cfg {
+    char *type; /* NULL: no plugin */
+    plugin_param_t *v;
+    int n;
+    int line; /* of the plugin table's `type` */
+} plugin_cfg_t;
+
 typedef struct proxy_cfg {
     char *name; /* as written; the client prefixes `user.` on the wire */
     proxy_kind_t kind;
     char *local_ip;  /* default "127.0.0.1" */
-    int local_port;  /* required, 1..65535 */
+    int local_port;  /* required unless a plugin serves, 1..65535; 0 with a plugin */
     int remote_port; /* 0 = server picks; 0..65535; default 0 */
     int line;        /* line of the [[proxies]] header, for messages */
     /* one of a port range's proxies (plain range keys or a range template):
@@ -100,6 +117,7 @@ typedef struct proxy_cfg {
     char *wake_on_lan;
     int wake_timeout; /* wakeTimeout: seconds a user's connection may wait; default 90 */
     char *wake_mac, *wake_interface, *wake_password;
+    plugin_cfg_t plugin; /* [proxies.plugin]; type NULL: none (the local service) */
 } proxy_cfg_t;
 
 /* One [[wakeOnLan]] entry (burrow's own; frp has none): a machine on the

@@ -3,11 +3,12 @@
  * client-level part of client_cfg_t; a field left out would make a change
  * to it invisible to reload, so a new field gets a row here. */
 #include "config/config_diff.h"
+#include "config/config_plugin.h"
 
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS, F_DDNS } fkind_t;
+typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS, F_DDNS, F_PLUGIN } fkind_t;
 
 typedef struct field {
     const char *key; /* frp's name, for messages */
@@ -50,6 +51,7 @@ static const field_t proxy_fields[] = {
     FLD(proxy_cfg_t, "wakeOnLan (its password)", F_STR, wake_password),
     FLD(proxy_cfg_t, "ftp", F_BOOL, ftp),
     FLD(proxy_cfg_t, "directExpose", F_BOOL, direct_expose),
+    FLD(proxy_cfg_t, "plugin", F_PLUGIN, plugin),
 };
 
 static const field_t visitor_fields[] = {
@@ -206,6 +208,9 @@ static bool field_eq(const field_t *f, const void *a, const void *b)
         return wols_eq(a, b);
     case F_DDNS:
         return ddns_eq((const ddns_set_t *)(const void *)pa, (const ddns_set_t *)(const void *)pb);
+    case F_PLUGIN:
+        return config_plugin_equal((const plugin_cfg_t *)(const void *)pa,
+                                   (const plugin_cfg_t *)(const void *)pb);
     }
     return false;
 }
