@@ -2,6 +2,7 @@
  * the work conn for https2*), the local conn, the request parser. */
 #include "plugin/hfwd.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,9 @@ typedef struct hfc {
     int refs; /* the user conn, the local conn, a lookup in flight */
     bool closing, local_ready, in_body, upgrade, broken, finishing;
     bool user_eof, user_shut, local_eof, local_shut, user_full, local_full;
+    bool hosted;      /* ps is listed in a plugin host */
+    bool resolving;   /* gai is in flight */
+    plugin_sess_t ps; /* zeroed without a host */
     char ip[64];
 } hfc_t;
 
@@ -149,6 +153,7 @@ int hfwd_conns(const hfwd_t *h)
 static void unref(hfc_t *x)
 {
     if (--x->refs > 0) return;
+    plugin_sess_end(&x->ps);
     http_msg_free(&x->req);
     free(x->stash);
     x->h->conns--;
@@ -161,7 +166,7 @@ static void close_all(hfc_t *x)
     x->closing = true;
     if (x->user) conn_close(x->user);
     if (x->local) conn_close(x->local);
-    uv_cancel((uv_req_t *)&x->gai); /* fails harmlessly when none runs */
+    if (x->resolving) uv_cancel((uv_req_t *)&x->gai); /* on_resolved still runs */
 }
 
 /* The user conn is read only when its bytes can go on; the local conn only
@@ -254,7 +259,7 @@ static void on_head(hfc_t *x)
     }
     to_local(x, head, len);
     free(head);
-    x->requests++;
+    if (x->requests++ == 0) plugin_sess_settle(&x->ps); /* a whole head came */
     x->in_body = true;
     x->upgrade = h->upgrade;
 }
@@ -268,7 +273,10 @@ static void become_tunnel(hfc_t *x, const uint8_t *rest, size_t n)
      * caller holds a reference (hold/unref around every callback). */
     x->refs -= 2;
     x->closing = true;
-    relay_start(u, l, rest, n, NULL, NULL);
+    if (x->hosted)
+        plugin_sess_relay(&x->ps, u, l, rest, n);
+    else
+        relay_start(u, l, rest, n, NULL, NULL);
 }
 
 static void consume(hfc_t *x, const uint8_t *p, size_t n)
@@ -479,6 +487,7 @@ static void dial(hfc_t *x, const struct sockaddr *sa)
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     hfc_t *x = req->data;
+    x->resolving = false;
     if (!x->closing && status == 0 && res)
         dial(x, res->ai_addr);
     else if (!x->closing)
@@ -505,6 +514,7 @@ static void start_local(hfc_t *x)
         local_failed(x, r);
         return;
     }
+    x->resolving = true;
     x->refs++;
 }
 
@@ -531,13 +541,25 @@ static int accept_tls(hfc_t *x, conn_t *work, const uint8_t *early, size_t n)
     return 0;
 }
 
-int hfwd_serve(hfwd_t *h, conn_t *c, const char *client_ip, const uint8_t *early, size_t n)
+/* The host stops the session (client stopping, proxy removed, too slow). */
+static void stop(plugin_sess_t *ps)
+{
+    close_all((hfc_t *)(void *)((char *)ps - offsetof(hfc_t, ps)));
+}
+
+int hfwd_serve(hfwd_t *h, const plugin_start_t *st, conn_t *c, const char *client_ip,
+               const uint8_t *early, size_t n)
 {
     hfc_t *x = calloc(1, sizeof *x);
+    if (x && st && plugin_sess_begin(&x->ps, st, stop) != 0) {
+        free(x);
+        x = NULL;
+    }
     if (!x) {
         conn_close(c);
         return UV_ENOMEM;
     }
+    x->hosted = st != NULL;
     x->h = h;
     ref_hold(&h->ref);
     h->conns++;

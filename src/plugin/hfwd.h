@@ -32,6 +32,7 @@
 
 #include "config/config.h"
 #include "net/conn.h"
+#include "plugin/plugin.h"
 
 #define HFWD_STASH_MAX (HTTP_HEAD_MAX + 64 * 1024)
 
@@ -53,8 +54,13 @@ hfwd_t *hfwd_new(const hfwd_cfg_t *cfg);
 void hfwd_drop(hfwd_t *h);
 /* Serves the user connection c (ready; taken): `early` bytes were already
  * read from it, client_ip ("" when unknown) is the user's address for
- * X-Forwarded-For. 0, or a negative uv error (c is closed then). */
-int hfwd_serve(hfwd_t *h, conn_t *c, const char *client_ip, const uint8_t *early, size_t n);
+ * X-Forwarded-For. With st (the plugin framework's start; NULL in tests)
+ * the connection is a session of st->host (plugin.h): bounded, timed until
+ * its first request head, ended with its host or proxy; an upgraded
+ * connection's relay goes to the host's tunnel set. 0, or a negative uv
+ * error (c is closed then). */
+int hfwd_serve(hfwd_t *h, const plugin_start_t *st, conn_t *c, const char *client_ip,
+               const uint8_t *early, size_t n);
 /* Connections being served now. */
 int hfwd_conns(const hfwd_t *h);
 /* Splits "host:port" / "[v6]:port" into host (size bytes) and port. 0 or -1. */

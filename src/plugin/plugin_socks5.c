@@ -235,8 +235,8 @@ static long s5_request(s5_t *s)
     return n;
 }
 
-static long (*const steps[])(s5_t *) = {[S_GREET] = s5_greet, [S_AUTH] = s5_auth,
-                                        [S_REQUEST] = s5_request};
+static long (*const steps[])(s5_t *) = {
+    [S_GREET] = s5_greet, [S_AUTH] = s5_auth, [S_REQUEST] = s5_request};
 
 /* Runs the messages buffered; what follows the request stays in s->in. */
 static void s5_run(s5_t *s)

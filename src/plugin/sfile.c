@@ -2,6 +2,7 @@
  * to the session, its output to the conn, drains back to its pump. */
 #include "plugin/sfile.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ typedef struct sfconn {
     sfile_sess_t sess;
     uint8_t *stash; /* request bytes read while a response was under way */
     size_t stash_len;
-    bool eof, shut;
+    bool eof, shut, settled;
+    plugin_sess_t ps; /* in the plugin host's list (zeroed without one) */
 } sfconn_t;
 
 static void sfile_release(ref_t *r)
@@ -101,6 +103,10 @@ static void keep(sfconn_t *x, const uint8_t *p, size_t n)
 static void feed(sfconn_t *x, const uint8_t *p, size_t n)
 {
     size_t used = sfile_sess_feed(&x->sess, p, n);
+    if (!x->settled && x->sess.requests > 0) { /* a whole head came: no handshake timer */
+        x->settled = true;
+        plugin_sess_settle(&x->ps);
+    }
     if (!conn_is_closing(x->c) && !sfile_sess_done(&x->sess)) keep(x, p + used, n - used);
 }
 
@@ -156,6 +162,7 @@ static void on_error(conn_t *c, int err)
 static void on_close(conn_t *c)
 {
     sfconn_t *x = conn_data(c);
+    plugin_sess_end(&x->ps);
     sfile_sess_free(&x->sess);
     free(x->stash);
     x->sf->conns--;
@@ -172,9 +179,20 @@ static const conn_cbs_t cbs = {
     .on_close = on_close,
 };
 
-int sfile_serve(sfile_t *sf, conn_t *c, const uint8_t *early, size_t n)
+/* The host stops the session (client stopping, proxy removed, too slow). */
+static void stop(plugin_sess_t *ps)
+{
+    sfconn_t *x = (sfconn_t *)(void *)((char *)ps - offsetof(sfconn_t, ps));
+    conn_close(x->c);
+}
+
+int sfile_serve(sfile_t *sf, const plugin_start_t *st, conn_t *c, const uint8_t *early, size_t n)
 {
     sfconn_t *x = calloc(1, sizeof *x);
+    if (x && st && plugin_sess_begin(&x->ps, st, stop) != 0) {
+        free(x);
+        x = NULL;
+    }
     if (!x) {
         conn_close(c);
         return UV_ENOMEM;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "net/conn.h"
+#include "plugin/plugin.h"
 
 #define SFILE_STASH_MAX (64 * 1024 + 4096) /* request bytes kept while answering */
 
@@ -25,8 +26,11 @@ sfile_t *sfile_new(const char *local_path, const char *strip_prefix, const char 
                    const char *password);
 void sfile_drop(sfile_t *sf);
 /* Serves HTTP on c (ready; takes it), starting with the `early` bytes
- * already read from it. 0, or a negative uv error (c is closed then). */
-int sfile_serve(sfile_t *sf, conn_t *c, const uint8_t *early, size_t n);
+ * already read from it. With st (the plugin framework's start; NULL in
+ * tests) the connection is a session of st->host (plugin.h): bounded,
+ * timed until its first request head, ended with its host or proxy.
+ * 0, or a negative uv error (c is closed then). */
+int sfile_serve(sfile_t *sf, const plugin_start_t *st, conn_t *c, const uint8_t *early, size_t n);
 /* Connections being served now. */
 int sfile_conns(const sfile_t *sf);
 

@@ -61,8 +61,8 @@ long socks5_parse_auth(const uint8_t *p, size_t len, socks5_auth_t *out);
 /* RFC 1928 §4: VER CMD RSV ATYP DST.ADDR DST.PORT. */
 typedef struct socks5_req {
     uint8_t cmd, atyp;
-    char host[256];  /* the domain name, or the address as text */
-    uint8_t ip[16];  /* the address (IPv4 in the first 4 bytes); unused for a name */
+    char host[256]; /* the domain name, or the address as text */
+    uint8_t ip[16]; /* the address (IPv4 in the first 4 bytes); unused for a name */
     uint16_t port;
 } socks5_req_t;
 long socks5_parse_request(const uint8_t *p, size_t len, socks5_req_t *out);
@@ -74,8 +74,7 @@ long socks5_parse_request(const uint8_t *p, size_t len, socks5_req_t *out);
 size_t socks5_write_method(uint8_t out[2], uint8_t method);
 size_t socks5_write_auth_status(uint8_t out[2], int ok);
 #define SOCKS5_REPLY_MAX 22
-size_t socks5_write_reply(uint8_t out[SOCKS5_REPLY_MAX], uint8_t rep,
-                          const struct sockaddr *bound);
+size_t socks5_write_reply(uint8_t out[SOCKS5_REPLY_MAX], uint8_t rep, const struct sockaddr *bound);
 
 /* "name:port", "1.2.3.4:port" or "[v6]:port" of a request, for logs. */
 void socks5_req_target(const socks5_req_t *r, char *buf, size_t size);
