@@ -148,7 +148,28 @@ plugins2_http2http() {
     local body
     body=$(pcurl --fail "http://$SRV_ADDR:$P2_H2H/echo") || lab_fail "http2http"
     [ "$(json_header "$body" Host)" = plain.lan ] || lab_fail "http2http Host: $body"
-    lab_pass "http2http: Host plain.lan"
+    lab_exec user python3 - "$SRV_ADDR" "$P2_H2H" <<'PY' || lab_fail "websocket through http2http"
+import base64, os, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    d = s.recv(4096)
+    assert d, "closed before the 101"
+    buf += d
+head, rest = buf.split(b"\r\n\r\n", 1)
+assert head.startswith(b"HTTP/1.1 101 "), head
+msg, mask = os.urandom(100), os.urandom(4)
+s.sendall(bytes([0x82, 0x80 | len(msg)]) + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(msg)))
+while len(rest) < 2 + len(msg):
+    d = s.recv(4096)
+    assert d, "closed early"
+    rest += d
+assert rest[2:2 + len(msg)] == msg, "echo mismatch"
+PY
+    lab_pass "http2http: Host plain.lan; a WebSocket upgrade becomes a relay (101, a frame echoed)"
 }
 
 plugins2_all() {

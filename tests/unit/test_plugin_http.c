@@ -81,7 +81,7 @@ static bool rig_up(rig_t *r, hfwd_cfg_t *cfg, SSL_CTX *user_ctx, bool backend_tl
     if (!r->h) return false;
     CHECK_EQ_INT(nl_dial(&r->front, &r->user, user_ctx), 0);
     CHECK(nl_run_until(&r->front.accepted, 1));
-    CHECK_EQ_INT(hfwd_serve(r->h, r->work.c, "198.51.100.7:4242", NULL, 0), 0);
+    CHECK_EQ_INT(hfwd_serve(r->h, NULL, r->work.c, "198.51.100.7:4242", NULL, 0), 0);
     return true;
 }
 
