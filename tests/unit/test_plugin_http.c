@@ -11,6 +11,7 @@
 
 #include "netlib.h"
 #include "plugin/hfwd.h"
+#include "plugin/plugin.h"
 #include "testlib.h"
 #include "tls/tls_cert.h"
 #include "util/log.h"
@@ -218,6 +219,32 @@ static void test_bad_config(void)
     CHECK_EQ_INT(hfwd_split_addr("web:0", host, sizeof host, &port), -1);
 }
 
+/* The plugin rows and checks (plugin/plugin_hfwd.c, plugin_static_file.c). */
+static void test_plugin_rows(void)
+{
+    const char *names[] = {"static_file", "http2http", "http2https", "https2http", "https2https"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        CHECK(plugin_find(names[i]) != NULL);
+    const plugin_ops_t *o = plugin_find("https2http");
+    CHECK(plugin_key_find(o, "requestHeaders.set.x-a") != NULL);
+    CHECK(plugin_key_find(o, "crtPath") != NULL);
+    CHECK(plugin_key_find(plugin_find("http2http"), "crtPath") == NULL);
+    char why[128];
+    plugin_param_t v1[] = {{"localAddr", "127.0.0.1:80", 0}, {"crtPath", "/a.crt", 0}};
+    plugin_cfg_t c1 = {"https2http", v1, 2, 0};
+    CHECK_EQ_INT(o->check(&c1, why, sizeof why), -1);
+    CHECK(strstr(why, "keyPath") != NULL);
+    plugin_param_t v2[] = {{"localAddr", "127.0.0.1:80", 0}, {"requestHeaders.set.a b", "1", 0}};
+    plugin_cfg_t c2 = {"https2http", v2, 2, 0};
+    CHECK_EQ_INT(o->check(&c2, why, sizeof why), -1);
+    plugin_param_t v3[] = {{"localAddr", "localhost:80", 0}, {"requestHeaders.set.X-A", "1", 0}};
+    plugin_cfg_t c3 = {"https2http", v3, 2, 0};
+    CHECK_EQ_INT(o->check(&c3, why, sizeof why), 0);
+    plugin_param_t v4[] = {{"localPath", "/etc/hostname", 0}};
+    plugin_cfg_t c4 = {"static_file", v4, 1, 0};
+    CHECK_EQ_INT(plugin_find("static_file")->check(&c4, why, sizeof why), -1);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -226,5 +253,6 @@ int main(void)
     RUN(test_http2https);
     RUN(test_unreachable_502);
     RUN(test_bad_config);
+    RUN(test_plugin_rows);
     return TEST_SUMMARY();
 }
