@@ -29,6 +29,7 @@ struct hfwd {
     char *host_rewrite;
     header_list_t req_set;
     int conns;
+    unsigned idle_ms;
 };
 
 typedef struct hfc {
@@ -45,6 +46,7 @@ typedef struct hfc {
     bool hosted;      /* ps is listed in a plugin host */
     bool resolving;   /* gai is in flight */
     plugin_sess_t ps; /* zeroed without a host */
+    uv_timer_t *idle; /* heap: freed by its own close callback */
     char ip[64];
 } hfc_t;
 
@@ -119,6 +121,7 @@ hfwd_t *hfwd_new(const hfwd_cfg_t *cfg)
     hfwd_t *h = calloc(1, sizeof *h);
     if (!h) return NULL;
     ref_init(&h->ref, 1, hfwd_release);
+    h->idle_ms = HFWD_IDLE_MS;
     if (hfwd_split_addr(cfg->local_addr, h->host, sizeof h->host, &h->port) != 0) {
         LOG_E("plugin localAddr is not host:port name=%s localAddr=%s", LOG_ESC(cfg->name),
               LOG_ESC(cfg->local_addr));
@@ -148,12 +151,23 @@ int hfwd_conns(const hfwd_t *h)
     return h->conns;
 }
 
+void hfwd_set_idle_ms(hfwd_t *h, unsigned ms)
+{
+    h->idle_ms = ms;
+}
+
 /* ---- lifetime of a connection -------------------------------------------- */
+
+static void free_timer(uv_handle_t *t)
+{
+    free(t);
+}
 
 static void unref(hfc_t *x)
 {
     if (--x->refs > 0) return;
     plugin_sess_end(&x->ps);
+    if (x->idle) uv_close((uv_handle_t *)x->idle, free_timer);
     http_msg_free(&x->req);
     free(x->stash);
     x->h->conns--;
@@ -164,9 +178,23 @@ static void unref(hfc_t *x)
 static void close_all(hfc_t *x)
 {
     x->closing = true;
+    if (x->idle) uv_timer_stop(x->idle);
     if (x->user) conn_close(x->user);
     if (x->local) conn_close(x->local);
     if (x->resolving) uv_cancel((uv_req_t *)&x->gai); /* on_resolved still runs */
+}
+
+static void on_idle(uv_timer_t *t)
+{
+    hfc_t *x = t->data;
+    LOG_LIMITED(LOG_DEBUG, "http plugin connection idle, closed name=%s", LOG_ESC(x->h->name));
+    close_all(x);
+}
+
+/* A byte moved: the idle limit starts again. */
+static void touch(hfc_t *x)
+{
+    if (!x->closing) uv_timer_start(x->idle, on_idle, x->h->idle_ms, 0);
 }
 
 /* The user conn is read only when its bytes can go on; the local conn only
@@ -273,6 +301,7 @@ static void become_tunnel(hfc_t *x, const uint8_t *rest, size_t n)
      * caller holds a reference (hold/unref around every callback). */
     x->refs -= 2;
     x->closing = true;
+    uv_timer_stop(x->idle);
     if (x->hosted)
         plugin_sess_relay(&x->ps, u, l, rest, n);
     else
@@ -335,6 +364,7 @@ static void on_user_data(conn_t *c, const uint8_t *p, size_t n)
 {
     hfc_t *x = conn_data(c);
     x->refs++;
+    touch(x);
     if (!x->local_ready || x->stash)
         keep(x, p, n);
     else
@@ -354,6 +384,7 @@ static void on_user_eof(conn_t *c)
 static void on_user_drain(conn_t *c)
 {
     hfc_t *x = conn_data(c);
+    touch(x);
     x->user_full = false;
     update(x);
 }
@@ -422,6 +453,7 @@ static void on_local_ready(conn_t *c, int status)
 static void on_local_data(conn_t *c, const uint8_t *p, size_t n)
 {
     hfc_t *x = conn_data(c);
+    touch(x);
     to_user(x, p, n);
     update(x);
 }
@@ -436,6 +468,7 @@ static void on_local_eof(conn_t *c)
 static void on_local_drain(conn_t *c)
 {
     hfc_t *x = conn_data(c);
+    touch(x);
     x->local_full = false;
     update(x);
 }
@@ -551,14 +584,20 @@ int hfwd_serve(hfwd_t *h, const plugin_start_t *st, conn_t *c, const char *clien
                const uint8_t *early, size_t n)
 {
     hfc_t *x = calloc(1, sizeof *x);
-    if (x && st && plugin_sess_begin(&x->ps, st, stop) != 0) {
+    uv_timer_t *idle = malloc(sizeof *idle);
+    if (x && idle && st && plugin_sess_begin(&x->ps, st, stop) != 0) {
         free(x);
         x = NULL;
     }
-    if (!x) {
+    if (!x || !idle) {
+        free(x);
+        free(idle);
         conn_close(c);
         return UV_ENOMEM;
     }
+    uv_timer_init(conn_loop(c), idle);
+    idle->data = x;
+    x->idle = idle;
     x->hosted = st != NULL;
     x->h = h;
     ref_hold(&h->ref);
@@ -575,6 +614,7 @@ int hfwd_serve(hfwd_t *h, const plugin_start_t *st, conn_t *c, const char *clien
         conn_set_cbs(c, &user_cbs, x);
         if (n) keep(x, early, n);
     }
+    touch(x);
     if (r == 0 && !x->closing) start_local(x);
     if (r != 0) close_all(x);
     update(x);

@@ -35,6 +35,11 @@
 #include "plugin/plugin.h"
 
 #define HFWD_STASH_MAX (HTTP_HEAD_MAX + 64 * 1024)
+/* A connection that moves no byte either way for this long is closed (an
+ * idle keep-alive, a stuck peer): sessions count toward the plugin host's
+ * bound, so none may stay forever. An upgraded one is a relay, as any
+ * tunnel. */
+#define HFWD_IDLE_MS 120000
 
 typedef struct hfwd_cfg {
     const char *name;                /* the proxy's, for log lines */
@@ -63,6 +68,8 @@ int hfwd_serve(hfwd_t *h, const plugin_start_t *st, conn_t *c, const char *clien
                const uint8_t *early, size_t n);
 /* Connections being served now. */
 int hfwd_conns(const hfwd_t *h);
+/* Tests: another idle limit than HFWD_IDLE_MS for later connections. */
+void hfwd_set_idle_ms(hfwd_t *h, unsigned ms);
 /* Splits "host:port" / "[v6]:port" into host (size bytes) and port. 0 or -1. */
 int hfwd_split_addr(const char *s, char *host, size_t size, int *port);
 

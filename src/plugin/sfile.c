@@ -13,6 +13,7 @@ struct sfile {
     ref_t ref; /* the creator's + one per connection */
     sfile_site_t site;
     int conns;
+    unsigned idle_ms;
 };
 
 typedef struct sfconn {
@@ -23,6 +24,7 @@ typedef struct sfconn {
     size_t stash_len;
     bool eof, shut, settled;
     plugin_sess_t ps; /* in the plugin host's list (zeroed without one) */
+    uv_timer_t *idle; /* heap: freed by its own close callback */
 } sfconn_t;
 
 static void sfile_release(ref_t *r)
@@ -42,6 +44,7 @@ sfile_t *sfile_new(const char *local_path, const char *strip_prefix, const char 
         return NULL;
     }
     ref_init(&sf->ref, 1, sfile_release);
+    sf->idle_ms = SFILE_IDLE_MS;
     return sf;
 }
 
@@ -53,6 +56,30 @@ void sfile_drop(sfile_t *sf)
 int sfile_conns(const sfile_t *sf)
 {
     return sf->conns;
+}
+
+void sfile_set_idle_ms(sfile_t *sf, unsigned ms)
+{
+    sf->idle_ms = ms;
+}
+
+/* ---- the idle timer -------------------------------------------------------- */
+
+static void on_idle(uv_timer_t *t)
+{
+    sfconn_t *x = t->data;
+    conn_close(x->c);
+}
+
+/* Something moved: the idle limit starts again. */
+static void touch(sfconn_t *x)
+{
+    uv_timer_start(x->idle, on_idle, x->sf->idle_ms, 0);
+}
+
+static void free_timer(uv_handle_t *h)
+{
+    free(h);
 }
 
 /* ---- the session's output ------------------------------------------------ */
@@ -126,6 +153,7 @@ static void feed_stash(sfconn_t *x)
 static void on_data(conn_t *c, const uint8_t *p, size_t n)
 {
     sfconn_t *x = conn_data(c);
+    touch(x);
     if (x->stash || sfile_sess_busy(&x->sess))
         keep(x, p, n);
     else
@@ -136,6 +164,7 @@ static void on_data(conn_t *c, const uint8_t *p, size_t n)
 static void on_drain(conn_t *c)
 {
     sfconn_t *x = conn_data(c);
+    touch(x);
     sfile_sess_pump(&x->sess);
     if (!sfile_sess_busy(&x->sess) && !conn_is_closing(c)) feed_stash(x);
     settle(x);
@@ -163,6 +192,7 @@ static void on_close(conn_t *c)
 {
     sfconn_t *x = conn_data(c);
     plugin_sess_end(&x->ps);
+    uv_close((uv_handle_t *)x->idle, free_timer);
     sfile_sess_free(&x->sess);
     free(x->stash);
     x->sf->conns--;
@@ -189,20 +219,27 @@ static void stop(plugin_sess_t *ps)
 int sfile_serve(sfile_t *sf, const plugin_start_t *st, conn_t *c, const uint8_t *early, size_t n)
 {
     sfconn_t *x = calloc(1, sizeof *x);
-    if (x && st && plugin_sess_begin(&x->ps, st, stop) != 0) {
+    uv_timer_t *idle = malloc(sizeof *idle);
+    if (x && idle && st && plugin_sess_begin(&x->ps, st, stop) != 0) {
         free(x);
         x = NULL;
     }
-    if (!x) {
+    if (!x || !idle) {
+        free(x);
+        free(idle);
         conn_close(c);
         return UV_ENOMEM;
     }
+    uv_timer_init(conn_loop(c), idle);
+    idle->data = x;
+    x->idle = idle;
     x->sf = sf;
     x->c = c;
     ref_hold(&sf->ref);
     sf->conns++;
     sfile_sess_init(&x->sess, &sf->site, out, x, conn_peer(c));
     conn_set_cbs(c, &cbs, x);
+    touch(x);
     if (n)
         on_data(c, early, n);
     else

@@ -17,6 +17,10 @@
 #include "plugin/plugin.h"
 
 #define SFILE_STASH_MAX (64 * 1024 + 4096) /* request bytes kept while answering */
+/* A connection that moves nothing for this long is closed (an idle
+ * keep-alive, a peer that stopped reading): sessions count toward the
+ * plugin host's bound, so none may stay forever. */
+#define SFILE_IDLE_MS 60000
 
 typedef struct sfile sfile_t;
 
@@ -33,5 +37,7 @@ void sfile_drop(sfile_t *sf);
 int sfile_serve(sfile_t *sf, const plugin_start_t *st, conn_t *c, const uint8_t *early, size_t n);
 /* Connections being served now. */
 int sfile_conns(const sfile_t *sf);
+/* Tests: another idle limit than SFILE_IDLE_MS for later connections. */
+void sfile_set_idle_ms(sfile_t *sf, unsigned ms);
 
 #endif

@@ -202,6 +202,46 @@ static void test_unreachable_502(void)
     CHECK_EQ_INT(nl_teardown(), 0);
 }
 
+/* A keep-alive connection that goes quiet is closed after the idle limit. */
+static void test_idle_close(void)
+{
+    nl_setup();
+    hfwd_cfg_t cfg = {.name = "idle"};
+    rig_t r;
+    memset(&r, 0, sizeof r);
+    char addr[64];
+    nl_end_init(&r.work);
+    nl_end_init(&r.user);
+    nl_end_init(&r.be);
+    r.front.next[0] = &r.work;
+    r.front.started = true;
+    r.backend.next[0] = &r.be;
+    r.backend.started = true;
+    CHECK_EQ_INT(nl_listen(&r.front, 0), 0);
+    CHECK_EQ_INT(nl_listen(&r.backend, 0), 0);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", listener_port(&r.backend.l));
+    cfg.local_addr = addr;
+    r.h = hfwd_new(&cfg);
+    CHECK(r.h != NULL);
+    if (!r.h) return;
+    hfwd_set_idle_ms(r.h, 150);
+    CHECK_EQ_INT(nl_dial(&r.front, &r.user, NULL), 0);
+    CHECK(nl_run_until(&r.front.accepted, 1));
+    CHECK_EQ_INT(hfwd_serve(r.h, NULL, r.work.c, "", NULL, 0), 0);
+    send_str(r.user.c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(nl_run_until(&r.backend.accepted, 1));
+    for (int i = 0; i < 200 && !got_has(&r.be, "\r\n\r\n"); i++)
+        uv_run(&nl_loop, UV_RUN_ONCE);
+    CHECK(got_has(&r.be, "X-Forwarded-For: unknown\r\n"));
+    send_str(r.be.c, "HTTP/1.1 204 No Content\r\n\r\n");
+    CHECK(nl_run_until_len(&r.user.got_len, 27));
+    CHECK_EQ_INT(hfwd_conns(r.h), 1);
+    CHECK(nl_run_until_end(&r.user)); /* nothing more: closed by the idle timer */
+    CHECK(nl_run_until_end(&r.be));
+    rig_down(&r);
+    CHECK_EQ_INT(nl_teardown(), 0);
+}
+
 static void test_bad_config(void)
 {
     hfwd_cfg_t cfg = {.name = "x", .local_addr = "nohost"};
@@ -252,6 +292,7 @@ int main(void)
     RUN(test_https2http_self_signed);
     RUN(test_http2https);
     RUN(test_unreachable_502);
+    RUN(test_idle_close);
     RUN(test_bad_config);
     RUN(test_plugin_rows);
     return TEST_SUMMARY();

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netlib.h"
+#include "plugin/sfile.h"
 #include "plugin/sfile_path.h"
 #include "plugin/sfile_sess.h"
 #include "testlib.h"
@@ -279,6 +281,64 @@ static void test_pipelining_and_pump(void)
     sfile_site_free(&site);
 }
 
+/* The conn side (plugin/sfile.c) over 127.0.0.1: 3 MiB through the pump
+ * with backpressure (the reader pauses a while), a pipelined second
+ * request answered after it, then the idle limit closes the connection. */
+static void test_conn_big_file_and_idle(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/big.bin", g_dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    for (int i = 0; i < 3 * 1024 * 1024; i++)
+        fputc((i * 7 + i / 4096) & 0xff, f);
+    fclose(f);
+    nl_setup();
+    nl_server_t srv = {.started = true};
+    nl_end_t work, user;
+    nl_end_init(&work);
+    nl_end_init(&user);
+    srv.next[0] = &work;
+    CHECK_EQ_INT(nl_listen(&srv, 0), 0);
+    sfile_t *sf = sfile_new(g_dir, NULL, NULL, NULL);
+    sfile_set_idle_ms(sf, 300);
+    CHECK_EQ_INT(nl_dial(&srv, &user, NULL), 0);
+    CHECK(nl_run_until(&srv.accepted, 1));
+    const char *req = "GET /big.bin HTTP/1.1\r\n\r\nGET /a.txt HTTP/1.1\r\n\r\n";
+    CHECK_EQ_INT(sfile_serve(sf, NULL, work.c, (const uint8_t *)req, strlen(req)), 0);
+    CHECK(nl_run_until(&user.ready, 1));
+    size_t want = 3 * 1024 * 1024 + 10;
+    CHECK(nl_run_until_len(&user.got_len, 64 * 1024));
+    conn_pause(user.c); /* the server side must stop at CONN_HIGH_WATER and wait */
+    for (int i = 0; i < 20; i++)
+        uv_run(&nl_loop, UV_RUN_NOWAIT);
+    conn_resume(user.c);
+    CHECK(nl_run_until_len(&user.got_len, want + 200));
+    const uint8_t *g = user.got;
+    const uint8_t *body = NULL;
+    for (size_t i = 0; i + 4 <= user.got_len && !body; i++)
+        if (memcmp(g + i, "\r\n\r\n", 4) == 0) body = g + i + 4;
+    bool same = body != NULL;
+    for (int i = 0; same && i < 3 * 1024 * 1024; i++)
+        same = body[i] == ((i * 7 + i / 4096) & 0xff);
+    CHECK(same);
+    CHECK(body &&
+          memmem(body + 3 * 1024 * 1024, user.got_len - (size_t)(body - g) - 3 * 1024 * 1024,
+                 "0123456789", 10) != NULL);
+    CHECK_EQ_INT(sfile_conns(sf), 1);
+    CHECK(nl_run_until_end(&user)); /* then idle: closed */
+    conn_close(user.c);
+    for (int i = 0; i < 50 && sfile_conns(sf); i++)
+        uv_run(&nl_loop, UV_RUN_ONCE);
+    CHECK_EQ_INT(sfile_conns(sf), 0);
+    sfile_drop(sf);
+    listener_close(&srv.l, NULL);
+    nl_end_free(&work);
+    nl_end_free(&user);
+    CHECK_EQ_INT(nl_teardown(), 0);
+}
+
 static void cleanup(void)
 {
     char cmd[128];
@@ -298,6 +358,7 @@ int main(void)
     RUN(test_listing);
     RUN(test_auth_and_prefix);
     RUN(test_pipelining_and_pump);
+    RUN(test_conn_big_file_and_idle);
     cleanup();
     return TEST_SUMMARY();
 }
