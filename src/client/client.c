@@ -275,8 +275,12 @@ static void on_proxy_resp(void *owner, json_t *m)
             p->retry_ms = 0;
             p->registered = true;
             p->last_err[0] = '\0';
-            LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
-                  kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
+            if (p->plugin)
+                LOG_I("proxy registered name=%s type=%s remote_port=%d plugin=%s", name,
+                      kind_name(p->cfg->kind), port, p->cfg->plugin.type);
+            else
+                LOG_I("proxy registered name=%s type=%s remote_port=%d local=%s:%d", name,
+                      kind_name(p->cfg->kind), port, p->cfg->local_ip, p->cfg->local_port);
         } else {
             schedule_proxy_retry(p, err ? err : "?");
         }

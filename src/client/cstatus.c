@@ -1,7 +1,8 @@
 /* cstatus: the running client as the admin API's GET /api/status
  * (client.h's client_status_json). frp's shape: an object keyed by proxy
  * type, each an array of {name, type, status, err, local_addr,
- * remote_addr}; burrow adds "role" (proxy or visitor) and, for xtcp, the
+ * remote_addr}; burrow adds "role" (proxy or visitor), "plugin" (its type,
+ * local_addr then ""), and, for xtcp, the
  * pairs' paths (cxtcp_pairs_json). */
 #include <stdio.h>
 #include <string.h>
@@ -40,11 +41,15 @@ static void add(json_t *root, const char *type, json_t *o)
 static json_t *proxy_json(cli_t *c, const cproxy_t *p)
 {
     char local[300], remote[300];
-    snprintf(local, sizeof local, "%s:%d", p->cfg->local_ip, p->cfg->local_port);
+    if (p->plugin) /* no local service: the plugin answers (its own field below) */
+        local[0] = '\0';
+    else
+        snprintf(local, sizeof local, "%s:%d", p->cfg->local_ip, p->cfg->local_port);
     remote_addr(c, p, remote, sizeof remote);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "name", p->cfg->name, "type",
                           kind_name(p->cfg->kind), "role", "proxy", "status", proxy_state(c, p),
                           "err", p->last_err, "local_addr", local, "remote_addr", remote);
+    if (o && p->plugin) json_object_set_new(o, "plugin", json_string(p->cfg->plugin.type));
     if (o && p->cfg->direct_expose)
         json_object_set_new(o, "direct_addr", json_string(p->direct_addr));
     if (o && p->cfg->direct_expose && p->direct_via)

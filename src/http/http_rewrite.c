@@ -112,7 +112,11 @@ char *http_rewrite_response(const http_head_t *h, const header_list_t *resp_set,
 
 bool http_basic_auth_ok(const http_head_t *h, const char *user, const char *password)
 {
-    const char *a = http_head_get(h, "Authorization");
+    return http_basic_value_ok(http_head_get(h, "Authorization"), user, password);
+}
+
+bool http_basic_value_ok(const char *a, const char *user, const char *password)
+{
     if (!a || strncasecmp(a, "Basic ", 6) != 0) return false;
     a += 6;
     while (*a == ' ')

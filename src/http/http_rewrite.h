@@ -31,5 +31,7 @@ char *http_rewrite_response(const http_head_t *h, const header_list_t *resp_set,
 
 /* RFC 7617: true when Authorization carries Basic base64(user ":" password). */
 bool http_basic_auth_ok(const http_head_t *h, const char *user, const char *password);
+/* The same for a header's value (Proxy-Authorization, RFC 9110 §11.7.2); NULL: false. */
+bool http_basic_value_ok(const char *value, const char *user, const char *password);
 
 #endif

@@ -55,6 +55,7 @@
 #define PLUGINS(X)                                                                                 \
     X(unix_domain_socket)                                                                          \
     X(socks5)                                                                                      \
+    X(http_proxy)                                                                                  \
     X(static_file)                                                                                 \
     X(http2http)                                                                                   \
     X(http2https)                                                                                  \
@@ -157,7 +158,8 @@ struct plugin_host {
     tunnels_t *tunnels;  /* the owner's (borrowed): relays of finished handshakes */
     plugin_sess_t *head; /* sessions in their handshake */
     int n;
-    int max; /* PLUGIN_SESS_MAX unless a test sets fewer; 0 = PLUGIN_SESS_MAX */
+    int max;               /* PLUGIN_SESS_MAX unless a test sets fewer; 0 = PLUGIN_SESS_MAX */
+    unsigned handshake_ms; /* PLUGIN_HANDSHAKE_MS unless a test sets less; 0 = that */
 };
 
 struct plugin_sess {

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# test_plugins: client plugins end to end, one client in c1 behind nat1.
-# h14-plugins2's cases (functions plugins2_*): static_file (listing with
-# escaped names, a Range request byte-exact, a full download by sha256,
-# Basic auth 401/200, stripPrefix, a symlink leading out refused);
-# https2http on an https vhost with curl's full TLS check (a test CA issues
-# the name's certificate, --cacert, --resolve) and Host rewrite plus
-# requestHeaders.set seen by the backend on every request of a keep-alive
-# connection; http2https to an HTTPS backend; http2http with a WebSocket
-# upgrade.
+# test_plugins: the client plugins ([proxies.plugin]) end to end. The client
+# in c1 (behind nat1) publishes, without any localPort, a SOCKS5 proxy with
+# and without a password, an HTTP proxy with a password, a unix socket (a
+# Docker-style HTTP API on a unix socket in c1) and a SOCKS5 proxy behind an
+# stcp proxy that a visitor in c2 reaches; `user` on the internet goes
+# through them to web backends in c1's LAN (plain HTTP, and HTTPS verified
+# end to end through CONNECT). The HTTP plugins (plugins2_*): static_file
+# (listing with escaped names, a Range request byte-exact, a full download
+# by sha256, Basic auth 401/200, stripPrefix, a symlink leading out
+# refused); https2http on an https vhost with curl's full TLS check (a test
+# CA issues the name's certificate, --cacert, --resolve) and Host rewrite
+# plus requestHeaders.set seen by the backend on every request of a
+# keep-alive connection; http2https to an HTTPS backend; http2http with a
+# WebSocket upgrade. One function per plugin; each case names what it
+# checks.
 set -u
 . "$(dirname "$0")/lab.sh"
 . "$(dirname "$0")/burrow.sh"
@@ -15,11 +21,19 @@ set -u
 lab_trap
 brw_require || exit 1
 
+P_SOCKS=6001      # socks5, username/password
+P_SOCKS_OPEN=6002 # socks5, no auth
+P_HTTP=6003       # http_proxy, httpUser/httpPassword
+P_UNIX=6004       # unix_domain_socket
+V_SOCKS=9100      # the stcp visitor's port in c2 (socks5 behind stcp)
+WEB=192.168.1.10  # the LAN backends' address (also bound on c1's 127.0.0.1)
+
+# ---- the HTTP plugins (h14-plugins2) ---------------------------------------
+
 P2_FILES=6081 P2_H2S=6082 P2_H2H=6083
 P2_NAME=app.lab.test
 
-# A test CA and a certificate it issues for $P2_NAME (crtPath/keyPath), and
-# a self-signed one for the HTTPS backend.
+# A test CA and a certificate it issues for $P2_NAME (crtPath/keyPath).
 plugins2_certs() {
     local d=$LAB_TMP/pki
     mkdir -p "$d"
@@ -30,8 +44,6 @@ plugins2_certs() {
     printf 'subjectAltName=DNS:%s\n' "$P2_NAME" >"$d/ext"
     openssl x509 -req -in "$d/app.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
         -days 2 -extfile "$d/ext" -out "$d/app.crt" 2>/dev/null || return 1
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-        -subj "/CN=backend.lan" -keyout "$d/be.key" -out "$d/be.crt" 2>/dev/null || return 1
     chmod 600 "$d"/*.key
 }
 
@@ -64,7 +76,7 @@ type = "https"
 customDomains = ["$P2_NAME"]
 [proxies.plugin]
 type = "https2http"
-localAddr = "192.168.1.10:9080"
+localAddr = "192.168.1.10:8080"
 crtPath = "$d/app.crt"
 keyPath = "$d/app.key"
 hostHeaderRewrite = "inside.lan"
@@ -85,7 +97,7 @@ type = "tcp"
 remotePort = $P2_H2H
 [proxies.plugin]
 type = "http2http"
-localAddr = "192.168.1.10:9080"
+localAddr = "192.168.1.10:8080"
 hostHeaderRewrite = "plain.lan"
 EOT
 }
@@ -139,7 +151,7 @@ plugins2_https2http() {
 plugins2_http2https() {
     local body
     body=$(pcurl --fail "http://$SRV_ADDR:$P2_H2S/echo") || lab_fail "http2https"
-    [ "$(json_field "$body" site)" = TLSBE ] || lab_fail "http2https reached $body"
+    [ "$(json_field "$body" site)" = TLS ] || lab_fail "http2https reached $body"
     [ "$(json_header "$body" Host)" = backend.lan ] || lab_fail "http2https Host: $body"
     lab_pass "http2https: plain HTTP in, HTTPS to the backend (unverified, as frp), Host backend.lan"
 }
@@ -172,30 +184,235 @@ PY
     lab_pass "http2http: Host plain.lan; a WebSocket upgrade becomes a relay (101, a frame echoed)"
 }
 
-plugins2_all() {
+plugins2_prepare() {
     plugins2_certs || lab_fail "test certificates"
     plugins2_tree
-    http_backend c1 PLAIN 192.168.1.10 9080 || lab_fail "backend PLAIN"
-    http_backend c1 TLSBE 192.168.1.10 9443 --tls "$LAB_TMP/pki/be.crt" "$LAB_TMP/pki/be.key" ||
-        lab_fail "backend TLSBE"
-    local token
-    token=$(brw_token)
-    brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPSPort = $VHOST_HTTPS"
-    brw_client_conf "$LAB_TMP/c1.toml" "$token"
-    plugins2_proxies "$LAB_TMP/c1.toml"
-    brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
-    brw_start_client c1 c1 "$LAB_TMP/c1.toml"
-    local p
-    for p in files tlsapp toh2s toh2h; do
-        lab_wait_log "$LAB_TMP/c1.log" "proxy registered.*name=$p" 15 || lab_fail "$p not registered"
-    done
+}
+
+plugins2_cases() {
     plugins2_static_file
     plugins2_https2http
     plugins2_http2https
     plugins2_http2http
 }
 
-lab_up || lab_fail "lab_up"
-plugins2_all
-lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+# ---- setup: backends in c1, server, client with the plugins --------------
+
+unix_backend() { # a small HTTP API on a unix socket, as Docker's
+    cat >"$LAB_TMP/unix_api.py" <<'EOF'
+import os, socketserver, sys
+from http.server import BaseHTTPRequestHandler
+class H(BaseHTTPRequestHandler):
+    def address_string(self): return "unix"
+    def do_GET(self):
+        b = ('{"Version":"lab","Path":"%s"}\n' % self.path).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+class S(socketserver.ThreadingMixIn, socketserver.UnixStreamServer): daemon_threads = True
+if os.path.exists(sys.argv[1]): os.unlink(sys.argv[1])
+S(sys.argv[1], H).serve_forever()
+EOF
+    lab_bg c1 "$LAB_TMP/unix_api.log" python3 -u "$LAB_TMP/unix_api.py" "$LAB_TMP/api.sock"
+    for _ in $(seq 1 100); do [ -S "$LAB_TMP/api.sock" ] && return 0; sleep 0.05; done
+    return 1
+}
+
+plugins_setup() {
+    lab_up || lab_fail "lab_up"
+    mkdir -p "$LAB_TMP/www"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:$WEB" \
+        -keyout "$LAB_TMP/web.key" -out "$LAB_TMP/web.crt" 2>/dev/null || lab_fail "openssl req"
+    http_backend c1 WEB 0.0.0.0 8080 || lab_fail "http backend"
+    http_backend c1 TLS 0.0.0.0 9443 --tls "$LAB_TMP/web.crt" "$LAB_TMP/web.key" ||
+        lab_fail "https backend"
+    unix_backend || lab_fail "unix socket backend"
+
+    token=$(brw_token)
+    brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPSPort = $VHOST_HTTPS"
+    brw_client_conf "$LAB_TMP/c1.toml" "$token"
+    cat >>"$LAB_TMP/c1.toml" <<EOF
+
+[[proxies]]
+name = "socks"
+type = "tcp"
+remotePort = $P_SOCKS
+[proxies.plugin]
+type = "socks5"
+username = "alice"
+password = "s3cret"
+
+[[proxies]]
+name = "socks_open"
+type = "tcp"
+remotePort = $P_SOCKS_OPEN
+plugin.type = "socks5"
+
+[[proxies]]
+name = "hproxy"
+type = "tcp"
+remotePort = $P_HTTP
+[proxies.plugin]
+type = "http_proxy"
+httpUser = "bob"
+httpPassword = "pa55"
+
+[[proxies]]
+name = "docker"
+type = "tcp"
+remotePort = $P_UNIX
+[proxies.plugin]
+type = "unix_domain_socket"
+unixPath = "$LAB_TMP/api.sock"
+
+[[proxies]]
+name = "ssocks"
+type = "stcp"
+secretKey = "k3y"
+[proxies.plugin]
+type = "socks5"
+EOF
+    plugins2_prepare
+    plugins2_proxies "$LAB_TMP/c1.toml"
+    brw_client_conf "$LAB_TMP/c2.toml" "$token"
+    cat >>"$LAB_TMP/c2.toml" <<EOF
+
+[[visitors]]
+name = "v"
+type = "stcp"
+serverName = "ssocks"
+secretKey = "k3y"
+bindAddr = "192.168.2.10"
+bindPort = $V_SOCKS
+EOF
+    "$BURROW_BIN" client -c "$LAB_TMP/c1.toml" --check >"$LAB_TMP/check.log" 2>&1 ||
+        lab_fail "--check refused the plugin config: $(cat "$LAB_TMP/check.log")"
+    brw_start_server "$LAB_TMP/frps.toml" "$LAB_TMP/server.log" || lab_fail "server did not start"
+    brw_start_client c1 c1 "$LAB_TMP/c1.toml"
+    C1_PID=$LAB_LAST_PID
+    brw_start_client c2 c2 "$LAB_TMP/c2.toml"
+    local p
+    for p in socks:$P_SOCKS socks_open:$P_SOCKS_OPEN hproxy:$P_HTTP docker:$P_UNIX; do
+        brw_wait_proxy "$LAB_TMP/c1.log" "$LAB_TMP/server.log" "${p%%:*}" tcp "${p##*:}" ||
+            lab_fail "proxy ${p%%:*} not registered"
+    done
+    lab_wait_log "$LAB_TMP/c1.log" 'proxy registered.*name=ssocks.*plugin=socks5' 10 ||
+        lab_fail "stcp proxy ssocks not registered"
+    lab_wait_port c2 tcp 192.168.2.10 "$V_SOCKS" 10 || lab_fail "visitor port"
+    lab_wait_log "$LAB_TMP/c2.log" 'login ok' 10 || lab_fail "c2 did not log in"
+    for p in files tlsapp toh2s toh2h; do
+        lab_wait_log "$LAB_TMP/c1.log" "proxy registered.*name=$p" 10 || lab_fail "$p not registered"
+    done
+    lab_pass "nine plugin proxies without localPort registered (--check ok)"
+}
+
+# ucurl ARGS...: curl from `user` on the internet; the body on stdout.
+ucurl() { lab_exec user curl -sS --max-time 10 "$@"; }
+
+# ---- socks5 ----------------------------------------------------------------
+
+case_socks5() {
+    local body
+    body=$(ucurl --socks5-hostname "alice:s3cret@$SRV_ADDR:$P_SOCKS" http://localhost:8080/echo) ||
+        lab_fail "socks5 with the right password"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "socks5 reached $body"
+    lab_pass "socks5 --socks5-hostname with username/password: localhost resolved in c1, backend answered"
+    if ucurl --socks5-hostname "alice:wrong@$SRV_ADDR:$P_SOCKS" http://localhost:8080/echo \
+        >/dev/null 2>"$LAB_TMP/s5err"; then
+        lab_fail "socks5 with a wrong password got through"
+    fi
+    grep -qi 'rejected\|auth\|password' "$LAB_TMP/s5err" || lab_fail "curl: $(cat "$LAB_TMP/s5err")"
+    lab_wait_log "$LAB_TMP/c1.log" 'socks5 wrong username or password proxy=socks' 5 ||
+        lab_fail "no log of the wrong password"
+    if ucurl --socks5-hostname "$SRV_ADDR:$P_SOCKS" http://localhost:8080/echo >/dev/null 2>&1; then
+        lab_fail "socks5 without credentials got through"
+    fi
+    lab_pass "socks5: wrong password and no credentials refused (RFC 1929), logged"
+    body=$(ucurl --socks5 "$SRV_ADDR:$P_SOCKS_OPEN" "http://$WEB:8080/echo") ||
+        lab_fail "socks5 without auth to an IPv4 address"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "socks5 open reached $body"
+    body=$(ucurl --socks5-hostname "$SRV_ADDR:$P_SOCKS_OPEN" --cacert "$LAB_TMP/web.crt" \
+        https://localhost:9443/echo) || lab_fail "socks5 to the https backend"
+    [ "$(json_field "$body" site)" = TLS ] || lab_fail "socks5 https reached $body"
+    lab_pass "socks5 without auth: IPv4 target, and HTTPS verified end to end"
+    if ucurl --socks5-hostname "$SRV_ADDR:$P_SOCKS_OPEN" http://localhost:1/ >/dev/null \
+        2>"$LAB_TMP/s5err"; then
+        lab_fail "socks5 to a closed port succeeded"
+    fi
+    grep -qi 'refused\|(5)' "$LAB_TMP/s5err" || lab_fail "no 'connection refused' (0x05): $(cat "$LAB_TMP/s5err")"
+    lab_pass "socks5 to a closed port: reply 0x05, connection refused"
+}
+
+# ---- socks5 behind stcp (the plugin on the end-to-end conn) ---------------
+
+case_socks5_stcp() {
+    local body
+    body=$(lab_exec c2 curl -sS --max-time 10 --socks5-hostname "192.168.2.10:$V_SOCKS" \
+        http://localhost:8080/echo) || lab_fail "socks5 through the stcp visitor"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "stcp socks5 reached $body"
+    lab_pass "socks5 plugin on an stcp proxy: c2's visitor reaches c1's LAN through it"
+}
+
+# ---- http_proxy -------------------------------------------------------------
+
+case_http_proxy() {
+    local body code
+    body=$(ucurl -x "http://bob:pa55@$SRV_ADDR:$P_HTTP" http://localhost:8080/echo) ||
+        lab_fail "http_proxy plain GET"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "http_proxy reached $body"
+    [ -z "$(json_header "$body" Proxy-Authorization)" ] || lab_fail "credentials reached the origin"
+    [ -z "$(json_header "$body" Proxy-Connection)" ] || lab_fail "Proxy-Connection reached the origin"
+    [ "$(json_header "$body" Host)" = localhost:8080 ] || lab_fail "origin saw Host $(json_header "$body" Host)"
+    [ "$(json_field "$body" path)" = /echo ] || lab_fail "origin saw path $(json_field "$body" path)"
+    lab_pass "http_proxy plain GET: origin-form /echo, Host from the URI, proxy headers stripped"
+    body=$(ucurl -x "http://bob:pa55@$SRV_ADDR:$P_HTTP" --cacert "$LAB_TMP/web.crt" \
+        https://localhost:9443/echo) || lab_fail "http_proxy CONNECT"
+    [ "$(json_field "$body" site)" = TLS ] || lab_fail "CONNECT reached $body"
+    lab_pass "http_proxy CONNECT: https://localhost:9443 verified end to end through the tunnel"
+    code=$(ucurl -o /dev/null -w '%{http_code}' -D "$LAB_TMP/h407" \
+        -x "http://bob:nope@$SRV_ADDR:$P_HTTP" http://localhost:8080/echo || true)
+    [ "$code" = 407 ] || lab_fail "wrong proxy password got $code"
+    grep -qi '^Proxy-Authenticate: Basic realm="burrow"' "$LAB_TMP/h407" || lab_fail "no Proxy-Authenticate"
+    code=$(ucurl -o /dev/null -w '%{http_code}' -x "http://$SRV_ADDR:$P_HTTP" \
+        http://localhost:8080/echo || true)
+    [ "$code" = 407 ] || lab_fail "no proxy credentials got $code"
+    code=$(ucurl -o /dev/null -w '%{http_connect}' -x "http://bob:nope@$SRV_ADDR:$P_HTTP" \
+        --cacert "$LAB_TMP/web.crt" https://localhost:9443/ 2>/dev/null || true)
+    [ "$code" = 407 ] || lab_fail "CONNECT with a wrong password got $code"
+    lab_pass "http_proxy: wrong or missing password -> 407 with Proxy-Authenticate (plain and CONNECT)"
+    code=$(ucurl -o /dev/null -w '%{http_code}' -x "http://bob:pa55@$SRV_ADDR:$P_HTTP" \
+        http://localhost:1/ || true)
+    [ "$code" = 502 ] || lab_fail "a closed port through http_proxy got $code"
+    code=$(lab_exec user curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+        -H 'Proxy-Authorization: Basic Ym9iOnBhNTU=' "http://$SRV_ADDR:$P_HTTP/echo" || true)
+    [ "$code" = 400 ] || lab_fail "an origin-form request to the proxy got $code"
+    lab_pass "http_proxy: closed port -> 502, a request that is not for a proxy -> 400"
+}
+
+# ---- unix_domain_socket -----------------------------------------------------
+
+case_unix_socket() {
+    local body i
+    for i in 1 2 3; do
+        body=$(ucurl "http://$SRV_ADDR:$P_UNIX/v1.43/version?i=$i") || lab_fail "unix socket GET $i"
+        grep -q "\"Path\":\"/v1.43/version?i=$i\"" <<<"$body" || lab_fail "unix socket answered $body"
+    done
+    lab_pass "unix_domain_socket: three requests reached the API on $LAB_TMP/api.sock"
+}
+
+# ---- the end: clean stop ----------------------------------------------------
+
+case_stop() {
+    lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
+    brw_stop_clean "$C1_PID" "$LAB_TMP/c1.log" "client c1"
+    lab_pass "client with plugin proxies stopped cleanly"
+}
+
+plugins_setup
+case_socks5
+case_socks5_stcp
+case_http_proxy
+case_unix_socket
+plugins2_cases
+case_stop
 echo "PASS test_plugins"
