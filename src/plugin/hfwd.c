@@ -1,6 +1,7 @@
 /* hfwd: see hfwd.h. One hfc_t per user connection: the user conn (TLS over
  * the work conn for https2*), the local conn, the request parser. */
 #include "plugin/hfwd.h"
+#include "plugin/plugin_dial.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -35,16 +36,15 @@ struct hfwd {
 typedef struct hfc {
     hfwd_t *h;
     conn_t *user, *local;
-    uv_getaddrinfo_t gai;
+    pdial_t *dial; /* connecting to localAddr; cancelled by close_all */
     http_msg_t req;
     uint8_t *stash; /* user bytes that came before the local conn was up */
     size_t stash_len;
     unsigned long requests;
-    int refs; /* the user conn, the local conn, a lookup in flight */
+    int refs; /* the user conn, the local conn (a dial holds none: close_all cancels it) */
     bool closing, local_ready, in_body, upgrade, broken, finishing;
     bool user_eof, user_shut, local_eof, local_shut, user_full, local_full;
     bool hosted;      /* ps is listed in a plugin host */
-    bool resolving;   /* gai is in flight */
     plugin_sess_t ps; /* zeroed without a host */
     uv_timer_t *idle; /* heap: freed by its own close callback */
     char ip[64];
@@ -181,7 +181,8 @@ static void close_all(hfc_t *x)
     if (x->idle) uv_timer_stop(x->idle);
     if (x->user) conn_close(x->user);
     if (x->local) conn_close(x->local);
-    if (x->resolving) uv_cancel((uv_req_t *)&x->gai); /* on_resolved still runs */
+    if (x->dial) pdial_cancel(x->dial); /* no callback after this */
+    x->dial = NULL;
 }
 
 static void on_idle(uv_timer_t *t)
@@ -202,7 +203,8 @@ static void touch(hfc_t *x)
 static void update(hfc_t *x)
 {
     if (x->closing) return;
-    bool user_ok = x->local_ready && !x->stash && !x->local_full && !x->broken && !x->user_eof;
+    bool user_ok = x->local_ready && !x->stash && !x->local_full && !x->broken && !x->user_eof &&
+                   !x->finishing;
     if (x->user) user_ok ? conn_resume(x->user) : conn_pause(x->user);
     if (x->local) x->user_full ? conn_pause(x->local) : conn_resume(x->local);
 }
@@ -504,51 +506,37 @@ static bool is_ip(const char *host)
     return addr_parse(host, 1, &ss) == 0;
 }
 
-static void dial(hfc_t *x, const struct sockaddr *sa)
+/* Connected (plain TCP): TLS first for *2https, else ready at once. */
+static void on_dialed(void *arg, conn_t *c, int status)
 {
-    x->local = conn_new(conn_loop(x->user), &local_cbs, x);
-    if (!x->local) {
-        local_failed(x, UV_ENOMEM);
+    hfc_t *x = arg;
+    x->dial = NULL;
+    if (!c) {
+        if (!x->closing && !x->finishing) local_failed(x, status);
         return;
     }
+    if (x->closing || x->finishing) {
+        conn_close(c);
+        return;
+    }
+    x->local = c;
     x->refs++;
+    conn_set_cbs(c, &local_cbs, x);
+    if (!x->h->local_tls) {
+        on_local_ready(c, 0);
+        return;
+    }
     const char *sni = is_ip(x->h->host) ? NULL : x->h->host;
-    int r = conn_connect(x->local, sa, x->h->local_tls ? x->h->client_ctx : NULL, sni, NULL);
+    int r = conn_tls_start_client(c, x->h->client_ctx, sni, NULL);
     if (r != 0) local_failed(x, r);
 }
 
-static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-    hfc_t *x = req->data;
-    x->resolving = false;
-    if (!x->closing && status == 0 && res)
-        dial(x, res->ai_addr);
-    else if (!x->closing)
-        local_failed(x, status ? status : UV_EAI_NONAME);
-    uv_freeaddrinfo(res);
-    unref(x);
-}
-
-/* localAddr: an IP literal at once, a name through the resolver (each
- * connection looks it up again, so a changed address is followed). */
+/* localAddr: a name is looked up for every connection (a changed address
+ * is followed), each of its addresses tried in turn (plugin_dial.h). */
 static void start_local(hfc_t *x)
 {
-    struct sockaddr_storage ss;
-    if (addr_parse(x->h->host, x->h->port, &ss) == 0) {
-        dial(x, (struct sockaddr *)&ss);
-        return;
-    }
-    char port[8];
-    snprintf(port, sizeof port, "%d", x->h->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    x->gai.data = x;
-    int r = uv_getaddrinfo(conn_loop(x->user), &x->gai, on_resolved, x->h->host, port, &hints);
-    if (r != 0) {
-        local_failed(x, r);
-        return;
-    }
-    x->resolving = true;
-    x->refs++;
+    x->dial = pdial_start(conn_loop(x->user), x->h->host, (uint16_t)x->h->port, on_dialed, x);
+    if (!x->dial) local_failed(x, UV_ENOMEM);
 }
 
 /* ---- start --------------------------------------------------------------- */
