@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "net/conn_int.h"
 
@@ -66,9 +67,24 @@ static int wrap_start(conn_t *c)
     return 0;
 }
 
+/* TLS over this conn hands over its records in conn_tls.c's shared output
+ * buffer, and a TLS inner conn writes its own records into that same
+ * buffer: the bytes are copied out first. One static copy (the loop is one
+ * thread); a nested wrap, or more than it holds, gets a heap one. */
 static int wrap_write(conn_t *c, const void *p, size_t n)
 {
-    int r = conn_write(c->wrap_inner, p, n);
+    static uint8_t copy[CONN_TLS_OUT];
+    static bool busy;
+    bool mine = !busy && n <= sizeof copy;
+    uint8_t *tmp = mine ? copy : malloc(n);
+    if (!tmp) return UV_ENOMEM;
+    busy = busy || mine;
+    memcpy(tmp, p, n);
+    int r = conn_write(c->wrap_inner, tmp, n);
+    if (mine)
+        busy = false;
+    else
+        free(tmp);
     c->pending = conn_pending(c->wrap_inner);
     return r < 0 ? r : 0;
 }

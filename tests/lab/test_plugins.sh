@@ -146,6 +146,18 @@ plugins2_https2http() {
         lab_fail "control: the certificate verified without the test CA"
     fi
     lab_pass "control: without --cacert curl refuses the certificate"
+    local tls="--cacert $LAB_TMP/pki/ca.crt --resolve $P2_NAME:$VHOST_HTTPS:$SRV_ADDR" want got
+    # shellcheck disable=SC2086
+    pcurl --fail $tls -o "$LAB_TMP/big.got" "https://$P2_NAME:$VHOST_HTTPS/file/big.bin" ||
+        lab_fail "3 MiB down through https2http"
+    want=$(sha256sum <"$LAB_TMP/www/big.bin" | cut -d' ' -f1)
+    got=$(sha256sum <"$LAB_TMP/big.got" | cut -d' ' -f1)
+    [ "$got" = "$want" ] || lab_fail "https2http download sha256 $got, want $want"
+    # shellcheck disable=SC2086
+    out=$(pcurl --fail $tls --data-binary @"$LAB_TMP/www/big.bin" \
+        "https://$P2_NAME:$VHOST_HTTPS/sum") || lab_fail "3 MiB up through https2http"
+    grep -q "$want 3145728" <<<"$out" || lab_fail "https2http upload: $out"
+    lab_pass "https2http: 3 MiB down and 3 MiB up (TLS inside the TLS work conn), sha256 both ways"
 }
 
 plugins2_http2https() {
@@ -187,6 +199,8 @@ PY
 plugins2_prepare() {
     plugins2_certs || lab_fail "test certificates"
     plugins2_tree
+    mkdir -p "$LAB_TMP/www"
+    head -c 3145728 /dev/urandom >"$LAB_TMP/www/big.bin"
 }
 
 plugins2_cases() {
