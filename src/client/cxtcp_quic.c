@@ -303,9 +303,78 @@ static void os_local_ready(conn_t *local, int status)
 
 static const conn_cbs_t os_local_cbs = {.on_ready = os_local_ready, .on_close = os_local_close};
 
+/* ---- the owner's streams to a plugin (plugin/plugin.h) ------------------ */
+
+/* A stream waiting for its hello, of a proxy with a plugin: the proxy is
+ * looked up again by name when the hello comes (a reload may have removed
+ * it meanwhile). Freed at the hand-over or when the stream closes first. */
+typedef struct pstream {
+    cli_t *cli;
+    char proxy[192]; /* wire name */
+} pstream_t;
+
+static const cproxy_t *owner_proxy(cli_t *c, const char *wire_name)
+{
+    for (int i = 0; i < c->n_proxies; i++)
+        if (strcmp(c->proxies[i]->wire_name, wire_name) == 0) return c->proxies[i];
+    return NULL;
+}
+
+static void ps_data(conn_t *c, const uint8_t *p, size_t n)
+{
+    static const conn_cbs_t none = {0};
+    pstream_t *ps = conn_data(c);
+    const cproxy_t *px = owner_proxy(ps->cli, ps->proxy);
+    if (n == 0) return;
+    if (p[0] != CXQ_STREAM_HELLO || !px || !px->plugin) {
+        conn_abort(c); /* ps_close frees ps */
+        return;
+    }
+    conn_set_cbs(c, &none, NULL);
+    free(ps);
+    cplugin_serve(px, c, "", p + 1, n - 1);
+}
+
+static void ps_close_eof(conn_t *c)
+{
+    conn_close(c);
+}
+
+static void ps_error(conn_t *c, int err)
+{
+    (void)err;
+    conn_close(c);
+}
+
+static void ps_close(conn_t *c)
+{
+    free(conn_data(c));
+}
+
+static const conn_cbs_t ps_cbs = {
+    .on_data = ps_data, .on_eof = ps_close_eof, .on_error = ps_error, .on_close = ps_close};
+
+/* true when the stream went to the proxy's plugin (or was closed). */
+static bool stream_to_plugin(cxq_t *x, conn_t *c)
+{
+    const cproxy_t *px = owner_proxy(x->cli, x->label);
+    if (!px || !px->plugin) return false;
+    pstream_t *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        conn_close(c);
+        return true;
+    }
+    ps->cli = x->cli;
+    snprintf(ps->proxy, sizeof ps->proxy, "%s", x->label);
+    conn_set_cbs(c, &ps_cbs, ps);
+    conn_start(c); /* its first byte: the hello */
+    return true;
+}
+
 static void on_stream(quic_t *q, conn_t *c)
 {
     cxq_t *x = quic_data(q);
+    if (!x->visitor && !x->closing && stream_to_plugin(x, c)) return;
     ostream_t *o = x->visitor || x->closing ? NULL : calloc(1, sizeof *o);
     if (!o) {
         conn_close(c);

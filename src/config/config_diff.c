@@ -8,7 +8,17 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { F_STR, F_INT, F_BOOL, F_STRS, F_HEADERS, F_PROTOS, F_WOLS, F_DDNS, F_PLUGIN } fkind_t;
+typedef enum {
+    F_STR,
+    F_INT,
+    F_BOOL,
+    F_STRS,
+    F_HEADERS,
+    F_PROTOS,
+    F_WOLS,
+    F_DDNS,
+    F_PLUGIN
+} fkind_t;
 
 typedef struct field {
     const char *key; /* frp's name, for messages */

@@ -250,10 +250,10 @@ const char *config_plugin_conflict(const proxy_cfg_t *p, const char *scope, bool
                  "proxy '%s': plugin '%s' serves its connections, so 'localIP' and 'localPort' "
                  "must go (a plugin and a local service exclude each other)",
                  scope, type);
-    else if (p->kind != PROXY_TCP && p->kind != PROXY_HTTP && p->kind != PROXY_HTTPS &&
-             p->kind != PROXY_STCP)
-        snprintf(buf, size, "proxy '%s': plugin '%s' needs type tcp, http, https or stcp", scope,
-                 type);
+    else if (kind_has(p->kind, KIND_DATAGRAMS))
+        snprintf(buf, size,
+                 "proxy '%s': plugin '%s' needs a stream type (tcp, http, https, stcp or xtcp)",
+                 scope, type);
     else if (key)
         snprintf(buf, size,
                  "proxy '%s': '%s' acts on a local service, which plugin '%s' replaces: "

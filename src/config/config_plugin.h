@@ -30,8 +30,8 @@ const char *config_plugin_skip(const toml_value_t *proxy_tab, const char *name, 
                                size_t size);
 
 /* What is wrong with proxy p having a plugin: the keys that need a local
- * service (localIP/localPort given: has_local), or a kind that carries no
- * stream. NULL when nothing is (or p has no plugin). */
+ * service (localIP/localPort given: has_local), or a kind that carries
+ * datagrams (udp, sudp). NULL when nothing is (or p has no plugin). */
 const char *config_plugin_conflict(const proxy_cfg_t *p, const char *scope, bool has_local,
                                    char *buf, size_t size);
 

@@ -107,8 +107,16 @@ bool hp_auth_ok(const http_head_t *h, const char *user, const char *password)
  * Connection header names. Framing (Content-Length, Transfer-Encoding)
  * stays: the body is passed on as it came. */
 static const char *const hop_headers[] = {
-    "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
-    "TE",         "Trailer",    "Upgrade",          "Host",                NULL,
+    "Connection",
+    "Keep-Alive",
+    "Proxy-Connection",
+    "Proxy-Authorization",
+    "Proxy-Authenticate",
+    "TE",
+    "Trailer",
+    "Upgrade",
+    "Host",
+    NULL,
 };
 
 static bool framing(const char *name)

@@ -18,11 +18,11 @@
 #define HP_REALM "burrow"
 
 typedef struct hp_target {
-    bool connect;       /* CONNECT: a tunnel; else one forwarded request */
-    char host[256];     /* a name, an IPv4 or an IPv6 literal (no brackets) */
-    uint16_t port;      /* 80 by default for http:// */
+    bool connect;        /* CONNECT: a tunnel; else one forwarded request */
+    char host[256];      /* a name, an IPv4 or an IPv6 literal (no brackets) */
+    uint16_t port;       /* 80 by default for http:// */
     char authority[300]; /* "host[:port]" as the Host header gets it */
-    const char *path;   /* plain: the origin-form target ("/" at least), inside the head */
+    const char *path;    /* plain: the origin-form target ("/" at least), inside the head */
     size_t path_len;
 } hp_target_t;
 

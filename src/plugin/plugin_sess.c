@@ -71,7 +71,8 @@ int plugin_sess_begin(plugin_sess_t *s, const plugin_start_t *st, void (*stop)(p
     if (!s->timer) return -1;
     uv_timer_init(st->loop, s->timer);
     s->timer->data = s;
-    uv_timer_start(s->timer, on_timeout, h->handshake_ms ? h->handshake_ms : PLUGIN_HANDSHAKE_MS, 0);
+    uv_timer_start(s->timer, on_timeout, h->handshake_ms ? h->handshake_ms : PLUGIN_HANDSHAKE_MS,
+                   0);
     log_esc(st->proxy, s->proxy, sizeof s->proxy);
     log_esc(st->src ? st->src : "", s->src, sizeof s->src);
     s->inst = st->inst;

@@ -206,7 +206,10 @@ static long s5_auth(s5_t *s)
     uint8_t out[2];
     long n = socks5_parse_auth(s->in, s->in_len, &a);
     if (n <= 0) return n == 0 ? 0 : (s5_refuse(s, NULL, 0), -1);
-    bool ok = cred_eq(s->cfg->user, a.user, a.user_len) & cred_eq(s->cfg->pass, a.pass, a.pass_len);
+    /* both compared, whichever is wrong */
+    bool user_ok = cred_eq(s->cfg->user, a.user, a.user_len);
+    bool pass_ok = cred_eq(s->cfg->pass, a.pass, a.pass_len);
+    bool ok = user_ok && pass_ok;
     OPENSSL_cleanse(&a, sizeof a);
     if (!ok) {
         LOG_LIMITED(LOG_INFO, "socks5 wrong username or password proxy=%s src=%s", s->sess.proxy,

@@ -3,7 +3,8 @@
 # in c1 (behind nat1) publishes, without any localPort, a SOCKS5 proxy with
 # and without a password, an HTTP proxy with a password, a unix socket (a
 # Docker-style HTTP API on a unix socket in c1) and a SOCKS5 proxy behind an
-# stcp proxy that a visitor in c2 reaches; `user` on the internet goes
+# stcp proxy and one behind an xtcp proxy (its QUIC streams) that visitors
+# in c2 reach; `user` on the internet goes
 # through them to web backends in c1's LAN (plain HTTP, and HTTPS verified
 # end to end through CONNECT). The HTTP plugins (plugins2_*): static_file
 # (listing with escaped names, a Range request byte-exact, a full download
@@ -26,6 +27,7 @@ P_SOCKS_OPEN=6002 # socks5, no auth
 P_HTTP=6003       # http_proxy, httpUser/httpPassword
 P_UNIX=6004       # unix_domain_socket
 V_SOCKS=9100      # the stcp visitor's port in c2 (socks5 behind stcp)
+V_XSOCKS=9101     # the xtcp visitor's port in c2 (socks5 behind xtcp, over QUIC)
 WEB=192.168.1.10  # the LAN backends' address (also bound on c1's 127.0.0.1)
 
 # ---- the HTTP plugins (h14-plugins2) ---------------------------------------
@@ -285,6 +287,12 @@ type = "stcp"
 secretKey = "k3y"
 [proxies.plugin]
 type = "socks5"
+
+[[proxies]]
+name = "xsocks"
+type = "xtcp"
+secretKey = "k3y"
+plugin.type = "socks5"
 EOF
     plugins2_prepare
     plugins2_proxies "$LAB_TMP/c1.toml"
@@ -298,6 +306,15 @@ serverName = "ssocks"
 secretKey = "k3y"
 bindAddr = "192.168.2.10"
 bindPort = $V_SOCKS
+
+[[visitors]]
+name = "xv"
+type = "xtcp"
+serverName = "xsocks"
+secretKey = "k3y"
+bindAddr = "192.168.2.10"
+bindPort = $V_XSOCKS
+keepTunnelOpen = true
 EOF
     "$BURROW_BIN" client -c "$LAB_TMP/c1.toml" --check >"$LAB_TMP/check.log" 2>&1 ||
         lab_fail "--check refused the plugin config: $(cat "$LAB_TMP/check.log")"
@@ -305,6 +322,7 @@ EOF
     brw_start_client c1 c1 "$LAB_TMP/c1.toml"
     C1_PID=$LAB_LAST_PID
     brw_start_client c2 c2 "$LAB_TMP/c2.toml"
+    C2_PID=$LAB_LAST_PID
     local p
     for p in socks:$P_SOCKS socks_open:$P_SOCKS_OPEN hproxy:$P_HTTP docker:$P_UNIX; do
         brw_wait_proxy "$LAB_TMP/c1.log" "$LAB_TMP/server.log" "${p%%:*}" tcp "${p##*:}" ||
@@ -317,7 +335,7 @@ EOF
     for p in files tlsapp toh2s toh2h; do
         lab_wait_log "$LAB_TMP/c1.log" "proxy registered.*name=$p" 10 || lab_fail "$p not registered"
     done
-    lab_pass "nine plugin proxies without localPort registered (--check ok)"
+    lab_pass "ten plugin proxies without localPort registered (--check ok)"
 }
 
 # ucurl ARGS...: curl from `user` on the internet; the body on stdout.
@@ -367,6 +385,18 @@ case_socks5_stcp() {
     lab_pass "socks5 plugin on an stcp proxy: c2's visitor reaches c1's LAN through it"
 }
 
+# ---- socks5 behind xtcp (the plugin on the owner's QUIC streams) ----------
+
+case_socks5_xtcp() {
+    local body
+    lab_wait_log "$LAB_TMP/c2.log" 'xtcp quic ready ' 15 || lab_fail "xtcp: QUIC never came up"
+    body=$(lab_exec c2 curl -sS --max-time 10 --socks5-hostname "192.168.2.10:$V_XSOCKS" \
+        http://localhost:8080/echo) || lab_fail "socks5 through the xtcp visitor"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "xtcp socks5 reached $body"
+    lab_wait_log "$LAB_TMP/c2.log" 'visitor connected .*path=quic' 5 || lab_fail "not over QUIC"
+    lab_pass "socks5 plugin on an xtcp proxy: the visitor's QUIC stream reaches c1's LAN through it"
+}
+
 # ---- http_proxy -------------------------------------------------------------
 
 case_http_proxy() {
@@ -414,19 +444,82 @@ case_unix_socket() {
     lab_pass "unix_domain_socket: three requests reached the API on $LAB_TMP/api.sock"
 }
 
+# ---- hot reload: a plugin key changed, plugin proxies removed ----------------
+
+# held_conn PORT: a connection to srv:PORT that says nothing; its log tells
+# when (and how) it ended.
+held_conn() {
+    lab_bg user "$LAB_TMP/held.log" python3 -u -c 'import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print("connected", flush=True)
+s.settimeout(9)
+t = time.time()
+try:
+    d = s.recv(10)
+except socket.timeout:
+    d = b"timeout"
+except OSError:
+    d = b""
+print("end", "eof" if d == b"" else d.decode(), round(time.time() - t, 2), flush=True)' \
+        "$SRV_ADDR" "$1"
+}
+
+# drop_proxies FILE NAME...: the config without those [[proxies]] entries.
+drop_proxies() {
+    python3 - "$@" <<'PY'
+import re, sys
+f = sys.argv[1]
+t = open(f).read()
+for name in sys.argv[2:]:
+    t = re.sub(r'\n\[\[proxies\]\]\nname = "%s"\n.*?(?=\n\[\[|\Z)' % re.escape(name), "", t, flags=re.S)
+open(f, "w").write(t)
+PY
+}
+
+case_reload() {
+    local body
+    held_conn "$P_SOCKS_OPEN"
+    lab_wait_log "$LAB_TMP/held.log" connected 5 || lab_fail "held connection"
+    lab_wait_log "$LAB_TMP/c1.log" 'work started proxy=socks_open' 5 || lab_fail "held: no session"
+    sed -i 's/password = "s3cret"/password = "n3w"/' "$LAB_TMP/c1.toml"
+    drop_proxies "$LAB_TMP/c1.toml" socks_open docker
+    kill -HUP "$C1_PID"
+    lab_wait_log "$LAB_TMP/c1.log" 'reload applied added=' 10 || lab_fail "SIGHUP: no reload"
+    grep -Eq 'reload applied added=- removed=socks_open,docker changed=socks kept=hproxy,ssocks,xsocks,files,tlsapp,toh2s,toh2h$' \
+        "$LAB_TMP/c1.log" || lab_fail "reload: $(grep 'reload applied added' "$LAB_TMP/c1.log")"
+    lab_wait_log "$LAB_TMP/held.log" '^end eof' 5 || lab_fail "held session not ended: $(cat "$LAB_TMP/held.log")"
+    lab_pass "reload: a changed password is a changed proxy; removing socks_open ended its waiting session"
+    lab_wait_log "$LAB_TMP/server.log" "proxy listening name=socks type=tcp port=$P_SOCKS" 10 2 ||
+        lab_fail "socks not registered again"
+    body=$(ucurl --socks5-hostname "alice:n3w@$SRV_ADDR:$P_SOCKS" http://localhost:8080/echo) ||
+        lab_fail "socks5 with the new password"
+    [ "$(json_field "$body" site)" = WEB ] || lab_fail "socks5 (new password) reached $body"
+    if ucurl --socks5-hostname "alice:s3cret@$SRV_ADDR:$P_SOCKS" http://localhost:8080/ >/dev/null 2>&1; then
+        lab_fail "the old socks5 password still works"
+    fi
+    if ucurl -o /dev/null "http://$SRV_ADDR:$P_UNIX/version" 2>/dev/null; then
+        lab_fail "the removed unix_domain_socket proxy still answers"
+    fi
+    lab_pass "reload: the new password works, the old one not; the removed unix socket proxy is gone"
+}
+
 # ---- the end: clean stop ----------------------------------------------------
 
 case_stop() {
     lab_alive "$BRW_SERVER_PID" || lab_fail "server died"
     brw_stop_clean "$C1_PID" "$LAB_TMP/c1.log" "client c1"
-    lab_pass "client with plugin proxies stopped cleanly"
+    brw_stop_clean "$C2_PID" "$LAB_TMP/c2.log" "client c2"
+    brw_stop_clean "$BRW_SERVER_PID" "$LAB_TMP/server.log" "server"
+    lab_pass "clients (plugin proxies, visitors) and server stopped cleanly, no sanitizer report"
 }
 
 plugins_setup
 case_socks5
 case_socks5_stcp
+case_socks5_xtcp
 case_http_proxy
 case_unix_socket
 plugins2_cases
+case_reload
 case_stop
 echo "PASS test_plugins"

@@ -90,9 +90,8 @@ static void test_origin_head(void)
 static void test_auth(void)
 {
     hp_target_t t;
-    CHECK_EQ_INT(target("GET http://a/ HTTP/1.1\r\nProxy-Authorization: Basic YWJjOnh5eg==\r\n\r\n",
-                        &t),
-                 0);
+    CHECK_EQ_INT(
+        target("GET http://a/ HTTP/1.1\r\nProxy-Authorization: Basic YWJjOnh5eg==\r\n\r\n", &t), 0);
     CHECK(hp_auth_ok(&msg.head, "abc", "xyz"));
     CHECK(!hp_auth_ok(&msg.head, "abc", "xy"));
     CHECK(!hp_auth_ok(&msg.head, "ab", "cxyz"));

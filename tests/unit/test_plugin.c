@@ -93,11 +93,12 @@ static void test_config_errors(void)
                 "key 'proxies[0].plugin.username': expected a string");
     expect_diag(HEAD PX "plugin = { type = \"socks5\", username = \"a\" }\n", -1,
                 "username and password go together");
-    expect_diag(HEAD PX "plugin = { type = \"socks5\", localPath = \"/x\" }\n", 0,
-                "warning: unknown key 'proxies[0].plugin.localPath' (plugin socks5 does not take it)");
+    expect_diag(
+        HEAD PX "plugin = { type = \"socks5\", localPath = \"/x\" }\n", 0,
+        "warning: unknown key 'proxies[0].plugin.localPath' (plugin socks5 does not take it)");
     expect_diag(HEAD PX "plugin = 5\n", -1, "key 'proxies[0].plugin': expected a table");
     expect_diag(HEAD "[[proxies]]\nname = \"p\"\ntype = \"udp\"\nplugin.type = \"socks5\"\n", -1,
-                "plugin 'socks5' needs type tcp, http, https or stcp");
+                "plugin 'socks5' needs a stream type (tcp, http, https, stcp or xtcp)");
     expect_diag(HEAD PX "ftp = true\nplugin.type = \"socks5\"\n", -1,
                 "'ftp' acts on a local service, which plugin 'socks5' replaces");
     expect_diag(HEAD PX "plugin.type = \"tls2raw\"\n", 0,
@@ -108,17 +109,24 @@ static void test_config_errors(void)
     memset(longp, 'a', sizeof longp);
     longp[sizeof longp - 1] = '\0';
     char text[600];
-    snprintf(text, sizeof text, HEAD PX "plugin = { type = \"unix_domain_socket\", unixPath = \"%s\" }\n",
-             longp);
+    snprintf(text, sizeof text,
+             HEAD PX "plugin = { type = \"unix_domain_socket\", unixPath = \"%s\" }\n", longp);
     expect_diag(text, -1, "unixPath is longer than 107 bytes");
 }
 
 static void test_config_diff(void)
 {
     client_cfg_t a, b, c;
-    CHECK_EQ_INT(load(HEAD PX "plugin = { type = \"socks5\", username = \"a\", password = \"b\" }\n", &a), 0);
-    CHECK_EQ_INT(load(HEAD PX "plugin = { type = \"socks5\", username = \"a\", password = \"c\" }\n", &b), 0);
-    CHECK_EQ_INT(load(HEAD PX "[proxies.plugin]\ntype = \"socks5\"\nusername = \"a\"\npassword = \"b\"\n", &c), 0);
+    CHECK_EQ_INT(
+        load(HEAD PX "plugin = { type = \"socks5\", username = \"a\", password = \"b\" }\n", &a),
+        0);
+    CHECK_EQ_INT(
+        load(HEAD PX "plugin = { type = \"socks5\", username = \"a\", password = \"c\" }\n", &b),
+        0);
+    CHECK_EQ_INT(load(HEAD PX
+                      "[proxies.plugin]\ntype = \"socks5\"\nusername = \"a\"\npassword = \"b\"\n",
+                      &c),
+                 0);
     CHECK(!config_proxy_equal(&a.proxies[0], &b.proxies[0])); /* a password change is a change */
     CHECK(config_proxy_equal(&a.proxies[0], &c.proxies[0]));  /* the same keys spelled otherwise */
     config_client_free(&a);
@@ -197,10 +205,10 @@ static void test_socks5_relay(void)
     CHECK_EQ_INT(dial_to(&x, listener_port(&r.l)), 0);
     CHECK(nl_run_until(&x.ready, 1));
     int port = listener_port(&t.l);
-    uint8_t msg[] = {5, 1, 2,                          /* greeting: user/pass */
-                     1, 1, 'u', 2, 'p', 'w',           /* RFC 1929 */
-                     5, 1, 0, 1, 127, 0, 0, 1, 0, 0,   /* CONNECT 127.0.0.1:port */
-                     'h', 'i'};                        /* early bytes for the target */
+    uint8_t msg[] = {5,   1,  2,                            /* greeting: user/pass */
+                     1,   1,  'u', 2, 'p', 'w',             /* RFC 1929 */
+                     5,   1,  0,   1, 127, 0,   0, 1, 0, 0, /* CONNECT 127.0.0.1:port */
+                     'h', 'i'};                             /* early bytes for the target */
     msg[17] = (uint8_t)(port >> 8);
     msg[18] = (uint8_t)port;
     conn_write(x.c, msg, sizeof msg);
@@ -244,7 +252,7 @@ static void test_bound_and_timer(void)
     CHECK_EQ_INT(r.host.n, 2);
     CHECK_EQ_INT(x[0].eof + x[0].error + x[1].eof + x[1].error, 0);
     CHECK_EQ_INT(plugin_host_stop_tag(&r.host, &r.tunnels), 0); /* another proxy's: none */
-    CHECK_EQ_INT(plugin_host_stop_tag(&r.host, &r), 2);   /* this proxy's (a reload removed it) */
+    CHECK_EQ_INT(plugin_host_stop_tag(&r.host, &r), 2); /* this proxy's (a reload removed it) */
     CHECK(nl_run_until_end(&x[0]) && nl_run_until_end(&x[1]));
     CHECK_EQ_INT(r.host.n, 0);
     /* a silent peer: the timer stops it */

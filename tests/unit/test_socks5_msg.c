@@ -57,8 +57,8 @@ static void test_request(void)
 {
     socks5_req_t r;
     char t[300];
-    const uint8_t v4[] = {0x05, 0x01, 0x00, /* VER CMD=CONNECT RSV */
-                          0x01, 10, 0, 0, 7, /* ATYP=IPv4 10.0.0.7 */
+    const uint8_t v4[] = {0x05, 0x01, 0x00,       /* VER CMD=CONNECT RSV */
+                          0x01, 10,   0,    0, 7, /* ATYP=IPv4 10.0.0.7 */
                           0x00, 0x50 /* port 80 */};
     CHECK_EQ_INT(socks5_parse_request(v4, sizeof v4, &r), 10);
     CHECK_EQ_INT(r.cmd, SOCKS5_CMD_CONNECT);
@@ -66,22 +66,23 @@ static void test_request(void)
     CHECK_EQ_INT(r.port, 80);
     for (size_t n = 0; n < sizeof v4; n++)
         CHECK_EQ_INT(socks5_parse_request(v4, n, &r), 0);
-    const uint8_t v6[] = {0x05, 0x01, 0x00, 0x04,                          /* ATYP=IPv6 */
+    const uint8_t v6[] = {0x05, 0x01, 0x00, 0x04,                         /* ATYP=IPv6 */
                           0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, /* 2001:db8:: */
-                          0, 0, 0, 1,                                     /* ...:1 */
+                          0,    0,    0,    1,                            /* ...:1 */
                           0x01, 0xbb /* 443 */};
     CHECK_EQ_INT(socks5_parse_request(v6, sizeof v6, &r), 22);
     CHECK_EQ_STR(r.host, "2001:db8::1");
     socks5_req_target(&r, t, sizeof t);
     CHECK_EQ_STR(t, "[2001:db8::1]:443");
-    const uint8_t dom[] = {0x05, 0x01, 0x00, 0x03,                       /* ATYP=DOMAINNAME */
-                           0x07, 'e', 'x', '.', 'l', 'a', 'n', '1', /* len 7 */
+    const uint8_t dom[] = {0x05, 0x01, 0x00, 0x03,                     /* ATYP=DOMAINNAME */
+                           0x07, 'e',  'x',  '.',  'l', 'a', 'n', '1', /* len 7 */
                            0x1f, 0x90 /* 8080 */};
     CHECK_EQ_INT(socks5_parse_request(dom, sizeof dom, &r), 14);
     CHECK_EQ_STR(r.host, "ex.lan1");
     CHECK_EQ_INT(r.port, 8080);
     const uint8_t bind[] = {0x05, 0x02 /* BIND */, 0x00, 0x01, 1, 2, 3, 4, 0, 21};
-    CHECK_EQ_INT(socks5_parse_request(bind, sizeof bind, &r), 10); /* parsed; the plugin says 0x07 */
+    CHECK_EQ_INT(socks5_parse_request(bind, sizeof bind, &r),
+                 10); /* parsed; the plugin says 0x07 */
     CHECK_EQ_INT(r.cmd, SOCKS5_CMD_BIND);
     const uint8_t atyp[] = {0x05, 0x01, 0x00, 0x09, 1, 2, 3, 4, 0, 21};
     CHECK_EQ_INT(socks5_parse_request(atyp, sizeof atyp, &r), SOCKS5_ERR_ATYP);
