@@ -115,8 +115,15 @@ static int print_status(json_t *j)
             const char *st = json_string_value(json_object_get(e, "status"));
             last_column(e, last, sizeof last);
             const char *rem = json_string_value(json_object_get(e, "remote_addr"));
-            print_row(json_string_value(json_object_get(e, "name")), type, st ? st : "?",
-                      json_string_value(json_object_get(e, "local_addr")),
+            const char *plugin = json_string_value(json_object_get(e, "plugin"));
+            const char *addr = json_string_value(json_object_get(e, "local_addr"));
+            char local[96];
+            /* a plugin proxy has no local address: the plugin answers */
+            snprintf(local, sizeof local, "%s%s", plugin ? "plugin:" : "",
+                     plugin ? plugin
+                     : addr ? addr
+                            : "");
+            print_row(json_string_value(json_object_get(e, "name")), type, st ? st : "?", local,
                       rem && rem[0] ? rem : "-", last);
             n++;
         }

@@ -19,10 +19,13 @@
 #include "plugin/socks5_msg.h"
 #include "util/log.h"
 
-/* Bytes a client may send before its request is answered: the three
- * messages at their largest, and what an optimistic client sends after
- * its request (kept for the target). */
-#define SOCKS5_IN_MAX (64 * 1024)
+/* Bytes buffered before the request is answered: the three messages
+ * (each at most SOCKS5_MSG_MAX, so an unfinished one never holds more)
+ * and what an optimistic client sent after its request in the same reads
+ * (kept for the target; reading stops at the request, so that is at most
+ * what one read brings: a TCP read buffer, 256 KiB). Beyond this the
+ * client is refused. */
+#define SOCKS5_IN_MAX (512 * 1024)
 
 enum { S_GREET, S_AUTH, S_REQUEST, S_DIAL, S_DONE };
 

@@ -246,7 +246,7 @@ plugins_setup() {
 
     token=$(brw_token)
     brw_server_conf "$LAB_TMP/frps.toml" "$token" "vhostHTTPSPort = $VHOST_HTTPS"
-    brw_client_conf "$LAB_TMP/c1.toml" "$token"
+    brw_client_conf "$LAB_TMP/c1.toml" "$token" "webServer.port = 7400"
     cat >>"$LAB_TMP/c1.toml" <<EOF
 
 [[proxies]]
@@ -328,7 +328,9 @@ EOF
     done
     lab_wait_log "$LAB_TMP/c1.log" 'proxy registered.*name=ssocks.*plugin=socks5' 10 ||
         lab_fail "stcp proxy ssocks not registered"
-    for p in xsocks files tlsapp toh2s toh2h; do
+    lab_wait_log "$LAB_TMP/c1.log" 'proxy registered.*name=xsocks.*plugin=socks5' 10 ||
+        lab_fail "xtcp proxy xsocks not registered"
+    for p in files tlsapp toh2s toh2h; do
         lab_wait_log "$LAB_TMP/c1.log" "proxy registered.*name=$p" 10 || lab_fail "$p not registered"
     done
     # The visitors start once their proxies are there: an xtcp visitor that
@@ -446,6 +448,16 @@ case_unix_socket() {
     lab_pass "unix_domain_socket: three requests reached the API on $LAB_TMP/api.sock"
 }
 
+# ---- burrow status: a plugin instead of a local address ----------------------
+
+case_status() {
+    local st
+    st=$(lab_exec c1 "$BURROW_BIN" status -c "$LAB_TMP/c1.toml") || lab_fail "burrow status: $st"
+    grep -Eq '^socks +tcp +running +plugin:socks5 ' <<<"$st" || lab_fail "status: $st"
+    grep -Eq '^docker +tcp +running +plugin:unix_domain_socket ' <<<"$st" || lab_fail "status: $st"
+    lab_pass "burrow status shows plugin:TYPE where a proxy has no local address"
+}
+
 # ---- hot reload: a plugin key changed, plugin proxies removed ----------------
 
 # held_conn PORT: a connection to srv:PORT that says nothing; its log tells
@@ -522,6 +534,7 @@ case_socks5_xtcp
 case_http_proxy
 case_unix_socket
 plugins2_cases
+case_status
 case_reload
 case_stop
 echo "PASS test_plugins"

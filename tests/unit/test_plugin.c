@@ -222,8 +222,59 @@ static void test_socks5_relay(void)
     conn_write(tgt.c, "yo", 2);
     CHECK(nl_run_until_len(&x.got_len, 16));
     CHECK(memcmp(x.got + 14, "yo", 2) == 0);
+    /* then 1 MiB each way through the relay, intact */
+    size_t big = 1024 * 1024;
+    uint8_t *blob = malloc(big);
+    for (size_t i = 0; blob && i < big; i++)
+        blob[i] = (uint8_t)(i * 7 + i / 251);
+    conn_write(x.c, blob, big);
+    CHECK(nl_run_until_len(&tgt.got_len, 2 + big));
+    CHECK(tgt.got_len == 2 + big && memcmp(tgt.got + 2, blob, big) == 0);
+    free(blob);
     conn_close(x.c);
     CHECK(nl_run_until_end(&tgt)); /* the user left: the relay ends the target side */
+    rig_down(&r);
+    listener_close(&t.l, NULL);
+    conn_close(tgt.c);
+    CHECK_EQ_INT(nl_teardown(), 0);
+    nl_end_free(&x);
+    nl_end_free(&tgt);
+}
+
+/* An optimistic client: greeting, request and 600 KiB in one write, with
+ * no wait for the replies. Whatever one read brought past the request is
+ * kept for the target, the rest follows through the relay: all arrives. */
+static void test_socks5_optimistic(void)
+{
+    rig_t r;
+    nl_server_t t = {0};
+    nl_end_t x, tgt;
+    nl_setup();
+    nl_end_init(&x);
+    nl_end_init(&tgt);
+    t.started = true;
+    t.next[0] = &tgt;
+    CHECK(rig_up(&r, "{ type = \"socks5\" }"));
+    CHECK_EQ_INT(nl_listen(&t, 0), 0);
+    CHECK_EQ_INT(dial_to(&x, listener_port(&r.l)), 0);
+    CHECK(nl_run_until(&x.ready, 1));
+    int port = listener_port(&t.l);
+    size_t big = 600 * 1024, head = 3 + 10;
+    uint8_t *msg = malloc(head + big);
+    const uint8_t hs[] = {5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0, 0};
+    memcpy(msg, hs, head);
+    msg[11] = (uint8_t)(port >> 8);
+    msg[12] = (uint8_t)port;
+    for (size_t i = 0; i < big; i++)
+        msg[head + i] = (uint8_t)(i % 253);
+    conn_write(x.c, msg, head + big);
+    CHECK(nl_run_until_len(&tgt.got_len, big));
+    CHECK(tgt.got_len == big && memcmp(tgt.got, msg + head, big) == 0);
+    CHECK(nl_run_until_len(&x.got_len, 12));
+    CHECK(x.got[0] == 5 && x.got[1] == 0 && x.got[2] == 5 && x.got[3] == 0);
+    free(msg);
+    conn_close(x.c);
+    CHECK(nl_run_until_end(&tgt));
     rig_down(&r);
     listener_close(&t.l, NULL);
     conn_close(tgt.c);
@@ -380,6 +431,7 @@ int main(void)
     RUN(test_config_errors);
     RUN(test_config_diff);
     RUN(test_socks5_relay);
+    RUN(test_socks5_optimistic);
     RUN(test_bound_and_timer);
     RUN(test_dial);
     RUN(test_unix_dial);
