@@ -85,7 +85,7 @@ char *http_rewrite_request(const http_head_t *h, const http_rewrite_t *rw, const
     strbuf_put(&b, "\r\n", 2);
     put_header(&b, "X-Real-IP", client_ip);
     if (host) put_header(&b, "X-Forwarded-Host", host);
-    put_header(&b, "X-Forwarded-Proto", "http");
+    put_header(&b, "X-Forwarded-Proto", rw->proto ? rw->proto : "http");
     put_set(&b, rw->req_set);
     strbuf_put(&b, "\r\n", 2);
     return finish(&b, len);

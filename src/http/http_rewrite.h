@@ -20,6 +20,7 @@ typedef struct http_rewrite {
     const char *host;              /* hostHeaderRewrite, or NULL */
     const header_list_t *req_set;  /* may be NULL */
     const header_list_t *resp_set; /* may be NULL */
+    const char *proto;             /* X-Forwarded-Proto; NULL = "http" */
 } http_rewrite_t;
 
 /* malloc'd head ending in the blank line, its length in *len; NULL on

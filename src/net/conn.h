@@ -75,6 +75,12 @@ int conn_peer_addr(const conn_t *c, struct sockaddr_storage *out);
 int conn_connect(conn_t *c, const struct sockaddr *addr, SSL_CTX *ctx, const char *sni,
                  const char *verify_host);
 
+/* Starts a TLS client handshake on c, a TCP conn connected already (by a
+ * dial done elsewhere: plugin/plugin_dial.h), as conn_connect with ctx
+ * would after connecting. on_ready reports the outcome. 0 or a negative uv
+ * error (UV_EINVAL when c is TLS already). */
+int conn_tls_start_client(conn_t *c, SSL_CTX *ctx, const char *sni, const char *verify_host);
+
 /* Asks the kernel to notice a dead path on an idle or stuck connection: TCP
  * keepalive probes after idle_s seconds of silence, then every intvl_s, and
  * the connection fails (on_error, UV_ETIMEDOUT) after cnt unanswered probes

@@ -18,6 +18,8 @@
  *   conn_quic.c one QUIC stream (conn_quic_ops): the transport is the
  *               stream of a quic_t (net/quic.h); its state is the
  *               quic_stream_t in `qs` (net/quic_int.h).
+ *   conn_wrap.c another whole conn, bytes unchanged (conn_wrap_ops), as
+ *               the base TLS runs over inside a work conn (`wrap_inner`).
  * relay.c, cwork.c and the proxy kinds only ever see conn.h. */
 #ifndef BURROW_CONN_INT_H
 #define BURROW_CONN_INT_H
@@ -110,6 +112,7 @@ struct conn {
     conn_tls_t tls;
     struct conn_e2e *e2e;   /* conn_e2e.c's state while ops == &conn_e2e_ops */
     struct conn_zstd *zstd; /* conn_zstd.c's state while ops == &conn_zstd_ops */
+    conn_t *wrap_inner;     /* conn_wrap.c's transport (owned) when it is the base */
     char peer[CONN_PEER_LEN];
 };
 
@@ -118,6 +121,7 @@ extern const conn_ops_t conn_tls_ops;
 extern const conn_ops_t conn_e2e_ops;
 extern const conn_ops_t conn_quic_ops;
 extern const conn_ops_t conn_zstd_ops;
+extern const conn_ops_t conn_wrap_ops;
 
 /* Helpers the backends call (conn.c). */
 void conn__fail(conn_t *c, int err);     /* on_error once */

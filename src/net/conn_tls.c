@@ -383,6 +383,16 @@ int conn_tls_client_start(conn_t *c)
     return 0;
 }
 
+int conn_tls_start_client(conn_t *c, SSL_CTX *ctx, const char *sni, const char *verify_host)
+{
+    conn_tls_t *t = &c->tls;
+    if (c->flags & F_TLS) return UV_EINVAL;
+    t->connect_ctx = ctx;
+    if (sni && !(t->sni = strdup(sni))) return UV_ENOMEM;
+    if (verify_host && !(t->verify_host = strdup(verify_host))) return UV_ENOMEM;
+    return conn_tls_client_start(c);
+}
+
 int conn_tls_accept(conn_t *c, SSL_CTX *ctx, const uint8_t *already, size_t n)
 {
     int r = tls_setup(c, ctx);

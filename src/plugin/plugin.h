@@ -5,7 +5,8 @@
  * end-to-end conn) is handed to the plugin, which answers on it itself
  * (a SOCKS5 or HTTP proxy, a unix socket, ...). PLUGINS(X) lists them: one
  * X(sym) line per plugin, each a `const plugin_ops_t plugin_<sym>_ops` in
- * its own file src/plugin/plugin_<sym>.c. The config stores a plugin as
+ * its own file src/plugin/plugin_<sym>.c (the four HTTP bridges, which
+ * differ only by table, share plugin_hfwd.c). The config stores a plugin as
  * its type and its keys as text (config.h's plugin_cfg_t), checked against
  * the plugin's key rows at load (config/config_plugin.c).
  *
@@ -54,7 +55,12 @@
 #define PLUGINS(X)                                                                                 \
     X(unix_domain_socket)                                                                          \
     X(socks5)                                                                                      \
-    X(http_proxy)
+    X(http_proxy)                                                                                  \
+    X(static_file)                                                                                 \
+    X(http2http)                                                                                   \
+    X(http2https)                                                                                  \
+    X(https2http)                                                                                  \
+    X(https2https)
 
 /* What kind of value a plugin key takes (stored as text in plugin_cfg_t). */
 typedef enum {
@@ -174,6 +180,11 @@ struct plugin_sess {
  * handshake timer. -1 when the host is full (PLUGIN_SESS_MAX) or out of
  * memory: nothing held, the caller closes its conn and frees s. */
 int plugin_sess_begin(plugin_sess_t *s, const plugin_start_t *st, void (*stop)(plugin_sess_t *s));
+/* The handshake is over but the plugin goes on serving the conn itself
+ * (an HTTP server: static_file, the HTTP bridges): the handshake timer
+ * stops; s stays listed, so stopping the host or removing the proxy still
+ * ends it, and it still counts toward the host's bound. */
+void plugin_sess_settle(plugin_sess_t *s);
 /* Unlists s, stops its timer and drops its reference; idempotent. Call
  * before freeing the record. */
 void plugin_sess_end(plugin_sess_t *s);

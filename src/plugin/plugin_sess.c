@@ -87,6 +87,11 @@ int plugin_sess_begin(plugin_sess_t *s, const plugin_start_t *st, void (*stop)(p
     return 0;
 }
 
+void plugin_sess_settle(plugin_sess_t *s)
+{
+    stop_timer(s);
+}
+
 void plugin_sess_end(plugin_sess_t *s)
 {
     unlink_sess(s);

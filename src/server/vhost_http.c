@@ -356,7 +356,7 @@ static void on_request_head(front_t *f)
     }
     f->req_keep_alive = h->keep_alive;
     f->head_method = h->method == HTTP_HEAD;
-    http_rewrite_t rw = {v->host_rewrite, &v->req_set, &v->resp_set};
+    http_rewrite_t rw = {v->host_rewrite, &v->req_set, &v->resp_set, NULL};
     f->out = (uint8_t *)http_rewrite_request(h, &rw, f->ip, &f->out_len);
     if (!f->out) {
         front_close(f);

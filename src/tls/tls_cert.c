@@ -495,6 +495,27 @@ fail:
     return NULL;
 }
 
+/* A fresh identity for this process only: nothing is written (frp's
+ * https2http without crtPath/keyPath does the same). */
+SSL_CTX *tlsc_server_ctx_ephemeral(char fp_out[TLSC_FP_LEN])
+{
+    char err[256];
+    X509 *x = NULL;
+    SSL_CTX *ctx = NULL;
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    if (key) x = make_cert(key);
+    if (x) ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || apply_server_policy(ctx) != 0 || SSL_CTX_use_certificate(ctx, x) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx, key) != 1 || tlsc_fingerprint(x, fp_out) != 0) {
+        LOG_E("self-signed certificate setup failed err=%s", ossl_reason(err, sizeof err));
+        SSL_CTX_free(ctx);
+        ctx = NULL;
+    }
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return ctx;
+}
+
 SSL_CTX *tlsc_client_ctx(const char *ca_file)
 {
     char err[256];

@@ -24,6 +24,11 @@ int tlsc_fingerprint(X509 *cert, char out[TLSC_FP_LEN]);
 SSL_CTX *tlsc_server_ctx(const char *cert_file, const char *key_file, const char *state_dir,
                          char fp_out[TLSC_FP_LEN], int *generated);
 
+/* Server context with a self-signed EC P-256 certificate (CN and DNS name
+ * "burrow") made now and kept in memory only; its fingerprint in fp_out.
+ * NULL after logging why. */
+SSL_CTX *tlsc_server_ctx_ephemeral(char fp_out[TLSC_FP_LEN]);
+
 /* Client context: TLS 1.2+; when ca_file is set, peer verification against it is
  * enabled (SSL_VERIFY_PEER) — host name checks are set per connection by the
  * caller. Without a CA the context does not verify; the caller checks the

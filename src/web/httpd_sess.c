@@ -67,6 +67,11 @@ static bool auth_ok(const httpd_site_t *site, const char *hdr)
     return CRYPTO_memcmp(tok, site->auth, len) == 0;
 }
 
+bool httpd_site_auth_ok(const httpd_site_t *site, const char *authorization)
+{
+    return auth_ok(site, authorization);
+}
+
 /* ---- checks at the head ------------------------------------------------ */
 
 /* Host is an IP literal or localhost, with or without a port: what a

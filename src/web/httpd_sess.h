@@ -46,6 +46,9 @@ typedef struct httpd_site {
  * 0 or -1 on allocation failure. httpd_site_free() releases it. */
 int httpd_site_auth(httpd_site_t *site, const char *user, const char *password);
 void httpd_site_free(httpd_site_t *site);
+/* An Authorization header value against site->auth (constant time); also
+ * used by the static_file plugin (plugin/sfile_sess.c). */
+bool httpd_site_auth_ok(const httpd_site_t *site, const char *authorization);
 
 /* Receives response bytes; returns true to keep feeding, false when the
  * writer is full (the session stops after the current response). */

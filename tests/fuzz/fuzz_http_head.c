@@ -16,7 +16,7 @@ static void rewrite(const http_head_t *h)
 {
     header_set_t set[] = {{"X-Set", "v"}, {"host", "h"}};
     header_list_t l = {set, 2};
-    http_rewrite_t rw = {"rewritten.local", &l, &l};
+    http_rewrite_t rw = {"rewritten.local", &l, &l, NULL};
     size_t len;
     free(http_rewrite_request(h, &rw, "203.0.113.50", &len));
     free(http_rewrite_response(h, &l, &len));

@@ -377,7 +377,7 @@ static void test_rewrite(void)
     header_set_t req[] = {{"X-From", "burrow"}, {"user-agent", "ua"}};
     header_set_t resp[] = {{"X-Served", "yes"}, {"server", "hidden"}};
     header_list_t req_set = {req, 2}, resp_set = {resp, 2};
-    http_rewrite_t rw = {"inside.local", &req_set, &resp_set};
+    http_rewrite_t rw = {"inside.local", &req_set, &resp_set, NULL};
     parse_head("GET /a?b HTTP/1.1\r\nHost: site.example\r\nUser-Agent: curl\r\n"
                "X-Forwarded-For: 10.0.0.1\r\nX-Real-IP: 6.6.6.6\r\nAccept: */*\r\n\r\n",
                HTTP_REQUEST);
@@ -398,7 +398,7 @@ static void test_rewrite(void)
                      len) == 0);
     }
     free(out);
-    http_rewrite_t plain = {NULL, NULL, NULL};
+    http_rewrite_t plain = {NULL, NULL, NULL, NULL};
     parse_head("POST / HTTP/1.0\r\nHost: h\r\nContent-Length: 0\r\n\r\n", HTTP_REQUEST);
     out = http_rewrite_request(&g_msg.head, &plain, "::1", &len);
     CHECK(out && len > 0 &&
