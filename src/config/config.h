@@ -273,7 +273,7 @@ typedef struct server_cfg {
     /* log.accessLog (burrow's own): one INFO line per user connection and
      * per http request answered (server/access_log.h); default true */
     bool access_log;
-    ddns_set_t ddns;        /* [[ddns]], ddnsCheckInterval, ddnsAddress */
+    ddns_set_t ddns; /* [[ddns]], ddnsCheckInterval, ddnsAddress */
     log_cfg_t log;
 } server_cfg_t;
 

@@ -275,7 +275,7 @@ typedef struct session_info {
     const char *run_id, *user, *peer, *version, *hostname;
     int64_t since; /* unix seconds */
     int proxies;
-    const char *nat_type; /* NULL until a P2P offer or answer told it */
+    const char *nat_type;    /* NULL until a P2P offer or answer told it */
     const char *client_id;   /* LOGIN's clientID; "" when none */
     const json_t *metadatas; /* LOGIN's, or NULL */
 } session_info_t;

@@ -52,8 +52,8 @@ struct session {
      * most WAKE_NAMES_MAX, each a valid proxy name) */
     char wake[WAKE_NAMES_MAX][65];
     int n_wake;
-    uint64_t last_wake_req; /* loop time of its last WAKE_REQ; 0 = none */
-    const char *nat;        /* static (session_set_nat); NULL: not known */
+    uint64_t last_wake_req;            /* loop time of its last WAKE_REQ; 0 = none */
+    const char *nat;                   /* static (session_set_nat); NULL: not known */
     char client_id[CLIENT_ID_MAX + 1]; /* LOGIN's clientID; "" when none */
     json_t *meta;                      /* LOGIN's metadatas (checked copy), or NULL */
 };
