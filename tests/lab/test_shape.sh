@@ -4,7 +4,8 @@
 # = "2MB" shaped by the client, the same shaped by the server
 # (bandwidthLimitMode = "server"), and with transport.useCompression.
 # (a) Downloads and uploads through both shaped proxies at once, measured
-#     where the bytes arrive over SECS s (4 s; 10 s with BURROW_LAB_LONG),
+#     where the bytes arrive over SECS s (10 s, as issue #14 asks; the four
+#     run at once, so the test takes ~10 s more than the setup),
 #     past the first 0.5 s: each within +-10 % of 2 MiB/s.
 # (b) A 4 MiB text file (log lines) through the compressed proxy arrives intact and
 #     c1 sends less than a quarter of it towards the server; random bytes
@@ -18,8 +19,7 @@ lab_trap
 brw_require || exit 1
 METER="$BURROW_SRC/tests/lab/shape_meter.py"
 RATE=2097152 # "2MB"
-SECS=4
-[ -n "${BURROW_LAB_LONG:-}" ] && SECS=10
+SECS=${BURROW_SHAPE_SECS:-10}
 
 # (c) first: no lab needed.
 bad="$LAB_TMP/bad.toml"
