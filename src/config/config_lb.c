@@ -79,6 +79,8 @@ const char *config_lb_check_health(proxy_cfg_t *p, char *buf, size_t len, bool *
         snprintf(buf, len, "healthCheck.type '%.40s' is not \"tcp\" or \"http\"", h->type_name);
         return buf;
     }
+    if (p->plugin.type) /* it probes localIP:localPort, which a plugin replaces */
+        return "healthCheck probes localIP:localPort, and a proxy with a plugin has none";
     health_defaults(h);
     if (h->type == HEALTH_HTTP && (!h->path || h->path[0] != '/'))
         return "healthCheck.type \"http\" needs healthCheck.path starting with '/'";

@@ -116,9 +116,14 @@ void session_log_login(const session_t *ss)
 {
     char meta[META_MAX_ENTRIES * 16];
     meta_format(ss->meta, meta, sizeof meta);
+    const char *tls = conn_is_tls(ss->ctl) ? "yes" : "no";
+    if (!ss->client_id[0] && !meta[0]) { /* frp's optional identity: only when given */
+        LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s", ss->run_id, LOG_ESC(ss->user),
+              ss->peer, tls);
+        return;
+    }
     LOG_I("client logged in run_id=%s user=%s peer=%s tls=%s client_id=%s metadatas=\"%s\"",
-          ss->run_id, LOG_ESC(ss->user), ss->peer, conn_is_tls(ss->ctl) ? "yes" : "no",
-          LOG_ESC(ss->client_id), LOG_ESCQ(meta));
+          ss->run_id, LOG_ESC(ss->user), ss->peer, tls, LOG_ESC(ss->client_id), LOG_ESCQ(meta));
 }
 
 void session_set_nat(session_t *ss, const char *nat)

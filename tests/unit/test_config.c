@@ -679,6 +679,9 @@ static void test_lb_health_keys(void)
                  "healthCheck.path holds a space or a control character", 1);
     client_fails(P1 "type = \"tcp\"\nhealthCheck.type = \"tcp\"\nhealthCheck.maxFailed = 0\n",
                  "healthCheck.maxFailed", 1);
+    client_fails("[[proxies]]\nname = \"s\"\ntype = \"tcp\"\nremotePort = 6000\n"
+                 "healthCheck.type = \"tcp\"\n[proxies.plugin]\ntype = \"socks5\"\n",
+                 "healthCheck probes localIP:localPort, and a proxy with a plugin has none", 1);
 #undef P1
 }
 
