@@ -59,36 +59,13 @@ static void inner_eof(conn_t *in)
     if (!c->e2e->got_end && !c->e2e->dead) conn__fail(c, UV_ECONNRESET);
 }
 
-static void inner_drain(conn_t *in)
-{
-    conn_t *c = conn_data(in);
-    size_t now = conn_pending(in);
-    conn__wrote(c, c->pending > now ? c->pending - now : 0);
-}
-
-static void inner_shutdown(conn_t *in)
-{
-    conn_t *c = conn_data(in);
-    if (!(c->flags & F_CLOSING) && c->cbs->on_shutdown) c->cbs->on_shutdown(c);
-}
-
-static void inner_error(conn_t *in, int err)
-{
-    conn__fail(conn_data(in), err);
-}
-
-static void inner_close(conn_t *in)
-{
-    conn__closed(conn_data(in));
-}
-
 static const conn_cbs_t inner_cbs = {
     .on_data = inner_data,
     .on_eof = inner_eof,
-    .on_drain = inner_drain,
-    .on_shutdown = inner_shutdown,
-    .on_error = inner_error,
-    .on_close = inner_close,
+    .on_drain = conn_layer_on_drain,
+    .on_shutdown = conn_layer_on_shutdown,
+    .on_error = conn_layer_on_error,
+    .on_close = conn_layer_on_close,
 };
 
 /* ---- the operations --------------------------------------------------- */
@@ -148,40 +125,6 @@ static void e2e_shutdown(conn_t *c)
     conn_shutdown(s->inner);
 }
 
-static void e2e_close(conn_t *c, bool reset)
-{
-    if (reset)
-        conn_abort(c->e2e->inner);
-    else
-        conn_close(c->e2e->inner);
-}
-
-static int e2e_local_addr(const conn_t *c, struct sockaddr_storage *out)
-{
-    return conn_local_addr(c->e2e->inner, out);
-}
-
-static int e2e_peer_addr(const conn_t *c, struct sockaddr_storage *out)
-{
-    return conn_peer_addr(c->e2e->inner, out);
-}
-
-static uv_loop_t *e2e_loop(const conn_t *c)
-{
-    return conn_loop(c->e2e->inner);
-}
-
-static void e2e_end(conn_t *c)
-{
-    conn_end_transport(c->e2e->inner);
-}
-
-static int e2e_set_liveness(conn_t *c, unsigned idle_s, unsigned intvl_s, unsigned cnt,
-                            unsigned user_timeout_ms)
-{
-    return conn_set_liveness(c->e2e->inner, idle_s, intvl_s, cnt, user_timeout_ms);
-}
-
 static void e2e_release(conn_t *c)
 {
     struct conn_e2e *s = c->e2e;
@@ -201,12 +144,12 @@ const conn_ops_t conn_e2e_ops = {
     .pause = e2e_pause,
     .resume = e2e_resume,
     .shutdown = e2e_shutdown,
-    .close = e2e_close,
-    .local_addr = e2e_local_addr,
-    .peer_addr = e2e_peer_addr,
-    .loop = e2e_loop,
-    .end = e2e_end,
-    .set_liveness = e2e_set_liveness,
+    .close = conn_layer_close,
+    .local_addr = conn_layer_local_addr,
+    .peer_addr = conn_layer_peer_addr,
+    .loop = conn_layer_loop,
+    .end = conn_layer_end,
+    .set_liveness = conn_layer_set_liveness,
     .release = e2e_release,
 };
 
@@ -223,6 +166,7 @@ conn_t *conn_e2e_new(conn_t *inner, const e2e_keys_t *keys, e2e_dir_id_t tx, con
         goto fail;
     }
     s->inner = inner;
+    c->under = inner; /* conn_layer.c */
     c->e2e = s;
     c->ops = &conn_e2e_ops;
     c->cbs = cbs;

@@ -19,7 +19,7 @@
  *               stream of a quic_t (net/quic.h); its state is the
  *               quic_stream_t in `qs` (net/quic_int.h).
  *   conn_wrap.c another whole conn, bytes unchanged (conn_wrap_ops), as
- *               the base TLS runs over inside a work conn (`wrap_inner`).
+ *               the base TLS runs over inside a work conn (`under`).
  * relay.c, cwork.c and the proxy kinds only ever see conn.h. */
 #ifndef BURROW_CONN_INT_H
 #define BURROW_CONN_INT_H
@@ -112,7 +112,8 @@ struct conn {
     conn_tls_t tls;
     struct conn_e2e *e2e;   /* conn_e2e.c's state while ops == &conn_e2e_ops */
     struct conn_zstd *zstd; /* conn_zstd.c's state while ops == &conn_zstd_ops */
-    conn_t *wrap_inner;     /* conn_wrap.c's transport (owned) when it is the base */
+    conn_t *under;          /* the conn a layer (e2e, zstd, wrap) runs over, owned by
+                             * that layer; NULL for tcp, tls, quic (conn_layer.c) */
     char peer[CONN_PEER_LEN];
 };
 
@@ -130,6 +131,23 @@ void conn__wrote(conn_t *c, size_t n);   /* n queued bytes left: maybe on_drain 
 void conn__ready(conn_t *c, int status); /* on_ready */
 void conn__fill_peer(conn_t *c);         /* peer text from ops->peer_addr */
 void conn__closed(conn_t *c);            /* transport gone: on_close, free */
+
+/* Layers (conn_layer.c): operations that pass the call to c->under, for a
+ * layer's conn_ops_t (also when TLS runs over the layer and calls them as
+ * its base) ... */
+void conn_layer_close(conn_t *c, bool reset);
+int conn_layer_local_addr(const conn_t *c, struct sockaddr_storage *out);
+int conn_layer_peer_addr(const conn_t *c, struct sockaddr_storage *out);
+uv_loop_t *conn_layer_loop(const conn_t *c);
+void conn_layer_end(conn_t *c);
+int conn_layer_set_liveness(conn_t *c, unsigned idle_s, unsigned intvl_s, unsigned cnt,
+                            unsigned user_timeout_ms);
+/* ... and the inner conn's callbacks that pass its events up to the layer
+ * (its data pointer); on_data and on_eof are each layer's own. */
+void conn_layer_on_drain(conn_t *in);
+void conn_layer_on_shutdown(conn_t *in);
+void conn_layer_on_error(conn_t *in, int err);
+void conn_layer_on_close(conn_t *in);
 
 /* TLS entry points (conn_tls.c): switch c to conn_tls_ops and start the
  * handshake. The client side sends its ClientHello at once. */

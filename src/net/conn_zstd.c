@@ -147,36 +147,13 @@ static void inner_eof(conn_t *in)
         end_of_input(c);
 }
 
-static void inner_drain(conn_t *in)
-{
-    conn_t *c = conn_data(in);
-    size_t now = conn_pending(in);
-    conn__wrote(c, c->pending > now ? c->pending - now : 0);
-}
-
-static void inner_shutdown(conn_t *in)
-{
-    conn_t *c = conn_data(in);
-    if (!(c->flags & F_CLOSING) && c->cbs->on_shutdown) c->cbs->on_shutdown(c);
-}
-
-static void inner_error(conn_t *in, int err)
-{
-    conn__fail(conn_data(in), err);
-}
-
-static void inner_close(conn_t *in)
-{
-    conn__closed(conn_data(in));
-}
-
 static const conn_cbs_t inner_cbs = {
     .on_data = inner_data,
     .on_eof = inner_eof,
-    .on_drain = inner_drain,
-    .on_shutdown = inner_shutdown,
-    .on_error = inner_error,
-    .on_close = inner_close,
+    .on_drain = conn_layer_on_drain,
+    .on_shutdown = conn_layer_on_shutdown,
+    .on_error = conn_layer_on_error,
+    .on_close = conn_layer_on_close,
 };
 
 /* ---- writing ------------------------------------------------------------ */
@@ -245,40 +222,6 @@ static int zstd_start(conn_t *c)
     return 0;
 }
 
-static void zstd_close(conn_t *c, bool reset)
-{
-    if (reset)
-        conn_abort(c->zstd->inner);
-    else
-        conn_close(c->zstd->inner);
-}
-
-static int zstd_local_addr(const conn_t *c, struct sockaddr_storage *out)
-{
-    return conn_local_addr(c->zstd->inner, out);
-}
-
-static int zstd_peer_addr(const conn_t *c, struct sockaddr_storage *out)
-{
-    return conn_peer_addr(c->zstd->inner, out);
-}
-
-static uv_loop_t *zstd_loop(const conn_t *c)
-{
-    return conn_loop(c->zstd->inner);
-}
-
-static void zstd_end(conn_t *c)
-{
-    conn_end_transport(c->zstd->inner);
-}
-
-static int zstd_set_liveness(conn_t *c, unsigned idle_s, unsigned intvl_s, unsigned cnt,
-                             unsigned user_timeout_ms)
-{
-    return conn_set_liveness(c->zstd->inner, idle_s, intvl_s, cnt, user_timeout_ms);
-}
-
 static void zstd_release(conn_t *c)
 {
     struct conn_zstd *s = c->zstd;
@@ -299,12 +242,12 @@ const conn_ops_t conn_zstd_ops = {
     .pause = zstd_pause,
     .resume = zstd_resume,
     .shutdown = zstd_shutdown,
-    .close = zstd_close,
-    .local_addr = zstd_local_addr,
-    .peer_addr = zstd_peer_addr,
-    .loop = zstd_loop,
-    .end = zstd_end,
-    .set_liveness = zstd_set_liveness,
+    .close = conn_layer_close,
+    .local_addr = conn_layer_local_addr,
+    .peer_addr = conn_layer_peer_addr,
+    .loop = conn_layer_loop,
+    .end = conn_layer_end,
+    .set_liveness = conn_layer_set_liveness,
     .release = zstd_release,
 };
 
@@ -329,6 +272,7 @@ conn_t *conn_zstd_new(conn_t *inner, const conn_cbs_t *cbs, void *data, const ui
     if (early_len) memcpy(s->carry, early, early_len);
     s->carry_len = early_len;
     s->inner = inner;
+    c->under = inner; /* conn_layer.c */
     c->zstd = s;
     c->ops = &conn_zstd_ops;
     c->cbs = cbs;
