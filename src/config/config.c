@@ -815,11 +815,20 @@ HANDLER(h_str_list)
     }
 }
 
-HANDLER(h_headers)
+/* A table of name = "value" strings into the header_list_t at `k` (each
+ * pair also passing `ok`, else `why` names the rule); at most `max` pairs. */
+typedef bool (*pair_ok_fn)(const toml_kv_t *h, const toml_value_t *v);
+
+static void load_pairs(ctx_t *c, const walk_t *w, const key_spec_t *k, const char *path,
+                       const toml_kv_t *kv, size_t max, pair_ok_fn ok, const char *why)
 {
     const toml_value_t *tab = kv->value;
     header_list_t *l = field_of(w, k);
     if (!expect(c, path, kv->line, tab, TOML_TABLE) || l->v) return;
+    if (tab->u.tab.len > max) {
+        error_at(c, kv->line, "key '%s': %zu entries, at most %zu", path, tab->u.tab.len, max);
+        return;
+    }
     l->v = calloc(tab->u.tab.len + 1, sizeof *l->v);
     if (!l->v) {
         out_of_memory(c);
@@ -831,8 +840,8 @@ HANDLER(h_headers)
         join_path(sub, sizeof sub, path, h);
         const toml_value_t *v = h->value;
         if (!expect_string(c, sub, h->line, v)) continue;
-        if (!header_safe(h->key, h->key_len, true) || !header_safe(v->u.s.ptr, v->u.s.len, false)) {
-            error_at(c, h->line, "key '%s': not a valid HTTP header name and value", sub);
+        if (!ok(h, v)) {
+            error_at(c, h->line, "key '%s': %s", sub, why);
             continue;
         }
         header_set_t *x = &l->v[l->n];
@@ -842,40 +851,30 @@ HANDLER(h_headers)
     }
 }
 
+static bool header_ok(const toml_kv_t *h, const toml_value_t *v)
+{
+    return header_safe(h->key, h->key_len, true) && header_safe(v->u.s.ptr, v->u.s.len, false);
+}
+
+HANDLER(h_headers)
+{
+    load_pairs(c, w, k, path, kv, SIZE_MAX, header_ok, "not a valid HTTP header name and value");
+}
+
+static bool meta_ok(const toml_kv_t *h, const toml_value_t *v)
+{
+    return h->key_len <= META_KEY_MAX && v->u.s.len <= META_VALUE_MAX &&
+           meta_text_ok(h->key, h->key_len) && meta_text_ok(v->u.s.ptr, v->u.s.len);
+}
+
 /* metadatas: a table of strings within proto/meta.h's bounds (the server
  * refuses more, so the config says so first). */
 HANDLER(h_meta)
 {
-    const toml_value_t *tab = kv->value;
-    header_list_t *l = field_of(w, k);
-    if (!expect(c, path, kv->line, tab, TOML_TABLE) || l->v) return;
-    if (tab->u.tab.len > META_MAX_ENTRIES) {
-        error_at(c, kv->line, "key '%s': %zu entries, at most %d", path, tab->u.tab.len,
-                 META_MAX_ENTRIES);
-        return;
-    }
-    l->v = calloc(tab->u.tab.len + 1, sizeof *l->v);
-    if (!l->v) {
-        out_of_memory(c);
-        return;
-    }
-    for (size_t i = 0; i < tab->u.tab.len; i++) {
-        const toml_kv_t *h = &tab->u.tab.items[i];
-        char sub[PATH_LEN];
-        join_path(sub, sizeof sub, path, h);
-        const toml_value_t *v = h->value;
-        if (!expect_string(c, sub, h->line, v)) continue;
-        if (h->key_len > META_KEY_MAX || v->u.s.len > META_VALUE_MAX ||
-            !meta_text_ok(h->key, h->key_len) || !meta_text_ok(v->u.s.ptr, v->u.s.len)) {
-            error_at(c, h->line, "key '%s': names are 1..%d and values 0..%d bytes of text", sub,
-                     META_KEY_MAX, META_VALUE_MAX);
-            continue;
-        }
-        header_set_t *x = &l->v[l->n];
-        set_str(c, &x->name, h->key, h->key_len);
-        set_str(c, &x->value, v->u.s.ptr, v->u.s.len);
-        if (x->name && x->value) l->n++;
-    }
+    char why[96];
+    snprintf(why, sizeof why, "names are 1..%d and values 0..%d bytes of text", META_KEY_MAX,
+             META_VALUE_MAX);
+    load_pairs(c, w, k, path, kv, META_MAX_ENTRIES, meta_ok, why);
 }
 
 /* RFC 1123 host-name syntax: dot-separated labels of 1..63 letters, digits
